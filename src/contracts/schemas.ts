@@ -1,0 +1,38 @@
+// Every JSON Schema in contracts/, loaded as modules so the built gateway carries them.
+import attention from '../../contracts/external/attention.schema.json' with { type: 'json' };
+import order from '../../contracts/external/order.schema.json' with { type: 'json' };
+import orderEvent from '../../contracts/external/order-event.schema.json' with { type: 'json' };
+import orderStatus from '../../contracts/external/order-status.schema.json' with { type: 'json' };
+import statusChange from '../../contracts/external/status-change.schema.json' with { type: 'json' };
+import statusModel from '../../contracts/external/status-model.schema.json' with { type: 'json' };
+import crmCommon from '../../contracts/crm/common.schema.json' with { type: 'json' };
+import crmCommand from '../../contracts/crm/command.schema.json' with { type: 'json' };
+import crmOrderCreate from '../../contracts/crm/order-create.schema.json' with { type: 'json' };
+import crmOrderCancel from '../../contracts/crm/order-cancel.schema.json' with { type: 'json' };
+import crmOrderUpdate from '../../contracts/crm/order-update.schema.json' with { type: 'json' };
+import crmFact from '../../contracts/crm/fact.schema.json' with { type: 'json' };
+import mesCommand from '../../contracts/mes/command.schema.json' with { type: 'json' };
+import mesEvent from '../../contracts/mes/event.schema.json' with { type: 'json' };
+import gatewayConfig from '../../contracts/config/gateway.schema.json' with { type: 'json' };
+import mappingConfig from '../../contracts/config/mapping.schema.json' with { type: 'json' };
+
+export const schemas = {
+  attention,
+  order,
+  orderEvent,
+  orderStatus,
+  statusChange,
+  statusModel,
+  crmCommon,
+  crmCommand,
+  crmOrderCreate,
+  crmOrderCancel,
+  crmOrderUpdate,
+  crmFact,
+  mesCommand,
+  mesEvent,
+  gatewayConfig,
+  mappingConfig,
+} as const;
+
+export type SchemaName = keyof typeof schemas;

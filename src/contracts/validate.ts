@@ -1,0 +1,37 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { schemas, type SchemaName } from './schemas.js';
+import { explainErrors, type SchemaProblem } from './explain-errors.js';
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
+
+export interface Validator<T> {
+  (value: unknown): Validation<T>;
+}
+
+function createAjv(): Ajv2020 {
+  // allErrors: a user fixing a file wants every problem at once, not one per run.
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  addFormats.default(ajv);
+  for (const schema of Object.values(schemas)) ajv.addSchema(schema);
+  return ajv;
+}
+
+let shared: Ajv2020 | undefined;
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+function compile(name: SchemaName): ValidateFunction {
+  shared ??= createAjv();
+  let validate = compiled.get(name);
+  if (!validate) {
+    validate = shared.getSchema(schemas[name].$id) as ValidateFunction;
+    compiled.set(name, validate);
+  }
+  return validate;
+}
+
+/** A validator for one contract; the value it returns is typed by the schema's generated type. */
+export function validatorFor<T>(name: SchemaName): Validator<T> {
+  const validate = compile(name);
+  return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, problems: explainErrors(validate.errors as ErrorObject[]) });
+}
