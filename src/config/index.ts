@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type Config, type ConfigProblem, type LoadConfigOptions } from './load-config.js';
+export { durationMs } from './duration.js';
+export { envOverrides, type Env } from './env-overrides.js';

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { isCollection, isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
+import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
+import type { MappingConfig } from '../contracts/generated/config/mapping.js';
+import type { SchemaProblem } from '../contracts/explain-errors.js';
+import { validatorFor } from '../contracts/validate.js';
+import { applyEnvOverrides, type AppliedOverride, type Env } from './env-overrides.js';
+
+export interface Config {
+  readonly dir: string;
+  readonly gateway: GatewayConfig;
+  readonly mapping: MappingConfig;
+}
+
+/** One problem in a config file, with everything needed to find and fix it. */
+export interface ConfigProblem {
+  /** The file (relative to the working directory) or the environment variable that holds the bad value. */
+  source: string;
+  line?: number;
+  column?: number;
+  pointer: string;
+  message: string;
+  fix: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  dir: string;
+  env: Env;
+}
+
+/** Loads gateway.yaml and mapping.yaml once, validated and frozen; throws ConfigError listing every problem. */
+export function loadConfig({ dir, env }: LoadConfigOptions): Config {
+  const gateway = readConfigFile<GatewayConfig>(join(dir, 'gateway.yaml'), 'gatewayConfig', env);
+  const mapping = readConfigFile<MappingConfig>(join(dir, 'mapping.yaml'), 'mappingConfig', {});
+  const problems = [...gateway.problems, ...mapping.problems];
+  if (problems.length || !gateway.value || !mapping.value) throw new ConfigError(problems);
+  return deepFreeze({ dir, gateway: gateway.value, mapping: mapping.value });
+}
+
+function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfig', env: Env): { value?: T; problems: ConfigProblem[] } {
+  const source = displayPath(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { problems: [{ source, pointer: '', message: missing ? 'file not found' : `cannot read: ${(error as Error).message}`, fix: missing ? `create it; the defaults are in the repository's config/ folder` : 'check its permissions' }] };
+  }
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const problems = document.errors.map((e) => syntaxProblem(source, e));
+  let parsed: unknown;
+  try {
+    parsed = document.toJS({ maxAliasCount: 100 });
+  } catch {
+    return { problems };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    if (!problems.length) problems.push({ source, line: 1, pointer: '', message: 'the file is not a YAML mapping', fix: 'write key: value pairs at the top level, as in the default config/' });
+    return { problems };
+  }
+  const overrides = schema === 'gatewayConfig' ? applyEnvOverrides(parsed as Record<string, unknown>, env) : [];
+  const result = validatorFor<T>(schema)(parsed);
+  if (!result.ok) problems.push(...result.problems.map((p) => locate(p, source, document, lines, overrides)));
+  return problems.length ? { problems } : { value: result.ok ? result.value : undefined, problems };
+}
+
+/** Relative to the working directory when inside it, absolute otherwise. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
+
+function syntaxProblem(source: string, error: YAMLError): ConfigProblem {
+  const [position] = error.linePos ?? [];
+  const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  return { source, line: position?.line, column: position?.col, pointer: '(syntax)', message: `YAML syntax: ${message}`, fix: syntaxFix[error.code] ?? 'check the indentation, colons and quotes on this line' };
+}
+
+const syntaxFix: Partial<Record<YAMLError['code'], string>> = {
+  BAD_INDENT: 'indent this line like its siblings (spaces, not tabs)',
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs',
+  DUPLICATE_KEY: 'remove or rename one of the two keys',
+  MISSING_CHAR: 'close the bracket or quote opened before',
+  BLOCK_AS_IMPLICIT_KEY: 'put a colon and a space after the key',
+  MULTILINE_IMPLICIT_KEY: 'put a colon and a space after the key, or quote the value',
+  UNEXPECTED_TOKEN: 'check the indentation and the colon on this line',
+};
+
+function locate(problem: SchemaProblem, source: string, document: Document, lines: LineCounter, overrides: AppliedOverride[]): ConfigProblem {
+  const override = overrides.find((o) => problem.pointer === o.pointer);
+  if (override) return { source: `environment variable ${override.name}`, pointer: problem.pointer, message: problem.message, fix: problem.fix };
+  const path = problem.pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const offset = offsetOf(document, problem.anchor === 'value' ? path : path.slice(0, -1), problem.anchor === 'key' ? path.at(-1) : undefined);
+  const position = offset === undefined ? undefined : lines.linePos(offset);
+  return { source, line: position?.line, column: position?.col, pointer: problem.pointer || '/', message: problem.message, fix: problem.fix };
+}
+
+/**
+ * Offset to show for a node: a collection is shown at its key line ("paths:"), a scalar at its value,
+ * a named key at that key. A path that does not exist falls back to its nearest existing ancestor.
+ */
+function offsetOf(document: Document, path: string[], key?: string): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+    if (!isNode(node)) continue;
+    const wanted = key !== undefined && depth === path.length ? key : isCollection(node) && depth > 0 ? path[depth - 1] : undefined;
+    const owner = wanted === key && key !== undefined ? node : depth > 0 ? document.getIn(path.slice(0, depth - 1), true) : undefined;
+    const keyNode = wanted === undefined ? undefined : keyOf(owner, wanted);
+    return (keyNode ?? node).range?.[0];
+  }
+  return undefined;
+}
+
+function keyOf(map: unknown, key: string): Node | undefined {
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+  return pair && isScalar(pair.key) ? pair.key : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
