@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, type Config, type ConfigProblem } from '../config/index.js';
+import { lintMapping, orderStatuses } from '../mapping/index.js';
+import { formatTable, type CliIo } from './io.js';
+
+export const exitCodes = { clean: 0, lintFindings: 1, invalid: 2 } as const;
+
+/** `orderbridge check-config`: validates both config files, shows the MES → external mapping, lints it. */
+export function checkConfig(configDir: string, io: CliIo): number {
+  let config: Config;
+  try {
+    config = loadConfig({ dir: resolve(io.cwd, configDir), env: io.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(`Invalid configuration in ${configDir}: ${error.problems.length} problem(s)`);
+    for (const problem of error.problems) io.err(formatProblem(problem));
+    return exitCodes.invalid;
+  }
+  io.out(`Configuration in ${configDir} is valid (gateway.yaml, mapping.yaml; MES: ${config.mapping.mes.name}).`);
+  io.out('');
+  printMappingTable(config, io);
+  const findings = lintMapping(config.mapping);
+  io.out('');
+  if (!findings.length) {
+    io.out('Lint: no findings.');
+    return exitCodes.clean;
+  }
+  io.out(`Lint: ${findings.length} finding(s) in mapping.yaml`);
+  for (const f of findings) io.out(`  [${f.code}] ${f.path}: ${f.message}\n      fix: ${f.fix}`);
+  return exitCodes.lintFindings;
+}
+
+export function formatProblem({ source, line, column, pointer, message, fix }: ConfigProblem): string {
+  const where = line === undefined ? source : `${source}:${line}${column === undefined ? '' : `:${column}`}`;
+  return `  ${where}  ${pointer || '/'}  ${message}\n      fix: ${fix}`;
+}
+
+function printMappingTable({ mapping }: Config, io: CliIo): void {
+  const rows = Object.entries(mapping.states).map(([state, m]) => [state, m.status ?? '—', m.ack ?? '', m.description]);
+  for (const line of formatTable([['MES state', 'External status', 'Acknowledges', 'Description'], ...rows])) io.out(line);
+  io.out('');
+  io.out('External status reached by:');
+  for (const status of orderStatuses) {
+    const states = rows.filter((row) => row[1] === status).map((row) => row[0]);
+    const owners = [...(mapping.crmOwned.includes(status) ? ['CRM'] : []), ...states];
+    io.out(`  ${status.padEnd(14)} ${owners.length ? owners.join(', ') : '(nothing)'}`);
+  }
+}
