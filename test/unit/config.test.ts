@@ -1,0 +1,79 @@
+import t from 'tap';
+import { ConfigError, durationMs, loadConfig, type ConfigProblem } from '../../src/config/index.js';
+import { copyConfig, defaultConfigDir } from '../helpers/config-dir.js';
+
+function problemsOf(dir: string, env = {}): ConfigProblem[] {
+  try {
+    loadConfig({ dir, env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the config to be invalid');
+}
+
+t.test('the default config loads, typed and frozen', async (t) => {
+  const config = loadConfig({ dir: defaultConfigDir, env: {} });
+  t.equal(config.gateway.amqp.queueType, 'quorum');
+  t.equal(config.gateway.ledger.synchronous, 'FULL');
+  t.ok(Object.isFrozen(config.gateway.amqp.exchanges), 'nested objects are frozen');
+  t.throws(() => {
+    (config.gateway.http as { port: number }).port = 1;
+  });
+});
+
+t.test('environment variables override their fields and are validated like the file', async (t) => {
+  const config = loadConfig({ dir: defaultConfigDir, env: { AMQP_URL: 'amqp://u:p@mq:5672/vh', ORDERBRIDGE_HTTP_PORT: '9090' } });
+  t.equal(config.gateway.amqp.url, 'amqp://u:p@mq:5672/vh');
+  t.equal(config.gateway.http.port, 9090);
+  const [problem, ...rest] = problemsOf(defaultConfigDir, { ORDERBRIDGE_HTTP_PORT: 'eighty' });
+  t.same(rest, []);
+  t.match(problem, { source: 'environment variable ORDERBRIDGE_HTTP_PORT', pointer: '/http/port', message: /must be an integer/ });
+});
+
+t.test('a typo in a status, a missing field and a YAML syntax error are all reported at once', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  config.edit('mapping.yaml', (s) => s.replace('description: "Operation 20: machining"\n    status: in_production', 'description: "Operation 20: machining"\n    status: in_produktion'));
+  config.edit('mapping.yaml', (s) => s.replace('  eventId: /header/eventId\n', ''));
+  config.edit('gateway.yaml', (s) => s.replace('  prefetch: 256', '  prefetch: [256'));
+  const problems = problemsOf(config.dir);
+
+  const typo = problems.find((p) => p.pointer === '/states/MACHINING/status');
+  t.match(typo, { source: /mapping\.yaml$/, line: Number, message: /"in_produktion" is not one of the allowed values/, fix: /did you mean "in_production"/ });
+  const missing = problems.find((p) => p.pointer === '/paths/eventId');
+  t.match(missing, { source: /mapping\.yaml$/, line: 7, message: /missing required field "eventId"/, fix: /add eventId/ });
+  const syntax = problems.find((p) => p.message.startsWith('YAML syntax'));
+  t.match(syntax, { source: /gateway\.yaml$/, line: Number, fix: /\w/ });
+});
+
+t.test('lines point at the offending value', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  config.edit('gateway.yaml', (s) => s.replace('  deadline: 30s', '  deadline: 30 seconds'));
+  config.edit('gateway.yaml', (s) => s.replace('  maxAttempts: 3 ', '  maxAttempts: 3\n  maxAtempts: 3 '));
+  const problems = problemsOf(config.dir);
+  const lines = (await import('node:fs')).readFileSync(`${config.dir}/gateway.yaml`, 'utf8').split('\n');
+  const duration = problems.find((p) => p.pointer === '/acknowledgement/deadline');
+  t.match(duration, { fix: /a duration such as 500ms, 30s/ });
+  t.match(lines[duration!.line! - 1], /deadline: 30 seconds/);
+  const unknown = problems.find((p) => p.pointer === '/acknowledgement/maxAtempts');
+  t.match(unknown, { message: /unknown field "maxAtempts"/, fix: /did you mean "maxAttempts"/ });
+  t.match(lines[unknown!.line! - 1], /maxAtempts/);
+});
+
+t.test('a missing file says which and how to get it', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  (await import('node:fs')).rmSync(`${config.dir}/mapping.yaml`);
+  t.match(problemsOf(config.dir), [{ source: /mapping\.yaml$/, message: 'file not found', fix: /defaults are in the repository's config/ }]);
+});
+
+t.test('durations', async (t) => {
+  t.equal(durationMs('500ms'), 500);
+  t.equal(durationMs('30s'), 30_000);
+  t.equal(durationMs('5m'), 300_000);
+  t.equal(durationMs('2h'), 7_200_000);
+  t.equal(durationMs('3d'), 259_200_000);
+  t.throws(() => durationMs('3 days'), /not a duration/);
+});

@@ -1,0 +1,43 @@
+import t from 'tap';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { lintMapping } from '../../src/mapping/index.js';
+import type { MappingConfig } from '../../src/contracts/generated/config/mapping.js';
+
+const { mapping } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });
+const edit = (change: (m: MappingConfig) => void): MappingConfig => {
+  const copy = structuredClone(mapping) as MappingConfig;
+  change(copy);
+  return copy;
+};
+
+t.test('the default mapping is clean and has at least 12 MES states', async (t) => {
+  t.same(lintMapping(mapping), []);
+  t.ok(Object.keys(mapping.states).length >= 12);
+});
+
+t.test('a state reachable in the MES workflow but not mapped', async (t) => {
+  const findings = lintMapping(edit((m) => m.states.CUTTING!.next!.push('DEBURRING')));
+  t.match(findings, [{ code: 'unmapped_state', path: '/states/CUTTING/next/4', message: /DEBURRING/ }]);
+});
+
+t.test('an external status nothing reaches', async (t) => {
+  const findings = lintMapping(edit((m) => {
+    m.states.READY_FOR_DISPATCH!.status = 'in_production';
+  }));
+  t.match(findings, [{ code: 'unreachable_status', message: /external status ready is reached by no MES state/ }]);
+  const crmOwnedRemoved = lintMapping(edit((m) => {
+    m.crmOwned = m.crmOwned.filter((s) => s !== 'delivered');
+  }));
+  t.match(crmOwnedRemoved, [{ code: 'unreachable_status', fix: /list delivered under crmOwned/ }]);
+});
+
+t.test('an MES move that would need a forbidden transition', async (t) => {
+  const findings = lintMapping(edit((m) => m.states.DISPATCHED!.next = ['CANCELLED']));
+  t.match(findings, [{ code: 'forbidden_move', path: '/states/DISPATCHED/next/0', message: /shipped → cancelled/ }]);
+});
+
+t.test('no state acknowledges acceptance', async (t) => {
+  const findings = lintMapping(edit((m) => delete m.states.ACCEPTED!.ack));
+  t.match(findings, [{ code: 'no_acceptance' }]);
+});
