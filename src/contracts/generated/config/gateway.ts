@@ -26,9 +26,26 @@ export interface GatewayConfig {
       deadLetter: AmqpName;
     };
     queues: {
-      crmCommands: AmqpName;
-      crmEvents: AmqpName;
-      mesEvents: AmqpName;
+      /**
+       * CRM commands, consumed by the gateway.
+       */
+      crmCommands: string;
+      /**
+       * CRM-owned facts, consumed by the gateway.
+       */
+      crmEvents: string;
+      /**
+       * MES events, consumed by the gateway.
+       */
+      mesEvents: string;
+      /**
+       * Commands for the MES, bound to the MES command exchange; the MES consumes it.
+       */
+      mesCommands: string;
+      /**
+       * External order events for the CRM, bound to the order event exchange; the CRM consumes it.
+       */
+      crmOrderEvents: string;
       deadLetter: AmqpName;
     };
     reconnect: {
