@@ -28,6 +28,8 @@ async function generate(file) {
     cwd: dirname(file),
     bannerComment: `/* Generated from contracts/${rel} by npm run contracts. Do not edit: change the schema. */`,
     additionalProperties: false,
+    // minItems would turn arrays into tuple types; the schemas still enforce the bounds.
+    ignoreMinAndMaxItems: true,
     format: true,
     style: { singleQuote: true, printWidth: 110 },
   });

@@ -15,7 +15,14 @@ export interface GatewayConfig {
      * Overridden by AMQP_URL.
      */
     url: string;
+    /**
+     * Unacknowledged messages per consumer; they also form one ledger commit.
+     */
     prefetch: number;
+    /**
+     * Larger messages are dead-lettered unread.
+     */
+    maxMessageBytes: number;
     queueType: 'quorum' | 'classic';
     exchanges: {
       crmCommands: AmqpName;
@@ -88,7 +95,10 @@ export interface GatewayConfig {
     evidenceLookup: boolean;
   };
   stuck: {
-    checkInterval: Duration;
+    /**
+     * A duration such as 500ms, 30s, 5m, 2h or 3d.
+     */
+    checkInterval: string;
     /**
      * How long an order may stay in a status before it is flagged stuck. Statuses left out are never stuck (e.g. terminal ones).
      */

@@ -28,7 +28,7 @@ export interface CrmOrderCreate {
    * @minItems 1
    * @maxItems 500
    */
-  lines: [OrderLine, ...OrderLine[]];
+  lines: OrderLine[];
   requestedDeliveryDate?: string;
   priority?: 'normal' | 'rush';
   notes?: string;
@@ -81,6 +81,6 @@ export interface CrmOrderUpdate {
      * @minItems 1
      * @maxItems 500
      */
-    lines?: [OrderLine, ...OrderLine[]];
+    lines?: OrderLine[];
   };
 }

@@ -23,7 +23,7 @@ export interface CrmOrderCreate {
    * @minItems 1
    * @maxItems 500
    */
-  lines: [OrderLine, ...OrderLine[]];
+  lines: OrderLine[];
   requestedDeliveryDate?: string;
   priority?: 'normal' | 'rush';
   notes?: string;

@@ -22,7 +22,7 @@ export interface CrmOrderUpdate {
      * @minItems 1
      * @maxItems 500
      */
-    lines?: [OrderLine, ...OrderLine[]];
+    lines?: OrderLine[];
   };
 }
 export interface OrderLine {

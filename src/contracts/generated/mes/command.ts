@@ -31,21 +31,12 @@ export interface MesCommand {
      * @minItems 1
      * @maxItems 500
      */
-    positions?: [
-      {
-        pos: number;
-        material: string;
-        text?: string;
-        qty: number;
-        uom: 'PCE' | 'M' | 'KG' | 'SET';
-      },
-      ...{
-        pos: number;
-        material: string;
-        text?: string;
-        qty: number;
-        uom: 'PCE' | 'M' | 'KG' | 'SET';
-      }[]
-    ];
+    positions?: {
+      pos: number;
+      material: string;
+      text?: string;
+      qty: number;
+      uom: 'PCE' | 'M' | 'KG' | 'SET';
+    }[];
   };
 }
