@@ -1,0 +1,68 @@
+import type { Translation } from '../mapping/index.js';
+import { decideStatusFact, type Deadlines } from './decide-status.js';
+import type { Acknowledgement, Attention, EventState, JournalEntry, OpenCommand, OrderRecord, OrderUpdate, StatusChange } from './model.js';
+
+export interface MesEventDecision {
+  eventState: EventState;
+  reason?: string;
+  order?: OrderUpdate;
+  acknowledged?: { command: OpenCommand; outcome: Acknowledgement; reason: string };
+  changes: StatusChange[];
+  journal: JournalEntry[];
+}
+
+/**
+ * What one translated MES event does to an order: which open command it acknowledges (by
+ * correlation id, or by evidence when the MES sends none), which status it moves to, and which
+ * attention flags it clears. Pure: the store loads the inputs and writes the result.
+ */
+export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translation: Translation, now: number, deadlines: Deadlines): MesEventDecision {
+  const { event } = translation;
+  const at = new Date(now).toISOString();
+  const changes: StatusChange[] = [];
+  const journal: JournalEntry[] = [];
+  let attention: Attention | null = order.attention;
+
+  const acknowledged = matchAcknowledgement(open, translation);
+  if (acknowledged) {
+    changes.push({ orderId: order.orderId, kind: 'acknowledged', status: order.state.status, acknowledgement: acknowledged.outcome, commandId: acknowledged.command.crmMessageId, mesState: event.state, occurredAt: at, ...(event.reason ? { reason: event.reason } : {}) });
+    journal.push({ kind: `command_${acknowledged.outcome}`, detail: { commandId: acknowledged.command.crmMessageId, type: acknowledged.command.type, by: acknowledged.reason } });
+  }
+  // Any word from the MES about the order proves it is not lost.
+  if (attention?.kind === 'lost') {
+    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'lost', status: order.state.status, occurredAt: at, reason: `MES reported state ${event.state}` });
+    journal.push({ kind: 'attention_cleared', detail: { attention: 'lost' } });
+    attention = null;
+  }
+
+  if (translation.status === undefined) {
+    const update = attention === order.attention ? undefined : { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention };
+    return { eventState: 'acknowledged', ...(update ? { order: update } : {}), ...(acknowledged ? { acknowledged } : {}), changes, journal };
+  }
+
+  const status = decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, deadlines);
+  return {
+    eventState: acknowledged && status.eventState === 'duplicate' ? 'acknowledged' : status.eventState,
+    ...(status.reason === undefined ? {} : { reason: status.reason }),
+    order: status.order,
+    ...(acknowledged ? { acknowledged } : {}),
+    changes: [...changes, ...status.changes],
+    journal: [...journal, ...status.journal],
+  };
+}
+
+/**
+ * The command an MES event answers: the one its correlation id names; failing that (an MES that
+ * sends no correlation ids, or an acknowledgement that was lost), the order's open create
+ * command, since any state reported for the order is evidence the MES took it over.
+ */
+function matchAcknowledgement(open: OpenCommand[], { event, ack, status }: Translation): MesEventDecision['acknowledged'] {
+  if (event.correlationId !== undefined) {
+    const correlated = open.find((c) => c.mesMessageId === event.correlationId);
+    return correlated && { command: correlated, outcome: ack ?? 'accepted', reason: 'correlation id' };
+  }
+  const create = open.find((c) => c.type === 'order.create');
+  if (!create) return undefined;
+  if (ack !== undefined) return { command: create, outcome: ack, reason: `MES state ${event.state}` };
+  return status === undefined ? undefined : { command: create, outcome: 'accepted', reason: `evidence: MES reported state ${event.state}` };
+}

@@ -1,0 +1,73 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+interface Job {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: every unit of work submitted in the same turn of the event loop (the messages a
+ * consumer received together, up to the prefetch) runs in one transaction, so one fsync covers
+ * them all. Each unit runs inside its own savepoint, so one failing unit rolls back alone.
+ */
+export class GroupCommit {
+  private pending: Job[] = [];
+  private scheduled = false;
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollbackTo: Statement;
+  batches = 0;
+  units = 0;
+
+  constructor(private readonly db: Database) {
+    this.savepoint = db.prepare('SAVEPOINT unit');
+    this.release = db.prepare('RELEASE unit');
+    this.rollbackTo = db.prepare('ROLLBACK TO unit');
+  }
+
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const settled: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const job of batch) settled.push(this.runUnit(job.work));
+      })();
+    } catch (error) {
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    this.batches++;
+    this.units += batch.length;
+    batch.forEach((job, i) => {
+      const result = settled[i]!;
+      if (result.ok) job.resolve(result.value);
+      else job.reject(result.error);
+    });
+  }
+
+  private runUnit(work: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    this.savepoint.run();
+    try {
+      const value = work();
+      this.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      this.rollbackTo.run();
+      this.release.run();
+      return { ok: false, error };
+    }
+  }
+}

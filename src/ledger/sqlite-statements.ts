@@ -1,0 +1,100 @@
+import type { Database } from 'better-sqlite3';
+
+/** Every SQL statement of the SQLite ledger, prepared once. Table names are constants. */
+export function prepareStatements(db: Database) {
+  return {
+    insertMessage: db.prepare(`
+      INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at, due_at)
+      VALUES (@direction, @channel, @type, @messageId, @causeId, @orderId, @state, @attempts, @reason, @traceId, @routingKey, @payload, @now, @now, @dueAt)
+      ON CONFLICT (channel, message_id) DO NOTHING
+      RETURNING id`),
+    findMessage: db.prepare('SELECT * FROM messages WHERE channel = ? AND message_id = ?'),
+    messageById: db.prepare('SELECT * FROM messages WHERE id = ?'),
+    countDelivery: db.prepare('UPDATE messages SET deliveries = deliveries + 1, updated_at = ? WHERE id = ?'),
+    setMessageState: db.prepare('UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id'),
+    unpublishedCausedBy: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND state = 'pending' ORDER BY id`),
+    outOfCommand: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND channel = 'mes.command'`),
+    // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
+    markCommandForwarded: db.prepare(`UPDATE messages SET state = 'forwarded', updated_at = @now WHERE id = @id AND state = 'received'`),
+    markOutForwarded: db.prepare(`
+      UPDATE messages SET state = 'published', attempts = MAX(attempts, 1), updated_at = @now,
+        due_at = CASE WHEN (SELECT state FROM messages c WHERE c.id = @causeId) IN ('received', 'forwarded') THEN @dueAt ELSE NULL END
+      WHERE id = @id`),
+    markPublished: db.prepare(`UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending'`),
+    closeCommand: db.prepare('UPDATE messages SET state = @state, reason = @reason, updated_at = @now WHERE id = @id'),
+    clearDue: db.prepare('UPDATE messages SET due_at = NULL, updated_at = ? WHERE id = ?'),
+    reforward: db.prepare('UPDATE messages SET attempts = attempts + 1, due_at = @dueAt, updated_at = @now WHERE id = @id'),
+    openCommands: db.prepare(`
+      SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,
+             i.type AS type, i.state AS state, o.attempts AS attempts
+      FROM messages o JOIN messages i ON i.id = o.cause_id
+      WHERE o.order_id = ? AND o.channel = 'mes.command' AND i.state IN ('received', 'forwarded', 'redelivered', 'lost')
+      ORDER BY o.id`),
+    openCommandByRow: db.prepare(`
+      SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,
+             i.type AS type, i.state AS state, o.attempts AS attempts, o.due_at AS dueAt, o.order_id AS orderId,
+             o.routing_key AS routingKey, o.payload AS payload
+      FROM messages o JOIN messages i ON i.id = o.cause_id
+      WHERE o.id = ? AND i.state IN ('forwarded', 'redelivered')`),
+    overdue: db.prepare('SELECT id AS rowId, order_id AS orderId, attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?'),
+    unpublished: db.prepare(`SELECT * FROM messages WHERE state = 'pending' AND channel = 'order.event' AND created_at <= ? ORDER BY id LIMIT ?`),
+
+    selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
+    insertOrder: db.prepare(`
+      INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, created_at, updated_at)
+      VALUES (@orderId, @partner, @status, @statusSince, @now, @lastFactAt, @stuckAt, @now, @now)`),
+    // Compare-and-set on version: a concurrent writer (another replica) makes this update miss.
+    updateOrder: db.prepare(`
+      UPDATE orders SET status = @status, status_since = @statusSince, status_entered_at = @statusEnteredAt, last_fact_at = @lastFactAt,
+        attention = @attention, attention_since = @attentionSince, attention_reason = @attentionReason, stuck_at = @stuckAt,
+        updated_at = @now, version = version + 1
+      WHERE order_id = @orderId AND version = @version`),
+    stuckOrders: db.prepare('SELECT * FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT ?'),
+
+    journal: db.prepare('INSERT INTO journal (at, order_id, message_row, kind, detail) VALUES (?, ?, ?, ?, ?)'),
+    timelineMessages: db.prepare('SELECT id, created_at, channel, direction, type, message_id, state, reason, attempts, deliveries, trace_id FROM messages WHERE order_id = ? ORDER BY id'),
+    timelineJournal: db.prepare('SELECT at, kind, message_row, detail FROM journal WHERE order_id = ? ORDER BY id'),
+
+    ordersByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM orders GROUP BY status'),
+    attentionCounts: db.prepare('SELECT attention, COUNT(*) AS n FROM orders WHERE attention IS NOT NULL GROUP BY attention'),
+    messagesByState: db.prepare('SELECT channel, state, COUNT(*) AS n FROM messages GROUP BY channel, state'),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+export interface MessageRow {
+  id: number;
+  direction: 'in' | 'out';
+  channel: string;
+  type: string;
+  message_id: string;
+  cause_id: number | null;
+  order_id: string | null;
+  state: string;
+  attempts: number;
+  deliveries: number;
+  reason: string | null;
+  trace_id: string | null;
+  routing_key: string | null;
+  payload: string | null;
+  created_at: number;
+  updated_at: number;
+  due_at: number | null;
+}
+
+export interface OrderRow {
+  order_id: string;
+  partner: string;
+  status: string;
+  status_since: string;
+  status_entered_at: number;
+  last_fact_at: string;
+  attention: 'lost' | 'stuck' | null;
+  attention_since: number | null;
+  attention_reason: string | null;
+  stuck_at: number | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}

@@ -1,0 +1,315 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { initialOrderState, type OrderStatus } from '../mapping/index.js';
+import { decideMesEvent } from './decide-mes-event.js';
+import { decideStatusFact } from './decide-status.js';
+import { ackDueAt, decideOverdueCommand, decideStuck } from './decide-watchdog.js';
+import { GroupCommit } from './group-commit.js';
+import { migrateSqlite } from './migrate-sqlite.js';
+import type { JournalEntry, OpenCommand, OrderRecord, OrderUpdate, StatusChange } from './model.js';
+import { routingKeyFor, toOrderEvent } from './order-event.js';
+import { prepareStatements, type MessageRow, type OrderRow, type Statements } from './sqlite-statements.js';
+import type {
+  CommandInput, CommandResult, CrmFactInput, EventResult, InvalidInput, LedgerPolicy, LedgerStats, LedgerStore,
+  MesEventInput, OutMessage, TimelineEntry,
+} from './store.js';
+
+export interface SqliteLedgerOptions {
+  path: string;
+  synchronous: 'FULL' | 'NORMAL';
+  policy: LedgerPolicy;
+}
+
+export function openSqliteLedger({ path, synchronous, policy }: SqliteLedgerOptions): SqliteLedger {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // FULL: a commit the gateway relied on (before acking the broker) survives power loss.
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrateSqlite(db);
+  return new SqliteLedger(db, policy);
+}
+
+export class SqliteLedger implements LedgerStore {
+  private readonly sql: Statements;
+  readonly commits: GroupCommit;
+
+  constructor(readonly db: Database.Database, private readonly policy: LedgerPolicy) {
+    this.sql = prepareStatements(db);
+    this.commits = new GroupCommit(db);
+  }
+
+  recordCommand(input: CommandInput, now: number): Promise<CommandResult> {
+    return this.commits.run(() => this.recordCommandNow(input, now));
+  }
+
+  private recordCommandNow(input: CommandInput, now: number): CommandResult {
+    const inserted = this.insertMessage({ direction: 'in', channel: 'crm.command', type: input.type, messageId: input.crmMessageId, orderId: input.orderId, state: 'received', traceId: input.traceId }, now);
+    if (inserted === undefined) return this.repeatedCommand(input, now);
+
+    const order = this.loadOrder(input.orderId);
+    const refusal = input.type === 'order.create'
+      ? order && `order ${input.orderId} already exists`
+      : !order ? `unknown order ${input.orderId}: no order.create was seen for it` : undefined;
+    if (refusal) {
+      this.sql.setMessageState.run({ id: inserted, state: 'dead_lettered', reason: refusal, orderId: null, now });
+      return { kind: 'refused', reason: refusal };
+    }
+    if (input.type === 'order.create') this.insertOrder(input, now);
+    const outId = this.insertMessage({ direction: 'out', channel: 'mes.command', type: input.type, messageId: input.mes.messageId, causeId: inserted, orderId: input.orderId, state: 'pending', routingKey: input.mes.routingKey, payload: input.mes.payload, traceId: input.traceId }, now);
+    if (outId === undefined) throw new Error(`MES message id ${input.mes.messageId} already used by another command`);
+    return { kind: 'forward', redelivery: false, out: { rowId: outId, channel: 'mes.command', messageId: input.mes.messageId, routingKey: input.mes.routingKey, payload: input.mes.payload } };
+  }
+
+  /**
+   * The same CRM command again. A broker redelivery finishes what the earlier delivery left
+   * unfinished (a crash before the confirm); a second copy sent by the CRM changes nothing, since
+   * its first copy is either done or will itself be redelivered.
+   */
+  private repeatedCommand({ crmMessageId, redelivered }: CommandInput, now: number): CommandResult {
+    const row = this.sql.findMessage.get('crm.command', crmMessageId) as MessageRow;
+    this.sql.countDelivery.run(now, row.id);
+    this.journal(now, row.order_id, row.id, { kind: 'duplicate_delivery', detail: { messageId: crmMessageId, state: row.state, redelivered: redelivered ?? false } });
+    if (row.state === 'dead_lettered') return { kind: 'refused', reason: row.reason ?? 'refused before' };
+    if (row.state !== 'received' || !redelivered) return { kind: 'already_forwarded' };
+    const out = this.sql.outOfCommand.get(row.id) as MessageRow;
+    return { kind: 'forward', redelivery: true, out: toOut(out) };
+  }
+
+  markForwarded(out: OutMessage, now: number): Promise<void> {
+    return this.commits.run(() => {
+      const row = this.sql.messageById.get(out.rowId) as MessageRow;
+      this.sql.markCommandForwarded.run({ id: row.cause_id, now });
+      this.sql.markOutForwarded.run({ id: row.id, causeId: row.cause_id, now, dueAt: ackDueAt(now, 1, this.policy.ack) });
+    });
+  }
+
+  recordMesEvent(input: MesEventInput, now: number): Promise<EventResult> {
+    return this.commits.run(() => this.recordMesEventNow(input, now));
+  }
+
+  private recordMesEventNow({ fields, translation, type, traceId, redelivered }: MesEventInput, now: number): EventResult {
+    const rowId = this.insertMessage({ direction: 'in', channel: 'mes.event', type, messageId: fields.eventId, orderId: fields.orderId, state: 'received', traceId }, now);
+    if (rowId === undefined) return this.repeatedEvent('mes.event', fields.eventId, redelivered, now);
+    const order = this.loadOrder(fields.orderId);
+    if (translation.kind === 'quarantine' || !order) {
+      const reason = translation.kind === 'quarantine' ? translation.reason : `unknown order ${fields.orderId}: it never came through the gateway`;
+      this.sql.setMessageState.run({ id: rowId, state: 'quarantined', reason, orderId: null, now });
+      this.journal(now, fields.orderId, rowId, { kind: 'quarantined', detail: { mesState: fields.state, reason } });
+      return { kind: 'recorded', state: 'quarantined', publish: [] };
+    }
+    const open = this.sql.openCommands.all(order.orderId) as OpenCommand[];
+    const decision = decideMesEvent(order, open, translation, now, this.policy.deadlines);
+    this.sql.setMessageState.run({ id: rowId, state: decision.eventState, reason: decision.reason ?? null, orderId: null, now });
+    if (decision.acknowledged) {
+      const { command, outcome } = decision.acknowledged;
+      this.sql.closeCommand.run({ id: command.sourceRowId, state: outcome === 'accepted' ? 'acknowledged' : outcome, reason: decision.acknowledged.reason, now });
+      this.sql.clearDue.run(now, command.rowId);
+    }
+    if (decision.order) this.updateOrder(order, decision.order, now);
+    for (const entry of decision.journal) this.journal(now, order.orderId, rowId, entry);
+    return { kind: 'recorded', state: decision.eventState, publish: this.queueChanges(decision.changes, rowId, `mes:${fields.eventId}`, now) };
+  }
+
+  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult> {
+    return this.commits.run(() => {
+      const rowId = this.insertMessage({ direction: 'in', channel: 'crm.fact', type: input.type, messageId: input.messageId, orderId: input.orderId, state: 'received', traceId: input.traceId }, now);
+      if (rowId === undefined) return this.repeatedEvent('crm.fact', input.messageId, input.redelivered, now);
+      const order = this.loadOrder(input.orderId);
+      if (!order) {
+        const reason = `unknown order ${input.orderId}`;
+        this.sql.setMessageState.run({ id: rowId, state: 'dead_lettered', reason, orderId: null, now });
+        return { kind: 'refused', reason };
+      }
+      const decision = decideStatusFact(order, order.attention, { status: input.status, source: 'crm', occurredAt: input.occurredAt }, now, this.policy.deadlines);
+      this.sql.setMessageState.run({ id: rowId, state: decision.eventState, reason: decision.reason ?? null, orderId: null, now });
+      this.updateOrder(order, decision.order, now);
+      for (const entry of decision.journal) this.journal(now, order.orderId, rowId, entry);
+      return { kind: 'recorded', state: decision.eventState, publish: this.queueChanges(decision.changes, rowId, `crm:${input.messageId}`, now) };
+    });
+  }
+
+  /**
+   * A repeated event changes nothing. A broker redelivery also sends again what the earlier
+   * delivery caused and never saw confirmed; a duplicate copy leaves that to its first copy.
+   */
+  private repeatedEvent(channel: 'mes.event' | 'crm.fact', messageId: string, redelivered: boolean | undefined, now: number): EventResult {
+    const row = this.sql.findMessage.get(channel, messageId) as MessageRow;
+    this.sql.countDelivery.run(now, row.id);
+    this.journal(now, row.order_id, row.id, { kind: 'duplicate_delivery', detail: { messageId, redelivered: redelivered ?? false } });
+    if (row.state === 'dead_lettered') return { kind: 'refused', reason: row.reason ?? 'refused before' };
+    return { kind: 'duplicate', publish: redelivered ? (this.sql.unpublishedCausedBy.all(row.id) as MessageRow[]).map(toOut) : [] };
+  }
+
+  recordInvalid(input: InvalidInput, now: number): Promise<void> {
+    return this.commits.run(() => {
+      const rowId = this.insertMessage({ direction: 'in', channel: input.channel, type: input.type ?? 'unknown', messageId: input.messageId, orderId: input.orderId, state: 'invalid', reason: input.reason, payload: input.payload }, now);
+      if (rowId === undefined) {
+        const row = this.sql.findMessage.get(input.channel, input.messageId) as MessageRow;
+        this.sql.countDelivery.run(now, row.id);
+      }
+    });
+  }
+
+  markPublished(rowIds: number[], now: number): Promise<void> {
+    return this.commits.run(() => {
+      for (const id of rowIds) this.sql.markPublished.run(now, id);
+    });
+  }
+
+  async overdueCommands(now: number, limit: number) {
+    return this.sql.overdue.all(now, limit) as { rowId: number; orderId: string; attempts: number }[];
+  }
+
+  resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]> {
+    return this.commits.run(() => {
+      const command = this.sql.openCommandByRow.get(rowId) as (OpenCommand & { dueAt: number | null; orderId: string; routingKey: string; payload: string }) | undefined;
+      // Answered (or resolved by another replica) since it was listed: nothing to do.
+      if (!command || command.dueAt === null || command.dueAt > now) return [];
+      const order = this.loadOrder(command.orderId)!;
+      if (knownToMes && command.attempts >= this.policy.ack.maxAttempts) {
+        this.sql.closeCommand.run({ id: command.sourceRowId, state: 'acknowledged', reason: 'evidence: the MES API knows the order', now });
+        this.sql.clearDue.run(now, command.rowId);
+        this.journal(now, order.orderId, command.rowId, { kind: 'command_accepted', detail: { commandId: command.crmMessageId, by: 'evidence: MES API lookup' } });
+        const change: StatusChange = { orderId: order.orderId, kind: 'acknowledged', acknowledgement: 'accepted', commandId: command.crmMessageId, status: order.state.status, reason: 'the MES API knows the order; its acknowledgement was lost', occurredAt: new Date(now).toISOString() };
+        return this.queueChanges([change], command.rowId, `evidence:${command.mesMessageId}`, now);
+      }
+      const decision = decideOverdueCommand(command, order, now, this.policy.ack);
+      if (decision.kind === 'reforward') {
+        this.sql.reforward.run({ id: command.rowId, dueAt: decision.dueAt, now });
+        this.sql.closeCommand.run({ id: command.sourceRowId, state: 'redelivered', reason: null, now });
+        this.journal(now, order.orderId, command.rowId, decision.journal);
+        return [{ rowId: command.rowId, channel: 'mes.command', messageId: command.mesMessageId, routingKey: command.routingKey, payload: command.payload }];
+      }
+      this.sql.closeCommand.run({ id: command.sourceRowId, state: 'lost', reason: decision.attention.reason, now });
+      this.sql.clearDue.run(now, command.rowId);
+      this.updateOrder(order, { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention: decision.attention }, now);
+      for (const entry of decision.journal) this.journal(now, order.orderId, command.rowId, entry);
+      return this.queueChanges(decision.changes, command.rowId, `lost:${command.mesMessageId}`, now);
+    });
+  }
+
+  flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
+    return this.commits.run(() =>
+      (this.sql.stuckOrders.all(now, limit) as OrderRow[]).flatMap((row) => {
+        const order = toOrderRecord(row);
+        const decision = decideStuck(order, now);
+        this.updateOrder(order, { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention: decision.attention }, now);
+        this.journal(now, order.orderId, null, decision.journal);
+        return this.queueChanges([decision.change], null, `stuck:${order.orderId}:${order.statusEnteredAt}`, now);
+      }),
+    );
+  }
+
+  async unpublished(createdBefore: number, limit: number): Promise<OutMessage[]> {
+    return (this.sql.unpublished.all(createdBefore, limit) as MessageRow[]).map(toOut);
+  }
+
+  async getOrder(orderId: string): Promise<OrderRecord | undefined> {
+    return this.loadOrder(orderId);
+  }
+
+  async timeline(orderId: string): Promise<TimelineEntry[]> {
+    const messages = (this.sql.timelineMessages.all(orderId) as MessageRow[]).map((m): TimelineEntry => ({
+      at: m.created_at, kind: `${m.direction === 'in' ? 'received' : 'sent'} ${m.type}`, channel: m.channel, messageId: m.message_id, state: m.state,
+      detail: { attempts: m.attempts, deliveries: m.deliveries, ...(m.reason ? { reason: m.reason } : {}) }, ...(m.trace_id ? { traceId: m.trace_id } : {}),
+    }));
+    const journal = (this.sql.timelineJournal.all(orderId) as { at: number; kind: string; detail: string | null }[]).map((j): TimelineEntry => ({
+      at: j.at, kind: j.kind, ...(j.detail ? { detail: JSON.parse(j.detail) as Record<string, unknown> } : {}),
+    }));
+    return [...messages, ...journal].sort((a, b) => a.at - b.at);
+  }
+
+  async stats(): Promise<LedgerStats> {
+    const count = (rows: unknown[], key: string) => Object.fromEntries((rows as Record<string, string | number>[]).map((r) => [r[key], Number(r.n)]));
+    const messages = this.sql.messagesByState.all() as { channel: string; state: string; n: number }[];
+    const attention = count(this.sql.attentionCounts.all(), 'attention');
+    const pick = (channel: string) => Object.fromEntries(messages.filter((m) => m.channel === channel).map((m) => [m.state, m.n]));
+    const commands = pick('crm.command');
+    return {
+      ordersByStatus: count(this.sql.ordersByStatus.all(), 'status'),
+      attention: { lost: attention.lost ?? 0, stuck: attention.stuck ?? 0 },
+      commandsByState: commands,
+      eventsByState: pick('mes.event'),
+      invalid: messages.filter((m) => m.state === 'invalid').reduce((n, m) => n + m.n, 0),
+      unpublished: messages.filter((m) => m.state === 'pending').reduce((n, m) => n + m.n, 0),
+      openCommands: (commands.received ?? 0) + (commands.forwarded ?? 0) + (commands.redelivered ?? 0),
+    };
+  }
+
+  async close(): Promise<void> {
+    // Let a scheduled group commit run before the handle goes.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.db.close();
+  }
+
+  private insertMessage(m: { direction: 'in' | 'out'; channel: string; type: string; messageId: string; causeId?: number; orderId?: string; state: string; reason?: string; traceId?: string; routingKey?: string; payload?: string; attempts?: number }, now: number): number | undefined {
+    const row = this.sql.insertMessage.get({
+      direction: m.direction, channel: m.channel, type: m.type, messageId: m.messageId, causeId: m.causeId ?? null, orderId: m.orderId ?? null,
+      state: m.state, attempts: m.attempts ?? 0, reason: m.reason ?? null, traceId: m.traceId ?? null, routingKey: m.routingKey ?? null,
+      payload: m.payload ?? null, now, dueAt: null,
+    }) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  private loadOrder(orderId: string): OrderRecord | undefined {
+    const row = this.sql.selectOrder.get(orderId) as OrderRow | undefined;
+    return row && toOrderRecord(row);
+  }
+
+  private insertOrder(input: CommandInput, now: number): void {
+    const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
+    const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
+    this.sql.insertOrder.run({
+      orderId: input.orderId, partner: input.partner ?? 'unknown', status: state.status, statusSince: state.statusSince,
+      lastFactAt: JSON.stringify(state.lastFactAt), stuckAt: stuckAfter === undefined ? null : now + stuckAfter, now,
+    });
+    this.journal(now, input.orderId, null, { kind: 'status_changed', detail: { to: 'received', source: 'crm', occurredAt: input.sentAt } });
+  }
+
+  private updateOrder(order: OrderRecord, update: OrderUpdate, now: number): void {
+    const result = this.sql.updateOrder.run({
+      orderId: order.orderId, version: order.version, status: update.state.status, statusSince: update.state.statusSince,
+      statusEnteredAt: update.statusEnteredAt, lastFactAt: JSON.stringify(update.state.lastFactAt),
+      attention: update.attention?.kind ?? null, attentionSince: update.attention?.since ?? null, attentionReason: update.attention?.reason ?? null,
+      stuckAt: update.stuckAt, now,
+    });
+    if (result.changes !== 1) throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
+  }
+
+  /** Records each change as a pending order event; the caller publishes them and marks them published. */
+  private queueChanges(changes: StatusChange[], causeId: number | null, idPrefix: string, now: number): OutMessage[] {
+    return changes.map((change, i) => {
+      const messageId = `${idPrefix}:${i}`;
+      const routingKey = routingKeyFor(change);
+      const payload = JSON.stringify(toOrderEvent(change, messageId, now));
+      const rowId = this.insertMessage({ direction: 'out', channel: 'order.event', type: change.kind, messageId, causeId: causeId ?? undefined, orderId: change.orderId, state: 'pending', routingKey, payload }, now);
+      if (rowId === undefined) return toOut(this.sql.findMessage.get('order.event', messageId) as MessageRow);
+      return { rowId, channel: 'order.event', messageId, routingKey, payload };
+    });
+  }
+
+  private journal(now: number, orderId: string | null, messageRow: number | null, entry: JournalEntry): void {
+    this.sql.journal.run(now, orderId, messageRow, entry.kind, entry.detail ? JSON.stringify(entry.detail) : null);
+  }
+}
+
+function toOut(row: MessageRow): OutMessage {
+  return { rowId: row.id, channel: row.channel as OutMessage['channel'], messageId: row.message_id, routingKey: row.routing_key ?? '', payload: row.payload ?? '' };
+}
+
+function toOrderRecord(row: OrderRow): OrderRecord {
+  return {
+    orderId: row.order_id,
+    partner: row.partner,
+    state: { status: row.status as OrderStatus, statusSince: row.status_since, lastFactAt: JSON.parse(row.last_fact_at) as OrderRecord['state']['lastFactAt'] },
+    statusEnteredAt: row.status_entered_at,
+    stuckAt: row.stuck_at,
+    attention: row.attention ? { kind: row.attention, since: row.attention_since ?? row.updated_at, reason: row.attention_reason ?? '' } : null,
+    createdAt: row.created_at,
+    version: row.version,
+  };
+}

@@ -1,0 +1,117 @@
+import type { MesEventFields, OrderStatus, Quarantine, Translation } from '../mapping/index.js';
+import type { AckPolicy } from './decide-watchdog.js';
+import type { Deadlines } from './decide-status.js';
+import type { MessageChannel, OrderRecord } from './model.js';
+
+/** A message the store decided must go out; the pipeline publishes it and then calls markPublished/markForwarded. */
+export interface OutMessage {
+  rowId: number;
+  channel: Extract<MessageChannel, 'mes.command' | 'order.event'>;
+  messageId: string;
+  routingKey: string;
+  payload: string;
+}
+
+export interface CommandInput {
+  crmMessageId: string;
+  type: 'order.create' | 'order.cancel' | 'order.update';
+  orderId: string;
+  /** Set for order.create. */
+  partner?: string;
+  sentAt: string;
+  mes: { messageId: string; routingKey: string; payload: string };
+  traceId?: string;
+  /** The broker's redelivered flag: only a redelivery may finish work an earlier copy left unfinished. */
+  redelivered?: boolean;
+}
+
+export type CommandResult =
+  | { kind: 'forward'; out: OutMessage; redelivery: boolean }
+  | { kind: 'already_forwarded' }
+  | { kind: 'refused'; reason: string };
+
+export interface MesEventInput {
+  fields: MesEventFields;
+  translation: Translation | Quarantine;
+  type: string;
+  traceId?: string;
+  redelivered?: boolean;
+}
+
+export interface CrmFactInput {
+  messageId: string;
+  type: string;
+  orderId: string;
+  status: OrderStatus;
+  occurredAt: string;
+  reason?: string;
+  traceId?: string;
+  redelivered?: boolean;
+}
+
+export type EventResult =
+  | { kind: 'recorded'; state: string; publish: OutMessage[] }
+  | { kind: 'duplicate'; publish: OutMessage[] }
+  | { kind: 'refused'; reason: string };
+
+export interface InvalidInput {
+  channel: MessageChannel;
+  messageId: string;
+  type?: string;
+  orderId?: string;
+  reason: string;
+  payload?: string;
+}
+
+export interface Evidence {
+  /** Ask the MES whether it knows the order; undefined when the lookup is off or failed. */
+  (orderId: string): Promise<boolean | undefined>;
+}
+
+export interface TimelineEntry {
+  at: number;
+  kind: string;
+  channel?: string;
+  messageId?: string;
+  state?: string;
+  detail?: Record<string, unknown>;
+  traceId?: string;
+}
+
+export interface LedgerStats {
+  ordersByStatus: Record<string, number>;
+  attention: { lost: number; stuck: number };
+  commandsByState: Record<string, number>;
+  eventsByState: Record<string, number>;
+  invalid: number;
+  unpublished: number;
+  openCommands: number;
+}
+
+export interface LedgerPolicy {
+  ack: AckPolicy;
+  deadlines: Deadlines;
+}
+
+/**
+ * The acknowledgement ledger. Every method is one transaction; the SQLite store groups the
+ * calls that arrive together into one commit. A PostgreSQL store implements the same interface.
+ */
+export interface LedgerStore {
+  recordCommand(input: CommandInput, now: number): Promise<CommandResult>;
+  markForwarded(out: OutMessage, now: number): Promise<void>;
+  recordMesEvent(input: MesEventInput, now: number): Promise<EventResult>;
+  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult>;
+  recordInvalid(input: InvalidInput, now: number): Promise<void>;
+  markPublished(rowIds: number[], now: number): Promise<void>;
+
+  overdueCommands(now: number, limit: number): Promise<{ rowId: number; orderId: string; attempts: number }[]>;
+  resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]>;
+  flagStuckOrders(now: number, limit: number): Promise<OutMessage[]>;
+  unpublished(createdBefore: number, limit: number): Promise<OutMessage[]>;
+
+  getOrder(orderId: string): Promise<OrderRecord | undefined>;
+  timeline(orderId: string): Promise<TimelineEntry[]>;
+  stats(): Promise<LedgerStats>;
+  close(): Promise<void>;
+}
