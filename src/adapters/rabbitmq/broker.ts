@@ -1,0 +1,184 @@
+import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options, type RecoveringChannelModel } from 'amqplib';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
+import { durationMs } from '../../config/index.js';
+import { declareTopology } from './topology.js';
+
+/** What to do with a consumed message once its handler finished. */
+export type Settlement = 'ack' | 'requeue';
+export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;
+
+export class NotPublishedError extends Error {
+  constructor(reason: string) {
+    super(`not published: ${reason}`);
+    this.name = 'NotPublishedError';
+  }
+}
+
+export class BrokerUnreachableError extends Error {
+  constructor(readonly url: string, cause: unknown) {
+    super(`cannot reach RabbitMQ at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'BrokerUnreachableError';
+  }
+}
+
+interface Consumer {
+  queue: string;
+  handler: MessageHandler;
+  channel?: Channel;
+  tag?: string;
+}
+
+export interface BrokerOptions {
+  url: string;
+  amqp: GatewayConfig['amqp'];
+  logger: Logger;
+  /** Retries of the very first connection before start() gives up (later, reconnects never give up). */
+  initialRetries?: number;
+}
+
+/**
+ * The gateway's RabbitMQ edge: one connection with amqplib's recovery (capped, jittered backoff),
+ * topology re-declared and consumers resumed after every reconnect, a confirm channel for
+ * publishing, manual acks with a bounded prefetch, and a drain on close.
+ */
+export class Broker {
+  private model?: RecoveringChannelModel;
+  private publisher?: ConfirmChannel;
+  private readonly consumers: Consumer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly returned = new Set<string>();
+  private closing = false;
+  connected = false;
+  reconnects = 0;
+
+  constructor(private readonly options: BrokerOptions) {}
+
+  /** Connects and declares the topology; throws BrokerUnreachableError when the broker cannot be reached. */
+  async start(): Promise<void> {
+    const { reconnect } = this.options.amqp;
+    try {
+      this.model = await connect(this.options.url, {
+        recovery: {
+          initialDelay: durationMs(reconnect.initialDelay),
+          maxDelay: durationMs(reconnect.maxDelay),
+          factor: 2,
+          jitter: 0.5,
+          maxRetries: Infinity,
+          initialMaxRetries: this.options.initialRetries ?? 2,
+          setup: (model: ChannelModel) => this.setup(model),
+        },
+      });
+    } catch (error) {
+      throw new BrokerUnreachableError(redactUrl(this.options.url), error);
+    }
+    this.model.on('disconnect', (error: Error) => {
+      this.connected = false;
+      this.publisher = undefined;
+      for (const consumer of this.consumers) consumer.channel = undefined;
+      if (!this.closing) this.options.logger.warn({ err: error.message }, 'RabbitMQ connection lost; reconnecting');
+    });
+    this.model.on('connect', () => {
+      if (this.connected) return;
+      this.options.logger.info('RabbitMQ connected');
+    });
+    this.model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
+  }
+
+  /** Runs after every successful (re)connect: topology, publisher, consumers. */
+  private async setup(model: ChannelModel): Promise<void> {
+    const admin = await model.createChannel();
+    await declareTopology(admin, this.options.amqp);
+    await admin.close();
+    const publisher = await model.createConfirmChannel();
+    publisher.on('return', (message) => {
+      if (message.properties.messageId) this.returned.add(String(message.properties.messageId));
+    });
+    publisher.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'publish channel error'));
+    this.publisher = publisher;
+    for (const consumer of this.consumers) await this.startConsumer(model, consumer);
+    if (this.model) this.reconnects++;
+    this.connected = true;
+  }
+
+  /** Registers a consumer; it starts now if connected and again after every reconnect. */
+  async consume(queue: string, handler: MessageHandler): Promise<void> {
+    const consumer: Consumer = { queue, handler };
+    this.consumers.push(consumer);
+    const model = this.model as unknown as ChannelModel | undefined;
+    if (this.connected && model) await this.startConsumer(model, consumer);
+  }
+
+  private async startConsumer(model: ChannelModel, consumer: Consumer): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', (error: Error) => this.options.logger.warn({ err: error.message, queue: consumer.queue }, 'consumer channel error'));
+    await channel.prefetch(this.options.amqp.prefetch);
+    consumer.channel = channel;
+    const { consumerTag } = await channel.consume(consumer.queue, (message) => {
+      if (message) this.track(this.settle(channel, message, consumer.handler));
+    });
+    consumer.tag = consumerTag;
+  }
+
+  private async settle(channel: Channel, message: ConsumeMessage, handler: MessageHandler): Promise<void> {
+    let settlement: Settlement;
+    try {
+      settlement = await handler(message);
+    } catch (error) {
+      this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'message handler failed; requeueing');
+      settlement = 'requeue';
+    }
+    try {
+      if (settlement === 'ack') channel.ack(message);
+      else channel.nack(message, false, true);
+    } catch {
+      // The channel died with the connection: the broker redelivers the message, and the ledger
+      // makes the redelivery finish the work instead of doing it twice.
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Resolves when the broker confirmed the message; rejects when it was nacked, unroutable or the channel is gone. */
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
+    const channel = this.publisher;
+    if (!channel || !this.connected) return Promise.reject(new NotPublishedError('not connected to RabbitMQ'));
+    return new Promise((resolve, reject) => {
+      try {
+        channel.publish(exchange, routingKey, content, { persistent: true, mandatory: true, contentType: 'application/json', ...options }, (error) => {
+          // The broker sends basic.return before the confirm of the same message.
+          if (this.returned.delete(options.messageId)) reject(new NotPublishedError(`unroutable: no queue bound to ${exchange} for ${routingKey}`));
+          else if (error) reject(new NotPublishedError(error instanceof Error ? error.message : 'nacked by the broker'));
+          else resolve();
+        });
+      } catch (error) {
+        reject(new NotPublishedError(error instanceof Error ? error.message : String(error)));
+      }
+    });
+  }
+
+  /** Stops consuming, lets in-flight messages finish (up to `graceMs`), then closes. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    for (const consumer of this.consumers) {
+      if (consumer.channel && consumer.tag) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
+    }
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await this.model?.close().catch(() => undefined);
+    this.connected = false;
+  }
+}
+
+/** The URL without its password, for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable AMQP URL)';
+  }
+}
