@@ -1,0 +1,54 @@
+import { deadLetterHeaders } from '../adapters/rabbitmq/topology.js';
+import type { MessageChannel } from '../ledger/model.js';
+import { invalidMessageId, stringField } from './decode.js';
+import type { Settlement } from '../adapters/rabbitmq/broker.js';
+import type { ConsumeMessage, PipelineDeps } from './deps.js';
+
+export interface Rejection {
+  channel: MessageChannel;
+  reason: 'invalid' | 'too_large' | 'undecodable' | 'refused';
+  error: string;
+  decoded?: unknown;
+}
+
+/**
+ * A message the gateway cannot use goes to the dead-letter exchange with the reason in its headers
+ * and is recorded in the ledger; only after the broker confirmed the dead letter is the original
+ * acked. Nothing is dropped.
+ */
+export async function deadLetter(deps: PipelineDeps, message: ConsumeMessage, rejection: Rejection): Promise<void> {
+  const { exchanges } = deps.config.gateway.amqp;
+  const messageId = invalidMessageId(message.content);
+  const orderId = stringField(rejection.decoded, 'orderId');
+  // A refused message already has its ledger row (state dead_lettered, with the reason).
+  if (rejection.reason !== 'refused') await deps.ledger.recordInvalid({
+    channel: rejection.channel,
+    messageId,
+    reason: `${rejection.reason}: ${rejection.error}`,
+    ...(orderId ? { orderId } : {}),
+    ...(stringField(rejection.decoded, 'type') ? { type: stringField(rejection.decoded, 'type')! } : {}),
+  }, deps.clock());
+  await deps.publisher.publish(exchanges.deadLetter, rejection.channel, message.content, {
+    messageId,
+    headers: {
+      ...message.properties.headers,
+      [deadLetterHeaders.reason]: rejection.reason,
+      [deadLetterHeaders.error]: rejection.error.slice(0, 2000),
+      [deadLetterHeaders.originalExchange]: message.fields.exchange,
+      [deadLetterHeaders.originalRoutingKey]: message.fields.routingKey,
+    },
+    contentType: message.properties.contentType ?? 'application/octet-stream',
+  });
+  deps.logger.warn({ channel: rejection.channel, reason: rejection.reason, error: rejection.error }, 'message dead-lettered');
+}
+
+/** Dead-letters the message; the original may then be acked. */
+export async function deadLetterAndAck(deps: PipelineDeps, message: ConsumeMessage, rejection: Rejection): Promise<Settlement> {
+  await deadLetter(deps, message, rejection);
+  return 'ack';
+}
+
+/** Problems of a schema validation, one line each, for the dead-letter header. */
+export function describeProblems(problems: { pointer: string; message: string; fix: string }[]): string {
+  return problems.map((p) => `${p.pointer || '/'}: ${p.message} (fix: ${p.fix})`).join('; ');
+}

@@ -1,0 +1,8 @@
+import type { ConsumeMessage } from 'amqplib';
+
+/** What the ledger keeps of a delivery: the W3C trace id from its traceparent header, and whether the broker redelivered it. */
+export function deliveryOf(message: ConsumeMessage): { traceId?: string; redelivered: boolean } {
+  const header = message.properties.headers?.traceparent;
+  const match = typeof header === 'string' ? /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(header) : null;
+  return { redelivered: message.fields.redelivered, ...(match ? { traceId: match[1]! } : {}) };
+}

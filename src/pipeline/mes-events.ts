@@ -1,0 +1,36 @@
+import type { MesEvent } from '../contracts/generated/mes/event.js';
+import { validatorFor } from '../contracts/validate.js';
+import { readMesEvent, translate } from '../mapping/index.js';
+import type { Settlement } from '../adapters/rabbitmq/broker.js';
+import { decodeJson } from './decode.js';
+import { deadLetterAndAck, describeProblems } from './dead-letter.js';
+import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import { publishOut } from './publish-out.js';
+import { deliveryOf } from './delivery.js';
+
+const validateMesEvent = validatorFor<MesEvent>('mesEvent');
+
+/**
+ * MES event → validate → read by the mapping's paths → translate (or quarantine) → ledger
+ * (de-duplicated by event id; acknowledgement, status, attention decided there) → publish the
+ * external events with confirms → ack.
+ */
+export function handleMesEvent(deps: PipelineDeps) {
+  const { maxMessageBytes } = deps.config.gateway.amqp;
+  const { mapping } = deps.config;
+  return async (message: ConsumeMessage): Promise<Settlement> => {
+    const decoded = decodeJson(message.content, maxMessageBytes);
+    if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: decoded.reason, error: decoded.error });
+    const valid = validateMesEvent(decoded.value);
+    if (!valid.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'invalid', error: describeProblems(valid.problems), decoded: decoded.value });
+    const read = readMesEvent(valid.value, mapping.paths);
+    if (!read.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'invalid', error: read.problems.join('; '), decoded: decoded.value });
+
+    const translation = translate(read.fields, mapping.states);
+    if (translation.kind === 'quarantine') deps.logger.warn({ mesState: read.fields.state, orderId: read.fields.orderId }, 'unknown MES state quarantined');
+    const result = await deps.ledger.recordMesEvent({ fields: read.fields, translation, type: valid.value.header.eventType, ...deliveryOf(message) }, deps.clock());
+    if (result.kind === 'refused') return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'refused', error: result.reason });
+    await publishOut(deps, result.publish);
+    return 'ack';
+  };
+}

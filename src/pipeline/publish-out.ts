@@ -1,0 +1,14 @@
+import type { OutMessage, PipelineDeps } from './deps.js';
+
+/**
+ * Publishes what the ledger queued and records the broker's confirms. Order events are marked
+ * published only after the confirm: until then the watchdog's outbox sweep, or a redelivery of
+ * the message that caused them, sends them again (same CloudEvent id).
+ */
+export async function publishOut({ publisher, ledger, config, clock }: PipelineDeps, out: OutMessage[]): Promise<void> {
+  if (!out.length) return;
+  const { exchanges } = config.gateway.amqp;
+  await Promise.all(out.map((m) => publisher.publish(m.channel === 'mes.command' ? exchanges.mesCommands : exchanges.orderEvents, m.routingKey, Buffer.from(m.payload), { messageId: m.messageId, type: m.channel })));
+  const events = out.filter((m) => m.channel === 'order.event').map((m) => m.rowId);
+  if (events.length) await ledger.markPublished(events, clock());
+}

@@ -1,0 +1,60 @@
+import type { MesApiClient } from '../adapters/mes/api-client.js';
+import type { PipelineDeps } from './deps.js';
+import { publishOut } from './publish-out.js';
+
+export interface WatchdogOptions {
+  intervalMs: number;
+  maxAttempts: number;
+  evidence?: MesApiClient;
+  /** Order events still unconfirmed after this long are sent again by the sweep. */
+  republishAfterMs?: number;
+  batch?: number;
+}
+
+/**
+ * One timer loop, driven by the ledger (not one timer per order): overdue acknowledgements are
+ * re-forwarded and finally flagged lost, orders past their status deadline are flagged stuck, and
+ * order events the broker never confirmed are sent again. Ticks never overlap.
+ */
+export class Watchdog {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  ticks = 0;
+
+  constructor(private readonly deps: PipelineDeps, private readonly options: WatchdogOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .catch((error: unknown) => this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchdog tick failed'))
+        .finally(() => this.schedule());
+    }, this.options.intervalMs);
+  }
+
+  async tick(): Promise<void> {
+    this.ticks++;
+    const { ledger, clock } = this.deps;
+    const batch = this.options.batch ?? 500;
+    const overdue = await ledger.overdueCommands(clock(), batch);
+    await Promise.all(overdue.map(async (due) => {
+      const lastChance = due.attempts >= this.options.maxAttempts;
+      const known = lastChance && this.options.evidence ? await this.options.evidence.knowsOrder(due.orderId) : undefined;
+      await publishOut(this.deps, await ledger.resolveOverdueCommand(due.rowId, clock(), known));
+    }));
+    await publishOut(this.deps, await ledger.flagStuckOrders(clock(), batch));
+    await publishOut(this.deps, await ledger.unpublished(clock() - (this.options.republishAfterMs ?? 5000), batch));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
