@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { checkConfig } from './check-config.js';
 import type { CliIo } from './io.js';
+import { serve } from './serve.js';
 
 const usage = `Usage: orderbridge <command> [options]
 
 Commands:
+  serve [--config DIR]          run the gateway (RabbitMQ pipeline, ledger, watchdog) until SIGTERM
   check-config [--config DIR]   validate config/gateway.yaml and config/mapping.yaml, show the
                                 MES state mapping and lint it (exit 0 clean, 1 findings, 2 invalid)
   help                          this text
@@ -12,13 +14,18 @@ Commands:
 Options:
   --config DIR   config directory (default: ORDERBRIDGE_CONFIG or ./config)`;
 
+function configDirOf(args: string[], io: CliIo): string {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } }, strict: true });
+  return values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config';
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'check-config': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true });
-      return checkConfig(values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
-    }
+    case 'check-config':
+      return checkConfig(configDirOf(rest, io), io);
+    case 'serve':
+      return serve(configDirOf(rest, io), io);
     case undefined:
     case 'help':
     case '--help':
