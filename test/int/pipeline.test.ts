@@ -1,0 +1,92 @@
+import t, { type Test } from 'tap';
+import { startGateway } from '../../src/gateway.js';
+import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { deadLetterHeaders } from '../../src/adapters/rabbitmq/topology.js';
+import { validatorFor } from '../../src/contracts/validate.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { createVhost } from '../helpers/vhost.js';
+import { mesEvent } from '../fixtures/mes-events.js';
+
+const validOrderEvent = validatorFor('orderEvent');
+const validMesCommand = validatorFor('mesCommand');
+
+async function setup(t: Test, gateway = {}) {
+  const vhost = createVhost();
+  const env = testConfig({ amqpUrl: vhost.url, gateway });
+  const running = await startGateway({ config: env.config, logger: silentLogger });
+  const peer = await amqpPeer(vhost.url);
+  const { queues, exchanges } = env.config.gateway.amqp;
+  const toMes = await peer.collect(queues.mesCommands);
+  const toCrm = await peer.collect(queues.crmOrderEvents);
+  const deadLetters = await peer.collect(queues.deadLetter);
+  t.teardown(async () => {
+    await peer.close();
+    await running.stop();
+    vhost.remove();
+    env.remove();
+  });
+  return { gateway: running, peer, exchanges, toMes, toCrm, deadLetters };
+}
+
+function createCommand(orderId: string, messageId = `crm-${orderId}`) {
+  return { messageId, type: 'order.create', sentAt: new Date().toISOString(), orderId, partner: 'shop', customer: { id: 'C-1', name: 'Acme' }, lines: [{ sku: 'BRKT-200', quantity: 4 }] };
+}
+
+t.test('a CRM order reaches the MES in its format and the MES acceptance reaches the CRM as CloudEvents', async (t) => {
+  const { peer, exchanges, toMes, toCrm } = await setup(t);
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-1'));
+  await waitFor(() => toMes.length === 1, 5000, 'the MES command');
+  const command = toMes[0]!;
+  t.ok(validMesCommand(command.body).ok, 'valid MES command');
+  t.match(command.body, { header: { messageId: mesCommandId('crm-P-1'), messageType: 'CREATE_ORDER' }, body: { externalRef: 'P-1', positions: [{ pos: 10, material: 'BRKT-200', qty: 4, uom: 'PCE' }] } });
+  t.equal(command.message.properties.messageId, mesCommandId('crm-P-1'));
+
+  await peer.publish(exchanges.mesEvents, 'ORDER_ACCEPTED', mesEvent('ACCEPTED', { orderId: 'P-1', eventId: 'ev-p1', correlationId: mesCommandId('crm-P-1'), at: new Date().toISOString() }));
+  await waitFor(() => toCrm.length === 2, 5000, 'two order events');
+  for (const event of toCrm) t.ok(validOrderEvent(event.body).ok, 'valid CloudEvent');
+  t.same(toCrm.map((e) => e.message.fields.routingKey), ['order.ack.accepted', 'order.status.accepted']);
+  t.match(toCrm[0]!.body, { data: { kind: 'acknowledged', acknowledgement: 'accepted', commandId: 'crm-P-1' } });
+});
+
+t.test('the same CRM command twice is forwarded once; the same MES event twice is published once', async (t) => {
+  const { gateway, peer, exchanges, toMes, toCrm } = await setup(t);
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
+  const event = mesEvent('ACCEPTED', { orderId: 'P-2', eventId: 'ev-p2', correlationId: mesCommandId('crm-P-2'), at: new Date().toISOString() });
+  await waitFor(() => toMes.length >= 1, 5000, 'the MES command');
+  await peer.publish(exchanges.mesEvents, 'ORDER_ACCEPTED', event);
+  await peer.publish(exchanges.mesEvents, 'ORDER_ACCEPTED', event);
+  await waitFor(async () => (await gateway.ledger.timeline('P-2')).filter((e) => e.kind === 'duplicate_delivery').length === 2, 5000, 'both duplicates recorded');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(toMes.length, 1, 'one MES command');
+  t.equal(toCrm.length, 2, 'one acknowledgement and one status change, not twice');
+});
+
+t.test('undecodable and schema-invalid messages are dead-lettered with the reason; the pipeline keeps going', async (t) => {
+  const { gateway, peer, exchanges, toMes, deadLetters } = await setup(t);
+  await peer.publish(exchanges.crmCommands, 'order.create', '{not json');
+  await peer.publish(exchanges.crmCommands, 'order.create', { ...createCommand('P-3'), lines: [] });
+  await peer.publish(exchanges.mesEvents, 'ORDER_STATE_CHANGED', { header: { eventId: 'x' }, order: {} });
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-4'));
+  await waitFor(() => deadLetters.length === 3 && toMes.length === 1, 5000, 'three dead letters and one forwarded command');
+  const headers = deadLetters.map((d) => d.message.properties.headers ?? {});
+  t.same(headers.map((h) => h[deadLetterHeaders.reason]).sort(), ['invalid', 'invalid', 'undecodable']);
+  t.match(headers.find((h) => String(h[deadLetterHeaders.error]).includes('/lines'))?.[deadLetterHeaders.error], /\/lines: .*fix:/);
+  t.equal(headers[0]?.[deadLetterHeaders.originalExchange], exchanges.crmCommands);
+  t.equal((await gateway.ledger.stats()).invalid, 3);
+  t.match(toMes[0]!.body, { body: { externalRef: 'P-4' } });
+});
+
+t.test('a command the MES never acknowledges is re-forwarded with the same id, then flagged lost to the CRM', async (t) => {
+  const { peer, exchanges, toMes, toCrm } = await setup(t, { acknowledgement: { deadline: '300ms', maxAttempts: 2, backoff: 1, evidenceLookup: false }, stuck: { checkInterval: '100ms' } });
+  const sent = Date.now();
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-5'));
+  await waitFor(() => toCrm.some((e) => e.message.fields.routingKey === 'order.attention.lost'), 5000, 'the lost event');
+  const detected = Date.now() - sent;
+  t.equal(toMes.length, 2, 'forwarded twice');
+  t.same(new Set(toMes.map((m) => m.message.properties.messageId)).size, 1, 'with one message id');
+  t.ok(detected < 600 + 2000, `flagged lost ${detected} ms after sending (deadlines 2 × 300 ms)`);
+  t.match(toCrm.at(-1)!.body, { data: { kind: 'attention_raised', attention: 'lost', orderId: 'P-5', commandId: 'crm-P-5' } });
+});
