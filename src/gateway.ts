@@ -22,12 +22,13 @@ export interface GatewayOptions {
   clock?: () => number;
 }
 
-export function ledgerPolicy({ gateway }: Config): LedgerPolicy {
+export function ledgerPolicy({ gateway, mapping }: Config): LedgerPolicy {
   const { acknowledgement, stuck } = gateway;
   const stuckAfter = new Map(Object.entries(stuck.deadlines).map(([status, duration]) => [status, durationMs(duration)]));
   return {
     ack: { deadlineMs: durationMs(acknowledgement.deadline), maxAttempts: acknowledgement.maxAttempts, backoff: acknowledgement.backoff },
     deadlines: { stuckAfterMs: (status) => stuckAfter.get(status) },
+    mesCorrelates: mapping.paths.correlationId !== undefined,
   };
 }
 

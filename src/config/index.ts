@@ -1,3 +1,4 @@
 export { loadConfig, ConfigError, type Config, type ConfigProblem, type LoadConfigOptions } from './load-config.js';
 export { durationMs } from './duration.js';
 export { envOverrides, type Env } from './env-overrides.js';
+export { withGatewayOverrides, type DeepPartial } from './override.js';

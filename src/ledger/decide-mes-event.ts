@@ -16,14 +16,14 @@ export interface MesEventDecision {
  * correlation id, or by evidence when the MES sends none), which status it moves to, and which
  * attention flags it clears. Pure: the store loads the inputs and writes the result.
  */
-export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translation: Translation, now: number, deadlines: Deadlines): MesEventDecision {
+export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translation: Translation, now: number, policy: { deadlines: Deadlines; mesCorrelates: boolean }): MesEventDecision {
   const { event } = translation;
   const at = new Date(now).toISOString();
   const changes: StatusChange[] = [];
   const journal: JournalEntry[] = [];
   let attention: Attention | null = order.attention;
 
-  const acknowledged = matchAcknowledgement(open, translation);
+  const acknowledged = matchAcknowledgement(open, translation, policy.mesCorrelates);
   if (acknowledged) {
     changes.push({ orderId: order.orderId, kind: 'acknowledged', status: order.state.status, acknowledgement: acknowledged.outcome, commandId: acknowledged.command.crmMessageId, mesState: event.state, occurredAt: at, ...(event.reason ? { reason: event.reason } : {}) });
     journal.push({ kind: `command_${acknowledged.outcome}`, detail: { commandId: acknowledged.command.crmMessageId, type: acknowledged.command.type, by: acknowledged.reason } });
@@ -40,7 +40,7 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
     return { eventState: 'acknowledged', ...(update ? { order: update } : {}), ...(acknowledged ? { acknowledged } : {}), changes, journal };
   }
 
-  const status = decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, deadlines);
+  const status = decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, policy.deadlines);
   return {
     eventState: acknowledged && status.eventState === 'duplicate' ? 'acknowledged' : status.eventState,
     ...(status.reason === undefined ? {} : { reason: status.reason }),
@@ -52,17 +52,19 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
 }
 
 /**
- * The command an MES event answers: the one its correlation id names; failing that (an MES that
- * sends no correlation ids, or an acknowledgement that was lost), the order's open create
- * command, since any state reported for the order is evidence the MES took it over.
+ * The command an MES event answers: the one its correlation id names. An event without one still
+ * proves the MES has the order, so it acknowledges the open create as accepted (the answer was
+ * lost or overtaken); only an MES that never correlates its answers (no correlationId path in the
+ * mapping) has its uncorrelated rejections and errors taken as the answer.
  */
-function matchAcknowledgement(open: OpenCommand[], { event, ack, status }: Translation): MesEventDecision['acknowledged'] {
+function matchAcknowledgement(open: OpenCommand[], { event, ack, status }: Translation, mesCorrelates: boolean): MesEventDecision['acknowledged'] {
   if (event.correlationId !== undefined) {
     const correlated = open.find((c) => c.mesMessageId === event.correlationId);
     return correlated && { command: correlated, outcome: ack ?? 'accepted', reason: 'correlation id' };
   }
   const create = open.find((c) => c.type === 'order.create');
   if (!create) return undefined;
-  if (ack !== undefined) return { command: create, outcome: ack, reason: `MES state ${event.state}` };
-  return status === undefined ? undefined : { command: create, outcome: 'accepted', reason: `evidence: MES reported state ${event.state}` };
+  if (!mesCorrelates && ack !== undefined) return { command: create, outcome: ack, reason: `MES state ${event.state}` };
+  if (status === undefined || status === 'rejected') return undefined;
+  return { command: create, outcome: 'accepted', reason: `evidence: MES reported state ${event.state}` };
 }

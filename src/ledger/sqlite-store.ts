@@ -102,7 +102,7 @@ export class SqliteLedger implements LedgerStore {
       return { kind: 'recorded', state: 'quarantined', publish: [] };
     }
     const open = this.sql.openCommands.all(order.orderId) as OpenCommand[];
-    const decision = decideMesEvent(order, open, translation, now, this.policy.deadlines);
+    const decision = decideMesEvent(order, open, translation, now, this.policy);
     this.sql.setMessageState.run({ id: rowId, state: decision.eventState, reason: decision.reason ?? null, orderId: null, now });
     if (decision.acknowledged) {
       const { command, outcome } = decision.acknowledged;

@@ -91,6 +91,8 @@ export interface LedgerStats {
 export interface LedgerPolicy {
   ack: AckPolicy;
   deadlines: Deadlines;
+  /** Whether the MES names the command it answers (the mapping has a correlationId path). */
+  mesCorrelates: boolean;
 }
 
 /**
