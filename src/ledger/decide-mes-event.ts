@@ -18,34 +18,37 @@ export interface MesEventDecision {
  */
 export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translation: Translation, now: number, policy: { deadlines: Deadlines; mesCorrelates: boolean }): MesEventDecision {
   const { event } = translation;
-  const at = new Date(now).toISOString();
-  const changes: StatusChange[] = [];
   const journal: JournalEntry[] = [];
-  let attention: Attention | null = order.attention;
-
   const acknowledged = matchAcknowledgement(open, translation, policy.mesCorrelates);
-  if (acknowledged) {
-    changes.push({ orderId: order.orderId, kind: 'acknowledged', status: order.state.status, acknowledgement: acknowledged.outcome, commandId: acknowledged.command.crmMessageId, mesState: event.state, occurredAt: at, ...(event.reason ? { reason: event.reason } : {}) });
-    journal.push({ kind: `command_${acknowledged.outcome}`, detail: { commandId: acknowledged.command.crmMessageId, type: acknowledged.command.type, by: acknowledged.reason } });
-  }
   // Any word from the MES about the order proves it is not lost.
-  if (attention?.kind === 'lost') {
-    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'lost', status: order.state.status, occurredAt: at, reason: `MES reported state ${event.state}` });
+  const clearsLost = order.attention?.kind === 'lost';
+  const attention: Attention | null = clearsLost ? null : order.attention;
+  const status = translation.status === undefined
+    ? undefined
+    : decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, policy.deadlines);
+
+  // Every event carries the status the order has after this MES event, and the MES's time.
+  const after = status?.order.state.status ?? order.state.status;
+  const changes: StatusChange[] = [];
+  if (acknowledged) {
+    const { command, outcome } = acknowledged;
+    changes.push({ orderId: order.orderId, kind: 'acknowledged', status: after, acknowledgement: outcome, commandId: command.crmMessageId, mesState: event.state, occurredAt: event.occurredAt, ...(event.reason ? { reason: event.reason } : {}) });
+    journal.push({ kind: `command_${outcome}`, detail: { commandId: command.crmMessageId, type: command.type, by: acknowledged.reason } });
+  }
+  if (clearsLost) {
+    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'lost', status: after, occurredAt: event.occurredAt, reason: `MES reported state ${event.state}` });
     journal.push({ kind: 'attention_cleared', detail: { attention: 'lost' } });
-    attention = null;
   }
-
-  if (translation.status === undefined) {
-    const update = attention === order.attention ? undefined : { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention };
-    return { eventState: 'acknowledged', ...(update ? { order: update } : {}), ...(acknowledged ? { acknowledged } : {}), changes, journal };
+  const common = { ...(acknowledged ? { acknowledged } : {}) };
+  if (!status) {
+    const update = clearsLost ? { order: { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention } } : {};
+    return { eventState: 'acknowledged', ...update, ...common, changes, journal };
   }
-
-  const status = decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, policy.deadlines);
   return {
     eventState: acknowledged && status.eventState === 'duplicate' ? 'acknowledged' : status.eventState,
     ...(status.reason === undefined ? {} : { reason: status.reason }),
     order: status.order,
-    ...(acknowledged ? { acknowledged } : {}),
+    ...common,
     changes: [...changes, ...status.changes],
     journal: [...journal, ...status.journal],
   };

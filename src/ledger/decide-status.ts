@@ -33,7 +33,7 @@ export function decideStatusFact(order: OrderRecord, attention: Attention | null
   const changes: StatusChange[] = [{ orderId: order.orderId, kind: 'status_changed', status: outcome.to, previousStatus: outcome.from, ...mesState, occurredAt: fact.occurredAt }];
   const journal: JournalEntry[] = [{ kind: 'status_changed', detail: { from: outcome.from, to: outcome.to, source: fact.source, ...mesState, occurredAt: fact.occurredAt } }];
   if (attention?.kind === 'stuck') {
-    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'stuck', status: outcome.to, occurredAt: new Date(now).toISOString(), reason: `progressed to ${outcome.to}` });
+    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'stuck', status: outcome.to, occurredAt: fact.occurredAt, reason: `progressed to ${outcome.to}` });
     journal.push({ kind: 'attention_cleared', detail: { attention: 'stuck' } });
     attention = null;
   }

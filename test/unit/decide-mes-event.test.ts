@@ -24,6 +24,7 @@ t.test('a correlated answer acknowledges the command it names with the state\'s 
   const d = decideMesEvent(order, [create], translation('REJECTED', 'rejected', 'rejected', 'ob-1'), T0 + 5000, { deadlines, mesCorrelates: true });
   t.match(d, { eventState: 'applied', acknowledged: { outcome: 'rejected', reason: 'correlation id' } });
   t.same(d.changes.map((c) => c.kind), ['acknowledged', 'status_changed']);
+  t.same(d.changes.map((c) => [c.status, c.occurredAt]), [['rejected', '2026-11-25T10:00:05Z'], ['rejected', '2026-11-25T10:00:05Z']], 'each event carries the status after the MES event, at the MES time');
   const other = decideMesEvent(order, [create], translation('ACCEPTED', 'accepted', 'accepted', 'ob-unknown'), T0, { deadlines, mesCorrelates: true });
   t.equal(other.acknowledged, undefined, 'a correlation id of no open command acknowledges nothing');
 });
