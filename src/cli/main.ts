@@ -1,12 +1,17 @@
 import { parseArgs } from 'node:util';
+import { runSim } from '../../sim/cli.js';
 import { checkConfig } from './check-config.js';
+import { runDemo } from './demo.js';
 import type { CliIo } from './io.js';
 import { serve } from './serve.js';
 
 const usage = `Usage: orderbridge <command> [options]
 
 Commands:
+  demo [--config DIR]           the gateway with the reference CRM and MES simulators, faults on,
+                                and a live summary (about a minute; purges the gateway's queues)
   serve [--config DIR]          run the gateway (RabbitMQ pipeline, ledger, watchdog) until SIGTERM
+  sim mes|crm [options]         run the reference MES or CRM simulator (sim --help for options)
   check-config [--config DIR]   validate config/gateway.yaml and config/mapping.yaml, show the
                                 MES state mapping and lint it (exit 0 clean, 1 findings, 2 invalid)
   help                          this text
@@ -26,6 +31,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return checkConfig(configDirOf(rest, io), io);
     case 'serve':
       return serve(configDirOf(rest, io), io);
+    case 'demo':
+      return runDemo(configDirOf(rest, io), io);
+    case 'sim':
+      return runSim(rest, io);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connect } from 'amqplib';
+import { destination } from 'pino';
+import { BrokerUnreachableError, redactUrl } from '../adapters/rabbitmq/broker.js';
+import { declareTopology } from '../adapters/rabbitmq/topology.js';
+import { withGatewayOverrides, type Config } from '../config/index.js';
+import { startGateway, type Gateway } from '../gateway.js';
+import type { LedgerStats } from '../ledger/index.js';
+import { createLogger } from '../telemetry/logger.js';
+import type { CliIo } from './io.js';
+import { packageRoot } from './package-root.js';
+import { loadConfigOrReport, rabbitmqHint } from './serve.js';
+
+const demo = { orders: 300, rate: 20, stepMs: 300, maxSeconds: 75 } as const;
+const mesFaults = ['--drop-share', '0.03', '--stall-share', '0.03', '--reject-share', '0.02', '--error-share', '0.05', '--duplicate-share', '0.1', '--reorder-window', '5'];
+
+/**
+ * `orderbridge demo`: the gateway plus the reference CRM and MES simulators on the local RabbitMQ,
+ * with MES faults on, and a live summary from the ledger until every order has an answer.
+ */
+export async function runDemo(configDir: string, io: CliIo): Promise<number> {
+  const loaded = loadConfigOrReport(configDir, io);
+  if (!loaded) return 2;
+  const root = packageRoot();
+  const dataDir = resolve(io.cwd, 'data/demo');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const mesPort = await freePort();
+  const config = demoConfig(loaded, join(dataDir, 'ledger.db'), mesPort);
+
+  if (!(await purgeDemoQueues(config, io))) return 3;
+  const logger = createLogger({ level: 'warn', destination: destination(join(dataDir, 'gateway.log')) });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({ config, logger });
+  } catch (error) {
+    if (!(error instanceof BrokerUnreachableError)) throw error;
+    io.err(`orderbridge demo: ${error.message} — ${rabbitmqHint}`);
+    return 3;
+  }
+  io.out(`Orderbridge demo: ${demo.orders} orders from the CRM simulator at ${demo.rate}/s; the MES simulator loses 3% of commands, stalls 3%, rejects 2%, errs on 5%, duplicates 10% of its events and reorders them.`);
+  io.out(`Acknowledgement deadline 3 s (2 forwards, then lost); stuck after 8 s in accepted. Ledger: ${join(dataDir, 'ledger.db')}`);
+
+  const env = { ...io.env, AMQP_URL: config.gateway.amqp.url } as Record<string, string>;
+  const bin = join(root, 'bin/orderbridge.js');
+  const mes = spawnQuiet(bin, ['sim', 'mes', '--port', String(mesPort), '--step-ms', String(demo.stepMs), '--seed', '7', ...mesFaults], env, join(dataDir, 'mes-sim.log'));
+  const crm = spawnQuiet(bin, ['sim', 'crm', '--orders', String(demo.orders), '--rate', String(demo.rate), '--report', join(dataDir, 'crm-report.json'), '--timeout-ms', String(demo.maxSeconds * 1000)], env, join(dataDir, 'crm-sim.log'));
+  const started = Date.now();
+  const live = io.env.CI !== 'true' && process.stdout.isTTY;
+  const crmDone = new Promise<void>((done) => crm.on('exit', () => done()));
+  let finished = false;
+  void crmDone.then(() => (finished = true));
+  while (!finished && Date.now() - started < demo.maxSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, live ? 1000 : 5000));
+    const line = summaryLine(await gateway.ledger.stats(), Math.round((Date.now() - started) / 1000));
+    if (live) process.stdout.write(`\r${line}\x1b[K`);
+    else io.out(line);
+  }
+  if (live) process.stdout.write('\n');
+  const final = await gateway.ledger.stats();
+  for (const child of [crm, mes]) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all([crmDone, new Promise((done) => (mes.exitCode === null ? mes.on('exit', done) : done(null)))]);
+  await gateway.stop();
+  io.out('');
+  io.out(`Final: ${summaryLine(final, Math.round((Date.now() - started) / 1000))}`);
+  io.out(`Lost orders were flagged after 2 unanswered forwards; stuck ones after their status deadline; both reached the CRM as events.`);
+  io.out(`Look closer: the ledger is ${join(dataDir, 'ledger.db')} (sqlite3), the CRM simulator's record ${join(dataDir, 'crm-report.json')}, logs in ${dataDir}/.`);
+  return 0;
+}
+
+function demoConfig(config: Config, ledgerPath: string, mesPort: number): Config {
+  return withGatewayOverrides(config, {
+    ledger: { path: ledgerPath },
+    acknowledgement: { deadline: '3s', maxAttempts: 2, backoff: 1, evidenceLookup: true },
+    stuck: { checkInterval: '500ms', deadlines: { received: '10s', accepted: '8s', in_production: '20s', on_hold: '15s', failed: '15s', ready: '10s', shipped: '10s' } },
+    mesApi: { baseUrl: `http://127.0.0.1:${mesPort}` },
+  });
+}
+
+export function summaryLine(stats: LedgerStats, seconds: number): string {
+  const orders = Object.values(stats.ordersByStatus).reduce((a, b) => a + b, 0);
+  const c = stats.commandsByState;
+  const statuses = ['received', 'accepted', 'in_production', 'on_hold', 'failed', 'ready', 'shipped', 'delivered', 'rejected', 'cancelled']
+    .map((s) => `${s} ${stats.ordersByStatus[s] ?? 0}`)
+    .join(' ');
+  return `${String(seconds).padStart(3)}s  orders ${orders} │ acknowledged ${c.acknowledged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0} │ ${statuses} │ lost ${stats.attention.lost} stuck ${stats.attention.stuck} │ invalid ${stats.invalid}`;
+}
+
+/** Demo queues start empty: messages left by an earlier run would count as this run's. */
+async function purgeDemoQueues(config: Config, io: CliIo): Promise<boolean> {
+  const { amqp } = config.gateway;
+  try {
+    const connection = await connect(amqp.url);
+    const channel = await connection.createChannel();
+    await declareTopology(channel, amqp);
+    for (const queue of Object.values(amqp.queues)) await channel.purgeQueue(queue);
+    await connection.close();
+    return true;
+  } catch (error) {
+    io.err(`orderbridge demo: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${error instanceof Error ? error.message : String(error)} — ${rabbitmqHint}`);
+    return false;
+  }
+}
+
+function spawnQuiet(bin: string, args: string[], env: Record<string, string>, logFile: string): ChildProcess {
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
