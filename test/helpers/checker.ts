@@ -1,0 +1,53 @@
+import type Database from 'better-sqlite3';
+import type { MappingConfig } from '../../src/contracts/generated/config/mapping.js';
+import type { CrmReport } from '../../sim/crm/report.js';
+import type { MesStats } from '../../sim/mes/stats.js';
+
+export interface CheckResult {
+  sent: number;
+  /** Sent by the CRM but missing from the ledger, or with a command the ledger never resolved. */
+  lost: string[];
+  /** Orders the MES created more than once (a command forwarded under two ids). */
+  duplicated: number;
+  /** Orders in the ledger or the MES that the CRM never sent. */
+  unexpected: string[];
+  /** Orders whose external status differs from what the MES holds (mapped) or the CRM heard last. */
+  mismatched: { orderId: string; ledger: string; mes?: string; crm?: string | null }[];
+  flaggedLost: string[];
+  flaggedStuck: string[];
+  finalStatuses: Record<string, string>;
+}
+
+/**
+ * Compares what the CRM simulator sent and heard with what the ledger and the MES simulator hold,
+ * independently of the gateway's own counters.
+ */
+export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Database, mapping: MappingConfig): CheckResult {
+  const sent = new Set(Object.keys(report.orders));
+  const orders = ledger.prepare('SELECT order_id, status, attention FROM orders').all() as { order_id: string; status: string; attention: string | null }[];
+  const inLedger = new Map(orders.map((o) => [o.order_id, o]));
+  const unresolved = new Set(ledger.prepare(`SELECT order_id FROM messages WHERE channel = 'crm.command' AND state IN ('received', 'forwarded', 'redelivered')`).pluck().all() as string[]);
+  const lost = [...sent].filter((id) => !inLedger.has(id) || unresolved.has(id));
+  const unexpected = [...new Set([...inLedger.keys(), ...Object.keys(mes.orders)])].filter((id) => !sent.has(id));
+  const mismatched: CheckResult['mismatched'] = [];
+  for (const order of orders) {
+    const mesState = mes.orders[order.order_id];
+    const mesStatus = mesState === undefined ? undefined : mapping.states[mesState]?.status;
+    const crmStatus = report.orders[order.order_id]?.status;
+    // The CRM owns delivered: the MES last saw the order dispatched.
+    const expected = mesStatus === 'shipped' && order.status === 'delivered' ? 'delivered' : mesStatus;
+    if ((expected !== undefined && expected !== order.status) || (crmStatus !== undefined && crmStatus !== null && crmStatus !== order.status)) {
+      mismatched.push({ orderId: order.order_id, ledger: order.status, ...(mesState ? { mes: mesState } : {}), crm: crmStatus });
+    }
+  }
+  return {
+    sent: sent.size,
+    lost,
+    duplicated: mes.duplicateOrders,
+    unexpected,
+    mismatched,
+    flaggedLost: orders.filter((o) => o.attention === 'lost').map((o) => o.order_id).sort(),
+    flaggedStuck: orders.filter((o) => o.attention === 'stuck').map((o) => o.order_id).sort(),
+    finalStatuses: Object.fromEntries(orders.map((o) => [o.order_id, o.status])),
+  };
+}

@@ -1,0 +1,113 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import type { CrmReport } from '../../sim/crm/report.js';
+import type { MesStats } from '../../sim/mes/stats.js';
+import { writeConfigDir } from './config-files.js';
+import { startOrderbridge, waitForOutput, type Started } from './processes.js';
+import { createVhost } from './vhost.js';
+
+export interface E2eOptions {
+  orders: number;
+  rate: number;
+  /** gateway.yaml fields to replace, by dotted path. */
+  gateway?: Record<string, unknown>;
+  mes?: string[];
+  crm?: string[];
+  runId?: string;
+  timeoutMs?: number;
+  /** Runs while the CRM is still sending: inject faults here. */
+  during?: (run: E2eRun) => Promise<void>;
+}
+
+export interface E2eRun {
+  gateway: Started;
+  mes: Started;
+  crm: Started;
+  vhostUrl: string;
+  mesPort: number;
+  restartGateway(): Promise<void>;
+}
+
+export interface E2eResult {
+  report: CrmReport;
+  mes: MesStats;
+  ledger: Database.Database;
+  gatewayLog: string;
+}
+
+/**
+ * Gateway and both simulators as separate processes on a fresh vhost, a fresh ledger and the
+ * default config with the given changes; everything is stopped by PID and removed afterwards.
+ */
+export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
+  const vhost = createVhost('ob-e2e');
+  const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
+  const mesPort = await freePort();
+  const config = writeConfigDir({ 'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`, ...options.gateway });
+  const ledgerPath = join(data, 'ledger.db');
+  const reportPath = join(data, 'crm-report.json');
+  const env = { AMQP_URL: vhost.url, ORDERBRIDGE_LEDGER_PATH: ledgerPath, ORDERBRIDGE_CONFIG: config.dir, ORDERBRIDGE_LOG_LEVEL: 'info' };
+  let ledger: Database.Database | undefined;
+  t.teardown(() => {
+    ledger?.close();
+    vhost.remove();
+    config.remove();
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  const name = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
+  let generation = 0;
+  const startGateway = async () => {
+    const gateway = startOrderbridge(t, `${name}-gateway-${generation++}`, ['serve'], env);
+    await waitForOutput(gateway, /gateway started/, 20_000);
+    return gateway;
+  };
+  const run: E2eRun = {
+    gateway: await startGateway(),
+    mes: startOrderbridge(t, `${name}-mes`, ['sim', 'mes', '--port', String(mesPort), ...(options.mes ?? [])], env),
+    crm: undefined as unknown as Started,
+    vhostUrl: vhost.url,
+    mesPort,
+    async restartGateway() {
+      run.gateway = await startGateway();
+    },
+  };
+  await waitForMesApi(mesPort, run.mes);
+  run.crm = startOrderbridge(t, `${name}-crm`, ['sim', 'crm', '--orders', String(options.orders), '--rate', String(options.rate), '--report', reportPath, '--timeout-ms', String(options.timeoutMs ?? 90_000), ...(options.runId ? ['--run-id', options.runId] : []), ...(options.crm ?? [])], env);
+  if (options.during) await options.during(run);
+  const crmExit = await run.crm.exited;
+  if (crmExit !== 0) throw new Error(`CRM simulator exited ${crmExit}:\n${run.crm.output().slice(-3000)}`);
+  const mes = (await (await fetch(`http://127.0.0.1:${mesPort}/stats`)).json()) as MesStats;
+  const gatewayLog = run.gateway.output();
+  await run.gateway.stop();
+  await run.mes.stop();
+  ledger = new Database(ledgerPath, { readonly: true });
+  return { report: JSON.parse(readFileSync(reportPath, 'utf8')) as CrmReport, mes, ledger, gatewayLog };
+}
+
+async function waitForMesApi(port: number, mes: Started): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/stats`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (mes.child.exitCode !== null || Date.now() > deadline) throw new Error(`MES simulator did not come up:\n${mes.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
