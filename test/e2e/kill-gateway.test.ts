@@ -36,3 +36,28 @@ t.test(`kill -9 the gateway 3 times during 2,000 orders: 0 lost, 0 duplicate eff
   t.comment(`the MES de-duplicated ${mes.duplicateCommands} re-forwarded command(s) by message id`);
   t.equal(report.acknowledged.accepted, 2000);
 });
+
+t.test('SIGTERM during load: the gateway stops consuming, finishes in flight, exits 0; nothing is lost', async (t) => {
+  let exitCode: number | null = null;
+  let stopMs = 0;
+  const { report, mes, ledger } = await runE2e(t, {
+    orders: 1000,
+    rate: 400,
+    mes: ['--step-ms', '20'],
+    crm: ['--deliver-after-ms', '50'],
+    during: async (run) => {
+      await new Promise((r) => setTimeout(r, 1000));
+      const started = Date.now();
+      exitCode = await run.gateway.stop();
+      stopMs = Date.now() - started;
+      t.match(run.gateway.output(), /gateway stopped/, 'it said it stopped');
+      await run.restartGateway();
+    },
+  });
+  t.equal(exitCode, 0, `exit code 0 after ${stopMs} ms`);
+  const check = checkRun(report, mes, ledger, mapping);
+  t.same(check.lost, []);
+  t.equal(check.duplicated, 0);
+  t.same(report.unanswered, []);
+  t.equal(mes.duplicateCommands, 0, 'a clean stop leaves nothing half-done to forward again');
+});

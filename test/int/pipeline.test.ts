@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
 import { startGateway } from '../../src/gateway.js';
 import { mesCommandId } from '../../src/adapters/mes/codec.js';
 import { deadLetterHeaders } from '../../src/adapters/rabbitmq/topology.js';
@@ -90,3 +91,32 @@ t.test('a command the MES never acknowledges is re-forwarded with the same id, t
   t.ok(detected < 600 + 2000, `flagged lost ${detected} ms after sending (deadlines 2 × 300 ms)`);
   t.match(toCrm.at(-1)!.body, { data: { kind: 'attention_raised', attention: 'lost', orderId: 'P-5', commandId: 'crm-P-5' } });
 });
+
+t.test('after its connection is dropped the gateway reconnects, re-declares and resumes consuming', async (t) => {
+  const { gateway, peer, exchanges, toMes } = await setup(t);
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-6'));
+  await waitFor(() => toMes.length === 1, 5000, 'the first command');
+  const reconnectsBefore = gateway.broker.reconnects;
+  closeConnectionsOf(gateway.broker.connectionName);
+  await waitFor(() => !gateway.broker.connected, 5000, 'the gateway to notice');
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-7'));
+  await waitFor(() => toMes.length === 2, 15_000, 'the command sent while it was away');
+  t.ok(gateway.broker.connected);
+  t.ok(gateway.broker.reconnects > reconnectsBefore, 'it reconnected');
+  t.match(toMes[1]!.body, { body: { externalRef: 'P-7' } });
+});
+
+t.test('classic queues work as well as quorum queues', async (t) => {
+  const { peer, exchanges, toMes } = await setup(t, { amqp: { queueType: 'classic' } });
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-8'));
+  await waitFor(() => toMes.length === 1, 5000, 'the MES command');
+  t.match(toMes[0]!.body, { body: { externalRef: 'P-8' } });
+});
+
+/** Closes the broker-side connections with this client-provided name, as a network cut would. */
+function closeConnectionsOf(name: string): void {
+  const lines = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' }).split('\n');
+  const pids = lines.filter((l) => l.includes(name)).map((l) => l.split('\t')[0]!);
+  if (!pids.length) throw new Error(`no connection named ${name}`);
+  for (const pid of pids) execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: connection cut'], { stdio: 'ignore' });
+}

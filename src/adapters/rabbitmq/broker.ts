@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
@@ -51,6 +52,8 @@ export class Broker {
   private closing = false;
   connected = false;
   reconnects = 0;
+  /** Shown by the broker for this connection (rabbitmqctl list_connections client_properties). */
+  readonly connectionName = `orderbridge-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   constructor(private readonly options: BrokerOptions) {}
 
@@ -59,6 +62,7 @@ export class Broker {
     const { reconnect } = this.options.amqp;
     try {
       this.model = await connect(this.options.url, {
+        clientProperties: { connection_name: this.connectionName },
         recovery: {
           initialDelay: durationMs(reconnect.initialDelay),
           maxDelay: durationMs(reconnect.maxDelay),
