@@ -7,15 +7,8 @@ export const exitCodes = { clean: 0, lintFindings: 1, invalid: 2 } as const;
 
 /** `orderbridge check-config`: validates both config files, shows the MES → external mapping, lints it. */
 export function checkConfig(configDir: string, io: CliIo): number {
-  let config: Config;
-  try {
-    config = loadConfig({ dir: resolve(io.cwd, configDir), env: io.env });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(`Invalid configuration in ${configDir}: ${error.problems.length} problem(s)`);
-    for (const problem of error.problems) io.err(formatProblem(problem));
-    return exitCodes.invalid;
-  }
+  const config = loadConfigOrReport(configDir, io);
+  if (!config) return exitCodes.invalid;
   io.out(`Configuration in ${configDir} is valid (gateway.yaml, mapping.yaml; MES: ${config.mapping.mes.name}).`);
   io.out('');
   printMappingTable(config, io);
@@ -28,6 +21,18 @@ export function checkConfig(configDir: string, io: CliIo): number {
   io.out(`Lint: ${findings.length} finding(s) in mapping.yaml`);
   for (const f of findings) io.out(`  [${f.code}] ${f.path}: ${f.message}\n      fix: ${f.fix}`);
   return exitCodes.lintFindings;
+}
+
+/** Loads the config; prints every problem and returns undefined when it is invalid. */
+export function loadConfigOrReport(configDir: string, io: CliIo): Config | undefined {
+  try {
+    return loadConfig({ dir: resolve(io.cwd, configDir), env: io.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(`Invalid configuration in ${configDir}: ${error.problems.length} problem(s)`);
+    for (const problem of error.problems) io.err(formatProblem(problem));
+    return undefined;
+  }
 }
 
 export function formatProblem({ source, line, column, pointer, message, fix }: ConfigProblem): string {

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from 'amqplib';
@@ -11,8 +10,10 @@ import { startGateway, type Gateway } from '../gateway.js';
 import type { LedgerStats } from '../ledger/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { CliIo } from './io.js';
+import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';
-import { loadConfigOrReport, rabbitmqHint } from './serve.js';
+import { loadConfigOrReport } from './check-config.js';
+import { rabbitmqHint } from './serve.js';
 
 const demo = { orders: 300, rate: 20, stepMs: 300, maxSeconds: 75 } as const;
 const mesFaults = ['--drop-share', '0.03', '--stall-share', '0.03', '--reject-share', '0.02', '--error-share', '0.05', '--duplicate-share', '0.1', '--reorder-window', '5'];
@@ -111,14 +112,4 @@ function spawnQuiet(bin: string, args: string[], env: Record<string, string>, lo
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   return child;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,24 +1,10 @@
-import { resolve } from 'node:path';
 import { BrokerUnreachableError } from '../adapters/rabbitmq/broker.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
-import { formatProblem } from './check-config.js';
+import { loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
 export const rabbitmqHint = 'start it with `rabbitmq-server -detached` (then `rabbitmqctl await_startup`), or set AMQP_URL';
-
-/** Loads the config for a long-running command; prints every problem and returns undefined when invalid. */
-export function loadConfigOrReport(configDir: string, io: CliIo): Config | undefined {
-  try {
-    return loadConfig({ dir: resolve(io.cwd, configDir), env: io.env });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(`Invalid configuration in ${configDir}: ${error.problems.length} problem(s)`);
-    for (const problem of error.problems) io.err(formatProblem(problem));
-    return undefined;
-  }
-}
 
 /** `orderbridge serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serve(configDir: string, io: CliIo): Promise<number> {

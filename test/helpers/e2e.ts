@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import { freePort } from '../../src/cli/free-port.js';
 import type { CrmReport } from '../../sim/crm/report.js';
 import type { MesStats } from '../../sim/mes/stats.js';
 import { writeConfigDir } from './config-files.js';
@@ -100,14 +100,4 @@ async function waitForMesApi(port: number, mes: Started): Promise<void> {
     if (mes.child.exitCode !== null || Date.now() > deadline) throw new Error(`MES simulator did not come up:\n${mes.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
