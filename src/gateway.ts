@@ -1,3 +1,5 @@
+import { createHttpApp } from './adapters/http/app.js';
+import { startHttpServer, type HttpServer } from './adapters/http/server.js';
 import { createMesApiClient } from './adapters/mes/api-client.js';
 import { Broker } from './adapters/rabbitmq/broker.js';
 import { durationMs, type Config } from './config/index.js';
@@ -13,6 +15,7 @@ export interface Gateway {
   ledger: LedgerStore;
   broker: Broker;
   watchdog: Watchdog;
+  http: HttpServer;
   stop(): Promise<void>;
 }
 
@@ -32,7 +35,7 @@ export function ledgerPolicy({ gateway, mapping }: Config): LedgerPolicy {
   };
 }
 
-/** The composition root: config → ledger → broker → pipeline consumers → watchdog. */
+/** The composition root: config → ledger → broker → pipeline consumers → watchdog → HTTP. */
 export async function startGateway({ config, logger, clock = Date.now }: GatewayOptions): Promise<Gateway> {
   const { amqp, ledger: ledgerConfig, acknowledgement, stuck, mesApi } = config.gateway;
   const ledger = openSqliteLedger({ path: ledgerConfig.path, synchronous: ledgerConfig.synchronous, policy: ledgerPolicy(config) });
@@ -53,12 +56,16 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     ...(acknowledgement.evidenceLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout)) } : {}),
   });
   watchdog.start();
-  logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch }, 'gateway started');
+  const app = createHttpApp({ config, ledger, readiness: { brokerConnected: () => broker.connected }, logger });
+  const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port);
+  logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}` }, 'gateway started');
   return {
     ledger,
     broker,
     watchdog,
+    http,
     async stop() {
+      await http.close();
       await watchdog.stop();
       await broker.close();
       await ledger.close();

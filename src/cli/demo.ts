@@ -30,7 +30,7 @@ export async function runDemo(configDir: string, io: CliIo): Promise<number> {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const mesPort = await freePort();
-  const config = demoConfig(loaded, join(dataDir, 'ledger.db'), mesPort);
+  const config = demoConfig(loaded, join(dataDir, 'ledger.db'), mesPort, await freePort());
 
   if (!(await purgeDemoQueues(config, io))) return 3;
   const logger = createLogger({ level: 'warn', destination: destination(join(dataDir, 'gateway.log')) });
@@ -44,6 +44,7 @@ export async function runDemo(configDir: string, io: CliIo): Promise<number> {
   }
   io.out(`Orderbridge demo: ${demo.orders} orders from the CRM simulator at ${demo.rate}/s; the MES simulator loses 3% of commands, stalls 3%, rejects 2%, errs on 5%, duplicates 10% of its events and reorders them.`);
   io.out(`Acknowledgement deadline 3 s (2 forwards, then lost); stuck after 8 s in accepted. Ledger: ${join(dataDir, 'ledger.db')}`);
+  io.out(`Gateway HTTP: http://${config.gateway.http.host}:${gateway.http.port}/openapi.json (/healthz, /readyz)`);
 
   const env = { ...io.env, AMQP_URL: config.gateway.amqp.url } as Record<string, string>;
   const bin = join(root, 'bin/orderbridge.js');
@@ -72,9 +73,10 @@ export async function runDemo(configDir: string, io: CliIo): Promise<number> {
   return 0;
 }
 
-function demoConfig(config: Config, ledgerPath: string, mesPort: number): Config {
+function demoConfig(config: Config, ledgerPath: string, mesPort: number, httpPort: number): Config {
   return withGatewayOverrides(config, {
     ledger: { path: ledgerPath },
+    http: { port: httpPort },
     acknowledgement: { deadline: '3s', maxAttempts: 2, backoff: 1, evidenceLookup: true },
     stuck: { checkInterval: '500ms', deadlines: { received: '10s', accepted: '8s', in_production: '20s', on_hold: '15s', failed: '15s', ready: '10s', shipped: '10s' } },
     mesApi: { baseUrl: `http://127.0.0.1:${mesPort}` },

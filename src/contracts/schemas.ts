@@ -1,6 +1,9 @@
 // Every JSON Schema in contracts/, loaded as modules so the built gateway carries them.
 import attention from '../../contracts/external/attention.schema.json' with { type: 'json' };
 import order from '../../contracts/external/order.schema.json' with { type: 'json' };
+import orderPage from '../../contracts/external/order-page.schema.json' with { type: 'json' };
+import orderListQuery from '../../contracts/external/order-list-query.schema.json' with { type: 'json' };
+import problem from '../../contracts/external/problem.schema.json' with { type: 'json' };
 import orderEvent from '../../contracts/external/order-event.schema.json' with { type: 'json' };
 import orderStatus from '../../contracts/external/order-status.schema.json' with { type: 'json' };
 import statusChange from '../../contracts/external/status-change.schema.json' with { type: 'json' };
@@ -19,6 +22,9 @@ import mappingConfig from '../../contracts/config/mapping.schema.json' with { ty
 export const schemas = {
   attention,
   order,
+  orderPage,
+  orderListQuery,
+  problem,
   orderEvent,
   orderStatus,
   statusChange,

@@ -32,7 +32,26 @@ export interface OrderRecord {
   stuckAt: number | null;
   attention: Attention | null;
   createdAt: number;
+  updatedAt: number;
   version: number;
+}
+
+/** One entry of an order's status history, as the order resource shows it. */
+export interface StatusHistoryEntry {
+  status: OrderStatus;
+  at: string;
+  source: 'crm' | 'mes' | 'gateway';
+  mesState?: string;
+}
+
+export interface OrderQuery {
+  partner: string;
+  status?: string;
+  /** Gateway clock (ms): only orders changed at or after this. */
+  updatedSince?: number;
+  /** Keyset cursor: orders after this (updatedAt, orderId) in that order. */
+  after?: { updatedAt: number; orderId: string };
+  limit: number;
 }
 
 /** A forwarded command still waiting for the MES's business answer (or flagged lost). */

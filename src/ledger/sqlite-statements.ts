@@ -49,6 +49,13 @@ export function prepareStatements(db: Database) {
         attention = @attention, attention_since = @attentionSince, attention_reason = @attentionReason, stuck_at = @stuckAt,
         updated_at = @now, version = version + 1
       WHERE order_id = @orderId AND version = @version`),
+    statusHistory: db.prepare(`SELECT at, detail FROM journal WHERE order_id = ? AND kind = 'status_changed' ORDER BY id LIMIT ?`),
+    listOrders: db.prepare(`
+      SELECT * FROM orders
+      WHERE partner = @partner AND (@status IS NULL OR status = @status) AND updated_at >= @updatedSince
+        AND (updated_at, order_id) > (@afterUpdatedAt, @afterOrderId)
+      ORDER BY updated_at, order_id
+      LIMIT @limit`),
     stuckOrders: db.prepare('SELECT * FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT ?'),
 
     journal: db.prepare('INSERT INTO journal (at, order_id, message_row, kind, detail) VALUES (?, ?, ?, ?, ?)'),

@@ -7,7 +7,7 @@ import { decideStatusFact } from './decide-status.js';
 import { ackDueAt, decideOverdueCommand, decideStuck } from './decide-watchdog.js';
 import { GroupCommit } from './group-commit.js';
 import { migrateSqlite } from './migrate-sqlite.js';
-import type { JournalEntry, OpenCommand, OrderRecord, OrderUpdate, StatusChange } from './model.js';
+import type { JournalEntry, OpenCommand, OrderQuery, OrderRecord, OrderUpdate, StatusChange, StatusHistoryEntry } from './model.js';
 import { routingKeyFor, toOrderEvent } from './order-event.js';
 import { prepareStatements, type MessageRow, type OrderRow, type Statements } from './sqlite-statements.js';
 import type {
@@ -212,6 +212,27 @@ export class SqliteLedger implements LedgerStore {
     return this.loadOrder(orderId);
   }
 
+  async statusHistory(orderId: string, limit: number): Promise<StatusHistoryEntry[]> {
+    return (this.sql.statusHistory.all(orderId, limit) as { at: number; detail: string }[]).map((row) => {
+      const detail = JSON.parse(row.detail) as { to: OrderStatus; source: StatusHistoryEntry['source']; occurredAt?: string; mesState?: string };
+      return { status: detail.to, at: detail.occurredAt ?? new Date(row.at).toISOString(), source: detail.source, ...(detail.mesState ? { mesState: detail.mesState } : {}) };
+    });
+  }
+
+  async listOrders({ partner, status, updatedSince, after, limit }: OrderQuery): Promise<OrderRecord[]> {
+    const rows = this.sql.listOrders.all({
+      partner, status: status ?? null, updatedSince: updatedSince ?? 0,
+      afterUpdatedAt: after?.updatedAt ?? -1, afterOrderId: after?.orderId ?? '', limit,
+    }) as OrderRow[];
+    return rows.map(toOrderRecord);
+  }
+
+  async checkWritable(): Promise<void> {
+    // Between group commits no transaction is open, so this only waits for other processes.
+    this.db.exec('BEGIN IMMEDIATE');
+    this.db.exec('ROLLBACK');
+  }
+
   async timeline(orderId: string): Promise<TimelineEntry[]> {
     const messages = (this.sql.timelineMessages.all(orderId) as MessageRow[]).map((m): TimelineEntry => ({
       at: m.created_at, kind: `${m.direction === 'in' ? 'received' : 'sent'} ${m.type}`, channel: m.channel, messageId: m.message_id, state: m.state,
@@ -310,6 +331,7 @@ function toOrderRecord(row: OrderRow): OrderRecord {
     stuckAt: row.stuck_at,
     attention: row.attention ? { kind: row.attention, since: row.attention_since ?? row.updated_at, reason: row.attention_reason ?? '' } : null,
     createdAt: row.created_at,
+    updatedAt: row.updated_at,
     version: row.version,
   };
 }

@@ -1,7 +1,7 @@
 import type { MesEventFields, OrderStatus, Quarantine, Translation } from '../mapping/index.js';
 import type { AckPolicy } from './decide-watchdog.js';
 import type { Deadlines } from './decide-status.js';
-import type { MessageChannel, OrderRecord } from './model.js';
+import type { MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from './model.js';
 
 /** A message the store decided must go out; the pipeline publishes it and then calls markPublished/markForwarded. */
 export interface OutMessage {
@@ -113,6 +113,11 @@ export interface LedgerStore {
   unpublished(createdBefore: number, limit: number): Promise<OutMessage[]>;
 
   getOrder(orderId: string): Promise<OrderRecord | undefined>;
+  statusHistory(orderId: string, limit: number): Promise<StatusHistoryEntry[]>;
+  /** Orders of one partner by (updatedAt, orderId): a keyset page, never an offset. */
+  listOrders(query: OrderQuery): Promise<OrderRecord[]>;
+  /** Throws unless the ledger can take a write lock now (readiness). */
+  checkWritable(): Promise<void>;
   timeline(orderId: string): Promise<TimelineEntry[]>;
   stats(): Promise<LedgerStats>;
   close(): Promise<void>;

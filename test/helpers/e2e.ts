@@ -47,7 +47,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const vhost = createVhost('ob-e2e');
   const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
   const mesPort = await freePort();
-  const config = writeConfigDir({ 'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`, ...options.gateway });
+  const config = writeConfigDir({ 'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`, 'http.port': 0, ...options.gateway });
   const ledgerPath = join(data, 'ledger.db');
   const reportPath = join(data, 'crm-report.json');
   const env = { AMQP_URL: vhost.url, ORDERBRIDGE_LEDGER_PATH: ledgerPath, ORDERBRIDGE_CONFIG: config.dir, ORDERBRIDGE_LOG_LEVEL: 'info' };

@@ -6,7 +6,7 @@ import type { Translation } from '../../src/mapping/index.js';
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 const order: OrderRecord = {
   orderId: 'O-1', partner: 'shop', state: { status: 'received', statusSince: '2026-11-25T10:00:00Z', lastFactAt: { crm: '2026-11-25T10:00:00Z' } },
-  statusEnteredAt: T0, stuckAt: null, attention: null, createdAt: T0, version: 1,
+  statusEnteredAt: T0, stuckAt: null, attention: null, createdAt: T0, updatedAt: T0, version: 1,
 };
 const create: OpenCommand = { rowId: 2, sourceRowId: 1, crmMessageId: 'crm-1', mesMessageId: 'ob-1', type: 'order.create', state: 'forwarded', attempts: 1 };
 const deadlines = { stuckAfterMs: (s: string) => (s === 'accepted' ? 60_000 : undefined) };

@@ -37,9 +37,11 @@ export interface Order {
   createdAt: string;
   updatedAt: string;
   /**
+   * Every status the order went through, oldest first. Present on GET /v1/orders/{id}; lists leave it out.
+   *
    * @maxItems 1000
    */
-  history: HistoryEntry[];
+  history?: HistoryEntry[];
 }
 /**
  * Why an order needs a human, orthogonal to its status: lost (the MES never acknowledged the command after every redelivery) or stuck (the order stayed in its status past that status's deadline).

@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Config } from '../../config/index.js';
+import type { LedgerStore } from '../../ledger/index.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { healthRoutes, type Readiness } from './health-routes.js';
+import { openApiDocument } from './openapi.js';
+import { ordersRoutes } from './orders-routes.js';
+import { partnerAuth, type PartnerEnv } from './partner-auth.js';
+import { HttpProblem, internalError, PayloadTooLarge } from './problems.js';
+import { partnerRateLimit } from './rate-limit.js';
+
+export interface HttpAppDeps {
+  config: Config;
+  ledger: LedgerStore;
+  readiness: Readiness;
+  logger: Logger;
+  version?: string;
+}
+
+/** The gateway's HTTP surface; routes stay thin, every error leaves as RFC 9457 problem+json. */
+export function createHttpApp({ config, ledger, readiness, logger, version = '0.1.0' }: HttpAppDeps): Hono {
+  const app = new Hono();
+  const limit = config.gateway.http.bodyLimitBytes;
+  app.use('*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
+  app.route('/', healthRoutes(ledger, readiness));
+  const document = openApiDocument(version);
+  app.get('/openapi.json', (c) => c.json(document));
+
+  const partners = new Hono<PartnerEnv>();
+  partners.use('/v1/*', partnerAuth(config.gateway.partners), partnerRateLimit());
+  partners.route('/', ordersRoutes(ledger));
+  app.route('/', partners);
+
+  app.notFound(() => {
+    throw new HttpProblem(404, 'no-route', 'Not found', 'No such endpoint; /openapi.json lists them.');
+  });
+  app.onError((error, c) => {
+    if (error instanceof HttpProblem) {
+      return c.body(JSON.stringify(error.toJSON()), error.status as 400, { ...error.headers, 'content-type': 'application/problem+json' });
+    }
+    logger.error({ err: error.message, path: c.req.path }, 'unhandled error in HTTP route');
+    return c.body(JSON.stringify(internalError(undefined)), 500, { 'content-type': 'application/problem+json' });
+  });
+  return app;
+}

@@ -1,0 +1,23 @@
+import { Hono } from 'hono';
+import type { LedgerStore } from '../../ledger/index.js';
+import { NotReady } from './problems.js';
+
+export interface Readiness {
+  brokerConnected(): boolean;
+}
+
+/** /healthz: the process answers. /readyz: it can do its job (broker connected, ledger writable). */
+export function healthRoutes(ledger: LedgerStore, readiness: Readiness): Hono {
+  const routes = new Hono();
+  routes.get('/healthz', (c) => c.json({ status: 'ok' }));
+  routes.get('/readyz', async (c) => {
+    if (!readiness.brokerConnected()) throw new NotReady('Not connected to RabbitMQ; reconnecting.');
+    try {
+      await ledger.checkWritable();
+    } catch (error) {
+      throw new NotReady(`The ledger cannot be written: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return c.json({ status: 'ready' });
+  });
+  return routes;
+}

@@ -1,0 +1,178 @@
+import t, { type Test } from 'tap';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { createHash, randomBytes } from 'node:crypto';
+import { createHttpApp } from '../../src/adapters/http/app.js';
+import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { validatorFor } from '../../src/contracts/validate.js';
+import { withGatewayOverrides, type Config } from '../../src/config/index.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
+import { readMesEvent, translate } from '../../src/mapping/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { mesEvent } from '../fixtures/mes-events.js';
+
+const T0 = Date.parse('2026-11-25T10:00:00Z');
+const keyOf = () => randomBytes(24).toString('base64url');
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+const keys = { alpha: keyOf(), beta: keyOf(), slow: keyOf() };
+const validOrder = validatorFor('order');
+const validPage = validatorFor('orderPage');
+const validProblem = validatorFor('problem');
+// Test reads of JSON answers; the contracts validators check their shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
+
+async function setup(t: Test, options: { connected?: () => boolean } = {}) {
+  const env = testConfig();
+  const config: Config = withGatewayOverrides(env.config, {
+    partners: [
+      { id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha), requestsPerSecond: 1000 },
+      { id: 'beta', name: 'Beta', apiKeySha256: sha256(keys.beta), requestsPerSecond: 1000 },
+      { id: 'slow', name: 'Slow', apiKeySha256: sha256(keys.slow), requestsPerSecond: 3 },
+    ],
+    http: { bodyLimitBytes: 2048 },
+  });
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(config) });
+  t.teardown(async () => {
+    await ledger.close();
+    env.remove();
+  });
+  const app = createHttpApp({ config, ledger, logger: silentLogger, readiness: { brokerConnected: options.connected ?? (() => true) } });
+  const get = (path: string, key?: string) => app.request(path, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
+  return { app, ledger, config, get };
+}
+
+async function seedOrder(ledger: LedgerStore, config: Config, orderId: string, partner: string, mesState?: string, at = T0) {
+  const crmMessageId = `crm-${orderId}`;
+  const result = await ledger.recordCommand({ crmMessageId, type: 'order.create', orderId, partner, sentAt: new Date(at).toISOString(), mes: { messageId: mesCommandId(crmMessageId), routingKey: 'CREATE_ORDER', payload: '{}' } }, at);
+  if (result.kind === 'forward') await ledger.markForwarded(result.out, at);
+  for (const state of mesState ? ['ACCEPTED', mesState] : []) {
+    const read = readMesEvent(mesEvent(state, { eventId: `${orderId}-${state}`, orderId, at: new Date(at + 1000).toISOString(), correlationId: mesCommandId(crmMessageId) }), config.mapping.paths);
+    if (!read.ok) throw new Error(read.problems.join());
+    await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' }, at + 1000);
+  }
+}
+
+t.test('health, readiness and the OpenAPI document', async (t) => {
+  let connected = true;
+  const { get } = await setup(t, { connected: () => connected });
+  t.equal((await get('/healthz')).status, 200);
+  t.equal((await get('/readyz')).status, 200);
+  connected = false;
+  const notReady = await get('/readyz');
+  t.equal(notReady.status, 503);
+  t.equal(notReady.headers.get('content-type'), 'application/problem+json');
+  t.match(await json(notReady), { status: 503, detail: /RabbitMQ/ });
+  const document = await json(get('/openapi.json'));
+  t.equal(document.openapi, '3.1.0');
+  await t.resolves(SwaggerParser.validate(structuredClone(document)), 'the OpenAPI document validates');
+  t.ok(document.components.schemas.Order.properties.status.$ref === '#/components/schemas/OrderStatus', 'generated from the contracts');
+});
+
+t.test('missing, malformed, forged and revoked keys are 401 problems', async (t) => {
+  const { get } = await setup(t);
+  for (const [label, key] of [['missing', undefined], ['malformed', 'short'], ['forged', keyOf()]] as const) {
+    const response = await get('/v1/orders', key);
+    t.equal(response.status, 401, label);
+    t.equal(response.headers.get('www-authenticate'), 'Bearer realm="orderbridge"');
+    t.equal(response.headers.get('content-type'), 'application/problem+json');
+    t.ok(validProblem(await json(response)).ok, `${label}: a problem document`);
+  }
+  const revoked = await setupWithout(t, 'beta');
+  t.equal((await revoked('/v1/orders', keys.beta)).status, 401, 'a key removed from the config no longer works');
+  t.equal((await revoked('/v1/orders', keys.alpha)).status, 200);
+});
+
+async function setupWithout(t: Test, partner: string) {
+  const env = testConfig();
+  const config = withGatewayOverrides(env.config, { partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha) }].filter((p) => p.id !== partner) });
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(config) });
+  t.teardown(async () => {
+    await ledger.close();
+    env.remove();
+  });
+  const app = createHttpApp({ config, ledger, logger: silentLogger, readiness: { brokerConnected: () => true } });
+  return (path: string, key: string) => app.request(path, { headers: { authorization: `Bearer ${key}` } });
+}
+
+t.test('cross-partner matrix: another partner\'s order is a 404 indistinguishable from a missing one, with none of its data', async (t) => {
+  const { ledger, config, get } = await setup(t);
+  await seedOrder(ledger, config, 'A-1', 'alpha', 'CUTTING');
+  await seedOrder(ledger, config, 'B-SECRET-1', 'beta', 'DISPATCHED');
+  await seedOrder(ledger, config, 'B-SECRET-2', 'beta');
+  const missing = await get('/v1/orders/NO-SUCH-ORDER', keys.alpha);
+  const missingBody = await missing.text();
+  t.equal(missing.status, 404);
+  for (const id of ['B-SECRET-1', 'B-SECRET-2']) {
+    const response = await get(`/v1/orders/${id}`, keys.alpha);
+    t.equal(response.status, 404, `alpha → ${id}`);
+    t.equal(await response.text(), missingBody, 'byte for byte the answer for a missing order');
+  }
+  const queries = ['', '?status=shipped', '?status=received', '?limit=200', '?updated_since=2000-01-01T00:00:00Z'];
+  for (const query of queries) {
+    const body = await (await get(`/v1/orders${query}`, keys.alpha)).text();
+    t.notMatch(body, /B-SECRET|beta/, `alpha's list${query} holds nothing of beta's`);
+  }
+  t.same((await json(get('/v1/orders', keys.beta))).data.map((o: { id: string }) => o.id).sort(), ['B-SECRET-1', 'B-SECRET-2'], 'beta sees its own');
+});
+
+t.test('an order resource with its history; lists page by keyset', async (t) => {
+  const { ledger, config, get } = await setup(t);
+  await seedOrder(ledger, config, 'A-1', 'alpha', 'CUTTING');
+  const response = await get('/v1/orders/A-1', keys.alpha);
+  t.equal(response.status, 200);
+  const order = await json(response);
+  t.ok(validOrder(order).ok, 'valid against contracts/external/order.schema.json');
+  t.match(order, { id: 'A-1', partner: 'alpha', status: 'in_production', attention: null });
+  t.same(order.history.map((h: { status: string }) => h.status), ['received', 'accepted', 'in_production']);
+
+  for (let i = 2; i <= 7; i++) await seedOrder(ledger, config, `A-${i}`, 'alpha', i % 2 ? 'DISPATCHED' : undefined, T0 + i * 10_000);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page = await json(get(`/v1/orders?limit=3${cursor ? `&cursor=${cursor}` : ''}`, keys.alpha));
+    t.ok(validPage(page).ok, 'valid page');
+    t.notOk('history' in (page.data[0] ?? {}), 'lists leave the history out');
+    seen.push(...page.data.map((o: { id: string }) => o.id));
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor && pages < 10);
+  t.equal(pages, 3);
+  t.same([...seen].sort(), ['A-1', 'A-2', 'A-3', 'A-4', 'A-5', 'A-6', 'A-7'], 'every order once');
+  const shipped = await json(get('/v1/orders?status=shipped', keys.alpha));
+  t.same(shipped.data.map((o: { id: string }) => o.id).sort(), ['A-3', 'A-5', 'A-7']);
+  const recent = await json(get(`/v1/orders?updated_since=${new Date(T0 + 55_000).toISOString()}`, keys.alpha));
+  t.same(recent.data.map((o: { id: string }) => o.id).sort(), ['A-6', 'A-7']);
+});
+
+t.test('bad queries are 400 problems naming each parameter and its fix', async (t) => {
+  const { get } = await setup(t);
+  const response = await get('/v1/orders?limit=0&status=shiped&since=yesterday', keys.alpha);
+  t.equal(response.status, 400);
+  const problem = await json(response);
+  t.ok(validProblem(problem).ok);
+  const byPointer = Object.fromEntries(problem.errors.map((e: { pointer: string; fix: string }) => [e.pointer, e.fix]));
+  t.match(byPointer['/query/limit'], /1 to 200/);
+  t.match(byPointer['/query/status'], /did you mean "shipped"/);
+  t.match(byPointer['/query/since'], /did you mean "updated_since"|remove it/);
+  const cursor = await json(get('/v1/orders?cursor=bm90LWEtY3Vyc29y', keys.alpha));
+  t.match(cursor, { status: 400, errors: [{ pointer: '/query/cursor', fix: /nextCursor/ }] });
+});
+
+t.test('rate limits answer 429 with Retry-After at once; bodies over the limit are 413; unknown routes 404', async (t) => {
+  const { app, get } = await setup(t);
+  const statuses = [];
+  for (let i = 0; i < 5; i++) statuses.push((await get('/v1/orders', keys.slow)).status);
+  t.same(statuses, [200, 200, 200, 429, 429]);
+  const limited = await get('/v1/orders', keys.slow);
+  t.equal(limited.headers.get('retry-after'), '1');
+  t.equal((await get('/v1/orders', keys.alpha)).status, 200, 'other partners are not affected');
+  const big = await app.request('/v1/orders', { method: 'POST', body: 'x'.repeat(4096), headers: { authorization: `Bearer ${keys.alpha}`, 'content-type': 'application/json' } });
+  t.equal(big.status, 413);
+  t.equal(big.headers.get('content-type'), 'application/problem+json');
+  const unknown = await get('/v2/nothing', keys.alpha);
+  t.equal(unknown.status, 404);
+  t.match(await json(unknown), { type: /no-route/ });
+});
