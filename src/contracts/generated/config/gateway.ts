@@ -5,6 +5,11 @@ export type AmqpName = string;
  * A duration such as 500ms, 30s, 5m, 2h or 3d.
  */
 export type Duration = string;
+/**
+ * A query parameter the route passes on: an integer within minimum..maximum, or a string of at most maxLength characters matching pattern.
+ */
+export type MesQueryParam = MesQueryParam1;
+export type QueryName = string;
 
 /**
  * config/gateway.yaml: broker topology, ledger, acknowledgement and stuck-order deadlines, HTTP, the MES API proxy and partners.
@@ -25,6 +30,10 @@ export interface GatewayConfig {
     maxMessageBytes: number;
     queueType: 'quorum' | 'classic';
     exchanges: {
+      /**
+       * Where partners' POSTed orders go to the CRM.
+       */
+      partnerOrders: string;
       crmCommands: AmqpName;
       crmEvents: AmqpName;
       mesCommands: AmqpName;
@@ -53,6 +62,10 @@ export interface GatewayConfig {
        * External order events for the CRM, bound to the order event exchange; the CRM consumes it.
        */
       crmOrderEvents: string;
+      /**
+       * Partners' orders for the CRM, bound to the partner order exchange; the CRM consumes it.
+       */
+      crmPartnerOrders: string;
       deadLetter: AmqpName;
     };
     reconnect: {
@@ -111,20 +124,66 @@ export interface GatewayConfig {
     port: number;
     bodyLimitBytes: number;
   };
+  /**
+   * The MES API and the circuit-broken, cached read proxy in front of it. timeout bounds one MES call, body included, and the wait for a free call slot.
+   */
   mesApi: {
     baseUrl: string;
     timeout: Duration;
+    /**
+     * A larger MES answer is refused (502) while it streams in, never buffered whole.
+     */
+    maxBodyBytes: number;
+    /**
+     * An opossum circuit breaker around every MES call; after resetTimeout open, one probe call tests the MES (half-open).
+     */
     breaker: {
+      /**
+       * The circuit opens when more than this share of MES calls in the last 10 s failed or timed out.
+       */
       errorThresholdPercentage: number;
+      /**
+       * Calls in the window before the circuit may open at all.
+       */
       volumeThreshold: number;
       resetTimeout: Duration;
+      /**
+       * MES calls in flight at once (after coalescing: one per distinct key).
+       */
       maxConcurrent: number;
+      /**
+       * Calls waiting for a free slot, each at most `timeout`; beyond this they are answered from the cache or with a 503 at once.
+       */
+      maxQueued: number;
     };
+    /**
+     * A retry budget: a failed MES call is retried once, and only while retries stay under budgetPercent of the calls in the window (never while the circuit is not closed, never after a timeout).
+     */
+    retry: {
+      budgetPercent: number;
+      /**
+       * Retries always allowed per window, so a quiet gateway can still ride over a single dropped connection.
+       */
+      minPerWindow: number;
+      window: Duration;
+    };
+    /**
+     * ttl: freshness of a per-order answer (the order's MES events end it earlier). staleWhileRevalidate: after ttl, an answer is still served at once while one background call refreshes it (not once an MES event invalidated it). staleIfError: how long after going stale an answer may stand in, labelled stale, when the MES fails or the circuit is open.
+     */
     cache: {
       maxEntries: number;
+      /**
+       * Bodies held in all, least recently used evicted first.
+       */
+      maxBytes: number;
       ttl: Duration;
+      staleWhileRevalidate: Duration;
       staleIfError: Duration;
     };
+    /**
+     * MES read routes proxied as GET /mes/<name> with their own ttl; only the listed query parameters pass, within their bounds.
+     */
+    routes: MesReadRoute[];
   };
   partners: {
     /**
@@ -138,4 +197,35 @@ export interface GatewayConfig {
     apiKeySha256: string;
     requestsPerSecond?: number;
   }[];
+}
+export interface MesReadRoute {
+  /**
+   * a lower-case name such as worklist, served as GET /mes/<name> (not "orders": that is the per-order route)
+   */
+  name: string;
+  /**
+   * the MES path from baseUrl, such as /worklist, without a query or ".."
+   */
+  path: string;
+  ttl: Duration;
+  staleWhileRevalidate?: Duration;
+  /**
+   * @maxItems 16
+   */
+  query: MesQueryParam[];
+}
+export interface MesQueryParam1 {
+  name: QueryName;
+  type: 'integer' | 'string';
+  minimum?: number;
+  maximum?: number;
+  /**
+   * a regular expression the whole value must match
+   */
+  pattern?: string;
+  maxLength?: number;
+  /**
+   * Sent when the client gives none, so that both share one cache entry.
+   */
+  default?: number | string;
 }

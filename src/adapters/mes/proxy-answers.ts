@@ -1,0 +1,101 @@
+import type { Problem } from '../../contracts/generated/external/problem.js';
+import { formatCacheStatus, noneMatch, type CacheStatus } from './cache-status.js';
+import type { MesFailure } from './mes-caller.js';
+import type { QueryError } from './read-routes.js';
+
+/** What the proxy answers: ready to become an HTTP response as it is. */
+export interface ProxyAnswer {
+  status: number;
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** An MES answer as the cache holds it. */
+export interface CachedAnswer {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+  /** Only for 2xx: conditional requests apply to nothing else (RFC 9110 §13.2.1). */
+  etag: string | undefined;
+  /** When the MES call that produced it started: ages count from there, never from its end. */
+  fetchedAt: number;
+}
+
+/**
+ * Clients may keep a copy but must revalidate every time (a 304 costs us almost nothing), so that
+ * an MES event's invalidation reaches them too. `private`: these answers sit behind authentication.
+ */
+const revalidateAlways = 'private, no-cache';
+
+/** A cached or just-fetched MES answer, or a 304 when the client's copy is current. */
+export function cachedAnswer(entry: CachedAnswer, now: number, status: CacheStatus, ifNoneMatch: string | undefined): ProxyAnswer {
+  const headers: Record<string, string> = {
+    'cache-status': formatCacheStatus(status),
+    age: String(Math.max(0, Math.floor((now - entry.fetchedAt) / 1000))),
+    'cache-control': revalidateAlways,
+  };
+  if (entry.etag) headers.etag = entry.etag;
+  if (entry.etag && noneMatch(ifNoneMatch, entry.etag)) return { status: 304, body: Buffer.alloc(0), headers };
+  if (entry.contentType) headers['content-type'] = entry.contentType;
+  return { status: entry.status, body: entry.body, headers };
+}
+
+const typeBase = 'https://orderbridge.dev/problems/';
+
+/** An RFC 9457 problem the proxy itself answers; never cached anywhere. */
+export function problemAnswer(problem: { status: number; slug: string; title: string; detail: string; errors?: QueryError[] }, status: CacheStatus, headers: Record<string, string> = {}): ProxyAnswer {
+  const body: Problem = { type: `${typeBase}${problem.slug}`, title: problem.title, status: problem.status, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) };
+  return {
+    status: problem.status,
+    body: Buffer.from(JSON.stringify(body)),
+    headers: { ...headers, 'content-type': 'application/problem+json', 'cache-status': formatCacheStatus(status), 'cache-control': 'no-store' },
+  };
+}
+
+/** The Cache-Status detail naming why no fresh MES answer could be had. */
+export function failureDetail(failure: MesFailure): string {
+  switch (failure.kind) {
+    case 'breaker-open':
+      return 'breaker-open';
+    case 'overloaded':
+      return 'mes-busy';
+    case 'timeout':
+      return 'mes-timeout';
+    case 'unreachable':
+      return 'mes-unreachable';
+    case 'mes-error':
+      return 'mes-error';
+    case 'too-large':
+      return 'mes-answer-too-large';
+    default:
+      return unreachable(failure);
+  }
+}
+
+/** The answer when the MES could not be asked and nothing usable is cached. */
+export function failureAnswer(failure: MesFailure, status: CacheStatus, timeoutMs: number): ProxyAnswer {
+  switch (failure.kind) {
+    case 'breaker-open':
+      return problemAnswer(
+        { status: 503, slug: 'mes-unavailable', title: 'MES unavailable', detail: `The MES API has been failing, so the gateway is not calling it for now (circuit open) and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.` },
+        status,
+        { 'retry-after': String(failure.retryAfterSeconds) },
+      );
+    case 'overloaded':
+      return problemAnswer({ status: 503, slug: 'mes-busy', title: 'MES busy', detail: 'Every MES call slot is busy and the line for one is full; nothing is cached for this request. Retry shortly.' }, status, { 'retry-after': '1' });
+    case 'timeout':
+      return problemAnswer({ status: 504, slug: 'mes-timeout', title: 'MES timed out', detail: `The MES API did not answer within ${timeoutMs} ms and nothing is cached for this request.` }, status);
+    case 'unreachable':
+      return problemAnswer({ status: 502, slug: 'mes-unreachable', title: 'MES unreachable', detail: 'The MES API could not be reached and nothing is cached for this request.' }, status);
+    case 'mes-error':
+      return problemAnswer({ status: 502, slug: 'mes-error', title: 'MES error', detail: `The MES API answered ${failure.status} and nothing is cached for this request.` }, status);
+    case 'too-large':
+      return problemAnswer({ status: 502, slug: 'mes-answer-too-large', title: 'MES answer too large', detail: 'The MES answer is larger than mesApi.maxBodyBytes allows.' }, status);
+    default:
+      return unreachable(failure);
+  }
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled MES failure ${JSON.stringify(value)}`);
+}

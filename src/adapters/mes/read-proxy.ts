@@ -1,0 +1,258 @@
+import { LRUCache } from 'lru-cache';
+import { durationMs } from '../../config/index.js';
+import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
+import { schemas } from '../../contracts/schemas.js';
+import { silentLogger, type Logger } from '../../telemetry/logger.js';
+import { strongEtag, ttlSeconds, type CacheStatus } from './cache-status.js';
+import { createMesCaller, type BreakerState, type MesFailure } from './mes-caller.js';
+import { cachedAnswer, failureAnswer, failureDetail, problemAnswer, type CachedAnswer, type ProxyAnswer } from './proxy-answers.js';
+import { compileReadRoutes, type ReadRoute } from './read-routes.js';
+
+export type { ProxyAnswer } from './proxy-answers.js';
+
+export interface MesReadProxyOptions {
+  mesApi: GatewayConfig['mesApi'];
+  clock?: () => number;
+  logger?: Logger;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface ReadOptions {
+  /** The client's If-None-Match header, if any. */
+  ifNoneMatch?: string | undefined;
+}
+
+export interface MesReadProxyStats {
+  /** Answered from a fresh entry. */
+  hits: number;
+  /** Went forward to the MES (nothing stored, or what was stored was stale or invalidated). */
+  misses: number;
+  /** Stale entries served: while revalidating in the background, or because the MES failed. */
+  staleServed: number;
+  /** Of those, served because the MES failed, was too busy, or the circuit was open. */
+  staleIfError: number;
+  /** Requests that joined another request's MES call instead of making their own. */
+  coalesced: number;
+  /** Background refreshes started (stale-while-revalidate), at most one per key at a time. */
+  revalidations: number;
+  /** Invalidations that found an entry or a call out for their order. */
+  invalidations: number;
+  /** Requests actually sent to the MES, retries included. */
+  mesCalls: number;
+  mesFailures: number;
+  retries: number;
+  /** MES calls the open circuit refused. */
+  rejectedOpen: number;
+  /** MES calls refused because every slot was busy and the line was full or too slow. */
+  shed: number;
+  entries: number;
+  breaker: BreakerState;
+}
+
+export interface MesReadProxy {
+  /** The MES's view of one order (GET {baseUrl}/orders?externalRef=…), cached until its TTL or its next MES event. */
+  readOrder(externalRef: string, options?: ReadOptions): Promise<ProxyAnswer>;
+  /** A configured MES read route (mesApi.routes) with the client's query, checked against the route's whitelist. */
+  readRoute(name: string, query: URLSearchParams | Record<string, string>, options?: ReadOptions): Promise<ProxyAnswer>;
+  /** Ends the freshness of the order's entry; call it for every MES event about the order. */
+  invalidateOrder(externalRef: string): void;
+  stats(): MesReadProxyStats;
+  /** Stops the circuit breaker's timers. */
+  close(): void;
+}
+
+interface Entry extends CachedAnswer {
+  ttlMs: number;
+  staleWhileRevalidateMs: number;
+  /** Set by an MES event: from then on the entry may only stand in when the MES fails. */
+  invalidatedAt?: number;
+}
+
+type FlightResult = { ok: true; entry: Entry; stored: boolean } | { ok: false; failure: MesFailure };
+
+interface Flight {
+  result: Promise<FlightResult>;
+  /** Set when an invalidation overtakes the call: its answer predates the event, so it is not stored. */
+  detached: boolean;
+}
+
+/** Statuses an answer is stored with: an order the MES does not know is as cacheable as one it does. */
+const cacheableStatuses = new Set([200, 404]);
+const orderId = schemas.order.$defs.orderId;
+const orderIdPattern = new RegExp(orderId.pattern, 'u');
+
+/**
+ * The cached, circuit-broken read proxy in front of the MES API. Every answer carries Cache-Status
+ * and Age, 2xx answers an ETag; concurrent misses of one key share one MES call.
+ */
+export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch }: MesReadProxyOptions): MesReadProxy {
+  const timeoutMs = durationMs(mesApi.timeout);
+  const orderTtlMs = durationMs(mesApi.cache.ttl);
+  const staleWhileRevalidateMs = durationMs(mesApi.cache.staleWhileRevalidate);
+  const staleIfErrorMs = durationMs(mesApi.cache.staleIfError);
+  const routes = compileReadRoutes(mesApi.routes, staleWhileRevalidateMs);
+
+  const caller = createMesCaller({
+    fetch,
+    clock,
+    logger,
+    timeoutMs,
+    maxBodyBytes: mesApi.maxBodyBytes,
+    breaker: { ...mesApi.breaker, resetTimeoutMs: durationMs(mesApi.breaker.resetTimeout) },
+    retry: { budgetPercent: mesApi.retry.budgetPercent, minPerWindow: mesApi.retry.minPerWindow, windowMs: durationMs(mesApi.retry.window) },
+  });
+  // Entries outlive their freshness (they may stand in while revalidating or when the MES fails), so
+  // ages are checked here rather than by lru-cache's ttl; the cache only bounds count and bytes.
+  const cache = new LRUCache<string, Entry>({ max: mesApi.cache.maxEntries, maxSize: mesApi.cache.maxBytes, sizeCalculation: (entry) => entry.body.byteLength + 256 });
+  const inflight = new Map<string, Flight>();
+  const counters = { hits: 0, misses: 0, staleServed: 0, staleIfError: 0, coalesced: 0, revalidations: 0, invalidations: 0 };
+  const baseUrl = mesApi.baseUrl.endsWith('/') ? mesApi.baseUrl : `${mesApi.baseUrl}/`;
+  const mesUrl = (path: string, query: string) => new URL(`${path.replace(/^\//, '')}${query ? `?${query}` : ''}`, baseUrl);
+
+  /** When the entry stopped being fresh: at the end of its TTL, or earlier at an MES event. */
+  const staleSince = (entry: Entry) => Math.min(entry.fetchedAt + entry.ttlMs, entry.invalidatedAt ?? Infinity);
+
+  /** Calls the MES and stores a cacheable answer, unless an invalidation overtook the call meanwhile. */
+  const callAndStore = async (key: string, url: URL, ttlMs: number, swrMs: number, flight: { detached: boolean }): Promise<FlightResult> => {
+    const startedAt = clock();
+    const outcome = await caller.get(url);
+    if (!outcome.ok) return outcome;
+    const { status, contentType, body } = outcome.reply;
+    const entry: Entry = { status, contentType, body, etag: status < 300 ? strongEtag(body) : undefined, fetchedAt: startedAt, ttlMs, staleWhileRevalidateMs: swrMs };
+    const stored = cacheableStatuses.has(status) && !flight.detached;
+    if (stored) cache.set(key, entry);
+    return { ok: true, entry, stored };
+  };
+
+  /** One MES call per key at a time: a caller arriving while one is out waits for its answer. */
+  const fetchShared = (key: string, url: URL, ttlMs: number, swrMs: number): { result: Promise<FlightResult>; collapsed: boolean } => {
+    const current = inflight.get(key);
+    if (current) {
+      counters.coalesced += 1;
+      return { result: current.result, collapsed: true };
+    }
+    const flight = { detached: false };
+    const result = callAndStore(key, url, ttlMs, swrMs, flight).finally(() => {
+      if (inflight.get(key)?.result === result) inflight.delete(key);
+    });
+    inflight.set(key, Object.assign(flight, { result }));
+    return { result, collapsed: false };
+  };
+
+  /** The entry if it may still be served in some way; one past every stale allowance is dropped. */
+  const usable = (key: string, now: number): Entry | undefined => {
+    const entry = cache.get(key);
+    if (entry && now - staleSince(entry) > Math.max(entry.staleWhileRevalidateMs, staleIfErrorMs)) {
+      cache.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+
+  const read = async (key: string, url: URL, ttlMs: number, swrMs: number, ifNoneMatch: string | undefined): Promise<ProxyAnswer> => {
+    const now = clock();
+    const entry = usable(key, now);
+    if (entry) {
+      const fresh = staleSince(entry) - now;
+      if (fresh > 0) {
+        counters.hits += 1;
+        return cachedAnswer(entry, now, { hit: true, ttl: ttlSeconds(fresh) }, ifNoneMatch);
+      }
+      // Not after an invalidation: then the MES is known to have changed, and only its failure excuses a stale answer.
+      if (entry.invalidatedAt === undefined && -fresh < entry.staleWhileRevalidateMs) {
+        counters.staleServed += 1;
+        if (!inflight.has(key)) {
+          counters.revalidations += 1;
+          fetchShared(key, url, ttlMs, swrMs).result.catch((error: unknown) => logger.error({ err: error, key }, 'MES read proxy: background refresh failed'));
+        }
+        return cachedAnswer(entry, now, { hit: true, ttl: ttlSeconds(fresh), detail: 'revalidating' }, ifNoneMatch);
+      }
+    }
+    counters.misses += 1;
+    const fwd = entry ? 'stale' : 'miss';
+    const { result, collapsed } = fetchShared(key, url, ttlMs, swrMs);
+    const outcome = await result;
+    const later = clock();
+    if (outcome.ok) {
+      const { entry: answer, stored } = outcome;
+      const status: CacheStatus = {
+        fwd,
+        fwdStatus: answer.status,
+        stored: stored && !collapsed,
+        collapsed,
+        ...(stored ? { ttl: ttlSeconds(answer.fetchedAt + ttlMs - later) } : {}),
+        ...(entry?.invalidatedAt !== undefined ? { detail: 'invalidated' } : {}),
+      };
+      return cachedAnswer(answer, later, status, ifNoneMatch);
+    }
+    const { failure } = outcome;
+    const fwdStatus = failure.kind === 'mes-error' ? failure.status : undefined;
+    // stale-if-error (RFC 5861): staleIfError counts from the moment the entry went stale.
+    if (entry && later - staleSince(entry) <= staleIfErrorMs) {
+      counters.staleServed += 1;
+      counters.staleIfError += 1;
+      return cachedAnswer(entry, later, { fwd: 'stale', fwdStatus, collapsed, ttl: ttlSeconds(staleSince(entry) - later), detail: failureDetail(failure) }, ifNoneMatch);
+    }
+    return failureAnswer(failure, { fwd, fwdStatus, collapsed, detail: failureDetail(failure) }, timeoutMs);
+  };
+
+  const orderKey = (externalRef: string) => `order:${externalRef}`;
+
+  return {
+    readOrder(externalRef, options = {}) {
+      if (externalRef.length > orderId.maxLength || !orderIdPattern.test(externalRef)) {
+        return Promise.resolve(
+          problemAnswer(
+            { status: 400, slug: 'validation', title: 'The request is invalid', detail: '1 problem(s) in the path; each names the field and a fix', errors: [{ pointer: '/path/externalRef', detail: 'not an order id', fix: orderId.description }] },
+            { detail: 'invalid-request' },
+          ),
+        );
+      }
+      return read(orderKey(externalRef), mesUrl('/orders', new URLSearchParams({ externalRef }).toString()), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
+    },
+
+    readRoute(name, query, options = {}) {
+      const route: ReadRoute | undefined = routes.get(name);
+      if (!route) {
+        return Promise.resolve(problemAnswer({ status: 404, slug: 'no-route', title: 'Not found', detail: `No MES read route named ${JSON.stringify(name.slice(0, 64))}; the configured ones are: ${[...routes.keys()].join(', ') || 'none'}.` }, { detail: 'unknown-route' }));
+      }
+      const canonical = route.canonicalQuery(query instanceof URLSearchParams ? query : new URLSearchParams(query));
+      if (!canonical.ok) {
+        return Promise.resolve(
+          problemAnswer({ status: 400, slug: 'validation', title: 'The request is invalid', detail: `${canonical.errors.length} problem(s) in the query; each names the field and a fix`, errors: canonical.errors }, { detail: 'invalid-request' }),
+        );
+      }
+      return read(`route:${route.name}?${canonical.query}`, mesUrl(route.path, canonical.query), route.ttlMs, route.staleWhileRevalidateMs, options.ifNoneMatch);
+    },
+
+    invalidateOrder(externalRef) {
+      const key = orderKey(externalRef);
+      const entry = cache.peek(key);
+      const flight = inflight.get(key);
+      if (entry || flight) counters.invalidations += 1;
+      if (entry && entry.invalidatedAt === undefined) entry.invalidatedAt = clock();
+      // A call already out may have read the MES before the change: let its callers have it, but do
+      // not store it, and send whoever asks from now on to the MES afresh.
+      if (flight) {
+        flight.detached = true;
+        inflight.delete(key);
+      }
+    },
+
+    stats() {
+      const mes = caller.counters;
+      return {
+        ...counters,
+        mesCalls: mes.calls,
+        mesFailures: mes.failures,
+        retries: mes.retries,
+        rejectedOpen: mes.rejectedOpen,
+        shed: mes.shed,
+        entries: cache.size,
+        breaker: caller.breakerState(),
+      };
+    },
+
+    close: () => caller.close(),
+  };
+}
