@@ -56,7 +56,7 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     ...(acknowledgement.evidenceLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout)) } : {}),
   });
   watchdog.start();
-  const app = createHttpApp({ config, ledger, readiness: { brokerConnected: () => broker.connected }, logger });
+  const app = createHttpApp({ ...deps, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port);
   logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}` }, 'gateway started');
   return {

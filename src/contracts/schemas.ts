@@ -2,6 +2,7 @@
 import attention from '../../contracts/external/attention.schema.json' with { type: 'json' };
 import order from '../../contracts/external/order.schema.json' with { type: 'json' };
 import orderPage from '../../contracts/external/order-page.schema.json' with { type: 'json' };
+import orderRequest from '../../contracts/external/order-request.schema.json' with { type: 'json' };
 import orderListQuery from '../../contracts/external/order-list-query.schema.json' with { type: 'json' };
 import problem from '../../contracts/external/problem.schema.json' with { type: 'json' };
 import orderEvent from '../../contracts/external/order-event.schema.json' with { type: 'json' };
@@ -14,6 +15,7 @@ import crmOrderCreate from '../../contracts/crm/order-create.schema.json' with {
 import crmOrderCancel from '../../contracts/crm/order-cancel.schema.json' with { type: 'json' };
 import crmOrderUpdate from '../../contracts/crm/order-update.schema.json' with { type: 'json' };
 import crmFact from '../../contracts/crm/fact.schema.json' with { type: 'json' };
+import crmPartnerOrder from '../../contracts/crm/partner-order.schema.json' with { type: 'json' };
 import mesCommand from '../../contracts/mes/command.schema.json' with { type: 'json' };
 import mesEvent from '../../contracts/mes/event.schema.json' with { type: 'json' };
 import gatewayConfig from '../../contracts/config/gateway.schema.json' with { type: 'json' };
@@ -24,6 +26,7 @@ export const schemas = {
   order,
   orderPage,
   orderListQuery,
+  orderRequest,
   problem,
   orderEvent,
   orderStatus,
@@ -35,6 +38,7 @@ export const schemas = {
   crmOrderCancel,
   crmOrderUpdate,
   crmFact,
+  crmPartnerOrder,
   mesCommand,
   mesEvent,
   gatewayConfig,

@@ -1,5 +1,5 @@
 // The acknowledgement ledger: pure decisions (decide-*) and the stores that carry them out.
-export type { LedgerStore, OutMessage, CommandInput, CommandResult, MesEventInput, CrmFactInput, EventResult, InvalidInput, TimelineEntry, LedgerStats, LedgerPolicy } from './store.js';
+export type { LedgerStore, OutMessage, PartnerOrderInput, PartnerOrderResult, CommandInput, CommandResult, MesEventInput, CrmFactInput, EventResult, InvalidInput, TimelineEntry, LedgerStats, LedgerPolicy } from './store.js';
 export type { OrderRecord, Attention, OpenCommand, StatusChange, OrderQuery, StatusHistoryEntry } from './model.js';
 export { openSqliteLedger, SqliteLedger, type SqliteLedgerOptions } from './sqlite-store.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';

@@ -4,7 +4,7 @@ import type { StatusChange } from '../contracts/generated/external/status-change
 export type { StatusChange };
 
 /** Where a ledger message row came from or goes to. */
-export type MessageChannel = 'crm.command' | 'crm.fact' | 'mes.event' | 'mes.command' | 'order.event';
+export type MessageChannel = 'crm.command' | 'crm.fact' | 'mes.event' | 'mes.command' | 'order.event' | 'crm.request';
 
 /** The lifecycle of a CRM command (and of the MES command forwarded for it). */
 export type CommandState = 'received' | 'forwarded' | 'redelivered' | 'acknowledged' | 'rejected' | 'failed' | 'lost';

@@ -37,7 +37,7 @@ export function prepareStatements(db: Database) {
       FROM messages o JOIN messages i ON i.id = o.cause_id
       WHERE o.id = ? AND i.state IN ('forwarded', 'redelivered')`),
     overdue: db.prepare('SELECT id AS rowId, order_id AS orderId, attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?'),
-    unpublished: db.prepare(`SELECT * FROM messages WHERE state = 'pending' AND channel = 'order.event' AND created_at <= ? ORDER BY id LIMIT ?`),
+    unpublished: db.prepare(`SELECT * FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= ? ORDER BY id LIMIT ?`),
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
     insertOrder: db.prepare(`
@@ -58,6 +58,11 @@ export function prepareStatements(db: Database) {
       LIMIT @limit`),
     stuckOrders: db.prepare('SELECT * FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT ?'),
 
+    findIdempotencyKey: db.prepare('SELECT * FROM idempotency_keys WHERE partner = ? AND key = ?'),
+    insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (partner, key, request_hash, state, created_at) VALUES (?, ?, ?, 'in_flight', ?)`),
+    finishIdempotencyKey: db.prepare(`UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ? WHERE partner = ? AND key = ?`),
+    dropIdempotencyKey: db.prepare('DELETE FROM idempotency_keys WHERE partner = ? AND key = ?'),
+    createsOfOrder: db.prepare(`SELECT COUNT(*) FROM messages WHERE order_id = ? AND channel = 'crm.command' AND type = 'order.create'`),
     journal: db.prepare('INSERT INTO journal (at, order_id, message_row, kind, detail) VALUES (?, ?, ?, ?, ?)'),
     timelineMessages: db.prepare('SELECT id, created_at, channel, direction, type, message_id, state, reason, attempts, deliveries, trace_id FROM messages WHERE order_id = ? ORDER BY id'),
     timelineJournal: db.prepare('SELECT at, kind, message_row, detail FROM journal WHERE order_id = ? ORDER BY id'),

@@ -12,7 +12,7 @@ import { routingKeyFor, toOrderEvent } from './order-event.js';
 import { prepareStatements, type MessageRow, type OrderRow, type Statements } from './sqlite-statements.js';
 import type {
   CommandInput, CommandResult, CrmFactInput, EventResult, InvalidInput, LedgerPolicy, LedgerStats, LedgerStore,
-  MesEventInput, OutMessage, TimelineEntry,
+  MesEventInput, OutMessage, PartnerOrderInput, PartnerOrderResult, TimelineEntry,
 } from './store.js';
 
 export interface SqliteLedgerOptions {
@@ -51,14 +51,15 @@ export class SqliteLedger implements LedgerStore {
     if (inserted === undefined) return this.repeatedCommand(input, now);
 
     const order = this.loadOrder(input.orderId);
+    // A partner's order exists before the CRM creates it; its first order.create is the CRM's answer.
     const refusal = input.type === 'order.create'
-      ? order && `order ${input.orderId} already exists`
+      ? order && this.sql.createsOfOrder.pluck().get(input.orderId) !== 1 && `order ${input.orderId} already exists`
       : !order ? `unknown order ${input.orderId}: no order.create was seen for it` : undefined;
     if (refusal) {
       this.sql.setMessageState.run({ id: inserted, state: 'dead_lettered', reason: refusal, orderId: null, now });
       return { kind: 'refused', reason: refusal };
     }
-    if (input.type === 'order.create') this.insertOrder(input, now);
+    if (input.type === 'order.create' && !order) this.insertOrder(input, now);
     const outId = this.insertMessage({ direction: 'out', channel: 'mes.command', type: input.type, messageId: input.mes.messageId, causeId: inserted, orderId: input.orderId, state: 'pending', routingKey: input.mes.routingKey, payload: input.mes.payload, traceId: input.traceId }, now);
     if (outId === undefined) throw new Error(`MES message id ${input.mes.messageId} already used by another command`);
     return { kind: 'forward', redelivery: false, out: { rowId: outId, channel: 'mes.command', messageId: input.mes.messageId, routingKey: input.mes.routingKey, payload: input.mes.payload } };
@@ -151,6 +152,28 @@ export class SqliteLedger implements LedgerStore {
         const row = this.sql.findMessage.get(input.channel, input.messageId) as MessageRow;
         this.sql.countDelivery.run(now, row.id);
       }
+    });
+  }
+
+  submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult> {
+    return this.commits.run(() => {
+      const existing = this.sql.findIdempotencyKey.get(input.partner, input.idempotencyKey) as { request_hash: string; state: string; status_code: number; response: string } | undefined;
+      if (existing) {
+        if (existing.request_hash !== input.requestHash) return { kind: 'key_reused' };
+        return existing.state === 'done' ? { kind: 'replay', statusCode: existing.status_code, response: existing.response } : { kind: 'in_flight' };
+      }
+      this.sql.insertIdempotencyKey.run(input.partner, input.idempotencyKey, input.requestHash, now);
+      this.insertOrder({ orderId: input.orderId, partner: input.partner, sentAt: new Date(now).toISOString() }, now);
+      const rowId = this.insertMessage({ direction: 'out', channel: 'crm.request', type: 'partner.order.requested', messageId: input.crm.messageId, orderId: input.orderId, state: 'pending', routingKey: input.crm.routingKey, payload: input.crm.payload }, now);
+      if (rowId === undefined) throw new Error(`message ${input.crm.messageId} already recorded`);
+      return { kind: 'submitted', out: { rowId, channel: 'crm.request', messageId: input.crm.messageId, routingKey: input.crm.routingKey, payload: input.crm.payload } };
+    });
+  }
+
+  finishIdempotencyKey(partner: string, key: string, response: { statusCode: number; body: string } | undefined): Promise<void> {
+    return this.commits.run(() => {
+      if (response) this.sql.finishIdempotencyKey.run(response.statusCode, response.body, partner, key);
+      else this.sql.dropIdempotencyKey.run(partner, key);
     });
   }
 
@@ -281,7 +304,7 @@ export class SqliteLedger implements LedgerStore {
     return row && toOrderRecord(row);
   }
 
-  private insertOrder(input: CommandInput, now: number): void {
+  private insertOrder(input: { orderId: string; partner?: string; sentAt: string }, now: number): void {
     const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
     const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
     this.sql.insertOrder.run({

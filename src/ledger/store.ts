@@ -6,7 +6,7 @@ import type { MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from
 /** A message the store decided must go out; the pipeline publishes it and then calls markPublished/markForwarded. */
 export interface OutMessage {
   rowId: number;
-  channel: Extract<MessageChannel, 'mes.command' | 'order.event'>;
+  channel: Extract<MessageChannel, 'mes.command' | 'order.event' | 'crm.request'>;
   messageId: string;
   routingKey: string;
   payload: string;
@@ -53,6 +53,22 @@ export type EventResult =
   | { kind: 'recorded'; state: string; publish: OutMessage[] }
   | { kind: 'duplicate'; publish: OutMessage[] }
   | { kind: 'refused'; reason: string };
+
+export interface PartnerOrderInput {
+  partner: string;
+  idempotencyKey: string;
+  /** SHA-256 of the request body: the same key with another body is a client error. */
+  requestHash: string;
+  orderId: string;
+  /** The message for the CRM. */
+  crm: { messageId: string; routingKey: string; payload: string };
+}
+
+export type PartnerOrderResult =
+  | { kind: 'submitted'; out: OutMessage }
+  | { kind: 'replay'; statusCode: number; response: string }
+  | { kind: 'in_flight' }
+  | { kind: 'key_reused' };
 
 export interface InvalidInput {
   channel: MessageChannel;
@@ -105,6 +121,10 @@ export interface LedgerStore {
   recordMesEvent(input: MesEventInput, now: number): Promise<EventResult>;
   recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult>;
   recordInvalid(input: InvalidInput, now: number): Promise<void>;
+  /** Idempotency check, the order (received) and the message for the CRM, in one transaction. */
+  submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult>;
+  /** Stores the response for replays of the key; undefined drops the key so the client may retry. */
+  finishIdempotencyKey(partner: string, key: string, response: { statusCode: number; body: string } | undefined): Promise<void>;
   markPublished(rowIds: number[], now: number): Promise<void>;
 
   overdueCommands(now: number, limit: number): Promise<{ rowId: number; orderId: string; attempts: number }[]>;

@@ -8,7 +8,9 @@ import type { OutMessage, PipelineDeps } from './deps.js';
 export async function publishOut({ publisher, ledger, config, clock }: PipelineDeps, out: OutMessage[]): Promise<void> {
   if (!out.length) return;
   const { exchanges } = config.gateway.amqp;
-  await Promise.all(out.map((m) => publisher.publish(m.channel === 'mes.command' ? exchanges.mesCommands : exchanges.orderEvents, m.routingKey, Buffer.from(m.payload), { messageId: m.messageId, type: m.channel })));
-  const events = out.filter((m) => m.channel === 'order.event').map((m) => m.rowId);
+  const exchangeOf = { 'mes.command': exchanges.mesCommands, 'order.event': exchanges.orderEvents, 'crm.request': exchanges.partnerOrders };
+  await Promise.all(out.map((m) => publisher.publish(exchangeOf[m.channel], m.routingKey, Buffer.from(m.payload), { messageId: m.messageId, type: m.channel })));
+  // Re-forwarded MES commands keep their own state (awaiting acknowledgement); the rest are done once confirmed.
+  const events = out.filter((m) => m.channel !== 'mes.command').map((m) => m.rowId);
   if (events.length) await ledger.markPublished(events, clock());
 }

@@ -10,6 +10,7 @@ import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { testConfig } from '../helpers/gateway-config.js';
+import { NotPublishedError } from '../../src/adapters/rabbitmq/broker.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
@@ -19,6 +20,8 @@ const keys = { alpha: keyOf(), beta: keyOf(), slow: keyOf() };
 const validOrder = validatorFor('order');
 const validPage = validatorFor('orderPage');
 const validProblem = validatorFor('problem');
+// These tests only read; nothing may be published.
+const noBroker = { publish: () => Promise.reject(new NotPublishedError('no broker in this test')) };
 // Test reads of JSON answers; the contracts validators check their shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
@@ -38,7 +41,7 @@ async function setup(t: Test, options: { connected?: () => boolean } = {}) {
     await ledger.close();
     env.remove();
   });
-  const app = createHttpApp({ config, ledger, logger: silentLogger, readiness: { brokerConnected: options.connected ?? (() => true) } });
+  const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: noBroker, clock: Date.now, readiness: { brokerConnected: options.connected ?? (() => true) } });
   const get = (path: string, key?: string) => app.request(path, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
   return { app, ledger, config, get };
 }
@@ -92,7 +95,7 @@ async function setupWithout(t: Test, partner: string) {
     await ledger.close();
     env.remove();
   });
-  const app = createHttpApp({ config, ledger, logger: silentLogger, readiness: { brokerConnected: () => true } });
+  const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: noBroker, clock: Date.now, readiness: { brokerConnected: () => true } });
   return (path: string, key: string) => app.request(path, { headers: { authorization: `Bearer ${key}` } });
 }
 

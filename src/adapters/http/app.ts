@@ -1,25 +1,22 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Config } from '../../config/index.js';
-import type { LedgerStore } from '../../ledger/index.js';
-import type { Logger } from '../../telemetry/logger.js';
+import type { PipelineDeps } from '../../pipeline/deps.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { openApiDocument } from './openapi.js';
+import { orderSubmissionRoutes } from './order-submission.js';
 import { ordersRoutes } from './orders-routes.js';
 import { partnerAuth, type PartnerEnv } from './partner-auth.js';
 import { HttpProblem, internalError, PayloadTooLarge } from './problems.js';
 import { partnerRateLimit } from './rate-limit.js';
 
-export interface HttpAppDeps {
-  config: Config;
-  ledger: LedgerStore;
+export interface HttpAppDeps extends PipelineDeps {
   readiness: Readiness;
-  logger: Logger;
   version?: string;
 }
 
 /** The gateway's HTTP surface; routes stay thin, every error leaves as RFC 9457 problem+json. */
-export function createHttpApp({ config, ledger, readiness, logger, version = '0.1.0' }: HttpAppDeps): Hono {
+export function createHttpApp(deps: HttpAppDeps): Hono {
+  const { config, ledger, readiness, logger, version = '0.1.0' } = deps;
   const app = new Hono();
   const limit = config.gateway.http.bodyLimitBytes;
   app.use('*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
@@ -30,6 +27,7 @@ export function createHttpApp({ config, ledger, readiness, logger, version = '0.
   const partners = new Hono<PartnerEnv>();
   partners.use('/v1/*', partnerAuth(config.gateway.partners), partnerRateLimit());
   partners.route('/', ordersRoutes(ledger));
+  partners.route('/', orderSubmissionRoutes(deps));
   app.route('/', partners);
 
   app.notFound(() => {

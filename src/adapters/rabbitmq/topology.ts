@@ -23,7 +23,7 @@ const quorumDeliveryLimit = 50;
  */
 export async function declareTopology(channel: Channel, amqp: GatewayConfig['amqp']): Promise<void> {
   const { exchanges, queues } = amqp;
-  for (const exchange of [exchanges.crmCommands, exchanges.crmEvents, exchanges.mesCommands, exchanges.mesEvents, exchanges.orderEvents]) {
+  for (const exchange of [exchanges.crmCommands, exchanges.crmEvents, exchanges.mesCommands, exchanges.mesEvents, exchanges.orderEvents, exchanges.partnerOrders]) {
     await channel.assertExchange(exchange, 'topic', { durable: true });
   }
   await channel.assertExchange(exchanges.deadLetter, 'topic', { durable: true });
@@ -36,6 +36,7 @@ export async function declareTopology(channel: Channel, amqp: GatewayConfig['amq
     [queues.mesEvents, exchanges.mesEvents],
     [queues.mesCommands, exchanges.mesCommands],
     [queues.crmOrderEvents, exchanges.orderEvents],
+    [queues.crmPartnerOrders, exchanges.partnerOrders],
   ];
   for (const [queue, exchange] of bindings) {
     await channel.assertQueue(queue, { durable: true, arguments: queueArguments(amqp) });

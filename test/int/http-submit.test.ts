@@ -1,0 +1,105 @@
+import t, { type Test } from 'tap';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { startGateway } from '../../src/gateway.js';
+import { validatorFor } from '../../src/contracts/validate.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { createVhost } from '../helpers/vhost.js';
+
+const keyOf = () => randomBytes(24).toString('base64url');
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+const keys = { alpha: keyOf(), beta: keyOf() };
+const validPartnerOrder = validatorFor('crmPartnerOrder');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (response: Response): Promise<any> => response.json();
+const order = { reference: 'PO-4711', customer: { id: 'C-9', name: 'Müller GmbH' }, lines: [{ sku: 'FLANGE-80', quantity: 12 }], priority: 'rush' };
+
+async function setup(t: Test) {
+  const vhost = createVhost();
+  const env = testConfig({
+    amqpUrl: vhost.url,
+    gateway: { partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha), requestsPerSecond: 10_000 }, { id: 'beta', name: 'Beta', apiKeySha256: sha256(keys.beta), requestsPerSecond: 10_000 }] },
+  });
+  const gateway = await startGateway({ config: env.config, logger: silentLogger });
+  const peer = await amqpPeer(vhost.url);
+  const { queues, exchanges } = env.config.gateway.amqp;
+  const toCrm = await peer.collect(queues.crmPartnerOrders);
+  const toMes = await peer.collect(queues.mesCommands);
+  t.teardown(async () => {
+    await peer.close();
+    await gateway.stop();
+    vhost.remove();
+    env.remove();
+  });
+  const post = (body: unknown, headers: Record<string, string>, partnerKey = keys.alpha) =>
+    fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { authorization: `Bearer ${partnerKey}`, 'content-type': 'application/json', ...headers } });
+  const get = (path: string, partnerKey = keys.alpha) => fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { authorization: `Bearer ${partnerKey}` } });
+  return { post, get, toCrm, toMes, peer, exchanges };
+}
+
+t.test('a POSTed order becomes a ledgered message to the CRM and is visible at once', async (t) => {
+  const { post, get, toCrm, toMes, peer, exchanges } = await setup(t);
+  const response = await post(order, { 'idempotency-key': randomUUID() });
+  t.equal(response.status, 202);
+  const created = await json(response);
+  t.match(created, { partner: 'alpha', status: 'received', attention: null });
+  t.equal(response.headers.get('location'), `/v1/orders/${created.id}`);
+  await waitFor(() => toCrm.length === 1, 5000, 'the message to the CRM');
+  t.ok(validPartnerOrder(toCrm[0]!.body).ok, 'valid against contracts/crm/partner-order.schema.json');
+  t.match(toCrm[0]!.body, { type: 'partner.order.requested', orderId: created.id, partner: 'alpha', reference: 'PO-4711' });
+  t.match(await json(await get(`/v1/orders/${created.id}`)), { id: created.id, status: 'received' });
+
+  // The CRM then creates it under the same id: that is the expected answer, not a duplicate.
+  await peer.publish(exchanges.crmCommands, 'order.create', { messageId: 'crm-create-1', type: 'order.create', sentAt: new Date().toISOString(), orderId: created.id, partner: 'alpha', customer: order.customer, lines: order.lines });
+  await waitFor(() => toMes.length === 1, 5000, 'the MES command');
+  t.match(toMes[0]!.body, { body: { externalRef: created.id } });
+});
+
+t.test('Idempotency-Key: required, replayed, refused for another body, scoped per partner', async (t) => {
+  const { post, toCrm } = await setup(t);
+  const missing = await post(order, {});
+  t.equal(missing.status, 400);
+  t.match(await json(missing), { errors: [{ pointer: '/headers/Idempotency-Key', fix: /unique key/ }] });
+
+  const key = randomUUID();
+  const first = await post(order, { 'idempotency-key': key });
+  const firstBody = await first.text();
+  const again = await post({ ...order, lines: order.lines, customer: order.customer }, { 'idempotency-key': key });
+  t.equal(again.status, 202);
+  t.equal(await again.text(), firstBody, 'the original response');
+  t.equal(again.headers.get('idempotent-replayed'), 'true');
+  const reordered = await post(JSON.stringify({ priority: 'rush', lines: order.lines, customer: order.customer, reference: 'PO-4711' }), { 'idempotency-key': key });
+  t.equal(reordered.status, 202, 'the same body with its fields in another order is the same body');
+  const other = await post({ ...order, reference: 'PO-4712' }, { 'idempotency-key': key });
+  t.equal(other.status, 422);
+  t.match(await json(other), { type: /idempotency-key-reused/ });
+  const beta = await post(order, { 'idempotency-key': key }, keys.beta);
+  t.equal(beta.status, 202, 'another partner may use the same key');
+  t.not((await json(beta)).id, JSON.parse(firstBody).id);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(toCrm.length, 2, 'one message per partner, none for the replays');
+});
+
+t.test('100 concurrent identical POSTs make exactly one order for the CRM', async (t) => {
+  const { post, toCrm } = await setup(t);
+  const key = randomUUID();
+  const responses = await Promise.all(Array.from({ length: 100 }, () => post(order, { 'idempotency-key': key })));
+  const statuses = responses.map((r) => r.status);
+  t.ok(statuses.every((s) => s === 202 || s === 409), `only 202 and 409: ${[...new Set(statuses)].join(', ')}`);
+  const ids = new Set(await Promise.all(responses.filter((r) => r.status === 202).map(async (r) => (await json(r)).id)));
+  t.equal(ids.size, 1, 'every accepted answer names the same order');
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(toCrm.length, 1, 'exactly one message to the CRM');
+});
+
+t.test('fields the gateway owns cannot be assigned', async (t) => {
+  const { post, toCrm } = await setup(t);
+  const response = await post({ ...order, id: 'MINE-1', status: 'shipped', partner: 'beta' }, { 'idempotency-key': randomUUID() });
+  t.equal(response.status, 400);
+  const pointers = (await json(response)).errors.map((e: { pointer: string }) => e.pointer).sort();
+  t.same(pointers, ['/body/id', '/body/partner', '/body/status']);
+  const notJson = await post('{"reference":', { 'idempotency-key': randomUUID() });
+  t.equal(notJson.status, 400);
+  t.equal(toCrm.length, 0);
+});
