@@ -1,0 +1,219 @@
+import type { Database } from 'better-sqlite3';
+import type { GroupCommit } from './group-commit.js';
+import type { SqliteLedger } from './sqlite-store.js';
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'disabled';
+
+/** A delivery to create: one event for one endpoint. */
+export interface NewDelivery {
+  partner: string;
+  endpoint: string;
+  eventId: string;
+  orderId: string;
+  /** The exact bytes every attempt sends (and signs). */
+  payload: string;
+}
+
+export interface DueDelivery extends NewDelivery {
+  id: number;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+export interface DeliveryRecord extends DueDelivery {
+  state: DeliveryState;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The result of one attempt, decided by the dispatcher; the store only writes it down. */
+export interface AttemptRecord {
+  delivery: DueDelivery;
+  /** This attempt's number (1 for the first). */
+  attempts: number;
+  state: DeliveryState;
+  nextAttemptAt: number | null;
+  status: number | null;
+  error: string | null;
+  /** The journal row's detail: what the order timeline shows. */
+  journal: Record<string, unknown>;
+  /** Set when the answer disables the endpoint (410 Gone). */
+  disable?: { reason: string };
+}
+
+export interface ClaimOptions {
+  /** Deliveries to claim at most. */
+  limit: number;
+  /** Attempts in flight to one endpoint at most, counting `busy`. */
+  perEndpoint: number;
+  /** Attempts already in flight, by endpoint. */
+  busy: ReadonlyMap<string, number>;
+  /** A claimed delivery is due again at this time if its attempt is never recorded (a crash). */
+  leaseUntil: number;
+}
+
+export interface DisabledEndpoint {
+  endpoint: string;
+  partner: string;
+  disabledAt: number;
+  reason: string;
+}
+
+/**
+ * Webhook deliveries in the ledger. Methods returning promises run in the ledger's group commit;
+ * `enqueueNow` runs in whatever transaction the caller has open (the one that queues the order
+ * event), so an event and its deliveries are committed together or not at all.
+ */
+export interface WebhookStore {
+  enqueueNow(deliveries: NewDelivery[], now: number): number;
+  enqueue(deliveries: NewDelivery[], now: number): Promise<number>;
+  claimDue(now: number, options: ClaimOptions): Promise<DueDelivery[]>;
+  recordAttempt(attempt: AttemptRecord, now: number): Promise<void>;
+  deliveries(filter: { orderId?: string; eventId?: string; endpoint?: string }): Promise<DeliveryRecord[]>;
+  disabledEndpoints(): Promise<DisabledEndpoint[]>;
+  /** An operator's decision: new events go to the endpoint again; deliveries disabled meanwhile stay so. */
+  enableEndpoint(endpoint: string): Promise<boolean>;
+}
+
+/** Every SQL statement of the webhook store, prepared once. Table names are constants. */
+function prepareWebhookStatements(db: Database) {
+  return {
+    // A disabled endpoint still gets its row (state disabled): the timeline shows what was not sent and why.
+    insertDelivery: db.prepare(`
+      INSERT INTO webhook_deliveries (partner, endpoint, event_id, order_id, payload, state, next_attempt_at, last_error, created_at, updated_at)
+      SELECT @partner, @endpoint, @eventId, @orderId, @payload,
+             CASE WHEN d.endpoint IS NULL THEN 'pending' ELSE 'disabled' END,
+             CASE WHEN d.endpoint IS NULL THEN @now ELSE NULL END,
+             CASE WHEN d.endpoint IS NULL THEN NULL ELSE 'endpoint disabled: ' || d.reason END,
+             @now, @now
+      FROM (SELECT 1) LEFT JOIN webhook_endpoints_disabled d ON d.endpoint = @endpoint
+      WHERE true
+      ON CONFLICT (endpoint, event_id) DO NOTHING`),
+    // At most @perEndpoint per endpoint, oldest due first: one dead endpoint with a backlog cannot
+    // fill every slot. Uses the partial index on next_attempt_at (state = 'pending').
+    dueCandidates: db.prepare(`
+      SELECT * FROM (
+        SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.endpoint ORDER BY d.next_attempt_at, d.id) AS place
+        FROM webhook_deliveries d
+        WHERE d.state = 'pending' AND d.next_attempt_at <= @now
+          AND d.endpoint NOT IN (SELECT endpoint FROM webhook_endpoints_disabled)
+      )
+      WHERE place <= @perEndpoint
+      ORDER BY next_attempt_at, id
+      LIMIT @scan`),
+    // The lease: until it runs out no other tick (or replica) takes the delivery.
+    claim: db.prepare(`UPDATE webhook_deliveries SET next_attempt_at = @leaseUntil, updated_at = @now WHERE id = @id AND state = 'pending' AND next_attempt_at <= @now`),
+    // A pending delivery that meanwhile was disabled stays disabled, unless this attempt delivered it.
+    recordAttempt: db.prepare(`
+      UPDATE webhook_deliveries
+      SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt, last_status = @status, last_error = @error, updated_at = @now
+      WHERE id = @id AND (state = 'pending' OR @state = 'delivered')`),
+    disableEndpoint: db.prepare(`
+      INSERT INTO webhook_endpoints_disabled (endpoint, partner, disabled_at, reason) VALUES (@endpoint, @partner, @now, @reason)
+      ON CONFLICT (endpoint) DO NOTHING`),
+    disablePending: db.prepare(`
+      UPDATE webhook_deliveries SET state = 'disabled', next_attempt_at = NULL, last_error = @reason, updated_at = @now
+      WHERE endpoint = @endpoint AND state = 'pending'`),
+    enableEndpoint: db.prepare('DELETE FROM webhook_endpoints_disabled WHERE endpoint = ?'),
+    disabledEndpoints: db.prepare('SELECT endpoint, partner, disabled_at AS disabledAt, reason FROM webhook_endpoints_disabled ORDER BY disabled_at'),
+    deliveries: db.prepare(`
+      SELECT * FROM webhook_deliveries
+      WHERE (@orderId IS NULL OR order_id = @orderId) AND (@eventId IS NULL OR event_id = @eventId) AND (@endpoint IS NULL OR endpoint = @endpoint)
+      ORDER BY id`),
+    // Linked to the order event's message row, so the timeline can tell which event an attempt carried.
+    journal: db.prepare(`
+      INSERT INTO journal (at, order_id, message_row, kind, detail)
+      VALUES (@now, @orderId, (SELECT id FROM messages WHERE channel = 'order.event' AND message_id = @eventId), @kind, @detail)`),
+  };
+}
+
+interface DeliveryRow {
+  id: number;
+  partner: string;
+  endpoint: string;
+  event_id: string;
+  order_id: string;
+  payload: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The webhook store on the SQLite ledger's connection, committing with the ledger's group commit. */
+export function openWebhookStore(ledger: SqliteLedger): SqliteWebhookStore {
+  return new SqliteWebhookStore(ledger.db, ledger.commits);
+}
+
+export class SqliteWebhookStore implements WebhookStore {
+  private readonly sql: ReturnType<typeof prepareWebhookStatements>;
+
+  constructor(db: Database, private readonly commits: Pick<GroupCommit, 'run'>) {
+    this.sql = prepareWebhookStatements(db);
+  }
+
+  enqueueNow(deliveries: NewDelivery[], now: number): number {
+    let inserted = 0;
+    for (const d of deliveries) inserted += this.sql.insertDelivery.run({ ...d, now }).changes;
+    return inserted;
+  }
+
+  enqueue(deliveries: NewDelivery[], now: number): Promise<number> {
+    return this.commits.run(() => this.enqueueNow(deliveries, now));
+  }
+
+  claimDue(now: number, { limit, perEndpoint, busy, leaseUntil }: ClaimOptions): Promise<DueDelivery[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.commits.run(() => {
+      const busyTotal = [...busy.values()].reduce((n, b) => n + b, 0);
+      const candidates = this.sql.dueCandidates.all({ now, perEndpoint, scan: limit + busyTotal }) as DeliveryRow[];
+      const taken = new Map(busy);
+      const claimed: DueDelivery[] = [];
+      for (const row of candidates) {
+        if (claimed.length >= limit) break;
+        const inFlight = taken.get(row.endpoint) ?? 0;
+        if (inFlight >= perEndpoint) continue;
+        if (this.sql.claim.run({ id: row.id, now, leaseUntil }).changes !== 1) continue;
+        taken.set(row.endpoint, inFlight + 1);
+        claimed.push(toDue(row));
+      }
+      return claimed;
+    });
+  }
+
+  recordAttempt({ delivery, attempts, state, nextAttemptAt, status, error, journal, disable }: AttemptRecord, now: number): Promise<void> {
+    return this.commits.run(() => {
+      this.sql.recordAttempt.run({ id: delivery.id, state, attempts, nextAttemptAt, status, error, now });
+      this.sql.journal.run({ now, orderId: delivery.orderId, eventId: delivery.eventId, kind: 'webhook_attempt', detail: JSON.stringify(journal) });
+      if (disable) {
+        this.sql.disableEndpoint.run({ endpoint: delivery.endpoint, partner: delivery.partner, now, reason: disable.reason });
+        this.sql.disablePending.run({ endpoint: delivery.endpoint, reason: `endpoint disabled: ${disable.reason}`, now });
+      }
+    });
+  }
+
+  async deliveries({ orderId, eventId, endpoint }: { orderId?: string; eventId?: string; endpoint?: string }): Promise<DeliveryRecord[]> {
+    const rows = this.sql.deliveries.all({ orderId: orderId ?? null, eventId: eventId ?? null, endpoint: endpoint ?? null }) as DeliveryRow[];
+    return rows.map((row) => ({
+      ...toDue(row), state: row.state, nextAttemptAt: row.next_attempt_at, lastStatus: row.last_status, lastError: row.last_error, createdAt: row.created_at, updatedAt: row.updated_at,
+    }));
+  }
+
+  async disabledEndpoints(): Promise<DisabledEndpoint[]> {
+    return this.sql.disabledEndpoints.all() as DisabledEndpoint[];
+  }
+
+  enableEndpoint(endpoint: string): Promise<boolean> {
+    return this.commits.run(() => this.sql.enableEndpoint.run(endpoint).changes === 1);
+  }
+}
+
+function toDue(row: DeliveryRow): DueDelivery {
+  return { id: row.id, partner: row.partner, endpoint: row.endpoint, eventId: row.event_id, orderId: row.order_id, payload: row.payload, attempts: row.attempts };
+}
