@@ -11,6 +11,8 @@ export interface Config {
   readonly dir: string;
   readonly gateway: GatewayConfig;
   readonly mapping: MappingConfig;
+  /** Secrets named by the config (e.g. webhooks' secretEnv), read from the environment at load. Never printed. */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
 /** One problem in a config file, with everything needed to find and fix it. */
@@ -40,9 +42,27 @@ export interface LoadConfigOptions {
 export function loadConfig({ dir, env }: LoadConfigOptions): Config {
   const gateway = readConfigFile<GatewayConfig>(join(dir, 'gateway.yaml'), 'gatewayConfig', env);
   const mapping = readConfigFile<MappingConfig>(join(dir, 'mapping.yaml'), 'mappingConfig', {});
-  const problems = [...gateway.problems, ...mapping.problems];
+  const secrets = gateway.value ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
+  const problems = [...gateway.problems, ...mapping.problems, ...secrets.problems];
   if (problems.length || !gateway.value || !mapping.value) throw new ConfigError(problems);
-  return deepFreeze({ dir, gateway: gateway.value, mapping: mapping.value });
+  return deepFreeze({ dir, gateway: gateway.value, mapping: mapping.value, secrets: secrets.values });
+}
+
+const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
+
+/** Resolves every secretEnv the config names; a missing or malformed secret is a config problem, its value never shown. */
+function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string, string>; problems: ConfigProblem[] } {
+  const values: Record<string, string> = {};
+  const problems: ConfigProblem[] = [];
+  gateway.partners.forEach((partner, p) => (partner.webhooks ?? []).forEach((webhook, w) => {
+    const name = webhook.secretEnv;
+    const value = env[name];
+    const pointer = `/partners/${p}/webhooks/${w}/secretEnv`;
+    if (value === undefined || value === '') problems.push({ source: `environment variable ${name}`, pointer, message: 'is not set', fix: `export ${name}=whsec_<base64 of 24 to 64 random bytes>, the secret shared with partner ${partner.id}` });
+    else if (!webhookSecretPattern.test(value)) problems.push({ source: `environment variable ${name}`, pointer, message: 'is not a Standard Webhooks secret', fix: 'use whsec_ followed by the base64 of 24 to 64 random bytes' });
+    else values[name] = value;
+  }));
+  return { values, problems };
 }
 
 function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfig', env: Env): { value?: T; problems: ConfigProblem[] } {

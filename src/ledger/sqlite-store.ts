@@ -9,6 +9,7 @@ import { GroupCommit } from './group-commit.js';
 import { migrateSqlite } from './migrate-sqlite.js';
 import type { JournalEntry, OpenCommand, OrderQuery, OrderRecord, OrderUpdate, StatusChange, StatusHistoryEntry } from './model.js';
 import { routingKeyFor, toOrderEvent } from './order-event.js';
+import type { OrderEvent } from '../contracts/generated/external/order-event.js';
 import { prepareStatements, type MessageRow, type OrderRow, type Statements } from './sqlite-statements.js';
 import type {
   CommandInput, CommandResult, CrmFactInput, EventResult, InvalidInput, LedgerPolicy, LedgerStats, LedgerStore,
@@ -33,9 +34,14 @@ export function openSqliteLedger({ path, synchronous, policy }: SqliteLedgerOpti
   return new SqliteLedger(db, policy);
 }
 
+/** Runs inside the transaction that queues an order event, so whatever it writes commits with the event. */
+export type OrderEventHook = (partner: string, event: OrderEvent, now: number) => void;
+
 export class SqliteLedger implements LedgerStore {
   private readonly sql: Statements;
   readonly commits: GroupCommit;
+  /** Set by the composition root, e.g. to queue partner webhooks for each order event. */
+  orderEventHook?: OrderEventHook;
 
   constructor(readonly db: Database.Database, private readonly policy: LedgerPolicy) {
     this.sql = prepareStatements(db);
@@ -329,9 +335,11 @@ export class SqliteLedger implements LedgerStore {
     return changes.map((change, i) => {
       const messageId = `${idPrefix}:${i}`;
       const routingKey = routingKeyFor(change);
-      const payload = JSON.stringify(toOrderEvent(change, messageId, now));
+      const event = toOrderEvent(change, messageId, now);
+      const payload = JSON.stringify(event);
       const rowId = this.insertMessage({ direction: 'out', channel: 'order.event', type: change.kind, messageId, causeId: causeId ?? undefined, orderId: change.orderId, state: 'pending', routingKey, payload }, now);
       if (rowId === undefined) return toOut(this.sql.findMessage.get('order.event', messageId) as MessageRow);
+      if (this.orderEventHook) this.orderEventHook(this.loadOrder(change.orderId)!.partner, event, now);
       return { rowId, channel: 'order.event', messageId, routingKey, payload };
     });
   }

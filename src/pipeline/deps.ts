@@ -14,6 +14,8 @@ export interface PipelineDeps {
   config: Config;
   clock: () => number;
   logger: Logger;
+  /** Cached reads of MES data; every MES event about an order ends its cached entry. */
+  readCache?: { invalidateOrder(orderId: string): void };
 }
 
 export type { ConsumeMessage, OutMessage };

@@ -29,6 +29,8 @@ export function handleMesEvent(deps: PipelineDeps) {
     const translation = translate(read.fields, mapping.states);
     if (translation.kind === 'quarantine') deps.logger.warn({ mesState: read.fields.state, orderId: read.fields.orderId }, 'unknown MES state quarantined');
     const result = await deps.ledger.recordMesEvent({ fields: read.fields, translation, type: valid.value.header.eventType, ...deliveryOf(message) }, deps.clock());
+    // Freshness of cached MES reads is bounded by event latency, not by their TTL.
+    deps.readCache?.invalidateOrder(read.fields.orderId);
     if (result.kind === 'refused') return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'refused', error: result.reason });
     await publishOut(deps, result.publish);
     return 'ack';

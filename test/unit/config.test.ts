@@ -77,3 +77,16 @@ t.test('durations', async (t) => {
   t.equal(durationMs('3d'), 259_200_000);
   t.throws(() => durationMs('3 days'), /not a duration/);
 });
+
+t.test('a webhook secret comes from the environment variable the config names, and is never shown', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  config.edit('gateway.yaml', (s) => s.replace('    requestsPerSecond: 50\n', '    requestsPerSecond: 50\n    webhooks:\n      - url: https://shop.example.com/hooks\n        secretEnv: SHOP_WEBHOOK_SECRET\n'));
+  t.match(problemsOf(config.dir), [{ source: 'environment variable SHOP_WEBHOOK_SECRET', pointer: '/partners/0/webhooks/0/secretEnv', message: 'is not set', fix: /export SHOP_WEBHOOK_SECRET=whsec_/ }]);
+  const wrong = problemsOf(config.dir, { SHOP_WEBHOOK_SECRET: 'hunter2-not-a-secret' });
+  t.match(wrong, [{ message: 'is not a Standard Webhooks secret' }]);
+  t.notMatch(JSON.stringify(wrong), /hunter2/, 'the value is never repeated');
+  const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+  const loaded = loadConfig({ dir: config.dir, env: { SHOP_WEBHOOK_SECRET: secret } });
+  t.equal(loaded.secrets.SHOP_WEBHOOK_SECRET, secret);
+});

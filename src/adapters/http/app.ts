@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { PipelineDeps } from '../../pipeline/deps.js';
+import { mesProxyRoutes, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
+import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
 import { openApiDocument } from './openapi.js';
 import { orderSubmissionRoutes } from './order-submission.js';
 import { ordersRoutes } from './orders-routes.js';
@@ -11,6 +13,8 @@ import { partnerRateLimit } from './rate-limit.js';
 
 export interface HttpAppDeps extends PipelineDeps {
   readiness: Readiness;
+  /** The cached, circuit-broken MES reads; /mes/* is served when it is given. */
+  mesProxy?: MesReadProxy;
   version?: string;
 }
 
@@ -28,6 +32,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   partners.use('/v1/*', partnerAuth(config.gateway.partners), partnerRateLimit());
   partners.route('/', ordersRoutes(ledger));
   partners.route('/', orderSubmissionRoutes(deps));
+  if (deps.mesProxy) {
+    partners.use('/mes/*', partnerAuth(config.gateway.partners), partnerRateLimit());
+    partners.use('/mes/orders/:externalRef', ownOrdersOnly(ledger));
+    partners.use('/mes/:route', operatorsOnly());
+    partners.route('/', mesProxyRoutes<PartnerEnv>(deps.mesProxy));
+  }
   app.route('/', partners);
 
   app.notFound(() => {

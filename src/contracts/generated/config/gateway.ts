@@ -185,6 +185,19 @@ export interface GatewayConfig {
      */
     routes: MesReadRoute[];
   };
+  /**
+   * Delivery of partner webhooks: one attempt's timeout, attempts in flight, the dispatcher's tick, and the waits between retries (full jitter up to each).
+   */
+  webhooks: {
+    timeout: Duration;
+    maxConcurrent: number;
+    checkInterval: Duration;
+    /**
+     * @minItems 1
+     * @maxItems 30
+     */
+    retrySchedule: Duration[];
+  };
   partners: {
     /**
      * The partner (or channel) the order belongs to.
@@ -196,6 +209,32 @@ export interface GatewayConfig {
      */
     apiKeySha256: string;
     requestsPerSecond?: number;
+    /**
+     * partner (default): its own orders only. operator: MES operator screens, may read every order's MES data and the MES read routes.
+     */
+    role?: 'partner' | 'operator';
+    /**
+     * Endpoints that receive this partner's order events (Standard Webhooks).
+     *
+     * @maxItems 10
+     */
+    webhooks?: {
+      url: string;
+      /**
+       * The environment variable holding the signing secret (whsec_...); secrets never go in config files.
+       */
+      secretEnv: string;
+      /**
+       * Allow loopback, private and link-local addresses (on-premise partners, tests).
+       */
+      allowPrivateTargets?: boolean;
+      eventTypes?: (
+        | 'dev.orderbridge.order.status_changed'
+        | 'dev.orderbridge.order.acknowledged'
+        | 'dev.orderbridge.order.attention_raised'
+        | 'dev.orderbridge.order.attention_cleared'
+      )[];
+    }[];
   }[];
 }
 export interface MesReadRoute {
