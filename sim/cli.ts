@@ -15,7 +15,7 @@ export const simUsage = `Usage: orderbridge sim <mes|crm> [options]
         ends with a report once every order has a final answer.
 
 orderbridge sim mes --help and orderbridge sim crm --help list the options.
-Exit codes: 0 done, 1 failed (queue missing, connection lost), 2 bad options, 3 RabbitMQ unreachable.`;
+Exit codes: 0 done, 1 failed (queue missing), 2 bad options, 3 RabbitMQ unreachable.`;
 
 export interface RunSimHooks {
   /** Resolves when the simulator should stop; default: SIGTERM or SIGINT. */

@@ -1,7 +1,7 @@
 import type { OrderStatus } from '../../src/contracts/generated/external/order-event.js';
 import { hasFinalAnswer, type Acknowledgement, type AttentionKind, type CrmOrders } from './order-records.js';
 
-export type FinishedBy = 'settled' | 'published' | 'timeout' | 'stopped' | 'connection-lost';
+export type FinishedBy = 'settled' | 'published' | 'timeout' | 'stopped';
 
 export interface CrmReport {
   runId: string;

@@ -1,9 +1,9 @@
-import type { ChannelModel } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import type { CrmCommand } from '../../src/contracts/generated/crm/command.js';
 import type { CrmFact } from '../../src/contracts/generated/crm/fact.js';
 import type { OrderEvent } from '../../src/contracts/generated/external/order-event.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import { connectBroker, waitForQueue } from '../shared/broker.js';
+import { ackIfOpen, connectBroker, waitForQueue } from '../shared/broker.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { confirmedPublisher } from '../shared/confirmed-publisher.js';
 import { parseJsonContent, withoutUndefined } from '../shared/message.js';
@@ -31,31 +31,64 @@ export interface CrmSimulator {
 export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Promise<CrmSimulator> {
   const { clock = systemClock, log = () => {}, ...given } = options;
   const settings: CrmSettings = { ...crmDefaults, runId: randomRunId(), ...withoutUndefined(given) };
-
-  const connection = await connectBroker(settings.amqpUrl);
-  connection.on('error', () => {});
-  const { publishChannel, consumeChannel } = await openChannels(connection, settings, log).catch(async (error: unknown) => {
-    await connection.close().catch(() => {});
-    throw error;
-  });
   const validCommand = validatorFor<CrmCommand>('crmCommand');
   const validFact = validatorFor<CrmFact>('crmFact');
   const validEvent = validatorFor<OrderEvent>('orderEvent');
 
   const orders = new CrmOrders();
   const generator = createOrderGenerator(settings);
-  const publisher = confirmedPublisher(publishChannel);
+  const publisher = confirmedPublisher();
   const followUpDelay = seededRandom(settings.seed);
   const deliveryTimers = new Set<NodeJS.Timeout>();
   let sent = 0;
   let published = 0;
   let unconfirmed = 0;
+  let unpublished = 0;
   let invalidEventsHeard = 0;
   let finishedBy: FinishedBy | undefined;
+  let listening: { channel: Channel; consumerTag: string } | undefined;
+  let pacer: CommandPacer | undefined;
   let resolveDone!: (report: CrmReport) => void;
   const done = new Promise<CrmReport>((resolve) => (resolveDone = resolve));
   const stats = () => buildReport(orders, { runId: settings.runId, sent, published, invalidEventsHeard, finishedBy });
 
+  const connection = await connectBroker(settings.amqpUrl, {
+    name: 'orderbridge sim crm',
+    log,
+    async setup(model) {
+      await waitForQueue(model, settings.queue, { waitMs: settings.waitMs, log });
+      const publishChannel = await model.createConfirmChannel();
+      await publishChannel.assertExchange(settings.commandExchange, 'topic', { durable: true });
+      await publishChannel.assertExchange(settings.factExchange, 'topic', { durable: true });
+      if (!finishedBy) {
+        // Listening starts before sending, and events left over in the queue can arrive at once, before the pacer exists.
+        const channel = await model.createChannel();
+        await channel.prefetch(settings.prefetch);
+        const { consumerTag } = await channel.consume(settings.queue, (message) => {
+          if (message) hear(channel, message);
+        });
+        listening = { channel, consumerTag };
+      }
+      // Last: what waited for the reconnect goes out now, on a connection that is completely set up.
+      publisher.use(publishChannel);
+    },
+  });
+
+  /** Events are de-duplicated by their CloudEvent id: one whose ack died with the connection comes again. */
+  function hear(channel: Channel, message: ConsumeMessage): void {
+    const event = validEvent(parseJsonContent(message.content));
+    if (!event.ok) {
+      invalidEventsHeard += 1;
+      log(`ignored an event that breaks the order event contract: ${event.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`);
+    } else {
+      const hearing = orders.hear(event.value);
+      if (hearing.kind === 'recorded' && hearing.becameShipped && !hearing.record.deliveryScheduled) scheduleDelivery(hearing.record);
+    }
+    ackIfOpen(channel, message);
+    checkFinished();
+  }
+
+  /** Every message is published until the broker confirms it, across reconnects: only a run that ends gives up on one. */
   function publish(exchange: string, message: CrmCommand | CrmFact, onConfirmed?: () => void): void {
     unconfirmed += 1;
     publisher
@@ -65,7 +98,7 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
           published += 1;
           onConfirmed?.();
         },
-        (error: unknown) => log(`could not publish ${message.messageId}: ${String(error)}`),
+        () => (unpublished += 1),
       )
       .finally(() => {
         unconfirmed -= 1;
@@ -100,22 +133,6 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
     deliveryTimers.add(timer);
   }
 
-  // Listening starts before sending, and events left over in the queue can arrive at once, before the pacer exists.
-  let pacer: CommandPacer | undefined;
-  const { consumerTag } = await consumeChannel.consume(settings.queue, (message) => {
-    if (!message) return;
-    const event = validEvent(parseJsonContent(message.content));
-    if (!event.ok) {
-      invalidEventsHeard += 1;
-      log(`ignored an event that breaks the order event contract: ${event.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`);
-    } else {
-      const hearing = orders.hear(event.value);
-      if (hearing.kind === 'recorded' && hearing.becameShipped && !hearing.record.deliveryScheduled) scheduleDelivery(hearing.record);
-    }
-    consumeChannel.ack(message);
-    checkFinished();
-  });
-
   pacer = startCommandPacer({
     clock,
     tickMs: settings.tickMs,
@@ -130,11 +147,6 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
     },
   });
   const timeout = setTimeout(() => void finish('timeout'), settings.timeoutMs);
-  connection.on('close', () => {
-    if (finishedBy) return;
-    log('lost the RabbitMQ connection');
-    void finish('connection-lost');
-  });
 
   function checkFinished(): void {
     if (finishedBy || !pacer?.idle() || unconfirmed > 0) return;
@@ -148,8 +160,11 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
     pacer?.stop();
     clearTimeout(timeout);
     for (const timer of deliveryTimers) clearTimeout(timer);
-    await consumeChannel.cancel(consumerTag).catch(() => {});
+    if (listening) await listening.channel.cancel(listening.consumerTag).catch(() => {});
+    // A timeout or stop while RabbitMQ is away must not wait for it to come back.
+    publisher.stopWaiting();
     await publisher.settled();
+    if (unpublished) log(`${unpublished} message(s) not published: RabbitMQ had not confirmed them when the run ended`);
     await connection.close().catch(() => {});
     resolveDone(stats());
     return done;
@@ -157,14 +172,4 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
 
   log(`CRM simulator: run ${settings.runId}, ${settings.orders} orders at ${settings.rate}/s to ${settings.commandExchange}, listening on ${settings.queue}`);
   return { runId: settings.runId, done, stats, stop: () => finish('stopped') };
-}
-
-async function openChannels(connection: ChannelModel, settings: CrmSettings, log: (line: string) => void) {
-  await waitForQueue(connection, settings.queue, { waitMs: settings.waitMs, log });
-  const publishChannel = await connection.createConfirmChannel();
-  await publishChannel.assertExchange(settings.commandExchange, 'topic', { durable: true });
-  await publishChannel.assertExchange(settings.factExchange, 'topic', { durable: true });
-  const consumeChannel = await connection.createChannel();
-  await consumeChannel.prefetch(settings.prefetch);
-  return { publishChannel, consumeChannel };
 }

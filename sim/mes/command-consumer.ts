@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MesCommand } from '../../src/contracts/generated/mes/command.js';
 import { validatorFor } from '../../src/contracts/validate.js';
+import { ackIfOpen } from '../shared/broker.js';
 import { parseJsonContent } from '../shared/message.js';
 import { handleMesCommand, type CommandContext } from './command-handler.js';
 import type { EventOutlet } from './event-outlet.js';
@@ -14,6 +15,10 @@ export interface CommandConsumerDeps {
 }
 
 export interface CommandConsumer {
+  /** Consumes on this channel from now on (once started): the connection's setup hands over each new one. */
+  use(channel: Channel): Promise<void>;
+  /** Starts taking commands. */
+  start(): Promise<void>;
   /** Stops taking commands and waits for the ones in flight to be answered and acked. */
   stop(): Promise<void>;
 }
@@ -21,21 +26,24 @@ export interface CommandConsumer {
 /**
  * The MES's command queue edge: decode, validate, apply, publish the answer, ack. A command is
  * acked only once its answer is confirmed by the broker, so a crash in between redelivers it.
+ * So does a lost connection; the redelivered command is then a duplicate by its messageId.
  */
-export async function consumeMesCommands(channel: Channel, queue: string, { context, outlet, log, freezeAfter }: CommandConsumerDeps): Promise<CommandConsumer> {
+export function createCommandConsumer(queue: string, { context, outlet, log, freezeAfter }: CommandConsumerDeps): CommandConsumer {
   const validate = validatorFor<MesCommand>('mesCommand');
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
   let frozen = false;
+  let running = false;
+  let current: { channel: Channel; consumerTag?: string } | undefined;
 
-  async function handle(message: ConsumeMessage): Promise<void> {
+  async function handle(channel: Channel, message: ConsumeMessage): Promise<void> {
     if (frozen) return;
     context.counters.commandsReceived += 1;
     const command = validate(parseJsonContent(message.content));
     if (!command.ok) {
       context.counters.invalidCommands += 1;
       log(`invalid command ${message.properties.messageId ?? '(no messageId)'} acked and ignored: ${command.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`);
-      channel.ack(message);
+      ackIfOpen(channel, message);
       return;
     }
     const outcome = handleMesCommand(context, command.value);
@@ -47,22 +55,35 @@ export async function consumeMesCommands(channel: Channel, queue: string, { cont
         return;
       }
     }
-    if (frozen) return;
-    channel.ack(message);
+    if (frozen || !ackIfOpen(channel, message)) return;
     handled += 1;
     if (freezeAfter(handled)) frozen = true;
   }
 
-  const { consumerTag } = await channel.consume(queue, (message) => {
-    if (!message) return;
-    const handling = handle(message).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
-    inFlight.add(handling);
-    void handling.finally(() => inFlight.delete(handling));
-  });
+  async function consume(): Promise<void> {
+    if (!running || !current) return;
+    const consuming = current;
+    const { consumerTag } = await consuming.channel.consume(queue, (message) => {
+      if (!message) return;
+      const handling = handle(consuming.channel, message).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
+      inFlight.add(handling);
+      void handling.finally(() => inFlight.delete(handling));
+    });
+    consuming.consumerTag = consumerTag;
+  }
 
   return {
+    async use(channel) {
+      current = { channel };
+      await consume();
+    },
+    async start() {
+      running = true;
+      await consume();
+    },
     async stop() {
-      await channel.cancel(consumerTag).catch(() => {});
+      running = false;
+      if (current?.consumerTag) await current.channel.cancel(current.consumerTag).catch(() => {});
       // Answers may sit in a reorder window that no further event will fill.
       outlet.flush();
       await Promise.allSettled([...inFlight]);

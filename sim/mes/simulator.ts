@@ -9,7 +9,7 @@ import { jittered, seededRandom } from '../shared/seeded.js';
 import { createMesApi } from './api.js';
 import { ApiBehaviour } from './api-behaviour.js';
 import type { CommandContext } from './command-handler.js';
-import { consumeMesCommands } from './command-consumer.js';
+import { createCommandConsumer } from './command-consumer.js';
 import { createEventFactory } from './event-factory.js';
 import { createEventOutlet } from './event-outlet.js';
 import { planFaults, type FaultPlan } from './fault-plan.js';
@@ -36,8 +36,6 @@ export interface MesSimulator {
   stats(): MesStats;
   /** Stops consuming, finishes what is in flight, closes everything. */
   stop(): Promise<void>;
-  /** Resolves if the broker connection is lost while running (never after stop()). */
-  broken: Promise<Error>;
 }
 
 export async function startMesSimulator(options: MesSimulatorOptions = {}): Promise<MesSimulator> {
@@ -45,43 +43,61 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
   const settings: MesSettings = { ...mesDefaults, ...withoutUndefined(given) };
   checkFaultShares(settings);
 
-  const connection = await connectBroker(settings.amqpUrl);
+  const random = seededRandom(settings.seed);
+  const book = new OrderBook();
+  const counters = new MesCounters();
+  const events = createEventFactory(clock, instanceId);
+  const publisher = confirmedPublisher();
+  const outlet = createEventOutlet({ publisher, exchange: settings.exchange, duplicateShare: settings.duplicateShare, reorderWindow: settings.reorderWindow, flushAfterMs: 200, maxHoldMs: 2000, random, counters });
+  const stepMs = () => jittered(random, settings.stepMs);
+  const stats = () => counters.snapshot(book);
+
+  const plans = new Map<string, FaultPlan>();
+  const shares = { drop: settings.dropShare, stall: settings.stallShare, reject: settings.rejectShare, error: settings.errorShare, qcFail: settings.qcFailShare };
+  const context: CommandContext = {
+    book,
+    events,
+    counters,
+    seenMessageIds: new Set(),
+    planFor: (ref) => plans.get(ref) ?? plans.set(ref, planFaults(ref, shares, settings.seed)).get(ref)!,
+    startWalking: (order) => book.scheduleStep(order, clock.now() + stepMs()),
+  };
+  const commands = createCommandConsumer(settings.queue, {
+    context,
+    outlet,
+    log,
+    freezeAfter: (handled) => {
+      if (handled !== settings.crashAfter) return false;
+      if (!onCrash) {
+        log(`--crash-after ${settings.crashAfter} reached (ignored when running in-process)`);
+        return false;
+      }
+      log(`--crash-after ${settings.crashAfter} reached: crashing`);
+      // Exactly N commands acked: the rest stay unacked, and the acks already written get a moment
+      // to reach the broker before the kill.
+      setTimeout(onCrash, crashFlushMs);
+      return true;
+    },
+  });
+
+  const connection = await connectBroker(settings.amqpUrl, {
+    name: 'orderbridge sim mes',
+    log,
+    async setup(model) {
+      await waitForQueue(model, settings.queue, { waitMs: settings.waitMs, log });
+      const publishChannel = await model.createConfirmChannel();
+      await publishChannel.assertExchange(settings.exchange, 'topic', { durable: true });
+      const consumeChannel = await model.createChannel();
+      await consumeChannel.prefetch(settings.prefetch);
+      await commands.use(consumeChannel);
+      // Last: what waited for the reconnect goes out now, on a connection that is completely set up.
+      publisher.use(publishChannel);
+    },
+  });
   let stopping = false;
   // What a failed start must undo, newest first.
   const undo: (() => unknown)[] = [() => connection.close().catch(() => {})];
-  const broken = new Promise<Error>((resolve) => {
-    connection.on('error', () => {});
-    connection.on('close', (error?: Error) => {
-      if (!stopping) resolve(error ?? new Error('the RabbitMQ connection closed'));
-    });
-  });
   try {
-    await waitForQueue(connection, settings.queue, { waitMs: settings.waitMs, log });
-    const publishChannel = await connection.createConfirmChannel();
-    await publishChannel.assertExchange(settings.exchange, 'topic', { durable: true });
-    const consumeChannel = await connection.createChannel();
-    await consumeChannel.prefetch(settings.prefetch);
-
-    const random = seededRandom(settings.seed);
-    const book = new OrderBook();
-    const counters = new MesCounters();
-    const events = createEventFactory(clock, instanceId);
-    const publisher = confirmedPublisher(publishChannel);
-    const outlet = createEventOutlet({ publisher, exchange: settings.exchange, duplicateShare: settings.duplicateShare, reorderWindow: settings.reorderWindow, flushAfterMs: 200, maxHoldMs: 2000, random, counters });
-    const stepMs = () => jittered(random, settings.stepMs);
-    const stats = () => counters.snapshot(book);
-
-    const plans = new Map<string, FaultPlan>();
-    const shares = { drop: settings.dropShare, stall: settings.stallShare, reject: settings.rejectShare, error: settings.errorShare, qcFail: settings.qcFailShare };
-    const context: CommandContext = {
-      book,
-      events,
-      counters,
-      seenMessageIds: new Set(),
-      planFor: (ref) => plans.get(ref) ?? plans.set(ref, planFaults(ref, shares, settings.seed)).get(ref)!,
-      startWalking: (order) => book.scheduleStep(order, clock.now() + stepMs()),
-    };
-
     const behaviour = new ApiBehaviour(clock, settings.apiLatencyMs);
     const { server, port } = await listen(createMesApi({ book, behaviour, stats }).fetch, settings.host, settings.port);
     undo.unshift(() => new Promise((resolve) => server.close(resolve)));
@@ -91,33 +107,19 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
     });
     undo.unshift(() => loop.stop());
 
-    const commands = await consumeMesCommands(consumeChannel, settings.queue, {
-      context,
-      outlet,
-      log,
-      freezeAfter: (handled) => {
-        if (handled !== settings.crashAfter) return false;
-        if (!onCrash) {
-          log(`--crash-after ${settings.crashAfter} reached (ignored when running in-process)`);
-          return false;
-        }
-        log(`--crash-after ${settings.crashAfter} reached: crashing`);
-        // Exactly N commands acked: the rest stay unacked, and the acks already written get a moment
-        // to reach the broker before the kill.
-        setTimeout(onCrash, crashFlushMs);
-        return true;
-      },
-    });
+    await commands.start();
     log(`MES simulator: consuming ${settings.queue}, publishing to ${settings.exchange}, API on http://${settings.host}:${port}`);
 
     return {
       port,
       stats,
-      broken,
       async stop() {
         if (stopping) return;
         stopping = true;
         loop.stop();
+        // A broker that is down now is not waited for: answers not confirmed leave their commands
+        // unacked for the next MES, as a crash would.
+        publisher.stopWaiting();
         await commands.stop();
         outlet.flush();
         await publisher.settled();
@@ -127,12 +129,10 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
       },
     };
   } catch (error) {
-    stopping = true;
     for (const step of undo) await step();
     throw error;
   }
 }
-
 
 function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {

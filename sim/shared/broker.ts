@@ -1,4 +1,4 @@
-import { connect, type ChannelModel } from 'amqplib';
+import { connect, type Channel, type ChannelModel, type Message, type RecoveringChannelModel } from 'amqplib';
 import { sleep } from './clock.js';
 
 export const defaultAmqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
@@ -24,16 +24,70 @@ export function redactUrl(url: string): string {
   }
 }
 
-export async function connectBroker(url: string): Promise<ChannelModel> {
+export interface ConnectBrokerOptions {
+  /** Shown as the connection's name by RabbitMQ (`rabbitmqctl list_connections client_properties`). */
+  name: string;
+  /** Opens the channels, checks the queues and resumes consuming: runs after every (re)connect, before the connection is used. */
+  setup: (model: ChannelModel) => Promise<void>;
+  log: (line: string) => void;
+}
+
+/** Reconnect delays: 200 ms doubling up to 5 s, ±50% so that the simulators do not reconnect in step. */
+const backoff = { initialDelay: 200, maxDelay: 5000, factor: 2, jitter: 0.5 };
+
+/**
+ * Connects with amqplib's recovery: once connected, a lost connection (broker restart, forced
+ * close, network) is reconnected for ever and `setup` runs again on the new one. The first
+ * connection fails fast instead, so that a broker that is not running is one clear line.
+ */
+export async function connectBroker(url: string, { name, setup, log }: ConnectBrokerOptions): Promise<RecoveringChannelModel> {
+  let setupFailure: unknown;
+  let connection: RecoveringChannelModel;
   try {
-    return await connect(url);
+    connection = await connect(url, {
+      clientProperties: { connection_name: name },
+      recovery: {
+        ...backoff,
+        maxRetries: Infinity,
+        initialMaxRetries: 0,
+        setup: (model: ChannelModel) => {
+          // Until setup is done, amqplib forwards none of this connection's errors: a connection
+          // lost meanwhile would throw an unhandled 'error' (it fails setup, which is retried).
+          model.on('error', () => {});
+          return setup(model).catch((error: unknown) => {
+            setupFailure = error;
+            throw error;
+          });
+        },
+      },
+    });
   } catch (error) {
+    // A queue still missing after --wait-ms, or a refused declaration: RabbitMQ itself was reachable.
+    if (error === setupFailure) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const where = redactUrl(url);
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
       throw new BrokerUnreachable(`cannot reach RabbitMQ at ${where}: start it with \`rabbitmq-server -detached\``);
     }
     throw new BrokerUnreachable(`cannot connect to RabbitMQ at ${where}: ${(error as Error).message}`);
+  }
+  // Attached after the first connection, so `connect` only ever means a reconnect.
+  connection.on('error', () => {});
+  connection.on('disconnect', (error: Error) => log(`lost the RabbitMQ connection (${error.message}); reconnecting`));
+  connection.on('connect', () => log(`reconnected to RabbitMQ at ${redactUrl(url)}`));
+  return connection;
+}
+
+/**
+ * Acks unless the message's channel died meanwhile (it throws then): the broker redelivers the
+ * message on the next connection, and the receiver de-duplicates it.
+ */
+export function ackIfOpen(channel: Channel, message: Message): boolean {
+  try {
+    channel.ack(message);
+    return true;
+  } catch {
+    return false;
   }
 }
 
