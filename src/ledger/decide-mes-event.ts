@@ -23,7 +23,9 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
   // Any word from the MES about the order proves it is not lost.
   const clearsLost = order.attention?.kind === 'lost';
   const attention: Attention | null = clearsLost ? null : order.attention;
-  const status = translation.status === undefined
+  // A refused cancel or update says nothing about the order's own state: only the answer is REJECTED.
+  const refusesFollowUp = acknowledged !== undefined && acknowledged.command.type !== 'order.create' && acknowledged.outcome !== 'accepted';
+  const status = translation.status === undefined || refusesFollowUp
     ? undefined
     : decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, policy.deadlines);
 

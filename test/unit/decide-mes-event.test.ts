@@ -51,3 +51,14 @@ t.test('the status deadline restarts on a move; any MES word clears lost', async
   t.same(d.changes.map((c) => c.kind), ['acknowledged', 'attention_cleared', 'status_changed']);
   t.match(d.order, { attention: null, statusEnteredAt: T0 + 9000, stuckAt: T0 + 9000 + 60_000 });
 });
+
+t.test('a refused cancel or update is acknowledged as refused and leaves the order status alone', async (t) => {
+  const accepted: OrderRecord = { ...order, state: { status: 'in_production', statusSince: '2026-11-25T10:00:01Z', lastFactAt: { mes: '2026-11-25T10:00:01Z' } } };
+  const cancel: OpenCommand = { ...create, rowId: 4, sourceRowId: 3, crmMessageId: 'crm-2', mesMessageId: 'ob-2', type: 'order.cancel' };
+  const refusal = decideMesEvent(accepted, [cancel], translation('REJECTED', 'rejected', 'rejected', 'ob-2'), T0, { deadlines, mesCorrelates: true });
+  t.match(refusal.acknowledged, { outcome: 'rejected', command: { type: 'order.cancel' } });
+  t.equal(refusal.order, undefined, 'no status change');
+  t.same(refusal.changes.map((c) => [c.kind, c.status]), [['acknowledged', 'in_production']]);
+  const done = decideMesEvent(accepted, [cancel], translation('CANCELLED', 'cancelled', undefined, 'ob-2'), T0, { deadlines, mesCorrelates: true });
+  t.equal(done.order?.state.status, 'cancelled', 'an accepted cancel does move the status');
+});
