@@ -23,6 +23,8 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
+const requeuePauseMs = 1000;
+
 interface Consumer {
   queue: string;
   handler: MessageHandler;
@@ -82,15 +84,13 @@ export class Broker {
       for (const consumer of this.consumers) consumer.channel = undefined;
       if (!this.closing) this.options.logger.warn({ err: error.message }, 'RabbitMQ connection lost; reconnecting');
     });
-    this.model.on('connect', () => {
-      if (this.connected) return;
-      this.options.logger.info('RabbitMQ connected');
-    });
     this.model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
   }
 
   /** Runs after every successful (re)connect: topology, publisher, consumers. */
   private async setup(model: ChannelModel): Promise<void> {
+    // A connection lost while setting up must not surface as an unhandled 'error' event.
+    model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error during setup'));
     const admin = await model.createChannel();
     await declareTopology(admin, this.options.amqp);
     await admin.close();
@@ -103,6 +103,7 @@ export class Broker {
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
     if (this.model) this.reconnects++;
     this.connected = true;
+    this.options.logger.info({ reconnects: this.reconnects }, this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected');
   }
 
   /** Registers a consumer; it starts now if connected and again after every reconnect. */
@@ -129,8 +130,14 @@ export class Broker {
     try {
       settlement = await handler(message);
     } catch (error) {
-      this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'message handler failed; requeueing');
       settlement = 'requeue';
+      if (error instanceof NotPublishedError) {
+        // The broker is going away or back: requeue after a pause instead of spinning through redeliveries.
+        this.options.logger.debug({ err: error.message }, 'not published; requeueing');
+        await new Promise((resolve) => setTimeout(resolve, requeuePauseMs));
+      } else {
+        this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'message handler failed; requeueing');
+      }
     }
     try {
       if (settlement === 'ack') channel.ack(message);
