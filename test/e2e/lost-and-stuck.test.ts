@@ -12,8 +12,9 @@ const allowedLatencyMs = 2000;
 t.test('the MES drops 5% of commands and stalls another 5%: exactly those are flagged lost / stuck within deadline + 2 s', async (t) => {
   const long = '60s';
   const { report, mes, ledger } = await runE2e(t, {
-    orders: 1000,
-    rate: 250,
+    // Moderate load: detection latency is measured against the deadline, not against a backlog.
+    orders: 600,
+    rate: 150,
     gateway: {
       'acknowledgement.deadline': `${ackDeadlineMs}ms`,
       'acknowledgement.maxAttempts': 1,
@@ -21,11 +22,11 @@ t.test('the MES drops 5% of commands and stalls another 5%: exactly those are fl
       'stuck.checkInterval': '250ms',
       'stuck.deadlines': { received: long, accepted: `${stuckAfterMs}ms`, in_production: long, on_hold: long, failed: long, ready: long, shipped: long },
     },
-    mes: ['--step-ms', '50', '--qc-fail-share', '0', '--drop-share', '0.05', '--stall-share', '0.05', '--seed', '11'],
+    mes: ['--step-ms', '100', '--qc-fail-share', '0', '--drop-share', '0.05', '--stall-share', '0.05', '--seed', '11'],
     crm: ['--deliver-after-ms', '50'],
   });
   const check = checkRun(report, mes, ledger, mapping);
-  t.ok(mes.faults.dropped.length > 20 && mes.faults.stalled.length > 20, `the MES dropped ${mes.faults.dropped.length} and stalled ${mes.faults.stalled.length} orders`);
+  t.ok(mes.faults.dropped.length > 10 && mes.faults.stalled.length > 10, `the MES dropped ${mes.faults.dropped.length} and stalled ${mes.faults.stalled.length} orders`);
   t.same(check.flaggedLost, mes.faults.dropped, 'flagged lost: exactly the dropped orders');
   t.same(check.flaggedStuck, mes.faults.stalled, 'flagged stuck: exactly the stalled orders');
   t.same([...report.lost].sort(), mes.faults.dropped, 'the CRM heard lost for exactly those');
