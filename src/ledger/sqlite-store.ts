@@ -28,6 +28,10 @@ export function openSqliteLedger({ path, synchronous, policy }: SqliteLedgerOpti
   db.pragma('journal_mode = WAL');
   // FULL: a commit the gateway relied on (before acking the broker) survives power loss.
   db.pragma(`synchronous = ${synchronous}`);
+  // Each group-commit unit runs in a savepoint whose journal outgrows SQLite's in-memory default and
+  // spilled to a temp file on every unit (bench/RESULTS.md); crash recovery uses the WAL, not this.
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -65536');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrateSqlite(db);
