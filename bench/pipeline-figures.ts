@@ -1,0 +1,65 @@
+// Statistics, formatting and RabbitMQ CPU sampling for bench/pipeline.ts.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function median(values: number[]): number {
+  if (!values.length) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100) of values sorted ascending. */
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export const formatInt = (value: number) => Math.round(value).toLocaleString('en-US');
+export const formatMs = (value: number) => value.toFixed(2);
+export const formatSigned = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
+
+/** A fixed-width text table: the first column left-aligned, the others right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
+}
+
+/**
+ * CPU time (ms) used so far by the local RabbitMQ node, read from /proc; undefined when it cannot
+ * be found (another OS, a remote broker). The node is the beam.smp started with `-s rabbit boot`
+ * (rabbitmqctl runs a short-lived beam.smp of its own). /proc counts 100 clock ticks per second.
+ */
+export function rabbitCpuMs(): number | undefined {
+  for (const pid of rabbitPids()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return undefined;
+}
+
+function rabbitPids(): string[] {
+  try {
+    return readdirSync('/proc').filter((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes('-s rabbit boot');
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
