@@ -5,6 +5,8 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** Contract files published as OpenAPI components, by the name they get there. */
 const components = {
   Order: schemas.order,
+  OrderRequest: schemas.orderRequest,
+  CrmCommon: schemas.crmCommon,
   OrderPage: schemas.orderPage,
   OrderStatus: schemas.orderStatus,
   Attention: schemas.attention,
@@ -42,6 +44,21 @@ export function openApiDocument(version: string): Record<string, Json> {
         },
       },
       '/v1/orders': {
+        post: {
+          operationId: 'submitOrder',
+          summary: 'Submit a new order; it is handed to the CRM and visible at once as received',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, description: 'A new unique key per order (e.g. a UUID); the same key when retrying. Scoped to your API key.', schema: { type: 'string', minLength: 1, maxLength: 128 } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/OrderRequest' } } } },
+          responses: {
+            '202': { description: 'Accepted: the order as it stands (received); Location names it. A replay carries Idempotent-Replayed: true.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } },
+            '400': problem('Invalid body or missing Idempotency-Key; errors name each field and a fix'),
+            '401': problem('Missing or invalid API key'),
+            '409': problem('A request with this key is still in flight'),
+            '413': problem('Body too large'),
+            '422': problem('This key was used with a different body'),
+            '429': problem('Rate limit used up; see Retry-After'),
+          },
+        },
         get: {
           operationId: 'listOrders',
           summary: 'Orders by last change, keyset-paginated',
@@ -52,6 +69,30 @@ export function openApiDocument(version: string): Record<string, Json> {
             '401': problem('Missing or invalid API key'),
             '429': problem('Rate limit used up; see Retry-After'),
           },
+        },
+      },
+      '/mes/orders/{externalRef}': {
+        get: {
+          operationId: 'getMesOrder',
+          summary: "The MES's own view of one of your orders, cached and circuit-broken",
+          description: 'Answers carry ETag (send If-None-Match for a 304) and an RFC 9211 Cache-Status; while the MES is down, stale answers are labelled fwd=stale.',
+          parameters: [{ name: 'externalRef', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } },
+            '304': { description: 'Not modified' },
+            '404': problem('No such order, or not yours'),
+            '502': problem('The MES failed and nothing is cached'),
+            '503': problem('The MES is shielded (circuit open) and nothing is cached; see Retry-After'),
+            '504': problem('The MES did not answer in time and nothing is cached'),
+          },
+        },
+      },
+      '/mes/{route}': {
+        get: {
+          operationId: 'getMesRoute',
+          summary: 'A configured MES read route (e.g. worklist), for operator keys',
+          parameters: [{ name: 'route', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } }],
+          responses: { '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } }, '304': { description: 'Not modified' }, '403': problem('Not an operator key'), '404': problem('No such route'), '503': problem('MES shielded, nothing cached') },
         },
       },
       '/healthz': { get: { operationId: 'health', security: [], summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
