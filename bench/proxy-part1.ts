@@ -1,0 +1,204 @@
+/**
+ * Part 1: GET /v1/orders/{id} through the real gateway (startGateway: auth, rate limit, the route,
+ * the ledger read model in SQLite) against a bare Hono app answering the same JSON from a Map.
+ * Each server runs in its own process pinned to one CPU, wrk on the other; they take turns.
+ * Throughput and its p99 come from wrk's closed loop (as fast as the server answers); the latency
+ * at a fixed rate below saturation from the Node open-loop generator of parts 2 and 3.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../src/config/index.js';
+import { createVhost } from '../test/helpers/vhost.js';
+import type { Cleanup } from './proxy-cleanup.js';
+import { processCpuMs, startChild, type ChildServer } from './proxy-process.js';
+import { benchOrders, benchPartners, seedLedger } from './proxy-seed.js';
+import { percentile } from './proxy-figures.js';
+import { generatorLag, keepAliveAgent, pollOpenLoop, zipfPicker, type Target } from './proxy-load.js';
+import { runWrk, writeWrkScript, type WrkResult } from './proxy-wrk.js';
+
+export interface Part1Options {
+  orders: number;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  rounds: number;
+  /** The fixed-rate run: this share of the gateway's closed-loop req/s, for this long. */
+  pacedShare: number;
+  pacedSeconds: number;
+  /** CPUs for the server and for wrk (undefined: not pinned). */
+  cpus?: { server: string; load: string };
+  /** Directory for V8 CPU profiles of both servers, taken during each measured run. */
+  cpuProfDir?: string;
+}
+
+export interface Part1Side {
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  serverCpuPercent?: number;
+  wrkCpuPercent?: number;
+}
+
+export interface PacedSide {
+  p50: number;
+  p99: number;
+  max: number;
+  failed: number;
+  /** The Node client's own lateness in sending, p99 (ms): its noise floor. */
+  generatorLagP99: number;
+}
+
+/** Latency at a fixed request rate well below saturation (open loop, measured from the schedule). */
+export interface Part1Paced {
+  rate: number;
+  bare: PacedSide;
+  gateway: PacedSide;
+}
+
+export interface Part1Result {
+  /** Closed loop: wrk with `connections` keep-alive connections, as fast as the server answers. */
+  connections: number;
+  bare: Part1Side;
+  gateway: Part1Side;
+  paced: Part1Paced;
+  /** gateway req/s ÷ bare req/s. */
+  ratio: number;
+  sameJson: boolean;
+  rounds: { app: 'bare' | 'gateway'; requestsPerSecond: number; p99Ms: number }[];
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function runPart1(options: Part1Options, config: Config, cleanup: Cleanup, tempDir: string): Promise<Part1Result> {
+  const vhost = createVhost('ob-bench-proxy');
+  const removeVhost = cleanup.add(() => vhost.remove());
+  const partners = benchPartners(10);
+  const orders = benchOrders('P1', options.orders, partners);
+  const ledgerPath = join(tempDir, 'part1-ledger.db');
+  log(`part 1: seeding ${orders.length} orders into ${ledgerPath}`);
+  let since = performance.now();
+  await seedLedger(ledgerPath, config, orders);
+  log(`part 1: seeded in ${((performance.now() - since) / 1000).toFixed(1)} s; starting the bare app and the gateway`);
+  since = performance.now();
+
+  const cpus = options.cpus ? { cpus: options.cpus.server } : {};
+  const servers: Record<'bare' | 'gateway', ChildServer> = Object.fromEntries(
+    await Promise.all([
+      startChild({ role: 'bare', ledgerPath, partnerIds: partners.map((p) => p.id) }, cpus).then((s) => ['bare', s] as const),
+      // Nothing listens on port 9 (discard): part 1 never reaches the MES.
+      startChild({ role: 'gateway', amqpUrl: vhost.url, ledgerPath, mesUrl: 'http://127.0.0.1:9', partners }, cpus).then((s) => ['gateway', s] as const),
+    ]),
+  ) as Record<'bare' | 'gateway', ChildServer>;
+  log(`part 1: both listening after ${((performance.now() - since) / 1000).toFixed(1)} s`);
+  try {
+    const sameJson = await compareAnswers(servers, orders.filter((_, i) => i % Math.max(1, Math.floor(orders.length / 50)) === 0));
+    const script = join(tempDir, 'part1.lua');
+    writeWrkScript(script, orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })));
+
+    const results: Record<'bare' | 'gateway', (WrkResult & { serverCpuPercent?: number })[]> = { bare: [], gateway: [] };
+    for (let round = 0; round < options.rounds; round++) {
+      for (const app of ['bare', 'gateway'] as const) {
+        const server = servers[app];
+        const url = `http://127.0.0.1:${server.port}`;
+        const load = options.cpus?.load;
+        if (options.warmupSeconds > 0) await runWrk({ url, script, seconds: options.warmupSeconds, connections: options.connections, ...(load ? { cpus: load } : {}) });
+        if (options.cpuProfDir) server.profileStart();
+        const before = processCpuMs(server.pid);
+        const result = await runWrk({ url, script, seconds: options.seconds, connections: options.connections, ...(load ? { cpus: load } : {}) });
+        const after = processCpuMs(server.pid);
+        if (options.cpuProfDir) {
+          const file = join(options.cpuProfDir, `part1-${app}-round${round + 1}.cpuprofile`);
+          await server.profileStop(file);
+          log(`part 1: CPU profile of ${app} in ${file} (summary: bench/proxy-profile.ts ${file})`);
+        }
+        const serverCpuPercent = before !== undefined && after !== undefined ? ((after - before) / (result.seconds * 1000)) * 100 : undefined;
+        results[app].push({ ...result, ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}) });
+        log(`part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors`);
+      }
+    }
+    // Short rounds taking turns, so that both apps see the same share of whatever else the machine
+    // is doing: throughput over all rounds together, latency percentiles the median round's.
+    const side = (app: 'bare' | 'gateway'): Part1Side => {
+      const runs = results[app];
+      const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+      const middle = <K extends keyof WrkResult['latencyMs']>(key: K) => median(runs.map((r) => r.latencyMs[key]));
+      const mean = (values: (number | undefined)[]) => {
+        const known = values.filter((v): v is number => v !== undefined);
+        return known.length ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
+      };
+      const serverCpuPercent = mean(runs.map((r) => r.serverCpuPercent));
+      const wrkCpuPercent = mean(runs.map((r) => r.cpuPercent));
+      return {
+        requestsPerSecond: runs.reduce((sum, r) => sum + r.requests, 0) / seconds,
+        latencyMs: { p50: middle('p50'), p90: middle('p90'), p99: middle('p99'), max: Math.max(...runs.map((r) => r.latencyMs.max)) },
+        errors: runs.reduce((sum, r) => sum + r.errors, 0),
+        ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}),
+        ...(wrkCpuPercent !== undefined ? { wrkCpuPercent } : {}),
+      };
+    };
+    const bare = side('bare');
+    const gateway = side('gateway');
+
+    const rate = Math.max(1, Math.round(gateway.requestsPerSecond * options.pacedShare));
+    const agent = keepAliveAgent();
+    const paced = { rate } as Part1Paced;
+    // The Node client takes wrk's CPU meanwhile: on the server's it would steal from the server.
+    const restore = options.cpus ? pinSelf(options.cpus.load) : undefined;
+    try {
+      for (const app of ['bare', 'gateway'] as const) {
+        const target: Target = { port: servers[app].port, path: (i) => `/v1/orders/${orders[i]!.orderId}`, headers: (i) => ({ authorization: `Bearer ${orders[i]!.partner.key}` }) };
+        // Uniform choice (Zipf exponent 0), as in the wrk runs.
+        const reads = await pollOpenLoop({ target, rate, seconds: options.pacedSeconds, pick: zipfPicker(orders.length, 0, 1), agent });
+        const latencies = reads.map((r) => r.latencyMs).sort((a, b) => a - b);
+        paced[app] = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1)!, failed: reads.filter((r) => r.status !== 200).length, generatorLagP99: generatorLag(reads).p99Ms };
+        log(`part 1: ${app.padEnd(7)} at a steady ${rate} req/s: p50 ${paced[app].p50.toFixed(2)} ms, p99 ${paced[app].p99.toFixed(2)} ms, max ${paced[app].max.toFixed(2)} ms (client lag p99 ${paced[app].generatorLagP99.toFixed(2)} ms)`);
+      }
+    } finally {
+      agent.destroy();
+      restore?.();
+    }
+    return {
+      connections: options.connections,
+      bare,
+      gateway,
+      paced,
+      ratio: gateway.requestsPerSecond / bare.requestsPerSecond,
+      sameJson,
+      rounds: (['bare', 'gateway'] as const).flatMap((app) => results[app].map((r) => ({ app, requestsPerSecond: r.requestsPerSecond, p99Ms: r.latencyMs.p99 }))),
+    };
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    removeVhost();
+  }
+}
+
+/** Pins every thread of this process to `cpus`; returns how to undo it. */
+function pinSelf(cpus: string): () => void {
+  const before = execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).split(':').at(-1)!.trim();
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+  return () => execFileSync('taskset', ['-a', '-p', '-c', before, String(process.pid)], { stdio: 'ignore' });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Both servers must answer byte for byte the same, or the comparison means nothing. */
+async function compareAnswers(servers: Record<'bare' | 'gateway', ChildServer>, sample: ReturnType<typeof benchOrders>): Promise<boolean> {
+  for (const { orderId, partner } of sample) {
+    const [bare, gateway] = await Promise.all(
+      [servers.bare, servers.gateway].map(async (server) => {
+        const response = await fetch(`http://127.0.0.1:${server.port}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${partner.key}` } });
+        return `${response.status} ${response.headers.get('content-type')} ${await response.text()}`;
+      }),
+    );
+    if (bare !== gateway || !gateway!.startsWith('200 ')) {
+      log(`part 1: answers differ for ${orderId}:\n  bare    ${bare}\n  gateway ${gateway}`);
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,151 @@
+// One measured stretch of partner polling against one way of reading the MES, and what it cost the MES.
+import type { Agent } from 'node:http';
+import { percentile } from './proxy-figures.js';
+import { generatorLag, pollOpenLoop, type Read, type Target } from './proxy-load.js';
+import { machineBusyMs, processCpuMs } from './proxy-process.js';
+import type { ChildStats } from './proxy-protocol.js';
+import type { World } from './proxy-world.js';
+
+export type Mode = 'gateway' | 'nginx' | 'direct';
+
+export interface Phase {
+  mode: Mode;
+  rate: number;
+  seconds: number;
+  reads: Read[];
+  /** MES API order reads (GET /orders…) the MES received while the phase ran. */
+  mesCalls: number;
+  /** MES state changes (events) while the phase ran. */
+  changes: number;
+  /** CPU of the gateway and of the MES during the phase, in % of one core. */
+  gatewayCpuPercent: number;
+  mesCpuPercent: number;
+  /** CPU of everything else on the machine (RabbitMQ, other users), in % of one core. */
+  otherCpuPercent?: number;
+  gatewayEventLoop: ChildStats['eventLoop'];
+  /** MES events waiting for the gateway at the end of the phase. */
+  eventBacklog: number;
+}
+
+export interface PhaseSummary {
+  mode: Mode;
+  rate: number;
+  seconds: number;
+  reads: number;
+  /** Non-200 answers by status ("0": no answer within the client's timeout or a connection error). */
+  failures: Record<string, number>;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** The load generator's own lateness in sending (see generatorLag). */
+  generatorLagMs: { p99Ms: number; maxMs: number };
+  mesCalls: number;
+  mesCallsPer100Reads: number;
+  mesCallsPerSecond: number;
+  changesPerSecond: number;
+  gatewayCpuPercent: number;
+  mesCpuPercent: number;
+  otherCpuPercent?: number;
+  gatewayEventLoop: ChildStats['eventLoop'];
+  eventBacklog: number;
+  /** What the cache did (Cache-Status, its parameters reduced to the ones that say why), by count. */
+  cache: Record<string, number>;
+}
+
+export function targetFor(mode: Mode, world: World): Target {
+  const ref = (order: number) => world.orders[order]!.orderId;
+  switch (mode) {
+    case 'gateway':
+      return { port: world.gateway.port, path: (o) => `/mes/orders/${ref(o)}`, headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }) };
+    case 'nginx':
+      return { port: world.nginx.port, path: (o) => `/orders?externalRef=${ref(o)}`, headers: () => ({}) };
+    case 'direct':
+      return { port: world.mes.port, path: (o) => `/orders?externalRef=${ref(o)}`, headers: () => ({}) };
+    default: {
+      const unknown: never = mode;
+      throw new Error(`unknown mode ${String(unknown)}`);
+    }
+  }
+}
+
+const orderReads = (requests: Record<string, number> | undefined) => requests?.['/orders'] ?? 0;
+
+/** Polls for `warmupSeconds` unmeasured, then `seconds` measured; counts the MES's calls in between. */
+export async function runPhase(world: World, options: { mode: Mode; rate: number; seconds: number; warmupSeconds: number; pick: () => number; agent: Agent }): Promise<Phase> {
+  const { mode, rate, seconds, warmupSeconds, pick, agent } = options;
+  const target = targetFor(mode, world);
+  if (warmupSeconds > 0) await pollOpenLoop({ target, rate, seconds: warmupSeconds, pick, agent });
+  const [mesBefore, gatewayBefore] = await Promise.all([world.mes.stats(), world.gateway.stats()]);
+  const machineBefore = machineBusyMs();
+  const oursBefore = oursCpuMs(world);
+  const from = Date.now();
+  const reads = await pollOpenLoop({ target, rate, seconds, pick, agent });
+  const to = Date.now();
+  const machineAfter = machineBusyMs();
+  const oursAfter = oursCpuMs(world);
+  const [mesAfter, gatewayAfter, eventBacklog] = await Promise.all([world.mes.stats(), world.gateway.stats(), world.eventBacklog()]);
+  const wallMs = to - from;
+  const childrenMs = mesAfter.cpuMs - mesBefore.cpuMs + gatewayAfter.cpuMs - gatewayBefore.cpuMs;
+  const otherMs = machineBefore !== undefined && machineAfter !== undefined ? machineAfter - machineBefore - childrenMs - (oursAfter - oursBefore) : undefined;
+  return {
+    mode,
+    rate,
+    seconds,
+    reads,
+    mesCalls: orderReads(mesAfter.apiRequests) - orderReads(mesBefore.apiRequests),
+    changes: world.changes.changesBetween(from, to),
+    gatewayCpuPercent: ((gatewayAfter.cpuMs - gatewayBefore.cpuMs) / wallMs) * 100,
+    mesCpuPercent: ((mesAfter.cpuMs - mesBefore.cpuMs) / wallMs) * 100,
+    ...(otherMs !== undefined ? { otherCpuPercent: Math.max(0, (otherMs / wallMs) * 100) } : {}),
+    gatewayEventLoop: gatewayAfter.eventLoop,
+    eventBacklog,
+  };
+}
+
+/** CPU (ms) of the bench's own process and of nginx: neither is "other" load. */
+function oursCpuMs(world: World): number {
+  const own = process.cpuUsage();
+  const nginx = world.nginx.pids().reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+  return (own.user + own.system) / 1000 + nginx;
+}
+
+/** Cache-Status reduced to what it says about the MES: e.g. "hit", "hit revalidating", "fwd=stale invalidated", "nginx HIT". */
+function cacheOutcome(cacheStatus: string | undefined): string {
+  if (!cacheStatus) return 'none';
+  const params = cacheStatus.split(';').map((p) => p.trim());
+  const kept = params.filter((p) => p === 'hit' || p.startsWith('fwd=') || p === 'collapsed' || p.startsWith('detail=') || /^[A-Z]+$/.test(p));
+  return [params[0] === 'nginx' ? 'nginx' : '', ...kept.map((p) => p.replace(/^detail=/, ''))].filter(Boolean).join(' ');
+}
+
+export function summarise(phase: Phase): PhaseSummary {
+  const latencies = phase.reads.map((r) => r.latencyMs).sort((a, b) => a - b);
+  const failures: Record<string, number> = {};
+  const cache: Record<string, number> = {};
+  for (const read of phase.reads) {
+    if (read.status !== 200) {
+      const kind = read.status === 0 ? `no answer (${read.error ?? 'unknown'})` : String(read.status);
+      failures[kind] = (failures[kind] ?? 0) + 1;
+    }
+    if (phase.mode !== 'direct') {
+      const outcome = cacheOutcome(read.cacheStatus);
+      cache[outcome] = (cache[outcome] ?? 0) + 1;
+    }
+  }
+  return {
+    mode: phase.mode,
+    rate: phase.rate,
+    seconds: phase.seconds,
+    reads: phase.reads.length,
+    failures,
+    latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN },
+    generatorLagMs: generatorLag(phase.reads),
+    mesCalls: phase.mesCalls,
+    mesCallsPer100Reads: (phase.mesCalls / Math.max(1, phase.reads.length)) * 100,
+    mesCallsPerSecond: phase.mesCalls / phase.seconds,
+    changesPerSecond: phase.changes / phase.seconds,
+    gatewayCpuPercent: phase.gatewayCpuPercent,
+    mesCpuPercent: phase.mesCpuPercent,
+    ...(phase.otherCpuPercent !== undefined ? { otherCpuPercent: phase.otherCpuPercent } : {}),
+    gatewayEventLoop: phase.gatewayEventLoop,
+    eventBacklog: phase.eventBacklog,
+    cache,
+  };
+}

@@ -1,0 +1,135 @@
+// Starts bench/proxy-child.ts and other helper processes (wrk, nginx); every one of them is ended by PID.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ChildSpec, ChildStats, FromChild } from './proxy-protocol.js';
+
+const childScript = resolve(import.meta.dirname, 'proxy-child.ts');
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every process this module started that is still running; safe in an `exit` handler. */
+export function killAllChildren(): void {
+  for (const child of live) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  live.clear();
+}
+
+/** Tracks a process started elsewhere in the bench (wrk, nginx) so that killAllChildren ends it too. */
+export function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** `taskset -c CPUS command …` when CPUs are given (the PID stays the command's: taskset execs it). */
+export function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
+  return cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
+}
+
+export interface ChildServer {
+  pid: number;
+  port: number;
+  stats(): Promise<ChildStats>;
+  profileStart(): void;
+  /** Writes the CPU profile since profileStart() to `file`. */
+  profileStop(file: string): Promise<void>;
+  /** Graceful stop with a deadline, then SIGKILL by PID. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Runs one server role with the Node flags of this process (so the TypeScript loader the bench was
+ * started with loads the child too) and waits for its `ready`. With `cpus`, every thread of the
+ * child is pinned to them once it is ready (not before: loading TypeScript may use any CPU).
+ */
+export async function startChild(spec: ChildSpec, options: { cpus?: string; readyTimeoutMs?: number } = {}): Promise<ChildServer> {
+  const child = track(spawn(process.execPath, [...process.execArgv, childScript, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start the ${spec.role} process`);
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const kill = () => {
+    if (alive()) process.kill(pid, 'SIGKILL');
+  };
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+
+  /** The child's next message of this kind; fails if it reports a failure, exits or takes too long. */
+  const next = <K extends FromChild['kind']>(kind: K, timeoutMs: number) =>
+    new Promise<Extract<FromChild, { kind: K }>>((resolvePromise, reject) => {
+      const finish = (error?: Error, message?: FromChild) => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        if (error) reject(error);
+        else resolvePromise(message as Extract<FromChild, { kind: K }>);
+      };
+      const onMessage = (message: FromChild) => {
+        if (message.kind === kind) finish(undefined, message);
+        else if (message.kind === 'failed') finish(new Error(`${spec.role} process failed: ${message.error}`));
+      };
+      const onExit = (code: number | null, signal: string | null) => finish(new Error(`${spec.role} process exited (${signal ?? code}) while waiting for "${kind}"`));
+      const timer = setTimeout(() => finish(new Error(`${spec.role} process sent no "${kind}" within ${timeoutMs} ms`)), timeoutMs);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+
+  let port: number;
+  try {
+    ({ port } = await next('ready', options.readyTimeoutMs ?? 60_000));
+    if (options.cpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', options.cpus, String(pid)], { stdio: 'ignore' });
+  } catch (error) {
+    kill();
+    throw error;
+  }
+  return {
+    pid,
+    port,
+    async stats() {
+      const reply = next('stats', 10_000);
+      child.send({ kind: 'stats' });
+      return (await reply).stats;
+    },
+    profileStart: () => child.send({ kind: 'profile-start' }),
+    async profileStop(file) {
+      const reply = next('profiled', 30_000);
+      child.send({ kind: 'profile-stop', file });
+      await reply;
+    },
+    async stop(timeoutMs = 15_000) {
+      if (!alive()) return;
+      child.send({ kind: 'stop' });
+      const timer = setTimeout(kill, timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where it cannot be read. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (ms) all CPUs of the machine spent busy (not idle, not waiting for I/O) so far, from /proc/stat. */
+export function machineBusyMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) * 10;
+  } catch {
+    return undefined;
+  }
+}
