@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Hono } from 'hono';
-import { toResource } from '../src/adapters/http/orders-routes.js';
+import { toResource } from '../src/adapters/http/order-resources.js';
 import { startHttpServer } from '../src/adapters/http/server.js';
 import { loadConfig, withGatewayOverrides } from '../src/config/index.js';
 import type { Order } from '../src/contracts/generated/external/order.js';

@@ -46,6 +46,7 @@ export class SqliteLedger implements LedgerStore {
   readonly commits: GroupCommit;
   /** Set by the composition root, e.g. to queue partner webhooks for each order event. */
   orderEventHook?: OrderEventHook;
+  private readonly orderChangeListeners = new Set<(orderId: string) => void>();
 
   constructor(readonly db: Database.Database, private readonly policy: LedgerPolicy) {
     this.sql = prepareStatements(db);
@@ -294,6 +295,11 @@ export class SqliteLedger implements LedgerStore {
     };
   }
 
+  onOrderChanged(listener: (orderId: string) => void): () => void {
+    this.orderChangeListeners.add(listener);
+    return () => this.orderChangeListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     // Let a scheduled group commit run before the handle goes.
     await new Promise((resolve) => setImmediate(resolve));
@@ -321,6 +327,7 @@ export class SqliteLedger implements LedgerStore {
       orderId: input.orderId, partner: input.partner ?? 'unknown', status: state.status, statusSince: state.statusSince,
       lastFactAt: JSON.stringify(state.lastFactAt), stuckAt: stuckAfter === undefined ? null : now + stuckAfter, now,
     });
+    this.orderChanged(input.orderId);
     this.journal(now, input.orderId, null, { kind: 'status_changed', detail: { to: 'received', source: 'crm', occurredAt: input.sentAt } });
   }
 
@@ -332,6 +339,7 @@ export class SqliteLedger implements LedgerStore {
       stuckAt: update.stuckAt, now,
     });
     if (result.changes !== 1) throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
+    this.orderChanged(order.orderId);
   }
 
   /** Records each change as a pending order event; the caller publishes them and marks them published. */
@@ -350,6 +358,15 @@ export class SqliteLedger implements LedgerStore {
 
   private journal(now: number, orderId: string | null, messageRow: number | null, entry: JournalEntry): void {
     this.sql.journal.run(now, orderId, messageRow, entry.kind, entry.detail ? JSON.stringify(entry.detail) : null);
+    if (orderId !== null) this.orderChanged(orderId);
+  }
+
+  /**
+   * Group commits run synchronously inside one tick, so no read can slip between this call and the
+   * commit; a unit rolled back afterwards only costs a listener a needless reload.
+   */
+  private orderChanged(orderId: string): void {
+    for (const listener of this.orderChangeListeners) listener(orderId);
   }
 }
 

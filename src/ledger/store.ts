@@ -140,5 +140,10 @@ export interface LedgerStore {
   checkWritable(): Promise<void>;
   timeline(orderId: string): Promise<TimelineEntry[]>;
   stats(): Promise<LedgerStats>;
+  /**
+   * Calls the listener with the id of every order a write changes (its row or its journal), before
+   * any later read can see the change; returns the function that removes the listener.
+   */
+  onOrderChanged(listener: (orderId: string) => void): () => void;
   close(): Promise<void>;
 }

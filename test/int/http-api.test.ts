@@ -152,6 +152,35 @@ t.test('an order resource with its history; lists page by keyset', async (t) => 
   t.same(recent.data.map((o: { id: string }) => o.id).sort(), ['A-6', 'A-7']);
 });
 
+t.test('the order resource is kept in memory until a ledger write changes the order; ETag and If-None-Match give 304', async (t) => {
+  const { app, ledger, config, get } = await setup(t);
+  const revalidate = (etag: string) => app.request('/v1/orders/M-1', { headers: { authorization: `Bearer ${keys.alpha}`, 'if-none-match': etag } });
+  await seedOrder(ledger, config, 'M-1', 'alpha');
+  const first = await get('/v1/orders/M-1', keys.alpha);
+  t.match(await json(first), { status: 'received' });
+  const etag = first.headers.get('etag')!;
+  t.match(etag, /^"[\w-]+"$/, 'a strong ETag');
+  const unchanged = await revalidate(etag);
+  t.equal(unchanged.status, 304, 'unchanged: 304');
+  t.equal(await unchanged.text(), '', 'without a body');
+
+  // The MES accepts the order and starts it: the ledger writes must replace what memory holds.
+  for (const state of ['ACCEPTED', 'CUTTING']) {
+    const read = readMesEvent(mesEvent(state, { eventId: `M-1-${state}`, orderId: 'M-1', at: new Date(T0 + 1000).toISOString(), correlationId: mesCommandId('crm-M-1') }), config.mapping.paths);
+    if (!read.ok) throw new Error(read.problems.join());
+    await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' }, T0 + 1000);
+  }
+  const changed = await get('/v1/orders/M-1', keys.alpha);
+  t.match(await json(changed), { status: 'in_production', history: [{ status: 'received' }, { status: 'accepted' }, { status: 'in_production' }] }, 'the change is visible at once');
+  t.not(changed.headers.get('etag'), etag, 'a new ETag');
+  t.equal((await revalidate(etag)).status, 200, 'the old ETag no longer matches');
+
+  // The watchdog's attention flag is a ledger write too.
+  await ledger.flagStuckOrders(Date.now() + 365 * 86_400_000, 10);
+  t.match(await json(get('/v1/orders/M-1', keys.alpha)), { attention: { kind: 'stuck' } }, 'a flag is visible at once');
+  t.equal((await get('/v1/orders/M-1', keys.beta)).status, 404, 'memory keeps the owner: still 404 for another partner');
+});
+
 t.test('bad queries are 400 problems naming each parameter and its fix', async (t) => {
   const { get } = await setup(t);
   const response = await get('/v1/orders?limit=0&status=shiped&since=yesterday', keys.alpha);

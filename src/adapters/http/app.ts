@@ -23,7 +23,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const { config, ledger, readiness, logger, version = '0.1.0' } = deps;
   const app = new Hono();
   const limit = config.gateway.http.bodyLimitBytes;
-  app.use('*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
+  // Only where a body is read: on GET the limit would make @hono/node-server build a full Request per call.
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
   app.route('/', healthRoutes(ledger, readiness));
   const document = openApiDocument(version);
   app.get('/openapi.json', (c) => c.json(document));

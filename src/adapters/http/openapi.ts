@@ -34,9 +34,11 @@ export function openApiDocument(version: string): Record<string, Json> {
         get: {
           operationId: 'getOrder',
           summary: 'One order with its status history',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }],
+          description: 'Answers carry an ETag; poll with If-None-Match to get a bodiless 304 while the order is unchanged.',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
           responses: {
             '200': { description: 'The order', content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } },
+            '304': { description: 'Not modified since the ETag given in If-None-Match' },
             '401': problem('Missing or invalid API key'),
             '404': problem('No such order, or not yours'),
             '429': problem('Rate limit used up; see Retry-After'),

@@ -5,7 +5,7 @@ import type { OrderRequest } from '../../contracts/generated/external/order-requ
 import { validatorFor } from '../../contracts/validate.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { publishOut } from '../../pipeline/publish-out.js';
-import { toResource } from './orders-routes.js';
+import { toResource } from './order-resources.js';
 import type { PartnerEnv } from './partner-auth.js';
 import { HttpProblem, ValidationFailed } from './problems.js';
 

@@ -1,25 +1,27 @@
 import { Hono } from 'hono';
-import type { Order } from '../../contracts/generated/external/order.js';
 import type { OrderListQuery } from '../../contracts/generated/external/order-list-query.js';
 import type { OrderPage } from '../../contracts/generated/external/order-page.js';
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
+import { noneMatch } from '../mes/cache-status.js';
+import { orderResources, toResource } from './order-resources.js';
 import type { PartnerEnv } from './partner-auth.js';
 import { NotFound, ValidationFailed } from './problems.js';
 
 const validateListQuery = validatorFor<OrderListQuery>('orderListQuery');
-const historyLimit = 1000;
 const defaultPageSize = 50;
 
 /** Partner routes over the ledger's read model. Every lookup is scoped to the calling partner. */
 export function ordersRoutes(ledger: LedgerStore): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
+  const resources = orderResources(ledger);
 
   routes.get('/v1/orders/:id', async (c) => {
-    const order = await ledger.getOrder(c.req.param('id'));
-    if (!order || order.partner !== c.get('partner').id) throw new NotFound();
-    const history = await ledger.statusHistory(order.orderId, historyLimit);
-    return c.json({ ...toResource(order), history } satisfies Order);
+    const resource = await resources.get(c.req.param('id'));
+    if (!resource || resource.partner !== c.get('partner').id) throw new NotFound();
+    const headers = { etag: resource.etag, 'cache-control': 'private, no-cache' };
+    if (noneMatch(c.req.header('if-none-match'), resource.etag)) return c.body(null, 304, headers);
+    return c.body(resource.json, 200, { ...headers, 'content-type': 'application/json' });
   });
 
   routes.get('/v1/orders', async (c) => {
@@ -42,18 +44,6 @@ export function ordersRoutes(ledger: LedgerStore): Hono<PartnerEnv> {
   });
 
   return routes;
-}
-
-export function toResource(order: OrderRecord): Order {
-  return {
-    id: order.orderId,
-    partner: order.partner,
-    status: order.state.status,
-    statusSince: order.state.statusSince,
-    attention: order.attention && { kind: order.attention.kind, since: new Date(order.attention.since).toISOString(), reason: order.attention.reason },
-    createdAt: new Date(order.createdAt).toISOString(),
-    updatedAt: new Date(order.updatedAt).toISOString(),
-  };
 }
 
 function encodeCursor(order: OrderRecord): string {

@@ -1,0 +1,64 @@
+import { LRUCache } from 'lru-cache';
+import type { Order } from '../../contracts/generated/external/order.js';
+import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
+import { strongEtag } from '../mes/cache-status.js';
+
+/** One order resource as GET /v1/orders/{id} sends it: serialized once, re-sent until the order changes. */
+export interface OrderResource {
+  partner: string;
+  json: string;
+  etag: string;
+}
+
+export interface OrderResources {
+  /** The order's resource with its history, from memory while the order has not changed since it was built. */
+  get(orderId: string): Promise<OrderResource | undefined>;
+}
+
+export const historyLimit = 1000;
+/** Bounds the memory the resources take: at ~1 KB each, the 32,000 most-read orders. */
+const maxBytes = 32 * 1024 * 1024;
+
+/**
+ * The read model of GET /v1/orders/{id}, kept in memory. The ledger reports every order it changes,
+ * so an entry is dropped by the write that makes it wrong, never by a TTL.
+ */
+export function orderResources(ledger: LedgerStore): OrderResources {
+  const cache = new LRUCache<string, OrderResource>({ maxSize: maxBytes, sizeCalculation: (resource) => resource.json.length + 128 });
+  // Bumped by every change: a resource read from the ledger before a change it raced is not kept.
+  let changes = 0;
+  ledger.onOrderChanged((orderId) => {
+    changes += 1;
+    cache.delete(orderId);
+  });
+
+  const load = async (orderId: string): Promise<OrderResource | undefined> => {
+    const before = changes;
+    const order = await ledger.getOrder(orderId);
+    if (!order) return undefined;
+    const history = await ledger.statusHistory(order.orderId, historyLimit);
+    const json = JSON.stringify({ ...toResource(order), history } satisfies Order);
+    const resource = { partner: order.partner, json, etag: strongEtag(Buffer.from(json)) };
+    if (changes === before) cache.set(orderId, resource);
+    return resource;
+  };
+
+  return {
+    get: (orderId) => {
+      const cached = cache.get(orderId);
+      return cached ? Promise.resolve(cached) : load(orderId);
+    },
+  };
+}
+
+export function toResource(order: OrderRecord): Order {
+  return {
+    id: order.orderId,
+    partner: order.partner,
+    status: order.state.status,
+    statusSince: order.state.statusSince,
+    attention: order.attention && { kind: order.attention.kind, since: new Date(order.attention.since).toISOString(), reason: order.attention.reason },
+    createdAt: new Date(order.createdAt).toISOString(),
+    updatedAt: new Date(order.updatedAt).toISOString(),
+  };
+}
