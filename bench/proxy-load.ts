@@ -44,9 +44,11 @@ export interface Read {
   status: number;
   /** Why there was no answer: 'timeout' or the socket error's code. */
   error?: string;
-  /** The MES order's state and updatedAt (epoch ms) in a 200 answer. */
+  /** The MES order's state and updatedAt (epoch ms) in a 200 answer from the MES or through a proxy of it. */
   state?: string;
   updatedAt?: number;
+  /** The external status in a 200 answer of the gateway's order resource (GET /v1/orders/{id}). */
+  orderStatus?: string;
   cacheStatus?: string;
 }
 
@@ -89,9 +91,12 @@ function readOnce(target: Target, order: number, scheduled: number, agent: Agent
       if (error) read.error = error;
       if (cacheStatus) read.cacheStatus = cacheStatus;
       if (status === 200 && body) {
-        const parsed = JSON.parse(body) as { state?: string; updatedAt?: string };
-        if (parsed.state) read.state = parsed.state;
-        if (parsed.updatedAt) read.updatedAt = Date.parse(parsed.updatedAt);
+        const parsed = JSON.parse(body) as { state?: string; updatedAt?: string; status?: string; statusSince?: string };
+        if (parsed.statusSince && parsed.status) read.orderStatus = parsed.status;
+        else {
+          if (parsed.state) read.state = parsed.state;
+          if (parsed.updatedAt) read.updatedAt = Date.parse(parsed.updatedAt);
+        }
       }
       resolve(read);
     };

@@ -2,8 +2,10 @@
  * Parts 2 and 3 in one world (bench/proxy-world.ts), in this order:
  *   - part 3, direct MES access at ×1, ×4, ×10 (the ×10 run also stands for direct access in part 2);
  *   - part 2, nginx proxy_cache: warm-up, then measured;
- *   - part 3, the gateway at ×1, ×4, ×10, each with its own short warm-up;
- *   - part 2, the gateway: more warm-up at part 2's rate, then measured.
+ *   - part 3, the gateway's read model (GET /v1/orders/{id}) at ×1, ×4, ×10, each with a short warm-up;
+ *   - part 2, the gateway's read model: more warm-up at part 2's rate, then measured;
+ *   - part 2, the gateway's cached MES proxy (GET /mes/orders/{ref}, the MES's own representation):
+ *     warm-up as long as its TTL, then measured.
  * The runs without a cache of their own come first, while the MES's change rate is still ramping
  * up (an order's first step comes 0.5–1.5 steps after its creation), so the gateway is measured
  * with the MES changing orders at full rate.
@@ -27,7 +29,8 @@ export interface MesBenchOptions extends WorldOptions {
   multipliers: number[];
   levelSeconds: number;
   levelWarmupSeconds: number;
-  firstLevelWarmupSeconds: number;
+  /** The MES proxy's warm-up from an empty cache (its TTL, so that it holds what the load keeps in it). */
+  mesProxyWarmupSeconds: number;
 }
 
 export type Part2Mode = PhaseSummary & { staleness: Staleness };
@@ -38,7 +41,10 @@ export interface Part2Result {
   rate: number;
   stepMs: number;
   nginxTtlSeconds: number;
+  /** The gateway's read model: GET /v1/orders/{id}. */
   gateway: Part2Mode;
+  /** The gateway's cached MES proxy: GET /mes/orders/{ref}. */
+  gatewayMes: Part2Mode;
   nginx: Part2Mode;
   direct: Part2Mode;
 }
@@ -86,13 +92,9 @@ export async function runMesBench(options: MesBenchOptions, config: Config, clea
     const part2Direct = part2DirectAtLevel >= 0 ? direct[part2DirectAtLevel]! : await phase('direct', options.rate, options.levelSeconds, 0, 'part 2');
     const nginx = await phase('nginx', options.rate, options.seconds, options.nginxWarmupSeconds, 'part 2');
     const gateway: Phase[] = [];
-    for (const [i, multiplier] of options.multipliers.entries()) {
-      // The first load starts on an empty cache: warm it as long as an entry stays fresh, so that it
-      // holds what that load keeps in it; each later load starts from the one before.
-      const warmup = i === 0 ? Math.max(options.levelWarmupSeconds, options.firstLevelWarmupSeconds) : options.levelWarmupSeconds;
-      gateway.push(await phase('gateway', options.baseRate * multiplier, options.levelSeconds, warmup, `part 3 ×${multiplier}`));
-    }
+    for (const multiplier of options.multipliers) gateway.push(await phase('gateway', options.baseRate * multiplier, options.levelSeconds, options.levelWarmupSeconds, `part 3 ×${multiplier}`));
     const part2Gateway = await phase('gateway', options.rate, options.seconds, options.gatewayWarmupSeconds, 'part 2');
+    const part2GatewayMes = await phase('gateway-mes', options.rate, options.seconds, options.mesProxyWarmupSeconds, 'part 2');
 
     // Events of the last changes may still be on their way to the change log.
     await sleep(1000);
@@ -106,6 +108,7 @@ export async function runMesBench(options: MesBenchOptions, config: Config, clea
         stepMs: options.stepMs,
         nginxTtlSeconds: options.nginxTtlSeconds,
         gateway: withStaleness(part2Gateway),
+        gatewayMes: withStaleness(part2GatewayMes),
         nginx: withStaleness(nginx),
         direct: withStaleness(part2Direct),
       },

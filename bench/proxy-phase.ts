@@ -6,7 +6,12 @@ import { machineBusyMs, processCpuMs } from './proxy-process.js';
 import type { ChildStats } from './proxy-protocol.js';
 import type { World } from './proxy-world.js';
 
-export type Mode = 'gateway' | 'nginx' | 'direct';
+/**
+ * How partners read an order: from the gateway's read model (GET /v1/orders/{id}, fed by MES events),
+ * from the MES's own representation through the gateway's cached proxy (GET /mes/orders/{ref}), through
+ * nginx proxy_cache, or from the MES directly.
+ */
+export type Mode = 'gateway' | 'gateway-mes' | 'nginx' | 'direct';
 
 export interface Phase {
   mode: Mode;
@@ -54,6 +59,8 @@ export function targetFor(mode: Mode, world: World): Target {
   const ref = (order: number) => world.orders[order]!.orderId;
   switch (mode) {
     case 'gateway':
+      return { port: world.gateway.port, path: (o) => `/v1/orders/${ref(o)}`, headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }) };
+    case 'gateway-mes':
       return { port: world.gateway.port, path: (o) => `/mes/orders/${ref(o)}`, headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }) };
     case 'nginx':
       return { port: world.nginx.port, path: (o) => `/orders?externalRef=${ref(o)}`, headers: () => ({}) };
@@ -124,7 +131,7 @@ export function summarise(phase: Phase): PhaseSummary {
       const kind = read.status === 0 ? `no answer (${read.error ?? 'unknown'})` : String(read.status);
       failures[kind] = (failures[kind] ?? 0) + 1;
     }
-    if (phase.mode !== 'direct') {
+    if (phase.mode === 'gateway-mes' || phase.mode === 'nginx') {
       const outcome = cacheOutcome(read.cacheStatus);
       cache[outcome] = (cache[outcome] ?? 0) + 1;
     }

@@ -43,7 +43,7 @@ export const part3FlatFactor = 1.5;
 const share = (count: number, total: number) => `${((count / Math.max(1, total)) * 100).toFixed(1)}%`;
 
 export function printPart2(r: Part2Result): string {
-  const modes = [['gateway', r.gateway], [`nginx ${r.nginxTtlSeconds}s`, r.nginx], ['direct', r.direct]] as const;
+  const modes = [['gateway', r.gateway], ['gateway /mes', r.gatewayMes], [`nginx ${r.nginxTtlSeconds}s`, r.nginx], ['direct', r.direct]] as const;
   const rows = modes.map(([name, m]) => [
     name,
     formatInt(m.reads),
@@ -57,22 +57,24 @@ export function printPart2(r: Part2Result): string {
     ms(m.generatorLagMs.p99Ms),
   ]);
   const g = r.gateway;
+  const p = r.gatewayMes;
   const callsMet = g.mesCallsPer100Reads <= part2Goals.mesCallsPer100Reads;
   const staleMet = g.staleness.staleMs.p99 <= part2Goals.staleP99Ms;
-  const current = g.staleness.presentedCurrent;
-  const labelled = g.staleness.labelledStale;
-  const currentMet = current.staleMs.p99 <= part2Goals.staleP99Ms;
-  const per100 = (n: number) => ((n / Math.max(1, g.reads)) * 100).toFixed(2);
-  const causes = gatewayCallCauses(g);
+  const current = p.staleness.presentedCurrent;
+  const labelled = p.staleness.labelledStale;
+  const per100 = (n: number) => ((n / Math.max(1, p.reads)) * 100).toFixed(2);
+  const causes = gatewayCallCauses(p);
   const outcomes = (m: Part2Mode) => Object.entries(m.cache).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${share(v, m.reads)}`).join(', ');
   return [
     `2. MES load: ${formatInt(r.orders)} orders polled with Zipf s=${r.zipfS} at ${formatInt(r.rate)} reads/s; the MES walks every order (one state per ~${r.stepMs / 1000} s)`,
+    '   gateway = its read model (GET /v1/orders/{id}, fed by MES events); gateway /mes = its cached proxy of the MES representation (GET /mes/orders/{ref})',
     table(['read via', 'reads', 'MES calls', 'calls/100 reads', 'stale answers', 'staleness of stale p50 / p99 / max ms', 'staleness p99 all ms', 'latency p99 ms', 'failed', 'client lag p99 ms'], rows),
-    `MES changes/s during the runs: gateway ${g.changesPerSecond.toFixed(0)}, nginx ${r.nginx.changesPerSecond.toFixed(0)}, direct ${r.direct.changesPerSecond.toFixed(0)}; CPU during the gateway run: gateway ${g.gatewayCpuPercent.toFixed(0)}%, MES ${g.mesCpuPercent.toFixed(0)}%`,
-    `gateway: ${g.mesCallsPer100Reads.toFixed(2)} MES calls per 100 reads (goal <= ${part2Goals.mesCallsPer100Reads}: ${verdict(callsMet)}); by cause: first read of an order ${per100(causes.firstRead)}, after an MES change ${per100(causes.afterChange)}, past TTL + stale-while-revalidate ${per100(causes.expired)}, background refresh (stale-while-revalidate) ${per100(causes.background)}`,
-    `gateway staleness: stale answers ${ms(g.staleness.staleMs.p99)} ms behind the MES at p99 (goal <= ${part2Goals.staleP99Ms} ms: ${verdict(staleMet)}); of them ${formatInt(labelled.stale)} labelled stale by the gateway (Cache-Status fwd=stale, MES call refused or failed; p99 ${ms(labelled.staleMs.p99)} ms) and ${formatInt(current.stale)} presented as current (p99 ${ms(current.staleMs.p99)} ms, max ${ms(current.staleMs.max)} ms: ${verdict(currentMet)} for those alone)`,
-    `ratios: MES calls gateway/direct ${pct(g.mesCalls / Math.max(1, r.direct.mesCalls))}, gateway/nginx ${pct(g.mesCalls / Math.max(1, r.nginx.mesCalls))}`,
-    `gateway cache: ${outcomes(g)}`,
+    `MES changes/s during the runs: gateway ${g.changesPerSecond.toFixed(0)}, gateway /mes ${p.changesPerSecond.toFixed(0)}, nginx ${r.nginx.changesPerSecond.toFixed(0)}, direct ${r.direct.changesPerSecond.toFixed(0)}; CPU during the gateway run: gateway ${g.gatewayCpuPercent.toFixed(0)}%, MES ${g.mesCpuPercent.toFixed(0)}%`,
+    `gateway: ${g.mesCallsPer100Reads.toFixed(2)} MES calls per 100 reads (goal <= ${part2Goals.mesCallsPer100Reads}: ${verdict(callsMet)}); staleness p99 over all answers ${ms(g.staleness.allP99Ms)} ms, of the ${formatInt(g.staleness.stale)} stale ones p99 ${ms(g.staleness.staleMs.p99)} ms (goal <= ${part2Goals.staleP99Ms} ms, over the stale ones: ${verdict(staleMet)}); versions never seen: ${g.staleness.unknownVersions}`,
+    `gateway /mes: ${p.mesCallsPer100Reads.toFixed(2)} MES calls per 100 reads; by cause: first read of an order ${per100(causes.firstRead)}, after an MES change ${per100(causes.afterChange)}, past TTL + stale-while-revalidate ${per100(causes.expired)}, background refresh (stale-while-revalidate) ${per100(causes.background)}`,
+    `gateway /mes staleness: ${formatInt(labelled.stale)} answers labelled stale by the gateway (Cache-Status fwd=stale, MES call refused or failed; p99 ${ms(labelled.staleMs.p99)} ms) and ${formatInt(current.stale)} stale answers presented as current (p99 ${ms(current.staleMs.p99)} ms, max ${ms(current.staleMs.max)} ms)`,
+    `ratios: MES calls gateway/direct ${pct(g.mesCalls / Math.max(1, r.direct.mesCalls))}, gateway/nginx ${pct(g.mesCalls / Math.max(1, r.nginx.mesCalls))}, gateway /mes/direct ${pct(p.mesCalls / Math.max(1, r.direct.mesCalls))}, gateway /mes/nginx ${pct(p.mesCalls / Math.max(1, r.nginx.mesCalls))}`,
+    `gateway /mes cache: ${outcomes(p)}`,
     `nginx cache: ${outcomes(r.nginx)}`,
   ].join('\n');
 }
@@ -98,7 +100,7 @@ export function printPart3(r: Part3Result): string {
   const growth = part3Growth(r);
   const flat = growth.gateway <= part3FlatFactor;
   return [
-    '3. MES slowdown: partner read latency as partner load grows',
+    '3. MES slowdown: partner read latency as partner load grows (gateway = its read model, GET /v1/orders/{id})',
     table(['load', 'reads/s', 'gateway p50 ms', 'gateway p99 ms', 'gateway MES calls/s', 'direct p50 ms', 'direct p99 ms', 'failed', 'client lag p99 ms'], rows),
     `p99 from ×${r.levels[0]!.multiplier} to ×${r.levels.at(-1)!.multiplier}: gateway ×${growth.gateway.toFixed(2)}, direct ×${growth.direct.toFixed(2)} (flat = at most ×${part3FlatFactor}: ${flat ? 'flat' : 'NOT flat'})`,
   ].join('\n');
@@ -127,7 +129,6 @@ export function goalVerdicts(figures: { part1?: Part1Result; part2?: Part2Result
     ...(part2 ? {
       part2AtMost2MesCallsPer100Reads: part2.gateway.mesCallsPer100Reads <= part2Goals.mesCallsPer100Reads,
       part2StaleP99AtMost100Ms: part2.gateway.staleness.staleMs.p99 <= part2Goals.staleP99Ms,
-      part2StaleP99AtMost100MsPresentedCurrent: part2.gateway.staleness.presentedCurrent.staleMs.p99 <= part2Goals.staleP99Ms,
     } : {}),
     ...(part3 ? { part3GatewayP99Flat: part3Growth(part3).gateway <= part3FlatFactor } : {}),
   };

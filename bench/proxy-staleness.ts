@@ -1,6 +1,8 @@
 // When each MES order changed (heard on the MES's own event exchange), and how stale answers were.
 import type { ChannelModel } from 'amqplib';
 import type { MesEvent } from '../src/contracts/generated/mes/event.js';
+import type { MappingConfig } from '../src/contracts/generated/config/mapping.js';
+import { applyStatus, initialOrderState, readMesEvent, translate, type OrderState, type OrderStatus } from '../src/mapping/index.js';
 import { percentile } from './proxy-figures.js';
 import type { Read } from './proxy-load.js';
 
@@ -11,10 +13,15 @@ import type { Read } from './proxy-load.js';
  */
 export class ChangeLog {
   private readonly changes = new Map<string, number[]>();
+  /** Per order, each MES event's instant and the external status it maps to (if any). */
+  private readonly statusFacts = new Map<string, { at: number; status?: OrderStatus }[]>();
+  private timelines?: Map<string, { at: number; status: OrderStatus }[]>;
   events = 0;
 
-  static async listen(connection: ChannelModel, exchange: string): Promise<ChangeLog> {
-    const log = new ChangeLog();
+  private constructor(private readonly mapping: MappingConfig) {}
+
+  static async listen(connection: ChannelModel, exchange: string, mapping: MappingConfig): Promise<ChangeLog> {
+    const log = new ChangeLog(mapping);
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(queue, exchange, '#');
@@ -22,6 +29,7 @@ export class ChangeLog {
       if (!message) return;
       const event = JSON.parse(message.content.toString('utf8')) as MesEvent;
       log.record(event.order.externalRef, Date.parse(event.header.createdAt));
+      log.recordStatus(event);
     }, { noAck: true });
     return log;
   }
@@ -35,6 +43,52 @@ export class ChangeLog {
       // Published in order per order; sort only if the broker ever delivered otherwise.
       if (times.length > 1 && times.at(-2)! > at) times.sort((a, b) => a - b);
     }
+  }
+
+  private recordStatus(event: MesEvent): void {
+    const read = readMesEvent(event, this.mapping.paths);
+    if (!read.ok) return;
+    const translation = translate(read.fields, this.mapping.states);
+    const fact = { at: Date.parse(event.header.createdAt), ...(translation.kind === 'translated' && translation.status ? { status: translation.status } : {}) };
+    const facts = this.statusFacts.get(event.order.externalRef);
+    if (facts) facts.push(fact);
+    else this.statusFacts.set(event.order.externalRef, [fact]);
+    this.timelines = undefined;
+  }
+
+  /**
+   * The external status each order had at each instant, as the gateway's own rules derive it from
+   * the MES events in the MES's order (applyStatus: duplicates, late and forbidden moves ignored),
+   * starting from 'received' before the first event.
+   */
+  private statusTimeline(ref: string): { at: number; status: OrderStatus }[] {
+    this.timelines ??= new Map();
+    let timeline = this.timelines.get(ref);
+    if (timeline) return timeline;
+    timeline = [{ at: 0, status: 'received' }];
+    let state: OrderState = initialOrderState({ status: 'received', source: 'crm', occurredAt: new Date(0).toISOString() });
+    for (const fact of [...(this.statusFacts.get(ref) ?? [])].sort((a, b) => a.at - b.at)) {
+      if (!fact.status) continue;
+      const outcome = applyStatus(state, { status: fact.status, source: 'mes', occurredAt: new Date(fact.at).toISOString() });
+      if (outcome.kind !== 'applied') continue;
+      state = outcome.state;
+      timeline.push({ at: fact.at, status: fact.status });
+    }
+    this.timelines.set(ref, timeline);
+    return timeline;
+  }
+
+  /**
+   * For an answer of the gateway's read model showing `status`: when the MES replaced the version
+   * shown (the next status change after the last time the order entered `status` before `sentAt`);
+   * undefined while it is current; null if the order never had that status before `sentAt`.
+   */
+  statusSupersededAt(ref: string, status: string, sentAt: number): number | undefined | null {
+    const timeline = this.statusTimeline(ref);
+    let shown = -1;
+    for (let i = 0; i < timeline.length && timeline[i]!.at <= sentAt; i++) if (timeline[i]!.status === status) shown = i;
+    if (shown < 0) return null;
+    return timeline[shown + 1]?.at;
   }
 
   /** Orders the MES has announced at least once. */
@@ -86,7 +140,7 @@ export interface Staleness {
   staleMs: { p50: number; p99: number; max: number };
   /** The same over every answer (a fresh answer counts 0). */
   allP99Ms: number;
-  /** Answers whose updatedAt the change log never heard of (should be 0). */
+  /** Answers showing a version the change log never heard of (an MES updatedAt, or a status the order never had): should be 0. */
   unknownVersions: number;
   /**
    * Split by what the cache said: answers it labelled stale (served because the MES call failed or
@@ -108,7 +162,9 @@ function figures(ages: number[]): StaleFigures {
 
 /**
  * An answer is stale when the MES had already replaced the version it shows before the partner
- * sent the request: a change racing the request in flight is not counted against anybody.
+ * sent the request: a change racing the request in flight is not counted against anybody. The MES's
+ * own representation shows its version as updatedAt; the gateway's order resource shows the
+ * external status, which is stale once the MES made a change that moves the order to another one.
  */
 export function staleness(reads: Read[], refOf: (order: number) => string, log: ChangeLog): Staleness {
   const ages: number[] = [];
@@ -116,15 +172,18 @@ export function staleness(reads: Read[], refOf: (order: number) => string, log: 
   let answers = 0;
   let unknownVersions = 0;
   for (const read of reads) {
-    if (read.status !== 200 || read.updatedAt === undefined) continue;
-    answers += 1;
+    if (read.status !== 200) continue;
     const ref = refOf(read.order);
-    const replaced = log.supersededAt(ref, read.updatedAt);
-    if (replaced !== undefined && replaced <= read.sentAt) {
+    let replaced: number | undefined | null;
+    if (read.orderStatus !== undefined) replaced = log.statusSupersededAt(ref, read.orderStatus, read.sentAt);
+    else if (read.updatedAt !== undefined) replaced = log.knows(ref, read.updatedAt) ? log.supersededAt(ref, read.updatedAt) : null;
+    else continue;
+    answers += 1;
+    if (replaced === null) unknownVersions += 1;
+    else if (replaced !== undefined && replaced <= read.sentAt) {
       ages.push(read.sentAt - replaced);
       (labelledStale(read.cacheStatus) ? split.labelled : split.current).push(read.sentAt - replaced);
     }
-    if (!log.knows(ref, read.updatedAt)) unknownVersions += 1;
   }
   ages.sort((a, b) => a - b);
   const all = [...new Array<number>(answers - ages.length).fill(0), ...ages];

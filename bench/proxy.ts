@@ -2,8 +2,8 @@
  * Read-proxy benchmarks (issue 4, item 6), all ratios measured in the same run:
  *   1. GET /v1/orders/{id} through the gateway vs a bare Hono app serving the same JSON from a Map;
  *   2. MES load and staleness: partners polling 10,000 real orders (Zipf) while the MES simulator
- *      walks them, read through the gateway's cached MES proxy, through nginx proxy_cache (5 s), and
- *      directly from the MES;
+ *      walks them, read from the gateway's event-fed read model, through its cached MES proxy,
+ *      through nginx proxy_cache (5 s), and directly from the MES;
  *   3. MES slowdown: partner read latency at ×1, ×4, ×10 load, through the gateway and directly.
  *
  *   npm run -s bench:proxy -- [--parts 1,2,3] [--json] [--help]   (options: --help)
@@ -28,7 +28,7 @@ const usage = `usage: bench/proxy.ts [options]
   --p1-warmup S           unmeasured seconds before each (default 1)
   --p1-connections N      wrk connections (default 16)
   --p1-rounds N           rounds in which bare and gateway take turns (default 3)
-  --p1-paced-share X      fixed-rate run at X × the gateway's req/s (default 0.5)
+  --p1-paced-share X      fixed-rate run at X × the gateway's req/s (default 0.2: the Node client keeps up)
   --p1-paced-seconds S    its length per app (default 5)
   --no-pin                do not pin server and load generator to different CPUs
   --cpu-prof DIR          write V8 CPU profiles of part 1's servers (measured runs only) into DIR
@@ -38,14 +38,14 @@ const usage = `usage: bench/proxy.ts [options]
   --zipf S                Zipf exponent of which order a partner reads (default 1)
   --rate R                part 2's partner reads per second (default 500)
   --seconds S             part 2's measured seconds for nginx and the gateway (default 20)
-  --gateway-warmup S      part 2's gateway warm-up (default 10; part 3's gateway runs come before)
+  --gateway-warmup S      part 2's warm-up of the gateway's read model (default 10; part 3's gateway runs come before)
+  --mes-proxy-warmup S    part 2's warm-up of the gateway's MES proxy, from an empty cache (default 30, its TTL)
   --nginx-warmup S        part 2's nginx warm-up (default 5)
   --nginx-ttl S           nginx proxy_cache_valid (default 5)
   --base-rate R           part 3's ×1 reads per second (default 50)
   --multipliers LIST      part 3's loads (default 1,4,10)
-  --level-seconds S       part 3's measured seconds per load and mode (default 8)
+  --level-seconds S       part 3's measured seconds per load and mode (default 20: 1,000 reads at ×1)
   --level-warmup S        part 3's gateway warm-up per load (default 4)
-  --first-level-warmup S  the gateway's warm-up at the first load, from an empty cache (default 30, the TTL)
   --seed N                fixes the Zipf choices and the MES's jitter (default 1)
 `;
 
@@ -58,7 +58,7 @@ const { values } = parseArgs({
     'p1-warmup': { type: 'string', default: '1' },
     'p1-connections': { type: 'string', default: '16' },
     'p1-rounds': { type: 'string', default: '3' },
-    'p1-paced-share': { type: 'string', default: '0.5' },
+    'p1-paced-share': { type: 'string', default: '0.2' },
     'p1-paced-seconds': { type: 'string', default: '5' },
     'no-pin': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -72,9 +72,9 @@ const { values } = parseArgs({
     'nginx-ttl': { type: 'string', default: '5' },
     'base-rate': { type: 'string', default: '50' },
     multipliers: { type: 'string', default: '1,4,10' },
-    'level-seconds': { type: 'string', default: '8' },
+    'level-seconds': { type: 'string', default: '20' },
     'level-warmup': { type: 'string', default: '4' },
-    'first-level-warmup': { type: 'string', default: '30' },
+    'mes-proxy-warmup': { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   cleanup.add(() => rmSync(tempDir, { recursive: true, force: true }));
   const startedAt = new Date();
   const load1m = loadavg()[0]!;
-  const figures: { part1?: Part1Result; part2?: Part2Result & { gatewayCallsPer100ReadsByCause: Record<string, number> }; part3?: Part3Result } = {};
+  const figures: { part1?: Part1Result; part2?: Part2Result & { gatewayMesCallsPer100ReadsByCause: Record<string, number> }; part3?: Part3Result } = {};
 
   if (parts.has('1')) {
     figures.part1 = await runPart1(
@@ -170,17 +170,17 @@ async function main(): Promise<void> {
         multipliers: values.multipliers.split(',').map((m) => positive('multipliers', m)),
         levelSeconds: positive('level-seconds', values['level-seconds']),
         levelWarmupSeconds: nonNegative('level-warmup', values['level-warmup']),
-        firstLevelWarmupSeconds: nonNegative('first-level-warmup', values['first-level-warmup']),
+        mesProxyWarmupSeconds: nonNegative('mes-proxy-warmup', values['mes-proxy-warmup']),
       },
       config,
       cleanup,
       tempDir,
     );
-    const causes = gatewayCallCauses(part2.gateway);
-    const per100 = (n: number) => Math.round((n / Math.max(1, part2.gateway.reads)) * 10_000) / 100;
+    const causes = gatewayCallCauses(part2.gatewayMes);
+    const per100 = (n: number) => Math.round((n / Math.max(1, part2.gatewayMes.reads)) * 10_000) / 100;
     // One world serves both parts (part 2's direct figures are part 3's ×10 run): report what was asked for.
     if (parts.has('2')) {
-      figures.part2 = { ...part2, gatewayCallsPer100ReadsByCause: { firstRead: per100(causes.firstRead), afterChange: per100(causes.afterChange), expired: per100(causes.expired), background: per100(causes.background) } };
+      figures.part2 = { ...part2, gatewayMesCallsPer100ReadsByCause: { firstRead: per100(causes.firstRead), afterChange: per100(causes.afterChange), expired: per100(causes.expired), background: per100(causes.background) } };
       process.stdout.write(`${printPart2(part2)}\n\n`);
     }
     if (parts.has('3')) {
