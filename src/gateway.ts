@@ -12,12 +12,14 @@ import type { PipelineDeps } from './pipeline/deps.js';
 import { handleMesEvent } from './pipeline/mes-events.js';
 import { Watchdog } from './pipeline/watchdog.js';
 import type { Logger } from './telemetry/logger.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
 export interface Gateway {
   ledger: LedgerStore;
   broker: Broker;
   watchdog: Watchdog;
   http: HttpServer;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,8 @@ export interface GatewayOptions {
   logger: Logger;
   clock?: () => number;
 }
+
+const webhookOutcomes = { delivered: 'delivered', pending: 'retrying', failed: 'failed', disabled: 'disabled' } as const;
 
 export function ledgerPolicy({ gateway, mapping }: Config): LedgerPolicy {
   const { acknowledgement, stuck } = gateway;
@@ -38,7 +42,7 @@ export function ledgerPolicy({ gateway, mapping }: Config): LedgerPolicy {
 }
 
 /** Partner webhooks: queued with each order event (same transaction), sent by one dispatcher loop. */
-function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number, logger: Logger): WebhookDispatcher | undefined {
+function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number, logger: Logger, metrics: Metrics): WebhookDispatcher | undefined {
   const endpoints: WebhookEndpoint[] = config.gateway.partners.flatMap((partner) => (partner.webhooks ?? []).map((webhook) => ({
     partner: partner.id,
     url: webhook.url,
@@ -55,6 +59,7 @@ function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number
     settings: { endpoints, timeoutMs: durationMs(webhooks.timeout), maxConcurrent: webhooks.maxConcurrent, schedule: webhooks.retrySchedule.map(durationMs) },
     clock,
     logger,
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome: webhookOutcomes[outcome] }),
   });
   dispatcher.start(durationMs(webhooks.checkInterval));
   return dispatcher;
@@ -63,17 +68,21 @@ function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number
 /** The composition root: config → ledger → broker → pipeline consumers → watchdog → HTTP. */
 export async function startGateway({ config, logger, clock = Date.now }: GatewayOptions): Promise<Gateway> {
   const { amqp, ledger: ledgerConfig, acknowledgement, stuck, mesApi } = config.gateway;
+  const metrics = createMetrics();
   const ledger = openSqliteLedger({ path: ledgerConfig.path, synchronous: ledgerConfig.synchronous, policy: ledgerPolicy(config) });
-  const broker = new Broker({ url: amqp.url, amqp, logger });
+  ledger.commits.onCommit = (seconds, ok) => (ok ? metrics.ledgerWrite.observe(seconds) : metrics.ledgerWriteErrors.inc());
+  const broker = new Broker({ url: amqp.url, amqp, logger, metrics });
   try {
     await broker.start();
   } catch (error) {
     await ledger.close();
     throw error;
   }
-  const mesProxy = createMesReadProxy({ mesApi, clock, logger });
-  const deps: PipelineDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy };
-  const webhooks = startWebhooks(config, ledger, clock, logger);
+  const mesProxy = createMesReadProxy({ mesApi, clock, logger, onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds) });
+  const ready = async () => broker.connected && (await ledger.checkWritable().then(() => true, () => false));
+  Object.assign(metrics.sources, { ready, ledgerStats: () => ledger.stats(), ledgerSizeBytes: () => ledger.sizeBytes(), readProxy: () => mesProxy.stats() });
+  const deps: PipelineDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy, metrics };
+  const webhooks = startWebhooks(config, ledger, clock, logger, metrics);
   await broker.consume(amqp.queues.crmCommands, handleCrmCommand(deps));
   await broker.consume(amqp.queues.mesEvents, handleMesEvent(deps));
   await broker.consume(amqp.queues.crmEvents, handleCrmFact(deps));
@@ -91,6 +100,7 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     broker,
     watchdog,
     http,
+    metrics,
     async stop() {
       await http.close();
       await watchdog.stop();

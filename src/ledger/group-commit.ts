@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 
 interface Job {
@@ -19,6 +20,8 @@ export class GroupCommit {
   private readonly rollbackTo: Statement;
   batches = 0;
   units = 0;
+  /** Told how long each commit took (units and fsync), and whether it failed as a whole. */
+  onCommit?: (seconds: number, ok: boolean) => void;
 
   constructor(private readonly db: Database) {
     this.savepoint = db.prepare('SAVEPOINT unit');
@@ -41,14 +44,17 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     const settled: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const started = performance.now();
     try {
       this.db.transaction(() => {
         for (const job of batch) settled.push(this.runUnit(job.work));
       })();
     } catch (error) {
+      this.onCommit?.((performance.now() - started) / 1000, false);
       for (const job of batch) job.reject(error);
       return;
     }
+    this.onCommit?.((performance.now() - started) / 1000, true);
     this.batches++;
     this.units += batch.length;
     batch.forEach((job, i) => {

@@ -67,6 +67,8 @@ export interface OpenCommand {
   type: string;
   state: CommandState;
   attempts: number;
+  /** When the MES command was first queued for forwarding (epoch ms). */
+  queuedAt: number;
 }
 
 export interface JournalEntry {

@@ -26,7 +26,7 @@ export function prepareStatements(db: Database) {
     reforward: db.prepare('UPDATE messages SET attempts = attempts + 1, due_at = @dueAt, updated_at = @now WHERE id = @id'),
     openCommands: db.prepare(`
       SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,
-             i.type AS type, i.state AS state, o.attempts AS attempts
+             i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS queuedAt
       FROM messages o JOIN messages i ON i.id = o.cause_id
       WHERE o.order_id = ? AND o.channel = 'mes.command' AND i.state IN ('received', 'forwarded', 'redelivered', 'lost')
       ORDER BY o.id`),

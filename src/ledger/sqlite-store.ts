@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { initialOrderState, type OrderStatus } from '../mapping/index.js';
 import { decideMesEvent } from './decide-mes-event.js';
@@ -123,7 +123,9 @@ export class SqliteLedger implements LedgerStore {
     }
     if (decision.order) this.updateOrder(order, decision.order, now);
     for (const entry of decision.journal) this.journal(now, order.orderId, rowId, entry);
-    return { kind: 'recorded', state: decision.eventState, publish: this.queueChanges(decision.changes, rowId, `mes:${fields.eventId}`, now) };
+    const publish = this.queueChanges(decision.changes, rowId, `mes:${fields.eventId}`, now);
+    const acknowledged = decision.acknowledged && { outcome: decision.acknowledged.outcome, afterMs: now - decision.acknowledged.command.queuedAt };
+    return { kind: 'recorded', state: decision.eventState, publish, ...(acknowledged ? { acknowledged } : {}) };
   }
 
   recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult> {
@@ -293,6 +295,12 @@ export class SqliteLedger implements LedgerStore {
       unpublished: messages.filter((m) => m.state === 'pending').reduce((n, m) => n + m.n, 0),
       openCommands: (commands.received ?? 0) + (commands.forwarded ?? 0) + (commands.redelivered ?? 0),
     };
+  }
+
+  /** The database file and its write-ahead log, in bytes. */
+  sizeBytes(): number {
+    const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+    return this.db.memory ? 0 : size(this.db.name) + size(`${this.db.name}-wal`);
   }
 
   onOrderChanged(listener: (orderId: string) => void): () => void {

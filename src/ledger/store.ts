@@ -1,4 +1,4 @@
-import type { MesEventFields, OrderStatus, Quarantine, Translation } from '../mapping/index.js';
+import type { Acknowledgement, MesEventFields, OrderStatus, Quarantine, Translation } from '../mapping/index.js';
 import type { AckPolicy } from './decide-watchdog.js';
 import type { Deadlines } from './decide-status.js';
 import type { MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from './model.js';
@@ -50,7 +50,7 @@ export interface CrmFactInput {
 }
 
 export type EventResult =
-  | { kind: 'recorded'; state: string; publish: OutMessage[] }
+  | { kind: 'recorded'; state: string; publish: OutMessage[]; acknowledged?: { outcome: Acknowledgement; afterMs: number } }
   | { kind: 'duplicate'; publish: OutMessage[] }
   | { kind: 'refused'; reason: string };
 

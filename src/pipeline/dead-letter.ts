@@ -39,6 +39,7 @@ export async function deadLetter(deps: PipelineDeps, message: ConsumeMessage, re
     },
     contentType: message.properties.contentType ?? 'application/octet-stream',
   });
+  deps.metrics?.deadLetters.inc({ channel: rejection.channel, reason: rejection.reason });
   deps.logger.warn({ channel: rejection.channel, reason: rejection.reason, error: rejection.error }, 'message dead-lettered');
 }
 

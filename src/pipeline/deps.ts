@@ -2,6 +2,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import type { Config } from '../config/index.js';
 import type { LedgerStore, OutMessage } from '../ledger/index.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
 
 /** The one thing the pipeline needs from the broker: a publish that resolves on the broker's confirm. */
 export interface Publisher {
@@ -16,6 +17,7 @@ export interface PipelineDeps {
   logger: Logger;
   /** Cached reads of MES data; every MES event about an order ends its cached entry. */
   readCache?: { invalidateOrder(orderId: string): void };
+  metrics?: Metrics;
 }
 
 export type { ConsumeMessage, OutMessage };

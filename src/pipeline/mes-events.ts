@@ -5,6 +5,7 @@ import type { Settlement } from '../adapters/rabbitmq/broker.js';
 import { decodeJson } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import type { EventResult } from '../ledger/index.js';
 import { publishOut } from './publish-out.js';
 import { deliveryOf } from './delivery.js';
 
@@ -32,7 +33,13 @@ export function handleMesEvent(deps: PipelineDeps) {
     // Freshness of cached MES reads is bounded by event latency, not by their TTL.
     deps.readCache?.invalidateOrder(read.fields.orderId);
     if (result.kind === 'refused') return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'refused', error: result.reason });
+    if (result.kind === 'recorded') countEvent(deps, result);
     await publishOut(deps, result.publish);
     return 'ack';
   };
+}
+
+function countEvent({ metrics }: PipelineDeps, result: Extract<EventResult, { kind: 'recorded' }>): void {
+  if (result.state === 'quarantined') metrics?.quarantined.inc();
+  if (result.acknowledged) metrics?.ackLatency.observe({ outcome: result.acknowledged.outcome }, result.acknowledged.afterMs / 1000);
 }

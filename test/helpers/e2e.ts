@@ -21,6 +21,8 @@ export interface E2eOptions {
   timeoutMs?: number;
   /** Runs while the CRM is still sending: inject faults here. */
   during?: (run: E2eRun) => Promise<void>;
+  /** Runs after the CRM simulator finished, while the gateway and the MES still run. */
+  beforeStop?: (run: E2eRun) => Promise<void>;
 }
 
 export interface E2eRun {
@@ -29,6 +31,8 @@ export interface E2eRun {
   crm: Started;
   vhostUrl: string;
   mesPort: number;
+  /** The running gateway's HTTP base URL, e.g. http://127.0.0.1:41234. */
+  gatewayUrl(): string;
   restartGateway(): Promise<void>;
 }
 
@@ -72,6 +76,11 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     crm: undefined as unknown as Started,
     vhostUrl: vhost.url,
     mesPort,
+    gatewayUrl() {
+      const url = /"http":"(http:\/\/[^"]+)"[^\n]*gateway started/.exec(run.gateway.output())?.[1];
+      if (!url) throw new Error(`the gateway did not log its HTTP address:\n${run.gateway.output().slice(-2000)}`);
+      return url;
+    },
     async restartGateway() {
       run.gateway = await startGateway();
     },
@@ -82,6 +91,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const crmExit = await run.crm.exited;
   if (crmExit !== 0) throw new Error(`CRM simulator exited ${crmExit}:\n${run.crm.output().slice(-3000)}`);
   const mes = (await (await fetch(`http://127.0.0.1:${mesPort}/stats`)).json()) as MesStats;
+  if (options.beforeStop) await options.beforeStop(run);
   const gatewayLog = run.gateway.output();
   await run.gateway.stop();
   await run.mes.stop();

@@ -18,12 +18,17 @@ export interface Started {
   stop: () => Promise<number | null>;
 }
 
-/**
- * Starts `orderbridge <args>` as a child process, its output kept (and written to
- * test-artifacts/<name>.log); stopped by PID in the test's teardown whatever happens.
- */
+/** Starts `orderbridge <args>` as a child process (see startProcess). */
 export function startOrderbridge(t: Test, name: string, args: string[], env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startProcess(t, name, process.execPath, [bin, ...args], env);
+}
+
+/**
+ * Starts a child process, its output kept (and written to test-artifacts/<name>.log); stopped by
+ * PID in the test's teardown whatever happens.
+ */
+export function startProcess(t: Test, name: string, command: string, args: string[], env: Record<string, string>): Started {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: string[] = [];
   mkdirSync(join(root, 'test-artifacts'), { recursive: true });
   const log = createWriteStream(join(root, 'test-artifacts', `${name}.log`), { flags: 'a' });

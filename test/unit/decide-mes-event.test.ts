@@ -8,7 +8,7 @@ const order: OrderRecord = {
   orderId: 'O-1', partner: 'shop', state: { status: 'received', statusSince: '2026-11-25T10:00:00Z', lastFactAt: { crm: '2026-11-25T10:00:00Z' } },
   statusEnteredAt: T0, stuckAt: null, attention: null, createdAt: T0, updatedAt: T0, version: 1,
 };
-const create: OpenCommand = { rowId: 2, sourceRowId: 1, crmMessageId: 'crm-1', mesMessageId: 'ob-1', type: 'order.create', state: 'forwarded', attempts: 1 };
+const create: OpenCommand = { rowId: 2, sourceRowId: 1, crmMessageId: 'crm-1', mesMessageId: 'ob-1', type: 'order.create', state: 'forwarded', attempts: 1, queuedAt: T0 };
 const deadlines = { stuckAfterMs: (s: string) => (s === 'accepted' ? 60_000 : undefined) };
 
 function translation(state: string, status: Translation['status'], ack?: Translation['ack'], correlationId?: string): Translation {

@@ -1,5 +1,8 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
+import { performance } from 'node:perf_hooks';
+import type { Metrics } from '../../telemetry/metrics.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { mesProxyRoutes, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
@@ -22,6 +25,11 @@ export interface HttpAppDeps extends PipelineDeps {
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const { config, ledger, readiness, logger, version = '0.1.0' } = deps;
   const app = new Hono();
+  if (deps.metrics) {
+    app.use('*', requestMetrics(deps.metrics));
+    const { registry } = deps.metrics;
+    app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  }
   const limit = config.gateway.http.bodyLimitBytes;
   // Only where a body is read: on GET the limit would make @hono/node-server build a full Request per call.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
@@ -52,4 +60,15 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     return c.body(JSON.stringify(internalError(undefined)), 500, { 'content-type': 'application/problem+json' });
   });
   return app;
+}
+
+/** RED metrics by route pattern (never the raw path: ids would make the label unbounded). */
+function requestMetrics(metrics: Metrics): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routePath(c, -1) || 'unmatched';
+    metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    metrics.httpDuration.observe({ route, method: c.req.method }, (performance.now() - started) / 1000);
+  };
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../../telemetry/logger.js';
 import { createConcurrencyLimit, Overloaded } from './concurrency-limit.js';
@@ -31,6 +32,8 @@ export interface MesCallerOptions {
   maxBodyBytes: number;
   breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; maxConcurrent: number; maxQueued: number };
   retry: { budgetPercent: number; minPerWindow: number; windowMs: number };
+  /** Told the duration and outcome of every request that reached the network. */
+  onCall?: (seconds: number, outcome: 'ok' | 'error' | 'timeout' | 'unreachable') => void;
 }
 
 export interface MesCallerCounters {
@@ -78,6 +81,18 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
 
   const request = async (url: URL): Promise<MesReply> => {
     counters.calls += 1;
+    const started = performance.now();
+    try {
+      const reply = await send(url);
+      options.onCall?.((performance.now() - started) / 1000, 'ok');
+      return reply;
+    } catch (error) {
+      options.onCall?.((performance.now() - started) / 1000, callOutcome(error));
+      throw error;
+    }
+  };
+
+  const send = async (url: URL): Promise<MesReply> => {
     // The same deadline as the breaker's timeout, so a call the breaker gave up on also stops
     // holding its connection and its slot.
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
@@ -153,6 +168,12 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
     },
     close: () => breaker.shutdown(),
   };
+}
+
+function callOutcome(error: unknown): 'error' | 'timeout' | 'unreachable' {
+  if (error instanceof MesStatusError || error instanceof BodyTooLarge) return 'error';
+  const name = (error as { name?: unknown }).name;
+  return name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable';
 }
 
 function classify(error: unknown, breakerOpen: () => MesFailure): MesFailure {

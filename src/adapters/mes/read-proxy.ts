@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../../contracts/generated/config/gateway.js'
 import { schemas } from '../../contracts/schemas.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { strongEtag, ttlSeconds, type CacheStatus } from './cache-status.js';
-import { createMesCaller, type BreakerState, type MesFailure } from './mes-caller.js';
+import { createMesCaller, type BreakerState, type MesCallerOptions, type MesFailure } from './mes-caller.js';
 import { cachedAnswer, failureAnswer, failureDetail, problemAnswer, type CachedAnswer, type ProxyAnswer } from './proxy-answers.js';
 import { compileReadRoutes, type ReadRoute } from './read-routes.js';
 
@@ -15,6 +15,7 @@ export interface MesReadProxyOptions {
   clock?: () => number;
   logger?: Logger;
   fetch?: typeof globalThis.fetch;
+  onMesCall?: MesCallerOptions['onCall'];
 }
 
 export interface ReadOptions {
@@ -85,7 +86,7 @@ const orderIdPattern = new RegExp(orderId.pattern, 'u');
  * The cached, circuit-broken read proxy in front of the MES API. Every answer carries Cache-Status
  * and Age, 2xx answers an ETag; concurrent misses of one key share one MES call.
  */
-export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch }: MesReadProxyOptions): MesReadProxy {
+export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch, onMesCall }: MesReadProxyOptions): MesReadProxy {
   const timeoutMs = durationMs(mesApi.timeout);
   const orderTtlMs = durationMs(mesApi.cache.ttl);
   const staleWhileRevalidateMs = durationMs(mesApi.cache.staleWhileRevalidate);
@@ -100,6 +101,7 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
     maxBodyBytes: mesApi.maxBodyBytes,
     breaker: { ...mesApi.breaker, resetTimeoutMs: durationMs(mesApi.breaker.resetTimeout) },
     retry: { budgetPercent: mesApi.retry.budgetPercent, minPerWindow: mesApi.retry.minPerWindow, windowMs: durationMs(mesApi.retry.window) },
+    ...(onMesCall ? { onCall: onMesCall } : {}),
   });
   // Entries outlive their freshness (they may stand in while revalidating or when the MES fails), so
   // ages are checked here rather than by lru-cache's ttl; the cache only bounds count and bytes.

@@ -3,6 +3,7 @@ import { connect, type Channel, type ChannelModel, type ConfirmChannel, type Con
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
+import type { Metrics } from '../../telemetry/metrics.js';
 import { declareTopology } from './topology.js';
 
 /** What to do with a consumed message once its handler finished. */
@@ -38,6 +39,7 @@ export interface BrokerOptions {
   logger: Logger;
   /** Retries of the very first connection before start() gives up (later, reconnects never give up). */
   initialRetries?: number;
+  metrics?: Pick<Metrics, 'messagesConsumed' | 'redeliveries' | 'messagesPublished'>;
 }
 
 /**
@@ -120,12 +122,14 @@ export class Broker {
     await channel.prefetch(this.options.amqp.prefetch);
     consumer.channel = channel;
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
-      if (message) this.track(this.settle(channel, message, consumer.handler));
+      if (message) this.track(this.settle(channel, message, consumer));
     });
     consumer.tag = consumerTag;
   }
 
-  private async settle(channel: Channel, message: ConsumeMessage, handler: MessageHandler): Promise<void> {
+  private async settle(channel: Channel, message: ConsumeMessage, { queue, handler }: Consumer): Promise<void> {
+    const { metrics } = this.options;
+    if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
     try {
       settlement = await handler(message);
@@ -139,6 +143,7 @@ export class Broker {
         this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'message handler failed; requeueing');
       }
     }
+    metrics?.messagesConsumed.inc({ queue, outcome: settlement });
     try {
       if (settlement === 'ack') channel.ack(message);
       else channel.nack(message, false, true);
@@ -155,18 +160,29 @@ export class Broker {
 
   /** Resolves when the broker confirmed the message; rejects when it was nacked, unroutable or the channel is gone. */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
+    const counted = (outcome: 'confirmed' | 'unroutable' | 'nacked' | 'not_connected') => this.options.metrics?.messagesPublished.inc({ exchange, outcome });
     const channel = this.publisher;
-    if (!channel || !this.connected) return Promise.reject(new NotPublishedError('not connected to RabbitMQ'));
+    if (!channel || !this.connected) {
+      counted('not_connected');
+      return Promise.reject(new NotPublishedError('not connected to RabbitMQ'));
+    }
     return new Promise((resolve, reject) => {
+      const fail = (outcome: 'unroutable' | 'nacked' | 'not_connected', reason: string) => {
+        counted(outcome);
+        reject(new NotPublishedError(reason));
+      };
       try {
         channel.publish(exchange, routingKey, content, { persistent: true, mandatory: true, contentType: 'application/json', ...options }, (error) => {
           // The broker sends basic.return before the confirm of the same message.
-          if (this.returned.delete(options.messageId)) reject(new NotPublishedError(`unroutable: no queue bound to ${exchange} for ${routingKey}`));
-          else if (error) reject(new NotPublishedError(error instanceof Error ? error.message : 'nacked by the broker'));
-          else resolve();
+          if (this.returned.delete(options.messageId)) fail('unroutable', `unroutable: no queue bound to ${exchange} for ${routingKey}`);
+          else if (error) fail('nacked', error instanceof Error ? error.message : 'nacked by the broker');
+          else {
+            counted('confirmed');
+            resolve();
+          }
         });
       } catch (error) {
-        reject(new NotPublishedError(error instanceof Error ? error.message : String(error)));
+        fail('not_connected', error instanceof Error ? error.message : String(error));
       }
     });
   }

@@ -37,6 +37,8 @@ export interface WebhookDispatcherOptions {
   resolve?: ResolveAll;
   /** Answer bytes read at most (kept, cut, as the error of a failed attempt). */
   maxResponseBytes?: number;
+  /** Told the outcome of every recorded attempt ('pending' means a retry is scheduled). */
+  onAttempt?: (outcome: 'delivered' | 'pending' | 'failed' | 'disabled') => void;
 }
 
 interface Endpoint {
@@ -154,6 +156,7 @@ export class WebhookDispatcher {
       journal: journalDetail(delivery, label, attempts, result, outcome),
       ...(outcome.state === 'disabled' ? { disable: { reason: outcome.reason } } : {}),
     }, now);
+    this.options.onAttempt?.(outcome.state);
     const log = { partner: delivery.partner, endpoint: label, eventId: delivery.eventId, attempt: attempts, status: result.status, durationMs: result.durationMs, outcome: outcome.state };
     if (outcome.state === 'disabled') this.logger.warn(log, 'webhook endpoint answered 410 Gone: disabled');
     else if (outcome.state === 'failed') this.logger.warn({ ...log, error: result.error }, 'webhook delivery failed for good');
