@@ -37,5 +37,6 @@ EXPOSE 8080
 VOLUME ["/app/data"]
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Tracing: set OTEL_TRACES_EXPORTER=otlp and OTEL_EXPORTER_OTLP_ENDPOINT; off (and free) otherwise.
 ENTRYPOINT ["node", "bin/orderbridge.js"]
 CMD ["serve"]

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/src/cli/index.js', import.meta.url);
-if (!existsSync(entry)) {
+const dist = new URL('../dist/src/', import.meta.url);
+if (!existsSync(new URL('cli/index.js', dist))) {
   console.error('orderbridge is not built yet: run `npm run build` (npm ci does it through prepare).');
   process.exit(2);
 }
-await import(entry.href);
+// Tracing must be registered before the application's modules load (src/telemetry/otel-register.ts).
+const { tracingRequested } = await import(new URL('telemetry/otel-env.js', dist).href);
+if (tracingRequested(process.env)) await import(new URL('telemetry/otel-register.js', dist).href);
+await import(new URL('cli/index.js', dist).href);

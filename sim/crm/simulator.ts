@@ -3,6 +3,7 @@ import type { CrmCommand } from '../../src/contracts/generated/crm/command.js';
 import type { CrmFact } from '../../src/contracts/generated/crm/fact.js';
 import type { OrderEvent } from '../../src/contracts/generated/external/order-event.js';
 import { validatorFor } from '../../src/contracts/validate.js';
+import { contextFrom, inSpan, SpanKind } from '../../src/telemetry/tracing.js';
 import { ackIfOpen, connectBroker, waitForQueue } from '../shared/broker.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { confirmedPublisher } from '../shared/confirmed-publisher.js';
@@ -76,6 +77,12 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
 
   /** Events are de-duplicated by their CloudEvent id: one whose ack died with the connection comes again. */
   function hear(channel: Channel, message: ConsumeMessage): void {
+    // A consumer span continuing the event's trace; the delivery fact it may schedule is its child.
+    const span = { kind: SpanKind.CONSUMER, parent: contextFrom(message.properties.headers), attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': settings.queue } };
+    void inSpan(`${settings.queue} process`, span, async () => heard(channel, message));
+  }
+
+  function heard(channel: Channel, message: ConsumeMessage): void {
     const event = validEvent(parseJsonContent(message.content));
     if (!event.ok) {
       invalidEventsHeard += 1;
@@ -89,10 +96,10 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
   }
 
   /** Every message is published until the broker confirms it, across reconnects: only a run that ends gives up on one. */
-  function publish(exchange: string, message: CrmCommand | CrmFact, onConfirmed?: () => void): void {
+  function publish(exchange: string, message: CrmCommand | CrmFact, onConfirmed?: () => void, trace?: Record<string, unknown>): void {
     unconfirmed += 1;
     publisher
-      .publish(exchange, message.type, message, message.messageId)
+      .publish(exchange, message.type, message, message.messageId, trace)
       .then(
         () => {
           published += 1;
@@ -111,7 +118,8 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
     if (!valid.ok) throw new Error(`the CRM simulator built an invalid ${command.type}: ${JSON.stringify(valid.problems)}`);
     if (command.type === 'order.create') orders.noteCreate(command.orderId, command.messageId);
     else orders.noteSent(command.orderId, command.messageId);
-    publish(settings.commandExchange, command, onConfirmed);
+    // Each command starts its own trace (an empty carrier: no parent).
+    publish(settings.commandExchange, command, onConfirmed, {});
   }
 
   function scheduleFollowUps(index: number, orderId: string): void {

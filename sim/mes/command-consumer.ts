@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MesCommand } from '../../src/contracts/generated/mes/command.js';
 import { validatorFor } from '../../src/contracts/validate.js';
+import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
 import { ackIfOpen } from '../shared/broker.js';
 import { parseJsonContent } from '../shared/message.js';
 import { handleMesCommand, type CommandContext } from './command-handler.js';
@@ -12,6 +13,8 @@ export interface CommandConsumerDeps {
   log: (line: string) => void;
   /** Asked after each acked command, with the running count: true leaves every later command unacked, as a dying process would. */
   freezeAfter: (handled: number) => boolean;
+  /** Per order, the trace context of the command that created it: the order's events continue that trace. */
+  orderTraces: Map<string, Record<string, string>>;
 }
 
 export interface CommandConsumer {
@@ -28,7 +31,7 @@ export interface CommandConsumer {
  * acked only once its answer is confirmed by the broker, so a crash in between redelivers it.
  * So does a lost connection; the redelivered command is then a duplicate by its messageId.
  */
-export function createCommandConsumer(queue: string, { context, outlet, log, freezeAfter }: CommandConsumerDeps): CommandConsumer {
+export function createCommandConsumer(queue: string, { context, outlet, log, freezeAfter, orderTraces }: CommandConsumerDeps): CommandConsumer {
   const validate = validatorFor<MesCommand>('mesCommand');
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
@@ -46,6 +49,8 @@ export function createCommandConsumer(queue: string, { context, outlet, log, fre
       ackIfOpen(channel, message);
       return;
     }
+    const ref = command.value.body.externalRef;
+    if (!orderTraces.has(ref)) orderTraces.set(ref, traceHeaders(message.properties.headers));
     const outcome = handleMesCommand(context, command.value);
     if (outcome.kind === 'answered') {
       try {
@@ -65,7 +70,8 @@ export function createCommandConsumer(queue: string, { context, outlet, log, fre
     const consuming = current;
     const { consumerTag } = await consuming.channel.consume(queue, (message) => {
       if (!message) return;
-      const handling = handle(consuming.channel, message).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
+      const span = { kind: SpanKind.CONSUMER, parent: contextFrom(message.properties.headers), attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': queue } };
+      const handling = inSpan(`${queue} process`, span, () => handle(consuming.channel, message)).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
       inFlight.add(handling);
       void handling.finally(() => inFlight.delete(handling));
     });

@@ -16,6 +16,8 @@ export interface EventOutletOptions {
   maxHoldMs: number;
   random: () => number;
   counters: MesCounters;
+  /** Per order, the trace its events continue (set when its command arrived). */
+  orderTraces: Map<string, Record<string, string>>;
 }
 
 export interface EventOutlet {
@@ -36,12 +38,12 @@ interface Buffered {
  * testable: the gateway must reach the same final state whatever these two do.
  */
 export function createEventOutlet(options: EventOutletOptions): EventOutlet {
-  const { publisher, exchange, duplicateShare, reorderWindow, flushAfterMs, maxHoldMs, random, counters } = options;
+  const { publisher, exchange, duplicateShare, reorderWindow, flushAfterMs, maxHoldMs, random, counters, orderTraces } = options;
   let window: Buffered[] = [];
   let idleTimer: NodeJS.Timeout | undefined;
   let holdTimer: NodeJS.Timeout | undefined;
 
-  const publish = (event: MesEvent) => publisher.publish(exchange, event.header.eventType, event, event.header.eventId);
+  const publish = (event: MesEvent) => publisher.publish(exchange, event.header.eventType, event, event.header.eventId, orderTraces.get(event.order.externalRef) ?? {});
 
   function release(): void {
     clearTimeout(idleTimer);

@@ -48,7 +48,8 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
   const counters = new MesCounters();
   const events = createEventFactory(clock, instanceId);
   const publisher = confirmedPublisher();
-  const outlet = createEventOutlet({ publisher, exchange: settings.exchange, duplicateShare: settings.duplicateShare, reorderWindow: settings.reorderWindow, flushAfterMs: 200, maxHoldMs: 2000, random, counters });
+  const orderTraces = new Map<string, Record<string, string>>();
+  const outlet = createEventOutlet({ publisher, exchange: settings.exchange, duplicateShare: settings.duplicateShare, reorderWindow: settings.reorderWindow, flushAfterMs: 200, maxHoldMs: 2000, random, counters, orderTraces });
   const stepMs = () => jittered(random, settings.stepMs);
   const stats = () => counters.snapshot(book);
 
@@ -65,6 +66,7 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
   const commands = createCommandConsumer(settings.queue, {
     context,
     outlet,
+    orderTraces,
     log,
     freezeAfter: (handled) => {
       if (handled !== settings.crashAfter) return false;

@@ -1,4 +1,5 @@
 import type { ConfirmChannel } from 'amqplib';
+import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
 import { sleep } from './clock.js';
 
 /** How long a message the broker nacked waits before it is published again on the same channel. */
@@ -9,9 +10,11 @@ export interface ConfirmedPublisher {
    * Resolves when the broker has confirmed the message. A message the broker did not confirm
    * (nacked, or its channel died with the connection) is published again with the same
    * messageId, on the channel of the next connection if need be: at least once, never dropped.
-   * While there is no channel it waits. Rejects only after stopWaiting().
+   * While there is no channel it waits. Rejects only after stopWaiting(). Traced as a producer span,
+   * a child of `trace` (the W3C headers of what caused it) or of the active context, whose
+   * traceparent the message carries.
    */
-  publish(exchange: string, routingKey: string, body: unknown, messageId: string): Promise<void>;
+  publish(exchange: string, routingKey: string, body: unknown, messageId: string, trace?: Record<string, unknown>): Promise<void>;
   /** Publishes on this channel from now on: the connection's setup hands over each new one. */
   use(channel: ConfirmChannel): void;
   /** When stopping: what would wait for a reconnect, or be published again, fails instead. */
@@ -38,21 +41,21 @@ export function confirmedPublisher(): ConfirmedPublisher {
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  async function publishOn(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, messageId: string): Promise<void> {
+  async function publishOn(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, messageId: string, headers: Record<string, string>): Promise<void> {
     // Respect the socket's back-pressure instead of buffering without bound in memory.
     if (drained) await drained;
     await new Promise<void>((resolve, reject) => {
-      const options = { persistent: true, contentType: 'application/json', messageId };
+      const options = { persistent: true, contentType: 'application/json', messageId, headers };
       const writable = channel.publish(exchange, routingKey, content, options, (error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
       if (!writable && !drained) drained = drainedOrClosed(channel).finally(() => (drained = undefined));
     });
   }
 
-  async function publishUntilConfirmed(exchange: string, routingKey: string, content: Buffer, messageId: string): Promise<void> {
+  async function publishUntilConfirmed(exchange: string, routingKey: string, content: Buffer, messageId: string, headers: Record<string, string>): Promise<void> {
     for (;;) {
       const on = await whenConnected();
       try {
-        await publishOn(on, exchange, routingKey, content, messageId);
+        await publishOn(on, exchange, routingKey, content, messageId, headers);
         return;
       } catch (error) {
         if (stopped) throw error;
@@ -64,8 +67,10 @@ export function confirmedPublisher(): ConfirmedPublisher {
   }
 
   return {
-    publish(exchange, routingKey, body, messageId) {
-      const confirmed = publishUntilConfirmed(exchange, routingKey, Buffer.from(JSON.stringify(body)), messageId);
+    publish(exchange, routingKey, body, messageId, trace) {
+      const content = Buffer.from(JSON.stringify(body));
+      const span = { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': exchange, 'messaging.message.id': messageId }, ...(trace ? { parent: contextFrom(trace) } : {}) };
+      const confirmed = inSpan(`${exchange} publish`, span, () => publishUntilConfirmed(exchange, routingKey, content, messageId, traceHeaders(trace)));
       pending.add(confirmed);
       const forget = () => pending.delete(confirmed);
       confirmed.then(forget, forget);

@@ -1,6 +1,7 @@
 import { BrokerUnreachableError } from '../adapters/rabbitmq/broker.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
+import { flushTraces } from '../telemetry/tracing.js';
 import { loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
@@ -24,5 +25,6 @@ export async function serve(configDir: string, io: CliIo): Promise<number> {
     process.once('SIGINT', done);
   });
   await gateway.stop();
+  await flushTraces();
   return 0;
 }

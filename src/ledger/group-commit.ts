@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
+import { SpanKind, startChildSpan } from '../telemetry/tracing.js';
 
 interface Job {
   work: () => unknown;
@@ -30,8 +31,13 @@ export class GroupCommit {
   }
 
   run<T>(work: () => T): Promise<T> {
+    const span = startChildSpan('ledger write', SpanKind.INTERNAL, { 'db.system': 'sqlite' });
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      const settle = <A>(finish: (value: A) => void) => (value: A) => {
+        span?.end();
+        finish(value);
+      };
+      this.pending.push({ work, resolve: settle(resolve as (value: unknown) => void), reject: settle(reject) });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());

@@ -5,7 +5,7 @@ import type { Settlement } from '../adapters/rabbitmq/broker.js';
 import { decodeJson, stringField } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
-import { deliveryOf } from './delivery.js';
+import { deliveryOf, traceOf } from './delivery.js';
 
 const validators: Record<CrmCommand['type'], Validator<CrmCommand>> = {
   'order.create': validatorFor('crmOrderCreate'),
@@ -51,7 +51,7 @@ export function handleCrmCommand(deps: PipelineDeps) {
         return deadLetterAndAck(deps, message, { channel: 'crm.command', reason: 'refused', error: result.reason, decoded: decoded.value });
       case 'forward':
         // Mark forwarded only after the broker confirmed: a crash before this line must redeliver.
-        await deps.publisher.publish(exchanges.mesCommands, result.out.routingKey, Buffer.from(result.out.payload), { messageId: result.out.messageId, type: 'mes.command' });
+        await deps.publisher.publish(exchanges.mesCommands, result.out.routingKey, Buffer.from(result.out.payload), { messageId: result.out.messageId, type: 'mes.command', headers: traceOf(message) });
         await deps.ledger.markForwarded(result.out, deps.clock());
         return 'ack';
     }

@@ -30,7 +30,7 @@ export function handleCrmFact(deps: PipelineDeps) {
       ...deliveryOf(message),
     }, deps.clock());
     if (result.kind === 'refused') return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: 'refused', error: result.reason, decoded: decoded.value });
-    await publishOut(deps, result.publish);
+    await publishOut(deps, result.publish, message);
     return 'ack';
   };
 }

@@ -34,7 +34,7 @@ export function handleMesEvent(deps: PipelineDeps) {
     deps.readCache?.invalidateOrder(read.fields.orderId);
     if (result.kind === 'refused') return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'refused', error: result.reason });
     if (result.kind === 'recorded') countEvent(deps, result);
-    await publishOut(deps, result.publish);
+    await publishOut(deps, result.publish, message);
     return 'ack';
   };
 }

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { activeTraceIds } from './tracing.js';
 
 export type { Logger };
 
@@ -8,6 +9,8 @@ export function createLogger(options: { level?: string; name?: string; destinati
     {
       name: options.name ?? 'orderbridge',
       level: options.level ?? 'info',
+      // trace_id/span_id of the active span on every line logged inside one (none with tracing off).
+      mixin: activeTraceIds,
       redact: { paths: ['apiKey', '*.apiKey', 'authorization', '*.authorization', 'password', '*.password', 'url', '*.url'], censor: '[redacted]' },
     },
     options.destination,

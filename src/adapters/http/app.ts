@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { performance } from 'node:perf_hooks';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { contextFrom, inSpan, SpanKind, SpanStatusCode } from '../../telemetry/tracing.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { mesProxyRoutes, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
@@ -25,8 +26,8 @@ export interface HttpAppDeps extends PipelineDeps {
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const { config, ledger, readiness, logger, version = '0.1.0' } = deps;
   const app = new Hono();
+  app.use('*', requestTelemetry(deps.metrics));
   if (deps.metrics) {
-    app.use('*', requestMetrics(deps.metrics));
     const { registry } = deps.metrics;
     app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   }
@@ -62,13 +63,23 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   return app;
 }
 
-/** RED metrics by route pattern (never the raw path: ids would make the label unbounded). */
-function requestMetrics(metrics: Metrics): MiddlewareHandler {
-  return async (c, next) => {
+/**
+ * A server span per request (continuing the caller's traceparent) and RED metrics, both by route
+ * pattern: never the raw path, whose ids would make names and labels unbounded.
+ */
+function requestTelemetry(metrics: Metrics | undefined): MiddlewareHandler {
+  return (c, next) => {
     const started = performance.now();
-    await next();
-    const route = routePath(c, -1) || 'unmatched';
-    metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
-    metrics.httpDuration.observe({ route, method: c.req.method }, (performance.now() - started) / 1000);
+    const { method } = c.req;
+    const traceparent = c.req.header('traceparent');
+    return inSpan(method, { kind: SpanKind.SERVER, ...(traceparent ? { parent: contextFrom({ traceparent, tracestate: c.req.header('tracestate') }) } : {}) }, async (span) => {
+      await next();
+      const route = routePath(c, -1) || 'unmatched';
+      span.updateName(`${method} ${route}`);
+      span.setAttributes({ 'http.request.method': method, 'http.route': route, 'http.response.status_code': c.res.status });
+      if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      metrics?.httpRequests.inc({ route, method, status: String(c.res.status) });
+      metrics?.httpDuration.observe({ route, method }, (performance.now() - started) / 1000);
+    });
   };
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../../telemetry/logger.js';
+import { inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { createConcurrencyLimit, Overloaded } from './concurrency-limit.js';
 import { createRetryBudget } from './retry-budget.js';
 
@@ -83,7 +84,7 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
     counters.calls += 1;
     const started = performance.now();
     try {
-      const reply = await send(url);
+      const reply = await inSpan(`GET ${url.pathname}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'server.address': url.hostname } }, () => send(url));
       options.onCall?.((performance.now() - started) / 1000, 'ok');
       return reply;
     } catch (error) {
@@ -95,7 +96,7 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
   const send = async (url: URL): Promise<MesReply> => {
     // The same deadline as the breaker's timeout, so a call the breaker gave up on also stops
     // holding its connection and its slot.
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json', ...traceHeaders() } });
     if (response.status >= 500) {
       await response.body?.cancel().catch(() => {});
       throw new MesStatusError(response.status);

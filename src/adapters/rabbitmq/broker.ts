@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { declareTopology } from './topology.js';
 
 /** What to do with a consumed message once its handler finished. */
@@ -132,7 +133,11 @@ export class Broker {
     if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
     try {
-      settlement = await handler(message);
+      settlement = await inSpan(`${queue} process`, { kind: SpanKind.CONSUMER, parent: contextFrom(message.properties.headers), attributes: messagingAttributes(queue, message.properties.messageId) }, async (span) => {
+        const outcome = await handler(message);
+        span.setAttribute('orderbridge.settlement', outcome);
+        return outcome;
+      });
     } catch (error) {
       settlement = 'requeue';
       if (error instanceof NotPublishedError) {
@@ -158,8 +163,18 @@ export class Broker {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  /** Resolves when the broker confirmed the message; rejects when it was nacked, unroutable or the channel is gone. */
+  /**
+   * Resolves when the broker confirmed the message; rejects when it was nacked, unroutable or the
+   * channel is gone. The message carries the active trace context (traceparent), or, with tracing
+   * off, the one given in `options.headers`.
+   */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
+    return inSpan(`${exchange} publish`, { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(exchange, options.messageId), 'messaging.rabbitmq.destination.routing_key': routingKey } }, () =>
+      this.publishConfirmed(exchange, routingKey, content, { ...options, headers: { ...options.headers, ...traceHeaders(options.headers) } }),
+    );
+  }
+
+  private publishConfirmed(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
     const counted = (outcome: 'confirmed' | 'unroutable' | 'nacked' | 'not_connected') => this.options.metrics?.messagesPublished.inc({ exchange, outcome });
     const channel = this.publisher;
     if (!channel || !this.connected) {
@@ -208,4 +223,8 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable AMQP URL)';
   }
+}
+
+function messagingAttributes(destination: string, messageId: string | undefined) {
+  return { 'messaging.system': 'rabbitmq', 'messaging.destination.name': destination, ...(messageId ? { 'messaging.message.id': messageId } : {}) };
 }

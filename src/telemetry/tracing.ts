@@ -1,0 +1,81 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+
+export { SpanKind, SpanStatusCode, type Context, type Span };
+
+/**
+ * Spans through @opentelemetry/api. Until an SDK is registered (src/telemetry/otel-register.ts,
+ * only when the OTEL_* environment asks for it) every call here is the API's no-op: no span is
+ * recorded, nothing is exported, and the cost is a few function calls.
+ */
+const tracer = trace.getTracer('orderbridge');
+
+type Carrier = Record<string, unknown>;
+
+const getter = {
+  keys: (carrier: Carrier) => Object.keys(carrier),
+  get: (carrier: Carrier, key: string) => {
+    const value = carrier[key];
+    return typeof value === 'string' ? value : undefined;
+  },
+};
+
+/** The trace context a message or request carries (W3C traceparent/tracestate), or none. */
+export function contextFrom(headers: Carrier | undefined): Context {
+  return headers ? propagation.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
+}
+
+/**
+ * The headers that carry the active trace context to the next hop. With tracing off nothing is
+ * active, so the trace context of the message being handled (`passThrough`) travels on unchanged:
+ * a trace begun by the CRM still reaches the MES through a gateway that records nothing.
+ */
+export function traceHeaders(passThrough?: Carrier): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  if (!carrier.traceparent && typeof passThrough?.traceparent === 'string') {
+    carrier.traceparent = passThrough.traceparent;
+    if (typeof passThrough.tracestate === 'string') carrier.tracestate = passThrough.tracestate;
+  }
+  return carrier;
+}
+
+/**
+ * Runs `work` in a new span (a child of `parent`, or of the active context), ends it when `work`
+ * settles and records a thrown error on it.
+ */
+export function inSpan<T>(name: string, options: { kind: SpanKind; attributes?: Attributes; parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: options.kind, ...(options.attributes ? { attributes: options.attributes } : {}) }, options.parent ?? context.active(), async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/**
+ * A span the caller ends, for work that does not fit one callback: a child of the active span, or
+ * none outside a trace (so a timer's housekeeping does not start a trace of its own every tick).
+ */
+export function startChildSpan(name: string, kind: SpanKind, attributes?: Attributes): Span | undefined {
+  if (!trace.getSpan(context.active())) return undefined;
+  return tracer.startSpan(name, { kind, ...(attributes ? { attributes } : {}) });
+}
+
+/** The active span's ids for log lines (pino mixin), when a recording span is active. */
+export function activeTraceIds(): { trace_id: string; span_id: string } | Record<string, never> {
+  const span = trace.getSpan(context.active());
+  if (!span?.isRecording()) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** Exports what is buffered (before the process exits); a no-op when tracing is off. */
+export async function flushTraces(): Promise<void> {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } };
+  await provider.getDelegate?.().forceFlush?.();
+}

@@ -1,0 +1,81 @@
+import t from 'tap';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
+import { orderIdFor, startCrmSimulator } from '../../sim/crm/index.js';
+import { startMesSimulator } from '../../sim/mes/index.js';
+import { startGateway } from '../../src/gateway.js';
+import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
+import { inSpan, SpanKind } from '../../src/telemetry/tracing.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { createVhost } from '../helpers/vhost.js';
+
+// Everything in this process records into memory: the gateway and both simulators, in-process.
+const exporter = new tracing.InMemorySpanExporter();
+const sdk = new NodeSDK({ serviceName: 'orderbridge-test', spanProcessors: [new tracing.SimpleSpanProcessor(exporter)], instrumentations: [] });
+sdk.start();
+t.teardown(() => sdk.shutdown());
+
+t.test('one trace follows an order CRM → gateway → MES → gateway → CRM across the broker', async (t) => {
+  const vhost = createVhost('ob-trace');
+  const env = testConfig({ amqpUrl: vhost.url, gateway: { http: { port: 0 } } });
+  const { amqp } = env.config.gateway;
+  const gateway = await startGateway({ config: env.config, logger: silentLogger });
+  const mes = await startMesSimulator({ amqpUrl: vhost.url, queue: amqp.queues.mesCommands, exchange: amqp.exchanges.mesEvents, port: 0, stepMs: 20, seed: 3, qcFailShare: 0 });
+  t.teardown(async () => {
+    await mes.stop();
+    await gateway.stop();
+    vhost.remove();
+    env.remove();
+  });
+  const crm = await startCrmSimulator({
+    amqpUrl: vhost.url, queue: amqp.queues.crmOrderEvents, commandExchange: amqp.exchanges.crmCommands, factExchange: amqp.exchanges.crmEvents,
+    orders: 3, rate: 50, runId: 'trace', cancelShare: 0, updateShare: 0, deliverAfterMs: 20, timeoutMs: 30_000, log: () => {},
+  });
+  const report = await crm.done;
+  t.equal(report.byStatus.delivered, 3, 'three orders delivered');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  const spans = exporter.getFinishedSpans();
+  const orderId = orderIdFor('trace', 1);
+  // The CRM's publish of the order's create command is the root of the order's trace.
+  const createSpan = spans.find((s) => s.name === `${amqp.exchanges.crmCommands} publish` && s.attributes['messaging.message.id'] === `${orderId}:create`);
+  t.ok(createSpan, 'the CRM simulator records its publish');
+  const traceId = createSpan!.spanContext().traceId;
+  const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
+  const names = new Set(inTrace.map((s) => s.name));
+  const hops = [
+    `${amqp.exchanges.crmCommands} publish`, // CRM simulator
+    `${amqp.queues.crmCommands} process`, // gateway consumes the CRM command
+    'ledger write', // gateway ledgers it
+    `${amqp.exchanges.mesCommands} publish`, // gateway forwards it to the MES
+    `${amqp.queues.mesCommands} process`, // MES simulator consumes it
+    `${amqp.exchanges.mesEvents} publish`, // MES simulator publishes the order's events
+    `${amqp.queues.mesEvents} process`, // gateway consumes them
+    `${amqp.exchanges.orderEvents} publish`, // gateway publishes the external order events
+    `${amqp.queues.crmOrderEvents} process`, // CRM simulator consumes them
+    `${amqp.exchanges.crmEvents} publish`, // CRM simulator reports delivery
+    `${amqp.queues.crmEvents} process`, // gateway consumes the delivery fact
+  ];
+  for (const hop of hops) t.ok(names.has(hop), `the trace holds "${hop}"`);
+  const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
+  const orphans = inTrace.filter((s) => s !== createSpan && !byId.has(s.parentSpanContext?.spanId ?? ''));
+  t.same(orphans.map((s) => s.name), [], 'every span of the trace hangs off another span of it');
+  const otherOrders = spans.filter((s) => s.name === `${amqp.exchanges.crmCommands} publish` && s.spanContext().traceId !== traceId);
+  t.equal(otherOrders.length, 2, 'the other two orders have traces of their own');
+
+  const timeline = await gateway.ledger.timeline(orderId);
+  t.ok(timeline.filter((entry) => entry.traceId === traceId).length >= 3, 'the ledger keeps the trace id with the order\'s messages');
+});
+
+t.test('log lines written inside a span carry its trace_id and span_id; outside, none', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+  logger.info('outside');
+  const ids = await inSpan('work', { kind: SpanKind.INTERNAL }, async (span) => {
+    logger.info('inside');
+    return span.spanContext();
+  });
+  const [outside, inside] = lines.map((line) => JSON.parse(line) as { trace_id?: string; span_id?: string });
+  t.notOk(outside!.trace_id, 'outside a span: no trace_id');
+  t.equal(inside!.trace_id, ids.traceId);
+  t.equal(inside!.span_id, ids.spanId);
+});
