@@ -1,7 +1,8 @@
 /**
- * Pipeline benchmark: CRM order.create commands through (a) a minimal amqplib forwarder and (b) the
+ * Pipeline benchmark: CRM order.create commands through (a) a minimal amqplib forwarder, (b) the
  * full gateway path (validation, ledger with group commit and synchronous=FULL, confirmed publish,
- * mark forwarded, ack), each in a fresh vhost on quorum queues, each in its own process.
+ * mark forwarded, ack) and (c) the same with tracing on (SDK registered with node --import, OTLP to
+ * a local sink), each in a fresh vhost on quorum queues, each in its own process.
  *
  *   npx tsx bench/pipeline.ts [--orders 20000] [--runs 3] [--rate 2000] [--latency-seconds 3]
  *                             [--json] [--diagnose] [--cpu-prof DIR]
@@ -31,8 +32,20 @@ import { formatInt, formatMs, formatSigned, median, percentile, rabbitCpuMs, rou
 import { Collector, commands, preload, publishPaced } from './pipeline-load.js';
 import type { SutMode, SutStats } from './sut-protocol.js';
 import { killAllSuts, startSut, type SutProcess } from './sut-process.js';
+import { startOtlpSink, tracedChild, type OtlpSink } from './otlp-sink.js';
 
 const goal = 0.6;
+/** Tracing on may cost at most this share of the gateway's throughput (issue 5). */
+const tracingCostGoal = 0.15;
+
+/**
+ * The gateway runs three times: tracing off (the default), on with every trace recorded, and on with
+ * 10% of traces sampled (what a busy production would run), each exporting OTLP to a local sink.
+ */
+type Side = SutMode | 'gateway-traced' | 'gateway-sampled';
+const sides: Side[] = ['raw', 'gateway', 'gateway-traced', 'gateway-sampled'];
+const sampledShare = 0.1;
+const tracingOf = (side: Side, sink: OtlpSink) => (side === 'gateway-traced' ? tracedChild(sink.endpoint) : side === 'gateway-sampled' ? tracedChild(sink.endpoint, sampledShare) : undefined);
 
 const { values } = parseArgs({
   options: {
@@ -92,7 +105,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 interface SideRun {
-  mode: SutMode;
+  mode: Side;
   run: number;
   /** Commands per second from start of consumption until the N-th MES command arrived. */
   throughput: number;
@@ -102,14 +115,19 @@ interface SideRun {
   /** CPU of the RabbitMQ node during the throughput window, in % of one core. */
   rabbitCpuPercent?: number;
   duplicates: number;
+  /** Traced side: OTLP bytes the sink received during the run. */
+  exportedBytes?: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-async function runSide(mode: SutMode, run: number): Promise<SideRun> {
+async function runSide(side: Side, run: number, sink: OtlpSink): Promise<SideRun> {
   const n = options.orders;
-  const prefix = `${mode}${run}`;
+  const mode: SutMode = side === 'raw' ? 'raw' : 'gateway';
+  const tracing = tracingOf(side, sink);
+  const prefix = `${side}${run}`;
+  const sinkBytesBefore = sink.bytes;
   const vhost = createVhost('ob-bench');
   const removeVhost = () => vhost.remove();
   leftovers.add(removeVhost);
@@ -133,7 +151,7 @@ async function runSide(mode: SutMode, run: number): Promise<SideRun> {
     connections.push(collectorConnection);
     const collector = await Collector.start(collectorConnection, amqp.queues.mesCommands);
 
-    sut = await startSut({ mode, url: vhost.url, ledgerPath: join(dataDir, 'ledger.db'), diagnose: options.diagnose, cpuProfDir: options.cpuProfDir });
+    sut = await startSut({ mode, url: vhost.url, ledgerPath: join(dataDir, 'ledger.db'), diagnose: options.diagnose, cpuProfDir: options.cpuProfDir, ...(tracing ? { tracing } : {}) });
     const rabbitBefore = rabbitCpuMs();
     const start = performance.now();
     sut.go();
@@ -155,7 +173,7 @@ async function runSide(mode: SutMode, run: number): Promise<SideRun> {
       return arrived - sentAt.get(messageId)!;
     }).sort((a, b) => a - b);
     const result: SideRun = {
-      mode,
+      mode: side,
       run,
       throughput: n / seconds,
       seconds,
@@ -165,6 +183,8 @@ async function runSide(mode: SutMode, run: number): Promise<SideRun> {
       duplicates: collector.received - collector.messageIds.size,
     };
     await collector.close();
+    await sut.stop();
+    if (tracing) result.exportedBytes = sink.bytes - sinkBytesBefore;
     return result;
   } finally {
     await sut?.stop().catch(() => sut?.kill());
@@ -179,8 +199,9 @@ async function runSide(mode: SutMode, run: number): Promise<SideRun> {
 function describe(r: SideRun): string {
   const commits = r.sut.commits ? `, ${formatInt(r.sut.commits.batches)} commits (${(r.sut.commits.units / Math.max(1, r.sut.commits.batches)).toFixed(1)} units each)` : '';
   const rabbit = r.rabbitCpuPercent === undefined ? '' : `, RabbitMQ CPU ${r.rabbitCpuPercent.toFixed(0)}%`;
-  return `run ${r.run} ${r.mode.padEnd(7)} ${formatInt(r.throughput).padStart(7)} cmd/s (${r.seconds.toFixed(2)} s), latency p50 ${formatMs(r.latency.p50)} ms p99 ${formatMs(r.latency.p99)} ms` +
+  return `run ${r.run} ${r.mode.padEnd(14)} ${formatInt(r.throughput).padStart(7)} cmd/s (${r.seconds.toFixed(2)} s), latency p50 ${formatMs(r.latency.p50)} ms p99 ${formatMs(r.latency.p99)} ms` +
     ` | child CPU ${((r.sut.cpuMs / r.sut.elapsedMs) * 100).toFixed(0)}%, event loop ${(r.sut.eventLoopUtilization * 100).toFixed(0)}% busy${commits}${rabbit}` +
+    (r.exportedBytes !== undefined ? ` | ${formatInt(r.exportedBytes / 1024)} KiB of OTLP exported` : '') +
     (r.duplicates ? ` | ${r.duplicates} DUPLICATES` : '');
 }
 
@@ -196,7 +217,7 @@ function machine(loadAtStart: number) {
 }
 
 function summarise(runs: SideRun[], host: ReturnType<typeof machine>) {
-  const side = (mode: SutMode) => {
+  const side = (mode: Side) => {
     const mine = runs.filter((r) => r.mode === mode);
     return {
       throughput: round(median(mine.map((r) => r.throughput)), 0),
@@ -211,7 +232,12 @@ function summarise(runs: SideRun[], host: ReturnType<typeof machine>) {
   };
   const raw = side('raw');
   const gateway = side('gateway');
+  const traced = side('gateway-traced');
+  const sampled = side('gateway-sampled');
   const ratio = round(gateway.throughput / raw.throughput, 3);
+  const tracingCost = round(1 - traced.throughput / gateway.throughput, 3);
+  const sampledTracingCost = round(1 - sampled.throughput / gateway.throughput, 3);
+  const exportedBy = (mode: Side) => runs.flatMap((r) => (r.mode === mode && r.exportedBytes !== undefined ? [r.exportedBytes] : []));
   return {
     machine: host,
     orders: options.orders,
@@ -220,29 +246,41 @@ function summarise(runs: SideRun[], host: ReturnType<typeof machine>) {
     latencySeconds: options.latencySeconds,
     raw,
     gateway,
+    gatewayTraced: traced,
+    gatewaySampled: sampled,
     ratio,
     goal,
     meetsGoal: ratio >= goal,
+    tracingCost,
+    sampledTracingCost,
+    sampledShare,
+    tracingCostGoal,
+    meetsTracingGoal: tracingCost <= tracingCostGoal,
+    meetsTracingGoalSampled: sampledTracingCost <= tracingCostGoal,
+    otlpBytesPerCommand: round(median(exportedBy('gateway-traced')) / options.orders, 0),
     addedLatencyMs: { p50: round(gateway.latencyP50Ms - raw.latencyP50Ms), p99: round(gateway.latencyP99Ms - raw.latencyP99Ms) },
   };
 }
 
 function report(summary: ReturnType<typeof summarise>): string {
-  const { raw, gateway } = summary;
+  const { raw, gateway, gatewayTraced: traced, gatewaySampled: sampled } = summary;
   const rows = [
-    ['throughput (commands/s)', formatInt(raw.throughput), formatInt(gateway.throughput), `ratio ${summary.ratio.toFixed(2)} (goal ≥ ${goal.toFixed(2)}${summary.meetsGoal ? ', met' : ', NOT met'})`],
-    ['added latency p50 (ms)', formatMs(raw.latencyP50Ms), formatMs(gateway.latencyP50Ms), formatSigned(summary.addedLatencyMs.p50)],
-    ['added latency p99 (ms)', formatMs(raw.latencyP99Ms), formatMs(gateway.latencyP99Ms), formatSigned(summary.addedLatencyMs.p99)],
-    ['child CPU (% of a core)', `${raw.childCpuPercent}`, `${gateway.childCpuPercent}`, ''],
-    ['child CPU per command (µs)', `${raw.childCpuUsPerCommand}`, `${gateway.childCpuUsPerCommand}`, `× ${(gateway.childCpuUsPerCommand / raw.childCpuUsPerCommand).toFixed(1)}`],
-    ['RabbitMQ CPU (% of a core)', `${raw.rabbitCpuPercent}`, `${gateway.rabbitCpuPercent}`, ''],
+    ['throughput (commands/s)', formatInt(raw.throughput), formatInt(gateway.throughput), `ratio ${summary.ratio.toFixed(2)} (goal ≥ ${goal.toFixed(2)}${summary.meetsGoal ? ', met' : ', NOT met'})`, formatInt(traced.throughput), formatInt(sampled.throughput)],
+    ['added latency p50 (ms)', formatMs(raw.latencyP50Ms), formatMs(gateway.latencyP50Ms), formatSigned(summary.addedLatencyMs.p50), formatMs(traced.latencyP50Ms), formatMs(sampled.latencyP50Ms)],
+    ['added latency p99 (ms)', formatMs(raw.latencyP99Ms), formatMs(gateway.latencyP99Ms), formatSigned(summary.addedLatencyMs.p99), formatMs(traced.latencyP99Ms), formatMs(sampled.latencyP99Ms)],
+    ['child CPU (% of a core)', `${raw.childCpuPercent}`, `${gateway.childCpuPercent}`, '', `${traced.childCpuPercent}`, `${sampled.childCpuPercent}`],
+    ['child CPU per command (µs)', `${raw.childCpuUsPerCommand}`, `${gateway.childCpuUsPerCommand}`, `× ${(gateway.childCpuUsPerCommand / raw.childCpuUsPerCommand).toFixed(1)}`, `${traced.childCpuUsPerCommand}`, `${sampled.childCpuUsPerCommand}`],
+    ['RabbitMQ CPU (% of a core)', `${raw.rabbitCpuPercent}`, `${gateway.rabbitCpuPercent}`, '', `${traced.rabbitCpuPercent}`, `${sampled.rabbitCpuPercent}`],
   ];
   return [
     `Orderbridge pipeline: ${formatInt(summary.orders)} order.create commands, median of ${summary.runs} run(s) per side, quorum queues, prefetch ${amqp.prefetch}`,
     `latency: ${formatInt(summary.latencyRate)} commands/s for ${summary.latencySeconds} s into an idle system, send → arrival at the MES queue's consumer`,
     '',
-    table(['', 'raw', 'gateway', 'gateway vs raw'], rows),
+    table(['', 'raw', 'gateway', 'gateway vs raw', 'tracing on, all', `tracing on, ${sampledShare * 100}% sampled`], rows),
     ...queueingNote(summary.latencyRate, gateway.throughput),
+    '',
+    `tracing on (OTLP/HTTP protobuf to a local sink, ${formatInt(summary.otlpBytesPerCommand)} bytes exported per command when every trace is recorded) costs the gateway`,
+    `  ${(summary.tracingCost * 100).toFixed(1)}% of its throughput recording every trace (goal ≤ ${(tracingCostGoal * 100).toFixed(0)}%${summary.meetsTracingGoal ? ', met' : ', NOT met'}), ${(summary.sampledTracingCost * 100).toFixed(1)}% sampling ${sampledShare * 100}% (${summary.meetsTracingGoalSampled ? 'met' : 'NOT met'})`,
     '',
     `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, RabbitMQ ${summary.machine.rabbitmq}, 1-min load average ${summary.machine.loadAverage1mAtStart} before the bench started`,
   ].join('\n');
@@ -265,13 +303,18 @@ async function main(): Promise<void> {
   if (loadAtStart > availableParallelism() / 2) {
     log(`bench: WARNING the 1-min load average is ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores: other processes compete for the CPU, the figures will be low and noisy`);
   }
-  log(`bench: ${options.runs} run(s) × (raw, gateway), ${formatInt(options.orders)} commands each`);
-  for (let run = 1; run <= options.runs; run++) {
-    for (const mode of ['raw', 'gateway'] as const) {
-      const result = await runSide(mode, run);
-      runs.push(result);
-      log(describe(result));
+  log(`bench: ${options.runs} run(s) × (${sides.join(', ')}), ${formatInt(options.orders)} commands each`);
+  const sink = await startOtlpSink();
+  try {
+    for (let run = 1; run <= options.runs; run++) {
+      for (const side of sides) {
+        const result = await runSide(side, run, sink);
+        runs.push(result);
+        log(describe(result));
+      }
     }
+  } finally {
+    await sink.close();
   }
   const summary = summarise(runs, machine(loadAtStart));
   process.stdout.write(`\n${report(summary)}\n`);

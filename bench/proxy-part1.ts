@@ -12,6 +12,7 @@ import type { Config } from '../src/config/index.js';
 import { createVhost } from '../test/helpers/vhost.js';
 import type { Cleanup } from './proxy-cleanup.js';
 import { processCpuMs, startChild, type ChildServer } from './proxy-process.js';
+import { tracedChild } from './otlp-sink.js';
 import { benchOrders, benchPartners, seedLedger } from './proxy-seed.js';
 import { percentile } from './proxy-figures.js';
 import { generatorLag, keepAliveAgent, pollOpenLoop, zipfPicker, type Target } from './proxy-load.js';
@@ -61,16 +62,26 @@ export interface Part1Result {
   connections: number;
   bare: Part1Side;
   gateway: Part1Side;
+  /** The gateway with tracing on (OTLP to a local sink): every trace recorded, and 10% of them. */
+  gatewayTraced: Part1Side;
+  gatewaySampled: Part1Side;
   paced: Part1Paced;
   /** gateway req/s ÷ bare req/s. */
   ratio: number;
+  /** 1 − traced req/s ÷ gateway req/s, recording every trace and sampling 10%. */
+  tracingCost: number;
+  sampledTracingCost: number;
   sameJson: boolean;
-  rounds: { app: 'bare' | 'gateway'; requestsPerSecond: number; p99Ms: number }[];
+  rounds: { app: App; requestsPerSecond: number; p99Ms: number }[];
 }
+
+type App = 'bare' | 'gateway' | 'gateway-traced' | 'gateway-sampled';
+const apps: App[] = ['bare', 'gateway', 'gateway-traced', 'gateway-sampled'];
+export const sampledShare = 0.1;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function runPart1(options: Part1Options, config: Config, cleanup: Cleanup, tempDir: string): Promise<Part1Result> {
+export async function runPart1(options: Part1Options, config: Config, cleanup: Cleanup, tempDir: string, otlpEndpoint: string): Promise<Part1Result> {
   const vhost = createVhost('ob-bench-proxy');
   const removeVhost = cleanup.add(() => vhost.remove());
   const partners = benchPartners(10);
@@ -83,22 +94,25 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
   since = performance.now();
 
   const cpus = options.cpus ? { cpus: options.cpus.server } : {};
-  const servers: Record<'bare' | 'gateway', ChildServer> = Object.fromEntries(
+  // Nothing listens on port 9 (discard): part 1 never reaches the MES.
+  const gatewaySpec = { role: 'gateway', amqpUrl: vhost.url, ledgerPath, mesUrl: 'http://127.0.0.1:9', partners } as const;
+  const servers: Record<App, ChildServer> = Object.fromEntries(
     await Promise.all([
       startChild({ role: 'bare', ledgerPath, partnerIds: partners.map((p) => p.id) }, cpus).then((s) => ['bare', s] as const),
-      // Nothing listens on port 9 (discard): part 1 never reaches the MES.
-      startChild({ role: 'gateway', amqpUrl: vhost.url, ledgerPath, mesUrl: 'http://127.0.0.1:9', partners }, cpus).then((s) => ['gateway', s] as const),
+      startChild(gatewaySpec, cpus).then((s) => ['gateway', s] as const),
+      startChild(gatewaySpec, { ...cpus, tracing: tracedChild(otlpEndpoint) }).then((s) => ['gateway-traced', s] as const),
+      startChild(gatewaySpec, { ...cpus, tracing: tracedChild(otlpEndpoint, sampledShare) }).then((s) => ['gateway-sampled', s] as const),
     ]),
-  ) as Record<'bare' | 'gateway', ChildServer>;
-  log(`part 1: both listening after ${((performance.now() - since) / 1000).toFixed(1)} s`);
+  ) as Record<App, ChildServer>;
+  log(`part 1: all four listening after ${((performance.now() - since) / 1000).toFixed(1)} s`);
   try {
     const sameJson = await compareAnswers(servers, orders.filter((_, i) => i % Math.max(1, Math.floor(orders.length / 50)) === 0));
     const script = join(tempDir, 'part1.lua');
     writeWrkScript(script, orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })));
 
-    const results: Record<'bare' | 'gateway', (WrkResult & { serverCpuPercent?: number })[]> = { bare: [], gateway: [] };
+    const results: Record<App, (WrkResult & { serverCpuPercent?: number })[]> = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
     for (let round = 0; round < options.rounds; round++) {
-      for (const app of ['bare', 'gateway'] as const) {
+      for (const app of apps) {
         const server = servers[app];
         const url = `http://127.0.0.1:${server.port}`;
         const load = options.cpus?.load;
@@ -119,7 +133,7 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     }
     // Short rounds taking turns, so that both apps see the same share of whatever else the machine
     // is doing: throughput over all rounds together, latency percentiles the median round's.
-    const side = (app: 'bare' | 'gateway'): Part1Side => {
+    const side = (app: App): Part1Side => {
       const runs = results[app];
       const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
       const middle = <K extends keyof WrkResult['latencyMs']>(key: K) => median(runs.map((r) => r.latencyMs[key]));
@@ -139,6 +153,8 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     };
     const bare = side('bare');
     const gateway = side('gateway');
+    const gatewayTraced = side('gateway-traced');
+    const gatewaySampled = side('gateway-sampled');
 
     const rate = Math.max(1, Math.round(gateway.requestsPerSecond * options.pacedShare));
     const agent = keepAliveAgent();
@@ -162,10 +178,14 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
       connections: options.connections,
       bare,
       gateway,
+      gatewayTraced,
+      gatewaySampled,
       paced,
       ratio: gateway.requestsPerSecond / bare.requestsPerSecond,
+      tracingCost: 1 - gatewayTraced.requestsPerSecond / gateway.requestsPerSecond,
+      sampledTracingCost: 1 - gatewaySampled.requestsPerSecond / gateway.requestsPerSecond,
       sameJson,
-      rounds: (['bare', 'gateway'] as const).flatMap((app) => results[app].map((r) => ({ app, requestsPerSecond: r.requestsPerSecond, p99Ms: r.latencyMs.p99 }))),
+      rounds: apps.flatMap((app) => results[app].map((r) => ({ app, requestsPerSecond: r.requestsPerSecond, p99Ms: r.latencyMs.p99 }))),
     };
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
@@ -187,7 +207,7 @@ function median(values: number[]): number {
 }
 
 /** Both servers must answer byte for byte the same, or the comparison means nothing. */
-async function compareAnswers(servers: Record<'bare' | 'gateway', ChildServer>, sample: ReturnType<typeof benchOrders>): Promise<boolean> {
+async function compareAnswers(servers: Record<App, ChildServer>, sample: ReturnType<typeof benchOrders>): Promise<boolean> {
   for (const { orderId, partner } of sample) {
     const [bare, gateway] = await Promise.all(
       [servers.bare, servers.gateway].map(async (server) => {

@@ -49,8 +49,9 @@ export interface ChildServer {
  * started with loads the child too) and waits for its `ready`. With `cpus`, every thread of the
  * child is pinned to them once it is ready (not before: loading TypeScript may use any CPU).
  */
-export async function startChild(spec: ChildSpec, options: { cpus?: string; readyTimeoutMs?: number } = {}): Promise<ChildServer> {
-  const child = track(spawn(process.execPath, [...process.execArgv, childScript, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+export async function startChild(spec: ChildSpec, options: { cpus?: string; readyTimeoutMs?: number; tracing?: { nodeFlags: string[]; env: Record<string, string> } } = {}): Promise<ChildServer> {
+  const { tracing } = options;
+  const child = track(spawn(process.execPath, [...process.execArgv, ...(tracing?.nodeFlags ?? []), childScript, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...tracing?.env } }));
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start the ${spec.role} process`);
   const alive = () => child.exitCode === null && child.signalCode === null;

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../src/config/index.js';
 import { createCleanup } from './proxy-cleanup.js';
 import { runPart1, type Part1Result } from './proxy-part1.js';
+import { startOtlpSink } from './otlp-sink.js';
 import { runMesBench, type Part2Result, type Part3Result } from './proxy-mes.js';
 import { gatewayCallCauses, goalVerdicts, printPart1, printPart2, printPart3 } from './proxy-report.js';
 
@@ -25,7 +26,7 @@ const usage = `usage: bench/proxy.ts [options]
   part 1:
   --p1-orders N           orders in the ledger (default 10000)
   --p1-seconds S          measured seconds per app and round (default 3)
-  --p1-warmup S           unmeasured seconds before each (default 1)
+  --p1-warmup S           unmeasured seconds before each (default 3: the first fills the in-memory resources)
   --p1-connections N      wrk connections (default 16)
   --p1-rounds N           rounds in which bare and gateway take turns (default 3)
   --p1-paced-share X      fixed-rate run at X × the gateway's req/s (default 0.2: the Node client keeps up)
@@ -55,7 +56,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     'p1-orders': { type: 'string', default: '10000' },
     'p1-seconds': { type: 'string', default: '3' },
-    'p1-warmup': { type: 'string', default: '1' },
+    'p1-warmup': { type: 'string', default: '3' },
     'p1-connections': { type: 'string', default: '16' },
     'p1-rounds': { type: 'string', default: '3' },
     'p1-paced-share': { type: 'string', default: '0.2' },
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
   const figures: { part1?: Part1Result; part2?: Part2Result & { gatewayMesCallsPer100ReadsByCause: Record<string, number> }; part3?: Part3Result } = {};
 
   if (parts.has('1')) {
+    const sink = await startOtlpSink();
+    cleanup.add(() => void sink.close());
     figures.part1 = await runPart1(
       {
         orders: positive('p1-orders', values['p1-orders']),
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
       config,
       cleanup,
       tempDir,
+      sink.endpoint,
     );
     process.stdout.write(`${printPart1(figures.part1)}\n\n`);
   }

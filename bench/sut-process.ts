@@ -27,6 +27,8 @@ export interface SutOptions {
   diagnose?: boolean;
   /** Directory for a V8 CPU profile of the child (node --cpu-prof), written when it stops. */
   cpuProfDir?: string;
+  /** Node flags and environment that turn tracing on in the child (bench/otlp-sink.ts tracedChild). */
+  tracing?: { nodeFlags: string[]; env: Record<string, string> };
 }
 
 export interface SutProcess {
@@ -46,8 +48,8 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
   const args = ['--mode', options.mode, '--url', options.url];
   if (options.ledgerPath) args.push('--ledger', options.ledgerPath);
   if (options.diagnose) args.push('--diagnose');
-  const nodeFlags = [...process.execArgv, ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
-  const child = spawn(process.execPath, [...nodeFlags, sutScript, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const nodeFlags = [...process.execArgv, ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.tracing?.nodeFlags ?? [])];
+  const child = spawn(process.execPath, [...nodeFlags, sutScript, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...options.tracing?.env } });
   live.add(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start bench/sut.ts');
