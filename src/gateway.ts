@@ -1,4 +1,6 @@
 import { createHttpApp } from './adapters/http/app.js';
+import type { OpsService } from './adapters/http/ops-routes.js';
+import { produceReport } from './ops/produce-report.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
@@ -92,7 +94,11 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     ...(acknowledgement.evidenceLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout)) } : {}),
   });
   watchdog.start();
-  const app = createHttpApp({ ...deps, mesProxy, readiness: { brokerConnected: () => broker.connected } });
+  const ops: OpsService = {
+    report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger }),
+    timeline: (orderId) => ledger.timeline(orderId),
+  };
+  const app = createHttpApp({ ...deps, mesProxy, ops, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port);
   logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}` }, 'gateway started');
   return {

@@ -4,6 +4,8 @@ import { checkConfig } from './check-config.js';
 import { runDemo } from './demo.js';
 import type { CliIo } from './io.js';
 import { serve } from './serve.js';
+import { timeline } from './timeline.js';
+import { report, reportUsage } from './report.js';
 
 const usage = `Usage: orderbridge <command> [options]
 
@@ -12,6 +14,11 @@ Commands:
                                 and a live summary (about a minute; purges the gateway's queues)
   serve [--config DIR]          run the gateway (RabbitMQ pipeline, ledger, watchdog) until SIGTERM
   sim mes|crm [options]         run the reference MES or CRM simulator (sim --help for options)
+  report [--since 24h] [--format text|html|json|csv] [--out FILE] [--lang en|ru]
+                                the ledger reconciliation report: counts, latency, discrepancies
+                                with suggested actions, checked against the MES (report --help)
+  timeline ORDER_ID [--json]    every message, ack, redelivery, status change, flag and webhook
+                                attempt of one order, with trace ids (reads the ledger)
   check-config [--config DIR]   validate config/gateway.yaml and config/mapping.yaml, show the
                                 MES state mapping and lint it (exit 0 clean, 1 findings, 2 invalid)
   help                          this text
@@ -35,6 +42,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runDemo(configDirOf(rest, io), io);
     case 'sim':
       return runSim(rest, io);
+    case 'timeline':
+      return timeline(rest, io);
+    case 'report':
+      if (rest.includes('--help')) {
+        io.out(reportUsage);
+        return 0;
+      }
+      return report(rest, io);
     case undefined:
     case 'help':
     case '--help':

@@ -20,6 +20,7 @@ import mesCommand from '../../contracts/mes/command.schema.json' with { type: 'j
 import mesEvent from '../../contracts/mes/event.schema.json' with { type: 'json' };
 import gatewayConfig from '../../contracts/config/gateway.schema.json' with { type: 'json' };
 import mappingConfig from '../../contracts/config/mapping.schema.json' with { type: 'json' };
+import report from '../../contracts/ops/report.schema.json' with { type: 'json' };
 
 export const schemas = {
   attention,
@@ -43,6 +44,7 @@ export const schemas = {
   mesEvent,
   gatewayConfig,
   mappingConfig,
+  report,
 } as const;
 
 export type SchemaName = keyof typeof schemas;

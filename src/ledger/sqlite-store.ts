@@ -38,6 +38,17 @@ export function openSqliteLedger({ path, synchronous, policy }: SqliteLedgerOpti
   return new SqliteLedger(db, policy);
 }
 
+/**
+ * The ledger of a running (or stopped) gateway, opened read-only for the ops commands (timeline,
+ * report): WAL lets it read while the gateway writes, and nothing here can change it.
+ */
+export function openSqliteLedgerReader(path: string, policy: LedgerPolicy): SqliteLedger {
+  if (path !== ':memory:' && !existsSync(path)) throw new Error(`no ledger at ${path}: start the gateway once (orderbridge serve), or set ORDERBRIDGE_LEDGER_PATH`);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return new SqliteLedger(db, policy);
+}
+
 /** Runs inside the transaction that queues an order event, so whatever it writes commits with the event. */
 export type OrderEventHook = (partner: string, event: OrderEvent, now: number) => void;
 
@@ -295,6 +306,11 @@ export class SqliteLedger implements LedgerStore {
       unpublished: messages.filter((m) => m.state === 'pending').reduce((n, m) => n + m.n, 0),
       openCommands: (commands.received ?? 0) + (commands.forwarded ?? 0) + (commands.redelivered ?? 0),
     };
+  }
+
+  /** Notes in the order's journal what the MES said when the reconciliation report asked it. */
+  recordReconciliation(orderId: string, detail: Record<string, unknown>, now: number): Promise<void> {
+    return this.commits.run(() => this.journal(now, orderId, null, { kind: 'reconciled', detail }));
   }
 
   /** The database file and its write-ahead log, in bytes. */

@@ -9,6 +9,7 @@ import { mesProxyRoutes, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
 import { openApiDocument } from './openapi.js';
+import { opsRoutes, type OpsService } from './ops-routes.js';
 import { orderSubmissionRoutes } from './order-submission.js';
 import { ordersRoutes } from './orders-routes.js';
 import { partnerAuth, type PartnerEnv } from './partner-auth.js';
@@ -19,6 +20,8 @@ export interface HttpAppDeps extends PipelineDeps {
   readiness: Readiness;
   /** The cached, circuit-broken MES reads; /mes/* is served when it is given. */
   mesProxy?: MesReadProxy;
+  /** The reconciliation report and timelines; /ops/* (operator keys) is served when it is given. */
+  ops?: OpsService;
   version?: string;
 }
 
@@ -47,6 +50,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     partners.use('/mes/orders/:externalRef', ownOrdersOnly(ledger));
     partners.use('/mes/:route', operatorsOnly());
     partners.route('/', mesProxyRoutes<PartnerEnv>(deps.mesProxy));
+  }
+  if (deps.ops) {
+    partners.use('/ops', partnerAuth(config.gateway.partners), partnerRateLimit(), operatorsOnly('The ops pages'));
+    partners.use('/ops/*', partnerAuth(config.gateway.partners), partnerRateLimit(), operatorsOnly('The ops pages'));
+    partners.route('/', opsRoutes(deps.ops));
   }
   app.route('/', partners);
 

@@ -13,6 +13,7 @@ const components = {
   Problem: schemas.problem,
   OrderEvent: schemas.orderEvent,
   StatusChange: schemas.statusChange,
+  ReconciliationReport: schemas.report,
 } as const;
 
 const componentOfFile = new Map(Object.entries(components).map(([name, schema]) => [schema.$id.split('/').pop()!, name]));
@@ -22,6 +23,12 @@ const componentOfFile = new Map(Object.entries(components).map(([name, schema]) 
  * two cannot drift. File references become component references.
  */
 export function openApiDocument(version: string): Record<string, Json> {
+  const opsParameters: Json[] = [
+    { name: 'since', in: 'query', required: false, description: 'The window back from now: 30m, 24h, 7d (default 24h)', schema: { type: 'string', pattern: '^\\d+(ms|s|m|h|d)$' } },
+    { name: 'from', in: 'query', required: false, description: 'Start of the window (ISO 8601), instead of since', schema: { type: 'string', format: 'date-time' } },
+    { name: 'to', in: 'query', required: false, description: 'End of the window (ISO 8601), default now', schema: { type: 'string', format: 'date-time' } },
+    { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['en', 'ru'] } },
+  ];
   const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
   const listQuery = schemas.orderListQuery.properties;
   return {
@@ -97,6 +104,34 @@ export function openApiDocument(version: string): Record<string, Json> {
           responses: { '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } }, '304': { description: 'Not modified' }, '403': problem('Not an operator key'), '404': problem('No such route'), '503': problem('MES shielded, nothing cached') },
         },
       },
+      '/ops': {
+        get: {
+          operationId: 'opsPage',
+          summary: 'The reconciliation report as one self-contained HTML page (operator keys), in the language of Accept-Language',
+          parameters: opsParameters,
+          responses: { '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } }, '400': problem('A bad window or format'), '401': problem('Missing or invalid API key'), '403': problem('Not an operator key') },
+        },
+      },
+      '/ops/report': {
+        get: {
+          operationId: 'opsReport',
+          summary: 'The reconciliation report for a window: counts, latency, discrepancies with suggested actions (operator keys)',
+          parameters: [...opsParameters, { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv', 'html'], default: 'json' } }],
+          responses: {
+            '200': { description: 'The report', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReconciliationReport' } }, 'text/csv': { schema: { type: 'string' } }, 'text/html': { schema: { type: 'string' } } } },
+            '400': problem('A bad window or format'), '401': problem('Missing or invalid API key'), '403': problem('Not an operator key'),
+          },
+        },
+      },
+      '/ops/orders/{id}/timeline': {
+        get: {
+          operationId: 'opsTimeline',
+          summary: 'Every message, ack, redelivery, status change, flag and webhook attempt of one order, with trace ids (operator keys)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 128 } }],
+          responses: { '200': { description: 'The timeline, oldest first', content: { 'application/json': { schema: { type: 'object', required: ['orderId', 'entries'], properties: { orderId: { type: 'string' }, entries: { type: 'array', items: { type: 'object' } } } } } } }, '401': problem('Missing or invalid API key'), '403': problem('Not an operator key'), '404': problem('The ledger has nothing about this order') },
+        },
+      },
+      '/metrics': { get: { operationId: 'metrics', security: [], summary: 'Prometheus metrics (text exposition format)', responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/healthz': { get: { operationId: 'health', security: [], summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
       '/readyz': { get: { operationId: 'ready', security: [], summary: 'Broker connected and ledger writable', responses: { '200': { description: 'Ready' }, '503': problem('Not ready') } } },
     },

@@ -1,0 +1,48 @@
+import { Hono } from 'hono';
+import type { TimelineEntry } from '../../ledger/index.js';
+import { reportCsv } from '../../ops/report-formats.js';
+import { reportHtml } from '../../ops/report-html.js';
+import type { ReconciliationReport } from '../../ops/report.js';
+import { pickLang, type Lang } from '../../ops/texts.js';
+import { windowOf } from '../../ops/window.js';
+import type { PartnerEnv } from './partner-auth.js';
+import { HttpProblem, NotFound } from './problems.js';
+
+/** What the ops routes need from the gateway: the report over a window, and one order's timeline. */
+export interface OpsService {
+  report(window: { from: number; to: number }, lang: Lang): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }>;
+  timeline(orderId: string): Promise<TimelineEntry[]>;
+}
+
+const formats = ['json', 'csv', 'html'] as const;
+
+/** /ops (the report page), /ops/report (json, csv or html), /ops/orders/{id}/timeline: behind operator keys. */
+export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
+  const routes = new Hono<PartnerEnv>();
+
+  const answer = async (query: Record<string, string>, acceptLanguage: string | undefined, defaultFormat: (typeof formats)[number]) => {
+    const window = windowOf(query, Date.now());
+    if ('error' in window) throw badQuery(window.field, window.error);
+    const format = query.format ?? defaultFormat;
+    if (!(formats as readonly string[]).includes(format)) throw badQuery('format', `format must be one of ${formats.join(', ')}`);
+    const lang = pickLang(query.lang ?? acceptLanguage);
+    const { report, timelines } = await ops.report(window, lang);
+    if (format === 'json') return new Response(JSON.stringify(report), { headers: { 'content-type': 'application/json' } });
+    if (format === 'csv') return new Response(reportCsv(report), { headers: { 'content-type': 'text/csv; charset=utf-8' } });
+    return new Response(reportHtml(report, lang, timelines), { headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang } });
+  };
+
+  routes.get('/ops', (c) => answer(c.req.query(), c.req.header('accept-language'), 'html'));
+  routes.get('/ops/report', (c) => answer(c.req.query(), c.req.header('accept-language'), 'json'));
+  routes.get('/ops/orders/:id/timeline', async (c) => {
+    const orderId = c.req.param('id');
+    const entries = await ops.timeline(orderId);
+    if (!entries.length) throw new NotFound();
+    return c.json({ orderId, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) });
+  });
+  return routes;
+}
+
+function badQuery(parameter: string, detail: string): HttpProblem {
+  return new HttpProblem(400, 'validation', 'The request is invalid', '1 problem(s) in the query; each names the field and a fix', { errors: [{ pointer: `/query/${parameter}`, detail, fix: 'since=24h, or from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z; format=json|csv|html; lang=en|ru' }] });
+}

@@ -1,0 +1,112 @@
+import { SingleBar } from 'cli-progress';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ledgerPolicy } from '../gateway.js';
+import { openSqliteLedger } from '../ledger/index.js';
+import { produceReport } from '../ops/produce-report.js';
+import { reportCsv, reportText } from '../ops/report-formats.js';
+import { reportHtml } from '../ops/report-html.js';
+import { langs, pickLang, texts } from '../ops/texts.js';
+import { windowOf } from '../ops/window.js';
+import { loadConfigOrReport } from './check-config.js';
+import type { CliIo } from './io.js';
+
+export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
+                         [--lang en|ru] [--no-reconcile] [--max-lookups N] [--config DIR]
+  The ledger reconciliation report for a window (default: the last 24 h): counts of commands and
+  events, orders by status, stuck orders, acknowledgement latency, and every discrepancy with a
+  suggested action. Open discrepancies are checked against the MES API (through the circuit breaker,
+  at most 20 look-ups a second; --no-reconcile skips it) and the answers noted in the ledger.
+  --format  text (default on a terminal), html (one self-contained page), json (contracts/ops/report.schema.json), csv
+  --out     write to FILE instead of stdout (the format follows a .html/.json/.csv name unless given)
+  T is an ISO 8601 time, e.g. 2026-11-25T00:00:00Z; --since takes 30m, 24h, 7d.`;
+
+type Format = 'text' | 'html' | 'json' | 'csv';
+const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
+
+/** `orderbridge report`: exit 0 with the report, 2 on bad usage. */
+export async function report(args: string[], io: CliIo, isTerminal = process.stderr.isTTY === true): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
+        lang: { type: 'string' }, 'no-reconcile': { type: 'boolean', default: false }, 'max-lookups': { type: 'string' }, config: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${reportUsage}`);
+    return 2;
+  }
+  const window = windowOf(values, Date.now());
+  if ('error' in window) {
+    io.err(`${window.error}\n\n${reportUsage}`);
+    return 2;
+  }
+  const format = (values.format ?? formatOfFile(values.out) ?? 'text') as Format;
+  if (!formats.includes(format)) {
+    io.err(`--format must be one of ${formats.join(', ')}, not ${JSON.stringify(values.format)}`);
+    return 2;
+  }
+  if (values.lang !== undefined && !(langs as readonly string[]).includes(values.lang)) {
+    io.err(`--lang must be one of ${langs.join(', ')}, not ${JSON.stringify(values.lang)}`);
+    return 2;
+  }
+  const maxLookups = values['max-lookups'] === undefined ? 200 : Number(values['max-lookups']);
+  if (!Number.isInteger(maxLookups) || maxLookups < 0) {
+    io.err(`--max-lookups must be a whole number >= 0, not ${JSON.stringify(values['max-lookups'])}`);
+    return 2;
+  }
+  const lang = pickLang(values.lang);
+  const config = loadConfigOrReport(values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
+  if (!config) return 2;
+
+  const ledger = openSqliteLedger({ path: config.gateway.ledger.path, synchronous: config.gateway.ledger.synchronous, policy: ledgerPolicy(config) });
+  const progress = progressReporter(io, lang, isTerminal);
+  try {
+    const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, reconcile: !values['no-reconcile'], maxLookups, onProgress: progress.update });
+    progress.stop();
+    const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang).join('\n')}\n`;
+    if (values.out) {
+      writeFileSync(resolve(io.cwd, values.out), output);
+      io.err(`report written to ${values.out} (${result.discrepancies.length} discrepancies)`);
+    } else io.out(output.replace(/\n$/, ''));
+    return 0;
+  } finally {
+    progress.stop();
+    await ledger.close();
+  }
+}
+
+function formatOfFile(out: string | undefined): Format | undefined {
+  const extension = out?.match(/\.(html|json|csv)$/i)?.[1]?.toLowerCase();
+  return extension as Format | undefined;
+}
+
+/** A progress bar on a terminal; plain lines (every 10%) otherwise, e.g. in CI logs. */
+function progressReporter(io: CliIo, lang: 'en' | 'ru', isTerminal: boolean) {
+  let bar: SingleBar | undefined;
+  let lastDecile = -1;
+  return {
+    update: (done: number, total: number) => {
+      if (isTerminal) {
+        bar ??= new SingleBar({ format: `${texts[lang].progress('{value}', '{total}')} [{bar}] {percentage}%`, stream: process.stderr, hideCursor: true });
+        if (done === 1) bar.start(total, 0);
+        bar.update(done);
+        return;
+      }
+      const decile = Math.floor((done / total) * 10);
+      if (decile !== lastDecile || done === total) {
+        lastDecile = decile;
+        io.err(texts[lang].progress(String(done), String(total)));
+      }
+    },
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

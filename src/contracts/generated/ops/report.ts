@@ -1,0 +1,165 @@
+/* Generated from contracts/ops/report.schema.json by npm run contracts. Do not edit: change the schema. */
+
+export type Count = number;
+export type Ms = number | null;
+/**
+ * The one external order status that the CRM, the online shop and the partners see. The allowed moves between statuses are in status-model.json.
+ */
+export type OrderStatus =
+  | 'received'
+  | 'accepted'
+  | 'in_production'
+  | 'on_hold'
+  | 'failed'
+  | 'ready'
+  | 'shipped'
+  | 'delivered'
+  | 'rejected'
+  | 'cancelled';
+/**
+ * The one external order status that the CRM, the online shop and the partners see. The allowed moves between statuses are in status-model.json.
+ */
+export type OrderStatus1 =
+  | 'received'
+  | 'accepted'
+  | 'in_production'
+  | 'on_hold'
+  | 'failed'
+  | 'ready'
+  | 'shipped'
+  | 'delivered'
+  | 'rejected'
+  | 'cancelled';
+
+/**
+ * The ledger reconciliation report for a time window (orderbridge report --format json, GET /ops/report): what went through, what went wrong, and every discrepancy with a suggested action.
+ */
+export interface ReconciliationReport {
+  generatedAt: string;
+  window: {
+    from: string;
+    to: string;
+  };
+  /**
+   * What the ledger can cover: rows older than the retention are pruned, so a window reaching before oldestRecord is incomplete.
+   */
+  coverage: {
+    oldestRecord: string | null;
+    retentionDays: number;
+    complete: boolean;
+  };
+  /**
+   * CRM commands received in the window, by what became of them.
+   */
+  commands: {
+    received: Count;
+    forwarded: Count;
+    acknowledged: Count;
+    rejected: Count;
+    failed: Count;
+    /**
+     * Commands the watchdog forwarded to the MES more than once.
+     */
+    redelivered: number;
+    lost: Count;
+    /**
+     * Forwarded and still waiting for the MES's acknowledgement.
+     */
+    open: number;
+  };
+  events: {
+    /**
+     * MES events consumed.
+     */
+    consumed: number;
+    /**
+     * Deliveries of a message already in the ledger (any input).
+     */
+    duplicates: number;
+    outOfOrder: Count;
+    quarantined: Count;
+    invalid: Count;
+    /**
+     * Messages of any input sent to the dead-letter exchange (invalid ones included).
+     */
+    deadLettered: number;
+  };
+  ordersByStatus: CountsByStatus;
+  stuckByStatus: CountsByStatus1;
+  /**
+   * From forwarding a command to the MES to its acknowledgement, over commands received in the window; null without acknowledgements.
+   */
+  ackLatencyMs: {
+    count: Count;
+    p50: Ms;
+    p90: Ms;
+    p99: Ms;
+    max: Ms;
+  };
+  /**
+   * Acknowledgements and their latency over the window, in equal buckets.
+   */
+  series: {
+    bucketMs: number;
+    /**
+     * @maxItems 500
+     */
+    buckets: {
+      start: string;
+      acknowledged: Count;
+      p50Ms: Ms;
+      p99Ms: Ms;
+    }[];
+  };
+  discrepancies: Discrepancy[];
+  /**
+   * Active reconciliation: how many open discrepancies were checked against the MES API.
+   */
+  reconciliation: {
+    asked: Count;
+    answered: Count;
+    /**
+     * Beyond the lookup limit, or reconciliation turned off.
+     */
+    notAsked: number;
+  };
+}
+/**
+ * Orders created in the window, by their external status now.
+ */
+export interface CountsByStatus {
+  [k: string]: Count;
+}
+/**
+ * Orders flagged stuck now, by status.
+ */
+export interface CountsByStatus1 {
+  [k: string]: Count;
+}
+export interface Discrepancy {
+  /**
+   * command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen: a message delivered more than once; unknown_mes_state: an MES state the mapping does not know.
+   */
+  kind:
+    | 'command_never_acknowledged'
+    | 'acknowledgement_lost'
+    | 'status_diverged'
+    | 'crm_not_informed'
+    | 'duplicate_seen'
+    | 'unknown_mes_state';
+  orderId: string;
+  since: string;
+  detail: string;
+  action: string;
+  status?: OrderStatus;
+  /**
+   * What the MES API said when asked (active reconciliation).
+   */
+  mes?: {
+    asked: boolean;
+    knows?: boolean;
+    state?: string;
+    status?: OrderStatus1;
+    error?: string;
+  };
+}

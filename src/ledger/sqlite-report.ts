@@ -1,0 +1,79 @@
+import type { Database } from 'better-sqlite3';
+
+/** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms). */
+export interface ReportRows {
+  oldestRecord: number | null;
+  commandsByState: Record<string, number>;
+  reforwarded: number;
+  eventsConsumed: number;
+  eventsByState: Record<string, number>;
+  duplicates: number;
+  invalid: number;
+  deadLettered: number;
+  ordersByStatus: Record<string, number>;
+  stuckByStatus: Record<string, number>;
+  /** Acknowledged, rejected or failed commands: when the answer came and how long after forwarding (ms). */
+  acks: { at: number; ms: number }[];
+  /** Candidates for discrepancies, each with the order's current status. */
+  lostCommands: { orderId: string; at: number; reason: string | null; status: string }[];
+  ackedByEvidence: { orderId: string; at: number; reason: string; status: string }[];
+  /** Per order: its order events the broker has not confirmed, the oldest first. */
+  unconfirmedEvents: { orderId: string; at: number; count: number; types: string; status: string }[];
+  duplicateDeliveries: { orderId: string; at: number; count: number }[];
+  unknownStates: { orderId: string; at: number; mesState: string; reason: string }[];
+  /** Orders flagged lost or stuck: the ones whose status the MES is asked about. */
+  attention: { orderId: string; status: string; attention: string; since: number }[];
+}
+
+const counts = (rows: unknown[], key: string) => Object.fromEntries((rows as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
+
+/**
+ * Every query is bounded by the window on an indexed time column (messages.created_at,
+ * journal.at), so a day's report stays fast on a ledger of millions of rows.
+ */
+export function readReportRows(db: Database, from: number, to: number, unconfirmedBefore: number): ReportRows {
+  const window = { from, to };
+  const one = <T>(sql: string, params: object = window) => db.prepare(sql).get(params) as T;
+  const all = <T>(sql: string, params: object = window) => db.prepare(sql).all(params) as T[];
+  const inWindow = 'created_at >= @from AND created_at < @to';
+  return {
+    oldestRecord: one<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', {}).at,
+    commandsByState: counts(all(`SELECT state, COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'crm.command' GROUP BY state`), 'state'),
+    reforwarded: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'mes.command' AND attempts > 1`).n,
+    eventsConsumed: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'mes.event'`).n,
+    eventsByState: counts(all(`SELECT state, COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'mes.event' GROUP BY state`), 'state'),
+    duplicates: one<{ n: number }>(`SELECT COUNT(*) AS n FROM journal WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery'`).n,
+    invalid: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND state = 'invalid'`).n,
+    deadLettered: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND state IN ('invalid', 'dead_lettered')`).n,
+    ordersByStatus: counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status'),
+    stuckByStatus: counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status'),
+    acks: all(`
+      SELECT i.updated_at AS at, MAX(0, i.updated_at - o.created_at) AS ms
+      FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
+      WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
+        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
+    lostCommands: all(`
+      SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
+      FROM messages m JOIN orders o ON o.order_id = m.order_id
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
+    ackedByEvidence: all(`
+      SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
+      FROM messages m JOIN orders o ON o.order_id = m.order_id
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`),
+    unconfirmedEvents: all(`
+      SELECT m.order_id AS orderId, MIN(m.created_at) AS at, COUNT(*) AS count, GROUP_CONCAT(DISTINCT m.type) AS types, o.status AS status
+      FROM messages m JOIN orders o ON o.order_id = m.order_id
+      WHERE m.state = 'pending' AND m.channel = 'order.event' AND m.created_at >= @from AND m.created_at < @before
+      GROUP BY m.order_id ORDER BY MIN(m.id)`, { from, before: Math.min(to, unconfirmedBefore) }),
+    duplicateDeliveries: all(`
+      SELECT order_id AS orderId, MIN(at) AS at, COUNT(*) AS count FROM journal
+      WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery' AND order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(id)`),
+    unknownStates: all<{ orderId: string; at: number; detail: string }>(`
+      SELECT order_id AS orderId, at, detail FROM journal WHERE at >= @from AND at < @to AND kind = 'quarantined' AND order_id IS NOT NULL ORDER BY id`)
+      .map((row) => {
+        const detail = JSON.parse(row.detail) as { mesState?: string; reason?: string };
+        return { orderId: row.orderId, at: row.at, mesState: detail.mesState ?? '', reason: detail.reason ?? '' };
+      }),
+    attention: all(`SELECT order_id AS orderId, status, attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since`, {}),
+  };
+}

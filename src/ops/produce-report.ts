@@ -1,0 +1,85 @@
+import { durationMs, type Config } from '../config/index.js';
+import { createMesReadProxy, type MesReadProxy } from '../adapters/mes/read-proxy.js';
+import type { SqliteLedger, TimelineEntry } from '../ledger/index.js';
+import { readReportRows } from '../ledger/sqlite-report.js';
+import { translate } from '../mapping/index.js';
+import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
+import type { Lang } from './texts.js';
+
+export interface ProduceReportOptions {
+  config: Config;
+  ledger: SqliteLedger;
+  from: number;
+  to: number;
+  lang: Lang;
+  now?: number;
+  /** Ask the MES API about open discrepancies (and note its answers in the ledger); default true. */
+  reconcile?: boolean;
+  maxLookups?: number;
+  /** MES look-ups per second at most: reconciliation must not become the MES's load problem. */
+  lookupsPerSecond?: number;
+  /** An event published this long ago and still unconfirmed is a discrepancy. */
+  unconfirmedAfterMs?: number;
+  /** Timelines are embedded for the first this many discrepancies (the HTML page). */
+  timelines?: number;
+  onProgress?: (done: number, total: number) => void;
+  logger?: Logger;
+  /** The MES reads to reconcile through (the gateway passes its own, breaker included); one of its own otherwise. */
+  mesProxy?: MesReadProxy;
+}
+
+/** Reads the ledger, reconciles with the MES, and returns the report with the timelines the HTML page embeds. */
+export async function produceReport(options: ProduceReportOptions): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }> {
+  const { config, ledger, from, to, lang } = options;
+  const now = options.now ?? Date.now();
+  const rows = readReportRows(ledger.db, from, to, now - (options.unconfirmedAfterMs ?? 60_000));
+  const ownProxy = options.reconcile === false || options.mesProxy ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, logger: options.logger ?? silentLogger });
+  const proxy = options.reconcile === false ? undefined : (options.mesProxy ?? ownProxy);
+  try {
+    const pace = pacer(options.lookupsPerSecond ?? 20);
+    const report = await buildReport({
+      rows, from, to, now, lang,
+      retentionDays: durationMs(config.gateway.ledger.retention) / 86_400_000,
+      statusOfMesState: (state) => {
+        const translation = translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.mapping.states);
+        return translation.kind === 'translated' ? translation.status : undefined;
+      },
+      maxLookups: options.maxLookups ?? 200,
+      ...(proxy ? { askMes: async (orderId: string) => {
+        await pace();
+        return askMes(proxy, orderId);
+      } } : {}),
+      recordAnswer: (orderId, answer) => void ledger.recordReconciliation(orderId, { by: 'report', ...answer }, Date.now()).catch(() => undefined),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const timelines: Record<string, TimelineEntry[]> = {};
+    for (const d of report.discrepancies.slice(0, options.timelines ?? 200)) timelines[d.orderId] ??= await ledger.timeline(d.orderId);
+    return { report, timelines };
+  } finally {
+    ownProxy?.close();
+  }
+}
+
+async function askMes(proxy: MesReadProxy, orderId: string): Promise<MesAnswer> {
+  const answer = await proxy.readOrder(orderId);
+  if (answer.status === 404) return { knows: false };
+  if (answer.status !== 200) return { error: `the MES API answered ${answer.status}` };
+  try {
+    const body = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { state?: unknown };
+    return typeof body.state === 'string' ? { knows: true, state: body.state } : { error: 'the MES answer has no state' };
+  } catch {
+    return { error: 'the MES answer is not JSON' };
+  }
+}
+
+/** Resolves at most `perSecond` times a second. */
+function pacer(perSecond: number): () => Promise<void> {
+  let next = 0;
+  return async () => {
+    const now = Date.now();
+    const at = Math.max(now, next);
+    next = at + 1000 / perSecond;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  };
+}

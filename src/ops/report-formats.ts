@@ -1,0 +1,46 @@
+import type { ReconciliationReport } from './report.js';
+import { texts, type Lang } from './texts.js';
+
+/** The report as terminal text: headline counts, latency, then one block per discrepancy. */
+export function reportText(report: ReconciliationReport, lang: Lang): string[] {
+  const t = texts[lang];
+  const counts = <K extends string>(labels: Record<K, string>, values: Record<K, number>) => (Object.keys(labels) as K[]).map((k) => `${labels[k]} ${values[k]}`).join(' · ');
+  const ms = (value: number | null) => (value === null ? t.none : `${Math.round(value)} ms`);
+  const byStatus = (values: Record<string, number | undefined>) => Object.entries(values).map(([status, n]) => `${status} ${n}`).join(' · ') || t.none;
+  const lines = [
+    t.title,
+    t.window(report.window.from, report.window.to),
+    ...(report.coverage.complete ? [] : [t.coverageIncomplete(report.coverage.oldestRecord ?? t.none)]),
+    '',
+    `${t.sections.commands}: ${counts(t.commands, report.commands)}`,
+    `${t.sections.events}: ${counts(t.events, report.events)}`,
+    `${t.sections.orders}: ${byStatus(report.ordersByStatus)}`,
+    `${t.sections.stuck}: ${byStatus(report.stuckByStatus)}`,
+    `${t.sections.latency}: ${t.latency.count} ${report.ackLatencyMs.count} · p50 ${ms(report.ackLatencyMs.p50)} · p90 ${ms(report.ackLatencyMs.p90)} · p99 ${ms(report.ackLatencyMs.p99)} · ${t.latency.max} ${ms(report.ackLatencyMs.max)}`,
+    `${t.sections.reconciliation}: ${t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked)}`,
+    '',
+    `${t.sections.discrepancies} (${report.discrepancies.length})`,
+  ];
+  if (!report.discrepancies.length) lines.push(`  ${t.table.none}`);
+  for (const d of report.discrepancies) {
+    lines.push(`  [${t.kinds[d.kind]}] ${d.orderId}  ${d.since}${d.status ? `  ${d.status}` : ''}`, `    ${d.detail}`);
+    if (d.mes) lines.push(`    ${t.table.mes}: ${mesText(d.mes, lang)}`);
+    lines.push(`    → ${d.action}`);
+  }
+  return lines;
+}
+
+export function mesText(mes: NonNullable<ReconciliationReport['discrepancies'][number]['mes']>, lang: Lang): string {
+  const t = texts[lang].mes;
+  if (!mes.asked) return t.notAsked;
+  if (mes.error) return t.failed(mes.error);
+  return mes.knows ? t.knows(mes.state ?? '') : t.unknown;
+}
+
+/** One row per discrepancy, RFC 4180 quoting; the headline counts are in the JSON and HTML forms. */
+export function reportCsv(report: ReconciliationReport): string {
+  const quote = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  const header = ['kind', 'order_id', 'since', 'status', 'detail', 'action', 'mes_asked', 'mes_knows', 'mes_state', 'mes_status', 'mes_error'];
+  const rows = report.discrepancies.map((d) => [d.kind, d.orderId, d.since, d.status ?? '', d.detail, d.action, String(d.mes?.asked ?? false), d.mes?.knows === undefined ? '' : String(d.mes.knows), d.mes?.state ?? '', d.mes?.status ?? '', d.mes?.error ?? '']);
+  return [header, ...rows].map((row) => row.map(quote).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,148 @@
+import type { ReconciliationReport } from '../contracts/generated/ops/report.js';
+import type { ReportRows } from '../ledger/sqlite-report.js';
+import { canMove, isOrderStatus, type OrderStatus } from '../mapping/index.js';
+import { texts, type Lang } from './texts.js';
+
+export type { ReconciliationReport };
+export type Discrepancy = ReconciliationReport['discrepancies'][number];
+type MesView = NonNullable<Discrepancy['mes']>;
+
+/** What the MES API says about an order: it has it (in this state), it does not, or it could not be asked. */
+export type MesAnswer = { knows: true; state: string } | { knows: false } | { error: string };
+
+export interface ReportInput {
+  rows: ReportRows;
+  from: number;
+  to: number;
+  now: number;
+  retentionDays: number;
+  lang: Lang;
+  /** Active reconciliation: asks the MES API (through the breaker, paced); absent = not asked. */
+  askMes?: (orderId: string) => Promise<MesAnswer>;
+  /** The external status an MES state maps to (config/mapping.yaml). */
+  statusOfMesState: (state: string) => OrderStatus | undefined;
+  /** At most this many MES look-ups per report. */
+  maxLookups: number;
+  /** Records each MES answer in the ledger, so the timeline shows what reconciliation found. */
+  recordAnswer?: (orderId: string, answer: MesAnswer) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const bucketCount = 48;
+
+export async function buildReport(input: ReportInput): Promise<ReconciliationReport> {
+  const { rows, from, to, now, lang } = input;
+  const t = texts[lang];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const byState = rows.commandsByState;
+  const n = (state: string) => byState[state] ?? 0;
+  const answered = ['acknowledged', 'rejected', 'failed'].reduce((sum, s) => sum + n(s), 0);
+  const open = n('forwarded') + n('redelivered');
+
+  const mes = await reconcile(input);
+  const discrepancies: Discrepancy[] = [];
+  const add = (kind: Discrepancy['kind'], orderId: string, at: number, detail: string, status: string, view?: MesView) =>
+    discrepancies.push({ kind, orderId, since: iso(at), detail, action: t.actions[kind], ...(isOrderStatus(status) ? { status } : {}), ...(view ? { mes: view } : {}) });
+
+  for (const lost of rows.lostCommands) {
+    const answer = mes.get(lost.orderId);
+    add(answer && 'knows' in answer && answer.knows ? 'acknowledgement_lost' : 'command_never_acknowledged', lost.orderId, lost.at, t.details.lost(lost.reason ?? ''), lost.status, mesView(answer, input));
+  }
+  for (const closed of rows.ackedByEvidence) add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByEvidence(closed.reason), closed.status);
+  for (const flagged of rows.attention) {
+    const answer = mes.get(flagged.orderId);
+    if (!answer || !('knows' in answer) || !answer.knows) continue;
+    const mesStatus = input.statusOfMesState(answer.state);
+    if (mesStatus && isOrderStatus(flagged.status) && mesStatus !== flagged.status && canMove(flagged.status, mesStatus)) {
+      add('status_diverged', flagged.orderId, flagged.since, t.details.diverged(flagged.status, mesStatus, answer.state), flagged.status, mesView(answer, input));
+    }
+  }
+  for (const events of rows.unconfirmedEvents) add('crm_not_informed', events.orderId, events.at, t.details.unconfirmed(events.count, events.types), events.status);
+  for (const duplicate of rows.duplicateDeliveries) add('duplicate_seen', duplicate.orderId, duplicate.at, t.details.duplicates(duplicate.count), '');
+  for (const unknown of rows.unknownStates) if (unknown.reason.startsWith('unknown MES state')) add('unknown_mes_state', unknown.orderId, unknown.at, t.details.unknownState(unknown.mesState), '');
+
+  const latencies = rows.acks.map((a) => a.ms).sort((a, b) => a - b);
+  const candidates = mesCandidates(rows);
+  return {
+    generatedAt: iso(now),
+    window: { from: iso(from), to: iso(to) },
+    coverage: { oldestRecord: rows.oldestRecord === null ? null : iso(rows.oldestRecord), retentionDays: input.retentionDays, complete: rows.oldestRecord === null || rows.oldestRecord <= from || from >= now - input.retentionDays * 86_400_000 },
+    commands: {
+      received: Object.values(byState).reduce((a, b) => a + b, 0),
+      forwarded: answered + open + n('lost'),
+      acknowledged: n('acknowledged'),
+      rejected: n('rejected'),
+      failed: n('failed'),
+      redelivered: rows.reforwarded,
+      lost: n('lost'),
+      open,
+    },
+    events: {
+      consumed: rows.eventsConsumed,
+      duplicates: rows.duplicates,
+      outOfOrder: rows.eventsByState.out_of_order ?? 0,
+      quarantined: rows.eventsByState.quarantined ?? 0,
+      invalid: rows.invalid,
+      deadLettered: rows.deadLettered,
+    },
+    ordersByStatus: statusCounts(rows.ordersByStatus),
+    stuckByStatus: statusCounts(rows.stuckByStatus),
+    ackLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null },
+    series: series(rows.acks, from, to),
+    discrepancies,
+    reconciliation: { asked: mes.size, answered: [...mes.values()].filter((a) => !('error' in a)).length, notAsked: candidates.length - mes.size },
+  };
+}
+
+/** Orders whose discrepancy only the MES can classify: lost commands, then orders flagged lost or stuck. */
+function mesCandidates(rows: ReportRows): string[] {
+  return [...new Set([...rows.lostCommands.map((c) => c.orderId), ...rows.attention.map((a) => a.orderId)])];
+}
+
+/** Asks the MES about each candidate, one after another (the caller paces and breaks), up to the limit. */
+async function reconcile(input: ReportInput): Promise<Map<string, MesAnswer>> {
+  const answers = new Map<string, MesAnswer>();
+  if (!input.askMes) return answers;
+  const asking = mesCandidates(input.rows).slice(0, input.maxLookups);
+  for (const [i, orderId] of asking.entries()) {
+    const answer = await input.askMes(orderId);
+    answers.set(orderId, answer);
+    input.recordAnswer?.(orderId, answer);
+    input.onProgress?.(i + 1, asking.length);
+  }
+  return answers;
+}
+
+function mesView(answer: MesAnswer | undefined, input: ReportInput): MesView {
+  if (!answer) return { asked: false };
+  if ('error' in answer) return { asked: true, error: answer.error.slice(0, 500) };
+  if (!answer.knows) return { asked: true, knows: false };
+  const status = input.statusOfMesState(answer.state);
+  return { asked: true, knows: true, state: answer.state, ...(status ? { status } : {}) };
+}
+
+function statusCounts(counts: Record<string, number>): Partial<Record<OrderStatus, number>> {
+  return Object.fromEntries(Object.entries(counts).filter(([status]) => isOrderStatus(status)));
+}
+
+/** Nearest-rank percentile of sorted values; null when there are none. */
+function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function series(acks: ReportRows['acks'], from: number, to: number): ReconciliationReport['series'] {
+  const bucketMs = Math.max(1, Math.ceil((to - from) / bucketCount));
+  const buckets: number[][] = Array.from({ length: Math.ceil((to - from) / bucketMs) }, () => []);
+  for (const ack of acks) {
+    const index = Math.floor((ack.at - from) / bucketMs);
+    if (index >= 0 && index < buckets.length) buckets[index]!.push(ack.ms);
+  }
+  return {
+    bucketMs,
+    buckets: buckets.map((values, i) => {
+      values.sort((a, b) => a - b);
+      return { start: new Date(from + i * bucketMs).toISOString(), acknowledged: values.length, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) };
+    }),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Every text of the reconciliation report (CLI, JSON actions, HTML page) in the languages its
+ * readers work in. Add a language by adding one more object of the same shape.
+ */
+import type { Discrepancy } from './report.js';
+
+export type Lang = 'en' | 'ru';
+export const langs: readonly Lang[] = ['en', 'ru'];
+
+type Kind = Discrepancy['kind'];
+
+export interface Texts {
+  title: string;
+  window: (from: string, to: string) => string;
+  coverageIncomplete: (oldest: string) => string;
+  generated: (at: string) => string;
+  sections: { commands: string; events: string; orders: string; stuck: string; latency: string; chart: string; discrepancies: string; reconciliation: string };
+  commands: Record<'received' | 'forwarded' | 'acknowledged' | 'rejected' | 'failed' | 'redelivered' | 'lost' | 'open', string>;
+  events: Record<'consumed' | 'duplicates' | 'outOfOrder' | 'quarantined' | 'invalid' | 'deadLettered', string>;
+  latency: Record<'count' | 'p50' | 'p90' | 'p99' | 'max', string>;
+  chartLegend: { acknowledged: string; p99: string };
+  table: { kind: string; order: string; since: string; status: string; detail: string; action: string; mes: string; filterAll: string; search: string; none: string; timeline: string; close: string };
+  kinds: Record<Kind, string>;
+  actions: Record<Kind, string>;
+  details: {
+    lost: (reason: string) => string;
+    ackByEvidence: (reason: string) => string;
+    diverged: (gateway: string, mes: string, mesState: string) => string;
+    unconfirmed: (count: number, types: string) => string;
+    duplicates: (count: number) => string;
+    unknownState: (state: string) => string;
+  };
+  mes: { notAsked: string; knows: (state: string) => string; unknown: string; failed: (error: string) => string };
+  reconciliation: (asked: number, answered: number, notAsked: number) => string;
+  progress: (done: number | string, total: number | string) => string;
+  none: string;
+}
+
+const en: Texts = {
+  title: 'Orderbridge reconciliation report',
+  window: (from, to) => `Window ${from} – ${to}`,
+  coverageIncomplete: (oldest) => `The ledger holds records from ${oldest} only (retention): the window before that is not covered.`,
+  generated: (at) => `Generated ${at}`,
+  sections: { commands: 'Commands', events: 'Events', orders: 'Orders by status', stuck: 'Stuck orders by status', latency: 'Acknowledgement latency', chart: 'Acknowledgements and latency over the window', discrepancies: 'Discrepancies', reconciliation: 'Reconciliation with the MES' },
+  commands: { received: 'received', forwarded: 'forwarded', acknowledged: 'acknowledged', rejected: 'rejected', failed: 'failed', redelivered: 'redelivered', lost: 'lost', open: 'waiting for the MES' },
+  events: { consumed: 'MES events consumed', duplicates: 'duplicates', outOfOrder: 'out of order', quarantined: 'quarantined', invalid: 'invalid', deadLettered: 'dead-lettered' },
+  latency: { count: 'acknowledged', p50: 'p50', p90: 'p90', p99: 'p99', max: 'max' },
+  chartLegend: { acknowledged: 'acknowledgements', p99: 'p99 latency' },
+  table: { kind: 'Kind', order: 'Order', since: 'Since', status: 'Status', detail: 'Detail', action: 'Suggested action', mes: 'MES says', filterAll: 'all kinds', search: 'Filter by order or text', none: 'No discrepancies in this window.', timeline: 'Timeline of order', close: 'Close' },
+  kinds: {
+    command_never_acknowledged: 'command never acknowledged',
+    acknowledgement_lost: 'acknowledgement lost',
+    status_diverged: 'status diverged',
+    crm_not_informed: 'CRM not informed',
+    duplicate_seen: 'duplicate seen',
+    unknown_mes_state: 'unknown MES state',
+  },
+  actions: {
+    command_never_acknowledged: 'The MES does not have the order: re-send it from the CRM, and check the MES command queue and its consumer for why it was lost.',
+    acknowledgement_lost: 'Do not re-send: the MES has the order. Check the MES → gateway event path (the MES events exchange and queue); the next MES event corrects the status.',
+    status_diverged: 'The gateway missed an MES event: check the MES events queue and the dead letters (orderbridge dead-letters); the next event of the order corrects it.',
+    crm_not_informed: 'The watchdog republishes unconfirmed events; if this stays, check the order events exchange, its binding to the CRM queue, and the broker.',
+    duplicate_seen: 'Nothing to do: the ledger absorbed it. Many duplicates point at a sender retrying without confirms or a consumer dying before its ack.',
+    unknown_mes_state: 'Add the MES state to config/mapping.yaml (check it with orderbridge check-config) and restart; the next event of the order then applies.',
+  },
+  details: {
+    lost: (reason) => `Flagged lost by the watchdog: ${reason}`,
+    ackByEvidence: (reason) => `Closed by the watchdog without an acknowledgement (${reason})`,
+    diverged: (gateway, mes, mesState) => `Gateway: ${gateway}; MES: ${mes} (${mesState})`,
+    unconfirmed: (count, types) => `${count} order event(s) not confirmed by the broker (${types})`,
+    duplicates: (count) => `${count} duplicate deliver${count === 1 ? 'y' : 'ies'}`,
+    unknownState: (state) => `MES state ${JSON.stringify(state)} is not in the mapping`,
+  },
+  mes: { notAsked: 'not asked', knows: (state) => `has the order (${state})`, unknown: 'does not know the order', failed: (error) => `could not be asked: ${error}` },
+  reconciliation: (asked, answered, notAsked) => `Asked the MES about ${asked} order(s), ${answered} answered; ${notAsked} not asked.`,
+  progress: (done, total) => `asking the MES: ${done}/${total}`,
+  none: '—',
+};
+
+const ru: Texts = {
+  title: 'Отчёт сверки Orderbridge',
+  window: (from, to) => `Период ${from} – ${to}`,
+  coverageIncomplete: (oldest) => `Журнал хранит записи только с ${oldest} (срок хранения): более ранняя часть периода не покрыта.`,
+  generated: (at) => `Сформирован ${at}`,
+  sections: { commands: 'Команды', events: 'События', orders: 'Заказы по статусам', stuck: 'Зависшие заказы по статусам', latency: 'Время подтверждения', chart: 'Подтверждения и время подтверждения за период', discrepancies: 'Расхождения', reconciliation: 'Сверка с MES' },
+  commands: { received: 'получено', forwarded: 'передано в MES', acknowledged: 'подтверждено', rejected: 'отклонено', failed: 'ошибка', redelivered: 'отправлено повторно', lost: 'потеряно', open: 'ждут ответа MES' },
+  events: { consumed: 'событий MES получено', duplicates: 'дубликаты', outOfOrder: 'не по порядку', quarantined: 'в карантине', invalid: 'некорректные', deadLettered: 'в очереди ошибок' },
+  latency: { count: 'подтверждено', p50: 'p50', p90: 'p90', p99: 'p99', max: 'макс.' },
+  chartLegend: { acknowledged: 'подтверждения', p99: 'p99 времени' },
+  table: { kind: 'Вид', order: 'Заказ', since: 'С', status: 'Статус', detail: 'Подробности', action: 'Что сделать', mes: 'Ответ MES', filterAll: 'все виды', search: 'Фильтр по заказу или тексту', none: 'Расхождений за период нет.', timeline: 'История заказа', close: 'Закрыть' },
+  kinds: {
+    command_never_acknowledged: 'команда не подтверждена',
+    acknowledgement_lost: 'подтверждение потеряно',
+    status_diverged: 'статусы расходятся',
+    crm_not_informed: 'CRM не уведомлена',
+    duplicate_seen: 'дубликат',
+    unknown_mes_state: 'неизвестное состояние MES',
+  },
+  actions: {
+    command_never_acknowledged: 'В MES заказа нет: отправьте его из CRM повторно и проверьте очередь команд MES и её получателя — где команда потерялась.',
+    acknowledgement_lost: 'Не отправляйте повторно: заказ в MES есть. Проверьте путь событий MES → шлюз (обменник и очередь событий MES); следующее событие исправит статус.',
+    status_diverged: 'Шлюз пропустил событие MES: проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие заказа исправит статус.',
+    crm_not_informed: 'Сторож шлюза переотправляет неподтверждённые события; если не проходит — проверьте обменник событий заказов, его привязку к очереди CRM и брокер.',
+    duplicate_seen: 'Ничего делать не нужно: журнал поглотил дубликат. Много дубликатов — признак отправителя без подтверждений или получателя, падающего до ack.',
+    unknown_mes_state: 'Добавьте состояние MES в config/mapping.yaml (проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
+  },
+  details: {
+    lost: (reason) => `Сторож пометил как потерянный: ${reason}`,
+    ackByEvidence: (reason) => `Закрыто сторожем без подтверждения (${reason})`,
+    diverged: (gateway, mes, mesState) => `Шлюз: ${gateway}; MES: ${mes} (${mesState})`,
+    unconfirmed: (count, types) => `Событий заказа не подтверждено брокером: ${count} (${types})`,
+    duplicates: (count) => `Повторных доставок: ${count}`,
+    unknownState: (state) => `Состояния MES ${JSON.stringify(state)} нет в сопоставлении`,
+  },
+  mes: { notAsked: 'не спрашивали', knows: (state) => `заказ есть (${state})`, unknown: 'заказа нет', failed: (error) => `не ответила: ${error}` },
+  reconciliation: (asked, answered, notAsked) => `Запросов к MES: ${asked}, ответов: ${answered}; не спрашивали: ${notAsked}.`,
+  progress: (done, total) => `запросы к MES: ${done}/${total}`,
+  none: '—',
+};
+
+export const texts: Record<Lang, Texts> = { en, ru };
+
+/** The reader's language from --lang or an Accept-Language header; English when neither names one we have. */
+export function pickLang(requested: string | undefined): Lang {
+  for (const part of (requested ?? '').split(',')) {
+    const tag = part.split(';')[0]!.trim().toLowerCase().slice(0, 2);
+    if ((langs as readonly string[]).includes(tag)) return tag as Lang;
+  }
+  return 'en';
+}

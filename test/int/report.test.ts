@@ -1,0 +1,181 @@
+import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { validatorFor } from '../../src/contracts/validate.js';
+import { withGatewayOverrides } from '../../src/config/index.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openSqliteLedger, type CommandInput } from '../../src/ledger/index.js';
+import { readMesEvent, translate } from '../../src/mapping/index.js';
+import { produceReport } from '../../src/ops/produce-report.js';
+import { reportCsv, reportText } from '../../src/ops/report-formats.js';
+import { reportHtml } from '../../src/ops/report-html.js';
+import type { ReconciliationReport } from '../../src/ops/report.js';
+import { runCli } from '../../src/cli/main.js';
+import { createHttpApp } from '../../src/adapters/http/app.js';
+import type { OpsService } from '../../src/adapters/http/ops-routes.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { mesEvent } from '../fixtures/mes-events.js';
+
+const validReport = validatorFor<ReconciliationReport>('report');
+const T0 = Date.parse('2026-11-25T10:00:00Z');
+
+/** A stand-in MES API: what it holds, by external reference; counts the look-ups. */
+async function fakeMes(t: Test, holds: Record<string, string>) {
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('externalRef') ?? '';
+    asked.push(ref);
+    const state = holds[ref];
+    res.writeHead(state ? 200 : 404, { 'content-type': 'application/json' }).end(state ? JSON.stringify({ externalRef: ref, state }) : '{}');
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  t.teardown(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked };
+}
+
+/**
+ * A ledger in which each kind of discrepancy happens on purpose, once, to its own order:
+ * A-LOST (the MES never got it), A-ACKLOST (the MES has it, its ack never came), A-STUCK (the MES
+ * moved on, the gateway missed it), A-UNCONF (an order event never confirmed), A-DUP (an MES event
+ * delivered twice), A-UNKNOWN (an MES state the mapping lacks); A-OK is fine.
+ */
+async function seeded(t: Test, mesUrl: string) {
+  const env = testConfig();
+  const config = withGatewayOverrides(env.config, { mesApi: { baseUrl: mesUrl }, acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: false } });
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(config) });
+  t.teardown(async () => {
+    await ledger.close();
+    env.remove();
+  });
+  const event = (state: string, orderId: string, eventId: string, at: number) => {
+    const read = readMesEvent(mesEvent(state, { eventId, orderId, at: new Date(at).toISOString(), ...(state === 'ACCEPTED' ? { correlationId: mesCommandId(`crm-${orderId}`) } : {}) }), config.mapping.paths);
+    if (!read.ok) throw new Error(read.problems.join());
+    return { fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' };
+  };
+  const create = async (orderId: string, at: number): Promise<void> => {
+    const mesId = mesCommandId(`crm-${orderId}`);
+    const input: CommandInput = { crmMessageId: `crm-${orderId}`, type: 'order.create', orderId, partner: 'shop', sentAt: new Date(at).toISOString(), mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: '{}' } };
+    const result = await ledger.recordCommand(input, at);
+    if (result.kind === 'forward') await ledger.markForwarded(result.out, at);
+  };
+  const accepted = async (orderId: string, at: number) => {
+    const result = await ledger.recordMesEvent(event('ACCEPTED', orderId, `${orderId}-acc`, at), at);
+    if (result.kind !== 'refused') await ledger.markPublished(result.publish.map((p) => p.rowId), at);
+  };
+
+  for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN'].entries()) await create(id, T0 + i * 10);
+  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await accepted(id, T0 + 500);
+  // The watchdog gives up on A-LOST and A-ACKLOST (maxAttempts 1): both flagged lost.
+  for (const due of await ledger.overdueCommands(T0 + 60_000, 10)) await ledger.markPublished((await ledger.resolveOverdueCommand(due.rowId, T0 + 60_000, undefined)).map((p) => p.rowId), T0 + 60_000);
+  // A-UNCONF's acceptance: its order events are queued but never confirmed by the broker.
+  await ledger.recordMesEvent(event('ACCEPTED', 'A-UNCONF', 'A-UNCONF-acc', T0 + 600), T0 + 600);
+  // A-DUP's next event arrives twice.
+  for (let i = 0; i < 2; i++) {
+    const result = await ledger.recordMesEvent({ ...event('CUTTING', 'A-DUP', 'A-DUP-cut', T0 + 700), redelivered: i > 0 }, T0 + 700);
+    if (result.kind !== 'refused') await ledger.markPublished(result.publish.map((p) => p.rowId), T0 + 700);
+  }
+  // A-UNKNOWN: a state nobody mapped.
+  await ledger.recordMesEvent(event('LASER_ETCHING', 'A-UNKNOWN', 'A-UNKNOWN-x', T0 + 800), T0 + 800);
+  // A-STUCK stays accepted past every deadline while the MES has it in production.
+  const flagged = await ledger.flagStuckOrders(T0 + 30 * 86_400_000, 100);
+  await ledger.markPublished(flagged.filter((p) => !p.messageId.includes('A-UNCONF')).map((p) => p.rowId), T0 + 30 * 86_400_000);
+  return { ledger, config };
+}
+
+t.test('each kind of discrepancy, produced on purpose, is found and classified; counts match the ledger', async (t) => {
+  const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
+  const { ledger, config } = await seeded(t, mes.url);
+  const now = T0 + 31 * 86_400_000;
+  const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
+
+  const valid = validReport(report);
+  t.ok(valid.ok, `valid against contracts/ops/report.schema.json${valid.ok ? '' : `: ${JSON.stringify(valid.problems)}`}`);
+  t.match(report.commands, { received: 7, forwarded: 7, acknowledged: 5, lost: 2, open: 0 }, 'commands: 7 received and forwarded, 5 acknowledged, 2 lost');
+  t.match(report.events, { duplicates: 1, quarantined: 1 }, 'events: one duplicate delivery, one quarantined');
+  t.equal(report.ackLatencyMs.count, 5, 'five acknowledgements timed');
+  t.same(report.stuckByStatus, { accepted: 4, in_production: 1 }, 'the orders that never moved on are stuck, by status');
+
+  const found = report.discrepancies.map((d) => `${d.kind} ${d.orderId}`).sort();
+  t.same(found.filter((d) => !d.startsWith('status_diverged') || d.endsWith('A-STUCK')), [
+    'acknowledgement_lost A-ACKLOST',
+    'command_never_acknowledged A-LOST',
+    'crm_not_informed A-UNCONF',
+    'duplicate_seen A-DUP',
+    'status_diverged A-STUCK',
+    'unknown_mes_state A-UNKNOWN',
+  ], 'each one found, each classified as what was done to it');
+  t.match(report.discrepancies.find((d) => d.orderId === 'A-ACKLOST'), { mes: { asked: true, knows: true, state: 'ACCEPTED' }, action: /Do not re-send/ });
+  t.match(report.discrepancies.find((d) => d.orderId === 'A-LOST'), { mes: { asked: true, knows: false }, action: /re-send it from the CRM/ });
+  t.match(report.discrepancies.find((d) => d.kind === 'status_diverged' && d.orderId === 'A-STUCK'), { status: 'accepted', mes: { state: 'CUTTING', status: 'in_production' } });
+  t.notOk(report.discrepancies.some((d) => d.orderId === 'A-OK' && d.kind === 'status_diverged'), 'an order whose MES state maps to its status is not diverged');
+  t.ok(mes.asked.includes('A-LOST') && mes.asked.includes('A-ACKLOST'), 'active reconciliation asked the MES about the lost commands');
+  t.match(report.reconciliation, { asked: mes.asked.length, answered: mes.asked.length, notAsked: 0 });
+  t.match((await ledger.timeline('A-LOST')).find((e) => e.kind === 'reconciled'), { detail: { by: 'report', knows: false } }, 'the MES\'s answer is noted in the order\'s timeline');
+  t.ok(timelines['A-LOST']?.length, 'timelines of discrepant orders come along for the page');
+
+  const ru = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'ru', reconcile: false });
+  t.match(ru.report.discrepancies.find((d) => d.orderId === 'A-LOST'), { action: /отправьте его из CRM/, mes: { asked: false } }, 'Russian texts; without reconciliation the MES is not asked');
+  t.equal(ru.report.reconciliation.asked, 0);
+  t.ok(ru.report.reconciliation.notAsked > 0, 'the report says how many it did not ask');
+
+  const text = reportText(report, 'en').join('\n');
+  t.match(text, /Commands: received 7 .* lost 2/);
+  t.match(text, /\[acknowledgement lost\] A-ACKLOST/);
+  const csv = reportCsv(report).split('\r\n');
+  t.equal(csv[0], 'kind,order_id,since,status,detail,action,mes_asked,mes_knows,mes_state,mes_status,mes_error');
+  t.equal(csv.filter(Boolean).length, report.discrepancies.length + 1, 'one CSV row per discrepancy');
+  const html = reportHtml(report, 'ru', timelines);
+  t.match(html, /<html lang="ru">/);
+  t.notMatch(html, /<(script|link|img)[^>]+(src|href)=/i, 'self-contained: no external asset');
+  t.match(html, /data-figure="commands.lost"><div class="value">2</, 'headline numbers');
+});
+
+t.test('orderbridge report and timeline on the command line', async (t) => {
+  const mes = await fakeMes(t, {});
+  const { config } = await seeded(t, mes.url);
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const io = { out: (line: string) => lines.push(line), err: (line: string) => errors.push(line), env: { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path, MES_API_URL: mes.url }, cwd: process.cwd() };
+  t.equal(await runCli(['report', '--from', new Date(T0 - 1000).toISOString(), '--format', 'json', '--no-reconcile'], io), 0, errors.join('\n'));
+  const report = JSON.parse(lines.join('\n')) as ReconciliationReport;
+  t.ok(validReport(report).ok);
+  t.equal(report.commands.received, 7);
+  lines.length = 0;
+  t.equal(await runCli(['timeline', 'A-DUP'], io), 0);
+  t.match(lines.join('\n'), /received order.create[\s\S]*duplicate_delivery/, 'every message and what happened to it, in time order');
+  t.equal(await runCli(['timeline', 'NOPE'], io), 1, 'an order the ledger does not know: exit 1');
+  t.equal(await runCli(['report', '--since', 'yesterday'], io), 2, 'a bad window: exit 2');
+  t.match(errors.join('\n'), /since must be a duration such as 30m, 24h or 7d/);
+});
+
+t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys only', async (t) => {
+  const mes = await fakeMes(t, {});
+  const { ledger, config: seededConfig } = await seeded(t, mes.url);
+  const key = (name: string) => `${name}-key-0123456789abcdef`;
+  const config = withGatewayOverrides(seededConfig, {
+    partners: [
+      { id: 'ops', name: 'Plant operators', apiKeySha256: createHash('sha256').update(key('ops')).digest('hex'), role: 'operator' },
+      { id: 'shop', name: 'Shop', apiKeySha256: createHash('sha256').update(key('shop')).digest('hex') },
+    ],
+  });
+  const ops: OpsService = { report: (window, lang) => produceReport({ config, ledger, ...window, lang, reconcile: false }), timeline: (id) => ledger.timeline(id) };
+  const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: { publish: () => Promise.reject(new Error('no broker')) }, clock: Date.now, readiness: { brokerConnected: () => true }, ops });
+  const get = (path: string, who: string, headers: Record<string, string> = {}) => app.request(path, { headers: { authorization: `Bearer ${key(who)}`, ...headers } });
+  const since = `from=${new Date(T0 - 1000).toISOString()}`;
+
+  const page = await get(`/ops?${since}`, 'ops', { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' });
+  t.equal(page.status, 200);
+  t.equal(page.headers.get('content-language'), 'ru', 'the page in the reader\'s language');
+  t.match(await page.text(), /Отчёт сверки Orderbridge/);
+  const json = await get(`/ops/report?${since}&format=json`, 'ops');
+  t.ok(validReport(await json.json()).ok, 'JSON per the contract');
+  t.match(await (await get(`/ops/report?${since}&format=csv`, 'ops')).text(), /^kind,order_id,/);
+  t.match(await (await get('/ops/orders/A-LOST/timeline', 'ops')).json(), { orderId: 'A-LOST', entries: [{ kind: 'received order.create' }] });
+  t.equal((await get('/ops/orders/NOPE/timeline', 'ops')).status, 404);
+  t.match(await (await get('/ops/report?since=soon', 'ops')).json(), { status: 400, errors: [{ pointer: '/query/since' }] }, 'a bad window names the parameter');
+  for (const path of ['/ops', '/ops/report', '/ops/orders/A-LOST/timeline']) t.equal((await get(path, 'shop')).status, 403, `${path}: a partner key is refused`);
+  t.equal((await app.request('/ops')).status, 401, 'no key: 401');
+});
