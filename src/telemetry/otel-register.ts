@@ -8,10 +8,12 @@
  */
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { tracingRequested } from './otel-env.js';
+import { enableTracing } from './tracing.js';
 
 if (tracingRequested(process.env)) {
   const sdk = new NodeSDK({ serviceName: process.env.OTEL_SERVICE_NAME ?? 'orderbridge', instrumentations: [] });
   sdk.start();
+  enableTracing();
   // Flush what is buffered when the process ends normally; `serve` flushes on SIGTERM itself.
   process.once('beforeExit', () => void sdk.shutdown());
 }

@@ -4,7 +4,7 @@ import { orderIdFor, startCrmSimulator } from '../../sim/crm/index.js';
 import { startMesSimulator } from '../../sim/mes/index.js';
 import { startGateway } from '../../src/gateway.js';
 import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
-import { inSpan, SpanKind } from '../../src/telemetry/tracing.js';
+import { enableTracing, inSpan, SpanKind } from '../../src/telemetry/tracing.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
 
@@ -12,6 +12,7 @@ import { createVhost } from '../helpers/vhost.js';
 const exporter = new tracing.InMemorySpanExporter();
 const sdk = new NodeSDK({ serviceName: 'orderbridge-test', spanProcessors: [new tracing.SimpleSpanProcessor(exporter)], instrumentations: [] });
 sdk.start();
+enableTracing();
 t.teardown(() => sdk.shutdown());
 
 t.test('one trace follows an order CRM → gateway → MES → gateway → CRM across the broker', async (t) => {
