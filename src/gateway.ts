@@ -13,6 +13,8 @@ import { handleCrmFact } from './pipeline/crm-facts.js';
 import type { PipelineDeps } from './pipeline/deps.js';
 import { handleMesEvent } from './pipeline/mes-events.js';
 import { Watchdog } from './pipeline/watchdog.js';
+import { startRetention } from './pipeline/retention.js';
+import { RetentionPruner } from './ledger/sqlite-retention.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
@@ -30,6 +32,9 @@ export interface GatewayOptions {
   logger: Logger;
   clock?: () => number;
 }
+
+/** How often rows past the ledger's retention are looked for. */
+const retentionIntervalMs = 10 * 60_000;
 
 const webhookOutcomes = { delivered: 'delivered', pending: 'retrying', failed: 'failed', disabled: 'disabled' } as const;
 
@@ -94,6 +99,7 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     ...(acknowledgement.evidenceLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout)) } : {}),
   });
   watchdog.start();
+  const retention = startRetention(new RetentionPruner(ledger.db, ledger.commits), { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
   const ops: OpsService = {
     report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger }),
     timeline: (orderId) => ledger.timeline(orderId),
@@ -110,6 +116,7 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     async stop() {
       await http.close();
       await watchdog.stop();
+      await retention.stop();
       await webhooks?.stop();
       await broker.close();
       mesProxy.close();

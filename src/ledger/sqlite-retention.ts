@@ -1,0 +1,60 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { isTerminal, orderStatuses } from '../mapping/index.js';
+import type { GroupCommit } from './group-commit.js';
+
+/** Rows one pruning step removed, by table. */
+export interface Pruned {
+  messages: number;
+  journal: number;
+  orders: number;
+  webhookDeliveries: number;
+  idempotencyKeys: number;
+}
+
+const open = "('received', 'forwarded', 'redelivered', 'pending')";
+const terminal = orderStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
+
+/**
+ * Removes ledger rows older than the retention in small batches, each batch its own group-commit
+ * unit, so the pipeline's units go between them and nothing waits long. Never removed: commands
+ * still waiting for the MES, messages not yet confirmed by the broker, a message another kept
+ * message was caused by, orders not in a final status or still flagged.
+ */
+export class RetentionPruner {
+  private readonly sql: Record<'children' | 'parents' | 'journal' | 'orders' | 'webhookDeliveries' | 'idempotencyKeys', Statement>;
+
+  constructor(db: Database, private readonly commits: GroupCommit) {
+    const finalMessage = `m.created_at < @cutoff AND m.state NOT IN ${open} AND m.due_at IS NULL`;
+    this.sql = {
+      // Messages caused by another go first, so their causes are free to go in the same step.
+      children: db.prepare(`DELETE FROM messages WHERE id IN (SELECT m.id FROM messages m WHERE ${finalMessage} AND m.cause_id IS NOT NULL ORDER BY m.created_at LIMIT @batch)`),
+      parents: db.prepare(`DELETE FROM messages WHERE id IN (
+        SELECT m.id FROM messages m WHERE ${finalMessage} AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.cause_id = m.id) ORDER BY m.created_at LIMIT @batch)`),
+      journal: db.prepare('DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < @cutoff ORDER BY at LIMIT @batch)'),
+      orders: db.prepare(`DELETE FROM orders WHERE order_id IN (
+        SELECT order_id FROM orders WHERE updated_at < @cutoff AND status IN (${terminal}) AND attention IS NULL ORDER BY updated_at LIMIT @batch)`),
+      webhookDeliveries: db.prepare("DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE updated_at < @cutoff AND state <> 'pending' LIMIT @batch)"),
+      idempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < @cutoff LIMIT @batch)'),
+    };
+  }
+
+  /** One batch per table (at most `batch` rows each). */
+  step(cutoff: number, batch: number): Promise<Pruned> {
+    return this.commits.run(() => {
+      const run = (statement: Statement) => statement.run({ cutoff, batch }).changes;
+      const messages = run(this.sql.children) + run(this.sql.parents);
+      return { messages, journal: run(this.sql.journal), orders: run(this.sql.orders), webhookDeliveries: run(this.sql.webhookDeliveries), idempotencyKeys: run(this.sql.idempotencyKeys) };
+    });
+  }
+
+  /** Steps until a step removes less than a full batch anywhere; yields to other work between steps. */
+  async pruneOlderThan(cutoff: number, batch = 500): Promise<Pruned> {
+    const total: Pruned = { messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 };
+    for (;;) {
+      const step = await this.step(cutoff, batch);
+      for (const key of Object.keys(total) as (keyof Pruned)[]) total[key] += step[key];
+      if (Object.values(step).every((n) => n < batch)) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
