@@ -24,6 +24,8 @@ export interface Gateway {
   watchdog: Watchdog;
   http: HttpServer;
   metrics: Metrics;
+  /** The reconciliation report and order timelines over this gateway's ledger. */
+  ops: OpsService;
   stop(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
     watchdog,
     http,
     metrics,
+    ops,
     async stop() {
       await http.close();
       await watchdog.stop();

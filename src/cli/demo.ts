@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from 'amqplib';
 import { destination } from 'pino';
@@ -9,6 +9,7 @@ import { withGatewayOverrides, type Config } from '../config/index.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { LedgerStats } from '../ledger/index.js';
 import { createLogger } from '../telemetry/logger.js';
+import { reportHtml } from '../ops/report-html.js';
 import type { CliIo } from './io.js';
 import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';
@@ -63,12 +64,19 @@ export async function runDemo(configDir: string, io: CliIo): Promise<number> {
   }
   if (live) process.stdout.write('\n');
   const final = await gateway.ledger.stats();
+  // While the MES simulator still answers: the report asks it about every lost or flagged order.
+  const reportPath = join(dataDir, 'report.html');
+  const { report, timelines } = await gateway.ops.report({ from: started - 60_000, to: Date.now() }, 'en');
+  writeFileSync(reportPath, reportHtml(report, 'en', timelines));
   for (const child of [crm, mes]) if (child.exitCode === null) child.kill('SIGTERM');
   await Promise.all([crmDone, new Promise((done) => (mes.exitCode === null ? mes.on('exit', done) : done(null)))]);
   await gateway.stop();
   io.out('');
   io.out(`Final: ${summaryLine(final, Math.round((Date.now() - started) / 1000))}`);
   io.out(`Lost orders were flagged after 2 unanswered forwards; stuck ones after their status deadline; both reached the CRM as events.`);
+  io.out(`Reconciliation report: ${reportPath} (open it in a browser): ${report.discrepancies.length} discrepancies, each with a suggested action.`);
+  io.out(`  Again, or in Russian: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge report --since 1h [--lang ru] [--format html --out report.html]`);
+  io.out(`  One order's history: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge timeline ORDER_ID`);
   io.out(`Look closer: the ledger is ${join(dataDir, 'ledger.db')} (sqlite3), the CRM simulator's record ${join(dataDir, 'crm-report.json')}, logs in ${dataDir}/.`);
   return 0;
 }
