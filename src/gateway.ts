@@ -1,6 +1,7 @@
 import { createHttpApp } from './adapters/http/app.js';
 import type { OpsService } from './adapters/http/ops-routes.js';
 import { produceReport } from './ops/produce-report.js';
+import { groupByReason, listDeadLetters, replayDeadLetters } from './ops/dead-letters.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
@@ -105,6 +106,8 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
   const ops: OpsService = {
     report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger }),
     timeline: (orderId) => ledger.timeline(orderId),
+    deadLetters: () => broker.withConnection(async (model) => groupByReason(await listDeadLetters(model, amqp))),
+    replayDeadLetter: (id) => broker.withConnection((model) => replayDeadLetters({ model, amqp, ledger, now: clock, match: (letter) => letter.id === id })),
   };
   const app = createHttpApp({ ...deps, mesProxy, ops, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port);

@@ -6,6 +6,7 @@ import type { CliIo } from './io.js';
 import { serve } from './serve.js';
 import { timeline } from './timeline.js';
 import { report, reportUsage } from './report.js';
+import { deadLetters, replay } from './dead-letters.js';
 
 const usage = `Usage: orderbridge <command> [options]
 
@@ -19,6 +20,8 @@ Commands:
                                 with suggested actions, checked against the MES (report --help)
   timeline ORDER_ID [--json]    every message, ack, redelivery, status change, flag and webhook
                                 attempt of one order, with trace ids (reads the ledger)
+  dead-letters [--reason R]     the dead-letter queue grouped by reason (nothing is taken out)
+  replay --id ID | --reason R   re-inject dead letters where they came from, after a fix
   check-config [--config DIR]   validate config/gateway.yaml and config/mapping.yaml, show the
                                 MES state mapping and lint it (exit 0 clean, 1 findings, 2 invalid)
   help                          this text
@@ -44,6 +47,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runSim(rest, io);
     case 'timeline':
       return timeline(rest, io);
+    case 'dead-letters':
+      return deadLetters(rest, io);
+    case 'replay':
+      return replay(rest, io);
     case 'report':
       if (rest.includes('--help')) {
         io.out(reportUsage);

@@ -308,6 +308,17 @@ export class SqliteLedger implements LedgerStore {
     };
   }
 
+  /**
+   * Before a dead letter is replayed: a message refused earlier gives up its id (renamed, kept for the
+   * record), so the replayed copy is handled afresh instead of as a duplicate; the replay is journalled.
+   */
+  releaseDeadLetter(channel: string, messageIds: string[], detail: { orderId?: string } & Record<string, unknown>, now: number): Promise<void> {
+    return this.commits.run(() => {
+      for (const messageId of messageIds) this.sql.releaseRefused.run({ channel, messageId });
+      this.journal(now, detail.orderId ?? null, null, { kind: 'replayed', detail });
+    });
+  }
+
   /** Notes in the order's journal what the MES said when the reconciliation report asked it. */
   recordReconciliation(orderId: string, detail: Record<string, unknown>, now: number): Promise<void> {
     return this.commits.run(() => this.journal(now, orderId, null, { kind: 'reconciled', detail }));

@@ -161,7 +161,13 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
       { id: 'shop', name: 'Shop', apiKeySha256: createHash('sha256').update(key('shop')).digest('hex') },
     ],
   });
-  const ops: OpsService = { report: (window, lang) => produceReport({ config, ledger, ...window, lang, reconcile: false }), timeline: (id) => ledger.timeline(id) };
+  // Dead letters have their own test (test/int/dead-letters.test.ts) against a real broker.
+  const ops: OpsService = {
+    report: (window, lang) => produceReport({ config, ledger, ...window, lang, reconcile: false }),
+    timeline: (id) => ledger.timeline(id),
+    deadLetters: () => Promise.resolve([]),
+    replayDeadLetter: () => Promise.resolve({ replayed: [], kept: 0 }),
+  };
   const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: { publish: () => Promise.reject(new Error('no broker')) }, clock: Date.now, readiness: { brokerConnected: () => true }, ops });
   const get = (path: string, who: string, headers: Record<string, string> = {}) => app.request(path, { headers: { authorization: `Bearer ${key(who)}`, ...headers } });
   const since = `from=${new Date(T0 - 1000).toISOString()}`;

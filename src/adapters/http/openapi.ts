@@ -131,6 +131,21 @@ export function openApiDocument(version: string): Record<string, Json> {
           responses: { '200': { description: 'The timeline, oldest first', content: { 'application/json': { schema: { type: 'object', required: ['orderId', 'entries'], properties: { orderId: { type: 'string' }, entries: { type: 'array', items: { type: 'object' } } } } } } }, '401': problem('Missing or invalid API key'), '403': problem('Not an operator key'), '404': problem('The ledger has nothing about this order') },
         },
       },
+      '/ops/dead-letters': {
+        get: {
+          operationId: 'opsDeadLetters',
+          summary: 'The dead-letter queue grouped by reason, with errors and replay counts; nothing is taken out (operator keys)',
+          responses: { '200': { description: 'The groups, largest first', content: { 'application/json': { schema: { type: 'object', required: ['groups'], properties: { groups: { type: 'array', items: { type: 'object' } } } } } } }, '401': problem('Missing or invalid API key'), '403': problem('Not an operator key') },
+        },
+      },
+      '/ops/dead-letters/{id}/replay': {
+        post: {
+          operationId: 'opsReplayDeadLetter',
+          summary: 'Re-inject one dead letter where it came from, after a fix; noted in the ledger (operator keys)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 200 } }],
+          responses: { '200': { description: 'What was replayed', content: { 'application/json': { schema: { type: 'object', required: ['replayed', 'kept'], properties: { replayed: { type: 'array', items: { type: 'object' } }, kept: { type: 'integer' } } } } } }, '401': problem('Missing or invalid API key'), '403': problem('Not an operator key'), '404': problem('No dead letter with this id') },
+        },
+      },
       '/metrics': { get: { operationId: 'metrics', security: [], summary: 'Prometheus metrics (text exposition format)', responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/healthz': { get: { operationId: 'health', security: [], summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
       '/readyz': { get: { operationId: 'ready', security: [], summary: 'Broker connected and ledger writable', responses: { '200': { description: 'Ready' }, '503': problem('Not ready') } } },

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { TimelineEntry } from '../../ledger/index.js';
+import type { DeadLetterGroup, ReplayResult } from '../../ops/dead-letters.js';
 import { reportCsv } from '../../ops/report-formats.js';
 import { reportHtml } from '../../ops/report-html.js';
 import type { ReconciliationReport } from '../../ops/report.js';
@@ -12,6 +13,9 @@ import { HttpProblem, NotFound } from './problems.js';
 export interface OpsService {
   report(window: { from: number; to: number }, lang: Lang): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }>;
   timeline(orderId: string): Promise<TimelineEntry[]>;
+  deadLetters(): Promise<DeadLetterGroup[]>;
+  /** Replays the dead letter with this id; what was replayed (none when there is no such id). */
+  replayDeadLetter(id: string): Promise<ReplayResult>;
 }
 
 const formats = ['json', 'csv', 'html'] as const;
@@ -39,6 +43,12 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     const entries = await ops.timeline(orderId);
     if (!entries.length) throw new NotFound();
     return c.json({ orderId, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) });
+  });
+  routes.get('/ops/dead-letters', async (c) => c.json({ groups: await ops.deadLetters() }));
+  routes.post('/ops/dead-letters/:id/replay', async (c) => {
+    const result = await ops.replayDeadLetter(c.req.param('id'));
+    if (!result.replayed.length) throw new NotFound('dead letter');
+    return c.json(result);
   });
   return routes;
 }

@@ -109,6 +109,12 @@ export class Broker {
     this.options.logger.info({ reconnects: this.reconnects }, this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected');
   }
 
+  /** Runs `work` on the live connection (the ops tools open their own channels on it); fails while disconnected. */
+  async withConnection<T>(work: (model: Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>) => Promise<T>): Promise<T> {
+    if (!this.model || !this.connected) throw new NotPublishedError('not connected to RabbitMQ');
+    return work(this.model);
+  }
+
   /** Registers a consumer; it starts now if connected and again after every reconnect. */
   async consume(queue: string, handler: MessageHandler): Promise<void> {
     const consumer: Consumer = { queue, handler };

@@ -1,0 +1,94 @@
+import { connect } from 'amqplib';
+import { parseArgs } from 'node:util';
+import { redactUrl } from '../adapters/rabbitmq/broker.js';
+import { declareTopology } from '../adapters/rabbitmq/topology.js';
+import type { Config } from '../config/index.js';
+import { ledgerPolicy } from '../gateway.js';
+import { openSqliteLedger } from '../ledger/index.js';
+import { groupByReason, listDeadLetters, replayDeadLetters, type DeadLetter } from '../ops/dead-letters.js';
+import { loadConfigOrReport } from './check-config.js';
+import type { CliIo } from './io.js';
+import { rabbitmqHint } from './serve.js';
+
+export const deadLettersUsage = `Usage: orderbridge dead-letters [--reason R] [--json] [--config DIR]
+       orderbridge replay --id ID | --reason R [--config DIR]
+  dead-letters lists the messages in the dead-letter queue grouped by reason (invalid, too_large,
+  undecodable, refused), with the error, where each came from and how often it was replayed; it
+  takes nothing out of the queue. replay re-injects them where they came from, after a fix (a
+  mapping, a config, the order they were waiting for); each replay is noted in the ledger, and one
+  that fails again returns to the dead letters with its replay count.`;
+
+export async function deadLetters(args: string[], io: CliIo): Promise<number> {
+  const parsed = parse(args, { reason: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } }, io);
+  if (!parsed) return 2;
+  const { values } = parsed;
+  return withBroker(values.config as string | undefined, io, async (model, config) => {
+    const letters = (await listDeadLetters(model, config.gateway.amqp)).filter((l) => values.reason === undefined || l.reason === values.reason);
+    const groups = groupByReason(letters);
+    if (values.json) io.out(JSON.stringify({ total: letters.length, groups }, null, 2));
+    else if (!letters.length) io.out(`No dead letters${values.reason ? ` with reason ${values.reason}` : ''} in ${config.gateway.amqp.queues.deadLetter}.`);
+    else for (const group of groups) {
+      io.out(`${group.reason}: ${group.count}`);
+      for (const letter of group.letters) io.out(`  ${describe(letter)}`);
+    }
+    return 0;
+  });
+}
+
+export async function replay(args: string[], io: CliIo): Promise<number> {
+  const parsed = parse(args, { id: { type: 'string' }, reason: { type: 'string' }, config: { type: 'string' } }, io);
+  if (!parsed) return 2;
+  const { id, reason, config: configDir } = parsed.values as { id?: string; reason?: string; config?: string };
+  if ((id === undefined) === (reason === undefined)) {
+    io.err(`Give --id ID or --reason R (one of them).\n\n${deadLettersUsage}`);
+    return 2;
+  }
+  return withBroker(configDir, io, async (model, config) => {
+    const ledger = openSqliteLedger({ path: config.gateway.ledger.path, synchronous: config.gateway.ledger.synchronous, policy: ledgerPolicy(config) });
+    try {
+      const result = await replayDeadLetters({ model, amqp: config.gateway.amqp, ledger, now: Date.now, match: (l) => (id !== undefined ? l.id === id : l.reason === reason) });
+      for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);
+      if (!result.replayed.length) {
+        io.err(`No dead letter ${id !== undefined ? `with id ${id}` : `with reason ${reason}`} (${result.kept} in the queue): orderbridge dead-letters lists them.`);
+        return 1;
+      }
+      io.out(`${result.replayed.length} replayed; ${result.kept} left in the dead letters.`);
+      return 0;
+    } finally {
+      await ledger.close();
+    }
+  });
+}
+
+function describe(letter: DeadLetter): string {
+  return `${letter.id}  ${letter.channel}${letter.orderId ? ` order ${letter.orderId}` : ''}  from ${letter.exchange} ${letter.routingKey}${letter.replays ? `  replayed ${letter.replays}×` : ''}  ${letter.error.slice(0, 200)}`;
+}
+
+function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>, io: CliIo) {
+  try {
+    return parseArgs({ args, options, strict: true });
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${deadLettersUsage}`);
+    return undefined;
+  }
+}
+
+async function withBroker(configDir: string | undefined, io: CliIo, work: (model: Awaited<ReturnType<typeof connect>>, config: Config) => Promise<number>): Promise<number> {
+  const config = loadConfigOrReport(configDir ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
+  if (!config) return 2;
+  let model;
+  try {
+    model = await connect(config.gateway.amqp.url);
+  } catch (error) {
+    io.err(`orderbridge: cannot reach RabbitMQ at ${redactUrl(config.gateway.amqp.url)}: ${error instanceof Error ? error.message : String(error)} — ${rabbitmqHint}`);
+    return 3;
+  }
+  try {
+    const admin = await model.createChannel();
+    await declareTopology(admin, config.gateway.amqp);
+    await admin.close();
+    return await work(model, config);
+  } finally {
+    await model.close().catch(() => undefined);
+  }
+}
