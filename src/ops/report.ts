@@ -49,7 +49,10 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     add(answer && 'knows' in answer && answer.knows ? 'acknowledgement_lost' : 'command_never_acknowledged', lost.orderId, lost.at, t.details.lost(lost.reason ?? ''), lost.status, mesView(answer, input));
   }
   for (const closed of rows.ackedByEvidence) add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByEvidence(closed.reason), closed.status);
+  const lostOrders = new Set(rows.lostCommands.map((c) => c.orderId));
   for (const flagged of rows.attention) {
+    // A lost command's order is already classified above: its status lags for that reason.
+    if (lostOrders.has(flagged.orderId)) continue;
     const answer = mes.get(flagged.orderId);
     if (!answer || !('knows' in answer) || !answer.knows) continue;
     const mesStatus = input.statusOfMesState(answer.state);

@@ -1,0 +1,51 @@
+import t from 'tap';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { produceReport } from '../../src/ops/produce-report.js';
+import { reportHtml } from '../../src/ops/report-html.js';
+import { fakeMes, seededReportLedger, T0 } from '../helpers/report-ledger.js';
+
+const artifacts = resolve(import.meta.dirname, '../../test-artifacts');
+const executablePath = '/usr/bin/chromium';
+
+t.test('the report page in headless Chromium: headline numbers, filters, a click opens the order\'s timeline', async (t) => {
+  t.ok(existsSync(executablePath), 'Debian chromium is installed (apt-get install chromium; .ci/run does it)');
+  const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
+  const { ledger, config } = await seededReportLedger(t, mes.url);
+  const now = T0 + 31 * 86_400_000;
+  const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
+  mkdirSync(artifacts, { recursive: true });
+  const page = join(artifacts, 'report.html');
+  writeFileSync(page, reportHtml(report, 'en', timelines));
+
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const requests: string[] = [];
+  tab.on('request', (request) => requests.push(request.url()));
+  await tab.goto(`file://${page}`);
+  t.same(requests.filter((url) => !url.startsWith('file://')), [], 'no request leaves the file: it works offline');
+  t.equal(await tab.textContent('[data-figure="commands.received"] .value'), '7', 'headline: commands received');
+  t.equal(await tab.textContent('[data-figure="commands.lost"] .value'), '2', 'headline: lost');
+  t.ok(await tab.isVisible('#chart rect'), 'the chart is drawn');
+  const rows = await tab.locator('#rows tr').count();
+  t.equal(rows, report.discrepancies.length, 'one row per discrepancy');
+
+  await tab.selectOption('#kind', 'acknowledgement_lost');
+  t.equal(await tab.locator('#rows tr:visible').count(), 1, 'the kind filter leaves the one acknowledgement lost');
+  t.equal(await tab.textContent('#shown'), '1');
+  await tab.selectOption('#kind', '');
+  await tab.fill('#search', 'A-DUP');
+  t.equal(await tab.locator('#rows tr:visible').count(), 1, 'the text filter finds the order');
+  await tab.fill('#search', '');
+
+  await tab.click('#rows tr[data-order="A-LOST"]');
+  t.ok(await tab.isVisible('#timeline'), 'a click opens the timeline');
+  t.equal(await tab.textContent('#timeline-order'), 'A-LOST');
+  t.match(await tab.textContent('#timeline-body'), /received order\.create[\s\S]*command_lost[\s\S]*reconciled/, 'the order\'s messages, the loss and what the MES said, in time order');
+  await tab.screenshot({ path: join(artifacts, 'report-timeline.png') });
+  await tab.click('#timeline button');
+  await tab.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+  t.ok(existsSync(join(artifacts, 'report.png')), 'screenshot saved in test-artifacts/report.png');
+});
