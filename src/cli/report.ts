@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { writeFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ledgerPolicy } from '../gateway.js';
@@ -23,6 +24,7 @@ export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --
   T is an ISO 8601 time, e.g. 2026-11-25T00:00:00Z; --since takes 30m, 24h, 7d.`;
 
 type Format = 'text' | 'html' | 'json' | 'csv';
+const reportNiceness = 19;
 const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 
 /** `orderbridge report`: exit 0 with the report, 2 on bad usage. */
@@ -61,6 +63,12 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
     return 2;
   }
   const lang = pickLang(values.lang);
+  // A report is background work next to a running gateway: give way to it for the CPU.
+  try {
+    setPriority(process.pid, Math.max(getPriority(process.pid), reportNiceness));
+  } catch {
+    // Not allowed here (some containers): run at the normal priority.
+  }
   const config = loadConfigOrReport(values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
   if (!config) return 2;
 

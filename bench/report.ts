@@ -1,0 +1,191 @@
+/**
+ * Report benchmark (issue 6, item 7), ratios measured in the same run:
+ *   1. a 24-hour reconciliation report (ledger queries, assembly, the HTML page) over a ledger of
+ *      1,000,000 messages: median time of several renders; goal < 2 s;
+ *   2. the pipeline's throughput on that ledger alone, and while `orderbridge report` renders the
+ *      same report over and over in another process; goal: less than 20 % slower.
+ *
+ *   npm run -s bench:report -- [--messages 1000000] [--orders 20000] [--runs 2] [--renders 5] [--json]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'amqplib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
+import { loadConfig } from '../src/config/index.js';
+import { ledgerPolicy } from '../src/gateway.js';
+import { openSqliteLedger } from '../src/ledger/index.js';
+import { produceReport } from '../src/ops/produce-report.js';
+import { reportHtml } from '../src/ops/report-html.js';
+import { createVhost } from '../test/helpers/vhost.js';
+import { formatInt, median, round, table } from './pipeline-figures.js';
+import { Collector, commands, preload } from './pipeline-load.js';
+import { seedBigLedger } from './report-seed.js';
+import { killAllSuts, startSut } from './sut-process.js';
+
+const goals = { renderMs: 2000, throughputDrop: 0.2 };
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '1000000' },
+    orders: { type: 'string', default: '20000' },
+    runs: { type: 'string', default: '2' },
+    renders: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('usage: bench/report.ts [--messages N] [--orders N] [--runs R] [--renders N] [--json]\n');
+  process.exit(0);
+}
+const positive = (name: string, raw: string | undefined) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return value;
+};
+const options = { messages: positive('messages', values.messages), orders: positive('orders', values.orders), runs: positive('runs', values.runs), renders: positive('renders', values.renders) };
+const root = resolve(import.meta.dirname, '..');
+const config = loadConfig({ dir: join(root, 'config'), env: {} });
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const leftovers: (() => void)[] = [];
+const reporters = new Set<ChildProcess>();
+function cleanup(): void {
+  for (const child of reporters) if (child.exitCode === null) child.kill('SIGKILL');
+  killAllSuts();
+  for (const remove of leftovers.splice(0).reverse()) {
+    try {
+      remove();
+    } catch {
+      // best effort
+    }
+  }
+}
+process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+/** Renders the last 24 h of the ledger as the HTML page, without asking the MES. */
+async function renderOnce(ledgerPath: string, now: number): Promise<{ ms: number; discrepancies: number; bytes: number }> {
+  const ledger = openSqliteLedger({ path: ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(config) });
+  try {
+    const started = performance.now();
+    const { report, timelines } = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', reconcile: false });
+    const html = reportHtml(report, 'en', timelines);
+    return { ms: performance.now() - started, discrepancies: report.discrepancies.length, bytes: html.length };
+  } finally {
+    await ledger.close();
+  }
+}
+
+/** `orderbridge report` in a loop in its own process, until stopped. */
+function reportLoop(ledgerPath: string): { stop(): Promise<number> } {
+  let renders = 0;
+  let stopped = false;
+  let current: ChildProcess | undefined;
+  const next = () => {
+    if (stopped) return;
+    current = spawn(process.execPath, [join(root, 'bin/orderbridge.js'), 'report', '--since', '24h', '--format', 'html', '--out', '/dev/null', '--no-reconcile'], { env: { ...process.env, ORDERBRIDGE_LEDGER_PATH: ledgerPath }, stdio: 'ignore' });
+    reporters.add(current);
+    current.on('exit', (code) => {
+      reporters.delete(current!);
+      if (code === 0) renders++;
+      next();
+    });
+  };
+  next();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (current && current.exitCode === null) await new Promise((done) => current!.on('exit', done));
+      return renders;
+    },
+  };
+}
+
+/** Order.create commands through the gateway (its own process) on the big ledger; commands per second. */
+async function pipelineRun(ledgerPath: string, prefix: string, withReports: boolean): Promise<{ throughput: number; renders: number }> {
+  const vhost = createVhost('ob-bench-report');
+  leftovers.push(() => vhost.remove());
+  const connection = await connect(vhost.url);
+  try {
+    const admin = await connection.createChannel();
+    await declareTopology(admin, config.gateway.amqp);
+    await admin.close();
+    const publisher = await connection.createConfirmChannel();
+    await preload(publisher, config.gateway.amqp.exchanges.crmCommands, commands(prefix, 0, options.orders));
+    const collector = await Collector.start(connection, config.gateway.amqp.queues.mesCommands);
+    const sut = await startSut({ mode: 'gateway', url: vhost.url, ledgerPath });
+    const reports = withReports ? reportLoop(ledgerPath) : undefined;
+    // Let the report loop get going before the clock starts.
+    if (reports) await new Promise((resolve) => setTimeout(resolve, 500));
+    const start = performance.now();
+    sut.go();
+    const end = await collector.until(options.orders, 300_000);
+    const renders = (await reports?.stop()) ?? 0;
+    await sut.stop();
+    await collector.close();
+    return { throughput: options.orders / ((end - start) / 1000), renders };
+  } finally {
+    await connection.close().catch(() => undefined);
+    vhost.remove();
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'orderbridge-bench-report-'));
+  leftovers.push(() => rmSync(dir, { recursive: true, force: true }));
+  const ledgerPath = join(dir, 'ledger.db');
+  const now = Date.now();
+  log(`bench: seeding ${formatInt(options.messages)} messages over the last 48 h into ${ledgerPath}`);
+  const seeded = await seedBigLedger(ledgerPath, config, options.messages, now);
+  log(`bench: seeded in ${(seeded.seconds).toFixed(1)} s (${formatInt(seeded.orders)} orders, ${formatInt(seeded.messages)} messages, ${formatInt(seeded.journal)} journal rows, ${(seeded.bytes / 1e6).toFixed(0)} MB)`);
+
+  const renders = [];
+  for (let i = 0; i < options.renders; i++) {
+    const render = await renderOnce(ledgerPath, now);
+    renders.push(render);
+    log(`render ${i + 1}: ${render.ms.toFixed(0)} ms, ${render.discrepancies} discrepancies, ${formatInt(render.bytes / 1024)} KiB of HTML`);
+  }
+  const runs: { run: number; alone: number; withReports: number; renders: number }[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    const alone = await pipelineRun(ledgerPath, `alone${run}`, false);
+    const busy = await pipelineRun(ledgerPath, `busy${run}`, true);
+    runs.push({ run, alone: alone.throughput, withReports: busy.throughput, renders: busy.renders });
+    log(`run ${run}: pipeline alone ${formatInt(alone.throughput)} cmd/s, while reports render ${formatInt(busy.throughput)} cmd/s (${busy.renders} reports rendered meanwhile)`);
+  }
+  const renderMs = median(renders.map((r) => r.ms));
+  const alone = median(runs.map((r) => r.alone));
+  const busy = median(runs.map((r) => r.withReports));
+  const drop = 1 - busy / alone;
+  const summary = {
+    startedAt: startedAt.toISOString(),
+    machine: { cores: availableParallelism(), node: process.version, loadAverage1mAtStart: round(loadAtStart) },
+    ledger: seeded,
+    report: { window: '24h', renderMsMedian: round(renderMs, 0), renderMs: renders.map((r) => round(r.ms, 0)), discrepancies: renders[0]?.discrepancies ?? 0, htmlBytes: renders[0]?.bytes ?? 0 },
+    pipeline: { orders: options.orders, aloneCommandsPerSecond: round(alone, 0), withReportsCommandsPerSecond: round(busy, 0), drop: round(drop, 3), runs },
+    goals: { renderUnder2s: renderMs < goals.renderMs, throughputDropUnder20Percent: drop < goals.throughputDrop },
+  };
+  process.stdout.write([
+    `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page, MES not asked`,
+    table(['', 'figure', 'goal'], [
+      ['render time, median of ' + renders.length, `${formatInt(renderMs)} ms (${renders.map((r) => Math.round(r.ms)).join(' / ')})`, `< ${goals.renderMs} ms: ${summary.goals.renderUnder2s ? 'met' : 'NOT met'}`],
+      ['pipeline alone (cmd/s)', formatInt(alone), ''],
+      ['pipeline while reports render (cmd/s)', formatInt(busy), ''],
+      ['throughput drop', `${(drop * 100).toFixed(1)}%`, `< ${goals.throughputDrop * 100}%: ${summary.goals.throughputDropUnder20Percent ? 'met' : 'NOT met'}`],
+    ]),
+    `runs (alone / while reporting, cmd/s): ${runs.map((r) => `${formatInt(r.alone)} / ${formatInt(r.withReports)} (${r.renders} reports)`).join('; ')}`,
+    `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, 1-min load average ${summary.machine.loadAverage1mAtStart} at the start`,
+  ].join('\n') + '\n');
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  log(`bench/report: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
