@@ -31,6 +31,8 @@ export interface E2eRun {
   crm: Started;
   vhostUrl: string;
   mesPort: number;
+  /** The environment the gateway runs with (broker, ledger, config): for CLI commands against it. */
+  gatewayEnv: Record<string, string>;
   /** The running gateway's HTTP base URL, e.g. http://127.0.0.1:41234. */
   gatewayUrl(): string;
   restartGateway(): Promise<void>;
@@ -76,6 +78,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     crm: undefined as unknown as Started,
     vhostUrl: vhost.url,
     mesPort,
+    gatewayEnv: env,
     gatewayUrl() {
       const url = /"http":"(http:\/\/[^"]+)"[^\n]*gateway started/.exec(run.gateway.output())?.[1];
       if (!url) throw new Error(`the gateway did not log its HTTP address:\n${run.gateway.output().slice(-2000)}`);
