@@ -18,7 +18,7 @@ import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
 import { loadConfig } from '../src/config/index.js';
 import { ledgerPolicy } from '../src/gateway.js';
 import { openSqliteLedger } from '../src/ledger/index.js';
-import { produceReport } from '../src/ops/produce-report.js';
+import { produceReport, reportCpuShare } from '../src/ops/produce-report.js';
 import { reportHtml } from '../src/ops/report-html.js';
 import { createVhost } from '../test/helpers/vhost.js';
 import { formatInt, median, round, table } from './pipeline-figures.js';
@@ -73,7 +73,8 @@ async function renderOnce(ledgerPath: string, now: number): Promise<{ ms: number
   const ledger = openSqliteLedger({ path: ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(config) });
   try {
     const started = performance.now();
-    const { report, timelines } = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', reconcile: false });
+    // As orderbridge report and /ops render it: paced to its CPU share.
+    const { report, timelines } = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', reconcile: false, cpuShare: reportCpuShare });
     const html = reportHtml(report, 'en', timelines);
     return { ms: performance.now() - started, discrepancies: report.discrepancies.length, bytes: html.length };
   } finally {

@@ -1,6 +1,6 @@
 import { createHttpApp } from './adapters/http/app.js';
 import type { OpsService } from './adapters/http/ops-routes.js';
-import { produceReport } from './ops/produce-report.js';
+import { produceReport, reportCpuShare } from './ops/produce-report.js';
 import { groupByReason, listDeadLetters, replayDeadLetters } from './ops/dead-letters.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
@@ -104,7 +104,7 @@ export async function startGateway({ config, logger, clock = Date.now }: Gateway
   watchdog.start();
   const retention = startRetention(new RetentionPruner(ledger.db, ledger.commits), { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
   const ops: OpsService = {
-    report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger }),
+    report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger, cpuShare: reportCpuShare }),
     timeline: (orderId) => ledger.timeline(orderId),
     deadLetters: () => broker.withConnection(async (model) => groupByReason(await listDeadLetters(model, amqp))),
     replayDeadLetter: (id) => broker.withConnection((model) => replayDeadLetters({ model, amqp, ledger, now: clock, match: (letter) => letter.id === id })),

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ledgerPolicy } from '../gateway.js';
 import { openSqliteLedger } from '../ledger/index.js';
-import { produceReport } from '../ops/produce-report.js';
+import { produceReport, reportCpuShare } from '../ops/produce-report.js';
 import { reportCsv, reportText } from '../ops/report-formats.js';
 import { reportHtml } from '../ops/report-html.js';
 import { langs, pickLang, texts } from '../ops/texts.js';
@@ -25,6 +25,7 @@ export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --
 
 type Format = 'text' | 'html' | 'json' | 'csv';
 const reportNiceness = 19;
+
 const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 
 /** `orderbridge report`: exit 0 with the report, 2 on bad usage. */
@@ -75,7 +76,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   const ledger = openSqliteLedger({ path: config.gateway.ledger.path, synchronous: config.gateway.ledger.synchronous, policy: ledgerPolicy(config) });
   const progress = progressReporter(io, lang, isTerminal);
   try {
-    const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, reconcile: !values['no-reconcile'], maxLookups, onProgress: progress.update });
+    const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, reconcile: !values['no-reconcile'], maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });
     progress.stop();
     const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang).join('\n')}\n`;
     if (values.out) {

@@ -29,51 +29,62 @@ const counts = (rows: unknown[], key: string) => Object.fromEntries((rows as Rec
 
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
- * journal.at), so a day's report stays fast on a ledger of millions of rows.
+ * journal.at), so a day's report stays fast on a ledger of millions of rows. `between` runs
+ * between two queries: the report paces itself there so that it never holds the CPU for long.
  */
-export function readReportRows(db: Database, from: number, to: number, unconfirmedBefore: number): ReportRows {
+export async function readReportRows(db: Database, from: number, to: number, unconfirmedBefore: number, between: () => Promise<void> = async () => {}): Promise<ReportRows> {
   const window = { from, to };
   const one = <T>(sql: string, params: object = window) => db.prepare(sql).get(params) as T;
   const all = <T>(sql: string, params: object = window) => db.prepare(sql).all(params) as T[];
   const inWindow = 'created_at >= @from AND created_at < @to';
+  const step = async <T>(query: () => T): Promise<T> => {
+    const result = query();
+    await between();
+    return result;
+  };
+  // One pass over the window's messages for every count by channel and state.
+  const byChannelState = await step(() => all<{ channel: string; state: string; n: number; reforwarded: number; byEvidence: number }>(
+    `SELECT channel, state, COUNT(*) AS n, SUM(attempts > 1) AS reforwarded, SUM(reason LIKE 'evidence:%') AS byEvidence FROM messages WHERE ${inWindow} GROUP BY channel, state`));
+  const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) => rows.reduce((total, row) => total + value(row), 0);
+  const ofChannel = (channel: string) => byChannelState.filter((row) => row.channel === channel);
   return {
-    oldestRecord: one<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', {}).at,
-    commandsByState: counts(all(`SELECT state, COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'crm.command' GROUP BY state`), 'state'),
-    reforwarded: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'mes.command' AND attempts > 1`).n,
-    eventsConsumed: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'mes.event'`).n,
-    eventsByState: counts(all(`SELECT state, COUNT(*) AS n FROM messages WHERE ${inWindow} AND channel = 'mes.event' GROUP BY state`), 'state'),
-    duplicates: one<{ n: number }>(`SELECT COUNT(*) AS n FROM journal WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery'`).n,
-    invalid: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND state = 'invalid'`).n,
-    deadLettered: one<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${inWindow} AND state IN ('invalid', 'dead_lettered')`).n,
-    ordersByStatus: counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status'),
-    stuckByStatus: counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status'),
-    acks: all(`
+    commandsByState: counts(ofChannel('crm.command'), 'state'),
+    reforwarded: sum(ofChannel('mes.command'), (row) => row.reforwarded),
+    eventsConsumed: sum(ofChannel('mes.event'), (row) => row.n),
+    eventsByState: counts(ofChannel('mes.event'), 'state'),
+    invalid: sum(byChannelState.filter((row) => row.state === 'invalid'), (row) => row.n),
+    deadLettered: sum(byChannelState.filter((row) => row.state === 'invalid' || row.state === 'dead_lettered'), (row) => row.n),
+    oldestRecord: await step(() => one<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', {}).at),
+    duplicates: await step(() => one<{ n: number }>(`SELECT COUNT(*) AS n FROM journal WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery'`).n),
+    ordersByStatus: await step(() => counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status')),
+    stuckByStatus: await step(() => counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status')),
+    acks: await step(() => all(`
       SELECT i.updated_at AS at, MAX(0, i.updated_at - o.created_at) AS ms
       FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
       WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
-        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
-    lostCommands: all(`
+        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`)),
+    lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost') ? [] : await step(() => all(`
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
-    ackedByEvidence: all(`
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`)),
+    ackedByEvidence: sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0 ? [] : await step(() => all(`
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`),
-    unconfirmedEvents: all(`
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`)),
+    unconfirmedEvents: await step(() => all(`
       SELECT m.order_id AS orderId, MIN(m.created_at) AS at, COUNT(*) AS count, GROUP_CONCAT(DISTINCT m.type) AS types, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
       WHERE m.state = 'pending' AND m.channel = 'order.event' AND m.created_at >= @from AND m.created_at < @before
-      GROUP BY m.order_id ORDER BY MIN(m.id)`, { from, before: Math.min(to, unconfirmedBefore) }),
-    duplicateDeliveries: all(`
+      GROUP BY m.order_id ORDER BY MIN(m.id)`, { from, before: Math.min(to, unconfirmedBefore) })),
+    duplicateDeliveries: await step(() => all(`
       SELECT order_id AS orderId, MIN(at) AS at, COUNT(*) AS count FROM journal
-      WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery' AND order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(id)`),
-    unknownStates: all<{ orderId: string; at: number; detail: string }>(`
+      WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery' AND order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(id)`)),
+    unknownStates: await step(() => all<{ orderId: string; at: number; detail: string }>(`
       SELECT order_id AS orderId, at, detail FROM journal WHERE at >= @from AND at < @to AND kind = 'quarantined' AND order_id IS NOT NULL ORDER BY id`)
       .map((row) => {
         const detail = JSON.parse(row.detail) as { mesState?: string; reason?: string };
         return { orderId: row.orderId, at: row.at, mesState: detail.mesState ?? '', reason: detail.reason ?? '' };
-      }),
-    attention: all(`SELECT order_id AS orderId, status, attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since`, {}),
+      })),
+    attention: await step(() => all(`SELECT order_id AS orderId, status, attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since`, {})),
   };
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { durationMs, type Config } from '../config/index.js';
 import { createMesReadProxy, type MesReadProxy } from '../adapters/mes/read-proxy.js';
 import type { SqliteLedger, TimelineEntry } from '../ledger/index.js';
@@ -6,6 +7,9 @@ import { translate } from '../mapping/index.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
 import type { Lang } from './texts.js';
+
+/** The share of a CPU a report takes while reading the ledger next to a running gateway. */
+export const reportCpuShare = 0.6;
 
 export interface ProduceReportOptions {
   config: Config;
@@ -25,6 +29,11 @@ export interface ProduceReportOptions {
   timelines?: number;
   onProgress?: (done: number, total: number) => void;
   logger?: Logger;
+  /**
+   * The share of one CPU the report may take while it reads the ledger (0–1, default 1): it pauses
+   * between queries so the gateway beside it keeps its throughput (bench/RESULTS.md, report benchmark).
+   */
+  cpuShare?: number;
   /** The MES reads to reconcile through (the gateway passes its own, breaker included); one of its own otherwise. */
   mesProxy?: MesReadProxy;
 }
@@ -33,7 +42,8 @@ export interface ProduceReportOptions {
 export async function produceReport(options: ProduceReportOptions): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }> {
   const { config, ledger, from, to, lang } = options;
   const now = options.now ?? Date.now();
-  const rows = readReportRows(ledger.db, from, to, now - (options.unconfirmedAfterMs ?? 60_000));
+  const yieldCpu = cpuPacer(options.cpuShare ?? 1);
+  const rows = await readReportRows(ledger.db, from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
   const ownProxy = options.reconcile === false || options.mesProxy ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, logger: options.logger ?? silentLogger });
   const proxy = options.reconcile === false ? undefined : (options.mesProxy ?? ownProxy);
   try {
@@ -54,7 +64,11 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const timelines: Record<string, TimelineEntry[]> = {};
-    for (const d of report.discrepancies.slice(0, options.timelines ?? 200)) timelines[d.orderId] ??= await ledger.timeline(d.orderId);
+    for (const d of report.discrepancies.slice(0, options.timelines ?? 200)) {
+      if (timelines[d.orderId]) continue;
+      timelines[d.orderId] = await ledger.timeline(d.orderId);
+      await yieldCpu();
+    }
     return { report, timelines };
   } finally {
     ownProxy?.close();
@@ -71,6 +85,16 @@ async function askMes(proxy: MesReadProxy, orderId: string): Promise<MesAnswer> 
   } catch {
     return { error: 'the MES answer is not JSON' };
   }
+}
+
+/** After a stretch of work, sleeps long enough that the work took `share` of the time since the last pause. */
+function cpuPacer(share: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    const worked = performance.now() - since;
+    if (share < 1 && worked > 1) await new Promise((resolve) => setTimeout(resolve, (worked * (1 - share)) / share));
+    since = performance.now();
+  };
 }
 
 /** Resolves at most `perSecond` times a second. */

@@ -30,7 +30,8 @@ export async function fakeMes(t: Test, holds: Record<string, string>) {
  * A ledger in which each kind of discrepancy happens on purpose, once, to its own order:
  * A-LOST (the MES never got it), A-ACKLOST (the MES has it, its ack never came), A-STUCK (the MES
  * moved on, the gateway missed it), A-UNCONF (an order event never confirmed), A-DUP (an MES event
- * delivered twice), A-UNKNOWN (an MES state the mapping lacks); A-OK is fine.
+ * delivered twice), A-UNKNOWN (an MES state the mapping lacks), A-EVID (its acknowledgement never
+ * came, the watchdog found the order in the MES); A-OK is fine.
  */
 export async function seededReportLedger(t: Test, mesUrl: string) {
   const env = testConfig();
@@ -56,10 +57,14 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
     if (result.kind !== 'refused') await ledger.markPublished(result.publish.map((p) => p.rowId), at);
   };
 
-  for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN'].entries()) await create(id, T0 + i * 10);
+  for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN', 'A-EVID'].entries()) await create(id, T0 + i * 10);
   for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await accepted(id, T0 + 500);
-  // The watchdog gives up on A-LOST and A-ACKLOST (maxAttempts 1): both flagged lost.
-  for (const due of await ledger.overdueCommands(T0 + 60_000, 10)) await ledger.markPublished((await ledger.resolveOverdueCommand(due.rowId, T0 + 60_000, undefined)).map((p) => p.rowId), T0 + 60_000);
+  // The watchdog gives up on A-LOST and A-ACKLOST (maxAttempts 1): both flagged lost. For A-EVID
+  // its evidence look-up found the order in the MES: closed as acknowledged without an acknowledgement.
+  for (const due of await ledger.overdueCommands(T0 + 60_000, 10)) {
+    const out = await ledger.resolveOverdueCommand(due.rowId, T0 + 60_000, due.orderId === 'A-EVID' ? true : undefined);
+    await ledger.markPublished(out.map((p) => p.rowId), T0 + 60_000);
+  }
   // A-UNCONF's acceptance: its order events are queued but never confirmed by the broker.
   await ledger.recordMesEvent(event('ACCEPTED', 'A-UNCONF', 'A-UNCONF-acc', T0 + 600), T0 + 600);
   // A-DUP's next event arrives twice.

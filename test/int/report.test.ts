@@ -22,14 +22,15 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
 
   const valid = validReport(report);
   t.ok(valid.ok, `valid against contracts/ops/report.schema.json${valid.ok ? '' : `: ${JSON.stringify(valid.problems)}`}`);
-  t.match(report.commands, { received: 7, forwarded: 7, acknowledged: 5, lost: 2, open: 0 }, 'commands: 7 received and forwarded, 5 acknowledged, 2 lost');
+  t.match(report.commands, { received: 8, forwarded: 8, acknowledged: 6, lost: 2, open: 0 }, 'commands: 8 received and forwarded, 6 acknowledged (one by evidence), 2 lost');
   t.match(report.events, { duplicates: 1, quarantined: 1 }, 'events: one duplicate delivery, one quarantined');
-  t.equal(report.ackLatencyMs.count, 5, 'five acknowledgements timed');
-  t.same(report.stuckByStatus, { accepted: 4, in_production: 1 }, 'the orders that never moved on are stuck, by status');
+  t.equal(report.ackLatencyMs.count, 5, 'five acknowledgements timed (the one closed by evidence has no acknowledgement to time)');
+  t.same(report.stuckByStatus, { accepted: 4, in_production: 1, received: 1 }, 'the orders that never moved on are stuck, by status (A-EVID: the MES has it, no event came)');
 
   const found = report.discrepancies.map((d) => `${d.kind} ${d.orderId}`).sort();
   t.same(found, [
     'acknowledgement_lost A-ACKLOST',
+    'acknowledgement_lost A-EVID',
     'command_never_acknowledged A-LOST',
     'crm_not_informed A-UNCONF',
     'duplicate_seen A-DUP',
@@ -51,7 +52,7 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   t.ok(ru.report.reconciliation.notAsked > 0, 'the report says how many it did not ask');
 
   const text = reportText(report, 'en').join('\n');
-  t.match(text, /Commands: received 7 .* lost 2/);
+  t.match(text, /Commands: received 8 .* lost 2/);
   t.match(text, /\[acknowledgement lost\] A-ACKLOST/);
   const csv = reportCsv(report).split('\r\n');
   t.equal(csv[0], 'kind,order_id,since,status,detail,action,mes_asked,mes_knows,mes_state,mes_status,mes_error');
@@ -71,7 +72,7 @@ t.test('orderbridge report and timeline on the command line', async (t) => {
   t.equal(await runCli(['report', '--from', new Date(T0 - 1000).toISOString(), '--format', 'json', '--no-reconcile'], io), 0, errors.join('\n'));
   const report = JSON.parse(lines.join('\n')) as ReconciliationReport;
   t.ok(validReport(report).ok);
-  t.equal(report.commands.received, 7);
+  t.equal(report.commands.received, 8);
   lines.length = 0;
   t.equal(await runCli(['timeline', 'A-DUP'], io), 0);
   t.match(lines.join('\n'), /received order.create[\s\S]*duplicate_delivery/, 'every message and what happened to it, in time order');
