@@ -114,4 +114,7 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
   t.match(await (await get('/ops/report?since=soon', 'ops')).json(), { status: 400, errors: [{ pointer: '/query/since' }] }, 'a bad window names the parameter');
   for (const path of ['/ops', '/ops/report', '/ops/orders/A-LOST/timeline']) t.equal((await get(path, 'shop')).status, 403, `${path}: a partner key is refused`);
   t.equal((await app.request('/ops')).status, 401, 'no key: 401');
+  const [first, second] = await Promise.all([get(`/ops/report?${since}`, 'ops'), get(`/ops/report?${since}`, 'ops')]);
+  t.same([first.status, second.status].sort(), [200, 429], 'one report at a time: the second is told to retry');
+  t.equal((first.status === 429 ? first : second).headers.get('retry-after'), '5');
 });

@@ -23,6 +23,8 @@ const formats = ['json', 'csv', 'html'] as const;
 /** /ops (the report page), /ops/report (json, csv or html), /ops/orders/{id}/timeline: behind operator keys. */
 export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
+  // A report reads the whole window of the ledger inside the gateway: one at a time.
+  let rendering = false;
 
   const answer = async (query: Record<string, string>, acceptLanguage: string | undefined, defaultFormat: (typeof formats)[number]) => {
     const window = windowOf(query, Date.now());
@@ -30,7 +32,15 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     const format = query.format ?? defaultFormat;
     if (!(formats as readonly string[]).includes(format)) throw badQuery('format', `format must be one of ${formats.join(', ')}`);
     const lang = pickLang(query.lang ?? acceptLanguage);
-    const { report, timelines } = await ops.report(window, lang);
+    if (rendering) throw new HttpProblem(429, 'report-in-progress', 'A report is being rendered', 'The gateway renders one report at a time; retry in a few seconds, or run orderbridge report.', {}, { 'retry-after': '5' });
+    rendering = true;
+    let result;
+    try {
+      result = await ops.report(window, lang);
+    } finally {
+      rendering = false;
+    }
+    const { report, timelines } = result;
     if (format === 'json') return new Response(JSON.stringify(report), { headers: { 'content-type': 'application/json' } });
     if (format === 'csv') return new Response(reportCsv(report), { headers: { 'content-type': 'text/csv; charset=utf-8' } });
     return new Response(reportHtml(report, lang, timelines), { headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang } });
