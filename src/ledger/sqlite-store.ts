@@ -181,10 +181,10 @@ export class SqliteLedger implements LedgerStore {
 
   submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult> {
     return this.commits.run(() => {
-      const existing = this.sql.findIdempotencyKey.get(input.partner, input.idempotencyKey) as { request_hash: string; state: string; status_code: number; response: string } | undefined;
+      const existing = this.sql.findIdempotencyKey.get(input.partner, input.idempotencyKey) as { request_hash: string; state: string; status_code: number; response: string; created_at: number } | undefined;
       if (existing) {
         if (existing.request_hash !== input.requestHash) return { kind: 'key_reused' };
-        return existing.state === 'done' ? { kind: 'replay', statusCode: existing.status_code, response: existing.response } : { kind: 'in_flight' };
+        return existing.state === 'done' ? { kind: 'replay', statusCode: existing.status_code, response: existing.response } : { kind: 'in_flight', since: existing.created_at };
       }
       this.sql.insertIdempotencyKey.run(input.partner, input.idempotencyKey, input.requestHash, now);
       this.insertOrder({ orderId: input.orderId, partner: input.partner, sentAt: new Date(now).toISOString() }, now);

@@ -67,7 +67,8 @@ export interface PartnerOrderInput {
 export type PartnerOrderResult =
   | { kind: 'submitted'; out: OutMessage }
   | { kind: 'replay'; statusCode: number; response: string }
-  | { kind: 'in_flight' }
+  /** Taken by a request not answered yet, since `since` (epoch ms): still running, or cut off by a crash. */
+  | { kind: 'in_flight'; since: number }
   | { kind: 'key_reused' };
 
 export interface InvalidInput {

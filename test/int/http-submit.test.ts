@@ -103,3 +103,32 @@ t.test('fields the gateway owns cannot be assigned', async (t) => {
   t.equal(notJson.status, 400);
   t.equal(toCrm.length, 0);
 });
+
+t.test('a key left in flight by a crash is answered after 30 s, from the order the first request made', async (t) => {
+  let now = Date.now();
+  const vhost = createVhost();
+  const env = testConfig({ amqpUrl: vhost.url, gateway: { partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha), requestsPerSecond: 10_000 }] } });
+  const gateway = await startGateway({ config: env.config, logger: silentLogger, clock: () => now });
+  t.teardown(async () => {
+    await gateway.stop();
+    vhost.remove();
+    env.remove();
+  });
+  // The process "dies" after the order is ledgered and before its answer is stored.
+  const finish = gateway.ledger.finishIdempotencyKey.bind(gateway.ledger);
+  let crash = true;
+  gateway.ledger.finishIdempotencyKey = (...args) => (crash ? Promise.reject(new Error('killed')) : finish(...args));
+  const post = () => fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, { method: 'POST', body: JSON.stringify(order), headers: { authorization: `Bearer ${keys.alpha}`, 'content-type': 'application/json', 'idempotency-key': 'key-of-a-crash' } });
+  t.equal((await post()).status, 500, 'the first request dies before answering');
+  crash = false;
+  t.equal((await post()).status, 409, 'right after: still in flight as far as anyone can tell');
+  now += 30_000;
+  const late = await post();
+  t.equal(late.status, 202, 'after 30 s: answered from what the first request did');
+  t.equal(late.headers.get('idempotent-replayed'), 'true');
+  const body = await json(late);
+  t.match(body, { partner: 'alpha', status: 'received' });
+  const again = await post();
+  t.same(await json(again), body, 'and the same answer from then on');
+  t.equal((await gateway.ledger.listOrders({ partner: 'alpha', limit: 10 })).length, 1, 'one order, not two');
+});

@@ -41,19 +41,26 @@ export function orderSubmissionRoutes(deps: PipelineDeps): Hono<PartnerEnv> {
       orderId,
       crm: { messageId: message.messageId, routingKey: message.type, payload: JSON.stringify(message) },
     }, now);
+    /** The order as it stands, stored as the key's answer for every retry. */
+    const answer = async (replayed: boolean) => {
+      const response = JSON.stringify(toResource((await deps.ledger.getOrder(orderId))!));
+      await deps.ledger.finishIdempotencyKey(partner.id, key, { statusCode: 202, body: response });
+      return c.body(response, 202, { 'content-type': 'application/json', location: `/v1/orders/${orderId}`, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
+    };
     switch (result.kind) {
       case 'key_reused':
         throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'This key was used before with a different body. Use a new key for a new order.');
-      case 'in_flight':
-        throw new HttpProblem(409, 'idempotency-key-in-flight', 'Request in progress', 'A request with this key is still being processed; retry shortly.', {}, { 'retry-after': '1' });
+      case 'in_flight': {
+        if (now - result.since < abandonedAfterMs) throw new HttpProblem(409, 'idempotency-key-in-flight', 'Request in progress', 'A request with this key is still being processed; retry shortly.', {}, { 'retry-after': '1' });
+        // The first request's work is in the ledger (the order, its message for the CRM, which the
+        // watchdog sends if it was not), but the process stopped before storing the answer: give it now.
+        return answer(true);
+      }
       case 'replay':
         return c.body(result.response, result.statusCode as 202, { 'content-type': 'application/json', location: `/v1/orders/${orderId}`, 'idempotent-replayed': 'true' });
       case 'submitted': {
         await publishOut(deps, [result.out]).catch((error: unknown) => deps.logger.warn({ err: error instanceof Error ? error.message : String(error), orderId }, 'partner order kept for the sweep: not published now'));
-        const order = await deps.ledger.getOrder(orderId);
-        const response = JSON.stringify(toResource(order!));
-        await deps.ledger.finishIdempotencyKey(partner.id, key, { statusCode: 202, body: response });
-        return c.body(response, 202, { 'content-type': 'application/json', location: `/v1/orders/${orderId}` });
+        return answer(false);
       }
     }
   });
@@ -67,6 +74,9 @@ function parseJson(text: string): unknown {
     throw new ValidationFailed('body', [{ pointer: '', anchor: 'value', message: 'is not JSON', fix: 'send a JSON object with Content-Type: application/json' }]);
   }
 }
+
+/** No request takes this long: a key still in flight after it was cut off (a crash, a kill). */
+const abandonedAfterMs = 30_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
