@@ -8,10 +8,16 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
+/** Makes what is committed so far durable (an fsync), off the event loop. */
+export type Durability = () => Promise<void>;
+
 /**
  * Group commit: every unit of work submitted in the same turn of the event loop (the messages a
  * consumer received together, up to the prefetch) runs in one transaction, so one fsync covers
  * them all. Each unit runs inside its own savepoint, so one failing unit rolls back alone.
+ * With `durability`, a unit's promise settles only once an fsync that began after its commit has
+ * finished: the caller (which acks the broker next) never relies on a commit a power cut could take
+ * back, and the event loop goes on with the next batch while the disk syncs.
  */
 export class GroupCommit {
   private pending: Job[] = [];
@@ -23,8 +29,10 @@ export class GroupCommit {
   units = 0;
   /** Told how long each commit took (units and fsync), and whether it failed as a whole. */
   onCommit?: (seconds: number, ok: boolean) => void;
+  private readonly syncs?: SyncQueue;
 
-  constructor(private readonly db: Database) {
+  constructor(private readonly db: Database, durability?: Durability) {
+    if (durability) this.syncs = new SyncQueue(durability);
     this.savepoint = db.prepare('SAVEPOINT unit');
     this.release = db.prepare('RELEASE unit');
     this.rollbackTo = db.prepare('ROLLBACK TO unit');
@@ -60,14 +68,27 @@ export class GroupCommit {
       for (const job of batch) job.reject(error);
       return;
     }
-    this.onCommit?.((performance.now() - started) / 1000, true);
     this.batches++;
     this.units += batch.length;
-    batch.forEach((job, i) => {
-      const result = settled[i]!;
-      if (result.ok) job.resolve(result.value);
-      else job.reject(result.error);
+    const settle = () => {
+      this.onCommit?.((performance.now() - started) / 1000, true);
+      batch.forEach((job, i) => {
+        const result = settled[i]!;
+        if (result.ok) job.resolve(result.value);
+        else job.reject(result.error);
+      });
+    };
+    if (!this.syncs) return settle();
+    // Not known durable: the callers do not ack, the broker redelivers, the ledger finishes the work.
+    this.syncs.after().then(settle, (error: unknown) => {
+      this.onCommit?.((performance.now() - started) / 1000, false);
+      for (const job of batch) job.reject(error);
     });
+  }
+
+  /** Resolves when every commit so far is durable. */
+  async idle(): Promise<void> {
+    await this.syncs?.after();
   }
 
   private runUnit(work: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
@@ -81,5 +102,34 @@ export class GroupCommit {
       this.release.run();
       return { ok: false, error };
     }
+  }
+}
+
+/** One fsync at a time; every request made before an fsync began is covered by it. */
+class SyncQueue {
+  private waiting: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private running = false;
+
+  constructor(private readonly sync: Durability) {}
+
+  after(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.waiting.length) {
+      const covered = this.waiting.splice(0);
+      try {
+        await this.sync();
+        for (const waiter of covered) waiter.resolve();
+      } catch (error) {
+        for (const waiter of covered) waiter.reject(error);
+      }
+    }
+    this.running = false;
   }
 }
