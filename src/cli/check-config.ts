@@ -24,6 +24,11 @@ export function checkConfig(configDir: string, io: CliIo): number {
 }
 
 /** Loads the config; prints every problem and returns undefined when it is invalid. */
+/** The config directory: --config, else ORDERBRIDGE_CONFIG, else ./config. */
+export function configDirFrom(given: string | undefined, io: CliIo): string {
+  return given ?? io.env.ORDERBRIDGE_CONFIG ?? 'config';
+}
+
 export function loadConfigOrReport(configDir: string, io: CliIo): Config | undefined {
   try {
     return loadConfig({ dir: resolve(io.cwd, configDir), env: io.env });

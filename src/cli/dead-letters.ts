@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import { ledgerPolicy } from '../gateway.js';
 import { openSqliteLedger } from '../ledger/index.js';
 import { groupByReason, listDeadLetters, replayDeadLetters, type DeadLetter } from '../ops/dead-letters.js';
-import { loadConfigOrReport } from './check-config.js';
+import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { rabbitmqHint } from './serve.js';
 
@@ -74,7 +74,7 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
 }
 
 async function withBroker(configDir: string | undefined, io: CliIo, work: (model: Awaited<ReturnType<typeof connect>>, config: Config) => Promise<number>): Promise<number> {
-  const config = loadConfigOrReport(configDir ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
+  const config = loadConfigOrReport(configDirFrom(configDir, io), io);
   if (!config) return 2;
   let model;
   try {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runSim } from '../../sim/cli.js';
-import { checkConfig } from './check-config.js';
+import { checkConfig, configDirFrom } from './check-config.js';
 import { runDemo } from './demo.js';
 import type { CliIo } from './io.js';
 import { serve } from './serve.js';
@@ -31,7 +31,7 @@ Options:
 
 function configDirOf(args: string[], io: CliIo): string {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } }, strict: true });
-  return values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config';
+  return configDirFrom(values.config, io);
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

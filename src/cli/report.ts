@@ -10,7 +10,7 @@ import { reportCsv, reportText } from '../ops/report-formats.js';
 import { reportHtml } from '../ops/report-html.js';
 import { langs, pickLang, texts } from '../ops/texts.js';
 import { windowOf } from '../ops/window.js';
-import { loadConfigOrReport } from './check-config.js';
+import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
 export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
@@ -70,7 +70,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   } catch {
     // Not allowed here (some containers): run at the normal priority.
   }
-  const config = loadConfigOrReport(values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
+  const config = loadConfigOrReport(configDirFrom(values.config, io), io);
   if (!config) return 2;
 
   const ledger = openSqliteLedger({ path: config.gateway.ledger.path, synchronous: config.gateway.ledger.synchronous, policy: ledgerPolicy(config) });

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ledgerPolicy } from '../gateway.js';
 import { openSqliteLedgerReader, type TimelineEntry } from '../ledger/index.js';
-import { loadConfigOrReport } from './check-config.js';
+import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
 export const timelineUsage = `Usage: orderbridge timeline ORDER_ID [--json] [--config DIR]
@@ -16,7 +16,7 @@ export async function timeline(args: string[], io: CliIo): Promise<number> {
     io.err(timelineUsage);
     return 2;
   }
-  const config = loadConfigOrReport(values.config ?? io.env.ORDERBRIDGE_CONFIG ?? 'config', io);
+  const config = loadConfigOrReport(configDirFrom(values.config, io), io);
   if (!config) return 2;
   const ledger = openSqliteLedgerReader(config.gateway.ledger.path, ledgerPolicy(config));
   try {

@@ -7,7 +7,7 @@ import type { ReconciliationReport } from '../../ops/report.js';
 import { pickLang, type Lang } from '../../ops/texts.js';
 import { windowOf } from '../../ops/window.js';
 import type { PartnerEnv } from './partner-auth.js';
-import { HttpProblem, NotFound } from './problems.js';
+import { HttpProblem, NotFound, ValidationFailed } from './problems.js';
 
 /** What the ops routes need from the gateway: the report over a window, and one order's timeline. */
 export interface OpsService {
@@ -63,6 +63,8 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
   return routes;
 }
 
-function badQuery(parameter: string, detail: string): HttpProblem {
-  return new HttpProblem(400, 'validation', 'The request is invalid', '1 problem(s) in the query; each names the field and a fix', { errors: [{ pointer: `/query/${parameter}`, detail, fix: 'since=24h, or from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z; format=json|csv|html; lang=en|ru' }] });
+const queryFix = 'since=24h, or from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z; format=json|csv|html; lang=en|ru';
+
+function badQuery(parameter: string, message: string): ValidationFailed {
+  return new ValidationFailed('query', [{ pointer: `/${parameter}`, anchor: 'value', message, fix: queryFix }]);
 }
