@@ -2,13 +2,11 @@
 import type { Test } from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
-import { openSqliteLedger, type CommandInput } from '../../src/ledger/index.js';
-import { readMesEvent, translate } from '../../src/mapping/index.js';
+import { openSqliteLedger } from '../../src/ledger/index.js';
 import { testConfig } from './gateway-config.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
 export const T0 = Date.parse('2026-11-25T10:00:00Z');
 
@@ -41,24 +39,8 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
     await ledger.close();
     env.remove();
   });
-  const event = (state: string, orderId: string, eventId: string, at: number) => {
-    const read = readMesEvent(mesEvent(state, { eventId, orderId, at: new Date(at).toISOString(), ...(state === 'ACCEPTED' ? { correlationId: mesCommandId(`crm-${orderId}`) } : {}) }), config.mapping.paths);
-    if (!read.ok) throw new Error(read.problems.join());
-    return { fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' };
-  };
-  const create = async (orderId: string, at: number): Promise<void> => {
-    const mesId = mesCommandId(`crm-${orderId}`);
-    const input: CommandInput = { crmMessageId: `crm-${orderId}`, type: 'order.create', orderId, partner: 'shop', sentAt: new Date(at).toISOString(), mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: '{}' } };
-    const result = await ledger.recordCommand(input, at);
-    if (result.kind === 'forward') await ledger.markForwarded(result.out, at);
-  };
-  const accepted = async (orderId: string, at: number) => {
-    const result = await ledger.recordMesEvent(event('ACCEPTED', orderId, `${orderId}-acc`, at), at);
-    if (result.kind !== 'refused') await ledger.markPublished(result.publish.map((p) => p.rowId), at);
-  };
-
-  for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN', 'A-EVID'].entries()) await create(id, T0 + i * 10);
-  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await accepted(id, T0 + 500);
+  for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN', 'A-EVID'].entries()) await createAndForward(ledger, id, T0 + i * 10);
+  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await applyMesEvent(ledger, config.mapping, 'ACCEPTED', id, T0 + 500, { eventId: `${id}-acc` });
   // The watchdog gives up on A-LOST and A-ACKLOST (maxAttempts 1): both flagged lost. For A-EVID
   // its evidence look-up found the order in the MES: closed as acknowledged without an acknowledgement.
   for (const due of await ledger.overdueCommands(T0 + 60_000, 10)) {
@@ -66,14 +48,11 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
     await ledger.markPublished(out.map((p) => p.rowId), T0 + 60_000);
   }
   // A-UNCONF's acceptance: its order events are queued but never confirmed by the broker.
-  await ledger.recordMesEvent(event('ACCEPTED', 'A-UNCONF', 'A-UNCONF-acc', T0 + 600), T0 + 600);
+  await ledger.recordMesEvent(mesEventInput(config.mapping, 'ACCEPTED', 'A-UNCONF', T0 + 600), T0 + 600);
   // A-DUP's next event arrives twice.
-  for (let i = 0; i < 2; i++) {
-    const result = await ledger.recordMesEvent({ ...event('CUTTING', 'A-DUP', 'A-DUP-cut', T0 + 700), redelivered: i > 0 }, T0 + 700);
-    if (result.kind !== 'refused') await ledger.markPublished(result.publish.map((p) => p.rowId), T0 + 700);
-  }
+  for (const redelivered of [false, true]) await applyMesEvent(ledger, config.mapping, 'CUTTING', 'A-DUP', T0 + 700, { redelivered });
   // A-UNKNOWN: a state nobody mapped.
-  await ledger.recordMesEvent(event('LASER_ETCHING', 'A-UNKNOWN', 'A-UNKNOWN-x', T0 + 800), T0 + 800);
+  await ledger.recordMesEvent(mesEventInput(config.mapping, 'LASER_ETCHING', 'A-UNKNOWN', T0 + 800), T0 + 800);
   // A-STUCK stays accepted past every deadline while the MES has it in production.
   const flagged = await ledger.flagStuckOrders(T0 + 30 * 86_400_000, 100);
   await ledger.markPublished(flagged.filter((p) => !p.messageId.includes('A-UNCONF')).map((p) => p.rowId), T0 + 30 * 86_400_000);

@@ -2,16 +2,14 @@ import t, { type Test } from 'tap';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createHash, randomBytes } from 'node:crypto';
 import { createHttpApp } from '../../src/adapters/http/app.js';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { withGatewayOverrides, type Config } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
-import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { NotPublishedError } from '../../src/adapters/rabbitmq/broker.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 const keyOf = () => randomBytes(24).toString('base64url');
@@ -47,14 +45,8 @@ async function setup(t: Test, options: { connected?: () => boolean } = {}) {
 }
 
 async function seedOrder(ledger: LedgerStore, config: Config, orderId: string, partner: string, mesState?: string, at = T0) {
-  const crmMessageId = `crm-${orderId}`;
-  const result = await ledger.recordCommand({ crmMessageId, type: 'order.create', orderId, partner, sentAt: new Date(at).toISOString(), mes: { messageId: mesCommandId(crmMessageId), routingKey: 'CREATE_ORDER', payload: '{}' } }, at);
-  if (result.kind === 'forward') await ledger.markForwarded(result.out, at);
-  for (const state of mesState ? ['ACCEPTED', mesState] : []) {
-    const read = readMesEvent(mesEvent(state, { eventId: `${orderId}-${state}`, orderId, at: new Date(at + 1000).toISOString(), correlationId: mesCommandId(crmMessageId) }), config.mapping.paths);
-    if (!read.ok) throw new Error(read.problems.join());
-    await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' }, at + 1000);
-  }
+  await createAndForward(ledger, orderId, at, partner);
+  for (const state of mesState ? ['ACCEPTED', mesState] : []) await ledger.recordMesEvent(mesEventInput(config.mapping, state, orderId, at + 1000), at + 1000);
 }
 
 t.test('health, readiness and the OpenAPI document', async (t) => {
@@ -165,11 +157,7 @@ t.test('the order resource is kept in memory until a ledger write changes the or
   t.equal(await unchanged.text(), '', 'without a body');
 
   // The MES accepts the order and starts it: the ledger writes must replace what memory holds.
-  for (const state of ['ACCEPTED', 'CUTTING']) {
-    const read = readMesEvent(mesEvent(state, { eventId: `M-1-${state}`, orderId: 'M-1', at: new Date(T0 + 1000).toISOString(), correlationId: mesCommandId('crm-M-1') }), config.mapping.paths);
-    if (!read.ok) throw new Error(read.problems.join());
-    await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' }, T0 + 1000);
-  }
+  for (const state of ['ACCEPTED', 'CUTTING']) await ledger.recordMesEvent(mesEventInput(config.mapping, state, 'M-1', T0 + 1000), T0 + 1000);
   const changed = await get('/v1/orders/M-1', keys.alpha);
   t.match(await json(changed), { status: 'in_production', history: [{ status: 'received' }, { status: 'accepted' }, { status: 'in_production' }] }, 'the change is visible at once');
   t.not(changed.headers.get('etag'), etag, 'a new ETag');

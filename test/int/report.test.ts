@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { createHash } from 'node:crypto';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { withGatewayOverrides } from '../../src/config/index.js';

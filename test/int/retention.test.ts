@@ -1,11 +1,9 @@
 import t from 'tap';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
 import { ledgerPolicy } from '../../src/gateway.js';
-import { openSqliteLedger, type CommandInput } from '../../src/ledger/index.js';
+import { openSqliteLedger } from '../../src/ledger/index.js';
 import { RetentionPruner } from '../../src/ledger/sqlite-retention.js';
-import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T10:00:00Z');
@@ -18,37 +16,22 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
     await ledger.close();
     env.remove();
   });
-  const create = async (orderId: string, at: number) => {
-    const mesId = mesCommandId(`crm-${orderId}`);
-    const input: CommandInput = { crmMessageId: `crm-${orderId}`, type: 'order.create', orderId, partner: 'shop', sentAt: new Date(at).toISOString(), mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: '{}' } };
-    const result = await ledger.recordCommand(input, at);
-    if (result.kind === 'forward') await ledger.markForwarded(result.out, at);
-  };
-  const mesSays = async (orderId: string, state: string, at: number) => {
-    const read = readMesEvent(mesEvent(state, { eventId: `${orderId}-${state}`, orderId, at: new Date(at).toISOString(), ...(['ACCEPTED', 'REJECTED'].includes(state) ? { correlationId: mesCommandId(`crm-${orderId}`) } : {}) }), config.mapping.paths);
-    if (!read.ok) throw new Error(read.problems.join());
-    const result = await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' }, at);
-    if (result.kind !== 'refused') await ledger.markPublished(result.publish.map((p) => p.rowId), at);
-  };
-
   // 40 days ago: 1,200 orders, half rejected by the MES (a final status), half shipped (not final:
   // delivery is still to be reported); one accepted, one whose command the MES never answered
   // (open), one whose order events the broker never confirmed.
   const old = NOW - 40 * DAY;
   for (let i = 0; i < 1200; i++) {
-    await create(`OLD-${i}`, old);
-    for (const state of i % 2 ? ['REJECTED'] : ['ACCEPTED', 'DISPATCHED']) await mesSays(`OLD-${i}`, state, old + 1000);
+    await createAndForward(ledger, `OLD-${i}`, old);
+    for (const state of i % 2 ? ['REJECTED'] : ['ACCEPTED', 'DISPATCHED']) await applyMesEvent(ledger, config.mapping, state, `OLD-${i}`, old + 1000);
   }
-  await create('OLD-ACTIVE', old);
-  await mesSays('OLD-ACTIVE', 'ACCEPTED', old + 1000);
-  await create('OLD-OPEN', old);
-  await create('OLD-UNCONF', old);
-  const read = readMesEvent(mesEvent('ACCEPTED', { eventId: 'OLD-UNCONF-acc', orderId: 'OLD-UNCONF', at: new Date(old + 1000).toISOString(), correlationId: mesCommandId('crm-OLD-UNCONF') }), config.mapping.paths);
-  if (!read.ok) throw new Error('bad fixture');
-  await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' }, old + 1000);
+  await createAndForward(ledger, 'OLD-ACTIVE', old);
+  await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'OLD-ACTIVE', old + 1000);
+  await createAndForward(ledger, 'OLD-OPEN', old);
+  await createAndForward(ledger, 'OLD-UNCONF', old);
+  await ledger.recordMesEvent(mesEventInput(config.mapping, 'ACCEPTED', 'OLD-UNCONF', old + 1000), old + 1000);
   // Yesterday: recent, whatever its state.
-  await create('NEW-1', NOW - DAY);
-  await mesSays('NEW-1', 'ACCEPTED', NOW - DAY + 1000);
+  await createAndForward(ledger, 'NEW-1', NOW - DAY);
+  await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'NEW-1', NOW - DAY + 1000);
 
   const count = (sql: string) => ledger.db.prepare(sql).pluck().get() as number;
   const before = { messages: count('SELECT COUNT(*) FROM messages'), journal: count('SELECT COUNT(*) FROM journal') };
