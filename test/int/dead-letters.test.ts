@@ -1,30 +1,18 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { runCli } from '../../src/cli/main.js';
-import { startGateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
-import { testConfig } from '../helpers/gateway-config.js';
-import { createVhost } from '../helpers/vhost.js';
+import { waitFor } from '../helpers/amqp-peer.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
 
 const opsKey = 'ops-key-0123456789abcdef-replay';
 
 t.test('dead letters are listed by reason; a replay after the fix completes the order; one that fails again comes back counted', async (t) => {
-  const vhost = createVhost('ob-dead-letters');
-  const env = testConfig({ amqpUrl: vhost.url, gateway: { partners: [{ id: 'ops', name: 'Operators', apiKeySha256: createHash('sha256').update(opsKey).digest('hex'), role: 'operator' }] } });
-  const gateway = await startGateway({ config: env.config, logger: silentLogger });
-  const peer = await amqpPeer(vhost.url);
-  t.teardown(async () => {
-    await peer.close();
-    await gateway.stop();
-    vhost.remove();
-    env.remove();
-  });
-  const { exchanges, queues } = env.config.gateway.amqp;
+  const { gateway, peer, env, amqp } = await startTestGateway(t, { vhost: 'ob-dead-letters', gateway: { partners: [{ id: 'ops', name: 'Operators', apiKeySha256: createHash('sha256').update(opsKey).digest('hex'), role: 'operator' }] } });
+  const { exchanges, queues } = amqp;
   const toMes = await peer.collect(queues.mesCommands);
   const lines: string[] = [];
   const errors: string[] = [];
-  const io = { out: (line: string) => lines.push(line), err: (line: string) => errors.push(line), env: { AMQP_URL: vhost.url, ORDERBRIDGE_LEDGER_PATH: env.ledgerPath }, cwd: process.cwd() };
+  const io = { out: (line: string) => lines.push(line), err: (line: string) => errors.push(line), env: { AMQP_URL: env.config.gateway.amqp.url, ORDERBRIDGE_LEDGER_PATH: env.ledgerPath }, cwd: process.cwd() };
   const cli = async (...args: string[]) => {
     lines.length = 0;
     return runCli(args, io);

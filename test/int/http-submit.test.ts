@@ -1,11 +1,8 @@
 import t, { type Test } from 'tap';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { startGateway } from '../../src/gateway.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
-import { testConfig } from '../helpers/gateway-config.js';
-import { createVhost } from '../helpers/vhost.js';
+import { waitFor } from '../helpers/amqp-peer.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
 
 const keyOf = () => randomBytes(24).toString('base64url');
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -15,27 +12,18 @@ const validPartnerOrder = validatorFor('crmPartnerOrder');
 const json = async (response: Response): Promise<any> => response.json();
 const order = { reference: 'PO-4711', customer: { id: 'C-9', name: 'Müller GmbH' }, lines: [{ sku: 'FLANGE-80', quantity: 12 }], priority: 'rush' };
 
-async function setup(t: Test) {
-  const vhost = createVhost();
-  const env = testConfig({
-    amqpUrl: vhost.url,
+async function setup(t: Test, clock?: () => number) {
+  const { gateway, peer, amqp } = await startTestGateway(t, {
     gateway: { partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha), requestsPerSecond: 10_000 }, { id: 'beta', name: 'Beta', apiKeySha256: sha256(keys.beta), requestsPerSecond: 10_000 }] },
+    ...(clock ? { clock } : {}),
   });
-  const gateway = await startGateway({ config: env.config, logger: silentLogger });
-  const peer = await amqpPeer(vhost.url);
-  const { queues, exchanges } = env.config.gateway.amqp;
+  const { queues, exchanges } = amqp;
   const toCrm = await peer.collect(queues.crmPartnerOrders);
   const toMes = await peer.collect(queues.mesCommands);
-  t.teardown(async () => {
-    await peer.close();
-    await gateway.stop();
-    vhost.remove();
-    env.remove();
-  });
   const post = (body: unknown, headers: Record<string, string>, partnerKey = keys.alpha) =>
     fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { authorization: `Bearer ${partnerKey}`, 'content-type': 'application/json', ...headers } });
   const get = (path: string, partnerKey = keys.alpha) => fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { authorization: `Bearer ${partnerKey}` } });
-  return { post, get, toCrm, toMes, peer, exchanges };
+  return { gateway, post, get, toCrm, toMes, peer, exchanges };
 }
 
 t.test('a POSTed order becomes a ledgered message to the CRM and is visible at once', async (t) => {
@@ -106,19 +94,12 @@ t.test('fields the gateway owns cannot be assigned', async (t) => {
 
 t.test('a key left in flight by a crash is answered after 30 s, from the order the first request made', async (t) => {
   let now = Date.now();
-  const vhost = createVhost();
-  const env = testConfig({ amqpUrl: vhost.url, gateway: { partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha), requestsPerSecond: 10_000 }] } });
-  const gateway = await startGateway({ config: env.config, logger: silentLogger, clock: () => now });
-  t.teardown(async () => {
-    await gateway.stop();
-    vhost.remove();
-    env.remove();
-  });
+  const { gateway, post: postWith } = await setup(t, () => now);
   // The process "dies" after the order is ledgered and before its answer is stored.
   const finish = gateway.ledger.finishIdempotencyKey.bind(gateway.ledger);
   let crash = true;
   gateway.ledger.finishIdempotencyKey = (...args) => (crash ? Promise.reject(new Error('killed')) : finish(...args));
-  const post = () => fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, { method: 'POST', body: JSON.stringify(order), headers: { authorization: `Bearer ${keys.alpha}`, 'content-type': 'application/json', 'idempotency-key': 'key-of-a-crash' } });
+  const post = () => postWith(order, { 'idempotency-key': 'key-of-a-crash' });
   t.equal((await post()).status, 500, 'the first request dies before answering');
   crash = false;
   t.equal((await post()).status, 409, 'right after: still in flight as far as anyone can tell');

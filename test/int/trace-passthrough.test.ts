@@ -1,11 +1,8 @@
 import t from 'tap';
 import { mesCommandId } from '../../src/adapters/mes/codec.js';
-import { startGateway } from '../../src/gateway.js';
 import { tracingRequested } from '../../src/telemetry/otel-env.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
-import { testConfig } from '../helpers/gateway-config.js';
-import { createVhost } from '../helpers/vhost.js';
+import { waitFor } from '../helpers/amqp-peer.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
 // No OpenTelemetry SDK in this process: tracing is off, as by default.
@@ -20,17 +17,8 @@ t.test('tracing is requested only by the OTEL_* variables that name an exporter'
 });
 
 t.test('with tracing off the caller\'s traceparent still travels on, both ways', async (t) => {
-  const vhost = createVhost('ob-trace-off');
-  const env = testConfig({ amqpUrl: vhost.url });
-  const gateway = await startGateway({ config: env.config, logger: silentLogger });
-  const peer = await amqpPeer(vhost.url);
-  t.teardown(async () => {
-    await peer.close();
-    await gateway.stop();
-    vhost.remove();
-    env.remove();
-  });
-  const { exchanges, queues } = env.config.gateway.amqp;
+  const { peer, amqp } = await startTestGateway(t, { vhost: 'ob-trace-off' });
+  const { exchanges, queues } = amqp;
   const [toMes, toCrm] = [await peer.collect(queues.mesCommands), await peer.collect(queues.crmOrderEvents)];
   const crmTrace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const mesTrace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -1,0 +1,26 @@
+import type { Test } from 'tap';
+import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
+import { startGateway } from '../../src/gateway.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { amqpPeer } from './amqp-peer.js';
+import type { DeepPartial } from '../../src/config/index.js';
+import { testConfig } from './gateway-config.js';
+import { createVhost } from './vhost.js';
+
+/**
+ * The gateway in-process on a fresh vhost and ledger, with a peer to publish and collect on the
+ * broker; everything is stopped and removed in the test's teardown.
+ */
+export async function startTestGateway(t: Test, options: { vhost?: string; gateway?: DeepPartial<GatewayConfig>; clock?: () => number } = {}) {
+  const vhost = createVhost(options.vhost);
+  const env = testConfig({ amqpUrl: vhost.url, ...(options.gateway ? { gateway: options.gateway } : {}) });
+  const gateway = await startGateway({ config: env.config, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
+  const peer = await amqpPeer(vhost.url);
+  t.teardown(async () => {
+    await peer.close();
+    await gateway.stop();
+    vhost.remove();
+    env.remove();
+  });
+  return { gateway, peer, env, amqp: env.config.gateway.amqp };
+}
