@@ -86,6 +86,11 @@ export class GroupCommit {
     });
   }
 
+  /** Whether units wait for an fsync of their commit before they settle. */
+  get durable(): boolean {
+    return this.syncs !== undefined;
+  }
+
   /** Resolves when every commit so far is durable. */
   async idle(): Promise<void> {
     await this.syncs?.after();

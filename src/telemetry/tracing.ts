@@ -5,7 +5,7 @@ export { SpanKind, SpanStatusCode, type Context, type Span };
 /**
  * Spans through @opentelemetry/api. Until tracing is enabled (src/telemetry/otel-register.ts does it
  * after starting the SDK, only when the OTEL_* environment asks for it) every function here returns
- * at once: no span object, no context switch, no propagation, so tracing off costs nothing.
+ * at once: no span object, no context switch, no propagation.
  */
 const tracer = trace.getTracer('orderbridge');
 const noSpan = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);

@@ -13,15 +13,17 @@ export const T0 = Date.parse('2026-11-25T10:00:00Z');
 /** A stand-in MES API: what it holds, by external reference; counts the look-ups. */
 export async function fakeMes(t: Test, holds: Record<string, string>) {
   const asked: string[] = [];
+  const askedAt: number[] = [];
   const server = createServer((req, res) => {
     const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('externalRef') ?? '';
     asked.push(ref);
+    askedAt.push(Date.now());
     const state = holds[ref];
     res.writeHead(state ? 200 : 404, { 'content-type': 'application/json' }).end(state ? JSON.stringify({ externalRef: ref, state }) : '{}');
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   t.teardown(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked, askedAt };
 }
 
 /**

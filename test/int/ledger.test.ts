@@ -33,6 +33,14 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
   const db = (ledger as SqliteLedger).db;
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   t.equal(db.pragma('synchronous', { simple: true }), 1, 'SQLite itself NORMAL: the group commit does the fsync (configured FULL)');
+  t.ok((ledger as SqliteLedger).commits.durable, 'configured FULL: units wait for the fsync of their commit');
+  const env = testConfig();
+  const normal = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(env.config) });
+  t.teardown(async () => {
+    await normal.close();
+    env.remove();
+  });
+  t.notOk(normal.commits.durable, 'configured NORMAL: they do not');
   t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2]);
 });
 

@@ -43,6 +43,11 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   t.notOk(report.discrepancies.some((d) => d.orderId === 'A-OK' && d.kind === 'status_diverged'), 'an order whose MES state maps to its status is not diverged');
   t.ok(mes.asked.includes('A-LOST') && mes.asked.includes('A-ACKLOST'), 'active reconciliation asked the MES about the lost commands');
   t.match(report.reconciliation, { asked: mes.asked.length, answered: mes.asked.length, notAsked: 0 });
+  const spanMs = mes.askedAt.at(-1)! - mes.askedAt[0]!;
+  t.ok(spanMs >= (mes.asked.length - 1) * 50 * 0.9, `paced to at most 20 look-ups a second (${mes.asked.length} in ${spanMs} ms)`);
+  t.match(report.coverage, { complete: false, retentionDays: 30 }, 'a window reaching past the retention says it is not fully covered');
+  const recent = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', reconcile: false });
+  t.equal(recent.report.coverage.complete, true, 'a window inside the retention is');
   t.match((await ledger.timeline('A-LOST')).find((e) => e.kind === 'reconciled'), { detail: { by: 'report', knows: false } }, 'the MES\'s answer is noted in the order\'s timeline');
   t.ok(timelines['A-LOST']?.length, 'timelines of discrepant orders come along for the page');
 
