@@ -1,5 +1,6 @@
 // Statistics, formatting and RabbitMQ CPU sampling for bench/pipeline.ts.
 import { readdirSync, readFileSync } from 'node:fs';
+import { processCpuMs } from './children.js';
 
 export function median(values: number[]): number {
   if (!values.length) return Number.NaN;
@@ -38,13 +39,8 @@ export function table(header: string[], rows: string[][]): string {
  */
 export function rabbitCpuMs(): number | undefined {
   for (const pid of rabbitPids()) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // It ended while we looked.
-    }
+    const ms = processCpuMs(Number(pid));
+    if (ms !== undefined) return ms;
   }
   return undefined;
 }

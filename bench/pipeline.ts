@@ -31,7 +31,8 @@ import { createVhost } from '../test/helpers/vhost.js';
 import { formatInt, formatMs, formatSigned, median, percentile, rabbitCpuMs, round, table } from './pipeline-figures.js';
 import { Collector, commands, preload, publishPaced } from './pipeline-load.js';
 import type { SutMode, SutStats } from './sut-protocol.js';
-import { killAllSuts, startSut, type SutProcess } from './sut-process.js';
+import { killAllChildren } from './children.js';
+import { startSut, type SutProcess } from './sut-process.js';
 import { startOtlpSink, tracedChild, type OtlpSink } from './otlp-sink.js';
 
 const goal = 0.6;
@@ -86,7 +87,7 @@ const { amqp } = config.gateway;
 // Each entry is synchronous so that it also works from an `exit` or signal handler.
 const leftovers = new Set<() => void>();
 function removeLeftovers(): void {
-  killAllSuts();
+  killAllChildren();
   for (const remove of [...leftovers].reverse()) {
     leftovers.delete(remove);
     try {

@@ -1,5 +1,5 @@
 // Everything a run leaves behind (vhosts, temp files, processes), removed even when it fails or is interrupted.
-import { killAllChildren } from './proxy-process.js';
+import { killAllChildren } from './children.js';
 
 export interface Cleanup {
   /** Registers a synchronous undo step; the returned function runs it now, once, and forgets it. */

@@ -2,7 +2,8 @@
 import type { Agent } from 'node:http';
 import { percentile } from './proxy-figures.js';
 import { generatorLag, pollOpenLoop, type Read, type Target } from './proxy-load.js';
-import { machineBusyMs, processCpuMs } from './proxy-process.js';
+import { processCpuMs } from './children.js';
+import { machineBusyMs } from './proxy-process.js';
 import type { ChildStats } from './proxy-protocol.js';
 import type { World } from './proxy-world.js';
 

@@ -1,32 +1,11 @@
 // Starts bench/proxy-child.ts and other helper processes (wrk, nginx); every one of them is ended by PID.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { track } from './children.js';
 import type { ChildSpec, ChildStats, FromChild } from './proxy-protocol.js';
 
 const childScript = resolve(import.meta.dirname, 'proxy-child.ts');
-const live = new Set<ChildProcess>();
-
-/** SIGKILLs every process this module started that is still running; safe in an `exit` handler. */
-export function killAllChildren(): void {
-  for (const child of live) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-  live.clear();
-}
-
-/** Tracks a process started elsewhere in the bench (wrk, nginx) so that killAllChildren ends it too. */
-export function track(child: ChildProcess): ChildProcess {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
 
 /** `taskset -c CPUS command …` when CPUs are given (the PID stays the command's: taskset execs it). */
 export function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
@@ -110,18 +89,6 @@ export async function startChild(spec: ChildSpec, options: { cpus?: string; read
       clearTimeout(timer);
     },
   };
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where it cannot be read. */
-export function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
 }
 
 /** CPU time (ms) all CPUs of the machine spent busy (not idle, not waiting for I/O) so far, from /proc/stat. */

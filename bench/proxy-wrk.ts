@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { pinned, processCpuMs, track } from './proxy-process.js';
+import { processCpuMs, track } from './children.js';
+import { pinned } from './proxy-process.js';
 
 export interface WrkRequest {
   path: string;

@@ -24,7 +24,8 @@ import { createVhost } from '../test/helpers/vhost.js';
 import { formatInt, median, round, table } from './pipeline-figures.js';
 import { Collector, commands, preload } from './pipeline-load.js';
 import { seedBigLedger } from './report-seed.js';
-import { killAllSuts, startSut } from './sut-process.js';
+import { killAllChildren } from './children.js';
+import { startSut } from './sut-process.js';
 
 const goals = { renderMs: 2000, throughputDrop: 0.2 };
 
@@ -56,7 +57,7 @@ const leftovers: (() => void)[] = [];
 const reporters = new Set<ChildProcess>();
 function cleanup(): void {
   for (const child of reporters) if (child.exitCode === null) child.kill('SIGKILL');
-  killAllSuts();
+  killAllChildren();
   for (const remove of leftovers.splice(0).reverse()) {
     try {
       remove();

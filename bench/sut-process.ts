@@ -1,25 +1,10 @@
 // Starts bench/sut.ts as a child process and talks to it over IPC; always killed by PID at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { track } from './children.js';
 import { resolve } from 'node:path';
 import type { FromSut, SutMode, SutStats, ToSut } from './sut-protocol.js';
 
 const sutScript = resolve(import.meta.dirname, 'sut.ts');
-const live = new Set<ChildProcess>();
-
-/** Kills every child still running (SIGKILL by PID); safe in an `exit` handler. */
-export function killAllSuts(): void {
-  for (const child of live) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-  live.clear();
-}
-
 export interface SutOptions {
   mode: SutMode;
   url: string;
@@ -50,7 +35,7 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
   if (options.diagnose) args.push('--diagnose');
   const nodeFlags = [...process.execArgv, ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.tracing?.nodeFlags ?? [])];
   const child = spawn(process.execPath, [...nodeFlags, sutScript, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...options.tracing?.env } });
-  live.add(child);
+  track(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start bench/sut.ts');
 
@@ -61,7 +46,6 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
     for (const listener of [...listeners]) listener(message);
   });
   const exited = new Promise<void>((done) => child.once('exit', () => {
-    live.delete(child);
     done();
   }));
   const alive = () => child.exitCode === null && child.signalCode === null;
