@@ -39,7 +39,8 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   const answered = ['acknowledged', 'rejected', 'failed'].reduce((sum, s) => sum + n(s), 0);
   const open = n('forwarded') + n('redelivered');
 
-  const mes = await reconcile(input);
+  const candidates = mesCandidates(rows);
+  const mes = await reconcile(input, candidates);
   const discrepancies: Discrepancy[] = [];
   const add = (kind: Discrepancy['kind'], orderId: string, at: number, detail: string, status: string, view?: MesView) =>
     discrepancies.push({ kind, orderId, since: iso(at), detail, action: t.actions[kind], ...(isOrderStatus(status) ? { status } : {}), ...(view ? { mes: view } : {}) });
@@ -65,7 +66,6 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   for (const unknown of rows.unknownStates) if (unknown.reason.startsWith('unknown MES state')) add('unknown_mes_state', unknown.orderId, unknown.at, t.details.unknownState(unknown.mesState), '');
 
   const latencies = rows.acks.map((a) => a.ms).sort((a, b) => a - b);
-  const candidates = mesCandidates(rows);
   return {
     generatedAt: iso(now),
     window: { from: iso(from), to: iso(to) },
@@ -103,10 +103,10 @@ function mesCandidates(rows: ReportRows): string[] {
 }
 
 /** Asks the MES about each candidate, one after another (the caller paces and breaks), up to the limit. */
-async function reconcile(input: ReportInput): Promise<Map<string, MesAnswer>> {
+async function reconcile(input: ReportInput, candidates: string[]): Promise<Map<string, MesAnswer>> {
   const answers = new Map<string, MesAnswer>();
   if (!input.askMes) return answers;
-  const asking = mesCandidates(input.rows).slice(0, input.maxLookups);
+  const asking = candidates.slice(0, input.maxLookups);
   for (const [i, orderId] of asking.entries()) {
     const answer = await input.askMes(orderId);
     answers.set(orderId, answer);

@@ -31,6 +31,26 @@ export function createMetrics() {
     if (!ledgerStats || Date.now() - ledgerStats.at > ledgerStatsMaxAgeMs) ledgerStats = { at: Date.now(), stats: sources.ledgerStats() };
     return ledgerStats.stats;
   };
+  /** A gauge read from the ledger's counts at scrape time. */
+  const ledgerGauge = (name: string, help: string, value: (stats: LedgerStats) => number) =>
+    new Gauge({
+      name, help, registers,
+      async collect() {
+        const stats = await currentLedgerStats();
+        if (stats) this.set(value(stats));
+      },
+    });
+  /** A counter mirroring running totals the read proxy keeps, one label value per total, read at scrape time. */
+  const readProxyCounter = (name: string, help: string, label: string, totals: (proxy: ReturnType<NonNullable<MetricSources['readProxy']>>) => Record<string, number>) =>
+    new Counter({
+      name, help, labelNames: [label], registers,
+      collect() {
+        const proxy = sources.readProxy?.();
+        if (!proxy) return;
+        this.reset();
+        for (const [value, total] of Object.entries(totals(proxy))) this.inc({ [label]: value }, total);
+      },
+    });
 
   return {
     registry,
@@ -60,13 +80,7 @@ export function createMetrics() {
       name: 'orderbridge_ack_latency_seconds', help: 'From forwarding a command to the MES to its acknowledgement, by outcome (accepted, rejected, failed).',
       labelNames: ['outcome'] as const, buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900], registers,
     }),
-    unacknowledged: new Gauge({
-      name: 'orderbridge_commands_unacknowledged', help: 'Commands received or forwarded and not yet acknowledged by the MES.', registers,
-      async collect() {
-        const stats = await currentLedgerStats();
-        if (stats) this.set(stats.openCommands);
-      },
-    }),
+    unacknowledged: ledgerGauge('orderbridge_commands_unacknowledged', 'Commands received or forwarded and not yet acknowledged by the MES.', (stats) => stats.openCommands),
     ordersByStatus: new Gauge({
       name: 'orderbridge_orders', help: 'Orders in the ledger by external status.', labelNames: ['status'] as const, registers,
       async collect() {
@@ -76,20 +90,8 @@ export function createMetrics() {
         for (const [status, count] of Object.entries(stats.ordersByStatus)) this.set({ status }, count);
       },
     }),
-    ordersLost: new Gauge({
-      name: 'orderbridge_orders_lost', help: 'Orders flagged lost: the MES never acknowledged the command within every retry.', registers,
-      async collect() {
-        const stats = await currentLedgerStats();
-        if (stats) this.set(stats.attention.lost);
-      },
-    }),
-    ordersStuck: new Gauge({
-      name: 'orderbridge_orders_stuck', help: 'Orders flagged stuck: in one status longer than its deadline.', registers,
-      async collect() {
-        const stats = await currentLedgerStats();
-        if (stats) this.set(stats.attention.stuck);
-      },
-    }),
+    ordersLost: ledgerGauge('orderbridge_orders_lost', 'Orders flagged lost: the MES never acknowledged the command within every retry.', (stats) => stats.attention.lost),
+    ordersStuck: ledgerGauge('orderbridge_orders_stuck', 'Orders flagged stuck: in one status longer than its deadline.', (stats) => stats.attention.stuck),
 
     ledgerSize: new Gauge({
       name: 'orderbridge_ledger_size_bytes', help: 'Size of the ledger database file and its write-ahead log.', registers,
@@ -103,18 +105,8 @@ export function createMetrics() {
     }),
     ledgerWriteErrors: new Counter({ name: 'orderbridge_ledger_write_errors_total', help: 'Group commits that failed as a whole (nothing in them was written).', registers }),
 
-    readCache: new Counter({
-      name: 'orderbridge_mes_read_cache_total', help: 'Cached MES reads by result: hit (fresh), miss (went to the MES), stale (served stale while revalidating or because the MES failed).',
-      labelNames: ['result'] as const, registers,
-      collect() {
-        const proxy = sources.readProxy?.();
-        if (!proxy) return;
-        this.reset();
-        this.inc({ result: 'hit' }, proxy.hits);
-        this.inc({ result: 'miss' }, proxy.misses);
-        this.inc({ result: 'stale' }, proxy.staleServed);
-      },
-    }),
+    readCache: readProxyCounter('orderbridge_mes_read_cache_total', 'Cached MES reads by result: hit (fresh), miss (went to the MES), stale (served stale while revalidating or because the MES failed).',
+      'result', (proxy) => ({ hit: proxy.hits, miss: proxy.misses, stale: proxy.staleServed })),
     breakerState: new Gauge({
       name: 'orderbridge_mes_breaker_state', help: 'The MES API circuit breaker: 1 for its current state (closed, open, half_open), 0 for the others.', labelNames: ['state'] as const, registers,
       collect() {
@@ -127,16 +119,8 @@ export function createMetrics() {
       name: 'orderbridge_mes_api_request_duration_seconds', help: 'MES API calls by outcome (ok, error, timeout, unreachable).',
       labelNames: ['outcome'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
     }),
-    mesApiRefused: new Counter({
-      name: 'orderbridge_mes_api_refused_total', help: 'MES API calls not made: circuit open, or every slot busy and the line full (shed).', labelNames: ['reason'] as const, registers,
-      collect() {
-        const proxy = sources.readProxy?.();
-        if (!proxy) return;
-        this.reset();
-        this.inc({ reason: 'breaker_open' }, proxy.rejectedOpen);
-        this.inc({ reason: 'shed' }, proxy.shed);
-      },
-    }),
+    mesApiRefused: readProxyCounter('orderbridge_mes_api_refused_total', 'MES API calls not made: circuit open, or every slot busy and the line full (shed).',
+      'reason', (proxy) => ({ breaker_open: proxy.rejectedOpen, shed: proxy.shed })),
 
     webhookDeliveries: new Counter({ name: 'orderbridge_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (delivered, retrying, failed, disabled).', labelNames: ['outcome'] as const, registers }),
   };
