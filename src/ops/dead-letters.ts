@@ -5,6 +5,7 @@ export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChanne
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import { deadLetterHeaders } from '../adapters/rabbitmq/topology.js';
 import type { SqliteLedger } from '../ledger/index.js';
+import { decodeJson, stringField } from '../pipeline/decode.js';
 
 /** One message in the dead-letter queue, as the ops commands show it. */
 export interface DeadLetter {
@@ -123,21 +124,21 @@ function describe(message: GetMessage): DeadLetter {
 
 /** The ids the ledger may know the message by: a CRM message id, an MES event id. */
 function messageIdsIn(content: Buffer): string[] {
-  const body = parsed(content);
-  return [body?.messageId, (body?.header as Record<string, unknown> | undefined)?.eventId].filter((id): id is string => typeof id === 'string');
+  const body = bodyOf(content);
+  return [stringField(body, 'messageId'), stringField(fieldOf(body, 'header'), 'eventId')].filter((id): id is string => id !== undefined);
 }
 
 function orderIdIn(content: Buffer): string | undefined {
-  const body = parsed(content);
-  const id = body?.orderId ?? (body?.order as Record<string, unknown> | undefined)?.externalRef;
-  return typeof id === 'string' && id.length <= 128 ? id : undefined;
+  const body = bodyOf(content);
+  return stringField(body, 'orderId') ?? stringField(fieldOf(body, 'order'), 'externalRef');
 }
 
-function parsed(content: Buffer): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(content.toString('utf8')) as unknown;
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Dead letters are bounded by the broker's message size; an undecodable one has no ids. */
+function bodyOf(content: Buffer): unknown {
+  const decoded = decodeJson(content, Number.MAX_SAFE_INTEGER);
+  return decoded.ok ? decoded.value : undefined;
+}
+
+function fieldOf(value: unknown, field: string): unknown {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
 }
