@@ -59,3 +59,10 @@ function rabbitPids(): string[] {
     return [];
   }
 }
+
+/** A whole number >= 1 from a command-line option, or an error naming the option. */
+export function positiveInt(name: string, raw: string | undefined): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return value;
+}

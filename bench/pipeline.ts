@@ -28,7 +28,7 @@ import { mesCommandId } from '../src/adapters/mes/codec.js';
 import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
 import { loadConfig } from '../src/config/index.js';
 import { createVhost } from '../test/helpers/vhost.js';
-import { formatInt, formatMs, formatSigned, median, percentile, rabbitCpuMs, round, table } from './pipeline-figures.js';
+import { formatInt, formatMs, formatSigned, median, percentile, positiveInt, rabbitCpuMs, round, table } from './pipeline-figures.js';
 import { Collector, commands, preload, publishPaced } from './pipeline-load.js';
 import type { SutMode, SutStats } from './sut-protocol.js';
 import { killAllChildren } from './children.js';
@@ -74,11 +74,6 @@ const options = {
   cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
 };
 
-function positiveInt(name: string, raw: string | undefined): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  return value;
-}
 
 const config = loadConfig({ dir: resolve(import.meta.dirname, '../config'), env: {} });
 const { amqp } = config.gateway;

@@ -21,7 +21,7 @@ import { openSqliteLedger } from '../src/ledger/index.js';
 import { produceReport, reportCpuShare } from '../src/ops/produce-report.js';
 import { reportHtml } from '../src/ops/report-html.js';
 import { createVhost } from '../test/helpers/vhost.js';
-import { formatInt, median, round, table } from './pipeline-figures.js';
+import { formatInt, median, positiveInt, round, table } from './pipeline-figures.js';
 import { Collector, commands, preload } from './pipeline-load.js';
 import { seedBigLedger } from './report-seed.js';
 import { killAllChildren } from './children.js';
@@ -43,12 +43,7 @@ if (values.help) {
   process.stdout.write('usage: bench/report.ts [--messages N] [--orders N] [--runs R] [--renders N] [--json]\n');
   process.exit(0);
 }
-const positive = (name: string, raw: string | undefined) => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  return value;
-};
-const options = { messages: positive('messages', values.messages), orders: positive('orders', values.orders), runs: positive('runs', values.runs), renders: positive('renders', values.renders) };
+const options = { messages: positiveInt('messages', values.messages), orders: positiveInt('orders', values.orders), runs: positiveInt('runs', values.runs), renders: positiveInt('renders', values.renders) };
 const root = resolve(import.meta.dirname, '..');
 const config = loadConfig({ dir: join(root, 'config'), env: {} });
 const log = (line: string) => process.stderr.write(`${line}\n`);
