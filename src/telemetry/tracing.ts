@@ -16,6 +16,9 @@ export function enableTracing(): void {
   enabled = true;
 }
 
+/** Whether spans are being made (for hot paths that skip building a span's inputs when not). */
+export const tracingEnabled = (): boolean => enabled;
+
 type Carrier = Record<string, unknown>;
 
 const getter = {
@@ -63,6 +66,15 @@ export function inSpan<T>(name: string, options: { kind: SpanKind; attributes?: 
       span.end();
     }
   });
+}
+
+/**
+ * Runs `work` in a server span continuing the caller's trace context (`carrier` is read only when
+ * tracing is on). With tracing off `work` runs as is and its result, synchronous or not, is returned.
+ */
+export function inServerSpan<T>(name: string, carrier: () => Carrier, work: (span: Span) => T | Promise<T>): T | Promise<T> {
+  if (!enabled) return work(noSpan);
+  return inSpan(name, { kind: SpanKind.SERVER, parent: contextFrom(carrier()) }, async (span) => work(span));
 }
 
 /**

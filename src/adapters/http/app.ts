@@ -1,20 +1,16 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { routePath } from 'hono/route';
-import { performance } from 'node:perf_hooks';
-import type { Metrics } from '../../telemetry/metrics.js';
-import { contextFrom, inSpan, SpanKind, SpanStatusCode } from '../../telemetry/tracing.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
-import { mesProxyRoutes, type MesReadProxy } from '../mes/index.js';
+import { mesProxyRoutes, mesRoutePath, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
 import { openApiDocument } from './openapi.js';
 import { opsRoutes, type OpsService } from './ops-routes.js';
 import { orderSubmissionRoutes } from './order-submission.js';
 import { ordersRoutes } from './orders-routes.js';
-import { partnerAuth, type PartnerEnv } from './partner-auth.js';
+import { partnerGuard, type PartnerEnv } from './partner-guard.js';
 import { HttpProblem, internalError, PayloadTooLarge } from './problems.js';
-import { partnerRateLimit } from './rate-limit.js';
+import { instrumentRequests, RouteRecorder } from './request-telemetry.js';
 
 export interface HttpAppDeps extends PipelineDeps {
   readiness: Readiness;
@@ -28,8 +24,9 @@ export interface HttpAppDeps extends PipelineDeps {
 /** The gateway's HTTP surface; routes stay thin, every error leaves as RFC 9457 problem+json. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const { config, ledger, readiness, logger, version = '0.1.0' } = deps;
-  const app = new Hono();
-  app.use('*', requestTelemetry(deps.metrics));
+  const router = new RouteRecorder();
+  const app = new Hono({ router });
+  instrumentRequests(app, router, deps.metrics);
   if (deps.metrics) {
     const { registry } = deps.metrics;
     app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
@@ -41,19 +38,20 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const document = openApiDocument(version);
   app.get('/openapi.json', (c) => c.json(document));
 
+  // One guard for every partner route: a partner's rate limit is one budget across them.
+  const guard = partnerGuard(config.gateway.partners);
   const partners = new Hono<PartnerEnv>();
-  partners.use('/v1/*', partnerAuth(config.gateway.partners), partnerRateLimit());
-  partners.route('/', ordersRoutes(ledger));
-  partners.route('/', orderSubmissionRoutes(deps));
+  partners.route('/', ordersRoutes(ledger, guard));
+  partners.route('/', orderSubmissionRoutes(deps, guard));
   if (deps.mesProxy) {
-    partners.use('/mes/*', partnerAuth(config.gateway.partners), partnerRateLimit());
+    partners.use('/mes/*', guard.middleware);
     partners.use('/mes/orders/:externalRef', ownOrdersOnly(ledger));
-    partners.use('/mes/:route', operatorsOnly());
+    for (const name of deps.mesProxy.routeNames()) partners.use(mesRoutePath(name), operatorsOnly());
     partners.route('/', mesProxyRoutes<PartnerEnv>(deps.mesProxy));
   }
   if (deps.ops) {
-    partners.use('/ops', partnerAuth(config.gateway.partners), partnerRateLimit(), operatorsOnly('The ops pages'));
-    partners.use('/ops/*', partnerAuth(config.gateway.partners), partnerRateLimit(), operatorsOnly('The ops pages'));
+    partners.use('/ops', guard.middleware, operatorsOnly('The ops pages'));
+    partners.use('/ops/*', guard.middleware, operatorsOnly('The ops pages'));
     partners.route('/', opsRoutes(deps.ops));
   }
   app.route('/', partners);
@@ -69,25 +67,4 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     return c.body(JSON.stringify(internalError(undefined)), 500, { 'content-type': 'application/problem+json' });
   });
   return app;
-}
-
-/**
- * A server span per request (continuing the caller's traceparent) and RED metrics, both by route
- * pattern: never the raw path, whose ids would make names and labels unbounded.
- */
-function requestTelemetry(metrics: Metrics | undefined): MiddlewareHandler {
-  return (c, next) => {
-    const started = performance.now();
-    const { method } = c.req;
-    const traceparent = c.req.header('traceparent');
-    return inSpan(method, { kind: SpanKind.SERVER, ...(traceparent ? { parent: contextFrom({ traceparent, tracestate: c.req.header('tracestate') }) } : {}) }, async (span) => {
-      await next();
-      const route = routePath(c, -1) || 'unmatched';
-      span.updateName(`${method} ${route}`);
-      span.setAttributes({ 'http.request.method': method, 'http.route': route, 'http.response.status_code': c.res.status });
-      if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      metrics?.httpRequests.inc({ route, method, status: String(c.res.status) });
-      metrics?.httpDuration.observe({ route, method }, (performance.now() - started) / 1000);
-    });
-  };
 }

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { LedgerStore } from '../../ledger/index.js';
-import type { PartnerEnv } from './partner-auth.js';
+import type { PartnerEnv } from './partner-guard.js';
 import { HttpProblem, NotFound } from './problems.js';
 
 /** A partner reads the MES data of its own orders only (404 otherwise, as for any order); operators read all. */

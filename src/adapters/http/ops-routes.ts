@@ -6,7 +6,7 @@ import { reportHtml } from '../../ops/report-html.js';
 import type { ReconciliationReport } from '../../ops/report.js';
 import { pickLang, type Lang } from '../../ops/texts.js';
 import { windowOf } from '../../ops/window.js';
-import type { PartnerEnv } from './partner-auth.js';
+import type { PartnerEnv } from './partner-guard.js';
 import { HttpProblem, NotFound, ValidationFailed } from './problems.js';
 
 /** What the ops routes need from the gateway: the report over a window, and one order's timeline. */

@@ -11,8 +11,10 @@ export interface OrderResource {
 }
 
 export interface OrderResources {
-  /** The order's resource with its history, from memory while the order has not changed since it was built. */
-  get(orderId: string): Promise<OrderResource | undefined>;
+  /** The order's resource with its history, if it is in memory: it is until the order changes. */
+  cached(orderId: string): OrderResource | undefined;
+  /** The order's resource built from the ledger, kept in memory for the next reads. */
+  load(orderId: string): Promise<OrderResource | undefined>;
 }
 
 export const historyLimit = 1000;
@@ -43,12 +45,7 @@ export function orderResources(ledger: LedgerStore): OrderResources {
     return resource;
   };
 
-  return {
-    get: (orderId) => {
-      const cached = cache.get(orderId);
-      return cached ? Promise.resolve(cached) : load(orderId);
-    },
-  };
+  return { cached: (orderId) => cache.get(orderId), load };
 }
 
 export function toResource(order: OrderRecord): Order {

@@ -6,7 +6,7 @@ import { validatorFor } from '../../contracts/validate.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { publishOut } from '../../pipeline/publish-out.js';
 import { toResource } from './order-resources.js';
-import type { PartnerEnv } from './partner-auth.js';
+import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { HttpProblem, ValidationFailed } from './problems.js';
 
 const validateRequest = validatorFor<OrderRequest>('orderRequest');
@@ -18,9 +18,9 @@ const keyPattern = /^[\x21-\x7e]{1,128}$/;
  * answer, a different body is a 422, a request still in flight a 409. Once the ledger has it the
  * order is accepted (202): if the broker is down, the watchdog's sweep hands it to the CRM later.
  */
-export function orderSubmissionRoutes(deps: PipelineDeps): Hono<PartnerEnv> {
+export function orderSubmissionRoutes(deps: PipelineDeps, guard: PartnerGuard): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
-  routes.post('/v1/orders', async (c) => {
+  routes.post('/v1/orders', guard.route(async (c) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || !keyPattern.test(key)) {
       throw new ValidationFailed('headers', [{ pointer: '/Idempotency-Key', anchor: 'value', message: key === undefined ? 'is required' : 'must be 1 to 128 visible characters', fix: 'send a new unique key (e.g. a UUID) with each new order, and the same key when you retry it' }]);
@@ -63,7 +63,7 @@ export function orderSubmissionRoutes(deps: PipelineDeps): Hono<PartnerEnv> {
         return answer(false);
       }
     }
-  });
+  }));
   return routes;
 }
 

@@ -4,27 +4,33 @@ import type { OrderPage } from '../../contracts/generated/external/order-page.js
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
 import { noneMatch } from '../mes/cache-status.js';
-import { orderResources, toResource } from './order-resources.js';
-import type { PartnerEnv } from './partner-auth.js';
+import { orderResources, toResource, type OrderResource } from './order-resources.js';
+import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { NotFound, ValidationFailed } from './problems.js';
 
 const validateListQuery = validatorFor<OrderListQuery>('orderListQuery');
 const defaultPageSize = 50;
 
 /** Partner routes over the ledger's read model. Every lookup is scoped to the calling partner. */
-export function ordersRoutes(ledger: LedgerStore): Hono<PartnerEnv> {
+export function ordersRoutes(ledger: LedgerStore, guard: PartnerGuard): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
   const resources = orderResources(ledger);
 
-  routes.get('/v1/orders/:id', async (c) => {
-    const resource = await resources.get(c.req.param('id'));
-    if (!resource || resource.partner !== c.get('partner').id) throw new NotFound();
-    const headers = { etag: resource.etag, 'cache-control': 'private, no-cache' };
-    if (noneMatch(c.req.header('if-none-match'), resource.etag)) return c.body(null, 304, headers);
-    return c.body(resource.json, 200, { ...headers, 'content-type': 'application/json' });
-  });
+  // Answered synchronously when the resource is in memory, the common case. A Response with plain
+  // headers: c.body() with more than one header builds a Headers object per request.
+  routes.get('/v1/orders/:id', guard.route((c) => {
+    const orderId = c.req.param('id') ?? '';
+    const answer = (resource: OrderResource | undefined) => {
+      if (!resource || resource.partner !== c.get('partner').id) throw new NotFound();
+      const headers = { etag: resource.etag, 'cache-control': 'private, no-cache' };
+      if (noneMatch(c.req.header('if-none-match'), resource.etag)) return new Response(null, { status: 304, headers });
+      return new Response(resource.json, { status: 200, headers: { ...headers, 'content-type': 'application/json' } });
+    };
+    const cached = resources.cached(orderId);
+    return cached ? answer(cached) : resources.load(orderId).then(answer);
+  }));
 
-  routes.get('/v1/orders', async (c) => {
+  routes.get('/v1/orders', guard.route(async (c) => {
     const valid = validateListQuery(c.req.query());
     if (!valid.ok) throw new ValidationFailed('query', valid.problems);
     const { status, updated_since: updatedSince, cursor, limit } = valid.value;
@@ -41,7 +47,7 @@ export function ordersRoutes(ledger: LedgerStore): Hono<PartnerEnv> {
     const last = page.at(-1);
     const body: OrderPage = { data: page.map(toResource), nextCursor: orders.length > pageSize && last ? encodeCursor(last) : null };
     return c.json(body);
-  });
+  }));
 
   return routes;
 }

@@ -55,6 +55,8 @@ export interface MesReadProxy {
   readOrder(externalRef: string, options?: ReadOptions): Promise<ProxyAnswer>;
   /** A configured MES read route (mesApi.routes) with the client's query, checked against the route's whitelist. */
   readRoute(name: string, query: URLSearchParams | Record<string, string>, options?: ReadOptions): Promise<ProxyAnswer>;
+  /** The names of the configured read routes, each served as GET /mes/<name>. */
+  routeNames(): string[];
   /** Ends the freshness of the order's entry; call it for every MES event about the order. */
   invalidateOrder(externalRef: string): void;
   stats(): MesReadProxyStats;
@@ -226,6 +228,8 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
       }
       return read(`route:${route.name}?${canonical.query}`, mesUrl(route.path, canonical.query), route.ttlMs, route.staleWhileRevalidateMs, options.ifNoneMatch);
     },
+
+    routeNames: () => [...routes.keys()],
 
     invalidateOrder(externalRef) {
       const key = orderKey(externalRef);

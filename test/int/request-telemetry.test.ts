@@ -1,0 +1,41 @@
+import t from 'tap';
+import { createHash, randomBytes } from 'node:crypto';
+import { createHttpApp } from '../../src/adapters/http/app.js';
+import { withGatewayOverrides } from '../../src/config/index.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openSqliteLedger } from '../../src/ledger/index.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { NotPublishedError } from '../../src/adapters/rabbitmq/broker.js';
+import { createAndForward } from '../fixtures/mes-events.js';
+import { testConfig } from '../helpers/gateway-config.js';
+
+t.test('HTTP metrics carry the route pattern Hono matched, never the path with its ids', async (t) => {
+  const key = randomBytes(24).toString('base64url');
+  const env = testConfig();
+  const config = withGatewayOverrides(env.config, { partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: createHash('sha256').update(key).digest('hex') }] });
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(config) });
+  t.teardown(async () => {
+    await ledger.close();
+    env.remove();
+  });
+  const metrics = createMetrics();
+  const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: { publish: () => Promise.reject(new NotPublishedError('no broker')) }, clock: Date.now, readiness: { brokerConnected: () => true }, metrics });
+  await createAndForward(ledger, 'ORD-tele-1', Date.now(), 'alpha');
+  const headers = { authorization: `Bearer ${key}` };
+
+  const statuses = [
+    (await app.request('/v1/orders/ORD-tele-1', { headers })).status, // from the ledger
+    (await app.request('/v1/orders/ORD-tele-1', { headers })).status, // from memory, answered synchronously
+    (await app.request('/v1/orders/ORD-tele-missing', { headers })).status,
+    (await app.request('/v1/orders/ORD-tele-1')).status,
+    (await app.request('/nothing/ORD-tele-1', { headers })).status,
+    (await app.request('/healthz')).status,
+  ];
+  t.same(statuses, [200, 200, 404, 401, 404, 200]);
+
+  const counted = (await metrics.httpRequests.get()).values.map(({ labels, value }) => `${labels.method} ${labels.route} ${labels.status} ×${value}`);
+  t.same(counted.sort(), ['GET unmatched 404 ×1', 'GET /healthz 200 ×1', 'GET /v1/orders/:id 200 ×2', 'GET /v1/orders/:id 401 ×1', 'GET /v1/orders/:id 404 ×1'].sort());
+  const timed = (await metrics.httpDuration.get()).values.filter((v) => v.metricName?.endsWith('_count')).map(({ labels, value }) => `${labels.method} ${labels.route} ×${value}`);
+  t.same(timed.sort(), ['GET unmatched ×1', 'GET /healthz ×1', 'GET /v1/orders/:id ×4'].sort());
+});
