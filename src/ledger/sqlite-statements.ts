@@ -38,9 +38,10 @@ export function prepareStatements(db: Database) {
       FROM messages o JOIN messages i ON i.id = o.cause_id
       WHERE o.id = ? AND i.state IN ('forwarded', 'redelivered')`),
     overdue: db.prepare('SELECT id AS rowId, order_id AS orderId, attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?'),
-    // The watchdog runs this every tick: `+channel` keeps SQLite off the (channel, message_id) index,
-    // which walked every order event ever sent, and on the small partial index of pending rows.
-    unpublished: db.prepare(`SELECT * FROM messages WHERE state = 'pending' AND +channel IN ('order.event', 'crm.request') AND created_at <= ? ORDER BY id LIMIT ?`),
+    // The watchdog runs this every tick. Left to itself SQLite walks the whole table in id order (to
+    // skip a sort for ORDER BY … LIMIT): ~9 ms per tick on 30,000 rows, on the event loop, growing
+    // with the ledger. The partial index holds only the pending rows.
+    unpublished: db.prepare(`SELECT * FROM messages INDEXED BY messages_unpublished WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= ? ORDER BY id LIMIT ?`),
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
     insertOrder: db.prepare(`

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { openSqliteLedger, type CommandInput, type SqliteLedger } from '../../src/ledger/index.js';
+import { prepareStatements } from '../../src/ledger/sqlite-statements.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { mesCommandId } from '../../src/adapters/mes/codec.js';
@@ -188,4 +189,15 @@ t.test('the order timeline lists messages and changes in time order', async (t) 
   t.same(kinds.slice(0, 3), ['received order.create', 'sent order.create', 'status_changed']);
   t.ok(kinds.includes('command_accepted'));
   t.ok(timeline.every((e, i) => i === 0 || e.at >= timeline[i - 1]!.at), 'sorted by time');
+});
+
+t.test("the watchdog's every-tick queries search an index; none walks a table", async (t) => {
+  const { ledger } = setup(t);
+  const db = (ledger as SqliteLedger).db;
+  const statements = prepareStatements(db);
+  for (const name of ['unpublished', 'overdue', 'stuckOrders'] as const) {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(T0, 100) as { detail: string }[]).map((row) => row.detail);
+    t.match(plan[0], /^SEARCH \w+ USING (COVERING )?INDEX /, `${name}: ${plan.join(' | ')}`);
+    t.notOk(plan.some((step) => /^SCAN (messages|orders)\b/.test(step)), `${name} scans no table`);
+  }
 });
