@@ -6,7 +6,8 @@ import { strongEtag } from '../mes/cache-status.js';
 /** One order resource as GET /v1/orders/{id} sends it: serialized once, re-sent until the order changes. */
 export interface OrderResource {
   partner: string;
-  json: string;
+  /** The JSON, already encoded: each answer writes these bytes as they are. */
+  body: Buffer;
   etag: string;
 }
 
@@ -26,7 +27,7 @@ const maxBytes = 32 * 1024 * 1024;
  * so an entry is dropped by the write that makes it wrong, never by a TTL.
  */
 export function orderResources(ledger: LedgerStore): OrderResources {
-  const cache = new LRUCache<string, OrderResource>({ maxSize: maxBytes, sizeCalculation: (resource) => resource.json.length + 128 });
+  const cache = new LRUCache<string, OrderResource>({ maxSize: maxBytes, sizeCalculation: (resource) => resource.body.length + 128 });
   // Bumped by every change: a resource read from the ledger before a change it raced is not kept.
   let changes = 0;
   ledger.onOrderChanged((orderId) => {
@@ -39,8 +40,8 @@ export function orderResources(ledger: LedgerStore): OrderResources {
     const order = await ledger.getOrder(orderId);
     if (!order) return undefined;
     const history = await ledger.statusHistory(order.orderId, historyLimit);
-    const json = JSON.stringify({ ...toResource(order), history } satisfies Order);
-    const resource = { partner: order.partner, json, etag: strongEtag(Buffer.from(json)) };
+    const body = Buffer.from(JSON.stringify({ ...toResource(order), history } satisfies Order));
+    const resource = { partner: order.partner, body, etag: strongEtag(body) };
     if (changes === before) cache.set(orderId, resource);
     return resource;
   };

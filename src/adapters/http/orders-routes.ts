@@ -24,7 +24,7 @@ export function ordersRoutes(ledger: LedgerStore, guard: PartnerGuard): Hono<Par
       if (!resource || resource.partner !== c.get('partner').id) throw new NotFound();
       const headers = { etag: resource.etag, 'cache-control': 'private, no-cache' };
       if (noneMatch(c.req.header('if-none-match'), resource.etag)) return new Response(null, { status: 304, headers });
-      return new Response(resource.json, { status: 200, headers: { ...headers, 'content-type': 'application/json' } });
+      return new Response(resource.body, { status: 200, headers: { ...headers, 'content-type': 'application/json' } });
     };
     const cached = resources.cached(orderId);
     return cached ? answer(cached) : resources.load(orderId).then(answer);
