@@ -29,10 +29,10 @@ export function printPart1(r: Part1Result): string {
   return [
     `1. GET /v1/orders/{id}: gateway vs bare Hono app (same JSON from a Map); closed loop, wrk, ${r.connections} keep-alive connections`,
     table(['app', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'server CPU', 'wrk CPU'], [row('bare', r.bare), row('gateway', r.gateway), row('tracing on, all', r.gatewayTraced), row(`tracing on, ${sampledShare * 100}%`, r.gatewaySampled)]),
-    `at a steady ${formatInt(r.paced.rate)} req/s (open loop, Node client):`,
+    `at a steady ${formatInt(r.paced.rate)} req/s (open loop, ${r.paced.connections} connections, latency from the schedule):`,
     table(['app', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'client lag p99 ms'], [paced('bare', r.paced.bare), paced('gateway', r.paced.gateway)]),
     `rounds, req/s (the apps take turns): ${(['bare', 'gateway', 'gateway-traced', 'gateway-sampled'] as const).map((app) => `${app} ${r.rounds.filter((x) => x.app === app).map((x) => formatInt(x.requestsPerSecond)).join(' / ')}`).join('; ')}`,
-    `gateway/bare throughput: ${pct(r.ratio)} (goal >= ${pct(part1Goals.ratio)}: ${verdict(ratioMet)})`,
+    `gateway/bare throughput, median of the rounds: ${pct(r.ratio)} (goal >= ${pct(part1Goals.ratio)}: ${verdict(ratioMet)})`,
     `gateway p99: ${ms(r.gateway.latencyMs.p99)} ms at its measured rate, ${ms(r.paced.gateway.p99)} ms at a steady ${formatInt(r.paced.rate)} req/s (goal <= ${part1Goals.p99Ms} ms: ${verdict(p99Met)} / ${verdict(pacedMet)})`,
     `tracing on (OTLP to a local sink) costs ${pct(r.tracingCost)} of the gateway's req/s recording every trace (goal <= ${pct(tracingCostGoal)}: ${verdict(r.tracingCost <= tracingCostGoal)}), ${pct(r.sampledTracingCost)} sampling ${sampledShare * 100}% (${verdict(r.sampledTracingCost <= tracingCostGoal)})`,
     `same JSON from both: ${r.sameJson ? 'yes' : 'NO'}`,

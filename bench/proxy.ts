@@ -25,12 +25,13 @@ const usage = `usage: bench/proxy.ts [options]
   --json                  print the figures as one JSON object on the last line
   part 1:
   --p1-orders N           orders in the ledger (default 10000)
-  --p1-seconds S          measured seconds per app and round (default 3)
-  --p1-warmup S           unmeasured seconds before each (default 3: the first fills the in-memory resources)
+  --p1-seconds S          measured seconds per app and round (default 2)
+  --p1-warmup S           unmeasured seconds before each (default 1)
   --p1-connections N      wrk connections (default 16)
-  --p1-rounds N           rounds in which bare and gateway take turns (default 3)
-  --p1-paced-share X      fixed-rate run at X × the gateway's req/s (default 0.2: the Node client keeps up)
-  --p1-paced-seconds S    its length per app (default 5)
+  --p1-rounds N           rounds in which the apps take turns (default 6); the ratio is the median of the rounds'
+  --p1-paced-share X      fixed-rate run at X × the gateway's req/s (default 0.5)
+  --p1-paced-seconds S    its length per app (default 10)
+  --p1-paced-connections N  its keep-alive connections, requests pipelined (default 16)
   --no-pin                do not pin server and load generator to different CPUs
   --cpu-prof DIR          write V8 CPU profiles of part 1's servers (measured runs only) into DIR
   parts 2 and 3 (one world: the MES simulator, the gateway, nginx, real orders):
@@ -55,12 +56,13 @@ const { values } = parseArgs({
     parts: { type: 'string', default: '1,2,3' },
     json: { type: 'boolean', default: false },
     'p1-orders': { type: 'string', default: '10000' },
-    'p1-seconds': { type: 'string', default: '3' },
-    'p1-warmup': { type: 'string', default: '3' },
+    'p1-seconds': { type: 'string', default: '2' },
+    'p1-warmup': { type: 'string', default: '1' },
     'p1-connections': { type: 'string', default: '16' },
-    'p1-rounds': { type: 'string', default: '3' },
-    'p1-paced-share': { type: 'string', default: '0.2' },
-    'p1-paced-seconds': { type: 'string', default: '5' },
+    'p1-rounds': { type: 'string', default: '6' },
+    'p1-paced-share': { type: 'string', default: '0.5' },
+    'p1-paced-seconds': { type: 'string', default: '10' },
+    'p1-paced-connections': { type: 'string', default: '16' },
     'no-pin': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     orders: { type: 'string', default: '10000' },
@@ -146,6 +148,7 @@ async function main(): Promise<void> {
         rounds: positive('p1-rounds', values['p1-rounds']),
         pacedShare: positive('p1-paced-share', values['p1-paced-share']),
         pacedSeconds: positive('p1-paced-seconds', values['p1-paced-seconds']),
+        pacedConnections: positive('p1-paced-connections', values['p1-paced-connections']),
         ...(pin ? { cpus: { server: '1', load: '0' } } : {}),
         ...(values['cpu-prof'] ? { cpuProfDir: mkdirSync(resolve(values['cpu-prof']), { recursive: true }) ?? resolve(values['cpu-prof']) } : {}),
       },
