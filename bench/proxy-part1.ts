@@ -154,6 +154,8 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
 
     const rate = Math.max(1, Math.round(gateway.requestsPerSecond * options.pacedShare));
     const paced = { rate, connections: options.pacedConnections } as Part1Paced;
+    // Done with: on the servers' CPU their span exports and GCs would land in bare's and the gateway's tail.
+    await Promise.all([servers['gateway-traced'].stop(), servers['gateway-sampled'].stop()]);
     for (const app of ['bare', 'gateway'] as const) {
       const spec = { port: servers[app].port, requests: orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })), rate, seconds: options.pacedSeconds, connections: options.pacedConnections };
       // The client takes wrk's CPU: on the server's it would steal from the server.
