@@ -11,10 +11,11 @@ import { createVhost } from './vhost.js';
  * The gateway in-process on a fresh vhost and ledger, with a peer to publish and collect on the
  * broker; everything is stopped and removed in the test's teardown.
  */
-export async function startTestGateway(t: Test, options: { vhost?: string; gateway?: DeepPartial<GatewayConfig>; clock?: () => number } = {}) {
+export async function startTestGateway(t: Test, options: { vhost?: string; gateway?: DeepPartial<GatewayConfig>; secrets?: Record<string, string>; clock?: () => number } = {}) {
   const vhost = createVhost(options.vhost);
   const env = testConfig({ amqpUrl: vhost.url, ...(options.gateway ? { gateway: options.gateway } : {}) });
-  const gateway = await startGateway({ config: env.config, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
+  const config = options.secrets ? { ...env.config, secrets: { ...env.config.secrets, ...options.secrets } } : env.config;
+  const gateway = await startGateway({ config, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
   const peer = await amqpPeer(vhost.url);
   t.teardown(async () => {
     await peer.close();
@@ -22,5 +23,5 @@ export async function startTestGateway(t: Test, options: { vhost?: string; gatew
     vhost.remove();
     env.remove();
   });
-  return { gateway, peer, env, amqp: env.config.gateway.amqp };
+  return { gateway, peer, env, amqp: config.gateway.amqp };
 }

@@ -4,11 +4,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { mesCommandId } from '../../src/adapters/mes/codec.js';
-import { startGateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
-import { testConfig } from '../helpers/gateway-config.js';
-import { createVhost } from '../helpers/vhost.js';
+import { waitFor } from '../helpers/amqp-peer.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
 const keyOf = () => randomBytes(24).toString('base64url');
@@ -32,9 +29,7 @@ async function listen(t: Test, handle: (req: IncomingMessage, body: string) => {
 }
 
 async function setup(t: Test, mesApiUrl: string, webhookUrl?: string) {
-  const vhost = createVhost();
-  const env = testConfig({
-    amqpUrl: vhost.url,
+  const { gateway, peer, amqp } = await startTestGateway(t, {
     gateway: {
       mesApi: { baseUrl: mesApiUrl },
       partners: [
@@ -44,17 +39,9 @@ async function setup(t: Test, mesApiUrl: string, webhookUrl?: string) {
       ],
       webhooks: { checkInterval: '100ms', retrySchedule: ['100ms'] },
     },
+    secrets: { ALPHA_WEBHOOK_SECRET: secret },
   });
-  const config = { ...env.config, secrets: { ALPHA_WEBHOOK_SECRET: secret } };
-  const gateway = await startGateway({ config, logger: silentLogger });
-  const peer = await amqpPeer(vhost.url);
-  t.teardown(async () => {
-    await peer.close();
-    await gateway.stop();
-    vhost.remove();
-    env.remove();
-  });
-  const { exchanges, queues } = config.gateway.amqp;
+  const { exchanges, queues } = amqp;
   const toMes = await peer.collect(queues.mesCommands);
   const get = (path: string, key: string) => fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { authorization: `Bearer ${key}` } });
   const createOrder = async (orderId: string, partner: string) => {
