@@ -1,6 +1,8 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
 import { createHttpApp } from '../../src/adapters/http/app.js';
+import { RouteRecorder } from '../../src/adapters/http/request-telemetry.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
@@ -38,4 +40,10 @@ t.test('HTTP metrics carry the route pattern Hono matched, never the path with i
   t.same(counted.sort(), ['GET unmatched 404 ×1', 'GET /healthz 200 ×1', 'GET /v1/orders/:id 200 ×2', 'GET /v1/orders/:id 401 ×1', 'GET /v1/orders/:id 404 ×1'].sort());
   const timed = (await metrics.httpDuration.get()).values.filter((v) => v.metricName?.endsWith('_count')).map(({ labels, value }) => `${labels.method} ${labels.route} ×${value}`);
   t.same(timed.sort(), ['GET unmatched ×1', 'GET /healthz ×1', 'GET /v1/orders/:id ×4'].sort());
+});
+
+t.test('a route the RegExpRouter cannot hold fails when it is added instead of slowing every request down', async (t) => {
+  const app = new Hono({ router: new RouteRecorder() });
+  app.get('/mes/orders/:externalRef', (c) => c.text('order'));
+  t.throws(() => app.get('/mes/:route', (c) => c.text('route')), { message: '/mes/:route' }, 'UnsupportedPathError at start');
 });

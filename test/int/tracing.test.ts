@@ -80,3 +80,21 @@ t.test('log lines written inside a span carry its trace_id and span_id; outside,
   t.equal(inside!.trace_id, ids.traceId);
   t.equal(inside!.span_id, ids.spanId);
 });
+
+t.test("an HTTP request's server span continues the caller's traceparent and is named by its route", async (t) => {
+  const vhost = createVhost('ob-trace-http');
+  const env = testConfig({ amqpUrl: vhost.url, gateway: { http: { port: 0 } } });
+  const gateway = await startGateway({ config: env.config, logger: silentLogger });
+  t.teardown(async () => {
+    await gateway.stop();
+    vhost.remove();
+    env.remove();
+  });
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const get = (path: string) => fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+  t.equal((await get('/healthz')).status, 200);
+  t.equal((await get('/no/such/route/42')).status, 404);
+  const server = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);
+  t.same(server.map((s) => [s.name, s.attributes['http.route'], s.attributes['http.response.status_code']]).sort(), [['GET /healthz', '/healthz', 200], ['GET unmatched', 'unmatched', 404]]);
+  t.ok(server.every((s) => s.parentSpanContext?.spanId === '00f067aa0ba902b7' || (s as unknown as { parentSpanId?: string }).parentSpanId === '00f067aa0ba902b7'), 'children of the caller\'s span');
+});

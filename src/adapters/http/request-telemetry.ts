@@ -10,8 +10,8 @@ type Route = [H, RouterRoute];
 
 /**
  * Hono's RegExpRouter, remembering the route pattern of its latest match. Used alone (not in
- * Hono's SmartRouter), so a route it cannot hold fails the first request instead of quietly
- * falling back to the slower TrieRouter.
+ * Hono's SmartRouter), so a route it cannot hold fails when it is added, at start, instead of
+ * quietly moving every request to the slower TrieRouter.
  */
 export class RouteRecorder implements Router<Route> {
   readonly name = 'RegExpRouter';
