@@ -35,11 +35,14 @@ t.test('HTTP metrics carry the route pattern Hono matched, never the path with i
     (await app.request('/healthz')).status,
   ];
   t.same(statuses, [200, 200, 404, 401, 404, 200]);
+  const cachedRead = app.fetch(new Request('http://gateway/v1/orders/ORD-tele-1', { headers }));
+  t.notOk(cachedRead instanceof Promise, 'a read of a resource in memory is answered synchronously');
+  t.equal((await cachedRead).status, 200);
 
   const counted = (await metrics.httpRequests.get()).values.map(({ labels, value }) => `${labels.method} ${labels.route} ${labels.status} ×${value}`);
-  t.same(counted.sort(), ['GET unmatched 404 ×1', 'GET /healthz 200 ×1', 'GET /v1/orders/:id 200 ×2', 'GET /v1/orders/:id 401 ×1', 'GET /v1/orders/:id 404 ×1'].sort());
+  t.same(counted.sort(), ['GET unmatched 404 ×1', 'GET /healthz 200 ×1', 'GET /v1/orders/:id 200 ×3', 'GET /v1/orders/:id 401 ×1', 'GET /v1/orders/:id 404 ×1'].sort());
   const timed = (await metrics.httpDuration.get()).values.filter((v) => v.metricName?.endsWith('_count')).map(({ labels, value }) => `${labels.method} ${labels.route} ×${value}`);
-  t.same(timed.sort(), ['GET unmatched ×1', 'GET /healthz ×1', 'GET /v1/orders/:id ×4'].sort());
+  t.same(timed.sort(), ['GET unmatched ×1', 'GET /healthz ×1', 'GET /v1/orders/:id ×5'].sort());
 });
 
 t.test('a route the RegExpRouter cannot hold fails when it is added instead of slowing every request down', async (t) => {
