@@ -35,12 +35,15 @@ profiler.connect();
 let extraStats: () => Partial<ChildStats> = () => ({});
 
 // Stalls of the event loop (a synchronous fsync, a long GC) delay every request the process serves.
-const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+// The histogram holds the whole interval between two samples: the stall is what exceeds the interval.
+const loopSampleMs = 1;
+const loopDelay = monitorEventLoopDelay({ resolution: loopSampleMs });
 loopDelay.enable();
 let utilizationSince = performance.eventLoopUtilization();
+const stallMs = (intervalNs: number) => Math.max(0, intervalNs / 1e6 - loopSampleMs);
 
 function eventLoopSinceLastAsked(): ChildStats['eventLoop'] {
-  const figures = { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6, utilization: performance.eventLoopUtilization(utilizationSince).utilization };
+  const figures = { p99Ms: stallMs(loopDelay.percentile(99)), maxMs: stallMs(loopDelay.max), utilization: performance.eventLoopUtilization(utilizationSince).utilization };
   loopDelay.reset();
   utilizationSince = performance.eventLoopUtilization();
   return figures;

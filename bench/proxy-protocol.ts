@@ -17,7 +17,10 @@ export type ChildSpec =
 export interface ChildStats {
   /** CPU time (user + system) of the child since it started, in ms. */
   cpuMs: number;
-  /** Since the previous stats request: event-loop delay (ms) and the share of time the loop was busy. */
+  /**
+   * Since the previous stats request: how late the event loop ran a 1 ms timer (p99 and max, ms,
+   * beyond the 1 ms it was set for) and the share of time the loop was busy.
+   */
   eventLoop: { p99Ms: number; maxMs: number; utilization: number };
   /** MES only: requests its HTTP API received, by route ('/orders', '/stats', …). */
   apiRequests?: Record<string, number>;
