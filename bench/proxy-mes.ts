@@ -12,7 +12,6 @@
  */
 import type { Config } from '../src/config/index.js';
 import type { Cleanup } from './proxy-cleanup.js';
-import { keepAliveAgent, zipfPicker } from './proxy-load.js';
 import { runPhase, summarise, type Mode, type Phase, type PhaseSummary } from './proxy-phase.js';
 import { staleness, type Staleness } from './proxy-staleness.js';
 import { startWorld, type World, type WorldOptions } from './proxy-world.js';
@@ -69,19 +68,18 @@ const mesQuietMs = 1500;
 function describe(label: string, s: PhaseSummary): string {
   const failed = Object.values(s.failures).reduce((a, b) => a + b, 0);
   const loop = s.gatewayEventLoop;
-  const other = s.otherCpuPercent === undefined ? '' : `, other CPU ${s.otherCpuPercent.toFixed(0)}%`;
+  const other = s.otherCpuPercent === undefined ? '' : `, other CPU ${s.otherCpuPercent.toFixed(0)}%, VM steal ${s.stealPercent?.toFixed(0)}%`;
   return `${label}: ${s.reads} reads at ${s.rate}/s, p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms (client lag p99 ${s.generatorLagMs.p99Ms.toFixed(1)} ms), ${s.mesCalls} MES calls (${s.mesCallsPer100Reads.toFixed(1)}/100 reads), ${s.changesPerSecond.toFixed(0)} MES changes/s, ${failed} failed ${JSON.stringify(s.failures)}` +
-    ` | gateway CPU ${s.gatewayCpuPercent.toFixed(0)}%, loop busy ${(loop.utilization * 100).toFixed(0)}%, loop delay p99 ${loop.p99Ms.toFixed(0)} ms max ${loop.maxMs.toFixed(0)} ms, MES CPU ${s.mesCpuPercent.toFixed(0)}%${other}, event backlog ${s.eventBacklog}`;
+    ` | gateway CPU ${s.gatewayCpuPercent.toFixed(0)}%, loop busy ${(loop.utilization * 100).toFixed(0)}%, loop stalls p99 ${loop.p99Ms.toFixed(1)} ms max ${loop.maxMs.toFixed(0)} ms, MES CPU ${s.mesCpuPercent.toFixed(0)}%, poller CPU ${s.pollerCpuPercent.toFixed(0)}%${other}, event backlog ${s.eventBacklog}`;
 }
 
 export async function runMesBench(options: MesBenchOptions, config: Config, cleanup: Cleanup, tempDir: string): Promise<{ part2: Part2Result; part3: Part3Result }> {
   const world: World = await startWorld(options, config, cleanup, tempDir);
-  const agent = keepAliveAgent();
   try {
-    const picker = () => zipfPicker(world.orders.length, options.zipfS, options.seed);
+    const zipf = { s: options.zipfS, seed: options.seed };
     const phase = async (mode: Mode, rate: number, seconds: number, warmupSeconds: number, label: string) => {
       await sleep(mesQuietMs);
-      const result = await runPhase(world, { mode, rate, seconds, warmupSeconds, pick: picker(), agent });
+      const result = await runPhase(world, { mode, rate, seconds, warmupSeconds, zipf });
       log(`${label} ${describe(mode, summarise(result))}`);
       return result;
     };
@@ -118,7 +116,6 @@ export async function runMesBench(options: MesBenchOptions, config: Config, clea
       },
     };
   } finally {
-    agent.destroy();
     await world.close();
   }
 }

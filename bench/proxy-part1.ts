@@ -12,7 +12,7 @@ import type { Config } from '../src/config/index.js';
 import { createVhost } from '../test/helpers/vhost.js';
 import type { Cleanup } from './proxy-cleanup.js';
 import { processCpuMs } from './children.js';
-import { startChild, type ChildServer } from './proxy-process.js';
+import { machineCpuMs, startChild, type ChildServer } from './proxy-process.js';
 import { tracedChild } from './otlp-sink.js';
 import { benchOrders, benchPartners, seedLedger } from './proxy-seed.js';
 import { pacedInChild, type PacedFigures } from './proxy-paced.js';
@@ -40,6 +40,8 @@ export interface Part1Side {
   errors: number;
   serverCpuPercent?: number;
   wrkCpuPercent?: number;
+  /** The hypervisor's steal from this VM during the runs, in % of one core. */
+  stealPercent?: number;
 }
 
 /** Latency at a fixed request rate below saturation (open loop, measured from the schedule). */
@@ -106,7 +108,7 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     const script = join(tempDir, 'part1.lua');
     writeWrkScript(script, orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })));
 
-    const results: Record<App, (WrkResult & { serverCpuPercent?: number })[]> = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
+    const results: Record<App, (WrkResult & { serverCpuPercent?: number; stealPercent?: number })[]> = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
     for (let round = 0; round < options.rounds; round++) {
       for (const app of apps) {
         const server = servers[app];
@@ -115,16 +117,21 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
         if (options.warmupSeconds > 0) await runWrk({ url, script, seconds: options.warmupSeconds, connections: options.connections, ...(load ? { cpus: load } : {}) });
         if (options.cpuProfDir) server.profileStart();
         const before = processCpuMs(server.pid);
+        const machineBefore = machineCpuMs();
         const result = await runWrk({ url, script, seconds: options.seconds, connections: options.connections, ...(load ? { cpus: load } : {}) });
         const after = processCpuMs(server.pid);
+        const machineAfter = machineCpuMs();
         if (options.cpuProfDir) {
           const file = join(options.cpuProfDir, `part1-${app}-round${round + 1}.cpuprofile`);
           await server.profileStop(file);
           log(`part 1: CPU profile of ${app} in ${file} (summary: bench/proxy-profile.ts ${file})`);
         }
-        const serverCpuPercent = before !== undefined && after !== undefined ? ((after - before) / (result.seconds * 1000)) * 100 : undefined;
-        results[app].push({ ...result, ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}) });
-        log(`part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors`);
+        const percent = (ms: number) => (ms / (result.seconds * 1000)) * 100;
+        const serverCpuPercent = before !== undefined && after !== undefined ? percent(after - before) : undefined;
+        const stealPercent = machineBefore && machineAfter ? percent(machineAfter.stealMs - machineBefore.stealMs) : undefined;
+        results[app].push({ ...result, ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}), ...(stealPercent !== undefined ? { stealPercent } : {}) });
+        const steal = stealPercent === undefined ? '' : `, VM steal ${stealPercent.toFixed(0)}%`;
+        log(`part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors${steal}`);
       }
     }
     // Short rounds taking turns, so that both apps see the same share of whatever else the machine
@@ -139,12 +146,14 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
       };
       const serverCpuPercent = mean(runs.map((r) => r.serverCpuPercent));
       const wrkCpuPercent = mean(runs.map((r) => r.cpuPercent));
+      const stealPercent = mean(runs.map((r) => r.stealPercent));
       return {
         requestsPerSecond: runs.reduce((sum, r) => sum + r.requests, 0) / seconds,
         latencyMs: { p50: middle('p50'), p90: middle('p90'), p99: middle('p99'), max: Math.max(...runs.map((r) => r.latencyMs.max)) },
         errors: runs.reduce((sum, r) => sum + r.errors, 0),
         ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}),
         ...(wrkCpuPercent !== undefined ? { wrkCpuPercent } : {}),
+        ...(stealPercent !== undefined ? { stealPercent } : {}),
       };
     };
     const bare = side('bare');

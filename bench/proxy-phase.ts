@@ -1,9 +1,9 @@
 // One measured stretch of partner polling against one way of reading the MES, and what it cost the MES.
-import type { Agent } from 'node:http';
 import { percentile } from './proxy-figures.js';
-import { generatorLag, pollOpenLoop, type Read, type Target } from './proxy-load.js';
+import { generatorLag, type Read, type Target } from './proxy-load.js';
 import { processCpuMs } from './children.js';
-import { machineBusyMs } from './proxy-process.js';
+import { pollInChild, type PollSpec } from './proxy-poller.js';
+import { machineCpuMs, type MachineCpu } from './proxy-process.js';
 import type { ChildStats } from './proxy-protocol.js';
 import type { World } from './proxy-world.js';
 
@@ -26,8 +26,12 @@ export interface Phase {
   /** CPU of the gateway and of the MES during the phase, in % of one core. */
   gatewayCpuPercent: number;
   mesCpuPercent: number;
-  /** CPU of everything else on the machine (RabbitMQ, other users), in % of one core. */
+  /** CPU of the partners' poller process, in % of one core. */
+  pollerCpuPercent: number;
+  /** CPU of everything else on the machine (RabbitMQ, the kernel, other users), in % of one core. */
   otherCpuPercent?: number;
+  /** Time the hypervisor ran something else while this VM's CPUs had work (steal), in % of one core. */
+  stealPercent?: number;
   gatewayEventLoop: ChildStats['eventLoop'];
   /** MES events waiting for the gateway at the end of the phase. */
   eventBacklog: number;
@@ -49,7 +53,9 @@ export interface PhaseSummary {
   changesPerSecond: number;
   gatewayCpuPercent: number;
   mesCpuPercent: number;
+  pollerCpuPercent: number;
   otherCpuPercent?: number;
+  stealPercent?: number;
   gatewayEventLoop: ChildStats['eventLoop'];
   eventBacklog: number;
   /** What the cache did (Cache-Status, its parameters reduced to the ones that say why), by count. */
@@ -76,34 +82,50 @@ export function targetFor(mode: Mode, world: World): Target {
 
 const orderReads = (requests: Record<string, number> | undefined) => requests?.['/orders'] ?? 0;
 
-/** Polls for `warmupSeconds` unmeasured, then `seconds` measured; counts the MES's calls in between. */
-export async function runPhase(world: World, options: { mode: Mode; rate: number; seconds: number; warmupSeconds: number; pick: () => number; agent: Agent }): Promise<Phase> {
-  const { mode, rate, seconds, warmupSeconds, pick, agent } = options;
+/** Counters read just before and just after a measured stretch. */
+interface Counters {
+  at: number;
+  mes: ChildStats;
+  gateway: ChildStats;
+  machine: MachineCpu | undefined;
+  oursMs: number;
+}
+
+async function readCounters(world: World): Promise<Counters> {
+  const [mes, gateway] = await Promise.all([world.mes.stats(), world.gateway.stats()]);
+  return { at: Date.now(), mes, gateway, machine: machineCpuMs(), oursMs: oursCpuMs(world) };
+}
+
+/**
+ * Polls for `warmupSeconds` unmeasured, then `seconds` measured, from a poller process of its own;
+ * counts the MES's calls in between.
+ */
+export async function runPhase(world: World, options: { mode: Mode; rate: number; seconds: number; warmupSeconds: number; zipf: PollSpec['zipf'] }): Promise<Phase> {
+  const { mode, rate, seconds, warmupSeconds, zipf } = options;
   const target = targetFor(mode, world);
-  if (warmupSeconds > 0) await pollOpenLoop({ target, rate, seconds: warmupSeconds, pick, agent });
-  const [mesBefore, gatewayBefore] = await Promise.all([world.mes.stats(), world.gateway.stats()]);
-  const machineBefore = machineBusyMs();
-  const oursBefore = oursCpuMs(world);
-  const from = Date.now();
-  const reads = await pollOpenLoop({ target, rate, seconds, pick, agent });
-  const to = Date.now();
-  const machineAfter = machineBusyMs();
-  const oursAfter = oursCpuMs(world);
-  const [mesAfter, gatewayAfter, eventBacklog] = await Promise.all([world.mes.stats(), world.gateway.stats(), world.eventBacklog()]);
-  const wallMs = to - from;
-  const childrenMs = mesAfter.cpuMs - mesBefore.cpuMs + gatewayAfter.cpuMs - gatewayBefore.cpuMs;
-  const otherMs = machineBefore !== undefined && machineAfter !== undefined ? machineAfter - machineBefore - childrenMs - (oursAfter - oursBefore) : undefined;
+  const requests = world.orders.map((_, order) => ({ path: target.path(order), headers: target.headers(order) }));
+  let before: Counters | undefined;
+  const polled = await pollInChild({ port: target.port, requests, rate, seconds, warmupSeconds, zipf }, async () => {
+    before = await readCounters(world);
+  });
+  const [after, eventBacklog] = await Promise.all([readCounters(world), world.eventBacklog()]);
+  if (!before) throw new Error('the poller measured before the counters were read');
+  const wallMs = after.at - before.at;
+  const percent = (ms: number) => (ms / wallMs) * 100;
+  const childrenMs = after.mes.cpuMs - before.mes.cpuMs + after.gateway.cpuMs - before.gateway.cpuMs;
+  const machine = before.machine && after.machine ? { busyMs: after.machine.busyMs - before.machine.busyMs, stealMs: after.machine.stealMs - before.machine.stealMs } : undefined;
   return {
     mode,
     rate,
     seconds,
-    reads,
-    mesCalls: orderReads(mesAfter.apiRequests) - orderReads(mesBefore.apiRequests),
-    changes: world.changes.changesBetween(from, to),
-    gatewayCpuPercent: ((gatewayAfter.cpuMs - gatewayBefore.cpuMs) / wallMs) * 100,
-    mesCpuPercent: ((mesAfter.cpuMs - mesBefore.cpuMs) / wallMs) * 100,
-    ...(otherMs !== undefined ? { otherCpuPercent: Math.max(0, (otherMs / wallMs) * 100) } : {}),
-    gatewayEventLoop: gatewayAfter.eventLoop,
+    reads: polled.reads,
+    mesCalls: orderReads(after.mes.apiRequests) - orderReads(before.mes.apiRequests),
+    changes: world.changes.changesBetween(before.at, after.at),
+    gatewayCpuPercent: percent(after.gateway.cpuMs - before.gateway.cpuMs),
+    mesCpuPercent: percent(after.mes.cpuMs - before.mes.cpuMs),
+    pollerCpuPercent: percent(polled.cpuMs),
+    ...(machine ? { otherCpuPercent: Math.max(0, percent(machine.busyMs - childrenMs - polled.cpuMs - (after.oursMs - before.oursMs))), stealPercent: percent(machine.stealMs) } : {}),
+    gatewayEventLoop: after.gateway.eventLoop,
     eventBacklog,
   };
 }
@@ -151,7 +173,9 @@ export function summarise(phase: Phase): PhaseSummary {
     changesPerSecond: phase.changes / phase.seconds,
     gatewayCpuPercent: phase.gatewayCpuPercent,
     mesCpuPercent: phase.mesCpuPercent,
+    pollerCpuPercent: phase.pollerCpuPercent,
     ...(phase.otherCpuPercent !== undefined ? { otherCpuPercent: phase.otherCpuPercent } : {}),
+    ...(phase.stealPercent !== undefined ? { stealPercent: phase.stealPercent } : {}),
     gatewayEventLoop: phase.gatewayEventLoop,
     eventBacklog: phase.eventBacklog,
     cache,

@@ -91,12 +91,20 @@ export async function startChild(spec: ChildSpec, options: { cpus?: string; read
   };
 }
 
-/** CPU time (ms) all CPUs of the machine spent busy (not idle, not waiting for I/O) so far, from /proc/stat. */
-export function machineBusyMs(): number | undefined {
+export interface MachineCpu {
+  /** CPU time (ms) all CPUs of the machine spent busy (not idle, not waiting for I/O) so far, steal excluded. */
+  busyMs: number;
+  /** CPU time (ms) the hypervisor gave to someone else while this machine's CPUs had work (steal) so far. */
+  stealMs: number;
+}
+
+/** The machine's CPU counters, from /proc/stat; undefined where it cannot be read. */
+export function machineCpuMs(): MachineCpu | undefined {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) * 10;
+    // Clock ticks of 10 ms.
+    return { busyMs: (user + nice + system + irq + softirq) * 10, stealMs: steal * 10 };
   } catch {
     return undefined;
   }

@@ -21,6 +21,7 @@ export function printPart1(r: Part1Result): string {
     String(side.errors),
     side.serverCpuPercent === undefined ? '-' : `${side.serverCpuPercent.toFixed(0)}%`,
     side.wrkCpuPercent === undefined ? '-' : `${side.wrkCpuPercent.toFixed(0)}%`,
+    side.stealPercent === undefined ? '-' : `${side.stealPercent.toFixed(0)}%`,
   ];
   const ratioMet = r.ratio >= part1Goals.ratio;
   const p99Met = r.gateway.latencyMs.p99 <= part1Goals.p99Ms;
@@ -28,7 +29,7 @@ export function printPart1(r: Part1Result): string {
   const paced = (name: string, side: Part1Result['paced']['bare']) => [name, ms(side.p50), ms(side.p99), ms(side.max), String(side.failed), ms(side.generatorLagP99)];
   return [
     `1. GET /v1/orders/{id}: gateway vs bare Hono app (same JSON from a Map); closed loop, wrk, ${r.connections} keep-alive connections`,
-    table(['app', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'server CPU', 'wrk CPU'], [row('bare', r.bare), row('gateway', r.gateway), row('tracing on, all', r.gatewayTraced), row(`tracing on, ${sampledShare * 100}%`, r.gatewaySampled)]),
+    table(['app', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'server CPU', 'wrk CPU', 'VM steal'], [row('bare', r.bare), row('gateway', r.gateway), row('tracing on, all', r.gatewayTraced), row(`tracing on, ${sampledShare * 100}%`, r.gatewaySampled)]),
     `at a steady ${formatInt(r.paced.rate)} req/s (open loop, ${r.paced.connections} connections, latency from the schedule):`,
     table(['app', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'client lag p99 ms'], [paced('bare', r.paced.bare), paced('gateway', r.paced.gateway)]),
     `rounds, req/s (the apps take turns): ${(['bare', 'gateway', 'gateway-traced', 'gateway-sampled'] as const).map((app) => `${app} ${r.rounds.filter((x) => x.app === app).map((x) => formatInt(x.requestsPerSecond)).join(' / ')}`).join('; ')}`,
