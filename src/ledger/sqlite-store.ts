@@ -258,7 +258,9 @@ export class SqliteLedger implements LedgerStore {
     });
   }
 
-  flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
+  async flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
+    // Every watchdog tick asks; a write unit (and, with synchronous FULL, its fsync) only when one is due.
+    if (this.sql.anyStuckOrder.get(now) === undefined) return [];
     return this.commits.run(() =>
       (this.sql.stuckOrders.all(now, limit) as OrderRow[]).flatMap((row) => {
         const order = toOrderRecord(row);

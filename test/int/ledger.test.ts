@@ -150,7 +150,10 @@ t.test('an order past its status deadline is flagged stuck once; progress clears
   const fwd = await ledger.recordCommand(create('A-7'), T0);
   if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
   await ledger.recordMesEvent(event('ACCEPTED', { eventId: 'a7', orderId: 'A-7', correlationId: mesCommandId('crm-A-7'), at: '2026-11-25T10:00:01Z' }), T0 + 1000);
+  const commits = (ledger as SqliteLedger).commits;
+  const unitsBefore = commits.units;
   t.same(await ledger.flagStuckOrders(T0 + 5999, 10), []);
+  t.equal(commits.units, unitsBefore, 'a tick with nothing due writes nothing');
   const stuck = await ledger.flagStuckOrders(T0 + 6000, 10);
   t.match(stuck, [{ routingKey: 'order.attention.stuck' }]);
   t.same(await ledger.flagStuckOrders(T0 + 60_000, 10), [], 'flagged once');
@@ -195,8 +198,9 @@ t.test("the watchdog's every-tick queries search an index; none walks a table", 
   const { ledger } = setup(t);
   const db = (ledger as SqliteLedger).db;
   const statements = prepareStatements(db);
-  for (const name of ['unpublished', 'overdue', 'stuckOrders'] as const) {
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(T0, 100) as { detail: string }[]).map((row) => row.detail);
+  const tickQueries = { unpublished: [T0, 100], overdue: [T0, 100], stuckOrders: [T0, 100], anyStuckOrder: [T0] } as const;
+  for (const [name, params] of Object.entries(tickQueries) as [keyof typeof tickQueries, readonly number[]][]) {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(...params) as { detail: string }[]).map((row) => row.detail);
     t.match(plan[0], /^SEARCH \w+ USING (COVERING )?INDEX /, `${name}: ${plan.join(' | ')}`);
     t.notOk(plan.some((step) => /^SCAN (messages|orders)\b/.test(step)), `${name} scans no table`);
   }
