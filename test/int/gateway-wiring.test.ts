@@ -83,6 +83,11 @@ t.test('cached MES reads: a hit costs no MES call, an MES event ends the entry, 
   t.equal((await get('/mes/orders/W-1', keys.ops)).status, 200, 'operators read every order');
   t.equal((await get('/mes/worklist', keys.alpha)).status, 403, 'work lists are for operators');
   t.equal((await get('/mes/worklist', keys.ops)).status, 200);
+  const unknown = await get('/mes/work-list', keys.ops);
+  t.equal(unknown.status, 404, 'an unknown MES route name is not found');
+  t.match(await unknown.json(), { type: /no-route$/, detail: /the configured ones are: worklist\./ }, 'and the answer names the configured ones');
+  t.equal((await get('/mes/work-list', keys.alpha)).status, 403, 'to operators only');
+  t.equal((await get('/mes/orders/W-1/extra', keys.ops)).status, 404);
 });
 
 t.test("a partner's order events reach its webhook, signed per Standard Webhooks", async (t) => {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { PipelineDeps } from '../../pipeline/deps.js';
-import { mesProxyRoutes, mesRoutePath, type MesReadProxy } from '../mes/index.js';
+import { mesProxyRoutes, mesRoutePath, unknownMesRoute, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
 import { openApiDocument } from './openapi.js';
@@ -48,6 +48,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     partners.use('/mes/orders/:externalRef', ownOrdersOnly(ledger));
     for (const name of deps.mesProxy.routeNames()) partners.use(mesRoutePath(name), operatorsOnly());
     partners.route('/', mesProxyRoutes<PartnerEnv>(deps.mesProxy));
+    // Runs only where no route answered (a route's handler ends the chain): unknown names, for operators.
+    partners.use('/mes/*', operatorsOnly(), unknownMesRoute<PartnerEnv>(deps.mesProxy));
   }
   if (deps.ops) {
     partners.use('/ops', guard.middleware, operatorsOnly('The ops pages'));

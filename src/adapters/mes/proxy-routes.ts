@@ -1,4 +1,4 @@
-import { Hono, type Env } from 'hono';
+import { Hono, type Env, type MiddlewareHandler } from 'hono';
 import type { MesReadProxy, ProxyAnswer } from './read-proxy.js';
 
 /** GET /mes/<name> for each configured read route (a static path each: see mesProxyRoutes). */
@@ -18,6 +18,18 @@ export function mesProxyRoutes<E extends Env = Env>(proxy: MesReadProxy): Hono<E
     routes.get(mesRoutePath(name), async (c) => toResponse(await proxy.readRoute(name, new URL(c.req.url).searchParams, { ifNoneMatch: c.req.header('if-none-match') })));
   }
   return routes;
+}
+
+/**
+ * Mounted after mesProxyRoutes: a GET /mes/<name> that no configured route took gets the proxy's
+ * 404, which names the configured routes. Deeper unknown paths go on to the app's 404.
+ */
+export function unknownMesRoute<E extends Env = Env>(proxy: MesReadProxy): MiddlewareHandler<E> {
+  return async (c, next) => {
+    const name = c.req.path.slice(mesRoutePath('').length);
+    if (c.req.method !== 'GET' || name.includes('/')) return next();
+    return toResponse(await proxy.readRoute(name, {}));
+  };
 }
 
 function toResponse(answer: ProxyAnswer): Response {
