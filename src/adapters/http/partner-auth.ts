@@ -4,20 +4,43 @@ import { Unauthorized } from './problems.js';
 
 export type Partner = GatewayConfig['partners'][number];
 
+interface KnownPartner {
+  partner: Partner;
+  /** SHA-256 of the partner's key, from the configuration. */
+  digest: Buffer;
+  /** The key itself, once a request has proved it against the digest; memory only, never stored. */
+  key?: Buffer;
+}
+
 /**
- * Bearer API key → partner. Keys are stored as SHA-256 only; the digest of the presented key is
- * compared with every partner's in constant time, so neither timing nor order reveals a match.
+ * Bearer API key → partner. Keys are configured as SHA-256 only. A presented key is compared with
+ * every partner's in constant time, so neither timing nor order reveals a match: first with the
+ * keys already proved in this process, byte for byte, then, when none matches, by its digest. The
+ * digest (OpenSSL per request) took about a tenth of a cached read's throughput
+ * (bench/RESULTS-proxy.md); a key is hashed once per process, and an unknown key every time.
  */
 export function partnerAuthenticator(partners: readonly Partner[]): (authorization: string | undefined) => Partner {
-  const known = partners.map((partner) => ({ partner, digest: Buffer.from(partner.apiKeySha256, 'hex') }));
+  const known: KnownPartner[] = partners.map((partner) => ({ partner, digest: Buffer.from(partner.apiKeySha256, 'hex') }));
+  const byKey = (presented: Buffer) => {
+    let found: KnownPartner | undefined;
+    // Lengths are not secret: a wrong length cannot be this key whatever its bytes.
+    for (const candidate of known) if (candidate.key?.length === presented.length && timingSafeEqual(candidate.key, presented)) found = candidate;
+    return found;
+  };
+  const byDigest = (presented: Buffer) => {
+    // The one-shot hash: createHash() costs several times more per call.
+    const digest = hash('sha256', presented, 'buffer');
+    let found: KnownPartner | undefined;
+    for (const candidate of known) if (timingSafeEqual(candidate.digest, digest)) found = candidate;
+    if (found) found.key = presented;
+    return found;
+  };
   return (authorization) => {
     const match = authorization === undefined ? null : /^Bearer ([\x21-\x7e]{16,256})$/.exec(authorization);
     if (!match) throw new Unauthorized(authorization === undefined ? 'Send your API key as "Authorization: Bearer <key>".' : 'The Authorization header must be "Bearer <key>" with a key of 16 to 256 visible characters.');
-    // The one-shot hash: createHash() costs several times more per call on this hot path.
-    const presented = hash('sha256', match[1]!, 'buffer');
-    let found: Partner | undefined;
-    for (const candidate of known) if (timingSafeEqual(candidate.digest, presented)) found = candidate.partner;
+    const presented = Buffer.from(match[1]!, 'latin1');
+    const found = byKey(presented) ?? byDigest(presented);
     if (!found) throw new Unauthorized('This API key is not valid (unknown or revoked).');
-    return found;
+    return found.partner;
   };
 }

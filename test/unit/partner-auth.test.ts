@@ -1,0 +1,56 @@
+import * as crypto from 'node:crypto';
+import t, { type Test } from 'tap';
+import type { partnerAuthenticator as Authenticator } from '../../src/adapters/http/partner-auth.js';
+
+const keys = { alpha: 'alpha-key-0123456789abcdef', beta: 'beta--key-0123456789abcdef' };
+const sha256 = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
+const partners = [
+  { id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha) },
+  { id: 'beta', name: 'Beta', apiKeySha256: sha256(keys.beta) },
+];
+
+/** The authenticator, with node:crypto's hash counted. */
+async function counted(t: Test) {
+  const digests = { count: 0 };
+  const { partnerAuthenticator } = await t.mockImport<{ partnerAuthenticator: typeof Authenticator }>('../../src/adapters/http/partner-auth.js', {
+    'node:crypto': { ...crypto, hash: (...args: Parameters<typeof crypto.hash>) => (digests.count++, crypto.hash(...args)) },
+  });
+  return { authenticate: partnerAuthenticator(partners), digests };
+}
+
+const bearer = (key: string) => `Bearer ${key}`;
+// The mocked import has its own copy of problems.js, so the class is matched by its fields.
+const refused = { name: 'HttpProblem', status: 401, slug: 'unauthorized' };
+
+t.test('each key finds its own partner, before and after it has been proved once', async (t) => {
+  const { authenticate } = await counted(t);
+  for (let round = 0; round < 2; round++) {
+    t.equal(authenticate(bearer(keys.alpha)).id, 'alpha');
+    t.equal(authenticate(bearer(keys.beta)).id, 'beta');
+  }
+});
+
+t.test('a key is hashed once per process; an unknown key every time', async (t) => {
+  const { authenticate, digests } = await counted(t);
+  for (let i = 0; i < 5; i++) authenticate(bearer(keys.alpha));
+  t.equal(digests.count, 1);
+  for (let i = 0; i < 3; i++) t.throws(() => authenticate(bearer('unknown-key-0123456789abc')), refused);
+  t.equal(digests.count, 4);
+});
+
+t.test('a proved key does not open the door to keys that resemble it', async (t) => {
+  const { authenticate } = await counted(t);
+  authenticate(bearer(keys.alpha));
+  const oneCharOff = `${keys.alpha.slice(0, -1)}x`;
+  t.throws(() => authenticate(bearer(oneCharOff)), refused, 'same length, last byte differs');
+  t.throws(() => authenticate(bearer(keys.alpha.slice(0, -1))), refused, 'a prefix');
+  t.throws(() => authenticate(bearer(`${keys.alpha}0`)), refused, 'an extension');
+  t.equal(authenticate(bearer(keys.alpha)).id, 'alpha');
+});
+
+t.test('a missing or malformed Authorization header is refused with the expected form', async (t) => {
+  const { authenticate } = await counted(t);
+  t.throws(() => authenticate(undefined), { ...refused, message: /Bearer <key>/ });
+  t.throws(() => authenticate(keys.alpha), { ...refused, message: /must be "Bearer <key>"/ });
+  t.throws(() => authenticate('Bearer short'), { ...refused, message: /16 to 256 visible characters/ });
+});
