@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LedgerStats } from '../ledger/index.js';
+import { HttpRequestMetrics } from './http-metrics.js';
 
 /** What /metrics reads at scrape time from the parts that keep their own figures. */
 export interface MetricSources {
@@ -24,6 +25,7 @@ export function createMetrics() {
   // Process CPU, memory, event-loop lag and GC, under their standard names (process_*, nodejs_*).
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
+  const http = new HttpRequestMetrics([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
   const sources: MetricSources = {};
   let ledgerStats: { at: number; stats: Promise<LedgerStats> } | undefined;
   const currentLedgerStats = () => {
@@ -64,11 +66,16 @@ export function createMetrics() {
       },
     }),
 
-    httpRequests: new Counter({ name: 'orderbridge_http_requests_total', help: 'HTTP requests answered, by route pattern, method and status code.', labelNames: ['route', 'method', 'status'] as const, registers }),
-    httpDuration: new Histogram({
-      name: 'orderbridge_http_request_duration_seconds', help: 'Time from request to the response handed to the socket, by route pattern and method.',
-      labelNames: ['route', 'method'] as const, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
+    /** Record each answered request here; the two metrics below read it at scrape time. */
+    http,
+    httpRequests: new Counter({
+      name: 'orderbridge_http_requests_total', help: 'HTTP requests answered, by route pattern, method and status code.', labelNames: ['route', 'method', 'status'] as const, registers,
+      collect() {
+        this.reset();
+        for (const { route, method, status, count } of http.series()) this.inc({ route, method, status: String(status) }, count);
+      },
     }),
+    httpDuration: http.registerHistogram(registry, 'orderbridge_http_request_duration_seconds', 'Time from request to the response handed to the socket, by route pattern and method.'),
 
     messagesConsumed: new Counter({ name: 'orderbridge_messages_consumed_total', help: 'Messages consumed from RabbitMQ, by queue and settlement (ack, requeue).', labelNames: ['queue', 'outcome'] as const, registers }),
     redeliveries: new Counter({ name: 'orderbridge_messages_redelivered_total', help: 'Deliveries the broker marked redelivered (a consumer before us did not ack), by queue.', labelNames: ['queue'] as const, registers }),

@@ -48,8 +48,7 @@ export function instrumentRequests(app: Hono<any>, router: RouteRecorder, metric
     const route = router.latestRoute() ?? 'unmatched';
     const record = (response: Response) => {
       const { status } = response;
-      metrics?.httpRequests.inc({ route, method: request.method, status: String(status) });
-      metrics?.httpDuration.observe({ route, method: request.method }, (performance.now() - started) / 1000);
+      metrics?.http.record(route, request.method, status, (performance.now() - started) / 1000);
       if (span?.isRecording()) {
         span.updateName(`${request.method} ${route}`);
         span.setAttributes({ 'http.request.method': request.method, 'http.route': route, 'http.response.status_code': status });
