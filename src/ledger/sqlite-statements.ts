@@ -61,7 +61,6 @@ export function prepareStatements(db: Database) {
       ORDER BY updated_at, order_id
       LIMIT @limit`),
     stuckOrders: db.prepare('SELECT * FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT ?'),
-    anyStuckOrder: db.prepare('SELECT 1 FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT 1').pluck(),
 
     findIdempotencyKey: db.prepare('SELECT * FROM idempotency_keys WHERE partner = ? AND key = ?'),
     insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (partner, key, request_hash, state, created_at) VALUES (?, ?, ?, 'in_flight', ?)`),

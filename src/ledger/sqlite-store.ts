@@ -260,7 +260,7 @@ export class SqliteLedger implements LedgerStore {
 
   async flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
     // Every watchdog tick asks; a write unit (and, with synchronous FULL, its fsync) only when one is due.
-    if (this.sql.anyStuckOrder.get(now) === undefined) return [];
+    if (this.sql.stuckOrders.get(now, 1) === undefined) return [];
     return this.commits.run(() =>
       (this.sql.stuckOrders.all(now, limit) as OrderRow[]).flatMap((row) => {
         const order = toOrderRecord(row);

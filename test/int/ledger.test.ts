@@ -198,9 +198,8 @@ t.test("the watchdog's every-tick queries search an index; none walks a table", 
   const { ledger } = setup(t);
   const db = (ledger as SqliteLedger).db;
   const statements = prepareStatements(db);
-  const tickQueries = { unpublished: [T0, 100], overdue: [T0, 100], stuckOrders: [T0, 100], anyStuckOrder: [T0] } as const;
-  for (const [name, params] of Object.entries(tickQueries) as [keyof typeof tickQueries, readonly number[]][]) {
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(...params) as { detail: string }[]).map((row) => row.detail);
+  for (const name of ['unpublished', 'overdue', 'stuckOrders'] as const) {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(T0, 100) as { detail: string }[]).map((row) => row.detail);
     t.match(plan[0], /^SEARCH \w+ USING (COVERING )?INDEX /, `${name}: ${plan.join(' | ')}`);
     t.notOk(plan.some((step) => /^SCAN (messages|orders)\b/.test(step)), `${name} scans no table`);
   }
