@@ -71,25 +71,27 @@ export class HttpRequestMetrics {
   }
 
   #histogramValues(name: string): HistogramValue[] {
-    const byRouteMethod = new Map<string, { labels: { route: string; method: string }; count: number; sum: number; buckets: Float64Array }>();
-    for (const s of this.series()) {
-      const key = `${s.route} ${s.method}`;
-      let total = byRouteMethod.get(key);
-      if (!total) byRouteMethod.set(key, (total = { labels: { route: s.route, method: s.method }, count: 0, sum: 0, buckets: new Float64Array(s.buckets.length) }));
-      total.count += s.count;
-      total.sum += s.sum;
-      s.buckets.forEach((n, i) => (total.buckets[i]! += n));
-    }
     const values: HistogramValue[] = [];
-    for (const { labels, count, sum, buckets } of byRouteMethod.values()) {
-      let cumulative = 0;
-      this.bounds.forEach((bound, i) => {
-        cumulative += buckets[i]!;
-        values.push({ metricName: `${name}_bucket`, labels: { le: bound, ...labels }, value: cumulative });
-      });
-      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: count });
-      values.push({ metricName: `${name}_sum`, labels, value: sum });
-      values.push({ metricName: `${name}_count`, labels, value: count });
+    for (const [route, byMethod] of this.#series) {
+      for (const [method, byStatus] of byMethod) {
+        const labels = { route, method };
+        let count = 0;
+        let sum = 0;
+        const buckets = new Float64Array(this.bounds.length + 1);
+        for (const series of byStatus.values()) {
+          count += series.count;
+          sum += series.sum;
+          series.buckets.forEach((n, i) => (buckets[i]! += n));
+        }
+        let cumulative = 0;
+        this.bounds.forEach((bound, i) => {
+          cumulative += buckets[i]!;
+          values.push({ metricName: `${name}_bucket`, labels: { le: bound, ...labels }, value: cumulative });
+        });
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: count });
+        values.push({ metricName: `${name}_sum`, labels, value: sum });
+        values.push({ metricName: `${name}_count`, labels, value: count });
+      }
     }
     return values;
   }
