@@ -1,6 +1,7 @@
 // A local OTLP/HTTP receiver for the tracing-overhead runs: accepts every export, counts it, keeps nothing.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { moduleBeside } from './paths.js';
 
 export interface OtlpSink {
   /** Base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the exporter appends /v1/traces). */
@@ -36,7 +37,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
  */
 export function tracedChild(endpoint: string, sampleRatio?: number): { nodeFlags: string[]; env: Record<string, string> } {
   return {
-    nodeFlags: ['--import', new URL('../src/telemetry/otel-register.ts', import.meta.url).pathname],
+    nodeFlags: ['--import', moduleBeside(import.meta.filename, '../src/telemetry/otel-register')],
     env: {
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,

@@ -6,7 +6,6 @@
 import { writeFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { Session } from 'node:inspector';
-import { resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Hono } from 'hono';
@@ -19,8 +18,8 @@ import { openSqliteLedger } from '../src/ledger/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { startMesSimulator } from '../sim/mes/index.js';
 import type { ChildSpec, ChildStats, FromChild, ToChild } from './proxy-protocol.js';
+import { configDir } from './paths.js';
 
-const configDir = resolve(import.meta.dirname, '../config');
 /** The schema's maximum: partner rate limits must never be what the bench measures. */
 const unlimited = 100_000;
 

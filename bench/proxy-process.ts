@@ -1,11 +1,11 @@
 // Starts bench/proxy-child.ts and other helper processes (wrk, nginx); every one of them is ended by PID.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { track } from './children.js';
 import type { ChildSpec, ChildStats, FromChild } from './proxy-protocol.js';
+import { moduleBeside } from './paths.js';
 
-const childScript = resolve(import.meta.dirname, 'proxy-child.ts');
+const childScript = moduleBeside(import.meta.filename, 'proxy-child');
 
 /** `taskset -c CPUS command …` when CPUs are given (the PID stays the command's: taskset execs it). */
 export function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'amqplib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
@@ -26,6 +26,7 @@ import { Collector, commands, preload } from './pipeline-load.js';
 import { seedBigLedger } from './report-seed.js';
 import { killAllChildren } from './children.js';
 import { startSut } from './sut-process.js';
+import { configDir, repoRoot } from './paths.js';
 
 const goals = { renderMs: 2000, throughputDrop: 0.2 };
 
@@ -44,8 +45,7 @@ if (values.help) {
   process.exit(0);
 }
 const options = { messages: positiveInt('messages', values.messages), orders: positiveInt('orders', values.orders), runs: positiveInt('runs', values.runs), renders: positiveInt('renders', values.renders) };
-const root = resolve(import.meta.dirname, '..');
-const config = loadConfig({ dir: join(root, 'config'), env: {} });
+const config = loadConfig({ dir: configDir, env: {} });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const leftovers: (() => void)[] = [];
@@ -85,7 +85,7 @@ function reportLoop(ledgerPath: string): { stop(): Promise<number> } {
   let current: ChildProcess | undefined;
   const next = () => {
     if (stopped) return;
-    current = spawn(process.execPath, [join(root, 'bin/orderbridge.js'), 'report', '--since', '24h', '--format', 'html', '--out', '/dev/null', '--no-reconcile'], { env: { ...process.env, ORDERBRIDGE_LEDGER_PATH: ledgerPath }, stdio: 'ignore' });
+    current = spawn(process.execPath, [join(repoRoot, 'bin/orderbridge.js'), 'report', '--since', '24h', '--format', 'html', '--out', '/dev/null', '--no-reconcile'], { env: { ...process.env, ORDERBRIDGE_LEDGER_PATH: ledgerPath }, stdio: 'ignore' });
     reporters.add(current);
     current.on('exit', (code) => {
       reporters.delete(current!);

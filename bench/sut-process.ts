@@ -1,10 +1,10 @@
 // Starts bench/sut.ts as a child process and talks to it over IPC; always killed by PID at the end.
 import { spawn } from 'node:child_process';
 import { track } from './children.js';
-import { resolve } from 'node:path';
 import type { FromSut, SutMode, SutStats, ToSut } from './sut-protocol.js';
+import { moduleBeside } from './paths.js';
 
-const sutScript = resolve(import.meta.dirname, 'sut.ts');
+const sutScript = moduleBeside(import.meta.filename, 'sut');
 export interface SutOptions {
   mode: SutMode;
   url: string;

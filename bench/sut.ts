@@ -9,7 +9,6 @@
  * so connection set-up is never part of a measurement.
  */
 import { connect } from 'amqplib';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -21,8 +20,8 @@ import { GroupCommit } from '../src/ledger/group-commit.js';
 import type { SqliteLedger } from '../src/ledger/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import type { FromSut, SutStats, ToSut } from './sut-protocol.js';
+import { configDir } from './paths.js';
 
-const configDir = resolve(import.meta.dirname, '../config');
 
 const { values: args } = parseArgs({
   options: {
