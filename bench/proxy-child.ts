@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Hono } from 'hono';
 import { toResource } from '../src/adapters/http/order-resources.js';
@@ -41,10 +41,23 @@ loopDelay.enable();
 let utilizationSince = performance.eventLoopUtilization();
 const stallMs = (intervalNs: number) => Math.max(0, intervalNs / 1e6 - loopSampleMs);
 
+// Full (mark-compact) GCs stop the loop for milliseconds each: a server that promotes its
+// per-request garbage to the old generation runs one every second or two under load.
+let fullGcs = { count: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const { detail } = entry as typeof entry & { detail?: { kind?: number } };
+    if (detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    fullGcs.count += 1;
+    fullGcs.maxMs = Math.max(fullGcs.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+
 function eventLoopSinceLastAsked(): ChildStats['eventLoop'] {
-  const figures = { p99Ms: stallMs(loopDelay.percentile(99)), maxMs: stallMs(loopDelay.max), utilization: performance.eventLoopUtilization(utilizationSince).utilization };
+  const figures = { p99Ms: stallMs(loopDelay.percentile(99)), maxMs: stallMs(loopDelay.max), utilization: performance.eventLoopUtilization(utilizationSince).utilization, fullGcs };
   loopDelay.reset();
   utilizationSince = performance.eventLoopUtilization();
+  fullGcs = { count: 0, maxMs: 0 };
   return figures;
 }
 

@@ -70,7 +70,7 @@ function describe(label: string, s: PhaseSummary): string {
   const loop = s.gatewayEventLoop;
   const other = s.otherCpuPercent === undefined ? '' : `, other CPU ${s.otherCpuPercent.toFixed(0)}%, VM steal ${s.stealPercent?.toFixed(0)}%`;
   return `${label}: ${s.reads} reads at ${s.rate}/s, p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms (client lag p99 ${s.generatorLagMs.p99Ms.toFixed(1)} ms), ${s.mesCalls} MES calls (${s.mesCallsPer100Reads.toFixed(1)}/100 reads), ${s.changesPerSecond.toFixed(0)} MES changes/s, ${failed} failed ${JSON.stringify(s.failures)}` +
-    ` | gateway CPU ${s.gatewayCpuPercent.toFixed(0)}%, loop busy ${(loop.utilization * 100).toFixed(0)}%, loop stalls p99 ${loop.p99Ms.toFixed(1)} ms max ${loop.maxMs.toFixed(0)} ms, MES CPU ${s.mesCpuPercent.toFixed(0)}%, poller CPU ${s.pollerCpuPercent.toFixed(0)}%${other}, event backlog ${s.eventBacklog}`;
+    ` | gateway CPU ${s.gatewayCpuPercent.toFixed(0)}%, loop busy ${(loop.utilization * 100).toFixed(0)}%, loop stalls p99 ${loop.p99Ms.toFixed(1)} ms max ${loop.maxMs.toFixed(0)} ms, ${loop.fullGcs.count} full GCs, MES CPU ${s.mesCpuPercent.toFixed(0)}%, poller CPU ${s.pollerCpuPercent.toFixed(0)}%${other}, event backlog ${s.eventBacklog}`;
 }
 
 export async function runMesBench(options: MesBenchOptions, config: Config, cleanup: Cleanup, tempDir: string): Promise<{ part2: Part2Result; part3: Part3Result }> {

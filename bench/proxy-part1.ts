@@ -42,14 +42,24 @@ export interface Part1Side {
   wrkCpuPercent?: number;
   /** The hypervisor's steal from this VM during the runs, in % of one core. */
   stealPercent?: number;
+  server: ServerLoop;
+}
+
+/** What the server's own event loop went through during the measured runs. */
+export interface ServerLoop {
+  /** Full (mark-compact) GCs, and the longest one's pause in ms. */
+  fullGcs: number;
+  fullGcMaxMs: number;
+  /** The longest the loop could not run a 1 ms timer, beyond that 1 ms. */
+  loopStallMaxMs: number;
 }
 
 /** Latency at a fixed request rate below saturation (open loop, measured from the schedule). */
 export interface Part1Paced {
   rate: number;
   connections: number;
-  bare: PacedFigures;
-  gateway: PacedFigures;
+  bare: PacedFigures & { server: ServerLoop };
+  gateway: PacedFigures & { server: ServerLoop };
 }
 
 export interface Part1Result {
@@ -108,7 +118,7 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     const script = join(tempDir, 'part1.lua');
     writeWrkScript(script, orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })));
 
-    const results: Record<App, (WrkResult & { serverCpuPercent?: number; stealPercent?: number })[]> = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
+    const results: Record<App, (WrkResult & { serverCpuPercent?: number; stealPercent?: number; server: ServerLoop })[]> = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
     for (let round = 0; round < options.rounds; round++) {
       for (const app of apps) {
         const server = servers[app];
@@ -118,7 +128,7 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
         if (options.cpuProfDir) server.profileStart();
         const before = processCpuMs(server.pid);
         const machineBefore = machineCpuMs();
-        const result = await runWrk({ url, script, seconds: options.seconds, connections: options.connections, ...(load ? { cpus: load } : {}) });
+        const [result, serverLoop] = await watchingLoop(server, () => runWrk({ url, script, seconds: options.seconds, connections: options.connections, ...(load ? { cpus: load } : {}) }));
         const after = processCpuMs(server.pid);
         const machineAfter = machineCpuMs();
         if (options.cpuProfDir) {
@@ -129,9 +139,9 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
         const percent = (ms: number) => (ms / (result.seconds * 1000)) * 100;
         const serverCpuPercent = before !== undefined && after !== undefined ? percent(after - before) : undefined;
         const stealPercent = machineBefore && machineAfter ? percent(machineAfter.stealMs - machineBefore.stealMs) : undefined;
-        results[app].push({ ...result, ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}), ...(stealPercent !== undefined ? { stealPercent } : {}) });
+        results[app].push({ ...result, server: serverLoop, ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}), ...(stealPercent !== undefined ? { stealPercent } : {}) });
         const steal = stealPercent === undefined ? '' : `, VM steal ${stealPercent.toFixed(0)}%`;
-        log(`part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors${steal}`);
+        log(`part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors, ${serverLoop.fullGcs} full GCs${steal}`);
       }
     }
     // Short rounds taking turns, so that both apps see the same share of whatever else the machine
@@ -154,6 +164,11 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
         ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}),
         ...(wrkCpuPercent !== undefined ? { wrkCpuPercent } : {}),
         ...(stealPercent !== undefined ? { stealPercent } : {}),
+        server: {
+          fullGcs: runs.reduce((sum, r) => sum + r.server.fullGcs, 0),
+          fullGcMaxMs: Math.max(...runs.map((r) => r.server.fullGcMaxMs)),
+          loopStallMaxMs: Math.max(...runs.map((r) => r.server.loopStallMaxMs)),
+        },
       };
     };
     const bare = side('bare');
@@ -168,8 +183,9 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     for (const app of ['bare', 'gateway'] as const) {
       const spec = { port: servers[app].port, requests: orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })), rate, seconds: options.pacedSeconds, connections: options.pacedConnections };
       // The client takes wrk's CPU: on the server's it would steal from the server.
-      paced[app] = await pacedInChild(spec, join(tempDir, 'paced.json'), options.cpus?.load);
-      log(`part 1: ${app.padEnd(7)} at a steady ${rate} req/s: p50 ${paced[app].p50.toFixed(2)} ms, p99 ${paced[app].p99.toFixed(2)} ms, max ${paced[app].max.toFixed(2)} ms (client lag p99 ${paced[app].generatorLagP99.toFixed(2)} ms)`);
+      const [figures, server] = await watchingLoop(servers[app], () => pacedInChild(spec, join(tempDir, 'paced.json'), options.cpus?.load));
+      paced[app] = { ...figures, server };
+      log(`part 1: ${app.padEnd(7)} at a steady ${rate} req/s: p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, max ${figures.max.toFixed(2)} ms (client lag p99 ${figures.generatorLagP99.toFixed(2)} ms), ${server.fullGcs} full GCs, loop stall max ${server.loopStallMaxMs.toFixed(1)} ms`);
     }
     return {
       connections: options.connections,
@@ -188,6 +204,14 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     await Promise.all(Object.values(servers).map((s) => s.stop()));
     removeVhost();
   }
+}
+
+/** Runs `measure` and reports what the server's event loop went through meanwhile. */
+async function watchingLoop<T>(server: ChildServer, measure: () => Promise<T>): Promise<[T, ServerLoop]> {
+  await server.stats();
+  const result = await measure();
+  const { eventLoop } = await server.stats();
+  return [result, { fullGcs: eventLoop.fullGcs.count, fullGcMaxMs: eventLoop.fullGcs.maxMs, loopStallMaxMs: eventLoop.maxMs }];
 }
 
 function median(values: number[]): number {

@@ -19,9 +19,10 @@ export interface ChildStats {
   cpuMs: number;
   /**
    * Since the previous stats request: how late the event loop ran a 1 ms timer (p99 and max, ms,
-   * beyond the 1 ms it was set for) and the share of time the loop was busy.
+   * beyond the 1 ms it was set for), the share of time the loop was busy, and the full GCs (their
+   * number and the longest one's pause, ms).
    */
-  eventLoop: { p99Ms: number; maxMs: number; utilization: number };
+  eventLoop: { p99Ms: number; maxMs: number; utilization: number; fullGcs: { count: number; maxMs: number } };
   /** MES only: requests its HTTP API received, by route ('/orders', '/stats', …). */
   apiRequests?: Record<string, number>;
 }

@@ -1,7 +1,7 @@
 // The human-readable report of bench/proxy.ts: one block per part, each with its goal and verdict.
 import { formatInt, table } from './proxy-figures.js';
 import type { Part2Mode, Part2Result, Part3Result } from './proxy-mes.js';
-import { sampledShare, type Part1Result } from './proxy-part1.js';
+import { sampledShare, type Part1Result, type ServerLoop } from './proxy-part1.js';
 
 const ms = (value: number) => value.toFixed(2);
 const pct = (value: number) => `${(value * 100).toFixed(0)}%`;
@@ -10,6 +10,9 @@ const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 export const part1Goals = { ratio: 0.7, p99Ms: 5 };
 /** Issue 5: tracing on may cost at most this share of throughput. */
 export const tracingCostGoal = 0.15;
+
+const serverLoopColumns = ['full GCs', 'longest GC ms', 'loop stall max ms'];
+const serverLoop = (loop: ServerLoop) => [String(loop.fullGcs), loop.fullGcs ? ms(loop.fullGcMaxMs) : '-', ms(loop.loopStallMaxMs)];
 
 export function printPart1(r: Part1Result): string {
   const row = (name: string, side: Part1Result['bare']) => [
@@ -22,16 +25,17 @@ export function printPart1(r: Part1Result): string {
     side.serverCpuPercent === undefined ? '-' : `${side.serverCpuPercent.toFixed(0)}%`,
     side.wrkCpuPercent === undefined ? '-' : `${side.wrkCpuPercent.toFixed(0)}%`,
     side.stealPercent === undefined ? '-' : `${side.stealPercent.toFixed(0)}%`,
+    ...serverLoop(side.server),
   ];
   const ratioMet = r.ratio >= part1Goals.ratio;
   const p99Met = r.gateway.latencyMs.p99 <= part1Goals.p99Ms;
   const pacedMet = r.paced.gateway.p99 <= part1Goals.p99Ms;
-  const paced = (name: string, side: Part1Result['paced']['bare']) => [name, ms(side.p50), ms(side.p99), ms(side.max), String(side.failed), ms(side.generatorLagP99)];
+  const paced = (name: string, side: Part1Result['paced']['bare']) => [name, ms(side.p50), ms(side.p99), ms(side.max), String(side.failed), ms(side.generatorLagP99), ...serverLoop(side.server)];
   return [
     `1. GET /v1/orders/{id}: gateway vs bare Hono app (same JSON from a Map); closed loop, wrk, ${r.connections} keep-alive connections`,
-    table(['app', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'server CPU', 'wrk CPU', 'VM steal'], [row('bare', r.bare), row('gateway', r.gateway), row('tracing on, all', r.gatewayTraced), row(`tracing on, ${sampledShare * 100}%`, r.gatewaySampled)]),
+    table(['app', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'server CPU', 'wrk CPU', 'VM steal', ...serverLoopColumns], [row('bare', r.bare), row('gateway', r.gateway), row('tracing on, all', r.gatewayTraced), row(`tracing on, ${sampledShare * 100}%`, r.gatewaySampled)]),
     `at a steady ${formatInt(r.paced.rate)} req/s (open loop, ${r.paced.connections} connections, latency from the schedule):`,
-    table(['app', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'client lag p99 ms'], [paced('bare', r.paced.bare), paced('gateway', r.paced.gateway)]),
+    table(['app', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'client lag p99 ms', ...serverLoopColumns], [paced('bare', r.paced.bare), paced('gateway', r.paced.gateway)]),
     `rounds, req/s (the apps take turns): ${(['bare', 'gateway', 'gateway-traced', 'gateway-sampled'] as const).map((app) => `${app} ${r.rounds.filter((x) => x.app === app).map((x) => formatInt(x.requestsPerSecond)).join(' / ')}`).join('; ')}`,
     `gateway/bare throughput, median of the rounds: ${pct(r.ratio)} (goal >= ${pct(part1Goals.ratio)}: ${verdict(ratioMet)})`,
     `gateway p99: ${ms(r.gateway.latencyMs.p99)} ms at its measured rate, ${ms(r.paced.gateway.p99)} ms at a steady ${formatInt(r.paced.rate)} req/s (goal <= ${part1Goals.p99Ms} ms: ${verdict(p99Met)} / ${verdict(pacedMet)})`,
