@@ -63,7 +63,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   });
   app.onError((error, c) => {
     if (error instanceof HttpProblem) {
-      return c.body(JSON.stringify(error.toJSON()), error.status as 400, { ...error.headers, 'content-type': 'application/problem+json' });
+      return c.body(JSON.stringify(error.toJSON()), error.status as 400, { 'content-type': 'application/problem+json', ...error.headers });
     }
     logger.error({ err: error.message, path: c.req.path }, 'unhandled error in HTTP route');
     return c.body(JSON.stringify(internalError(undefined)), 500, { 'content-type': 'application/problem+json' });

@@ -48,7 +48,7 @@ export function problemAnswer(problem: { status: number; slug: string; title: st
   return {
     status: problem.status,
     body: Buffer.from(JSON.stringify(body)),
-    headers: { ...headers, 'content-type': 'application/problem+json', 'cache-status': formatCacheStatus(status), 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/problem+json', 'cache-status': formatCacheStatus(status), 'cache-control': 'no-store', ...headers },
   };
 }
 
