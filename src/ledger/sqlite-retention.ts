@@ -21,14 +21,15 @@ const terminal = orderStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', '
  * message was caused by, orders not in a final status or still flagged.
  */
 export class RetentionPruner {
-  private readonly sql: Record<'children' | 'parents' | 'journal' | 'orders' | 'webhookDeliveries' | 'idempotencyKeys', Statement>;
+  private readonly sql: Record<'messages' | 'journal' | 'orders' | 'webhookDeliveries' | 'idempotencyKeys', Statement>;
 
   constructor(db: Database, private readonly commits: GroupCommit) {
     const finalMessage = `m.created_at < @cutoff AND m.state NOT IN ${open} AND m.due_at IS NULL`;
     this.sql = {
-      // Messages caused by another go first, so their causes are free to go in the same step.
-      children: db.prepare(`DELETE FROM messages WHERE id IN (SELECT m.id FROM messages m WHERE ${finalMessage} AND m.cause_id IS NOT NULL ORDER BY m.created_at LIMIT @batch)`),
-      parents: db.prepare(`DELETE FROM messages WHERE id IN (
+      // Only messages nothing else was caused by: a chain (CRM command → MES command → the order
+      // event flagging it lost) goes from its end, one link per step, and a batch boundary can
+      // never leave a kept message pointing at a removed one.
+      messages: db.prepare(`DELETE FROM messages WHERE id IN (
         SELECT m.id FROM messages m WHERE ${finalMessage} AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.cause_id = m.id) ORDER BY m.created_at LIMIT @batch)`),
       journal: db.prepare('DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < @cutoff ORDER BY at LIMIT @batch)'),
       orders: db.prepare(`DELETE FROM orders WHERE order_id IN (
@@ -42,18 +43,20 @@ export class RetentionPruner {
   step(cutoff: number, batch: number): Promise<Pruned> {
     return this.commits.run(() => {
       const run = (statement: Statement) => statement.run({ cutoff, batch }).changes;
-      const messages = run(this.sql.children) + run(this.sql.parents);
-      return { messages, journal: run(this.sql.journal), orders: run(this.sql.orders), webhookDeliveries: run(this.sql.webhookDeliveries), idempotencyKeys: run(this.sql.idempotencyKeys) };
+      return { messages: run(this.sql.messages), journal: run(this.sql.journal), orders: run(this.sql.orders), webhookDeliveries: run(this.sql.webhookDeliveries), idempotencyKeys: run(this.sql.idempotencyKeys) };
     });
   }
 
-  /** Steps until a step removes less than a full batch anywhere; yields to other work between steps. */
+  /**
+   * Steps until no table fills a batch and no message was removed (whose cause may now be free to
+   * go); yields to other work between steps.
+   */
   async pruneOlderThan(cutoff: number, batch = 500): Promise<Pruned> {
     const total: Pruned = { messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 };
     for (;;) {
       const step = await this.step(cutoff, batch);
       for (const key of Object.keys(total) as (keyof Pruned)[]) total[key] += step[key];
-      if (Object.values(step).every((n) => n < batch)) return total;
+      if (step.messages === 0 && Object.values(step).every((n) => n < batch)) return total;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }

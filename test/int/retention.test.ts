@@ -5,7 +5,8 @@ import { RetentionPruner } from '../../src/ledger/sqlite-retention.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const NOW = Date.parse('2026-11-25T10:00:00Z');
 
 t.test('rows past the retention are pruned in batches; open work and recent rows stay', async (t) => {
@@ -29,6 +30,17 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   await createAndForward(ledger, 'OLD-OPEN', old);
   await createAndForward(ledger, 'OLD-UNCONF', old);
   await ledger.recordMesEvent(mesEventInput(config.mapping, 'ACCEPTED', 'OLD-UNCONF', old + 1000), old + 1000);
+  // Flagged lost (the MES never answered its command), then cancelled by the CRM: final, still flagged.
+  await createAndForward(ledger, 'OLD-LOST', old);
+  for (let hour = 1; hour <= 3; hour++) {
+    const due = (await ledger.overdueCommands(old + hour * HOUR, 10)).find((d) => d.orderId === 'OLD-LOST');
+    if (!due) throw new Error(`OLD-LOST not overdue at hour ${hour}`);
+    const out = await ledger.resolveOverdueCommand(due.rowId, old + hour * HOUR, undefined);
+    await ledger.markPublished(out.filter((o) => o.channel === 'order.event').map((o) => o.rowId), old + hour * HOUR);
+  }
+  const cancelled = await ledger.recordCrmFact({ messageId: 'crm-fact-OLD-LOST', type: 'order.cancelled', orderId: 'OLD-LOST', status: 'cancelled', occurredAt: new Date(old + 4 * HOUR).toISOString() }, old + 4 * HOUR);
+  if (cancelled.kind !== 'refused') await ledger.markPublished(cancelled.publish.map((p) => p.rowId), old + 4 * HOUR);
+  t.match(await ledger.getOrder('OLD-LOST'), { state: { status: 'cancelled' }, attention: { kind: 'lost' } }, 'a final order still flagged lost');
   // Yesterday: recent, whatever its state.
   await createAndForward(ledger, 'NEW-1', NOW - DAY);
   await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'NEW-1', NOW - DAY + 1000);
@@ -45,14 +57,15 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   };
   const pruned = await pruner.pruneOlderThan(NOW - 30 * DAY, 500);
 
-  t.ok(steps.length > 3 && steps.every((n) => n <= 1000), `in small steps (${steps.length} steps, at most 2 × 500 messages each)`);
+  t.ok(steps.length > 3 && steps.every((n) => n <= 500), `in small steps (${steps.length} steps, at most 500 messages each)`);
   t.ok(pruned.messages > 3000 && pruned.journal > 3000, `old messages and journal rows pruned (${pruned.messages} messages, ${pruned.journal} journal rows of ${before.messages} and ${before.journal})`);
-  t.same(ledger.db.prepare("SELECT channel, state, COUNT(*) AS n FROM messages WHERE order_id LIKE 'OLD-%' AND order_id NOT IN ('OLD-OPEN', 'OLD-UNCONF') GROUP BY channel, state").all(), [], 'every final old message is gone');
+  t.same(ledger.db.prepare("SELECT channel, state, COUNT(*) AS n FROM messages WHERE order_id LIKE 'OLD-%' AND order_id NOT IN ('OLD-OPEN', 'OLD-UNCONF', 'OLD-LOST') GROUP BY channel, state").all(), [], 'every final old message is gone');
   t.ok(count("SELECT COUNT(*) FROM messages WHERE order_id = 'OLD-OPEN' AND channel = 'crm.command'") === 1, 'a command still waiting for the MES stays');
   t.ok(count("SELECT COUNT(*) FROM messages WHERE order_id = 'OLD-UNCONF' AND state = 'pending'") > 0, 'order events the broker never confirmed stay');
   t.ok(count("SELECT COUNT(*) FROM messages WHERE order_id = 'NEW-1'") >= 3, 'recent messages stay');
   t.equal(pruned.orders, 600, 'the 600 rejected orders are pruned');
-  t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id LIKE 'OLD-%'"), 603, 'orders not in a final status stay (shipped, accepted, open, unconfirmed)');
+  t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id LIKE 'OLD-%'"), 604, 'orders not in a final status stay (shipped, accepted, open, unconfirmed), and a final one still flagged');
+  t.match(await ledger.getOrder('OLD-LOST'), { state: { status: 'cancelled' }, attention: { kind: 'lost' } }, 'the flagged cancelled order is kept for an operator to see');
   t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id = 'NEW-1'"), 1);
   t.same(await pruner.pruneOlderThan(NOW - 30 * DAY, 500), { messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 }, 'a second run finds nothing');
   t.equal(count('PRAGMA foreign_key_check'), undefined, 'no dangling cause references');
