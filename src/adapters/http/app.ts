@@ -35,7 +35,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   // Only where a body is read: on GET the limit would make @hono/node-server build a full Request per call.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
   app.route('/', healthRoutes(ledger, readiness));
-  const document = openApiDocument(version);
+  const document = openApiDocument(version, config.gateway.mesApi.routes);
   app.get('/openapi.json', (c) => c.json(document));
 
   // One guard for every partner route: a partner's rate limit is one budget across them.

@@ -1,3 +1,4 @@
+import type { MesQueryParam, MesReadRoute } from '../../contracts/generated/config/gateway.js';
 import { schemas } from '../../contracts/schemas.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -20,9 +21,10 @@ const componentOfFile = new Map(Object.entries(components).map(([name, schema]) 
 
 /**
  * The OpenAPI 3.1 document, generated from the same contracts the gateway validates with, so the
- * two cannot drift. File references become component references.
+ * two cannot drift. File references become component references; the MES read routes are the ones
+ * this gateway is configured with, each with its query parameters and their bounds.
  */
-export function openApiDocument(version: string): Record<string, Json> {
+export function openApiDocument(version: string, mesRoutes: readonly MesReadRoute[] = []): Record<string, Json> {
   const opsParameters: Json[] = [
     { name: 'since', in: 'query', required: false, description: 'The window back from now: 30m, 24h, 7d (default 24h)', schema: { type: 'string', pattern: '^\\d+(ms|s|m|h|d)$' } },
     { name: 'from', in: 'query', required: false, description: 'Start of the window (ISO 8601), instead of since', schema: { type: 'string', format: 'date-time' } },
@@ -84,26 +86,12 @@ export function openApiDocument(version: string): Record<string, Json> {
         get: {
           operationId: 'getMesOrder',
           summary: "The MES's own view of one of your orders, cached and circuit-broken",
-          description: 'Answers carry ETag (send If-None-Match for a 304) and an RFC 9211 Cache-Status; while the MES is down, stale answers are labelled fwd=stale.',
-          parameters: [{ name: 'externalRef', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
-          responses: {
-            '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } },
-            '304': { description: 'Not modified' },
-            '404': problem('No such order, or not yours'),
-            '502': problem('The MES failed and nothing is cached'),
-            '503': problem('The MES is shielded (circuit open) and nothing is cached; see Retry-After'),
-            '504': problem('The MES did not answer in time and nothing is cached'),
-          },
+          description: mesProxyDescription,
+          parameters: [{ name: 'externalRef', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, ifNoneMatch],
+          responses: { ...mesProxyResponses(problem), '404': problem('No such order, or not yours') },
         },
       },
-      '/mes/{route}': {
-        get: {
-          operationId: 'getMesRoute',
-          summary: 'A configured MES read route (e.g. worklist), for operator keys',
-          parameters: [{ name: 'route', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } }],
-          responses: { '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } }, '304': { description: 'Not modified' }, '403': problem('Not an operator key'), '404': problem('No such route'), '503': problem('MES shielded, nothing cached') },
-        },
-      },
+      ...Object.fromEntries(mesRoutes.map((route) => [`/mes/${route.name}`, mesRouteOperation(route, problem)])),
       '/ops': {
         get: {
           operationId: 'opsPage',
@@ -155,6 +143,49 @@ export function openApiDocument(version: string): Record<string, Json> {
       schemas: Object.fromEntries(Object.entries(components).map(([name, schema]) => [name, rewrite(schema as unknown as Json, name)])),
     },
   };
+}
+
+const mesProxyDescription = 'Answers carry ETag (send If-None-Match for a 304) and an RFC 9211 Cache-Status; while the MES is down, stale answers are labelled fwd=stale.';
+const ifNoneMatch: Json = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } };
+
+/** What every answer of the cached, circuit-broken MES proxy can be. */
+function mesProxyResponses(problem: (description: string) => Json): Record<string, Json> {
+  return {
+    '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } },
+    '304': { description: 'Not modified' },
+    '502': problem('The MES failed and nothing is cached'),
+    '503': problem('The MES is shielded (circuit open) and nothing is cached; see Retry-After'),
+    '504': problem('The MES did not answer in time and nothing is cached'),
+  };
+}
+
+function mesRouteOperation(route: MesReadRoute, problem: (description: string) => Json): Json {
+  return {
+    get: {
+      operationId: `getMes${route.name.split('-').map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')}`,
+      summary: `The MES read route ${route.name} (MES ${route.path}), cached for ${route.ttl}; operator keys`,
+      description: `${mesProxyDescription} Only the listed query parameters pass.`,
+      parameters: [...route.query.map(queryParameter), ifNoneMatch],
+      responses: {
+        ...mesProxyResponses(problem),
+        '400': problem('A query parameter this route does not take, or a value out of its bounds; errors name each one and its fix'),
+        '401': problem('Missing or invalid API key'),
+        '403': problem('Not an operator key'),
+      },
+    },
+  };
+}
+
+function queryParameter(param: MesQueryParam): Json {
+  const schema = param.type === 'integer'
+    ? { type: 'integer', minimum: param.minimum, maximum: param.maximum, default: param.default }
+    // The proxy matches the whole value; an OpenAPI pattern matches anywhere unless anchored.
+    : { type: 'string', maxLength: param.maxLength, pattern: param.pattern === undefined ? undefined : `^(?:${param.pattern})$`, default: param.default };
+  return { name: param.name, in: 'query', required: false, schema: withoutUndefined(schema) };
+}
+
+function withoutUndefined(fields: Record<string, Json | undefined>): Json {
+  return Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, Json] => entry[1] !== undefined));
 }
 
 /** Drops $id/$schema and points file references at components (local ones at the same component). */
