@@ -55,26 +55,42 @@ export function traceHeaders(passThrough?: Carrier): Record<string, string> {
  */
 export function inSpan<T>(name: string, options: { kind: SpanKind; attributes?: Attributes; parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
   if (!enabled) return work(noSpan);
-  return tracer.startActiveSpan(name, { kind: options.kind, ...(options.attributes ? { attributes: options.attributes } : {}) }, options.parent ?? context.active(), async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  const spanOptions = { kind: options.kind, ...(options.attributes ? { attributes: options.attributes } : {}) };
+  return tracer.startActiveSpan(name, spanOptions, options.parent ?? context.active(), (span) => endedWith(span, async () => work(span)));
 }
 
 /**
  * Runs `work` in a server span continuing the caller's trace context (`carrier` is read only when
- * tracing is on). With tracing off `work` runs as is and its result, synchronous or not, is returned.
+ * tracing is on). Its result, synchronous or not, is returned as it is: a route that answers
+ * synchronously (a cached read) stays synchronous with tracing on.
  */
 export function inServerSpan<T>(name: string, carrier: () => Carrier, work: (span: Span) => T | Promise<T>): T | Promise<T> {
   if (!enabled) return work(noSpan);
-  return inSpan(name, { kind: SpanKind.SERVER, parent: contextFrom(carrier()) }, async (span) => work(span));
+  return tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, contextFrom(carrier()), (span) => endedWith(span, () => work(span)));
+}
+
+/** `run`'s result, with `span` ended once it is there (a promise: settled); a failure is recorded on the span. */
+function endedWith<R>(span: Span, run: () => R): R {
+  const failed = (error: unknown): never => {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.end();
+    throw error;
+  };
+  let result: R;
+  try {
+    result = run();
+  } catch (error) {
+    return failed(error);
+  }
+  if (!(result instanceof Promise)) {
+    span.end();
+    return result;
+  }
+  return result.then((value: unknown) => {
+    span.end();
+    return value;
+  }, failed) as R;
 }
 
 /**

@@ -4,7 +4,7 @@ import { orderIdFor, startCrmSimulator } from '../../sim/crm/index.js';
 import { startMesSimulator } from '../../sim/mes/index.js';
 import { startGateway } from '../../src/gateway.js';
 import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
-import { enableTracing, inSpan, SpanKind } from '../../src/telemetry/tracing.js';
+import { enableTracing, inServerSpan, inSpan, SpanKind, SpanStatusCode } from '../../src/telemetry/tracing.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
 
@@ -97,4 +97,19 @@ t.test("an HTTP request's server span continues the caller's traceparent and is 
   const server = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);
   t.same(server.map((s) => [s.name, s.attributes['http.route'], s.attributes['http.response.status_code']]).sort(), [['GET /healthz', '/healthz', 200], ['GET unmatched', 'unmatched', 404]]);
   t.ok(server.every((s) => s.parentSpanContext?.spanId === '00f067aa0ba902b7' || (s as unknown as { parentSpanId?: string }).parentSpanId === '00f067aa0ba902b7'), 'children of the caller\'s span');
+});
+
+t.test('a server span around synchronous work keeps it synchronous; around a promise it ends when it settles', async (t) => {
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const spanOf = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name);
+  t.equal(inServerSpan('sync answer', () => ({ traceparent }), () => 42), 42, 'the value itself, not a promise');
+  t.equal(spanOf('sync answer')?.spanContext().traceId, '0af7651916cd43dd8448eb211c80319c', 'ended at once, in the caller\'s trace');
+  t.throws(() => inServerSpan('sync failure', () => ({}), () => { throw new Error('boom'); }), /boom/, 'a synchronous throw stays synchronous');
+  t.equal(spanOf('sync failure')?.status.code, SpanStatusCode.ERROR, 'and is recorded on the ended span');
+  const later = inServerSpan('async answer', () => ({}), async () => 'done');
+  t.ok(later instanceof Promise);
+  t.equal(await later, 'done');
+  t.ok(spanOf('async answer'), 'ended once the promise settled');
+  await t.rejects(inSpan('async failure', { kind: SpanKind.INTERNAL }, () => { throw new Error('sync throw in inSpan'); }), /sync throw/, 'inSpan still turns a synchronous throw into a rejection');
+  t.equal(spanOf('async failure')?.status.code, SpanStatusCode.ERROR);
 });
