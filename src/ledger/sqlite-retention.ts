@@ -13,25 +13,28 @@ export interface Pruned {
 
 const open = "('received', 'forwarded', 'redelivered', 'pending')";
 const terminal = orderStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
+/** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
+const ofFlaggedOrder = (alias: string) => `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
 
 /**
  * Removes ledger rows older than the retention in small batches, each batch its own group-commit
  * unit, so the pipeline's units go between them and nothing waits long. Never removed: commands
  * still waiting for the MES, messages not yet confirmed by the broker, a message another kept
- * message was caused by, orders not in a final status or still flagged.
+ * message was caused by, orders not in a final status, and an order flagged lost or stuck with its
+ * messages and journal (the timeline an operator needs to resolve it).
  */
 export class RetentionPruner {
   private readonly sql: Record<'messages' | 'journal' | 'orders' | 'webhookDeliveries' | 'idempotencyKeys', Statement>;
 
   constructor(db: Database, private readonly commits: GroupCommit) {
-    const finalMessage = `m.created_at < @cutoff AND m.state NOT IN ${open} AND m.due_at IS NULL`;
+    const finalMessage = `m.created_at < @cutoff AND m.state NOT IN ${open} AND m.due_at IS NULL AND NOT ${ofFlaggedOrder('m')}`;
     this.sql = {
       // Only messages nothing else was caused by: a chain (CRM command → MES command → the order
       // event flagging it lost) goes from its end, one link per step, and a batch boundary can
       // never leave a kept message pointing at a removed one.
       messages: db.prepare(`DELETE FROM messages WHERE id IN (
         SELECT m.id FROM messages m WHERE ${finalMessage} AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.cause_id = m.id) ORDER BY m.created_at LIMIT @batch)`),
-      journal: db.prepare('DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < @cutoff ORDER BY at LIMIT @batch)'),
+      journal: db.prepare(`DELETE FROM journal WHERE id IN (SELECT j.id FROM journal j WHERE j.at < @cutoff AND NOT ${ofFlaggedOrder('j')} ORDER BY j.at LIMIT @batch)`),
       orders: db.prepare(`DELETE FROM orders WHERE order_id IN (
         SELECT order_id FROM orders WHERE updated_at < @cutoff AND status IN (${terminal}) AND attention IS NULL ORDER BY updated_at LIMIT @batch)`),
       webhookDeliveries: db.prepare("DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE updated_at < @cutoff AND state <> 'pending' LIMIT @batch)"),

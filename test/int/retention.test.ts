@@ -45,6 +45,8 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   await createAndForward(ledger, 'NEW-1', NOW - DAY);
   await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'NEW-1', NOW - DAY + 1000);
 
+  const lostTimeline = await ledger.timeline('OLD-LOST');
+  t.ok(lostTimeline.length >= 8, `the lost order's timeline before pruning (${lostTimeline.length} entries)`);
   const count = (sql: string) => ledger.db.prepare(sql).pluck().get() as number;
   const before = { messages: count('SELECT COUNT(*) FROM messages'), journal: count('SELECT COUNT(*) FROM journal') };
   const pruner = new RetentionPruner(ledger.db, ledger.commits);
@@ -66,6 +68,7 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   t.equal(pruned.orders, 600, 'the 600 rejected orders are pruned');
   t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id LIKE 'OLD-%'"), 604, 'orders not in a final status stay (shipped, accepted, open, unconfirmed), and a final one still flagged');
   t.match(await ledger.getOrder('OLD-LOST'), { state: { status: 'cancelled' }, attention: { kind: 'lost' } }, 'the flagged cancelled order is kept for an operator to see');
+  t.same(await ledger.timeline('OLD-LOST'), lostTimeline, 'with its whole timeline: every message and journal entry');
   t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id = 'NEW-1'"), 1);
   t.same(await pruner.pruneOlderThan(NOW - 30 * DAY, 500), { messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 }, 'a second run finds nothing');
   t.equal(count('PRAGMA foreign_key_check'), undefined, 'no dangling cause references');
