@@ -34,7 +34,7 @@ import type { SutMode, SutStats } from './sut-protocol.js';
 import { killAllChildren } from './children.js';
 import { startSut, type SutProcess } from './sut-process.js';
 import { startOtlpSink, tracedChild, type OtlpSink } from './otlp-sink.js';
-import { configDir } from './paths.js';
+import { defaultConfigDir } from '../test/helpers/config-dir.js';
 
 const goal = 0.6;
 /** Tracing on may cost at most this share of the gateway's throughput (issue 5). */
@@ -76,7 +76,7 @@ const options = {
 };
 
 
-const config = loadConfig({ dir: configDir, env: {} });
+const config = loadConfig({ dir: defaultConfigDir, env: {} });
 const { amqp } = config.gateway;
 
 // Everything a run leaves behind, removed even when the run fails or the bench is interrupted.

@@ -18,7 +18,7 @@ import { openSqliteLedger } from '../src/ledger/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { startMesSimulator } from '../sim/mes/index.js';
 import type { ChildSpec, ChildStats, FromChild, ToChild } from './proxy-protocol.js';
-import { configDir } from './paths.js';
+import { defaultConfigDir } from '../test/helpers/config-dir.js';
 
 /** The schema's maximum: partner rate limits must never be what the bench measures. */
 const unlimited = 100_000;
@@ -96,7 +96,7 @@ process.on('message', (message: ToChild) => {
 });
 
 function baseConfig(env: Record<string, string>) {
-  return loadConfig({ dir: configDir, env });
+  return loadConfig({ dir: defaultConfigDir, env });
 }
 
 /** startGateway() as `orderbridge serve` runs it: only the broker, ledger, MES URL, port and partners differ. */

@@ -19,7 +19,7 @@ import { runPart1, type Part1Result } from './proxy-part1.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { runMesBench, type Part2Result, type Part3Result } from './proxy-mes.js';
 import { gatewayCallCauses, goalVerdicts, printPart1, printPart2, printPart3 } from './proxy-report.js';
-import { configDir } from './paths.js';
+import { defaultConfigDir } from '../test/helpers/config-dir.js';
 
 const usage = `usage: bench/proxy.ts [options]
   --parts LIST            which parts to run (default 1,2,3)
@@ -130,7 +130,7 @@ function hasTaskset(): boolean {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig({ dir: configDir, env: {} });
+  const config = loadConfig({ dir: defaultConfigDir, env: {} });
   const tempDir = mkdtempSync(join(tmpdir(), 'orderbridge-bench-proxy-'));
   cleanup.add(() => rmSync(tempDir, { recursive: true, force: true }));
   const startedAt = new Date();

@@ -26,7 +26,8 @@ import { Collector, commands, preload } from './pipeline-load.js';
 import { seedBigLedger } from './report-seed.js';
 import { killAllChildren } from './children.js';
 import { startSut } from './sut-process.js';
-import { configDir, repoRoot } from './paths.js';
+import { defaultConfigDir } from '../test/helpers/config-dir.js';
+import { repoRoot } from './paths.js';
 
 const goals = { renderMs: 2000, throughputDrop: 0.2 };
 
@@ -45,7 +46,7 @@ if (values.help) {
   process.exit(0);
 }
 const options = { messages: positiveInt('messages', values.messages), orders: positiveInt('orders', values.orders), runs: positiveInt('runs', values.runs), renders: positiveInt('renders', values.renders) };
-const config = loadConfig({ dir: configDir, env: {} });
+const config = loadConfig({ dir: defaultConfigDir, env: {} });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const leftovers: (() => void)[] = [];

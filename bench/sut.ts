@@ -20,7 +20,7 @@ import { GroupCommit } from '../src/ledger/group-commit.js';
 import type { SqliteLedger } from '../src/ledger/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import type { FromSut, SutStats, ToSut } from './sut-protocol.js';
-import { configDir } from './paths.js';
+import { defaultConfigDir } from '../test/helpers/config-dir.js';
 
 
 const { values: args } = parseArgs({
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   }
   // Only where to connect, where the ledger goes and an ephemeral HTTP port (the gateway's API is
   // not under test, and a fixed port could be taken) differ from config/.
-  const config = loadConfig({ dir: configDir, env: { AMQP_URL: url, ORDERBRIDGE_HTTP_PORT: '0', ...(ledger ? { ORDERBRIDGE_LEDGER_PATH: ledger } : {}) } });
+  const config = loadConfig({ dir: defaultConfigDir, env: { AMQP_URL: url, ORDERBRIDGE_HTTP_PORT: '0', ...(ledger ? { ORDERBRIDGE_LEDGER_PATH: ledger } : {}) } });
   if (mode === 'gateway') await runGateway(config);
   else await runRaw(config, url);
 }

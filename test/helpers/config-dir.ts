@@ -1,8 +1,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/cli/package-root.js';
 
-export const defaultConfigDir = resolve(import.meta.dirname, '../../config');
+/** The repository's config/, from the source tree or a compiled copy of it (dist-bench/). */
+export const defaultConfigDir = join(packageRoot(import.meta.filename), 'config');
 
 /** A throwaway copy of the default config; `edit` rewrites one file's text. Removed by `remove`. */
 export function copyConfig() {
