@@ -1,5 +1,6 @@
 import type { MesQueryParam, MesReadRoute } from '../../contracts/generated/config/gateway.js';
 import { schemas } from '../../contracts/schemas.js';
+import { wholeValue } from '../mes/read-routes.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -17,6 +18,8 @@ const components = {
   ReconciliationReport: schemas.report,
 } as const;
 
+const problem = (description: string): Json => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+
 const componentOfFile = new Map(Object.entries(components).map(([name, schema]) => [schema.$id.split('/').pop()!, name]));
 
 /**
@@ -31,7 +34,6 @@ export function openApiDocument(version: string, mesRoutes: readonly MesReadRout
     { name: 'to', in: 'query', required: false, description: 'End of the window (ISO 8601), default now', schema: { type: 'string', format: 'date-time' } },
     { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['en', 'ru'] } },
   ];
-  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
   const listQuery = schemas.orderListQuery.properties;
   return {
     openapi: '3.1.0',
@@ -88,10 +90,10 @@ export function openApiDocument(version: string, mesRoutes: readonly MesReadRout
           summary: "The MES's own view of one of your orders, cached and circuit-broken",
           description: mesProxyDescription,
           parameters: [{ name: 'externalRef', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, ifNoneMatch],
-          responses: { ...mesProxyResponses(problem), '404': problem('No such order, or not yours') },
+          responses: { ...mesProxyResponses, '404': problem('No such order, or not yours') },
         },
       },
-      ...Object.fromEntries(mesRoutes.map((route) => [`/mes/${route.name}`, mesRouteOperation(route, problem)])),
+      ...Object.fromEntries(mesRoutes.map((route) => [`/mes/${route.name}`, mesRouteOperation(route)])),
       '/ops': {
         get: {
           operationId: 'opsPage',
@@ -149,17 +151,15 @@ const mesProxyDescription = 'Answers carry ETag (send If-None-Match for a 304) a
 const ifNoneMatch: Json = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } };
 
 /** What every answer of the cached, circuit-broken MES proxy can be. */
-function mesProxyResponses(problem: (description: string) => Json): Record<string, Json> {
-  return {
-    '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } },
-    '304': { description: 'Not modified' },
-    '502': problem('The MES failed and nothing is cached'),
-    '503': problem('The MES is shielded (circuit open) and nothing is cached; see Retry-After'),
-    '504': problem('The MES did not answer in time and nothing is cached'),
-  };
-}
+const mesProxyResponses: Record<string, Json> = {
+  '200': { description: "The MES's answer", content: { 'application/json': { schema: { type: 'object' } } } },
+  '304': { description: 'Not modified' },
+  '502': problem('The MES failed and nothing is cached'),
+  '503': problem('The MES is shielded (circuit open) and nothing is cached; see Retry-After'),
+  '504': problem('The MES did not answer in time and nothing is cached'),
+};
 
-function mesRouteOperation(route: MesReadRoute, problem: (description: string) => Json): Json {
+function mesRouteOperation(route: MesReadRoute): Json {
   return {
     get: {
       operationId: `getMes${route.name.split('-').map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')}`,
@@ -167,7 +167,7 @@ function mesRouteOperation(route: MesReadRoute, problem: (description: string) =
       description: `${mesProxyDescription} Only the listed query parameters pass.`,
       parameters: [...route.query.map(queryParameter), ifNoneMatch],
       responses: {
-        ...mesProxyResponses(problem),
+        ...mesProxyResponses,
         '400': problem('A query parameter this route does not take, or a value out of its bounds; errors name each one and its fix'),
         '401': problem('Missing or invalid API key'),
         '403': problem('Not an operator key'),
@@ -179,8 +179,8 @@ function mesRouteOperation(route: MesReadRoute, problem: (description: string) =
 function queryParameter(param: MesQueryParam): Json {
   const schema = param.type === 'integer'
     ? { type: 'integer', minimum: param.minimum, maximum: param.maximum, default: param.default }
-    // The proxy matches the whole value; an OpenAPI pattern matches anywhere unless anchored.
-    : { type: 'string', maxLength: param.maxLength, pattern: param.pattern === undefined ? undefined : `^(?:${param.pattern})$`, default: param.default };
+    // An OpenAPI pattern matches anywhere in the value unless anchored as the proxy applies it.
+    : { type: 'string', maxLength: param.maxLength, pattern: param.pattern === undefined ? undefined : wholeValue(param.pattern), default: param.default };
   return { name: param.name, in: 'query', required: false, schema: withoutUndefined(schema) };
 }
 

@@ -72,9 +72,14 @@ function valueCheck(param: MesQueryParam): Check {
     };
   }
   const [source, maxLength] = [given(param, 'pattern'), given(param, 'maxLength')];
-  const pattern = new RegExp(`^(?:${source})$`, 'u');
+  const pattern = new RegExp(wholeValue(source), 'u');
   const fix = `at most ${maxLength} characters matching ${source}`;
   return (raw) => (raw.length <= maxLength && pattern.test(raw) ? { ok: true, value: raw } : { ok: false, detail: `${quoted(raw)} is not accepted`, fix });
+}
+
+/** A configured pattern as the proxy applies it: to the whole value, not anywhere in it. */
+export function wholeValue(pattern: string): string {
+  return `^(?:${pattern})$`;
 }
 
 /** A field the schema requires for this type of parameter (its if/then is lost in the generated type). */
