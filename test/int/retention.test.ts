@@ -41,11 +41,19 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   const cancelled = await ledger.recordCrmFact({ messageId: 'crm-fact-OLD-LOST', type: 'order.cancelled', orderId: 'OLD-LOST', status: 'cancelled', occurredAt: new Date(old + 4 * HOUR).toISOString() }, old + 4 * HOUR);
   if (cancelled.kind !== 'refused') await ledger.markPublished(cancelled.publish.map((p) => p.rowId), old + 4 * HOUR);
   t.match(await ledger.getOrder('OLD-LOST'), { state: { status: 'cancelled' }, attention: { kind: 'lost' } }, 'a final order still flagged lost');
+  // A day older still: accepted, then flagged stuck past its status deadline (no other order is due yet).
+  const older = old - DAY;
+  await createAndForward(ledger, 'AGED-STUCK', older);
+  await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'AGED-STUCK', older + 1000);
+  const flagged = await ledger.flagStuckOrders(older + 5 * HOUR, 10);
+  await ledger.markPublished(flagged.map((o) => o.rowId), older + 5 * HOUR);
+  t.match(await ledger.getOrder('AGED-STUCK'), { attention: { kind: 'stuck' } }, 'an old order flagged stuck');
   // Yesterday: recent, whatever its state.
   await createAndForward(ledger, 'NEW-1', NOW - DAY);
   await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'NEW-1', NOW - DAY + 1000);
 
   const lostTimeline = await ledger.timeline('OLD-LOST');
+  const stuckTimeline = await ledger.timeline('AGED-STUCK');
   t.ok(lostTimeline.length >= 8, `the lost order's timeline before pruning (${lostTimeline.length} entries)`);
   const count = (sql: string) => ledger.db.prepare(sql).pluck().get() as number;
   const before = { messages: count('SELECT COUNT(*) FROM messages'), journal: count('SELECT COUNT(*) FROM journal') };
@@ -69,7 +77,17 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id LIKE 'OLD-%'"), 604, 'orders not in a final status stay (shipped, accepted, open, unconfirmed), and a final one still flagged');
   t.match(await ledger.getOrder('OLD-LOST'), { state: { status: 'cancelled' }, attention: { kind: 'lost' } }, 'the flagged cancelled order is kept for an operator to see');
   t.same(await ledger.timeline('OLD-LOST'), lostTimeline, 'with its whole timeline: every message and journal entry');
+  t.same(await ledger.timeline('AGED-STUCK'), stuckTimeline, 'a stuck order keeps its whole timeline too');
   t.equal(count("SELECT COUNT(*) FROM orders WHERE order_id = 'NEW-1'"), 1);
   t.same(await pruner.pruneOlderThan(NOW - 30 * DAY, 500), { messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 }, 'a second run finds nothing');
   t.equal(count('PRAGMA foreign_key_check'), undefined, 'no dangling cause references');
+
+  // The stuck order moves on (its flag clears): from then on its old evidence goes like any other.
+  await applyMesEvent(ledger, config.mapping, 'CUTTING', 'AGED-STUCK', NOW - HOUR);
+  t.equal((await ledger.getOrder('AGED-STUCK'))?.attention, null, 'the flag cleared by progress');
+  await pruner.pruneOlderThan(NOW - 30 * DAY, 500);
+  t.equal(count(`SELECT COUNT(*) FROM messages WHERE order_id = 'AGED-STUCK' AND created_at < ${NOW - 30 * DAY}`), 0, 'its old messages are pruned once the flag is gone');
+  t.equal(count(`SELECT COUNT(*) FROM journal WHERE order_id = 'AGED-STUCK' AND at < ${NOW - 30 * DAY}`), 0, 'and its old journal');
+  t.ok(count("SELECT COUNT(*) FROM messages WHERE order_id = 'AGED-STUCK'") > 0, 'its recent messages stay');
+  t.equal(count('PRAGMA foreign_key_check'), undefined, 'still no dangling cause references');
 });
