@@ -3,7 +3,7 @@ import type { OrderListQuery } from '../../contracts/generated/external/order-li
 import type { OrderPage } from '../../contracts/generated/external/order-page.js';
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
-import { noneMatch } from '../mes/cache-status.js';
+import { noneMatch, revalidateAlways } from '../mes/cache-status.js';
 import { orderResources, toResource, type OrderResource } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { NotFound, ValidationFailed } from './problems.js';
@@ -25,9 +25,9 @@ export function ordersRoutes(ledger: LedgerStore, guard: PartnerGuard): Hono<Par
     const answer = (resource: OrderResource | undefined) => {
       if (!resource || resource.partner !== c.get('partner').id) throw new NotFound();
       if (noneMatch(c.req.header('if-none-match'), resource.etag)) {
-        return new Response(null, { status: 304, headers: { etag: resource.etag, 'cache-control': 'private, no-cache' } });
+        return new Response(null, { status: 304, headers: { etag: resource.etag, 'cache-control': revalidateAlways } });
       }
-      return new Response(resource.body, { status: 200, headers: { etag: resource.etag, 'cache-control': 'private, no-cache', 'content-type': 'application/json' } });
+      return new Response(resource.body, { status: 200, headers: { etag: resource.etag, 'cache-control': revalidateAlways, 'content-type': 'application/json' } });
     };
     const cached = resources.cached(orderId);
     return cached ? answer(cached) : resources.load(orderId).then(answer);

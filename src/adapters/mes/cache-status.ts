@@ -40,6 +40,13 @@ export function ttlSeconds(remainingMs: number): number {
   return remainingMs > 0 ? Math.floor(remainingMs / 1000) : -Math.max(1, Math.floor(-remainingMs / 1000));
 }
 
+/**
+ * Cache-Control of answers the gateway caches for clients: they may keep a copy but must revalidate
+ * every time (a 304 costs us almost nothing), so that an MES event's invalidation reaches them too.
+ * `private`: these answers sit behind authentication.
+ */
+export const revalidateAlways = 'private, no-cache';
+
 /** A strong ETag: the SHA-256 of the exact bytes served. */
 export function strongEtag(body: Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url')}"`;

@@ -1,5 +1,5 @@
 import type { Problem } from '../../contracts/generated/external/problem.js';
-import { formatCacheStatus, noneMatch, type CacheStatus } from './cache-status.js';
+import { formatCacheStatus, noneMatch, revalidateAlways, type CacheStatus } from './cache-status.js';
 import type { MesFailure } from './mes-caller.js';
 import type { QueryError } from './read-routes.js';
 
@@ -20,12 +20,6 @@ export interface CachedAnswer {
   /** When the MES call that produced it started: ages count from there, never from its end. */
   fetchedAt: number;
 }
-
-/**
- * Clients may keep a copy but must revalidate every time (a 304 costs us almost nothing), so that
- * an MES event's invalidation reaches them too. `private`: these answers sit behind authentication.
- */
-const revalidateAlways = 'private, no-cache';
 
 /** A cached or just-fetched MES answer, or a 304 when the client's copy is current. */
 export function cachedAnswer(entry: CachedAnswer, now: number, status: CacheStatus, ifNoneMatch: string | undefined): ProxyAnswer {
