@@ -54,3 +54,11 @@ t.test('a missing or malformed Authorization header is refused with the expected
   t.throws(() => authenticate(keys.alpha), { ...refused, message: /must be "Bearer <key>"/ });
   t.throws(() => authenticate('Bearer short'), { ...refused, message: /16 to 256 visible characters/ });
 });
+
+t.test('the scheme is case-insensitive (RFC 9110 §11.1); the key is not', async (t) => {
+  const { authenticate } = await counted(t);
+  for (const scheme of ['bearer', 'BEARER', 'bEaReR']) t.equal(authenticate(`${scheme} ${keys.alpha}`).id, 'alpha', scheme);
+  t.equal(authenticate(`Bearer   ${keys.alpha}`).id, 'alpha', 'several spaces after the scheme');
+  t.throws(() => authenticate(`Bearer ${keys.alpha.toUpperCase()}`), refused, 'the key keeps its case');
+  t.throws(() => authenticate(`Basic ${keys.alpha}`), { ...refused, message: /must be "Bearer <key>"/ }, 'another scheme');
+});

@@ -36,7 +36,8 @@ export function partnerAuthenticator(partners: readonly Partner[]): (authorizati
     return found;
   };
   return (authorization) => {
-    const match = authorization === undefined ? null : /^Bearer ([\x21-\x7e]{16,256})$/.exec(authorization);
+    // RFC 9110 §11.1: the scheme is case-insensitive, and one or more spaces may follow it.
+    const match = authorization === undefined ? null : /^bearer +([\x21-\x7e]{16,256})$/i.exec(authorization);
     if (!match) throw new Unauthorized(authorization === undefined ? 'Send your API key as "Authorization: Bearer <key>".' : 'The Authorization header must be "Bearer <key>" with a key of 16 to 256 visible characters.');
     const presented = Buffer.from(match[1]!, 'latin1');
     const found = byKey(presented) ?? byDigest(presented);
