@@ -3,8 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ledgerPolicy } from '../gateway.js';
-import { openSqliteLedger } from '../ledger/index.js';
 import { produceReport, reportCpuShare } from '../ops/produce-report.js';
 import { reportCsv, reportText } from '../ops/report-formats.js';
 import { reportHtml } from '../ops/report-html.js';
@@ -12,6 +10,7 @@ import { langs, pickLang, texts } from '../ops/texts.js';
 import { windowOf } from '../ops/window.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
+import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 
 export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
                          [--lang en|ru] [--no-reconcile] [--max-lookups N] [--config DIR]
@@ -28,7 +27,7 @@ const reportNiceness = 19;
 
 const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 
-/** `orderbridge report`: exit 0 with the report, 2 on bad usage. */
+/** `orderbridge report`: exit 0 with the report, 2 on bad usage, an invalid config or no ledger at the configured path. */
 export async function report(args: string[], io: CliIo, isTerminal = process.stderr.isTTY === true): Promise<number> {
   let values;
   try {
@@ -73,7 +72,9 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   const config = loadConfigOrReport(configDirFrom(values.config, io), io);
   if (!config) return 2;
 
-  const ledger = openSqliteLedger({ path: config.gateway.ledger.path, synchronous: config.gateway.ledger.synchronous, policy: ledgerPolicy(config) });
+  // Written to only to note the MES's answers in the orders' timelines; never created here.
+  const ledger = openExistingLedger(config, io, 'write');
+  if (!ledger) return ledgerNotFoundExitCode;
   const progress = progressReporter(io, lang, isTerminal);
   try {
     const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, reconcile: !values['no-reconcile'], maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ledgerPolicy } from '../gateway.js';
-import { openSqliteLedgerReader, type TimelineEntry } from '../ledger/index.js';
+import type { TimelineEntry } from '../ledger/index.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
+import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 
 export const timelineUsage = `Usage: orderbridge timeline ORDER_ID [--json] [--config DIR]
   Every message, acknowledgement, redelivery, status change, attention flag and webhook attempt of
@@ -18,7 +18,8 @@ export async function timeline(args: string[], io: CliIo): Promise<number> {
   }
   const config = loadConfigOrReport(configDirFrom(values.config, io), io);
   if (!config) return 2;
-  const ledger = openSqliteLedgerReader(config.gateway.ledger.path, ledgerPolicy(config));
+  const ledger = openExistingLedger(config, io, 'read');
+  if (!ledger) return ledgerNotFoundExitCode;
   try {
     const entries = await ledger.timeline(orderId);
     if (!entries.length) {

@@ -8,7 +8,7 @@ import { decideStatusFact } from './decide-status.js';
 import { ackDueAt, decideOverdueCommand, decideStuck } from './decide-watchdog.js';
 import { GroupCommit, type Durability } from './group-commit.js';
 import { migrateSqlite } from './migrate-sqlite.js';
-import type { JournalEntry, OpenCommand, OrderQuery, OrderRecord, OrderUpdate, StatusChange, StatusHistoryEntry } from './model.js';
+import type { JournalEntry, MessageChannel, OpenCommand, OrderQuery, OrderRecord, OrderUpdate, StatusChange, StatusHistoryEntry } from './model.js';
 import { routingKeyFor, toOrderEvent } from './order-event.js';
 import type { OrderEvent } from '../contracts/generated/external/order-event.js';
 import { prepareStatements, type MessageRow, type OrderRow, type Statements } from './sqlite-statements.js';
@@ -21,11 +21,24 @@ export interface SqliteLedgerOptions {
   path: string;
   synchronous: 'FULL' | 'NORMAL';
   policy: LedgerPolicy;
+  /**
+   * Open only a ledger that is already there, never create one: for the ops commands, where a
+   * mistyped path must be an error naming it, not a new empty ledger whose report looks like a quiet day.
+   */
+  mustExist?: boolean;
 }
 
-export function openSqliteLedger({ path, synchronous, policy }: SqliteLedgerOptions): SqliteLedger {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+/** The path given for the ledger holds none: nothing there, or a file that is not an Orderbridge ledger. */
+export class LedgerNotFoundError extends Error {
+  constructor(readonly path: string, readonly found: 'nothing' | 'not_a_ledger') {
+    super(`${found === 'nothing' ? `no ledger at ${path}` : `${path} is not an Orderbridge ledger`}: check the path (ORDERBRIDGE_LEDGER_PATH, or ledger.path in gateway.yaml of --config); the gateway creates its ledger when it first starts (orderbridge serve)`);
+    this.name = 'LedgerNotFoundError';
+  }
+}
+
+export function openSqliteLedger({ path, synchronous, policy, mustExist = false }: SqliteLedgerOptions): SqliteLedger {
+  if (path !== ':memory:' && !mustExist) mkdirSync(dirname(path), { recursive: true });
+  const db = mustExist ? openExistingLedger(path, false) : new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL: a commit the gateway relied on (before acking the broker) survives power loss. SQLite's own
   // FULL fsyncs the WAL inside COMMIT, on the event loop; instead SQLite runs NORMAL (it still syncs
@@ -62,10 +75,25 @@ function walFsync(walPath: string): { sync: Durability; close: () => Promise<voi
  * report): WAL lets it read while the gateway writes, and nothing here can change it.
  */
 export function openSqliteLedgerReader(path: string, policy: LedgerPolicy): SqliteLedger {
-  if (path !== ':memory:' && !existsSync(path)) throw new Error(`no ledger at ${path}: start the gateway once (orderbridge serve), or set ORDERBRIDGE_LEDGER_PATH`);
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openExistingLedger(path, true);
   db.pragma('busy_timeout = 5000');
   return new SqliteLedger(db, policy);
+}
+
+/** Opens the ledger at `path` if there is one; throws LedgerNotFoundError naming the path otherwise. */
+function openExistingLedger(path: string, readonly: boolean): Database.Database {
+  // better-sqlite3 says only "directory does not exist" or "unable to open database file".
+  if (path !== ':memory:' && !statSync(path, { throwIfNoEntry: false })?.isFile()) throw new LedgerNotFoundError(path, 'nothing');
+  const db = new Database(path, { readonly, fileMustExist: true });
+  try {
+    const migrations = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+    if (migrations === undefined) throw new LedgerNotFoundError(path, 'not_a_ledger');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_NOTADB') throw new LedgerNotFoundError(path, 'not_a_ledger');
+    throw error;
+  }
+  return db;
 }
 
 /** Runs inside the transaction that queues an order event, so whatever it writes commits with the event. */
@@ -333,6 +361,11 @@ export class SqliteLedger implements LedgerStore {
    * Before a dead letter is replayed: a message refused earlier gives up its id (renamed, kept for the
    * record), so the replayed copy is handled afresh instead of as a duplicate; the replay is journalled.
    */
+  /** The input channels on which the gateway dead-lettered a message known by one of these ids. */
+  async deadLetteredChannels(messageIds: string[]): Promise<MessageChannel[]> {
+    return this.sql.deadLetteredChannels.pluck().all(JSON.stringify(messageIds)) as MessageChannel[];
+  }
+
   releaseDeadLetter(channel: string, messageIds: string[], detail: { orderId?: string } & Record<string, unknown>, now: number): Promise<void> {
     return this.commits.run(() => {
       for (const messageId of messageIds) this.sql.releaseRefused.run({ channel, messageId });

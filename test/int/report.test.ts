@@ -1,5 +1,8 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
 import { produceReport } from '../../src/ops/produce-report.js';
@@ -10,6 +13,7 @@ import { runCli } from '../../src/cli/main.js';
 import { createHttpApp } from '../../src/adapters/http/app.js';
 import type { OpsService } from '../../src/adapters/http/ops-routes.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { fakeMes, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
@@ -101,7 +105,7 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
     report: (window, lang) => produceReport({ config, ledger, ...window, lang, reconcile: false }),
     timeline: (id) => ledger.timeline(id),
     deadLetters: () => Promise.resolve([]),
-    replayDeadLetter: () => Promise.resolve({ replayed: [], kept: 0 }),
+    replayDeadLetter: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
   };
   const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: { publish: () => Promise.reject(new Error('no broker')) }, clock: Date.now, readiness: { brokerConnected: () => true }, ops });
   const get = (path: string, who: string, headers: Record<string, string> = {}) => app.request(path, { headers: { authorization: `Bearer ${key(who)}`, ...headers } });
@@ -122,4 +126,27 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
   const [first, second] = await Promise.all([get(`/ops/report?${since}`, 'ops'), get(`/ops/report?${since}`, 'ops')]);
   t.same([first.status, second.status].sort(), [200, 429], 'one report at a time: the second is told to retry');
   t.equal((first.status === 429 ? first : second).headers.get('retry-after'), '5');
+});
+
+t.test('report and timeline refuse a ledger path that holds no ledger, naming it, and create nothing there', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'orderbridge-no-ledger-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const notALedger = join(dir, 'notes.txt');
+  writeFileSync(notALedger, 'not a database\n');
+  const cases = [
+    { path: join(dir, 'mistyped', 'ledger.db'), says: /no ledger at .*mistyped\/ledger\.db: check the path \(ORDERBRIDGE_LEDGER_PATH/ },
+    { path: join(dir, 'legder.db'), says: /no ledger at .*legder\.db/ },
+    { path: notALedger, says: /notes\.txt is not an Orderbridge ledger/ },
+  ];
+  for (const { path, says } of cases) {
+    for (const argv of [['report', '--since', '1h', '--no-reconcile'], ['report', '--since', '1h', '--format', 'json'], ['timeline', 'A-LOST']]) {
+      const { code, stdout, stderr } = await runCliCaptured(argv, { ORDERBRIDGE_LEDGER_PATH: path });
+      t.equal(code, 2, `${argv.join(' ')} on ${path}: exit 2`);
+      t.match(stderr, says, 'the message names the path and what to check');
+      t.equal(stdout, '', 'no report is printed');
+    }
+  }
+  t.notOk(existsSync(join(dir, 'mistyped')), 'no directory was made for the mistyped path');
+  t.notOk(existsSync(join(dir, 'legder.db')), 'no empty ledger was created');
+  t.equal(readFileSync(notALedger, 'utf8'), 'not a database\n', 'a file that is not a ledger is left as it was');
 });
