@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** Every address of a name, as `dns.lookup(name, { all: true })` returns them; injectable for tests. */
 export type ResolveAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
@@ -20,74 +21,78 @@ export type TargetCheck =
   /** `permanent`: the URL itself is unusable, retrying cannot help (a resolution may change, a scheme cannot). */
   | { ok: false; reason: string; permanent: boolean };
 
-const ranges: [name: string, network: string, prefix: number, family: 'ipv4' | 'ipv6'][] = [
-  ['unspecified', '0.0.0.0', 8, 'ipv4'],
-  ['private (RFC 1918)', '10.0.0.0', 8, 'ipv4'],
-  ['carrier-grade NAT', '100.64.0.0', 10, 'ipv4'],
-  ['loopback', '127.0.0.0', 8, 'ipv4'],
-  ['link-local / cloud metadata', '169.254.0.0', 16, 'ipv4'],
-  ['private (RFC 1918)', '172.16.0.0', 12, 'ipv4'],
-  ['IETF protocol assignments', '192.0.0.0', 24, 'ipv4'],
-  ['private (RFC 1918)', '192.168.0.0', 16, 'ipv4'],
-  ['benchmarking', '198.18.0.0', 15, 'ipv4'],
-  ['multicast', '224.0.0.0', 4, 'ipv4'],
-  ['reserved / broadcast', '240.0.0.0', 4, 'ipv4'],
-  ['unspecified', '::', 128, 'ipv6'],
-  ['loopback', '::1', 128, 'ipv6'],
-  ['unique local (includes the EC2 metadata address fd00:ec2::254)', 'fc00::', 7, 'ipv6'],
-  ['link-local', 'fe80::', 10, 'ipv6'],
-  ['site-local (deprecated)', 'fec0::', 10, 'ipv6'],
-  ['multicast', 'ff00::', 8, 'ipv6'],
-];
+/** How a refusal names ipaddr.js's range; a range not listed here is named as ipaddr.js names it. */
+const rangeLabels: Record<string, string> = {
+  unspecified: 'unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local / cloud metadata',
+  loopback: 'loopback',
+  carrierGradeNat: 'carrier-grade NAT',
+  private: 'private (RFC 1918)',
+  reserved: 'reserved, documentation or IETF protocol assignments',
+  uniqueLocal: 'unique local (includes the EC2 metadata address fd00:ec2::254)',
+  deprecatedSiteLocal: 'site-local (deprecated)',
+  discard: 'discard-only',
+  benchmarking: 'benchmarking',
+  // Only the local-use NAT64 prefix gets here: the well-known one is judged by its IPv4 address.
+  rfc6052: 'NAT64 local-use prefix 64:ff9b:1::/48',
+};
 
-/** One BlockList per range, so a refusal can name the range it hit. */
-const blocked = ranges.map(([name, network, prefix, family]) => {
-  const list = new BlockList();
-  list.addSubnet(network, prefix, family);
-  return { name, list };
-});
+// ipaddr.js calls every IPv6 address outside its special ranges unicast, but IANA has allocated
+// only 2000::/3 as global unicast: the rest (e.g. the deprecated IPv4-compatible ::a.b.c.d, or
+// 100:0:0:1::/64) is not an address a webhook can live at.
+const globalUnicast = ipaddr.IPv6.parseCIDR('2000::/3');
+const wellKnownNat64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+
+const ipv4From = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 
 /**
- * The range `address` falls in, or undefined for a public address. IPv4-mapped (::ffff:a.b.c.d,
- * matched by BlockList itself), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are judged by
- * the IPv4 address they carry, so wrapping 127.0.0.1 in IPv6 does not get past the guard.
+ * The IPv4 addresses an IPv6 address carries, for the forms that lead to them: IPv4-mapped and
+ * -translated, IPv4-compatible, NAT64 with the well-known prefix, 6to4, Teredo (server and
+ * client). undefined: the address is not such a form.
  */
-export function blockedRange(address: string): string | undefined {
-  const family = isIP(address);
-  if (family === 0) return 'not an IP address';
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  const hit = blocked.find(({ list }) => list.check(address, type));
-  if (hit) return hit.name;
-  const embedded = family === 6 ? embeddedIpv4(address) : undefined;
-  const inner = embedded && blockedRange(embedded);
-  return inner ? `${inner}, inside an IPv6 address` : undefined;
-}
-
-function embeddedIpv4(address: string): string | undefined {
-  const words = expandIpv6(address);
-  if (!words) return undefined;
-  const nat64 = words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0);
-  if (nat64) return quad(words[6]!, words[7]!);
-  if (words[0] === 0x2002) return quad(words[1]!, words[2]!);
-  return undefined;
-}
-
-const quad = (high: number, low: number) => [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
-
-/** The eight 16-bit words of an IPv6 address (with a trailing dotted quad allowed). */
-function expandIpv6(address: string): number[] | undefined {
-  let text = address.split('%')[0]!;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+function embeddedIpv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4[] | undefined {
+  const p = address.parts;
+  switch (range) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return [ipv4From(p[6]!, p[7]!)];
+    case 'rfc6052':
+      // The local-use prefix 64:ff9b:1::/48 (RFC 8215) leads to a translator of the local network,
+      // and where the IPv4 address sits depends on its prefix length: refused below as it is.
+      return address.match(wellKnownNat64) ? [ipv4From(p[6]!, p[7]!)] : undefined;
+    case '6to4':
+      return [ipv4From(p[1]!, p[2]!)];
+    case 'teredo':
+      // RFC 4380: the server's address as it is, the client's with every bit inverted.
+      return [ipv4From(p[2]!, p[3]!), ipv4From(p[6]! ^ 0xffff, p[7]! ^ 0xffff)];
+    case 'unicast':
+      return p.slice(0, 6).every((w) => w === 0) ? [ipv4From(p[6]!, p[7]!)] : undefined;
+    default:
+      return undefined;
   }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string) => (part ? part.split(':').map((w) => parseInt(w, 16)) : []);
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const words = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : undefined;
+}
+
+/**
+ * Why `address` is refused as a webhook target, or undefined for a public one. Only ipaddr.js's
+ * `unicast` range passes (in IPv6 only inside 2000::/3); an IPv6 form that carries an IPv4
+ * address is judged by every IPv4 address it carries, so wrapping 127.0.0.1 in IPv6 does not get
+ * past the guard, while NAT64 to a public address (IPv6-only networks) still works.
+ */
+export function blockedRange(text: string): string | undefined {
+  if (isIP(text) === 0) return 'not an IP address';
+  const address = ipaddr.parse(text);
+  const range = address.range() as string;
+  if (address.kind() === 'ipv4') return range === 'unicast' ? undefined : (rangeLabels[range] ?? range);
+  const ipv6 = address as ipaddr.IPv6;
+  const embedded = embeddedIpv4(ipv6, range);
+  if (embedded) {
+    const inner = embedded.map((ipv4) => blockedRange(ipv4.toString())).find((reason) => reason !== undefined);
+    return inner ? `${inner}, inside an IPv6 address (${range === 'unicast' ? 'IPv4-compatible' : range})` : undefined;
+  }
+  if (range !== 'unicast') return rangeLabels[range] ?? range;
+  return ipv6.match(globalUnicast) ? undefined : 'not global unicast (outside 2000::/3)';
 }
 
 /**
