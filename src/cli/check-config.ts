@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type Config, type ConfigProblem } from '../config/index.js';
+import { ConfigError, loadConfig, type Config, type ConfigProblem, type LoadConfigOptions } from '../config/index.js';
 import { lintMapping, orderStatuses } from '../mapping/index.js';
 import { formatTable, type CliIo } from './io.js';
 
@@ -23,15 +23,18 @@ export function checkConfig(configDir: string, io: CliIo): number {
   return exitCodes.lintFindings;
 }
 
-/** Loads the config; prints every problem and returns undefined when it is invalid. */
 /** The config directory: --config, else ORDERBRIDGE_CONFIG, else ./config. */
 export function configDirFrom(given: string | undefined, io: CliIo): string {
   return given ?? io.env.ORDERBRIDGE_CONFIG ?? 'config';
 }
 
-export function loadConfigOrReport(configDir: string, io: CliIo): Config | undefined {
+/**
+ * Loads the config; prints every problem and returns undefined when it is invalid. Commands that
+ * never sign or send to partners pass `secrets: 'skip'`; check-config, serve and demo need them.
+ */
+export function loadConfigOrReport(configDir: string, io: CliIo, options: Pick<LoadConfigOptions, 'secrets'> = {}): Config | undefined {
   try {
-    return loadConfig({ dir: resolve(io.cwd, configDir), env: io.env });
+    return loadConfig({ dir: resolve(io.cwd, configDir), env: io.env, ...options });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(`Invalid configuration in ${configDir}: ${error.problems.length} problem(s)`);

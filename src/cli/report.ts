@@ -69,7 +69,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   } catch {
     // Not allowed here (some containers): run at the normal priority.
   }
-  const config = loadConfigOrReport(configDirFrom(values.config, io), io);
+  const config = loadConfigOrReport(configDirFrom(values.config, io), io, { secrets: 'skip' });
   if (!config) return 2;
 
   // Written to only to note the MES's answers in the orders' timelines; never created here.

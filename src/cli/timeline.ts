@@ -16,7 +16,7 @@ export async function timeline(args: string[], io: CliIo): Promise<number> {
     io.err(timelineUsage);
     return 2;
   }
-  const config = loadConfigOrReport(configDirFrom(values.config, io), io);
+  const config = loadConfigOrReport(configDirFrom(values.config, io), io, { secrets: 'skip' });
   if (!config) return 2;
   const ledger = openExistingLedger(config, io, 'read');
   if (!ledger) return ledgerNotFoundExitCode;

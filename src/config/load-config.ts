@@ -11,7 +11,10 @@ export interface Config {
   readonly dir: string;
   readonly gateway: GatewayConfig;
   readonly mapping: MappingConfig;
-  /** Secrets named by the config (e.g. webhooks' secretEnv), read from the environment at load. Never printed. */
+  /**
+   * Secrets named by the config (e.g. webhooks' secretEnv), read from the environment at load; empty
+   * when loaded with `secrets: 'skip'`. Never printed.
+   */
   readonly secrets: Readonly<Record<string, string>>;
 }
 
@@ -36,13 +39,19 @@ export class ConfigError extends Error {
 export interface LoadConfigOptions {
   dir: string;
   env: Env;
+  /**
+   * `required` (the default): every secret the config names must be set, as the gateway signs with
+   * them. `skip`: not read at all, for the commands that only read the ledger or the broker (report,
+   * timeline, dead-letters), so an operator's shell needs no partner's secret.
+   */
+  secrets?: 'required' | 'skip';
 }
 
 /** Loads gateway.yaml and mapping.yaml once, validated and frozen; throws ConfigError listing every problem. */
-export function loadConfig({ dir, env }: LoadConfigOptions): Config {
+export function loadConfig({ dir, env, secrets: secretsNeeded = 'required' }: LoadConfigOptions): Config {
   const gateway = readConfigFile<GatewayConfig>(join(dir, 'gateway.yaml'), 'gatewayConfig', env);
   const mapping = readConfigFile<MappingConfig>(join(dir, 'mapping.yaml'), 'mappingConfig', {});
-  const secrets = gateway.value ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
+  const secrets = gateway.value && secretsNeeded === 'required' ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
   const problems = [...gateway.problems, ...mapping.problems, ...secrets.problems];
   if (problems.length || !gateway.value || !mapping.value) throw new ConfigError(problems);
   return deepFreeze({ dir, gateway: gateway.value, mapping: mapping.value, secrets: secrets.values });

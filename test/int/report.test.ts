@@ -14,6 +14,7 @@ import { createHttpApp } from '../../src/adapters/http/app.js';
 import type { OpsService } from '../../src/adapters/http/ops-routes.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { runCliCaptured } from '../helpers/cli.js';
+import { copyConfig } from '../helpers/config-dir.js';
 import { fakeMes, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
@@ -149,4 +150,22 @@ t.test('report and timeline refuse a ledger path that holds no ledger, naming it
   t.notOk(existsSync(join(dir, 'mistyped')), 'no directory was made for the mistyped path');
   t.notOk(existsSync(join(dir, 'legder.db')), 'no empty ledger was created');
   t.equal(readFileSync(notALedger, 'utf8'), 'not a database\n', 'a file that is not a ledger is left as it was');
+});
+
+t.test('report and timeline run without the partners\' webhook secrets; serve still names the one missing', async (t) => {
+  const mes = await fakeMes(t, {});
+  const { config: seededConfig } = await seeded(t, mes.url);
+  const configDir = copyConfig();
+  t.teardown(configDir.remove);
+  configDir.edit('gateway.yaml', (s) => s.replace('    requestsPerSecond: 50\n', '    requestsPerSecond: 50\n    webhooks:\n      - url: https://shop.example.com/hooks\n        secretEnv: SHOP_WEBHOOK_SECRET\n'));
+  const env = { ORDERBRIDGE_CONFIG: configDir.dir, ORDERBRIDGE_LEDGER_PATH: seededConfig.gateway.ledger.path };
+  const report = await runCliCaptured(['report', '--from', new Date(T0 - 1000).toISOString(), '--format', 'json', '--no-reconcile'], env);
+  t.equal(report.code, 0, `report reads the ledger with no secret set: ${report.stderr}`);
+  t.equal((JSON.parse(report.stdout) as ReconciliationReport).commands.received, 8);
+  const timeline = await runCliCaptured(['timeline', 'A-LOST'], env);
+  t.equal(timeline.code, 0, `timeline too: ${timeline.stderr}`);
+  // serve fails on the config before it reaches for the broker (the race only bounds a broken build).
+  const serve = await Promise.race([runCliCaptured(['serve'], { ...env, AMQP_URL: 'amqp://127.0.0.1:1' }), new Promise<never>((_, fail) => setTimeout(() => fail(new Error('serve started without the secret')), 10_000).unref())]);
+  t.equal(serve.code, 2, 'serve, which signs webhooks, refuses to start without the secret');
+  t.match(serve.stderr, /environment variable SHOP_WEBHOOK_SECRET +\/partners\/0\/webhooks\/0\/secretEnv +is not set\n +fix: export SHOP_WEBHOOK_SECRET=whsec_/);
 });

@@ -89,4 +89,7 @@ t.test('a webhook secret comes from the environment variable the config names, a
   const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
   const loaded = loadConfig({ dir: config.dir, env: { SHOP_WEBHOOK_SECRET: secret } });
   t.equal(loaded.secrets.SHOP_WEBHOOK_SECRET, secret);
+  const readOnly = loadConfig({ dir: config.dir, env: {}, secrets: 'skip' });
+  t.same(readOnly.secrets, {}, "secrets: 'skip' (the commands that only read) neither needs nor reads them");
+  t.equal(readOnly.gateway.partners[0]?.webhooks?.[0]?.secretEnv, 'SHOP_WEBHOOK_SECRET', 'the rest of the config is loaded as usual');
 });
