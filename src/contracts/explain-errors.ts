@@ -21,7 +21,7 @@ export function explainErrors(errors: ErrorObject[]): SchemaProblem[] {
 
 function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
   const at = error.instancePath;
-  const found = JSON.stringify(error.data);
+  const found = preview(error.data);
   const params = error.params as Record<string, unknown>;
   const described = describedAs(error.parentSchema);
   switch (error.keyword) {
@@ -42,7 +42,7 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       return {
         pointer: at,
         anchor: key === undefined ? 'value' : 'key',
-        message: `${JSON.stringify(value)} is not one of the allowed values`,
+        message: `${preview(value)} is not one of the allowed values`,
         fix: suggest(value, allowed, `use one of: ${allowed.join(', ')}`),
       };
     }
@@ -105,6 +105,18 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/**
+ * The offending value, short: a hostile value may be huge or deep, and describing it must stay
+ * bounded (a JSON.stringify of a 9,000-deep value overflows the stack).
+ */
+export function preview(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > previewLength ? `${value.slice(0, previewLength)}…` : value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+const previewLength = 80;
 const escape = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const withArticle = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 import { SpanKind, startChildSpan } from '../telemetry/tracing.js';
+import { LedgerUnavailableError } from './ledger-errors.js';
 
 interface Job {
   work: () => unknown;
@@ -65,7 +66,7 @@ export class GroupCommit {
       })();
     } catch (error) {
       this.onCommit?.((performance.now() - started) / 1000, false);
-      for (const job of batch) job.reject(error);
+      for (const job of batch) job.reject(new LedgerUnavailableError(error));
       return;
     }
     this.batches++;
@@ -82,7 +83,7 @@ export class GroupCommit {
     // Not known durable: the callers do not ack, the broker redelivers, the ledger finishes the work.
     this.syncs.after().then(settle, (error: unknown) => {
       this.onCommit?.((performance.now() - started) / 1000, false);
-      for (const job of batch) job.reject(error);
+      for (const job of batch) job.reject(new LedgerUnavailableError(error));
     });
   }
 
@@ -105,9 +106,17 @@ export class GroupCommit {
     } catch (error) {
       this.rollbackTo.run();
       this.release.run();
-      return { ok: false, error };
+      return { ok: false, error: isStorageFault(error) ? new LedgerUnavailableError(error) : error };
     }
   }
+}
+
+/** SQLite result codes that say the storage failed, whatever the unit was writing. */
+const storageFaultCodes = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|CORRUPT|NOTADB|PROTOCOL|INTERRUPT)/;
+
+function isStorageFault(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && storageFaultCodes.test(code);
 }
 
 /** One fsync at a time; every request made before an fsync began is covered by it. */

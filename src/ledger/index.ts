@@ -5,3 +5,4 @@ export { openSqliteLedger, openSqliteLedgerReader, SqliteLedger, type SqliteLedg
 export { toOrderEvent, routingKeyFor } from './order-event.js';
 export { ackDueAt, type AckPolicy } from './decide-watchdog.js';
 export type { Deadlines } from './decide-status.js';
+export { LedgerUnavailableError } from './ledger-errors.js';

@@ -2,9 +2,10 @@ import type { CrmCommand } from '../contracts/generated/crm/command.js';
 import { validatorFor, type Validator } from '../contracts/validate.js';
 import { mesCommandId, toMesCommand } from '../adapters/mes/codec.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
-import { decodeJson, stringField } from './decode.js';
+import { amqpInputLimits, decodeJson, stringField } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import { deadLetterOnHandlerError } from './handler-errors.js';
 import { deliveryOf, traceOf } from './delivery.js';
 
 const validators: Record<CrmCommand['type'], Validator<CrmCommand>> = {
@@ -19,9 +20,10 @@ const validators: Record<CrmCommand['type'], Validator<CrmCommand>> = {
  * finds the ledger row and finishes the remaining steps with the same MES message id.
  */
 export function handleCrmCommand(deps: PipelineDeps) {
-  const { maxMessageBytes, exchanges } = deps.config.gateway.amqp;
-  return async (message: ConsumeMessage): Promise<Settlement> => {
-    const decoded = decodeJson(message.content, maxMessageBytes);
+  const { exchanges } = deps.config.gateway.amqp;
+  const limits = amqpInputLimits(deps.config.gateway);
+  return deadLetterOnHandlerError(deps, 'crm.command', async (message: ConsumeMessage): Promise<Settlement> => {
+    const decoded = decodeJson(message.content, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'crm.command', reason: decoded.reason, error: decoded.error });
     const type = stringField(decoded.value, 'type');
     const validate = type !== undefined && Object.hasOwn(validators, type) ? validators[type as CrmCommand['type']] : undefined;
@@ -55,5 +57,5 @@ export function handleCrmCommand(deps: PipelineDeps) {
         await deps.ledger.markForwarded(result.out, deps.clock());
         return 'ack';
     }
-  };
+  });
 }

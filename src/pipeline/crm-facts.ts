@@ -2,10 +2,11 @@ import type { CrmFact } from '../contracts/generated/crm/fact.js';
 import { validatorFor } from '../contracts/validate.js';
 import type { OrderStatus } from '../mapping/index.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
-import { decodeJson } from './decode.js';
+import { amqpInputLimits, decodeJson } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 import { publishOut } from './publish-out.js';
+import { deadLetterOnHandlerError } from './handler-errors.js';
 import { deliveryOf } from './delivery.js';
 
 const validateFact = validatorFor<CrmFact>('crmFact');
@@ -13,9 +14,9 @@ const statusOfFact: Record<CrmFact['type'], OrderStatus> = { 'order.delivered': 
 
 /** CRM-owned facts (delivered, cancelled by the customer) feed the same order state as MES events. */
 export function handleCrmFact(deps: PipelineDeps) {
-  const { maxMessageBytes } = deps.config.gateway.amqp;
-  return async (message: ConsumeMessage): Promise<Settlement> => {
-    const decoded = decodeJson(message.content, maxMessageBytes);
+  const limits = amqpInputLimits(deps.config.gateway);
+  return deadLetterOnHandlerError(deps, 'crm.fact', async (message: ConsumeMessage): Promise<Settlement> => {
+    const decoded = decodeJson(message.content, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: decoded.reason, error: decoded.error });
     const valid = validateFact(decoded.value);
     if (!valid.ok) return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: 'invalid', error: describeProblems(valid.problems), decoded: decoded.value });
@@ -32,5 +33,5 @@ export function handleCrmFact(deps: PipelineDeps) {
     if (result.kind === 'refused') return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: 'refused', error: result.reason, decoded: decoded.value });
     await publishOut(deps, result.publish, message);
     return 'ack';
-  };
+  });
 }

@@ -1,12 +1,13 @@
-import { deadLetterHeaders } from '../adapters/rabbitmq/topology.js';
+import { deadLetterHeaders, senderHeaders } from '../adapters/rabbitmq/topology.js';
 import type { MessageChannel } from '../ledger/model.js';
+import type { ParseRefusal } from '../contracts/parse-json.js';
 import { invalidMessageId, stringField } from './decode.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 
 export interface Rejection {
   channel: MessageChannel;
-  reason: 'invalid' | 'too_large' | 'undecodable' | 'refused';
+  reason: 'invalid' | 'refused' | 'handler_error' | ParseRefusal;
   error: string;
   decoded?: unknown;
 }
@@ -31,7 +32,8 @@ export async function deadLetter(deps: PipelineDeps, message: ConsumeMessage, re
   await deps.publisher.publish(exchanges.deadLetter, rejection.channel, message.content, {
     messageId,
     headers: {
-      ...message.properties.headers,
+      ...senderHeaders(message.properties.headers),
+      ...replaysOf(message),
       [deadLetterHeaders.reason]: rejection.reason,
       [deadLetterHeaders.error]: rejection.error.slice(0, 2000),
       [deadLetterHeaders.originalExchange]: message.fields.exchange,
@@ -41,6 +43,12 @@ export async function deadLetter(deps: PipelineDeps, message: ConsumeMessage, re
   });
   deps.metrics?.deadLetters.inc({ channel: rejection.channel, reason: rejection.reason });
   deps.logger.warn({ channel: rejection.channel, reason: rejection.reason, error: rejection.error }, 'message dead-lettered');
+}
+
+/** The replay count a replayed message carries back (a number only: it decides nothing). */
+function replaysOf(message: ConsumeMessage): Record<string, number> {
+  const replays = Number(message.properties.headers?.[deadLetterHeaders.replays]);
+  return Number.isSafeInteger(replays) && replays > 0 ? { [deadLetterHeaders.replays]: replays } : {};
 }
 
 /** Dead-letters the message; the original may then be acked. */

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
+import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
+import { maxJsonDepth, parseJsonBounded, type JsonLimits, type ParseRefusal } from '../contracts/parse-json.js';
 
-export type Decoded = { ok: true; value: unknown } | { ok: false; reason: 'too_large' | 'undecodable'; error: string };
+export type Decoded = { ok: true; value: unknown } | { ok: false; reason: ParseRefusal; error: string };
 
-/** Parses a message body as JSON, refusing bodies over the size limit before reading them. */
-export function decodeJson(content: Buffer, maxBytes: number): Decoded {
-  if (content.length > maxBytes) return { ok: false, reason: 'too_large', error: `message of ${content.length} bytes exceeds the ${maxBytes}-byte limit (amqp.maxMessageBytes)` };
-  try {
-    return { ok: true, value: JSON.parse(content.toString('utf8')) };
-  } catch (error) {
-    return { ok: false, reason: 'undecodable', error: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
+/** Parses a message body as JSON within the input limits (size, UTF-8, nesting depth), before any other work. */
+export function decodeJson(content: Buffer, limits: JsonLimits): Decoded {
+  const parsed = parseJsonBounded(content, limits);
+  if (parsed.ok) return parsed;
+  const setting = parsed.reason === 'too_large' ? ' (amqp.maxMessageBytes)' : parsed.reason === 'too_deep' ? ' (input.maxJsonDepth)' : '';
+  return { ok: false, reason: parsed.reason, error: `message ${parsed.error}${setting}; fix: ${parsed.fix}` };
 }
 
 /** Ledger id of an invalid message: its content hash, so a redelivery of the same bytes finds its row. */
@@ -22,4 +22,9 @@ export function stringField(value: unknown, field: string): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const found = (value as Record<string, unknown>)[field];
   return typeof found === 'string' && found.length <= 128 ? found : undefined;
+}
+
+/** The bounds every AMQP input is held to before it is parsed. */
+export function amqpInputLimits(gateway: GatewayConfig): JsonLimits {
+  return { maxBytes: gateway.amqp.maxMessageBytes, maxDepth: maxJsonDepth(gateway) };
 }

@@ -2,11 +2,12 @@ import type { MesEvent } from '../contracts/generated/mes/event.js';
 import { validatorFor } from '../contracts/validate.js';
 import { readMesEvent, translate } from '../mapping/index.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
-import { decodeJson } from './decode.js';
+import { amqpInputLimits, decodeJson } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 import type { EventResult } from '../ledger/index.js';
 import { publishOut } from './publish-out.js';
+import { deadLetterOnHandlerError } from './handler-errors.js';
 import { deliveryOf } from './delivery.js';
 
 const validateMesEvent = validatorFor<MesEvent>('mesEvent');
@@ -17,10 +18,10 @@ const validateMesEvent = validatorFor<MesEvent>('mesEvent');
  * external events with confirms → ack.
  */
 export function handleMesEvent(deps: PipelineDeps) {
-  const { maxMessageBytes } = deps.config.gateway.amqp;
+  const limits = amqpInputLimits(deps.config.gateway);
   const { mapping } = deps.config;
-  return async (message: ConsumeMessage): Promise<Settlement> => {
-    const decoded = decodeJson(message.content, maxMessageBytes);
+  return deadLetterOnHandlerError(deps, 'mes.event', async (message: ConsumeMessage): Promise<Settlement> => {
+    const decoded = decodeJson(message.content, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: decoded.reason, error: decoded.error });
     const valid = validateMesEvent(decoded.value);
     if (!valid.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'invalid', error: describeProblems(valid.problems), decoded: decoded.value });
@@ -36,7 +37,7 @@ export function handleMesEvent(deps: PipelineDeps) {
     if (result.kind === 'recorded') countEvent(deps, result);
     await publishOut(deps, result.publish, message);
     return 'ack';
-  };
+  });
 }
 
 function countEvent({ metrics }: PipelineDeps, result: Extract<EventResult, { kind: 'recorded' }>): void {

@@ -145,14 +145,12 @@ export class Broker {
         return outcome;
       });
     } catch (error) {
+      // Handlers dead-letter what a message caused; what reaches here is the broker or the ledger
+      // failing. Requeue after a pause instead of spinning through redeliveries until it is back.
       settlement = 'requeue';
-      if (error instanceof NotPublishedError) {
-        // The broker is going away or back: requeue after a pause instead of spinning through redeliveries.
-        this.options.logger.debug({ err: error.message }, 'not published; requeueing');
-        await new Promise((resolve) => setTimeout(resolve, requeuePauseMs));
-      } else {
-        this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'message handler failed; requeueing');
-      }
+      if (error instanceof NotPublishedError) this.options.logger.debug({ err: error.message }, 'not published; requeueing');
+      else this.options.logger.error({ err: error, queue }, 'message not handled; requeueing it after a pause');
+      await new Promise((resolve) => setTimeout(resolve, requeuePauseMs));
     }
     metrics?.messagesConsumed.inc({ queue, outcome: settlement });
     try {

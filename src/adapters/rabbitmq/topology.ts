@@ -7,7 +7,21 @@ export const deadLetterHeaders = {
   originalExchange: 'x-orderbridge-original-exchange',
   originalRoutingKey: 'x-orderbridge-original-routing-key',
   attempts: 'x-orderbridge-attempts',
+  replays: 'x-orderbridge-replays',
 } as const;
+
+/**
+ * A message's headers without the gateway's own (x-orderbridge-*) and the broker's (x-death): what
+ * its sender wrote. Nothing a sender writes may pass for what the gateway or the broker recorded.
+ */
+export function senderHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    const name = key.toLowerCase();
+    if (!name.startsWith('x-orderbridge-') && name !== 'x-death') kept[key] = value;
+  }
+  return kept;
+}
 
 /**
  * Poison protection: after this many deliveries the broker dead-letters a message that keeps

@@ -125,6 +125,15 @@ export interface GatewayConfig {
     bodyLimitBytes: number;
   };
   /**
+   * Bounds every input (HTTP bodies and each AMQP input) must keep before it is parsed and validated.
+   */
+  input?: {
+    /**
+     * Deepest nesting of objects and arrays accepted; deeper JSON is refused before it is parsed (HTTP 400, AMQP dead letter too_deep). Default 64.
+     */
+    maxJsonDepth?: number;
+  };
+  /**
    * The MES API and the circuit-broken, cached read proxy in front of it. timeout bounds one MES call, body included, and the wait for a free call slot.
    */
   mesApi: {
