@@ -48,6 +48,11 @@ export async function replay(args: string[], io: CliIo): Promise<number> {
     try {
       const result = await replayDeadLetters({ model, amqp: config.gateway.amqp, ledger, now: Date.now, match: (l) => (id !== undefined ? l.id === id : l.reason === reason) });
       for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);
+      for (const { letter, problem } of result.refused) io.err(`not replayed ${letter.id}: ${problem}`);
+      if (result.refused.length) {
+        io.out(`${result.replayed.length} replayed; ${result.refused.length} refused; ${result.kept} left in the dead letters.`);
+        return 1;
+      }
       if (!result.replayed.length) {
         io.err(`No dead letter ${id !== undefined ? `with id ${id}` : `with reason ${reason}`} (${result.kept} in the queue): orderbridge dead-letters lists them.`);
         return 1;
@@ -74,7 +79,7 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
 }
 
 async function withBroker(configDir: string | undefined, io: CliIo, work: (model: Awaited<ReturnType<typeof connect>>, config: Config) => Promise<number>): Promise<number> {
-  const config = loadConfigOrReport(configDirFrom(configDir, io), io);
+  const config = loadConfigOrReport(configDirFrom(configDir, io), io, { secrets: 'skip' });
   if (!config) return 2;
   let model;
   try {

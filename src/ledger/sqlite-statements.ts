@@ -24,6 +24,8 @@ export function prepareStatements(db: Database) {
     closeCommand: db.prepare('UPDATE messages SET state = @state, reason = @reason, updated_at = @now WHERE id = @id'),
     clearDue: db.prepare('UPDATE messages SET due_at = NULL, updated_at = ? WHERE id = ?'),
     reforward: db.prepare('UPDATE messages SET attempts = attempts + 1, due_at = @dueAt, updated_at = @now WHERE id = @id'),
+    // The gateway's own record of where a dead letter came from: replays trust nothing else.
+    deadLetteredChannels: db.prepare(`SELECT DISTINCT channel FROM messages WHERE message_id IN (SELECT value FROM json_each(?)) AND direction = 'in' AND state IN ('invalid', 'dead_lettered')`),
     releaseRefused: db.prepare(`UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND state = 'dead_lettered'`),
     openCommands: db.prepare(`
       SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,

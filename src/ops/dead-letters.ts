@@ -3,17 +3,20 @@ import type { ChannelModel, GetMessage } from 'amqplib';
 /** What the ops tools need of a connection (a plain or a recovering one). */
 export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>;
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
-import { deadLetterHeaders } from '../adapters/rabbitmq/topology.js';
+import { deadLetterHeaders, senderHeaders } from '../adapters/rabbitmq/topology.js';
 import type { SqliteLedger } from '../ledger/index.js';
+import type { MessageChannel } from '../ledger/model.js';
+import { defaultMaxJsonDepth } from '../contracts/parse-json.js';
 import { decodeJson, stringField } from '../pipeline/decode.js';
 
 /** One message in the dead-letter queue, as the ops commands show it. */
 export interface DeadLetter {
   /** The id replay takes: the AMQP message id the gateway gave it when dead-lettering. */
   id: string;
+  /** Why: the gateway's reason, or broker:<x-death reason> (e.g. broker:delivery_limit) for one the broker dead-lettered. */
   reason: string;
   error: string;
-  /** Where it came from and goes back to when replayed. */
+  /** Where it was first published (display only: a replay goes where the gateway's own records say). */
   exchange: string;
   routingKey: string;
   /** The input channel (crm.command, mes.event, crm.fact). */
@@ -30,7 +33,7 @@ export interface DeadLetterGroup {
   letters: DeadLetter[];
 }
 
-export const replaysHeader = 'x-orderbridge-replays';
+export const replaysHeader = deadLetterHeaders.replays;
 
 /**
  * Reads the dead-letter queue without taking anything out of it: every message is fetched
@@ -47,37 +50,115 @@ export function groupByReason(letters: DeadLetter[]): DeadLetterGroup[] {
   return [...groups].map(([reason, list]) => ({ reason, count: list.length, letters: list })).sort((a, b) => b.count - a.count);
 }
 
+export interface ReplayRefusal {
+  letter: DeadLetter;
+  /** Why it was not replayed; it stays in the dead letters. */
+  problem: string;
+}
+
 export interface ReplayResult {
   replayed: DeadLetter[];
-  /** Dead letters scanned that did not match. */
+  /** Matching dead letters that could not be replayed, each with why; they stay in the queue. */
+  refused: ReplayRefusal[];
+  /** Dead letters scanned that were not replayed. */
   kept: number;
 }
 
+/** What replay needs of the ledger: the gateway's own record of a dead letter, and a note of each replay. */
+export type ReplayLedger = Pick<SqliteLedger, 'deadLetteredChannels' | 'releaseDeadLetter'>;
+
 /**
- * Re-injects the matching dead letters into the exchange they came from (publisher confirms first,
- * then the dead letter is removed), counting the replay in a header: one that fails again returns
- * to the dead letters with its count. The ledger notes each replay in the order's journal and frees
- * a refused message's id, so the replayed copy is handled afresh rather than as a duplicate.
+ * Re-injects the matching dead letters into the gateway input they came from, as the gateway
+ * recorded it (its ledger row, or for a message the broker dead-lettered, the x-death queue),
+ * never where headers a sender could write point. Published mandatory on a confirm channel; the
+ * dead letter is removed only after the broker confirmed the copy was routed. A replay counts in a
+ * header: one that fails again returns to the dead letters with its count. The ledger notes each
+ * replay in the order's journal and frees a refused message's id, so the replayed copy is handled
+ * afresh rather than as a duplicate.
  */
-export async function replayDeadLetters(options: { model: Channels; amqp: GatewayConfig['amqp']; ledger: SqliteLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
+export async function replayDeadLetters(options: { model: Channels; amqp: GatewayConfig['amqp']; ledger: ReplayLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
   const { model, amqp, ledger, match, now } = options;
   const replayed: DeadLetter[] = [];
+  const refused: ReplayRefusal[] = [];
   const publisher = await model.createConfirmChannel();
+  let returned = false;
+  publisher.on('return', () => {
+    returned = true;
+  });
   try {
     const scanned = await withDeadLetterQueue(model, amqp, options.limit ?? 10_000, async (letter, message) => {
       if (!match(letter)) return 'keep';
-      const headers: Record<string, unknown> = { ...message.properties.headers, [replaysHeader]: letter.replays + 1 };
-      for (const key of [deadLetterHeaders.reason, deadLetterHeaders.error, deadLetterHeaders.originalExchange, deadLetterHeaders.originalRoutingKey]) delete headers[key];
-      await ledger.releaseDeadLetter(letter.channel, messageIdsIn(message.content), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
-      publisher.publish(letter.exchange, letter.routingKey, message.content, { persistent: true, contentType: message.properties.contentType ?? 'application/json', headers, ...(message.properties.messageId ? { messageId: message.properties.messageId } : {}) });
+      const origin = await replayOrigin(letter, message, gatewayInputs(amqp), ledger);
+      if (!origin.ok) {
+        refused.push({ letter, problem: origin.problem });
+        return 'keep';
+      }
+      const headers: Record<string, unknown> = { ...senderHeaders(message.properties.headers), [replaysHeader]: letter.replays + 1 };
+      await ledger.releaseDeadLetter(origin.input.channel, messageIdsIn(message.content), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
+      returned = false;
+      publisher.publish(origin.input.exchange, origin.routingKey, message.content, { persistent: true, mandatory: true, contentType: message.properties.contentType ?? 'application/json', headers, ...(message.properties.messageId ? { messageId: message.properties.messageId } : {}) });
       await publisher.waitForConfirms();
+      // The broker sends basic.return before the confirm of the same message.
+      if (returned) {
+        refused.push({ letter, problem: `unroutable: no queue is bound to ${origin.input.exchange}; it stays in the dead letters (run the gateway once to declare its topology)` });
+        return 'keep';
+      }
       replayed.push(letter);
       return 'remove';
     });
-    return { replayed, kept: scanned.length - replayed.length };
+    return { replayed, refused, kept: scanned.length - replayed.length };
   } finally {
     await publisher.close().catch(() => undefined);
   }
+}
+
+interface GatewayInput {
+  channel: MessageChannel;
+  exchange: string;
+  queue: string;
+}
+
+/** The gateway's inputs: the only places a replay may go. */
+function gatewayInputs({ exchanges, queues }: GatewayConfig['amqp']): GatewayInput[] {
+  return [
+    { channel: 'crm.command', exchange: exchanges.crmCommands, queue: queues.crmCommands },
+    { channel: 'mes.event', exchange: exchanges.mesEvents, queue: queues.mesEvents },
+    { channel: 'crm.fact', exchange: exchanges.crmEvents, queue: queues.crmEvents },
+  ];
+}
+
+type Origin = { ok: true; input: GatewayInput; routingKey: string } | { ok: false; problem: string };
+
+/**
+ * Where a replay goes. A message the broker dead-lettered carries x-death, which the broker writes
+ * (its newest entry first): its queue must be one of the gateway's inputs. Otherwise the gateway
+ * dead-lettered it, and its ledger says on which input.
+ */
+async function replayOrigin(letter: DeadLetter, message: GetMessage, inputs: GatewayInput[], ledger: ReplayLedger): Promise<Origin> {
+  const death = newestDeath(message.properties.headers);
+  if (death) {
+    const input = inputs.find((i) => i.queue === death.queue);
+    return input
+      ? { ok: true, input, routingKey: death.routingKey ?? letter.routingKey }
+      : { ok: false, problem: `the broker dead-lettered it from queue ${death.queue}, which is not a gateway input (${inputs.map((i) => i.queue).join(', ')}); it stays in the dead letters` };
+  }
+  const recorded = new Set(await ledger.deadLetteredChannels([letter.id, ...messageIdsIn(message.content)]));
+  const candidates = inputs.filter((i) => recorded.has(i.channel));
+  const input = candidates.length === 1 ? candidates[0] : candidates.find((i) => i.channel === message.fields.routingKey);
+  if (!input) {
+    return { ok: false, problem: candidates.length ? `the ledger recorded it on several inputs (${candidates.map((i) => i.channel).join(', ')}); it stays in the dead letters` : 'its origin cannot be established: the ledger has no record of dead-lettering it and the broker did not (no x-death); it stays in the dead letters' };
+  }
+  return { ok: true, input, routingKey: letter.routingKey };
+}
+
+/** The broker's newest x-death entry: the queue it took the message from, and the routing key it was published with. */
+function newestDeath(headers: Record<string, unknown> | undefined): { queue: string; exchange: string; reason: string; routingKey?: string } | undefined {
+  const deaths: unknown = headers?.['x-death'];
+  const newest = Array.isArray(deaths) ? (deaths[0] as Record<string, unknown> | undefined) : undefined;
+  if (!newest || typeof newest.queue !== 'string') return undefined;
+  const keys = newest['routing-keys'];
+  const routingKey = Array.isArray(keys) && typeof keys[0] === 'string' ? keys[0] : undefined;
+  return { queue: newest.queue, exchange: String(newest.exchange ?? ''), reason: typeof newest.reason === 'string' ? newest.reason : 'unknown', ...(routingKey ? { routingKey } : {}) };
 }
 
 /**
@@ -93,7 +174,7 @@ async function withDeadLetterQueue(model: Channels, amqp: GatewayConfig['amqp'],
     for (let i = 0; i < Math.min(messageCount, limit); i++) {
       const message = await channel.get(amqp.queues.deadLetter, { noAck: false });
       if (!message) break;
-      const letter = describe(message);
+      const letter = describe(message, gatewayInputs(amqp));
       seen.push(letter);
       if ((await decide(letter, message)) === 'remove') channel.ack(message);
       else kept.push(message);
@@ -105,17 +186,18 @@ async function withDeadLetterQueue(model: Channels, amqp: GatewayConfig['amqp'],
   return seen;
 }
 
-function describe(message: GetMessage): DeadLetter {
+function describe(message: GetMessage, inputs: GatewayInput[]): DeadLetter {
   const headers = message.properties.headers ?? {};
   const text = (key: string) => (typeof headers[key] === 'string' ? headers[key] : Buffer.isBuffer(headers[key]) ? headers[key].toString('utf8') : '');
   const orderId = orderIdIn(message.content);
+  const death = newestDeath(headers);
   return {
     id: message.properties.messageId ?? '',
-    reason: text(deadLetterHeaders.reason) || 'unknown',
-    error: text(deadLetterHeaders.error),
-    exchange: text(deadLetterHeaders.originalExchange),
-    routingKey: text(deadLetterHeaders.originalRoutingKey),
-    channel: message.fields.routingKey,
+    reason: death ? `broker:${death.reason}` : text(deadLetterHeaders.reason) || 'unknown',
+    error: death ? `dead-lettered by the broker from queue ${death.queue} (${death.reason})` : text(deadLetterHeaders.error),
+    exchange: death ? death.exchange : text(deadLetterHeaders.originalExchange),
+    routingKey: death?.routingKey ?? text(deadLetterHeaders.originalRoutingKey),
+    channel: death ? (inputs.find((i) => i.queue === death.queue)?.channel ?? death.queue) : message.fields.routingKey,
     ...(orderId ? { orderId } : {}),
     replays: Number(headers[replaysHeader] ?? 0) || 0,
     bytes: message.content.length,
@@ -135,7 +217,7 @@ function orderIdIn(content: Buffer): string | undefined {
 
 /** Dead letters are bounded by the broker's message size; an undecodable one has no ids. */
 function bodyOf(content: Buffer): unknown {
-  const decoded = decodeJson(content, Number.MAX_SAFE_INTEGER);
+  const decoded = decodeJson(content, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: defaultMaxJsonDepth });
   return decoded.ok ? decoded.value : undefined;
 }
 

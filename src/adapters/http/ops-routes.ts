@@ -57,6 +57,8 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
   routes.get('/ops/dead-letters', async (c) => c.json({ groups: await ops.deadLetters() }));
   routes.post('/ops/dead-letters/:id/replay', async (c) => {
     const result = await ops.replayDeadLetter(c.req.param('id'));
+    const [refusal] = result.refused;
+    if (refusal) throw new HttpProblem(409, 'replay-refused', 'Not replayed', `Dead letter ${refusal.letter.id}: ${refusal.problem}.`);
     if (!result.replayed.length) throw new NotFound('dead letter');
     return c.json(result);
   });
