@@ -113,3 +113,46 @@ t.test('a key left in flight by a crash is answered after 30 s, from the order t
   t.same(await json(again), body, 'and the same answer from then on');
   t.equal((await gateway.ledger.listOrders({ partner: 'alpha', limit: 10 })).length, 1, 'one order, not two');
 });
+
+t.test('a POST body must be application/json (charset utf-8 or none): anything else is a 415 problem', async (t) => {
+  const { gateway, toCrm } = await setup(t);
+  const send = (contentType: string | undefined, body: string | Blob = JSON.stringify(order)) =>
+    fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, { method: 'POST', body, headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': randomUUID(), ...(contentType === undefined ? {} : { 'content-type': contentType }) } });
+  const refused = ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/json; charset=iso-8859-1', 'application/json; v=2', 'application/merge-patch+json', 'multipart/form-data; boundary=x'];
+  for (const contentType of refused) {
+    const response = await send(contentType);
+    t.equal(response.status, 415, contentType);
+    t.equal(response.headers.get('content-type'), 'application/problem+json');
+    t.match(await json(response), { type: /unsupported-media-type/, status: 415, detail: /application\/json/ });
+  }
+  // fetch adds text/plain to a string body: a Blob without a type sends no Content-Type at all.
+  const none = await send(undefined, new Blob([JSON.stringify(order)]));
+  t.equal(none.status, 415, 'no Content-Type');
+  t.match(await json(none), { detail: /no Content-Type/ });
+  for (const contentType of ['application/json', 'Application/JSON; charset=UTF-8', 'application/json;charset="utf-8"']) t.equal((await send(contentType)).status, 202, contentType);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(toCrm.length, 3, 'only the accepted ones reached the CRM');
+});
+
+t.test('invalid UTF-8, non-JSON and JSON nested past input.maxJsonDepth are 400 problems on /body, never an order', async (t) => {
+  const { gateway, post, toCrm } = await setup(t);
+  const sendBytes = (body: Uint8Array) =>
+    fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, { method: 'POST', body, headers: { authorization: `Bearer ${keys.alpha}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() } });
+  const withBytes = (bytes: readonly number[]) => Buffer.concat([Buffer.from('{"reference":"PO-1'), Buffer.from(bytes), Buffer.from('","customer":{"id":"C-9","name":"x"},"lines":[{"sku":"A","quantity":1}]}')]);
+  t.equal((await sendBytes(withBytes([0xc3, 0xbc]))).status, 202, 'valid UTF-8 (ü) is accepted');
+  for (const [name, bytes] of [['a lone continuation byte', [0x80]], ['an overlong encoding', [0xc0, 0xaf]], ['a truncated sequence', [0xe2, 0x82]], ['a UTF-16 surrogate', [0xed, 0xa0, 0x80]]] as const) {
+    const response = await sendBytes(withBytes(bytes));
+    t.equal(response.status, 400, name);
+    t.match(await json(response), { type: /validation/, errors: [{ pointer: '/body', detail: /UTF-8/, fix: /UTF-8/ }] }, name);
+  }
+  const notJson = await post('{"reference": ', { 'idempotency-key': randomUUID() });
+  t.equal(notJson.status, 400);
+  t.match(await json(notJson), { errors: [{ pointer: '/body', detail: /not JSON/ }] });
+
+  const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const deep = await post(`{"reference":"PO-1","customer":{"id":"C","name":"x"},"lines":[{"sku":"A","quantity":1}],"notes":${nested(9000)}}`, { 'idempotency-key': randomUUID() });
+  t.equal(deep.status, 400, '9,000 levels: a 400, not a 500');
+  t.match(await json(deep), { errors: [{ pointer: '/body', detail: /nested deeper than 64 levels/, fix: /at most 64 levels/ }] });
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(toCrm.length, 1, 'only the valid order reached the CRM');
+});

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { CrmPartnerOrder } from '../../contracts/generated/crm/partner-order.js';
 import type { OrderRequest } from '../../contracts/generated/external/order-request.js';
+import { maxJsonDepth } from '../../contracts/parse-json.js';
 import { validatorFor } from '../../contracts/validate.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { publishOut } from '../../pipeline/publish-out.js';
+import { readJsonBody } from './json-body.js';
 import { toResource } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { HttpProblem, ValidationFailed } from './problems.js';
@@ -20,12 +22,13 @@ const keyPattern = /^[\x21-\x7e]{1,128}$/;
  */
 export function orderSubmissionRoutes(deps: PipelineDeps, guard: PartnerGuard): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
+  const limits = { maxBytes: deps.config.gateway.http.bodyLimitBytes, maxDepth: maxJsonDepth(deps.config.gateway) };
   routes.post('/v1/orders', guard.route(async (c) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || !keyPattern.test(key)) {
       throw new ValidationFailed('headers', [{ pointer: '/Idempotency-Key', anchor: 'value', message: key === undefined ? 'is required' : 'must be 1 to 128 visible characters', fix: 'send a new unique key (e.g. a UUID) with each new order, and the same key when you retry it' }]);
     }
-    const body = parseJson(await c.req.text());
+    const body = await readJsonBody(c, limits);
     const valid = validateRequest(body);
     if (!valid.ok) throw new ValidationFailed('body', valid.problems);
 
@@ -65,14 +68,6 @@ export function orderSubmissionRoutes(deps: PipelineDeps, guard: PartnerGuard): 
     }
   }));
   return routes;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationFailed('body', [{ pointer: '', anchor: 'value', message: 'is not JSON', fix: 'send a JSON object with Content-Type: application/json' }]);
-  }
 }
 
 /** No request takes this long: a key still in flight after it was cut off (a crash, a kill). */

@@ -55,6 +55,12 @@ export class PayloadTooLarge extends HttpProblem {
   }
 }
 
+export class UnsupportedMediaType extends HttpProblem {
+  constructor(detail: string) {
+    super(415, 'unsupported-media-type', 'Unsupported media type', `${detail}: send the body as JSON with Content-Type: application/json (charset=utf-8 or no charset).`);
+  }
+}
+
 export class NotReady extends HttpProblem {
   constructor(detail: string) {
     super(503, 'not-ready', 'Not ready', detail);
