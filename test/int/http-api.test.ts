@@ -7,6 +7,7 @@ import { withGatewayOverrides, type Config } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import type { OpsService } from '../../src/adapters/http/ops-routes.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { NotPublishedError } from '../../src/adapters/rabbitmq/broker.js';
 import { createAndForward, mesEventInput } from '../fixtures/mes-events.js';
@@ -182,6 +183,31 @@ t.test('bad queries are 400 problems naming each parameter and its fix', async (
   t.match(byPointer['/query/since'], /did you mean "updated_since"|remove it/);
   const cursor = await json(get('/v1/orders?cursor=bm90LWEtY3Vyc29y', keys.alpha));
   t.match(cursor, { status: 400, errors: [{ pointer: '/query/cursor', fix: /nextCursor/ }] });
+});
+
+t.test('a query parameter given more than once is a 400 naming it, on the orders list and the ops routes', async (t) => {
+  const { config, ledger } = await setup(t);
+  const opsKey = keyOf();
+  let reports = 0;
+  const ops: OpsService = {
+    report: () => (reports++, Promise.reject(new Error('not in this test'))),
+    timeline: () => Promise.resolve([]),
+    deadLetters: () => Promise.resolve([]),
+    replayDeadLetter: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
+  };
+  const withOps = withGatewayOverrides(config, { partners: [...config.gateway.partners, { id: 'ops', name: 'Operators', apiKeySha256: sha256(opsKey), role: 'operator' }] });
+  const app = createHttpApp({ config: withOps, ledger, logger: silentLogger, publisher: noBroker, clock: Date.now, readiness: { brokerConnected: () => true }, ops });
+  const get = (path: string, key: string) => app.request(path, { headers: { authorization: `Bearer ${key}` } });
+  for (const [path, key, name] of [['/v1/orders?limit=1&limit=2', keys.alpha, 'limit'], ['/v1/orders?status=shipped&limit=5&status=received', keys.alpha, 'status'], ['/ops/report?since=1h&since=24h', opsKey, 'since'], ['/ops?format=json&lang=en&lang=ru', opsKey, 'lang']] as const) {
+    const response = await get(path, key);
+    t.equal(response.status, 400, path);
+    const problem = await json(response);
+    t.ok(validProblem(problem).ok);
+    t.match(problem, { errors: [{ pointer: `/query/${name}`, detail: 'is given 2 times', fix: `give ${name} once` }] }, path);
+    t.equal(problem.errors.length, 1, 'only the repeated parameter is named');
+  }
+  t.equal(reports, 0, 'no report was rendered for an ambiguous query');
+  t.equal((await get('/v1/orders?limit=1', keys.alpha)).status, 200, 'each parameter once is fine');
 });
 
 t.test('rate limits answer 429 with Retry-After at once; bodies over the limit are 413; unknown routes 404', async (t) => {

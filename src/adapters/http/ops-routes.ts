@@ -8,6 +8,7 @@ import { pickLang, type Lang } from '../../ops/texts.js';
 import { windowOf } from '../../ops/window.js';
 import type { PartnerEnv } from './partner-guard.js';
 import { HttpProblem, NotFound, ValidationFailed } from './problems.js';
+import { singleValuedQuery } from './single-query.js';
 
 /** What the ops routes need from the gateway: the report over a window, and one order's timeline. */
 export interface OpsService {
@@ -46,8 +47,8 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     return new Response(reportHtml(report, lang, timelines), { headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang } });
   };
 
-  routes.get('/ops', (c) => answer(c.req.query(), c.req.header('accept-language'), 'html'));
-  routes.get('/ops/report', (c) => answer(c.req.query(), c.req.header('accept-language'), 'json'));
+  routes.get('/ops', (c) => answer(singleValuedQuery(c), c.req.header('accept-language'), 'html'));
+  routes.get('/ops/report', (c) => answer(singleValuedQuery(c), c.req.header('accept-language'), 'json'));
   routes.get('/ops/orders/:id/timeline', async (c) => {
     const orderId = c.req.param('id');
     const entries = await ops.timeline(orderId);

@@ -7,6 +7,7 @@ import { noneMatch, revalidateAlways } from '../mes/cache-status.js';
 import { orderResources, toResource, type OrderResource } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { NotFound, ValidationFailed } from './problems.js';
+import { singleValuedQuery } from './single-query.js';
 
 const validateListQuery = validatorFor<OrderListQuery>('orderListQuery');
 const defaultPageSize = 50;
@@ -34,7 +35,7 @@ export function ordersRoutes(ledger: LedgerStore, guard: PartnerGuard): Hono<Par
   }));
 
   routes.get('/v1/orders', guard.route(async (c) => {
-    const valid = validateListQuery(c.req.query());
+    const valid = validateListQuery(singleValuedQuery(c));
     if (!valid.ok) throw new ValidationFailed('query', valid.problems);
     const { status, updated_since: updatedSince, cursor, limit } = valid.value;
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
