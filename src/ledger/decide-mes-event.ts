@@ -35,7 +35,8 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
   if (acknowledged) {
     const { command, outcome } = acknowledged;
     changes.push({ orderId: order.orderId, kind: 'acknowledged', status: after, acknowledgement: outcome, commandId: command.crmMessageId, mesState: event.state, occurredAt: event.occurredAt, ...(event.reason ? { reason: event.reason } : {}) });
-    journal.push({ kind: `command_${outcome}`, detail: { commandId: command.crmMessageId, type: command.type, by: acknowledged.reason } });
+    // The MES state that answered: the report tells an acknowledgement overtaken by a later state from a lost one.
+    journal.push({ kind: `command_${outcome}`, detail: { commandId: command.crmMessageId, type: command.type, by: acknowledged.reason, mesState: event.state } });
   }
   if (clearsLost) {
     changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'lost', status: after, occurredAt: event.occurredAt, reason: `MES reported state ${event.state}` });

@@ -16,7 +16,12 @@ export interface ReportRows {
   acks: { at: number; ms: number }[];
   /** Candidates for discrepancies, each with the order's current status. */
   lostCommands: { orderId: string; at: number; reason: string | null; status: string }[];
-  ackedByEvidence: { orderId: string; at: number; reason: string; status: string }[];
+  /**
+   * Commands closed as accepted without their answer: by a later MES state (`mesState`), or by the
+   * watchdog's MES API look-up (`mesState` null). `laterOutOfOrder`: the MES states of the order's
+   * events that arrived after that, out of order, the first first (the late answer among them).
+   */
+  ackedByEvidence: { orderId: string; at: number; reason: string; status: string; mesState: string | null; laterOutOfOrder: string[] }[];
   /** Per order: its order events the broker has not confirmed, the oldest first. */
   unconfirmedEvents: { orderId: string; at: number; count: number; types: string; status: string }[];
   duplicateDeliveries: { orderId: string; at: number; count: number }[];
@@ -67,10 +72,16 @@ export async function readReportRows(db: Database, from: number, to: number, unc
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
       WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`)),
-    ackedByEvidence: sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0 ? [] : await step(() => all(`
-      SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
+    // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
+    ackedByEvidence: sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0 ? [] : await step(() => all<{ orderId: string; at: number; reason: string; status: string; mesState: string | null; laterOutOfOrder: string }>(`
+      SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status,
+        (SELECT json_extract(j.detail, '$.mesState') FROM journal j
+          WHERE j.order_id = m.order_id AND j.kind = 'command_accepted' AND json_extract(j.detail, '$.commandId') = m.message_id ORDER BY j.id LIMIT 1) AS mesState,
+        (SELECT json_group_array(state) FROM (SELECT json_extract(j.detail, '$.mesState') AS state FROM journal j
+          WHERE j.order_id = m.order_id AND j.kind = 'out_of_order' AND j.at >= m.updated_at AND json_extract(j.detail, '$.mesState') IS NOT NULL ORDER BY j.id)) AS laterOutOfOrder
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`)),
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`)
+      .map((row) => ({ ...row, laterOutOfOrder: JSON.parse(row.laterOutOfOrder) as string[] }))),
     unconfirmedEvents: await step(() => all(`
       SELECT m.order_id AS orderId, MIN(m.created_at) AS at, COUNT(*) AS count, GROUP_CONCAT(DISTINCT m.type) AS types, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id

@@ -52,8 +52,12 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
       rows, from, to, now, lang,
       retentionDays: durationMs(config.gateway.ledger.retention) / 86_400_000,
       statusOfMesState: (state) => {
-        const translation = translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.mapping.states);
+        const translation = translateState(config, state);
         return translation.kind === 'translated' ? translation.status : undefined;
+      },
+      answersCommand: (state) => {
+        const translation = translateState(config, state);
+        return translation.kind === 'translated' && translation.ack !== undefined;
       },
       maxLookups: options.maxLookups ?? 200,
       ...(proxy ? { askMes: async (orderId: string) => {
@@ -73,6 +77,10 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
   } finally {
     ownProxy?.close();
   }
+}
+
+function translateState(config: Config, state: string) {
+  return translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.mapping.states);
 }
 
 async function askMes(proxy: MesReadProxy, orderId: string): Promise<MesAnswer> {

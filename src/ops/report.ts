@@ -21,6 +21,8 @@ export interface ReportInput {
   askMes?: (orderId: string) => Promise<MesAnswer>;
   /** The external status an MES state maps to (config/mapping.yaml). */
   statusOfMesState: (state: string) => OrderStatus | undefined;
+  /** Whether an MES state answers a command (its `ack` in config/mapping.yaml). */
+  answersCommand: (state: string) => boolean;
   /** At most this many MES look-ups per report. */
   maxLookups: number;
   /** Records each MES answer in the ledger, so the timeline shows what reconciliation found. */
@@ -49,7 +51,17 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     const answer = mes.get(lost.orderId);
     add(answer && 'knows' in answer && answer.knows ? 'acknowledgement_lost' : 'command_never_acknowledged', lost.orderId, lost.at, t.details.lost(lost.reason ?? ''), lost.status, mesView(answer, input));
   }
-  for (const closed of rows.ackedByEvidence) add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByEvidence(closed.reason), closed.status);
+  for (const closed of rows.ackedByEvidence) {
+    if (closed.mesState === null) {
+      add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByEvidence(closed.reason), closed.status);
+      continue;
+    }
+    // A later state acknowledged the command; the answer itself either came after it (reordered on
+    // the way: nothing was lost) or never came (lost on the MES → gateway path).
+    const answer = closed.laterOutOfOrder.find(input.answersCommand);
+    if (answer === undefined) add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByLaterState(closed.mesState), closed.status);
+    else add('acknowledged_out_of_order', closed.orderId, closed.at, t.details.ackOutOfOrder(closed.mesState, answer), closed.status);
+  }
   const lostOrders = new Set(rows.lostCommands.map((c) => c.orderId));
   for (const flagged of rows.attention) {
     // A lost command's order is already classified above: its status lags for that reason.

@@ -25,6 +25,8 @@ export interface Texts {
   details: {
     lost: (reason: string) => string;
     ackByEvidence: (reason: string) => string;
+    ackByLaterState: (state: string) => string;
+    ackOutOfOrder: (state: string, answer: string) => string;
     diverged: (gateway: string, mes: string, mesState: string) => string;
     unconfirmed: (count: number, types: string) => string;
     duplicates: (count: number) => string;
@@ -54,6 +56,7 @@ const en: Texts = {
     crm_not_informed: 'CRM not informed',
     duplicate_seen: 'duplicate seen',
     unknown_mes_state: 'unknown MES state',
+    acknowledged_out_of_order: 'acknowledged out of order',
   },
   actions: {
     command_never_acknowledged: 'The MES does not have the order: re-send it from the CRM, and check the MES command queue and its consumer for why it was lost.',
@@ -62,10 +65,13 @@ const en: Texts = {
     crm_not_informed: 'The watchdog republishes unconfirmed events; if this stays, check the order events exchange, its binding to the CRM queue, and the broker.',
     duplicate_seen: 'Nothing to do: the ledger absorbed it. Many duplicates point at a sender retrying without confirms or a consumer dying before its ack.',
     unknown_mes_state: 'Add the MES state to config/mapping.yaml (check it with orderbridge check-config) and restart; the next event of the order then applies.',
+    acknowledged_out_of_order: 'Nothing to do: the ledger put the MES states back in order. Many of these point at reordering between the MES and the gateway (several consumers, requeues).',
   },
   details: {
     lost: (reason) => `Flagged lost by the watchdog: ${reason}`,
     ackByEvidence: (reason) => `Closed by the watchdog without an acknowledgement (${reason})`,
+    ackByLaterState: (state) => `Acknowledged by MES state ${state}: the MES has the order, but its acknowledging state never arrived`,
+    ackOutOfOrder: (state, answer) => `Acknowledged by MES state ${state}, which arrived before the acknowledging state ${answer} (out of order); nothing was lost`,
     diverged: (gateway, mes, mesState) => `Gateway: ${gateway}; MES: ${mes} (${mesState})`,
     unconfirmed: (count, types) => `${count} order event(s) not confirmed by the broker (${types})`,
     duplicates: (count) => `${count} duplicate deliver${count === 1 ? 'y' : 'ies'}`,
@@ -95,6 +101,7 @@ const ru: Texts = {
     crm_not_informed: 'CRM не уведомлена',
     duplicate_seen: 'дубликат',
     unknown_mes_state: 'неизвестное состояние MES',
+    acknowledged_out_of_order: 'подтверждено не по порядку',
   },
   actions: {
     command_never_acknowledged: 'В MES заказа нет: отправьте его из CRM повторно и проверьте очередь команд MES и её получателя — где команда потерялась.',
@@ -103,10 +110,13 @@ const ru: Texts = {
     crm_not_informed: 'Сторож шлюза переотправляет неподтверждённые события; если не проходит — проверьте обменник событий заказов, его привязку к очереди CRM и брокер.',
     duplicate_seen: 'Ничего делать не нужно: журнал поглотил дубликат. Много дубликатов — признак отправителя без подтверждений или получателя, падающего до ack.',
     unknown_mes_state: 'Добавьте состояние MES в config/mapping.yaml (проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
+    acknowledged_out_of_order: 'Ничего делать не нужно: журнал восстановил порядок состояний MES. Если таких много — события MES переставляются по пути к шлюзу (несколько получателей, возвраты в очередь).',
   },
   details: {
     lost: (reason) => `Сторож пометил как потерянный: ${reason}`,
     ackByEvidence: (reason) => `Закрыто сторожем без подтверждения (${reason})`,
+    ackByLaterState: (state) => `Подтверждено состоянием MES ${state}: заказ в MES есть, но подтверждающее состояние так и не пришло`,
+    ackOutOfOrder: (state, answer) => `Подтверждено состоянием MES ${state}, которое пришло раньше подтверждающего состояния ${answer} (не по порядку); ничего не потеряно`,
     diverged: (gateway, mes, mesState) => `Шлюз: ${gateway}; MES: ${mes} (${mesState})`,
     unconfirmed: (count, types) => `Событий заказа не подтверждено брокером: ${count} (${types})`,
     duplicates: (count) => `Повторных доставок: ${count}`,

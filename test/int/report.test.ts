@@ -15,6 +15,10 @@ import type { OpsService } from '../../src/adapters/http/ops-routes.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { copyConfig } from '../helpers/config-dir.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openSqliteLedger } from '../../src/ledger/index.js';
+import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 import { fakeMes, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
@@ -168,4 +172,36 @@ t.test('report and timeline run without the partners\' webhook secrets; serve st
   const serve = await Promise.race([runCliCaptured(['serve'], { ...env, AMQP_URL: 'amqp://127.0.0.1:1' }), new Promise<never>((_, fail) => setTimeout(() => fail(new Error('serve started without the secret')), 10_000).unref())]);
   t.equal(serve.code, 2, 'serve, which signs webhooks, refuses to start without the secret');
   t.match(serve.stderr, /environment variable SHOP_WEBHOOK_SECRET +\/partners\/0\/webhooks\/0\/secretEnv +is not set\n +fix: export SHOP_WEBHOOK_SECRET=whsec_/);
+});
+
+t.test('an acknowledgement overtaken by a later MES state is reported as what happened, not as a lost acknowledgement', async (t) => {
+  const env = testConfig();
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(env.config) });
+  t.teardown(async () => {
+    await ledger.close();
+    env.remove();
+  });
+  const { mapping } = env.config;
+  for (const id of ['R-REORDERED', 'R-NOANSWER']) {
+    await createAndForward(ledger, id, T0);
+    // The MES's second state overtakes its acknowledging first one (no correlation id): it proves the MES has the order.
+    await applyMesEvent(ledger, mapping, 'PLANNING', id, T0 + 200);
+  }
+  // R-REORDERED's acknowledgement arrives after all, older than PLANNING; R-NOANSWER's never does.
+  const late = await ledger.recordMesEvent(mesEventInput(mapping, 'ACCEPTED', 'R-REORDERED', T0 + 100), T0 + 300);
+  t.match(late, { kind: 'recorded', state: 'out_of_order' }, 'the late acknowledgement is recorded as out of order');
+
+  const now = T0 + 60_000;
+  const { report } = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'en', reconcile: false });
+  t.ok(validReport(report).ok, 'valid against contracts/ops/report.schema.json');
+  const of = (orderId: string) => [...report.discrepancies, ...((report as { informational?: { items: typeof report.discrepancies } }).informational?.items ?? [])].filter((d) => d.orderId === orderId);
+  t.match(of('R-REORDERED'), [{ kind: 'acknowledged_out_of_order', detail: 'Acknowledged by MES state PLANNING, which arrived before the acknowledging state ACCEPTED (out of order); nothing was lost', action: /^Nothing to do/ }]);
+  t.equal(of('R-REORDERED').length, 1, 'and not as an acknowledgement lost');
+  t.match(of('R-NOANSWER'), [{ kind: 'acknowledgement_lost', detail: 'Acknowledged by MES state PLANNING: the MES has the order, but its acknowledging state never arrived' }]);
+  t.notMatch(JSON.stringify(report), /Closed by the watchdog/, 'the watchdog closed neither');
+
+  const ru = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'ru', reconcile: false });
+  const ruText = JSON.stringify(ru.report);
+  t.match(ruText, /Подтверждено состоянием MES PLANNING, которое пришло раньше подтверждающего состояния ACCEPTED/);
+  t.match(ruText, /Подтверждено состоянием MES PLANNING: заказ в MES есть, но подтверждающее состояние так и не пришло/);
 });

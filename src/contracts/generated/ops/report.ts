@@ -138,7 +138,7 @@ export interface CountsByStatus1 {
 }
 export interface Discrepancy {
   /**
-   * command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen: a message delivered more than once; unknown_mes_state: an MES state the mapping does not know.
+   * command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen: a message delivered more than once; unknown_mes_state: an MES state the mapping does not know; acknowledged_out_of_order: a later MES state arrived before the acknowledging one and acknowledged the command (nothing was lost).
    */
   kind:
     | 'command_never_acknowledged'
@@ -146,7 +146,8 @@ export interface Discrepancy {
     | 'status_diverged'
     | 'crm_not_informed'
     | 'duplicate_seen'
-    | 'unknown_mes_state';
+    | 'unknown_mes_state'
+    | 'acknowledged_out_of_order';
   orderId: string;
   since: string;
   detail: string;
