@@ -17,7 +17,7 @@ export function reportText(report: ReconciliationReport, lang: Lang): string[] {
     `${t.sections.orders}: ${byStatus(report.ordersByStatus)}`,
     `${t.sections.stuck}: ${byStatus(report.stuckByStatus)}`,
     `${t.sections.latency}: ${t.latency.count} ${report.ackLatencyMs.count} · p50 ${ms(report.ackLatencyMs.p50)} · p90 ${ms(report.ackLatencyMs.p90)} · p99 ${ms(report.ackLatencyMs.p99)} · ${t.latency.max} ${ms(report.ackLatencyMs.max)}`,
-    `${t.sections.reconciliation}: ${t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked)}`,
+    `${t.sections.reconciliation}: ${t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked, report.reconciliation.limit)}`,
     '',
     `${t.sections.discrepancies} (${report.discrepancies.length})`,
   ];

@@ -27,7 +27,7 @@ h2{font-size:16px;margin:0 0 12px}.cards{display:flex;flex-wrap:wrap;gap:12px}.c
 .card.warn{background:#fde8e8}.value{font-size:24px;font-weight:600}.label{color:#56607a}.note{color:#a33}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e6ec;vertical-align:top}
 tbody tr{cursor:pointer}tbody tr:hover{background:#f0f4ff}.order{font-family:ui-monospace,monospace}.kind{white-space:nowrap;padding:2px 6px;border-radius:4px;background:#eef1f6}
-.k-command_never_acknowledged,.k-status_diverged{background:#fde8e8}.k-acknowledgement_lost,.k-crm_not_informed{background:#fff4d6}
+.k-missing_in_mes{background:#f6c1c1;font-weight:600}.k-command_never_acknowledged,.k-status_diverged{background:#fde8e8}.k-acknowledgement_lost,.k-crm_not_informed{background:#fff4d6}
 .filters{display:flex;gap:8px;margin-bottom:8px}input,select{font:inherit;padding:4px 6px}
 dialog{max-width:min(1100px,95vw);border:none;border-radius:8px;box-shadow:0 8px 30px rgba(0,0,0,.3)}dialog pre{white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace}
 svg text{font:11px system-ui,sans-serif;fill:#56607a}
@@ -48,7 +48,7 @@ ${headline(t.latency.count, report.ackLatencyMs.count, 'ack.count')}${headline('
 <section id="orders"><h2>${esc(t.sections.orders)}</h2><div class="cards">${statusCards(report.ordersByStatus)}</div>
 <h2 style="margin-top:16px">${esc(t.sections.stuck)}</h2><div class="cards">${statusCards(report.stuckByStatus) || esc(t.none)}</div></section>
 <section id="discrepancies"><h2>${esc(t.sections.discrepancies)} (<span id="shown">${report.discrepancies.length}</span>/${report.discrepancies.length})</h2>
-<p>${esc(t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked))}</p>
+<p>${esc(t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked, report.reconciliation.limit))}</p>
 <div class="filters"><select id="kind"><option value="">${esc(t.table.filterAll)}</option>${kinds.map((k) => `<option value="${k}">${esc(t.kinds[k])}</option>`).join('')}</select>
 <input id="search" type="search" placeholder="${esc(t.table.search)}" size="32"></div>
 ${report.discrepancies.length ? `<table><thead><tr><th>${esc(t.table.kind)}</th><th>${esc(t.table.order)}</th><th>${esc(t.table.since)}</th><th>${esc(t.table.status)}</th><th>${esc(t.table.detail)}</th><th>${esc(t.table.mes)}</th><th>${esc(t.table.action)}</th></tr></thead>

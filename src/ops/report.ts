@@ -32,6 +32,21 @@ export interface ReportInput {
 
 const bucketCount = 48;
 
+/**
+ * The order the report lists discrepancies in, the most urgent first: an order the MES lost is
+ * worse than one it never got (the CRM may still re-send that), and both are worse than late news.
+ */
+const urgency: Record<Discrepancy['kind'], number> = {
+  missing_in_mes: 0,
+  command_never_acknowledged: 1,
+  unknown_mes_state: 2,
+  status_diverged: 3,
+  crm_not_informed: 4,
+  acknowledgement_lost: 5,
+  duplicate_seen: 6,
+  acknowledged_out_of_order: 7,
+};
+
 export async function buildReport(input: ReportInput): Promise<ReconciliationReport> {
   const { rows, from, to, now, lang } = input;
   const t = texts[lang];
@@ -67,7 +82,11 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     // A lost command's order is already classified above: its status lags for that reason.
     if (lostOrders.has(flagged.orderId)) continue;
     const answer = mes.get(flagged.orderId);
-    if (!answer || !('knows' in answer) || !answer.knows) continue;
+    if (!answer || !('knows' in answer)) continue;
+    if (!answer.knows) {
+      add('missing_in_mes', flagged.orderId, flagged.since, t.details.missingInMes(flagged.status, flagged.attention), flagged.status, mesView(answer, input));
+      continue;
+    }
     const mesStatus = input.statusOfMesState(answer.state);
     if (mesStatus && isOrderStatus(flagged.status) && mesStatus !== flagged.status && canMove(flagged.status, mesStatus)) {
       add('status_diverged', flagged.orderId, flagged.since, t.details.diverged(flagged.status, mesStatus, answer.state), flagged.status, mesView(answer, input));
@@ -76,6 +95,9 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   for (const events of rows.unconfirmedEvents) add('crm_not_informed', events.orderId, events.at, t.details.unconfirmed(events.count, events.types), events.status);
   for (const duplicate of rows.duplicateDeliveries) add('duplicate_seen', duplicate.orderId, duplicate.at, t.details.duplicates(duplicate.count), '');
   for (const unknown of rows.unknownStates) if (unknown.reason.startsWith('unknown MES state')) add('unknown_mes_state', unknown.orderId, unknown.at, t.details.unknownState(unknown.mesState), '');
+
+  // Stable: within a kind, the order each was found in (the oldest first).
+  discrepancies.sort((a, b) => urgency[a.kind] - urgency[b.kind]);
 
   const latencies = rows.acks.map((a) => a.ms).sort((a, b) => a - b);
   return {
@@ -105,7 +127,7 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     ackLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null },
     series: series(rows.acks, from, to),
     discrepancies,
-    reconciliation: { asked: mes.size, answered: [...mes.values()].filter((a) => !('error' in a)).length, notAsked: candidates.length - mes.size },
+    reconciliation: { asked: mes.size, answered: [...mes.values()].filter((a) => !('error' in a)).length, notAsked: candidates.length - mes.size, limit: input.askMes ? input.maxLookups : null },
   };
 }
 

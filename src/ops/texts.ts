@@ -27,13 +27,14 @@ export interface Texts {
     ackByEvidence: (reason: string) => string;
     ackByLaterState: (state: string) => string;
     ackOutOfOrder: (state: string, answer: string) => string;
+    missingInMes: (status: string, attention: string) => string;
     diverged: (gateway: string, mes: string, mesState: string) => string;
     unconfirmed: (count: number, types: string) => string;
     duplicates: (count: number) => string;
     unknownState: (state: string) => string;
   };
   mes: { notAsked: string; knows: (state: string) => string; unknown: string; failed: (error: string) => string };
-  reconciliation: (asked: number, answered: number, notAsked: number) => string;
+  reconciliation: (asked: number, answered: number, notAsked: number, limit: number | null) => string;
   progress: (done: number | string, total: number | string) => string;
   none: string;
 }
@@ -50,6 +51,7 @@ const en: Texts = {
   chartLegend: { acknowledged: 'acknowledgements', p99: 'p99 latency' },
   table: { kind: 'Kind', order: 'Order', since: 'Since', status: 'Status', detail: 'Detail', action: 'Suggested action', mes: 'MES says', filterAll: 'all kinds', search: 'Filter by order or text', none: 'No discrepancies in this window.', timeline: 'Timeline of order', close: 'Close' },
   kinds: {
+    missing_in_mes: 'the MES does not have the order',
     command_never_acknowledged: 'command never acknowledged',
     acknowledgement_lost: 'acknowledgement lost',
     status_diverged: 'status diverged',
@@ -59,6 +61,7 @@ const en: Texts = {
     acknowledged_out_of_order: 'acknowledged out of order',
   },
   actions: {
+    missing_in_mes: 'Most urgent: the MES has lost this order. Re-send it from the CRM (or enter it in the MES by hand), then find out how the MES lost it (a restore from a backup, a manual deletion, a failed import); the order\'s timeline shows what the MES said before.',
     command_never_acknowledged: 'The MES does not have the order: re-send it from the CRM, and check the MES command queue and its consumer for why it was lost.',
     acknowledgement_lost: 'Do not re-send: the MES has the order. Check the MES → gateway event path (the MES events exchange and queue); the next MES event corrects the status.',
     status_diverged: 'The gateway missed an MES event: check the MES events queue and the dead letters (orderbridge dead-letters); the next event of the order corrects it.',
@@ -71,6 +74,7 @@ const en: Texts = {
     lost: (reason) => `Flagged lost by the watchdog: ${reason}`,
     ackByEvidence: (reason) => `Closed by the watchdog without an acknowledgement (${reason})`,
     ackByLaterState: (state) => `Acknowledged by MES state ${state}: the MES has the order, but its acknowledging state never arrived`,
+    missingInMes: (status, attention) => `Flagged ${attention === 'lost' ? 'lost' : 'stuck'} in ${status}, and the MES API says it has no such order`,
     ackOutOfOrder: (state, answer) => `Acknowledged by MES state ${state}, which arrived before the acknowledging state ${answer} (out of order); nothing was lost`,
     diverged: (gateway, mes, mesState) => `Gateway: ${gateway}; MES: ${mes} (${mesState})`,
     unconfirmed: (count, types) => `${count} order event(s) not confirmed by the broker (${types})`,
@@ -78,7 +82,9 @@ const en: Texts = {
     unknownState: (state) => `MES state ${JSON.stringify(state)} is not in the mapping`,
   },
   mes: { notAsked: 'not asked', knows: (state) => `has the order (${state})`, unknown: 'does not know the order', failed: (error) => `could not be asked: ${error}` },
-  reconciliation: (asked, answered, notAsked) => `Asked the MES about ${asked} order(s), ${answered} answered; ${notAsked} not asked.`,
+  reconciliation: (asked, answered, notAsked, limit) => `Asked the MES about ${asked} lost or flagged order(s), ${answered} answered.${!notAsked ? '' : limit === null
+    ? ` ${notAsked} not asked: reconciliation was off (--no-reconcile); run the report without it to ask about them.`
+    : ` ${notAsked} not asked: over the limit of ${limit} look-ups per report; ask about them all with orderbridge report --max-lookups ${asked + notAsked}.`}`,
   progress: (done, total) => `asking the MES: ${done}/${total}`,
   none: '—',
 };
@@ -95,6 +101,7 @@ const ru: Texts = {
   chartLegend: { acknowledged: 'подтверждения', p99: 'p99 времени' },
   table: { kind: 'Вид', order: 'Заказ', since: 'С', status: 'Статус', detail: 'Подробности', action: 'Что сделать', mes: 'Ответ MES', filterAll: 'все виды', search: 'Фильтр по заказу или тексту', none: 'Расхождений за период нет.', timeline: 'История заказа', close: 'Закрыть' },
   kinds: {
+    missing_in_mes: 'заказа нет в MES',
     command_never_acknowledged: 'команда не подтверждена',
     acknowledgement_lost: 'подтверждение потеряно',
     status_diverged: 'статусы расходятся',
@@ -104,6 +111,7 @@ const ru: Texts = {
     acknowledged_out_of_order: 'подтверждено не по порядку',
   },
   actions: {
+    missing_in_mes: 'Срочно: MES потеряла этот заказ. Отправьте его из CRM повторно (или заведите в MES вручную), затем выясните, как MES его потеряла (восстановление из резервной копии, ручное удаление, сбой импорта); история заказа показывает, что MES сообщала раньше.',
     command_never_acknowledged: 'В MES заказа нет: отправьте его из CRM повторно и проверьте очередь команд MES и её получателя — где команда потерялась.',
     acknowledgement_lost: 'Не отправляйте повторно: заказ в MES есть. Проверьте путь событий MES → шлюз (обменник и очередь событий MES); следующее событие исправит статус.',
     status_diverged: 'Шлюз пропустил событие MES: проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие заказа исправит статус.',
@@ -116,6 +124,7 @@ const ru: Texts = {
     lost: (reason) => `Сторож пометил как потерянный: ${reason}`,
     ackByEvidence: (reason) => `Закрыто сторожем без подтверждения (${reason})`,
     ackByLaterState: (state) => `Подтверждено состоянием MES ${state}: заказ в MES есть, но подтверждающее состояние так и не пришло`,
+    missingInMes: (status, attention) => `Помечен как ${attention === 'lost' ? 'потерянный' : 'зависший'} в статусе ${status}, а API MES отвечает, что такого заказа нет`,
     ackOutOfOrder: (state, answer) => `Подтверждено состоянием MES ${state}, которое пришло раньше подтверждающего состояния ${answer} (не по порядку); ничего не потеряно`,
     diverged: (gateway, mes, mesState) => `Шлюз: ${gateway}; MES: ${mes} (${mesState})`,
     unconfirmed: (count, types) => `Событий заказа не подтверждено брокером: ${count} (${types})`,
@@ -123,7 +132,9 @@ const ru: Texts = {
     unknownState: (state) => `Состояния MES ${JSON.stringify(state)} нет в сопоставлении`,
   },
   mes: { notAsked: 'не спрашивали', knows: (state) => `заказ есть (${state})`, unknown: 'заказа нет', failed: (error) => `не ответила: ${error}` },
-  reconciliation: (asked, answered, notAsked) => `Запросов к MES: ${asked}, ответов: ${answered}; не спрашивали: ${notAsked}.`,
+  reconciliation: (asked, answered, notAsked, limit) => `Запросов к MES о потерянных и помеченных заказах: ${asked}, ответов: ${answered}.${!notAsked ? '' : limit === null
+    ? ` Не спрашивали: ${notAsked} — сверка была выключена (--no-reconcile); запустите отчёт без этого флага, чтобы спросить о них.`
+    : ` Не спрашивали: ${notAsked} — сверх предела в ${limit} запросов на отчёт; спросить обо всех: orderbridge report --max-lookups ${asked + notAsked}.`}`,
   progress: (done, total) => `запросы к MES: ${done}/${total}`,
   none: '—',
 };

@@ -24,7 +24,8 @@ import { fakeMes, seededReportLedger as seeded, T0 } from '../helpers/report-led
 const validReport = validatorFor<ReconciliationReport>('report');
 
 t.test('each kind of discrepancy, produced on purpose, is found and classified; counts match the ledger', async (t) => {
-  const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
+  // The MES holds every order it acknowledged (A-EVID without telling the gateway), A-STUCK further on.
+  const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED', 'A-DUP': 'CUTTING', 'A-UNKNOWN': 'LASER_ETCHING', 'A-UNCONF': 'ACCEPTED', 'A-EVID': 'PLANNING' });
   const { ledger, config } = await seeded(t, mes.url);
   const now = T0 + 31 * 86_400_000;
   const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
@@ -43,6 +44,7 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
     'command_never_acknowledged A-LOST',
     'crm_not_informed A-UNCONF',
     'duplicate_seen A-DUP',
+    'status_diverged A-EVID',
     'status_diverged A-STUCK',
     'unknown_mes_state A-UNKNOWN',
   ], 'each one found, each classified as what was done to it');
@@ -204,4 +206,32 @@ t.test('an acknowledgement overtaken by a later MES state is reported as what ha
   const ruText = JSON.stringify(ru.report);
   t.match(ruText, /Подтверждено состоянием MES PLANNING, которое пришло раньше подтверждающего состояния ACCEPTED/);
   t.match(ruText, /Подтверждено состоянием MES PLANNING: заказ в MES есть, но подтверждающее состояние так и не пришло/);
+});
+
+t.test('flagged orders the MES says it does not have are listed first, and the report says how to ask about those not asked', async (t) => {
+  // The MES lost A-DUP, A-UNKNOWN, A-UNCONF and A-EVID: all four are stuck in the gateway.
+  const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
+  const { ledger, config } = await seeded(t, mes.url);
+  const now = T0 + 31 * 86_400_000;
+  const { report } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
+  t.ok(validReport(report).ok, 'valid against contracts/ops/report.schema.json');
+  const missing = ['A-DUP', 'A-EVID', 'A-UNCONF', 'A-UNKNOWN'];
+  t.same(report.discrepancies.slice(0, 4).map((d) => `${d.kind} ${d.orderId}`).sort(), missing.map((id) => `missing_in_mes ${id}`), 'the most urgent class comes first');
+  t.notOk(report.discrepancies.slice(4).some((d) => d.kind === 'missing_in_mes'), 'all of them');
+  for (const d of report.discrepancies.filter((d) => d.kind === 'missing_in_mes')) {
+    t.match(d, { mes: { asked: true, knows: false }, detail: /^Flagged stuck in (accepted|in_production|received), and the MES API says it has no such order$/, action: /^Most urgent: the MES has lost this order\. Re-send it from the CRM/ }, d.orderId);
+  }
+  const ru = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'ru' });
+  t.match(ru.report.discrepancies[0], { kind: 'missing_in_mes', detail: /Помечен как зависший в статусе .*, а API MES отвечает, что такого заказа нет/, action: /^Срочно: MES потеряла этот заказ/ });
+
+  const io = (lines: string[]) => ({ out: (line: string) => lines.push(line), err: () => undefined, env: { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path, MES_API_URL: mes.url }, cwd: process.cwd() });
+  const limited: string[] = [];
+  t.equal(await runCli(['report', '--from', new Date(T0 - 1000).toISOString(), '--to', new Date(now).toISOString(), '--max-lookups', '3'], io(limited)), 0);
+  t.match(limited.join('\n'), /Asked the MES about 3 lost or flagged order\(s\), 3 answered\. 5 not asked: over the limit of 3 look-ups per report; ask about them all with orderbridge report --max-lookups 8\./, 'how many were not asked, and how to ask about them');
+  const all: string[] = [];
+  t.equal(await runCli(['report', '--from', new Date(T0 - 1000).toISOString(), '--to', new Date(now).toISOString(), '--max-lookups', '8', '--format', 'json'], io(all)), 0);
+  t.match(JSON.parse(all.join('\n')), { reconciliation: { asked: 8, notAsked: 0, limit: 8 } }, 'with the limit raised as told, every one is asked');
+  const off: string[] = [];
+  t.equal(await runCli(['report', '--from', new Date(T0 - 1000).toISOString(), '--no-reconcile'], io(off)), 0);
+  t.match(off.join('\n'), /8 not asked: reconciliation was off \(--no-reconcile\)/);
 });

@@ -111,17 +111,24 @@ export interface ReconciliationReport {
       p99Ms: Ms;
     }[];
   };
+  /**
+   * The most urgent kind first (missing_in_mes first), the oldest first within a kind.
+   */
   discrepancies: Discrepancy[];
   /**
-   * Active reconciliation: how many open discrepancies were checked against the MES API.
+   * Active reconciliation: how many lost or flagged orders were checked against the MES API.
    */
   reconciliation: {
     asked: Count;
     answered: Count;
     /**
-     * Beyond the lookup limit, or reconciliation turned off.
+     * Lost or flagged orders not asked about: beyond the look-up limit, or reconciliation turned off.
      */
     notAsked: number;
+    /**
+     * At most this many look-ups per report (orderbridge report --max-lookups N); null: reconciliation turned off (--no-reconcile).
+     */
+    limit: Count | null;
   };
 }
 /**
@@ -138,9 +145,10 @@ export interface CountsByStatus1 {
 }
 export interface Discrepancy {
   /**
-   * command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen: a message delivered more than once; unknown_mes_state: an MES state the mapping does not know; acknowledged_out_of_order: a later MES state arrived before the acknowledging one and acknowledged the command (nothing was lost).
+   * missing_in_mes: an order flagged stuck or lost that the MES API says it does not have (the MES lost it); command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen: a message delivered more than once; unknown_mes_state: an MES state the mapping does not know; acknowledged_out_of_order: a later MES state arrived before the acknowledging one and acknowledged the command (nothing was lost).
    */
   kind:
+    | 'missing_in_mes'
     | 'command_never_acknowledged'
     | 'acknowledgement_lost'
     | 'status_diverged'
