@@ -74,7 +74,7 @@ export async function runDemo(configDir: string, io: CliIo): Promise<number> {
   io.out('');
   io.out(`Final: ${summaryLine(final, Math.round((Date.now() - started) / 1000))}`);
   io.out(`Lost orders were flagged after 2 unanswered forwards; stuck ones after their status deadline; both reached the CRM as events.`);
-  io.out(`Reconciliation report: ${reportPath} (open it in a browser): ${report.discrepancies.length} discrepancies, each with a suggested action.`);
+  io.out(`Reconciliation report: ${reportPath} (open it in a browser): ${report.discrepancies.length} discrepancies needing action, each with a suggested action; ${report.informational.total} informational (nothing to do).`);
   io.out(`  Again, or in Russian: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge report --since 1h [--lang ru] [--format html --out report.html]`);
   io.out(`  One order's history: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge timeline ORDER_ID`);
   io.out(`Look closer: the ledger is ${join(dataDir, 'ledger.db')} (sqlite3), the CRM simulator's record ${join(dataDir, 'crm-report.json')}, logs in ${dataDir}/.`);

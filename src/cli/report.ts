@@ -13,13 +13,17 @@ import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 
 export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
-                         [--lang en|ru] [--no-reconcile] [--max-lookups N] [--config DIR]
+                         [--lang en|ru] [--no-reconcile] [--max-lookups N] [--details] [--config DIR]
   The ledger reconciliation report for a window (default: the last 24 h): counts of commands and
   events, orders by status, stuck orders, acknowledgement latency, and every discrepancy with a
-  suggested action. Open discrepancies are checked against the MES API (through the circuit breaker,
-  at most 20 look-ups a second; --no-reconcile skips it) and the answers noted in the ledger.
+  suggested action, the most urgent first; the informational ones (duplicates, acknowledgements
+  overtaken by a later MES state: nothing to do) are counted by kind. Lost and flagged orders are
+  checked against the MES API (through the circuit breaker, at most 20 look-ups a second, at most
+  --max-lookups N, default 200; --no-reconcile skips it) and the answers noted in the ledger.
   --format  text (default on a terminal), html (one self-contained page), json (contracts/ops/report.schema.json), csv
   --out     write to FILE instead of stdout (the format follows a .html/.json/.csv name unless given)
+  --details text and csv: each informational discrepancy too, not only their counts (json has them
+            in informational.items, the html page in a collapsed section)
   T is an ISO 8601 time, e.g. 2026-11-25T00:00:00Z; --since takes 30m, 24h, 7d.`;
 
 type Format = 'text' | 'html' | 'json' | 'csv';
@@ -35,7 +39,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
       args,
       options: {
         since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
-        lang: { type: 'string' }, 'no-reconcile': { type: 'boolean', default: false }, 'max-lookups': { type: 'string' }, config: { type: 'string' },
+        lang: { type: 'string' }, 'no-reconcile': { type: 'boolean', default: false }, 'max-lookups': { type: 'string' }, details: { type: 'boolean', default: false }, config: { type: 'string' },
       },
       strict: true,
     }));
@@ -79,10 +83,11 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   try {
     const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, reconcile: !values['no-reconcile'], maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });
     progress.stop();
-    const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang).join('\n')}\n`;
+    const details = { details: values.details };
+    const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result, details) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang, details).join('\n')}\n`;
     if (values.out) {
       writeFileSync(resolve(io.cwd, values.out), output);
-      io.err(`report written to ${values.out} (${result.discrepancies.length} discrepancies)`);
+      io.err(`report written to ${values.out} (${result.discrepancies.length} discrepancies needing action, ${result.informational.total} informational)`);
     } else io.out(output.replace(/\n$/, ''));
     return 0;
   } finally {

@@ -25,7 +25,7 @@ export interface ProduceReportOptions {
   lookupsPerSecond?: number;
   /** An event published this long ago and still unconfirmed is a discrepancy. */
   unconfirmedAfterMs?: number;
-  /** Timelines are embedded for the first this many discrepancies (the HTML page). */
+  /** Timelines are embedded for the first this many discrepancies, those needing action first (the HTML page). */
   timelines?: number;
   onProgress?: (done: number, total: number) => void;
   logger?: Logger;
@@ -68,7 +68,7 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const timelines: Record<string, TimelineEntry[]> = {};
-    for (const d of report.discrepancies.slice(0, options.timelines ?? 200)) {
+    for (const d of [...report.discrepancies, ...report.informational.items].slice(0, options.timelines ?? 200)) {
       if (timelines[d.orderId]) continue;
       timelines[d.orderId] = await ledger.timeline(d.orderId);
       await yieldCpu();

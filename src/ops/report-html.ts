@@ -1,6 +1,6 @@
 import type { TimelineEntry } from '../ledger/index.js';
 import { mesText } from './report-formats.js';
-import type { ReconciliationReport } from './report.js';
+import { informationalKinds, type Discrepancy, type ReconciliationReport } from './report.js';
 import { texts, type Lang } from './texts.js';
 
 /**
@@ -11,10 +11,13 @@ export function reportHtml(report: ReconciliationReport, lang: Lang, timelines: 
   const t = texts[lang];
   const headline = (label: string, value: number | string, id: string, warn = false) => `<div class="card${warn ? ' warn' : ''}" data-figure="${id}"><div class="value">${esc(String(value))}</div><div class="label">${esc(label)}</div></div>`;
   const ms = (value: number | null) => (value === null ? t.none : `${Math.round(value)} ms`);
-  const kinds = Object.keys(t.kinds) as (keyof typeof t.kinds)[];
-  const rows = report.discrepancies.map((d, i) => `<tr data-kind="${d.kind}" data-order="${esc(d.orderId)}" data-index="${i}" tabindex="0">
+  const kinds = (Object.keys(t.kinds) as (keyof typeof t.kinds)[]).filter((k) => !(informationalKinds as readonly string[]).includes(k));
+  const row = (d: Discrepancy, i: number) => `<tr data-kind="${d.kind}" data-order="${esc(d.orderId)}" data-index="${i}" tabindex="0">
 <td><span class="kind k-${d.kind}">${esc(t.kinds[d.kind])}</span></td><td class="order">${esc(d.orderId)}</td><td>${esc(d.since.replace('T', ' ').slice(0, 19))}</td><td>${esc(d.status ?? '')}</td>
-<td>${esc(d.detail)}</td><td>${esc(d.mes ? mesText(d.mes, lang) : t.none)}</td><td>${esc(d.action)}</td></tr>`).join('\n');
+<td>${esc(d.detail)}</td><td>${esc(d.mes ? mesText(d.mes, lang) : t.none)}</td><td>${esc(d.action)}</td></tr>`;
+  const head = `<thead><tr><th>${esc(t.table.kind)}</th><th>${esc(t.table.order)}</th><th>${esc(t.table.since)}</th><th>${esc(t.table.status)}</th><th>${esc(t.table.detail)}</th><th>${esc(t.table.mes)}</th><th>${esc(t.table.action)}</th></tr></thead>`;
+  const { informational } = report;
+  const infoCounts = informationalKinds.filter((k) => informational.byKind[k]).map((k) => `${t.kinds[k]} ${informational.byKind[k]}`).join(' · ');
   const data = { timelines: Object.fromEntries(Object.entries(timelines).map(([id, entries]) => [id, entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() }))])) };
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -23,7 +26,7 @@ export function reportHtml(report: ReconciliationReport, lang: Lang, timelines: 
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2433;background:#f5f6f8}
 header{background:#1d2433;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;opacity:.8}
 main{padding:16px 24px;max-width:1400px}section{background:#fff;border-radius:8px;padding:16px;margin:0 0 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-h2{font-size:16px;margin:0 0 12px}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{min-width:120px;padding:10px 14px;border-radius:6px;background:#eef1f6}
+h2{font-size:16px;margin:0 0 12px}details{margin-top:16px}summary{cursor:pointer;color:#56607a}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{min-width:120px;padding:10px 14px;border-radius:6px;background:#eef1f6}
 .card.warn{background:#fde8e8}.value{font-size:24px;font-weight:600}.label{color:#56607a}.note{color:#a33}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e6ec;vertical-align:top}
 tbody tr{cursor:pointer}tbody tr:hover{background:#f0f4ff}.order{font-family:ui-monospace,monospace}.kind{white-space:nowrap;padding:2px 6px;border-radius:4px;background:#eef1f6}
@@ -51,8 +54,10 @@ ${headline(t.latency.count, report.ackLatencyMs.count, 'ack.count')}${headline('
 <p>${esc(t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked, report.reconciliation.limit))}</p>
 <div class="filters"><select id="kind"><option value="">${esc(t.table.filterAll)}</option>${kinds.map((k) => `<option value="${k}">${esc(t.kinds[k])}</option>`).join('')}</select>
 <input id="search" type="search" placeholder="${esc(t.table.search)}" size="32"></div>
-${report.discrepancies.length ? `<table><thead><tr><th>${esc(t.table.kind)}</th><th>${esc(t.table.order)}</th><th>${esc(t.table.since)}</th><th>${esc(t.table.status)}</th><th>${esc(t.table.detail)}</th><th>${esc(t.table.mes)}</th><th>${esc(t.table.action)}</th></tr></thead>
-<tbody id="rows">${rows}</tbody></table>` : `<p>${esc(t.table.none)}</p>`}
+${report.discrepancies.length ? `<table>${head}
+<tbody id="rows">${report.discrepancies.map(row).join('\n')}</tbody></table>` : `<p>${esc(t.table.none)}</p>`}
+${informational.total ? `<details id="informational"><summary>${esc(`${t.sections.informational} (${informational.total}): ${infoCounts}`)}</summary>
+<table>${head}<tbody id="info-rows">${informational.items.map(row).join('\n')}</tbody></table></details>` : ''}
 </section>
 </main>
 <dialog id="timeline"><h2><span>${esc(t.table.timeline)}</span> <span id="timeline-order" class="order"></span></h2><pre id="timeline-body"></pre><form method="dialog"><button>${esc(t.table.close)}</button></form></dialog>
@@ -72,7 +77,7 @@ function open(orderId) {
   document.getElementById('timeline-body').textContent = entries.map((e) => [e.at, e.kind, e.channel || '', e.messageId || '', e.state ? '-> ' + e.state : '', e.detail ? JSON.stringify(e.detail) : '', e.traceId ? 'trace ' + e.traceId : ''].filter(Boolean).join('  ')).join('\\n') || '-';
   document.getElementById('timeline').showModal();
 }
-for (const row of rows) { row.addEventListener('click', () => open(row.dataset.order)); row.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(row.dataset.order); }); }
+for (const row of document.querySelectorAll('#rows tr, #info-rows tr')) { row.addEventListener('click', () => open(row.dataset.order)); row.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(row.dataset.order); }); }
 </script>
 </body></html>
 `;

@@ -5,6 +5,10 @@ import { texts, type Lang } from './texts.js';
 
 export type { ReconciliationReport };
 export type Discrepancy = ReconciliationReport['discrepancies'][number];
+export type InformationalKind = keyof ReconciliationReport['informational']['byKind'];
+/** Kinds that need no action (the ledger absorbed them): counted, each listed only on demand. */
+export const informationalKinds: readonly InformationalKind[] = ['duplicate_seen', 'acknowledged_out_of_order'];
+const isInformational = (kind: Discrepancy['kind']): kind is InformationalKind => (informationalKinds as readonly string[]).includes(kind);
 type MesView = NonNullable<Discrepancy['mes']>;
 
 /** What the MES API says about an order: it has it (in this state), it does not, or it could not be asked. */
@@ -98,6 +102,9 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
 
   // Stable: within a kind, the order each was found in (the oldest first).
   discrepancies.sort((a, b) => urgency[a.kind] - urgency[b.kind]);
+  const informational = discrepancies.filter((d) => isInformational(d.kind));
+  const byKind: ReconciliationReport['informational']['byKind'] = {};
+  for (const { kind } of informational) if (isInformational(kind)) byKind[kind] = (byKind[kind] ?? 0) + 1;
 
   const latencies = rows.acks.map((a) => a.ms).sort((a, b) => a - b);
   return {
@@ -126,7 +133,8 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     stuckByStatus: statusCounts(rows.stuckByStatus),
     ackLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null },
     series: series(rows.acks, from, to),
-    discrepancies,
+    discrepancies: discrepancies.filter((d) => !isInformational(d.kind)),
+    informational: { total: informational.length, byKind, items: informational },
     reconciliation: { asked: mes.size, answered: [...mes.values()].filter((a) => !('error' in a)).length, notAsked: candidates.length - mes.size, limit: input.askMes ? input.maxLookups : null },
   };
 }

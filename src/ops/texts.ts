@@ -14,7 +14,9 @@ export interface Texts {
   window: (from: string, to: string) => string;
   coverageIncomplete: (oldest: string) => string;
   generated: (at: string) => string;
-  sections: { commands: string; events: string; orders: string; stuck: string; latency: string; chart: string; discrepancies: string; reconciliation: string };
+  sections: { commands: string; events: string; orders: string; stuck: string; latency: string; chart: string; discrepancies: string; informational: string; reconciliation: string };
+  /** How to see each informational discrepancy in the text form. */
+  informationalDetails: string;
   commands: Record<'received' | 'forwarded' | 'acknowledged' | 'rejected' | 'failed' | 'redelivered' | 'lost' | 'open', string>;
   events: Record<'consumed' | 'duplicates' | 'outOfOrder' | 'quarantined' | 'invalid' | 'deadLettered', string>;
   latency: Record<'count' | 'p50' | 'p90' | 'p99' | 'max', string>;
@@ -44,7 +46,8 @@ const en: Texts = {
   window: (from, to) => `Window ${from} – ${to}`,
   coverageIncomplete: (oldest) => `The ledger holds records from ${oldest} only (retention): the window before that is not covered.`,
   generated: (at) => `Generated ${at}`,
-  sections: { commands: 'Commands', events: 'Events', orders: 'Orders by status', stuck: 'Stuck orders by status', latency: 'Acknowledgement latency', chart: 'Acknowledgements and latency over the window', discrepancies: 'Discrepancies', reconciliation: 'Reconciliation with the MES' },
+  sections: { commands: 'Commands', events: 'Events', orders: 'Orders by status', stuck: 'Stuck orders by status', latency: 'Acknowledgement latency', chart: 'Acknowledgements and latency over the window', discrepancies: 'Discrepancies needing action', informational: 'Informational, nothing to do', reconciliation: 'Reconciliation with the MES' },
+  informationalDetails: 'each one with --details',
   commands: { received: 'received', forwarded: 'forwarded', acknowledged: 'acknowledged', rejected: 'rejected', failed: 'failed', redelivered: 'redelivered', lost: 'lost', open: 'waiting for the MES' },
   events: { consumed: 'MES events consumed', duplicates: 'duplicates', outOfOrder: 'out of order', quarantined: 'quarantined', invalid: 'invalid', deadLettered: 'dead-lettered' },
   latency: { count: 'acknowledged', p50: 'p50', p90: 'p90', p99: 'p99', max: 'max' },
@@ -94,7 +97,8 @@ const ru: Texts = {
   window: (from, to) => `Период ${from} – ${to}`,
   coverageIncomplete: (oldest) => `Журнал хранит записи только с ${oldest} (срок хранения): более ранняя часть периода не покрыта.`,
   generated: (at) => `Сформирован ${at}`,
-  sections: { commands: 'Команды', events: 'События', orders: 'Заказы по статусам', stuck: 'Зависшие заказы по статусам', latency: 'Время подтверждения', chart: 'Подтверждения и время подтверждения за период', discrepancies: 'Расхождения', reconciliation: 'Сверка с MES' },
+  sections: { commands: 'Команды', events: 'События', orders: 'Заказы по статусам', stuck: 'Зависшие заказы по статусам', latency: 'Время подтверждения', chart: 'Подтверждения и время подтверждения за период', discrepancies: 'Расхождения, требующие действий', informational: 'Для сведения, действий не требуется', reconciliation: 'Сверка с MES' },
+  informationalDetails: 'каждое — с --details',
   commands: { received: 'получено', forwarded: 'передано в MES', acknowledged: 'подтверждено', rejected: 'отклонено', failed: 'ошибка', redelivered: 'отправлено повторно', lost: 'потеряно', open: 'ждут ответа MES' },
   events: { consumed: 'событий MES получено', duplicates: 'дубликаты', outOfOrder: 'не по порядку', quarantined: 'в карантине', invalid: 'некорректные', deadLettered: 'в очереди ошибок' },
   latency: { count: 'подтверждено', p50: 'p50', p90: 'p90', p99: 'p99', max: 'макс.' },

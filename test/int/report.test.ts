@@ -43,11 +43,11 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
     'acknowledgement_lost A-EVID',
     'command_never_acknowledged A-LOST',
     'crm_not_informed A-UNCONF',
-    'duplicate_seen A-DUP',
     'status_diverged A-EVID',
     'status_diverged A-STUCK',
     'unknown_mes_state A-UNKNOWN',
   ], 'each one found, each classified as what was done to it');
+  t.match(report.informational, { total: 1, byKind: { duplicate_seen: 1 }, items: [{ kind: 'duplicate_seen', orderId: 'A-DUP' }] }, 'the duplicate, which needs no action, apart');
   t.match(report.discrepancies.find((d) => d.orderId === 'A-ACKLOST'), { mes: { asked: true, knows: true, state: 'ACCEPTED' }, action: /Do not re-send/ });
   t.match(report.discrepancies.find((d) => d.orderId === 'A-LOST'), { mes: { asked: true, knows: false }, action: /re-send it from the CRM/ });
   t.match(report.discrepancies.find((d) => d.kind === 'status_diverged' && d.orderId === 'A-STUCK'), { status: 'accepted', mes: { state: 'CUTTING', status: 'in_production' } });
@@ -71,8 +71,8 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   t.match(text, /Commands: received 8 .* lost 2/);
   t.match(text, /\[acknowledgement lost\] A-ACKLOST/);
   const csv = reportCsv(report).split('\r\n');
-  t.equal(csv[0], 'kind,order_id,since,status,detail,action,mes_asked,mes_knows,mes_state,mes_status,mes_error');
-  t.equal(csv.filter(Boolean).length, report.discrepancies.length + 1, 'one CSV row per discrepancy');
+  t.equal(csv[0], 'kind,order_id,since,status,detail,action,mes_asked,mes_knows,mes_state,mes_status,mes_error,class,count');
+  t.equal(csv.filter(Boolean).length, report.discrepancies.length + 2, 'one CSV row per discrepancy needing action, one per informational kind');
   const html = reportHtml(report, 'ru', timelines);
   t.match(html, /<html lang="ru">/);
   t.notMatch(html, /<(script|link|img)[^>]+(src|href)=/i, 'self-contained: no external asset');
@@ -196,9 +196,11 @@ t.test('an acknowledgement overtaken by a later MES state is reported as what ha
   const now = T0 + 60_000;
   const { report } = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'en', reconcile: false });
   t.ok(validReport(report).ok, 'valid against contracts/ops/report.schema.json');
-  const of = (orderId: string) => [...report.discrepancies, ...((report as { informational?: { items: typeof report.discrepancies } }).informational?.items ?? [])].filter((d) => d.orderId === orderId);
+  const of = (orderId: string) => [...report.discrepancies, ...report.informational.items].filter((d) => d.orderId === orderId);
   t.match(of('R-REORDERED'), [{ kind: 'acknowledged_out_of_order', detail: 'Acknowledged by MES state PLANNING, which arrived before the acknowledging state ACCEPTED (out of order); nothing was lost', action: /^Nothing to do/ }]);
   t.equal(of('R-REORDERED').length, 1, 'and not as an acknowledgement lost');
+  t.match(report.informational.byKind, { acknowledged_out_of_order: 1 }, 'nothing to do: informational');
+  t.notOk(report.discrepancies.some((d) => d.kind === 'acknowledged_out_of_order'), 'not among those needing action');
   t.match(of('R-NOANSWER'), [{ kind: 'acknowledgement_lost', detail: 'Acknowledged by MES state PLANNING: the MES has the order, but its acknowledging state never arrived' }]);
   t.notMatch(JSON.stringify(report), /Closed by the watchdog/, 'the watchdog closed neither');
 
@@ -234,4 +236,44 @@ t.test('flagged orders the MES says it does not have are listed first, and the r
   const off: string[] = [];
   t.equal(await runCli(['report', '--from', new Date(T0 - 1000).toISOString(), '--no-reconcile'], io(off)), 0);
   t.match(off.join('\n'), /8 not asked: reconciliation was off \(--no-reconcile\)/);
+});
+
+t.test('informational discrepancies are counted apart from those needing action, each one on demand, in every format', async (t) => {
+  const mes = await fakeMes(t, {});
+  const { ledger, config } = await seeded(t, mes.url);
+  // Three more orders whose MES event arrives twice: nothing to do, the ledger absorbed each.
+  for (const id of ['A-OK', 'A-STUCK', 'A-UNKNOWN']) await applyMesEvent(ledger, config.mapping, 'ACCEPTED', id, T0 + 900, { eventId: `${id}-acc` });
+  const run = async (...argv: string[]) => {
+    const result = await runCliCaptured(['report', '--from', new Date(T0 - 1000).toISOString(), '--no-reconcile', ...argv], { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path });
+    t.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
+  const duplicated = ['A-DUP', 'A-OK', 'A-STUCK', 'A-UNKNOWN'];
+
+  const json = JSON.parse(await run('--format', 'json')) as ReconciliationReport;
+  t.ok(validReport(json).ok, 'valid against contracts/ops/report.schema.json');
+  t.notOk(json.discrepancies.some((d) => d.kind === 'duplicate_seen'), 'JSON: discrepancies holds only those needing action');
+  t.match(json.informational, { total: 4, byKind: { duplicate_seen: 4 } });
+  t.same(json.informational.items.map((d) => d.orderId).sort(), duplicated, 'each one in informational.items');
+
+  const text = await run();
+  const [actionable = '', informational = ''] = text.split(/\n(?=Informational, nothing to do)/);
+  t.match(actionable, new RegExp(`Discrepancies needing action \\(${json.discrepancies.length}\\)\\n  \\[command never acknowledged\\] A-LOST`), 'text: those needing action come first');
+  t.notMatch(actionable, /\[duplicate seen\]/, 'no duplicate among them');
+  t.equal(informational, 'Informational, nothing to do (4): duplicate seen 4 (each one with --details)', 'text: the informational ones as one line of counts');
+  const detailed = (await run('--details')).split(/\n(?=Informational, nothing to do)/)[1] ?? '';
+  t.match(detailed, /^Informational, nothing to do \(4\): duplicate seen 4\n  \[duplicate seen\] A-DUP/, 'text --details: each one after the count');
+  t.equal(detailed.match(/\[duplicate seen\]/g)?.length, 4);
+
+  const csv = (await run('--format', 'csv')).trimEnd().split('\r\n');
+  t.same(csv.filter((line) => line.startsWith('duplicate_seen')), [`duplicate_seen,,${json.informational.items.map((d) => d.since).sort()[0]},,,${json.informational.items[0]!.action},,,,,,info,4`], 'CSV: one row per informational kind, with its count');
+  t.ok(csv.slice(1).filter(Boolean).every((line, i) => (i < json.discrepancies.length ? line.endsWith(',action,1') : line.includes(',info,'))), 'those needing action first');
+  const csvDetailed = (await run('--format', 'csv', '--details')).split('\r\n');
+  t.equal(csvDetailed.filter((line) => line.startsWith('duplicate_seen,A-')).length, 4, 'CSV --details: one row per order');
+
+  const html = await run('--format', 'html');
+  const table = html.slice(html.indexOf('<tbody id="rows">'), html.indexOf('</tbody>'));
+  t.notMatch(table, /data-kind="duplicate_seen"/, 'HTML: not in the table of those needing action');
+  t.match(html, /<details id="informational"><summary>Informational, nothing to do \(4\): duplicate seen 4<\/summary>/, 'HTML: a collapsed section, counted');
+  t.equal(html.slice(html.indexOf('<tbody id="info-rows">')).match(/<tr data-kind="duplicate_seen"/g)?.length, 4, 'each one inside it');
 });

@@ -112,9 +112,20 @@ export interface ReconciliationReport {
     }[];
   };
   /**
-   * The most urgent kind first (missing_in_mes first), the oldest first within a kind.
+   * The discrepancies that need an operator's action: the most urgent kind first (missing_in_mes first), the oldest first within a kind. The informational kinds are in informational.
    */
   discrepancies: Discrepancy[];
+  /**
+   * Discrepancies that need no action, as the ledger absorbed them (duplicate_seen, acknowledged_out_of_order): counted by kind; items lists each one, for a drill-down.
+   */
+  informational: {
+    total: Count;
+    byKind: {
+      duplicate_seen?: Count;
+      acknowledged_out_of_order?: Count;
+    };
+    items: Discrepancy[];
+  };
   /**
    * Active reconciliation: how many lost or flagged orders were checked against the MES API.
    */
@@ -145,7 +156,7 @@ export interface CountsByStatus1 {
 }
 export interface Discrepancy {
   /**
-   * missing_in_mes: an order flagged stuck or lost that the MES API says it does not have (the MES lost it); command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen: a message delivered more than once; unknown_mes_state: an MES state the mapping does not know; acknowledged_out_of_order: a later MES state arrived before the acknowledging one and acknowledged the command (nothing was lost).
+   * missing_in_mes: an order flagged stuck or lost that the MES API says it does not have (the MES lost it); command_never_acknowledged: lost before or inside the MES; acknowledgement_lost: the MES knows the order but its acknowledgement never arrived; status_diverged: the gateway's status is behind the MES's; crm_not_informed: an external event not confirmed by the broker; duplicate_seen (informational): a message delivered more than once; unknown_mes_state: an MES state the mapping does not know; acknowledged_out_of_order (informational): a later MES state arrived before the acknowledging one and acknowledged the command (nothing was lost).
    */
   kind:
     | 'missing_in_mes'
