@@ -34,6 +34,11 @@ export interface GatewayOptions {
   config: Config;
   logger: Logger;
   clock?: () => number;
+  /**
+   * Keep trying to reach RabbitMQ in the background (serve: live, not ready, until it answers)
+   * instead of failing with BrokerUnreachableError (one-shot commands such as the demo).
+   */
+  waitForBroker?: boolean;
 }
 
 /** How often rows past the ledger's retention are looked for. */
@@ -76,14 +81,14 @@ function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number
 }
 
 /** The composition root: config → ledger → broker → pipeline consumers → watchdog → HTTP. */
-export async function startGateway({ config, logger, clock = Date.now }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, logger, clock = Date.now, waitForBroker = false }: GatewayOptions): Promise<Gateway> {
   const { amqp, ledger: ledgerConfig, acknowledgement, stuck, mesApi } = config.gateway;
   const metrics = createMetrics();
   const ledger = openSqliteLedger({ path: ledgerConfig.path, synchronous: ledgerConfig.synchronous, policy: ledgerPolicy(config) });
   ledger.commits.onCommit = (seconds, ok) => (ok ? metrics.ledgerWrite.observe(seconds) : metrics.ledgerWriteErrors.inc());
   const broker = new Broker({ url: amqp.url, amqp, logger, metrics });
   try {
-    await broker.start();
+    await (waitForBroker ? broker.startInBackground() : broker.start());
   } catch (error) {
     await ledger.close();
     throw error;

@@ -1,4 +1,3 @@
-import { BrokerUnreachableError } from '../adapters/rabbitmq/broker.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
 import { flushTraces } from '../telemetry/tracing.js';
@@ -7,19 +6,16 @@ import type { CliIo } from './io.js';
 
 export const rabbitmqHint = 'start it with `rabbitmq-server -detached` (then `rabbitmqctl await_startup`), or set AMQP_URL';
 
-/** `orderbridge serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. */
+/**
+ * `orderbridge serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. While
+ * RabbitMQ is out of reach it keeps retrying with capped backoff (/healthz 200, /readyz 503).
+ */
 export async function serve(configDir: string, io: CliIo): Promise<number> {
   const config = loadConfigOrReport(configDir, io);
   if (!config) return 2;
   const logger = createLogger({ level: io.env.ORDERBRIDGE_LOG_LEVEL ?? 'info' });
-  let gateway;
-  try {
-    gateway = await startGateway({ config, logger });
-  } catch (error) {
-    if (!(error instanceof BrokerUnreachableError)) throw error;
-    io.err(`orderbridge: ${error.message} — ${rabbitmqHint}`);
-    return 3;
-  }
+  // A service outlives a broker that is not up yet: live at once, ready once RabbitMQ answers.
+  const gateway = await startGateway({ config, logger, waitForBroker: true });
   await new Promise<void>((done) => {
     process.once('SIGTERM', done);
     process.once('SIGINT', done);

@@ -1,5 +1,6 @@
 import type { MesApiClient } from '../adapters/mes/api-client.js';
 import type { PipelineDeps } from './deps.js';
+import { isInfrastructureFault } from './handler-errors.js';
 import { publishOut } from './publish-out.js';
 
 export interface WatchdogOptions {
@@ -20,6 +21,7 @@ export class Watchdog {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private outageSince?: number;
   ticks = 0;
 
   constructor(private readonly deps: PipelineDeps, private readonly options: WatchdogOptions) {}
@@ -33,9 +35,26 @@ export class Watchdog {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.tick()
-        .catch((error: unknown) => this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchdog tick failed'))
+        .then(() => this.outageEnded(), (error: unknown) => this.tickFailed(error))
         .finally(() => this.schedule());
     }, this.options.intervalMs);
+  }
+
+  /** An unavailable broker or ledger fails every tick until it is back: said once, not once a second. */
+  private tickFailed(error: unknown): void {
+    if (!isInfrastructureFault(error)) {
+      this.deps.logger.error({ err: error }, 'watchdog tick failed');
+      return;
+    }
+    if (this.outageSince !== undefined) return;
+    this.outageSince = Date.now();
+    this.deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'watchdog paused: broker or ledger unavailable; retrying every tick');
+  }
+
+  private outageEnded(): void {
+    if (this.outageSince === undefined) return;
+    this.deps.logger.info({ outageMs: Date.now() - this.outageSince }, 'watchdog resumed');
+    this.outageSince = undefined;
   }
 
   async tick(): Promise<void> {

@@ -70,6 +70,8 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const startGateway = async () => {
     const gateway = startOrderbridge(t, `${name}-gateway-${generation++}`, ['serve'], env);
     await waitForOutput(gateway, /gateway started/, 20_000);
+    // serve answers HTTP at once and connects to RabbitMQ in the background.
+    await waitForOutput(gateway, /RabbitMQ connected/, 20_000);
     return gateway;
   };
   const run: E2eRun = {

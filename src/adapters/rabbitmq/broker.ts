@@ -55,6 +55,9 @@ export class Broker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly returned = new Set<string>();
   private closing = false;
+  private everConnected = false;
+  /** Since when the broker has been out of reach (undefined while connected). */
+  private disconnectedSince?: number;
   connected = false;
   reconnects = 0;
   /** Shown by the broker for this connection (rabbitmqctl list_connections client_properties). */
@@ -64,30 +67,58 @@ export class Broker {
 
   /** Connects and declares the topology; throws BrokerUnreachableError when the broker cannot be reached. */
   async start(): Promise<void> {
-    const { reconnect } = this.options.amqp;
     try {
-      this.model = await connect(this.options.url, {
-        clientProperties: { connection_name: this.connectionName },
-        recovery: {
-          initialDelay: durationMs(reconnect.initialDelay),
-          maxDelay: durationMs(reconnect.maxDelay),
-          factor: 2,
-          jitter: 0.5,
-          maxRetries: Infinity,
-          initialMaxRetries: this.options.initialRetries ?? 2,
-          setup: (model: ChannelModel) => this.setup(model),
-        },
-      });
+      this.model = await connect(this.options.url, this.connectOptions({ waitForConnect: true, initialMaxRetries: this.options.initialRetries ?? 2 }));
     } catch (error) {
       throw new BrokerUnreachableError(redactUrl(this.options.url), error);
     }
-    this.model.on('disconnect', (error: Error) => {
+    this.watchConnection(this.model);
+  }
+
+  /**
+   * Returns at once and keeps trying to connect, with the capped backoff of reconnects, until the
+   * broker answers or close() is called: a service need not be restarted because it came up first.
+   * Consumers registered meanwhile start on the first connection; publishes fail (NotPublishedError).
+   */
+  async startInBackground(): Promise<void> {
+    const model = await connect(this.options.url, this.connectOptions({ waitForConnect: false, initialMaxRetries: Infinity }));
+    this.model = model;
+    model.on('connect-failed', (error: Error) => this.outageBegan(error));
+    this.watchConnection(model);
+  }
+
+  private connectOptions({ waitForConnect, initialMaxRetries }: { waitForConnect: boolean; initialMaxRetries: number }) {
+    const { reconnect } = this.options.amqp;
+    return {
+      clientProperties: { connection_name: this.connectionName },
+      recovery: {
+        initialDelay: durationMs(reconnect.initialDelay),
+        maxDelay: durationMs(reconnect.maxDelay),
+        factor: 2,
+        jitter: 0.5,
+        maxRetries: Infinity,
+        initialMaxRetries,
+        waitForConnect,
+        setup: (model: ChannelModel) => this.setup(model),
+      },
+    };
+  }
+
+  private watchConnection(model: RecoveringChannelModel): void {
+    model.on('disconnect', (error: Error) => {
       this.connected = false;
       this.publisher = undefined;
       for (const consumer of this.consumers) consumer.channel = undefined;
-      if (!this.closing) this.options.logger.warn({ err: error.message }, 'RabbitMQ connection lost; reconnecting');
+      if (!this.closing) this.outageBegan(error);
     });
-    this.model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
+    model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
+  }
+
+  /** One line when an outage begins, however many attempts fail during it; one when it ends (setup). */
+  private outageBegan(error: Error): void {
+    if (this.disconnectedSince !== undefined) return;
+    this.disconnectedSince = Date.now();
+    this.options.logger.warn({ err: error.message, broker: redactUrl(this.options.url) }, this.everConnected ? 'RabbitMQ connection lost; reconnecting' : 'RabbitMQ unreachable; retrying with backoff');
   }
 
   /** Runs after every successful (re)connect: topology, publisher, consumers. */
@@ -103,10 +134,14 @@ export class Broker {
     });
     publisher.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'publish channel error'));
     this.publisher = publisher;
+    // Iterates consumers registered while this runs too: none is left unstarted.
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
-    if (this.model) this.reconnects++;
+    if (this.everConnected) this.reconnects++;
+    this.everConnected = true;
     this.connected = true;
-    this.options.logger.info({ reconnects: this.reconnects }, this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected');
+    const outageMs = this.disconnectedSince === undefined ? undefined : Date.now() - this.disconnectedSince;
+    this.disconnectedSince = undefined;
+    this.options.logger.info({ reconnects: this.reconnects, ...(outageMs === undefined ? {} : { outageMs }) }, this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected');
   }
 
   /** Runs `work` on the live connection (the ops tools open their own channels on it); fails while disconnected. */
