@@ -3,6 +3,7 @@ import type { OpsService } from './adapters/http/ops-routes.js';
 import { produceReport, reportCpuShare } from './ops/produce-report.js';
 import { groupByReason, listDeadLetters, replayDeadLetters } from './ops/dead-letters.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
+import { httpServerLimits } from './adapters/http/server-limits.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
 import { openWebhookStore } from './ledger/sqlite-webhooks.js';
@@ -115,7 +116,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
     replayDeadLetter: (id) => broker.withConnection((model) => replayDeadLetters({ model, amqp, ledger, now: clock, match: (letter) => letter.id === id })),
   };
   const app = createHttpApp({ ...deps, mesProxy, ops, readiness: { brokerConnected: () => broker.connected } });
-  const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port);
+  const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port, httpServerLimits(config.gateway.http));
   logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}` }, 'gateway started');
   return {
     ledger,

@@ -123,6 +123,26 @@ export interface GatewayConfig {
     host: string;
     port: number;
     bodyLimitBytes: number;
+    /**
+     * Request line and headers together; more is a 431 (414 for the URL alone) problem. Default 16384 (Node's).
+     */
+    maxHeaderBytes?: number;
+    /**
+     * A duration such as 500ms, 30s, 5m, 2h or 3d.
+     */
+    headersTimeout?: string;
+    /**
+     * A duration such as 500ms, 30s, 5m, 2h or 3d.
+     */
+    requestTimeout?: string;
+    /**
+     * A duration such as 500ms, 30s, 5m, 2h or 3d.
+     */
+    keepAliveTimeout?: string;
+    /**
+     * Open connections at most; more are closed as they arrive. Default 1000.
+     */
+    maxConnections?: number;
   };
   /**
    * Bounds every input (HTTP bodies and each AMQP input) must keep before it is parsed and validated.

@@ -1,0 +1,121 @@
+import t, { type Test } from 'tap';
+import { connect, type Socket } from 'node:net';
+import { Hono } from 'hono';
+import { startHttpServer } from '../../src/adapters/http/server.js';
+import { defaultHttpServerLimits, httpServerLimits, type HttpServerLimits } from '../../src/adapters/http/server-limits.js';
+import { validatorFor } from '../../src/contracts/validate.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
+
+const validProblem = validatorFor('problem');
+
+async function server(t: Test, limits: Partial<HttpServerLimits> = {}) {
+  const app = new Hono();
+  app.get('/ping', (c) => c.text('pong'));
+  const http = await startHttpServer(app, '127.0.0.1', 0, { ...defaultHttpServerLimits, ...limits });
+  t.teardown(() => http.close());
+  return http.port;
+}
+
+interface Exchange {
+  status: number;
+  headers: string;
+  body: string;
+  /** From connecting to the server closing the connection. */
+  closedAfterMs: number;
+}
+
+/** Opens a socket, writes `request` (nothing more), and collects everything until the server closes it. */
+function exchange(port: number, request: string, { timeoutMs = 5000 } = {}): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server kept the connection open for ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [headers = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), headers, body, closedAfterMs: performance.now() - started });
+    });
+  });
+}
+
+function problemOf(t: Test, answer: Exchange) {
+  t.match(answer.headers, /content-type: application\/problem\+json/i, 'problem+json');
+  const problem = JSON.parse(answer.body) as { status: number; type: string; detail: string };
+  t.ok(validProblem(problem).ok, 'a valid problem document');
+  t.equal(problem.status, answer.status, 'the status in the body matches');
+  return problem;
+}
+
+t.test('oversize headers are a 431 problem, an oversize URL a 414 problem, garbage a 400 problem', async (t) => {
+  const port = await server(t, { maxHeaderBytes: 8192 });
+  const header = await exchange(port, `GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  t.equal(header.status, 431);
+  t.match(problemOf(t, header), { type: /request-header-fields-too-large/, detail: /at most 8192 bytes/ });
+
+  const url = await exchange(port, `GET /ping?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  t.equal(url.status, 414);
+  t.match(problemOf(t, url), { type: /uri-too-long/ });
+
+  const garbage = await exchange(port, 'NOT HTTP AT ALL\r\n\r\n');
+  t.equal(garbage.status, 400);
+  t.match(problemOf(t, garbage), { type: /malformed-request/ });
+
+  const fine = await exchange(port, `GET /ping HTTP/1.1\r\nHost: x\r\nX-Small: ${'a'.repeat(4000)}\r\nConnection: close\r\n\r\n`);
+  t.equal(fine.status, 200, 'headers under the limit pass');
+  t.equal(fine.body, 'pong');
+});
+
+t.test('a slow client that never finishes its headers is cut off after headersTimeout with a 408 problem', async (t) => {
+  const port = await server(t, { headersTimeoutMs: 400, requestTimeoutMs: 1000 });
+  const slow = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\nX-Slow: ', { timeoutMs: 3000 });
+  t.ok(slow.closedAfterMs >= 350 && slow.closedAfterMs < 1000, `closed after ${Math.round(slow.closedAfterMs)} ms (headersTimeout 400 ms)`);
+  t.equal(slow.status, 408);
+  t.match(problemOf(t, slow), { type: /request-timeout/ });
+});
+
+t.test('an idle keep-alive connection is closed after keepAliveTimeout', async (t) => {
+  const port = await server(t, { keepAliveTimeoutMs: 300 });
+  const idle = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 3000 });
+  t.equal(idle.status, 200);
+  // Node keeps a keep-alive socket 1 s past keepAliveTimeout (its grace for a request already on the way).
+  t.ok(idle.closedAfterMs >= 250 && idle.closedAfterMs < 2000, `closed after ${Math.round(idle.closedAfterMs)} ms (keepAliveTimeout 300 ms)`);
+});
+
+t.test('connections beyond maxConnections are closed as they arrive; a freed slot is usable again', async (t) => {
+  const port = await server(t, { maxConnections: 2 });
+  const open = (): Promise<Socket> => new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => undefined);
+  });
+  const held = [await open(), await open()];
+  t.teardown(() => held.forEach((socket) => socket.destroy()));
+  await new Promise((r) => setTimeout(r, 50));
+  const third = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 2000 });
+  t.equal(third.status, 0, 'no answer: closed before it was read');
+  t.ok(third.closedAfterMs < 500, `closed at once (${Math.round(third.closedAfterMs)} ms)`);
+  held.pop()!.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  const again = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  t.equal(again.status, 200, 'answered once a connection closed');
+});
+
+t.test('the http section of the config sets the limits; headersTimeout may not exceed requestTimeout', async (t) => {
+  const base = { host: '127.0.0.1', port: 0, bodyLimitBytes: 65536 };
+  t.same(httpServerLimits(base), defaultHttpServerLimits, 'defaults when left out');
+  t.same(httpServerLimits({ ...base, maxHeaderBytes: 4096, headersTimeout: '2s', requestTimeout: '5s', keepAliveTimeout: '1s', maxConnections: 10 }), { maxHeaderBytes: 4096, headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 1000, maxConnections: 10 });
+  t.throws(() => httpServerLimits({ ...base, headersTimeout: '40s' }), /http.headersTimeout \(40000 ms\) exceeds http.requestTimeout \(30000 ms\)/);
+});
+
+t.test('the gateway applies the http section of its config to the partner port', async (t) => {
+  const { gateway } = await startTestGateway(t, { gateway: { http: { maxHeaderBytes: 4096 } } });
+  const big = await exchange(gateway.http.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6000)}\r\n\r\n`);
+  t.equal(big.status, 431, 'http.maxHeaderBytes from the config');
+  t.match(problemOf(t, big), { detail: /at most 4096 bytes/ });
+});
