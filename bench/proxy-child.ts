@@ -103,6 +103,7 @@ function baseConfig(env: Record<string, string>) {
 async function runGateway(spec: Extract<ChildSpec, { role: 'gateway' }>): Promise<number> {
   const config = withGatewayOverrides(baseConfig({ AMQP_URL: spec.amqpUrl, ORDERBRIDGE_LEDGER_PATH: spec.ledgerPath, MES_API_URL: spec.mesUrl }), {
     http: { port: 0 },
+    metrics: { port: 0 },
     partners: spec.partners.map(({ id, apiKeySha256 }) => ({ id, name: id, apiKeySha256, requestsPerSecond: unlimited })),
   });
   const gateway = await startGateway({ config, logger: createLogger({ level: 'warn', destination: pino.destination(2) }) });

@@ -169,9 +169,9 @@ async function main(): Promise<void> {
   if (!url || (mode !== 'raw' && mode !== 'gateway') || (mode === 'gateway' && !ledger)) {
     throw new Error('usage: sut.ts --mode raw|gateway --url AMQP_URL [--ledger PATH] [--diagnose]');
   }
-  // Only where to connect, where the ledger goes and an ephemeral HTTP port (the gateway's API is
+  // Only where to connect, where the ledger goes and ephemeral HTTP and metrics ports (the gateway's API is
   // not under test, and a fixed port could be taken) differ from config/.
-  const config = loadConfig({ dir: defaultConfigDir, env: { AMQP_URL: url, ORDERBRIDGE_HTTP_PORT: '0', ...(ledger ? { ORDERBRIDGE_LEDGER_PATH: ledger } : {}) } });
+  const config = loadConfig({ dir: defaultConfigDir, env: { AMQP_URL: url, ORDERBRIDGE_HTTP_PORT: '0', ORDERBRIDGE_METRICS_PORT: '0', ...(ledger ? { ORDERBRIDGE_LEDGER_PATH: ledger } : {}) } });
   if (mode === 'gateway') await runGateway(config);
   else await runRaw(config, url);
 }

@@ -3,6 +3,7 @@ import type { OpsService } from './adapters/http/ops-routes.js';
 import { produceReport, reportCpuShare } from './ops/produce-report.js';
 import { groupByReason, listDeadLetters, replayDeadLetters } from './ops/dead-letters.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
+import { createMetricsApp, metricsListener } from './adapters/http/metrics-app.js';
 import { httpServerLimits } from './adapters/http/server-limits.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
@@ -25,6 +26,8 @@ export interface Gateway {
   broker: Broker;
   watchdog: Watchdog;
   http: HttpServer;
+  /** GET /metrics, on its own listener (config `metrics`), never on the partners' port. */
+  metricsHttp: HttpServer;
   metrics: Metrics;
   /** The reconciliation report and order timelines over this gateway's ledger. */
   ops: OpsService;
@@ -117,16 +120,20 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   };
   const app = createHttpApp({ ...deps, mesProxy, ops, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port, httpServerLimits(config.gateway.http));
-  logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}` }, 'gateway started');
+  const metricsAt = metricsListener(config.gateway);
+  const metricsHttp = await startHttpServer(createMetricsApp(metrics), metricsAt.host, metricsAt.port);
+  logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}`, metrics: `http://${metricsAt.host}:${metricsHttp.port}/metrics` }, 'gateway started');
   return {
     ledger,
     broker,
     watchdog,
     http,
+    metricsHttp,
     metrics,
     ops,
     async stop() {
       await http.close();
+      await metricsHttp.close();
       await watchdog.stop();
       await retention.stop();
       await webhooks?.stop();

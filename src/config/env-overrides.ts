@@ -5,6 +5,8 @@ export const envOverrides = [
   { name: 'DATABASE_URL', path: ['ledger', 'url'], type: 'string' },
   { name: 'ORDERBRIDGE_HTTP_HOST', path: ['http', 'host'], type: 'string' },
   { name: 'ORDERBRIDGE_HTTP_PORT', path: ['http', 'port'], type: 'integer' },
+  { name: 'ORDERBRIDGE_METRICS_HOST', path: ['metrics', 'host'], type: 'string' },
+  { name: 'ORDERBRIDGE_METRICS_PORT', path: ['metrics', 'port'], type: 'integer' },
   { name: 'MES_API_URL', path: ['mesApi', 'baseUrl'], type: 'string' },
 ] as const;
 

@@ -61,13 +61,15 @@ t.test('/metrics after an e2e run: the counters moved as the run implies; Promet
     mes: ['--step-ms', '20'],
     crm: ['--deliver-after-ms', '50'],
     beforeStop: async (run: E2eRun) => {
-      const url = run.gatewayUrl();
-      const prometheus = await startPrometheus(t, new URL(url).host);
+      const metricsUrl = new URL(run.metricsUrl());
+      const prometheus = await startPrometheus(t, metricsUrl.host);
       scraped = {
         up: await queryUntil(prometheus, 'up{job="orderbridge"}', (v) => v === 1, 30_000),
         acks: await queryUntil(prometheus, 'sum(orderbridge_ack_latency_seconds_count)', (v) => v === orders, 30_000),
       };
-      const response = await fetch(`${url}/metrics`);
+      t.equal((await fetch(`${run.gatewayUrl()}/healthz`)).status, 200, 'a partner-port request, to be counted');
+      t.equal((await fetch(`${run.gatewayUrl()}/metrics`)).status, 404, 'no /metrics on the partner port');
+      const response = await fetch(metricsUrl);
       t.match(response.headers.get('content-type'), /^text\/plain; version=0\.0\.4/, 'the Prometheus text format');
       samples = parseExposition(await response.text());
     },
@@ -103,7 +105,7 @@ t.test('/metrics after an e2e run: the counters moved as the run implies; Promet
   // Every order and message id of the run contains the run id.
   const unbounded = samples.flatMap((s) => Object.values(s.labels)).filter((value) => value.includes(runId));
   t.same(unbounded, [], 'no label carries an order or message id');
-  t.ok(sumOf(samples, 'orderbridge_http_requests_total', { route: '/metrics', method: 'GET', status: '200' }) >= 1, 'HTTP requests counted by route pattern');
+  t.ok(sumOf(samples, 'orderbridge_http_requests_total', { route: '/healthz', method: 'GET', status: '200' }) >= 1, 'HTTP requests counted by route pattern');
 
   t.equal(scraped.up, 1, 'Prometheus scraped the gateway: up == 1');
   t.equal(scraped.acks, orders, 'and read the acknowledgements from it');

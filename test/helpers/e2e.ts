@@ -35,6 +35,8 @@ export interface E2eRun {
   gatewayEnv: Record<string, string>;
   /** The running gateway's HTTP base URL, e.g. http://127.0.0.1:41234. */
   gatewayUrl(): string;
+  /** The running gateway's metrics listener, e.g. http://127.0.0.1:41235/metrics (never on the partner port). */
+  metricsUrl(): string;
   restartGateway(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const vhost = createVhost('ob-e2e');
   const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
   const mesPort = await freePort();
-  const config = writeConfigDir({ 'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`, 'http.port': 0, ...options.gateway });
+  const config = writeConfigDir({ 'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`, 'http.port': 0, 'metrics.port': 0, ...options.gateway });
   const ledgerPath = join(data, 'ledger.db');
   const reportPath = join(data, 'crm-report.json');
   const env = { AMQP_URL: vhost.url, ORDERBRIDGE_LEDGER_PATH: ledgerPath, ORDERBRIDGE_CONFIG: config.dir, ORDERBRIDGE_LOG_LEVEL: 'info' };
@@ -84,6 +86,11 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     gatewayUrl() {
       const url = /"http":"(http:\/\/[^"]+)"[^\n]*gateway started/.exec(run.gateway.output())?.[1];
       if (!url) throw new Error(`the gateway did not log its HTTP address:\n${run.gateway.output().slice(-2000)}`);
+      return url;
+    },
+    metricsUrl() {
+      const url = /"metrics":"(http:\/\/[^"]+)"[^\n]*gateway started/.exec(run.gateway.output())?.[1];
+      if (!url) throw new Error(`the gateway did not log its metrics address:\n${run.gateway.output().slice(-2000)}`);
       return url;
     },
     async restartGateway() {

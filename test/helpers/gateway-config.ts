@@ -9,7 +9,7 @@ import { defaultConfigDir } from './config-dir.js';
 export function testConfig(options: { amqpUrl?: string; gateway?: DeepPartial<GatewayConfig> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'orderbridge-ledger-'));
   const base = loadConfig({ dir: defaultConfigDir, env: { ...(options.amqpUrl ? { AMQP_URL: options.amqpUrl } : {}), ORDERBRIDGE_LEDGER_PATH: join(dir, 'ledger.db') } });
-  // Port 0: every in-process gateway gets its own free HTTP port.
-  const config = withGatewayOverrides(withGatewayOverrides(base, { http: { port: 0 } }), options.gateway ?? {});
+  // Port 0: every in-process gateway gets its own free HTTP and metrics ports.
+  const config = withGatewayOverrides(withGatewayOverrides(base, { http: { port: 0 }, metrics: { port: 0 } }), options.gateway ?? {});
   return { config, dataDir: dir, ledgerPath: join(dir, 'ledger.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

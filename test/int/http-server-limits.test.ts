@@ -113,9 +113,21 @@ t.test('the http section of the config sets the limits; headersTimeout may not e
   t.throws(() => httpServerLimits({ ...base, headersTimeout: '40s' }), /http.headersTimeout \(40000 ms\) exceeds http.requestTimeout \(30000 ms\)/);
 });
 
-t.test('the gateway applies the http section of its config to the partner port', async (t) => {
+t.test('the gateway: its partner port applies config http limits and has no /metrics; the metrics listener has', async (t) => {
   const { gateway } = await startTestGateway(t, { gateway: { http: { maxHeaderBytes: 4096 } } });
+  const partner = `http://127.0.0.1:${gateway.http.port}`;
   const big = await exchange(gateway.http.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6000)}\r\n\r\n`);
   t.equal(big.status, 431, 'http.maxHeaderBytes from the config');
   t.match(problemOf(t, big), { detail: /at most 4096 bytes/ });
+
+  const onPartnerPort = await fetch(`${partner}/metrics`);
+  t.equal(onPartnerPort.status, 404, 'no /metrics on the partner port');
+  t.equal(onPartnerPort.headers.get('content-type'), 'application/problem+json');
+  t.not(gateway.metricsHttp.port, gateway.http.port);
+  const metrics = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/metrics`);
+  t.equal(metrics.status, 200);
+  t.match(await metrics.text(), /orderbridge_orders/);
+  const other = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/v1/orders`);
+  t.equal(other.status, 404, 'the metrics listener serves nothing else');
+  t.match(await other.json(), { type: /no-route/, detail: /GET \/metrics only/ });
 });

@@ -4,6 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { metricsListener } from '../../src/adapters/http/metrics-app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { defaultConfigDir } from '../helpers/config-dir.js';
 
 const deploy = resolve(import.meta.dirname, '../../deploy');
 const promtool = (...args: string[]) => execFileSync('promtool', args, { cwd: deploy, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -32,4 +35,18 @@ t.test('the Prometheus config is valid and every dashboard query is valid PromQL
   const rules = { groups: [{ name: 'dashboard', rules: exprs.map(({ expr }, i) => ({ record: `dashboard:query_${i}`, expr: expr.replaceAll('$__rate_interval', '5m') })) }] };
   writeFileSync(join(dir, 'dashboard-queries.yml'), JSON.stringify(rules));
   t.match(promtool('check', 'rules', join(dir, 'dashboard-queries.yml')), new RegExp(`SUCCESS: ${exprs.length} rules found`));
+});
+
+t.test('Prometheus scrapes the gateway on its metrics listener, never on the partner port', async (t) => {
+  const { gateway } = loadConfig({ dir: defaultConfigDir, env: {} });
+  const listener = metricsListener(gateway);
+  t.equal(listener.host, '127.0.0.1', 'loopback by default');
+  t.not(listener.port, gateway.http.port);
+  const prometheus = parse(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+  const targets = prometheus.scrape_configs.find((job) => job.job_name === 'orderbridge')!.static_configs.flatMap((c) => c.targets);
+  t.same(targets.map((target) => Number(target.split(':').at(-1))), [listener.port], 'the metrics port');
+  const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { environment?: Record<string, string>; ports?: string[] }> };
+  const service = compose.services.orderbridge!;
+  t.equal(service.environment?.ORDERBRIDGE_METRICS_HOST, '0.0.0.0', 'reachable by Prometheus on the compose network');
+  t.notOk(service.ports?.some((port) => port.includes(String(listener.port))), 'but not published to the host');
 });

@@ -27,10 +27,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const router = new RouteRecorder();
   const app = new Hono({ router });
   instrumentRequests(app, router, deps.metrics);
-  if (deps.metrics) {
-    const { registry } = deps.metrics;
-    app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
-  }
   const limit = config.gateway.http.bodyLimitBytes;
   // Only where a body is read: on GET the limit would make @hono/node-server build a full Request per call.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));

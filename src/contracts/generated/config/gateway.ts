@@ -145,6 +145,19 @@ export interface GatewayConfig {
     maxConnections?: number;
   };
   /**
+   * The Prometheus /metrics listener: its own host and port, apart from the partner API, because it shows business volumes and has no key. Default 127.0.0.1:9464.
+   */
+  metrics?: {
+    /**
+     * Keep it on loopback or a network only Prometheus reaches. Overridden by ORDERBRIDGE_METRICS_HOST.
+     */
+    host?: string;
+    /**
+     * 0 picks a free port. Overridden by ORDERBRIDGE_METRICS_PORT.
+     */
+    port?: number;
+  };
+  /**
    * Bounds every input (HTTP bodies and each AMQP input) must keep before it is parsed and validated.
    */
   input?: {
