@@ -64,7 +64,7 @@ const en: Texts = {
     acknowledged_out_of_order: 'acknowledged out of order',
   },
   actions: {
-    missing_in_mes: 'Most urgent: the MES has lost this order. Re-send it from the CRM (or enter it in the MES by hand), then find out how the MES lost it (a restore from a backup, a manual deletion, a failed import); the order\'s timeline shows what the MES said before.',
+    missing_in_mes: 'Most urgent: the MES has lost this order. Re-send it from the CRM (or enter it in the MES by hand), then find out how the MES lost it (a restore from a backup, a manual deletion, a failed import).',
     command_never_acknowledged: 'The MES does not have the order: re-send it from the CRM, and check the MES command queue and its consumer for why it was lost.',
     acknowledgement_lost: 'Do not re-send: the MES has the order. Check the MES → gateway event path (the MES events exchange and queue); the next MES event corrects the status.',
     status_diverged: 'The gateway missed an MES event: check the MES events queue and the dead letters (orderbridge dead-letters); the next event of the order corrects it.',
@@ -115,7 +115,7 @@ const ru: Texts = {
     acknowledged_out_of_order: 'подтверждено не по порядку',
   },
   actions: {
-    missing_in_mes: 'Срочно: MES потеряла этот заказ. Отправьте его из CRM повторно (или заведите в MES вручную), затем выясните, как MES его потеряла (восстановление из резервной копии, ручное удаление, сбой импорта); история заказа показывает, что MES сообщала раньше.',
+    missing_in_mes: 'Срочно: MES потеряла этот заказ. Отправьте его из CRM повторно (или заведите в MES вручную), затем выясните, как MES его потеряла (восстановление из резервной копии, ручное удаление, сбой импорта).',
     command_never_acknowledged: 'В MES заказа нет: отправьте его из CRM повторно и проверьте очередь команд MES и её получателя — где команда потерялась.',
     acknowledgement_lost: 'Не отправляйте повторно: заказ в MES есть. Проверьте путь событий MES → шлюз (обменник и очередь событий MES); следующее событие исправит статус.',
     status_diverged: 'Шлюз пропустил событие MES: проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие заказа исправит статус.',
