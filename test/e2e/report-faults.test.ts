@@ -47,6 +47,8 @@ t.test('after an e2e run with faults the report\'s counts match the checker\'s, 
   t.ok(report.discrepancies.filter((d) => d.kind === 'command_never_acknowledged').every((d) => d.mes?.asked && d.mes.knows === false), 'with the MES\'s answer');
   t.same(ofKind('acknowledgement_lost'), [], 'no acknowledgement was lost in this run');
   t.same(ofKind('status_diverged'), [], 'the stalled orders are where the MES holds them: not diverged');
-  t.ok(ofKind('duplicate_seen').length > 0, 'duplicates listed by order');
+  t.same(ofKind('missing_in_mes'), [], 'the MES lost no order it had acknowledged');
+  t.same(ofKind('duplicate_seen'), [], 'duplicates need no action: not among the discrepancies needing it');
+  t.ok(report.informational.items.filter((d) => d.kind === 'duplicate_seen').length > 0 && report.informational.byKind.duplicate_seen === report.informational.items.filter((d) => d.kind === 'duplicate_seen').length, 'duplicates counted apart, each one listed in informational.items');
   t.equal(report.reconciliation.asked, dropped.length + stalled.length, 'the MES was asked about every lost or stuck order');
 });

@@ -30,7 +30,8 @@ t.test('the report page in headless Chromium: headline numbers, filters, a click
   t.equal(await tab.textContent('[data-figure="commands.lost"] .value'), '2', 'headline: lost');
   t.ok(await tab.isVisible('#chart rect'), 'the chart is drawn');
   const rows = await tab.locator('#rows tr').count();
-  t.equal(rows, report.discrepancies.length, 'one row per discrepancy');
+  t.equal(rows, report.discrepancies.length, 'one row per discrepancy needing action');
+  t.equal(await tab.getAttribute('#rows tr:first-child', 'data-kind'), 'missing_in_mes', 'the orders the MES lost come first');
 
   await tab.selectOption('#kind', 'acknowledgement_lost');
   t.equal(await tab.locator('#rows tr:visible').count(), 2, 'the kind filter leaves the two acknowledgements lost');
@@ -39,6 +40,15 @@ t.test('the report page in headless Chromium: headline numbers, filters, a click
   await tab.fill('#search', 'A-DUP');
   t.equal(await tab.locator('#rows tr:visible').count(), 1, 'the text filter finds the order');
   await tab.fill('#search', '');
+  t.notOk(await tab.isVisible('#info-rows tr'), 'the informational discrepancies are collapsed under their counts');
+  t.match(await tab.textContent('#informational summary'), /Informational, nothing to do \(1\): duplicate seen 1/);
+  await tab.click('#informational summary');
+  t.equal(await tab.locator('#info-rows tr:visible').count(), report.informational.total, 'a click shows each one');
+  await tab.click('#info-rows tr[data-order="A-DUP"]');
+  t.equal(await tab.textContent('#timeline-order'), 'A-DUP', 'and each opens its order\'s timeline');
+  t.match(await tab.textContent('#timeline-body'), /duplicate_delivery/);
+  await tab.click('#timeline button');
+  await tab.click('#informational summary');
 
   await tab.click('#rows tr[data-order="A-LOST"]');
   t.ok(await tab.isVisible('#timeline'), 'a click opens the timeline');
