@@ -51,7 +51,9 @@ export class RateLimited extends HttpProblem {
 
 export class PayloadTooLarge extends HttpProblem {
   constructor(limit: number) {
-    super(413, 'payload-too-large', 'Request body too large', `The body may be at most ${limit} bytes.`);
+    // The rest of the body is never read: close, so that the client does not send its next
+    // request on a connection the server is about to drop.
+    super(413, 'payload-too-large', 'Request body too large', `The body may be at most ${limit} bytes.`, {}, { connection: 'close' });
   }
 }
 
