@@ -5,6 +5,7 @@ import { connect } from 'amqplib';
 import { destination } from 'pino';
 import { BrokerUnreachableError, redactUrl } from '../adapters/rabbitmq/broker.js';
 import { declareTopology } from '../adapters/rabbitmq/topology.js';
+import { metricsListener } from '../adapters/http/metrics-app.js';
 import { withGatewayOverrides, type Config } from '../config/index.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { LedgerStats } from '../ledger/index.js';
@@ -45,7 +46,7 @@ export async function runDemo(configDir: string, io: CliIo): Promise<number> {
   }
   io.out(`Orderbridge demo: ${demo.orders} orders from the CRM simulator at ${demo.rate}/s; the MES simulator loses 3% of commands, stalls 3%, rejects 2%, errs on 5%, duplicates 10% of its events and reorders them.`);
   io.out(`Acknowledgement deadline 3 s (2 forwards, then lost); stuck after 8 s in accepted. Ledger: ${join(dataDir, 'ledger.db')}`);
-  io.out(`Gateway HTTP: http://${config.gateway.http.host}:${gateway.http.port}/openapi.json (/healthz, /readyz)`);
+  io.out(`Gateway HTTP: http://${config.gateway.http.host}:${gateway.http.port}/openapi.json (/healthz, /readyz); metrics: http://${metricsListener(config.gateway).host}:${gateway.metricsHttp.port}/metrics`);
 
   const env = { ...io.env, AMQP_URL: config.gateway.amqp.url } as Record<string, string>;
   const bin = join(root, 'bin/orderbridge.js');
@@ -85,6 +86,8 @@ function demoConfig(config: Config, ledgerPath: string, mesPort: number, httpPor
   return withGatewayOverrides(config, {
     ledger: { path: ledgerPath },
     http: { port: httpPort },
+    // A free port: a gateway already serving on this machine holds the default one.
+    metrics: { port: 0 },
     acknowledgement: { deadline: '3s', maxAttempts: 2, backoff: 1, evidenceLookup: true },
     stuck: { checkInterval: '500ms', deadlines: { received: '10s', accepted: '8s', in_production: '20s', on_hold: '15s', failed: '15s', ready: '10s', shipped: '10s' } },
     mesApi: { baseUrl: `http://127.0.0.1:${mesPort}` },

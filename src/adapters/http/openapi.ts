@@ -132,9 +132,9 @@ export function openApiDocument(version: string, mesRoutes: readonly MesReadRout
       '/ops/dead-letters/{id}/replay': {
         post: {
           operationId: 'opsReplayDeadLetter',
-          summary: 'Re-inject one dead letter where it came from, after a fix; noted in the ledger (operator keys)',
+          summary: 'Re-inject one dead letter into the gateway input it came from, as the gateway or the broker recorded it, after a fix; noted in the ledger (operator keys)',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 200 } }],
-          responses: { '200': { description: 'What was replayed', content: { 'application/json': { schema: { type: 'object', required: ['replayed', 'kept'], properties: { replayed: { type: 'array', items: { type: 'object' } }, kept: { type: 'integer' } } } } } }, '401': problem('Missing or invalid API key'), '403': problem('Not an operator key'), '404': problem('No dead letter with this id') },
+          responses: { '200': { description: 'What was replayed', content: { 'application/json': { schema: { type: 'object', required: ['replayed', 'kept'], properties: { replayed: { type: 'array', items: { type: 'object' } }, refused: { type: 'array', items: { type: 'object' } }, kept: { type: 'integer' } } } } } }, '401': problem('Missing or invalid API key'), '403': problem('Not an operator key'), '404': problem('No dead letter with this id'), '409': problem('Not replayed: its origin (a gateway input) cannot be established from what the gateway or the broker recorded, or no queue took the copy; it stays in the dead letters') },
         },
       },
       '/healthz': { get: { operationId: 'health', security: [], summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
