@@ -3,11 +3,10 @@ import { parseArgs } from 'node:util';
 import { redactUrl } from '../adapters/rabbitmq/broker.js';
 import { declareTopology } from '../adapters/rabbitmq/topology.js';
 import type { Config } from '../config/index.js';
-import { ledgerPolicy } from '../gateway.js';
-import { openSqliteLedger } from '../ledger/index.js';
 import { groupByReason, listDeadLetters, replayDeadLetters, type DeadLetter } from '../ops/dead-letters.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
+import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 import { rabbitmqHint } from './serve.js';
 
 export const deadLettersUsage = `Usage: orderbridge dead-letters [--reason R] [--json] [--config DIR]
@@ -44,7 +43,8 @@ export async function replay(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   return withBroker(configDir, io, async (model, config) => {
-    const ledger = openSqliteLedger({ path: config.gateway.ledger.path, synchronous: config.gateway.ledger.synchronous, policy: ledgerPolicy(config) });
+    const ledger = openExistingLedger(config, io, 'write');
+    if (!ledger) return ledgerNotFoundExitCode;
     try {
       const result = await replayDeadLetters({ model, amqp: config.gateway.amqp, ledger, now: Date.now, match: (l) => (id !== undefined ? l.id === id : l.reason === reason) });
       for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);

@@ -1,7 +1,6 @@
 import type { Config } from '../config/index.js';
 import { ledgerPolicy } from '../gateway.js';
-import { openSqliteLedger, openSqliteLedgerReader, type SqliteLedger } from '../ledger/index.js';
-import { LedgerNotFoundError } from '../ledger/sqlite-store.js';
+import { LedgerNotFoundError, openSqliteLedger, openSqliteLedgerReader, type SqliteLedger } from '../ledger/index.js';
 import type { CliIo } from './io.js';
 
 /** Exit code of an ops command given a ledger path that holds no ledger: like an invalid config. */

@@ -1,10 +1,15 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { connect, type Channel } from 'amqplib';
 import { deadLetterHeaders, declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { runCli } from '../../src/cli/main.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
+import { runCliCaptured } from '../helpers/cli.js';
+import { createVhost } from '../helpers/vhost.js';
 
 const opsKey = 'ops-key-0123456789abcdef-replay';
 
@@ -120,4 +125,14 @@ t.test('a replay goes only to the gateway input its own records name; a letter o
   t.match(back, { replays: 1, exchange: exchanges.crmCommands }, 'it went back through the CRM input, not where its forged headers pointed');
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.equal(toMes.length, 1, 'nothing reached the MES past the ledger');
+});
+
+t.test('replay refuses a ledger path that holds no ledger, naming it, and creates nothing there', async (t) => {
+  const vhost = createVhost('ob-replay-no-ledger');
+  t.teardown(() => vhost.remove());
+  const missing = join(tmpdir(), `orderbridge-no-such-dir-${process.pid}`, 'ledger.db');
+  const result = await runCliCaptured(['replay', '--reason', 'invalid'], { AMQP_URL: vhost.url, ORDERBRIDGE_LEDGER_PATH: missing });
+  t.equal(result.code, 2, result.stderr);
+  t.match(result.stderr, missing, 'the path is named');
+  t.notOk(existsSync(dirname(missing)), 'no ledger (nor its folder) was created');
 });
