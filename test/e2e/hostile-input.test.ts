@@ -2,7 +2,7 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { deadLetterHeaders } from '../../src/adapters/rabbitmq/topology.js';
 import { loadConfig } from '../../src/config/index.js';
-import { hostileInputs } from '../fixtures/hostile-inputs.js';
+import { hostileInputs, hostileRequests } from '../fixtures/hostile-inputs.js';
 import { amqpPeer, waitFor, type Received } from '../helpers/amqp-peer.js';
 import { checkRun } from '../helpers/checker.js';
 import { runCliCaptured } from '../helpers/cli.js';
@@ -44,6 +44,17 @@ t.test('the malformed-input corpus over HTTP and every AMQP input: all refused w
         } catch (error) {
           answers.push({ name: `${hostile.name} (${String((error as Error).cause ?? error)})`, status: -1, contentType: null, expected: hostile.http });
         }
+      }
+      const order = JSON.stringify({ customer: { id: 'C-1', name: 'Customer' }, lines: [{ sku: 'S-1', quantity: 1 }] });
+      for (const hostile of hostileRequests) {
+        const headers: Record<string, string> = { authorization: `Bearer ${partnerKey}`, 'content-type': 'application/json', 'idempotency-key': `hostile-header-${answers.length}` };
+        for (const [name, value] of Object.entries(hostile.headers)) {
+          if (value === null) delete headers[name];
+          else headers[name] = value;
+        }
+        const response = await fetch(`${run.gatewayUrl()}/v1/orders`, { method: 'POST', body: order, headers });
+        answers.push({ name: `header: ${hostile.name}`, status: response.status, contentType: response.headers.get('content-type'), expected: hostile.status });
+        await response.arrayBuffer();
       }
       await waitFor(() => deadLetters.length === inputs.length * hostileInputs.length, 30_000, 'a dead letter for every hostile message');
     },
