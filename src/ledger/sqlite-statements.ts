@@ -25,7 +25,16 @@ export function prepareStatements(db: Database) {
     clearDue: db.prepare('UPDATE messages SET due_at = NULL, updated_at = ? WHERE id = ?'),
     reforward: db.prepare('UPDATE messages SET attempts = attempts + 1, due_at = @dueAt, updated_at = @now WHERE id = @id'),
     // The gateway's own record of where a dead letter came from: replays trust nothing else.
-    deadLetteredChannels: db.prepare(`SELECT DISTINCT channel FROM messages WHERE message_id IN (SELECT value FROM json_each(?)) AND direction = 'in' AND state IN ('invalid', 'dead_lettered')`),
+    // A refused row keeps its state when a replay frees its id (renamed id#refused-N): a replay
+    // that did not get through must still find it. Both halves use the (channel, message_id) index.
+    deadLetteredChannels: db.prepare(`
+      SELECT channel FROM messages
+      WHERE channel IN ('crm.command', 'mes.event', 'crm.fact') AND message_id IN (SELECT value FROM json_each(@ids))
+        AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+      UNION
+      SELECT m.channel FROM json_each(@ids) AS id CROSS JOIN messages m
+        ON m.channel IN ('crm.command', 'mes.event', 'crm.fact') AND m.message_id > id.value || '#refused-' AND m.message_id < id.value || '#refused.'
+      WHERE m.direction = 'in' AND m.state = 'dead_lettered'`),
     releaseRefused: db.prepare(`UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND state = 'dead_lettered'`),
     openCommands: db.prepare(`
       SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,

@@ -363,7 +363,7 @@ export class SqliteLedger implements LedgerStore {
    */
   /** The input channels on which the gateway dead-lettered a message known by one of these ids. */
   async deadLetteredChannels(messageIds: string[]): Promise<MessageChannel[]> {
-    return this.sql.deadLetteredChannels.pluck().all(JSON.stringify(messageIds)) as MessageChannel[];
+    return this.sql.deadLetteredChannels.pluck().all({ ids: JSON.stringify(messageIds) }) as MessageChannel[];
   }
 
   releaseDeadLetter(channel: string, messageIds: string[], detail: { orderId?: string } & Record<string, unknown>, now: number): Promise<void> {

@@ -118,6 +118,14 @@ t.test('a replay goes only to the gateway input its own records name; a letter o
   }
   t.equal(await deadLetterCount(), 3, 'the refused letters stay in the dead letters');
 
+  // With the input queue unbound, the copy would be routed nowhere: the letter must stay.
+  await peer.channel.unbindQueue(queues.crmCommands, exchanges.crmCommands, '#');
+  const unroutable = await ops(`/ops/dead-letters/${encodeURIComponent(invalid.id)}/replay`, 'POST');
+  t.equal(unroutable.status, 409, 'an unroutable replay is refused');
+  t.match(await unroutable.json(), { detail: /unroutable/ });
+  t.equal(await deadLetterCount(), 3, 'and the letter stays in the dead letters');
+  await peer.channel.bindQueue(queues.crmCommands, exchanges.crmCommands, '#');
+
   const replayForged = await ops(`/ops/dead-letters/${encodeURIComponent(invalid.id)}/replay`, 'POST');
   t.equal(replayForged.status, 200);
   await waitFor(async () => (await deadLetterCount()) === 3, 5000, 'the invalid message back in the dead letters');
@@ -125,6 +133,21 @@ t.test('a replay goes only to the gateway input its own records name; a letter o
   t.match(back, { replays: 1, exchange: exchanges.crmCommands }, 'it went back through the CRM input, not where its forged headers pointed');
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.equal(toMes.length, 1, 'nothing reached the MES past the ledger');
+
+  // A refused letter whose replay found no queue keeps the gateway's record of it: the next replay
+  // still finds where it came from.
+  await peer.publish(exchanges.crmCommands, 'order.update', { messageId: 'crm-U-9:update', type: 'order.update', sentAt: new Date().toISOString(), orderId: 'U-9', changes: { priority: 'rush' } });
+  await waitFor(async () => (await deadLetterCount()) === 4, 5000, 'the refused update dead-lettered');
+  const listed = ((await (await ops('/ops/dead-letters')).json()) as { groups: { letters: { id: string; reason: string; replays: number }[] }[] }).groups.flatMap((g) => g.letters);
+  const refusedUpdate = listed.find((l) => l.reason === 'refused')!;
+  await peer.channel.unbindQueue(queues.crmCommands, exchanges.crmCommands, '#');
+  t.equal((await ops(`/ops/dead-letters/${encodeURIComponent(refusedUpdate.id)}/replay`, 'POST')).status, 409, 'unroutable: refused');
+  await peer.channel.bindQueue(queues.crmCommands, exchanges.crmCommands, '#');
+  t.equal((await ops(`/ops/dead-letters/${encodeURIComponent(refusedUpdate.id)}/replay`, 'POST')).status, 200, 'replayed once a queue is bound again');
+  await waitFor(async () => {
+    const letters = ((await (await ops('/ops/dead-letters')).json()) as { groups: { letters: { reason: string; replays: number }[] }[] }).groups.flatMap((g) => g.letters);
+    return letters.some((l) => l.reason === 'refused' && l.replays === 1);
+  }, 5000, 'the update refused again (its order still unknown), back with its replay count');
 });
 
 t.test('replay refuses a ledger path that holds no ledger, naming it, and creates nothing there', async (t) => {
