@@ -17,7 +17,8 @@
  * reached the collector. Added latency: with the system running and idle, commands are sent at a
  * steady rate and each one's send → arrival time is taken (same process, monotonic clock).
  */
-import { connect, type ChannelModel } from 'amqplib';
+import { connect } from '../src/adapters/rabbitmq/amqp.js';
+import type { ChannelModel } from 'amqplib';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';

@@ -15,7 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { connect } from 'amqplib';
+import { connect } from '../src/adapters/rabbitmq/amqp.js';
 import { loadConfig } from '../src/config/index.js';
 import { hostileInputs } from '../test/fixtures/hostile-inputs.js';
 import { defaultConfigDir } from '../test/helpers/config-dir.js';

@@ -4,7 +4,8 @@
  * ledgered and forwarded by the gateway, created and then walked through its workflow by the MES,
  * whose events the gateway consumes (invalidating its cached MES reads) and the bench overhears.
  */
-import { connect, type ChannelModel } from 'amqplib';
+import { connect } from '../src/adapters/rabbitmq/amqp.js';
+import type { ChannelModel } from 'amqplib';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { declareTopology } from '../src/adapters/rabbitmq/topology.js';

@@ -8,7 +8,7 @@
  *   npm run -s bench:report -- [--messages 1000000] [--orders 20000] [--runs 2] [--renders 5] [--json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'amqplib';
+import { connect } from '../src/adapters/rabbitmq/amqp.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@
  * Both modes connect and declare the topology, report `ready`, and start consuming only on `go`,
  * so connection set-up is never part of a measurement.
  */
-import { connect } from 'amqplib';
+import { connect } from '../src/adapters/rabbitmq/amqp.js';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';

@@ -1,4 +1,5 @@
-import { connect, type Channel, type ChannelModel, type Message, type RecoveringChannelModel } from 'amqplib';
+import { connect } from '../../src/adapters/rabbitmq/amqp.js';
+import type { Channel, ChannelModel, Message, RecoveringChannelModel } from 'amqplib';
 import { sleep } from './clock.js';
 
 export const defaultAmqpUrl = 'amqp://guest:guest@127.0.0.1:5672';

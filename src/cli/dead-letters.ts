@@ -1,4 +1,4 @@
-import { connect } from 'amqplib';
+import { connect } from '../adapters/rabbitmq/amqp.js';
 import { parseArgs } from 'node:util';
 import { redactUrl } from '../adapters/rabbitmq/broker.js';
 import { declareTopology } from '../adapters/rabbitmq/topology.js';

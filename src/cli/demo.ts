@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connect } from 'amqplib';
+import { connect } from '../adapters/rabbitmq/amqp.js';
 import { destination } from 'pino';
 import { BrokerUnreachableError, redactUrl } from '../adapters/rabbitmq/broker.js';
 import { declareTopology } from '../adapters/rabbitmq/topology.js';

@@ -67,3 +67,18 @@ function depthExceededAt(text: string, maxDepth: number): number | undefined {
 export function maxJsonDepth(gateway: { input?: { maxJsonDepth?: number } }): number {
   return gateway.input?.maxJsonDepth ?? defaultMaxJsonDepth;
 }
+
+/**
+ * Whether a decoded value (JSON, AMQP field tables) nests objects or arrays deeper than `maxDepth`,
+ * measured without recursion, so that a hostile value cannot overflow the stack while it is checked.
+ */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object' || ArrayBuffer.isView(current)) continue;
+    if (depth + 1 > maxDepth) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -2,7 +2,7 @@ import type { CrmCommand } from '../contracts/generated/crm/command.js';
 import { validatorFor, type Validator } from '../contracts/validate.js';
 import { mesCommandId, toMesCommand } from '../adapters/mes/codec.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
-import { amqpInputLimits, decodeJson, stringField } from './decode.js';
+import { amqpInputLimits, decodeDelivery, stringField } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 import { deadLetterOnHandlerError } from './handler-errors.js';
@@ -23,7 +23,7 @@ export function handleCrmCommand(deps: PipelineDeps) {
   const { exchanges } = deps.config.gateway.amqp;
   const limits = amqpInputLimits(deps.config.gateway);
   return deadLetterOnHandlerError(deps, 'crm.command', async (message: ConsumeMessage): Promise<Settlement> => {
-    const decoded = decodeJson(message.content, limits);
+    const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'crm.command', reason: decoded.reason, error: decoded.error });
     const type = stringField(decoded.value, 'type');
     const validate = type !== undefined && Object.hasOwn(validators, type) ? validators[type as CrmCommand['type']] : undefined;

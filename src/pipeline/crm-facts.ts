@@ -2,7 +2,7 @@ import type { CrmFact } from '../contracts/generated/crm/fact.js';
 import { validatorFor } from '../contracts/validate.js';
 import type { OrderStatus } from '../mapping/index.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
-import { amqpInputLimits, decodeJson } from './decode.js';
+import { amqpInputLimits, decodeDelivery } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 import { publishOut } from './publish-out.js';
@@ -16,7 +16,7 @@ const statusOfFact: Record<CrmFact['type'], OrderStatus> = { 'order.delivered': 
 export function handleCrmFact(deps: PipelineDeps) {
   const limits = amqpInputLimits(deps.config.gateway);
   return deadLetterOnHandlerError(deps, 'crm.fact', async (message: ConsumeMessage): Promise<Settlement> => {
-    const decoded = decodeJson(message.content, limits);
+    const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: decoded.reason, error: decoded.error });
     const valid = validateFact(decoded.value);
     if (!valid.ok) return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: 'invalid', error: describeProblems(valid.problems), decoded: decoded.value });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
-import { maxJsonDepth, parseJsonBounded, type JsonLimits, type ParseRefusal } from '../contracts/parse-json.js';
+import { maxJsonDepth, nestedDeeperThan, parseJsonBounded, type JsonLimits, type ParseRefusal } from '../contracts/parse-json.js';
+import { undecodableFields } from '../adapters/rabbitmq/amqp.js';
+import type { ConsumeMessage } from './deps.js';
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; reason: ParseRefusal; error: string };
 
@@ -10,6 +12,19 @@ export function decodeJson(content: Buffer, limits: JsonLimits): Decoded {
   if (parsed.ok) return parsed;
   const setting = parsed.reason === 'too_large' ? ' (amqp.maxMessageBytes)' : parsed.reason === 'too_deep' ? ' (input.maxJsonDepth)' : '';
   return { ok: false, reason: parsed.reason, error: `message ${parsed.error}${setting}; fix: ${parsed.fix}` };
+}
+
+/**
+ * A delivery's headers and body within the input limits: headers the AMQP decoder could not read, or
+ * nested deeper than the body may be, refuse the message as surely as its body would.
+ */
+export function decodeDelivery(message: ConsumeMessage, limits: JsonLimits): Decoded {
+  const headers = message.properties.headers ?? {};
+  const unreadable = (headers as Record<symbol, unknown>)[undecodableFields];
+  if (unreadable !== undefined) return { ok: false, reason: 'undecodable', error: `message headers not decodable: ${String(unreadable)}; fix: send headers as a flat table of strings and numbers` };
+  const deep = Object.keys(headers).find((name) => nestedDeeperThan(headers[name], limits.maxDepth));
+  if (deep !== undefined) return { ok: false, reason: 'too_deep', error: `message header ${JSON.stringify(deep.slice(0, 64))} nested deeper than ${limits.maxDepth} levels (input.maxJsonDepth); fix: send headers as a flat table of strings and numbers` };
+  return decodeJson(message.content, limits);
 }
 
 /** Ledger id of an invalid message: its content hash, so a redelivery of the same bytes finds its row. */

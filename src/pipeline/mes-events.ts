@@ -2,7 +2,7 @@ import type { MesEvent } from '../contracts/generated/mes/event.js';
 import { validatorFor } from '../contracts/validate.js';
 import { readMesEvent, translate } from '../mapping/index.js';
 import type { Settlement } from '../adapters/rabbitmq/broker.js';
-import { amqpInputLimits, decodeJson } from './decode.js';
+import { amqpInputLimits, decodeDelivery } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 import type { EventResult } from '../ledger/index.js';
@@ -21,7 +21,7 @@ export function handleMesEvent(deps: PipelineDeps) {
   const limits = amqpInputLimits(deps.config.gateway);
   const { mapping } = deps.config;
   return deadLetterOnHandlerError(deps, 'mes.event', async (message: ConsumeMessage): Promise<Settlement> => {
-    const decoded = decodeJson(message.content, limits);
+    const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: decoded.reason, error: decoded.error });
     const valid = validateMesEvent(decoded.value);
     if (!valid.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: 'invalid', error: describeProblems(valid.problems), decoded: decoded.value });

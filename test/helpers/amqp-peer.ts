@@ -1,4 +1,5 @@
-import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { connect } from '../../src/adapters/rabbitmq/amqp.js';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 
 export interface Received {
   body: unknown;

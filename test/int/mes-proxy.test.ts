@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect } from 'amqplib';
+import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { Hono } from 'hono';
 import { loadConfig, withGatewayOverrides, type DeepPartial } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { connect, type ConsumeMessage } from 'amqplib';
+import { connect } from '../../src/adapters/rabbitmq/amqp.js';
+import type { ConsumeMessage } from 'amqplib';
 import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { validatorFor } from '../../src/contracts/validate.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join, resolve } from 'node:path';
-import { connect } from 'amqplib';
+import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { validatorFor } from '../../src/contracts/validate.js';
