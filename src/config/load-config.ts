@@ -97,7 +97,7 @@ function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfi
     return { problems };
   }
   const overrides = schema === 'gatewayConfig' ? applyEnvOverrides(parsed as Record<string, unknown>, env) : [];
-  const result = validatorFor<T>(schema)(parsed);
+  const result = validatorFor<T>(schema, { maxProblems: Infinity })(parsed);
   if (!result.ok) problems.push(...result.problems.map((p) => locate(p, source, document, lines, overrides)));
   return problems.length ? { problems } : { value: result.ok ? result.value : undefined, problems };
 }

@@ -10,13 +10,15 @@ export interface SchemaProblem {
   fix: string;
 }
 
-export function explainErrors(errors: ErrorObject[]): SchemaProblem[] {
+export function explainErrors(errors: ErrorObject[], maxProblems = Infinity): SchemaProblem[] {
   const grouped = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   // Branch errors under an anyOf/oneOf are noise once the group itself is explained.
-  const visible = errors.filter((e) => !grouped.some((g) => e !== g && e.schemaPath.startsWith(`${g.schemaPath}/`)));
-  return visible
-    .filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if')
-    .map((e) => explain(e, errors));
+  const visible = errors
+    .filter((e) => !grouped.some((g) => e !== g && e.schemaPath.startsWith(`${g.schemaPath}/`)))
+    .filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if');
+  const explained = visible.slice(0, maxProblems).map((e) => explain(e, errors));
+  const more = visible.length - explained.length;
+  return more > 0 ? [...explained, { pointer: '', anchor: 'parent', message: `and ${more} more problem${more === 1 ? '' : 's'} not listed`, fix: 'fix the ones listed and validate again' }] : explained;
 }
 
 function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {

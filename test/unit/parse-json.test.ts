@@ -59,3 +59,18 @@ t.test('describing a validation error stays bounded for huge and deep values', a
   }
   t.ok(explainErrors([]).length === 0);
 });
+
+t.test('an input with thousands of problems is described in bounded time: the first 50 and how many more', async (t) => {
+  const body: Record<string, unknown> = { messageId: 'm', type: 'order.create' };
+  for (let i = 0; i < 18_000; i++) body[`k${i}`] = i;
+  const started = performance.now();
+  const result = validatorFor('crmOrderCreate')(body);
+  const elapsedMs = performance.now() - started;
+  t.equal(result.ok, false);
+  if (result.ok) return;
+  t.equal(result.problems.length, 51, '50 problems, then one line for the rest');
+  t.match(result.problems.at(-1), { message: /and \d+ more problems not listed/, fix: /validate again/ });
+  t.comment(`described in ${elapsedMs.toFixed(1)} ms (186 ms when every problem was described)`);
+  const all = validatorFor('crmOrderCreate', { maxProblems: Infinity })(body);
+  t.ok(!all.ok && all.problems.length > 18_000, 'a config file still gets every problem');
+});
