@@ -8,6 +8,7 @@ export interface AckPolicy {
 
 export type OverdueCommandDecision =
   | { kind: 'reforward'; dueAt: number; journal: JournalEntry }
+  | { kind: 'accepted_by_evidence'; reason: string; changes: StatusChange[]; journal: JournalEntry[] }
   | { kind: 'lost'; attention: Attention; changes: StatusChange[]; journal: JournalEntry[] };
 
 /** When the n-th forward (1-based) must have been acknowledged: deadline × backoff^(n-1) after it. */
@@ -17,9 +18,20 @@ export function ackDueAt(now: number, attempt: number, policy: AckPolicy): numbe
 
 /**
  * A forwarded command passed its acknowledgement deadline: forward it again (same message id, so
- * the MES can de-duplicate) until the attempts are used up, then flag the order lost.
+ * the MES can de-duplicate) until the attempts are used up; then, if the MES API says it knows the
+ * order (`knownToMes`), its acknowledgement was lost and the command is accepted; otherwise the
+ * order is flagged lost.
  */
-export function decideOverdueCommand(command: OpenCommand, order: OrderRecord, now: number, policy: AckPolicy): OverdueCommandDecision {
+export function decideOverdueCommand(command: OpenCommand, order: OrderRecord, now: number, policy: AckPolicy, knownToMes?: boolean): OverdueCommandDecision {
+  if (command.attempts >= policy.maxAttempts && knownToMes) {
+    const reason = 'the MES API knows the order; its acknowledgement was lost';
+    return {
+      kind: 'accepted_by_evidence',
+      reason: 'evidence: the MES API knows the order',
+      changes: [{ orderId: order.orderId, kind: 'acknowledged', acknowledgement: 'accepted', commandId: command.crmMessageId, status: order.state.status, reason, occurredAt: new Date(now).toISOString() }],
+      journal: [{ kind: 'command_accepted', detail: { commandId: command.crmMessageId, by: 'evidence: MES API lookup' } }],
+    };
+  }
   if (command.attempts < policy.maxAttempts) {
     return { kind: 'reforward', dueAt: ackDueAt(now, command.attempts + 1, policy), journal: { kind: 'command_reforwarded', detail: { commandId: command.crmMessageId, attempt: command.attempts + 1 } } };
   }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { initialOrderState, type OrderStatus } from '../mapping/index.js';
+import { decideCommandIntake, decideFactIntake, decideMesEventIntake } from './decide-intake.js';
 import { decideMesEvent } from './decide-mes-event.js';
 import { decideStatusFact } from './decide-status.js';
 import { ackDueAt, decideOverdueCommand, decideStuck } from './decide-watchdog.js';
@@ -120,15 +121,13 @@ export class SqliteLedger implements LedgerStore {
     if (inserted === undefined) return this.repeatedCommand(input, now);
 
     const order = this.loadOrder(input.orderId);
-    // A partner's order exists before the CRM creates it; its first order.create is the CRM's answer.
-    const refusal = input.type === 'order.create'
-      ? order && this.sql.createsOfOrder.pluck().get(input.orderId) !== 1 && `order ${input.orderId} already exists`
-      : !order ? `unknown order ${input.orderId}: no order.create was seen for it` : undefined;
-    if (refusal) {
-      this.sql.setMessageState.run({ id: inserted, state: 'dead_lettered', reason: refusal, orderId: null, now });
-      return { kind: 'refused', reason: refusal };
+    const creates = order && input.type === 'order.create' ? (this.sql.createsOfOrder.pluck().get(input.orderId) as number) : 0;
+    const intake = decideCommandIntake(input, order, creates);
+    if (intake.kind === 'refused') {
+      this.sql.setMessageState.run({ id: inserted, state: 'dead_lettered', reason: intake.reason, orderId: null, now });
+      return intake;
     }
-    if (input.type === 'order.create' && !order) this.insertOrder(input, now);
+    if (intake.kind === 'create_order') this.insertOrder(input, now);
     const outId = this.insertMessage({ direction: 'out', channel: 'mes.command', type: input.type, messageId: input.mes.messageId, causeId: inserted, orderId: input.orderId, state: 'pending', routingKey: input.mes.routingKey, payload: input.mes.payload, traceId: input.traceId }, now);
     if (outId === undefined) throw new Error(`MES message id ${input.mes.messageId} already used by another command`);
     return { kind: 'forward', redelivery: false, out: { rowId: outId, channel: 'mes.command', messageId: input.mes.messageId, routingKey: input.mes.routingKey, payload: input.mes.payload } };
@@ -164,15 +163,15 @@ export class SqliteLedger implements LedgerStore {
   private recordMesEventNow({ fields, translation, type, traceId, redelivered }: MesEventInput, now: number): EventResult {
     const rowId = this.insertMessage({ direction: 'in', channel: 'mes.event', type, messageId: fields.eventId, orderId: fields.orderId, state: 'received', traceId }, now);
     if (rowId === undefined) return this.repeatedEvent('mes.event', fields.eventId, redelivered, now);
-    const order = this.loadOrder(fields.orderId);
-    if (translation.kind === 'quarantine' || !order) {
-      const reason = translation.kind === 'quarantine' ? translation.reason : `unknown order ${fields.orderId}: it never came through the gateway`;
-      this.sql.setMessageState.run({ id: rowId, state: 'quarantined', reason, orderId: null, now });
-      this.journal(now, fields.orderId, rowId, { kind: 'quarantined', detail: { mesState: fields.state, reason } });
+    const intake = decideMesEventIntake(translation, this.loadOrder(fields.orderId));
+    if (intake.kind === 'quarantined') {
+      this.sql.setMessageState.run({ id: rowId, state: 'quarantined', reason: intake.reason, orderId: null, now });
+      this.journal(now, fields.orderId, rowId, intake.journal);
       return { kind: 'recorded', state: 'quarantined', publish: [] };
     }
+    const { order } = intake;
     const open = this.sql.openCommands.all(order.orderId) as OpenCommand[];
-    const decision = decideMesEvent(order, open, translation, now, this.policy);
+    const decision = decideMesEvent(order, open, intake.translation, now, this.policy);
     this.sql.setMessageState.run({ id: rowId, state: decision.eventState, reason: decision.reason ?? null, orderId: null, now });
     if (decision.acknowledged) {
       const { command, outcome } = decision.acknowledged;
@@ -190,12 +189,12 @@ export class SqliteLedger implements LedgerStore {
     return this.commits.run(() => {
       const rowId = this.insertMessage({ direction: 'in', channel: 'crm.fact', type: input.type, messageId: input.messageId, orderId: input.orderId, state: 'received', traceId: input.traceId }, now);
       if (rowId === undefined) return this.repeatedEvent('crm.fact', input.messageId, input.redelivered, now);
-      const order = this.loadOrder(input.orderId);
-      if (!order) {
-        const reason = `unknown order ${input.orderId}`;
-        this.sql.setMessageState.run({ id: rowId, state: 'dead_lettered', reason, orderId: null, now });
-        return { kind: 'refused', reason };
+      const intake = decideFactIntake(input.orderId, this.loadOrder(input.orderId));
+      if (intake.kind === 'refused') {
+        this.sql.setMessageState.run({ id: rowId, state: 'dead_lettered', reason: intake.reason, orderId: null, now });
+        return intake;
       }
+      const { order } = intake;
       const decision = decideStatusFact(order, order.attention, { status: input.status, source: 'crm', occurredAt: input.occurredAt }, now, this.policy.deadlines);
       this.sql.setMessageState.run({ id: rowId, state: decision.eventState, reason: decision.reason ?? null, orderId: null, now });
       this.updateOrder(order, decision.order, now);
@@ -264,14 +263,13 @@ export class SqliteLedger implements LedgerStore {
       // Answered (or resolved by another replica) since it was listed: nothing to do.
       if (!command || command.dueAt === null || command.dueAt > now) return [];
       const order = this.loadOrder(command.orderId)!;
-      if (knownToMes && command.attempts >= this.policy.ack.maxAttempts) {
-        this.sql.closeCommand.run({ id: command.sourceRowId, state: 'acknowledged', reason: 'evidence: the MES API knows the order', now });
+      const decision = decideOverdueCommand(command, order, now, this.policy.ack, knownToMes);
+      if (decision.kind === 'accepted_by_evidence') {
+        this.sql.closeCommand.run({ id: command.sourceRowId, state: 'acknowledged', reason: decision.reason, now });
         this.sql.clearDue.run(now, command.rowId);
-        this.journal(now, order.orderId, command.rowId, { kind: 'command_accepted', detail: { commandId: command.crmMessageId, by: 'evidence: MES API lookup' } });
-        const change: StatusChange = { orderId: order.orderId, kind: 'acknowledged', acknowledgement: 'accepted', commandId: command.crmMessageId, status: order.state.status, reason: 'the MES API knows the order; its acknowledgement was lost', occurredAt: new Date(now).toISOString() };
-        return this.queueChanges([change], command.rowId, `evidence:${command.mesMessageId}`, now);
+        for (const entry of decision.journal) this.journal(now, order.orderId, command.rowId, entry);
+        return this.queueChanges(decision.changes, command.rowId, `evidence:${command.mesMessageId}`, now);
       }
-      const decision = decideOverdueCommand(command, order, now, this.policy.ack);
       if (decision.kind === 'reforward') {
         this.sql.reforward.run({ id: command.rowId, dueAt: decision.dueAt, now });
         this.sql.closeCommand.run({ id: command.sourceRowId, state: 'redelivered', reason: null, now });
