@@ -2,6 +2,7 @@ import type { MesApiClient } from '../adapters/mes/api-client.js';
 import type { PipelineDeps } from './deps.js';
 import { isInfrastructureFault } from './handler-errors.js';
 import { publishOut } from './publish-out.js';
+import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js';
 
 export interface WatchdogOptions {
   intervalMs: number;
@@ -18,26 +19,18 @@ export interface WatchdogOptions {
  * order events the broker never confirmed are sent again. Ticks never overlap.
  */
 export class Watchdog {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private loop?: PeriodicTask;
   private outageSince?: number;
   ticks = 0;
 
   constructor(private readonly deps: PipelineDeps, private readonly options: WatchdogOptions) {}
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then(() => this.outageEnded(), (error: unknown) => this.tickFailed(error))
-        .finally(() => this.schedule());
-    }, this.options.intervalMs);
+    const tickAndSayResumed = async () => {
+      await this.tick();
+      this.outageEnded();
+    };
+    this.loop = startPeriodicTask(tickAndSayResumed, { intervalMs: this.options.intervalMs, onError: (error) => this.tickFailed(error) });
   }
 
   /** An unavailable broker or ledger fails every tick until it is back: said once, not once a second. */
@@ -71,9 +64,8 @@ export class Watchdog {
     await publishOut(this.deps, await ledger.unpublished(clock() - (this.options.republishAfterMs ?? 5000), batch));
   }
 
+  /** Stops the timer and waits for the tick in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop?.stop();
   }
 }

@@ -1,5 +1,6 @@
 import type { OrderEvent } from '../../contracts/generated/external/order-event.js';
 import type { DueDelivery, NewDelivery, WebhookStore } from '../../ledger/sqlite-webhooks.js';
+import { startPeriodicTask, type PeriodicTask } from '../../shared/periodic-task.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { postAttempt, type AttemptResult } from './post-attempt.js';
 import { decideAfterAttempt, type AttemptOutcome } from './retry-policy.js';
@@ -62,9 +63,7 @@ export class WebhookDispatcher {
   private readonly random: () => number;
   private readonly logger: Logger;
   private readonly perEndpoint: number;
-  private timer?: NodeJS.Timeout;
-  private ticking?: Promise<unknown>;
-  private stopped = true;
+  private loop?: PeriodicTask;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     const { settings } = options;
@@ -102,23 +101,12 @@ export class WebhookDispatcher {
 
   /** Runs tick() every intervalMs; ticks never overlap. */
   start(intervalMs: number): void {
-    this.stopped = false;
-    const schedule = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        this.ticking = this.tick()
-          .catch((error: unknown) => this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'webhook tick failed'))
-          .finally(schedule);
-      }, intervalMs);
-    };
-    schedule();
+    this.loop = startPeriodicTask(() => this.tick(), { intervalMs, onError: (error) => this.logger.error({ err: error }, 'webhook tick failed') });
   }
 
   /** Stops the loop and waits for the attempts in flight (each ends within timeoutMs). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+    await this.loop?.stop();
     await this.idle();
   }
 
