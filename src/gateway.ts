@@ -1,4 +1,5 @@
 import { createHttpApp } from './adapters/http/app.js';
+import type { OrderEvent } from './contracts/generated/external/order-event.js';
 import type { OpsService } from './adapters/http/ops-routes.js';
 import { produceReport, reportCpuShare } from './ops/produce-report.js';
 import { groupByReason, listDeadLetters, replayDeadLetters } from './ops/dead-letters.js';
@@ -7,7 +8,6 @@ import { createMetricsApp, metricsListener } from './adapters/http/metrics-app.j
 import { httpServerLimits } from './adapters/http/server-limits.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
-import { openWebhookStore } from './ledger/sqlite-webhooks.js';
 import { Broker } from './adapters/rabbitmq/broker.js';
 import { durationMs, type Config } from './config/index.js';
 import { openSqliteLedger, type LedgerPolicy, type LedgerStore, type SqliteLedger } from './ledger/index.js';
@@ -17,7 +17,6 @@ import type { PipelineDeps } from './pipeline/deps.js';
 import { handleMesEvent } from './pipeline/mes-events.js';
 import { Watchdog } from './pipeline/watchdog.js';
 import { startRetention } from './pipeline/retention.js';
-import { RetentionPruner } from './ledger/sqlite-retention.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
@@ -60,21 +59,23 @@ export function ledgerPolicy({ gateway, mapping }: Config): LedgerPolicy {
   };
 }
 
-/** Partner webhooks: queued with each order event (same transaction), sent by one dispatcher loop. */
-function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number, logger: Logger, metrics: Metrics): WebhookDispatcher | undefined {
-  const endpoints: WebhookEndpoint[] = config.gateway.partners.flatMap((partner) => (partner.webhooks ?? []).map((webhook) => ({
+/** Every partner's webhook endpoints, with their signing secrets. */
+function webhookEndpoints(config: Config): WebhookEndpoint[] {
+  return config.gateway.partners.flatMap((partner) => (partner.webhooks ?? []).map((webhook) => ({
     partner: partner.id,
     url: webhook.url,
     secret: config.secrets[webhook.secretEnv]!,
     ...(webhook.allowPrivateTargets ? { allowPrivateTargets: true } : {}),
     ...(webhook.eventTypes ? { eventTypes: webhook.eventTypes } : {}),
   })));
+}
+
+/** Partner webhooks: queued by the ledger with each order event (same transaction), sent by one dispatcher loop. */
+function startWebhooks(config: Config, endpoints: WebhookEndpoint[], ledger: SqliteLedger, clock: () => number, logger: Logger, metrics: Metrics): WebhookDispatcher | undefined {
   if (!endpoints.length) return undefined;
-  const store = openWebhookStore(ledger);
-  ledger.orderEventHook = (partner, event, now) => store.enqueueNow(deliveriesFor(partner, endpoints, event), now);
   const { webhooks } = config.gateway;
   const dispatcher = new WebhookDispatcher({
-    store,
+    store: ledger.webhooks,
     settings: { endpoints, timeoutMs: durationMs(webhooks.timeout), maxConcurrent: webhooks.maxConcurrent, schedule: webhooks.retrySchedule.map(durationMs) },
     clock,
     logger,
@@ -87,9 +88,16 @@ function startWebhooks(config: Config, ledger: SqliteLedger, clock: () => number
 /** The composition root: config → ledger → broker → pipeline consumers → watchdog → HTTP. */
 export async function startGateway({ config, logger, clock = Date.now, waitForBroker = false }: GatewayOptions): Promise<Gateway> {
   const { amqp, ledger: ledgerConfig, acknowledgement, stuck, mesApi } = config.gateway;
-  const metrics = createMetrics();
-  const ledger = openSqliteLedger({ path: ledgerConfig.path, synchronous: ledgerConfig.synchronous, policy: ledgerPolicy(config) });
-  ledger.commits.onCommit = (seconds, ok) => (ok ? metrics.ledgerWrite.observe(seconds) : metrics.ledgerWriteErrors.inc());
+  // Read at scrape time, when every part below exists (the metrics listener starts last).
+  const metrics = createMetrics({ ready: () => ready(), ledgerStats: () => ledger.stats(), ledgerSizeBytes: () => ledger.sizeBytes(), readProxy: () => mesProxy.stats() });
+  const endpoints = webhookEndpoints(config);
+  const ledger = openSqliteLedger({
+    path: ledgerConfig.path,
+    synchronous: ledgerConfig.synchronous,
+    policy: ledgerPolicy(config),
+    onCommit: (seconds, ok) => (ok ? metrics.ledgerWrite.observe(seconds) : metrics.ledgerWriteErrors.inc()),
+    ...(endpoints.length ? { orderEventDeliveries: (partner: string, event: OrderEvent) => deliveriesFor(partner, endpoints, event) } : {}),
+  });
   const broker = new Broker({ url: amqp.url, amqp, logger, metrics });
   try {
     await (waitForBroker ? broker.startInBackground() : broker.start());
@@ -99,9 +107,8 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   }
   const mesProxy = createMesReadProxy({ mesApi, clock, logger, onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds) });
   const ready = async () => broker.connected && (await ledger.checkWritable().then(() => true, () => false));
-  Object.assign(metrics.sources, { ready, ledgerStats: () => ledger.stats(), ledgerSizeBytes: () => ledger.sizeBytes(), readProxy: () => mesProxy.stats() });
   const deps: PipelineDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy, metrics };
-  const webhooks = startWebhooks(config, ledger, clock, logger, metrics);
+  const webhooks = startWebhooks(config, endpoints, ledger, clock, logger, metrics);
   await broker.consume(amqp.queues.crmCommands, handleCrmCommand(deps));
   await broker.consume(amqp.queues.mesEvents, handleMesEvent(deps));
   await broker.consume(amqp.queues.crmEvents, handleCrmFact(deps));
@@ -111,7 +118,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
     ...(acknowledgement.evidenceLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout)) } : {}),
   });
   watchdog.start();
-  const retention = startRetention(new RetentionPruner(ledger.db, ledger.commits), { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
+  const retention = startRetention(ledger.retention, { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
   const ops: OpsService = {
     report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger, cpuShare: reportCpuShare }),
     timeline: (orderId) => ledger.timeline(orderId),

@@ -28,11 +28,10 @@ export class GroupCommit {
   private readonly rollbackTo: Statement;
   batches = 0;
   units = 0;
-  /** Told how long each commit took (units and fsync), and whether it failed as a whole. */
-  onCommit?: (seconds: number, ok: boolean) => void;
   private readonly syncs?: SyncQueue;
 
-  constructor(private readonly db: Database, durability?: Durability) {
+  /** `onCommit` is told how long each commit took (units and fsync), and whether it failed as a whole. */
+  constructor(private readonly db: Database, durability?: Durability, private readonly onCommit?: (seconds: number, ok: boolean) => void) {
     if (durability) this.syncs = new SyncQueue(durability);
     this.savepoint = db.prepare('SAVEPOINT unit');
     this.release = db.prepare('RELEASE unit');

@@ -13,6 +13,8 @@ import type { JournalEntry, MessageChannel, OpenCommand, OrderQuery, OrderRecord
 import { routingKeyFor, toOrderEvent } from './order-event.js';
 import type { OrderEvent } from '../contracts/generated/external/order-event.js';
 import { prepareStatements, type MessageRow, type OrderRow, type Statements } from './sqlite-statements.js';
+import { RetentionPruner } from './sqlite-retention.js';
+import { SqliteWebhookStore, type NewDelivery } from './sqlite-webhooks.js';
 import type {
   CommandInput, CommandResult, CrmFactInput, EventResult, InvalidInput, LedgerPolicy, LedgerStats, LedgerStore,
   MesEventInput, OutMessage, PartnerOrderInput, PartnerOrderResult, TimelineEntry,
@@ -27,7 +29,14 @@ export interface SqliteLedgerOptions {
    * mistyped path must be an error naming it, not a new empty ledger whose report looks like a quiet day.
    */
   mustExist?: boolean;
+  /** Told how long each group commit took, and whether it failed (metrics). */
+  onCommit?: (seconds: number, ok: boolean) => void;
+  /** What each order event must also be delivered as (partner webhooks): queued in the same transaction. */
+  orderEventDeliveries?: OrderEventDeliveries;
 }
+
+/** The deliveries an order event makes (partner webhooks); none when no partner subscribed. */
+export type OrderEventDeliveries = (partner: string, event: OrderEvent) => NewDelivery[];
 
 /** The path given for the ledger holds none: nothing there, or a file that is not an Orderbridge ledger. */
 export class LedgerNotFoundError extends Error {
@@ -37,7 +46,7 @@ export class LedgerNotFoundError extends Error {
   }
 }
 
-export function openSqliteLedger({ path, synchronous, policy, mustExist = false }: SqliteLedgerOptions): SqliteLedger {
+export function openSqliteLedger({ path, synchronous, policy, mustExist = false, onCommit, orderEventDeliveries }: SqliteLedgerOptions): SqliteLedger {
   if (path !== ':memory:' && !mustExist) mkdirSync(dirname(path), { recursive: true });
   const db = mustExist ? openExistingLedger(path, false) : new Database(path);
   db.pragma('journal_mode = WAL');
@@ -54,7 +63,7 @@ export function openSqliteLedger({ path, synchronous, policy, mustExist = false 
   db.pragma('busy_timeout = 5000');
   migrateSqlite(db);
   const wal = synchronous === 'FULL' && path !== ':memory:' ? walFsync(`${path}-wal`) : undefined;
-  return new SqliteLedger(db, policy, wal);
+  return new SqliteLedger(db, policy, { ...(wal ? { wal } : {}), ...(onCommit ? { onCommit } : {}), ...(orderEventDeliveries ? { orderEventDeliveries } : {}) });
 }
 
 /** fsync of the WAL file through its own read-only handle: fsync covers the file, whoever wrote it. */
@@ -97,19 +106,24 @@ function openExistingLedger(path: string, readonly: boolean): Database.Database 
   return db;
 }
 
-/** Runs inside the transaction that queues an order event, so whatever it writes commits with the event. */
-export type OrderEventHook = (partner: string, event: OrderEvent, now: number) => void;
-
 export class SqliteLedger implements LedgerStore {
   private readonly sql: Statements;
   readonly commits: GroupCommit;
-  /** Set by the composition root, e.g. to queue partner webhooks for each order event. */
-  orderEventHook?: OrderEventHook;
+  /** Partner webhook deliveries, written in the ledger's own transactions. */
+  readonly webhooks: SqliteWebhookStore;
+  /** Removes rows past the retention, between the pipeline's units. */
+  readonly retention: RetentionPruner;
+  private readonly wal?: { sync: Durability; close: () => Promise<void> };
+  private readonly orderEventDeliveries?: OrderEventDeliveries;
   private readonly orderChangeListeners = new Set<(orderId: string) => void>();
 
-  constructor(readonly db: Database.Database, private readonly policy: LedgerPolicy, private readonly wal?: { sync: Durability; close: () => Promise<void> }) {
+  constructor(readonly db: Database.Database, private readonly policy: LedgerPolicy, options: Pick<SqliteLedgerOptions, 'onCommit' | 'orderEventDeliveries'> & { wal?: { sync: Durability; close: () => Promise<void> } } = {}) {
     this.sql = prepareStatements(db);
-    this.commits = new GroupCommit(db, wal?.sync);
+    this.wal = options.wal;
+    this.orderEventDeliveries = options.orderEventDeliveries;
+    this.commits = new GroupCommit(db, options.wal?.sync, options.onCommit);
+    this.webhooks = new SqliteWebhookStore(db, this.commits);
+    this.retention = new RetentionPruner(db, this.commits);
   }
 
   recordCommand(input: CommandInput, now: number): Promise<CommandResult> {
@@ -440,7 +454,8 @@ export class SqliteLedger implements LedgerStore {
       const payload = JSON.stringify(event);
       const rowId = this.insertMessage({ direction: 'out', channel: 'order.event', type: change.kind, messageId, causeId: causeId ?? undefined, orderId: change.orderId, state: 'pending', routingKey, payload }, now);
       if (rowId === undefined) return toOut(this.sql.findMessage.get('order.event', messageId) as MessageRow);
-      if (this.orderEventHook) this.orderEventHook(this.loadOrder(change.orderId)!.partner, event, now);
+      const deliveries = this.orderEventDeliveries?.(this.loadOrder(change.orderId)!.partner, event);
+      if (deliveries?.length) this.webhooks.enqueueNow(deliveries, now);
       return { rowId, channel: 'order.event', messageId, routingKey, payload };
     });
   }

@@ -1,6 +1,5 @@
 import type { Database } from 'better-sqlite3';
 import type { GroupCommit } from './group-commit.js';
-import type { SqliteLedger } from './sqlite-store.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'disabled';
 
@@ -146,11 +145,7 @@ interface DeliveryRow {
   updated_at: number;
 }
 
-/** The webhook store on the SQLite ledger's connection, committing with the ledger's group commit. */
-export function openWebhookStore(ledger: SqliteLedger): SqliteWebhookStore {
-  return new SqliteWebhookStore(ledger.db, ledger.commits);
-}
-
+/** The webhook store on the SQLite ledger's connection, committing with the ledger's group commit (SqliteLedger.webhooks). */
 export class SqliteWebhookStore implements WebhookStore {
   private readonly sql: ReturnType<typeof prepareWebhookStatements>;
 

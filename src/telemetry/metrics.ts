@@ -20,13 +20,12 @@ const breakerStates = ['closed', 'open', 'half_open'] as const;
  * Names follow Prometheus conventions (base units, `_total` for counters); labels take only values
  * from small fixed sets (routes, queues, outcomes, statuses), never an order or message id.
  */
-export function createMetrics() {
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
   // Process CPU, memory, event-loop lag and GC, under their standard names (process_*, nodejs_*).
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
   const http = new HttpRequestMetrics([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
-  const sources: MetricSources = {};
   let ledgerStats: { at: number; stats: Promise<LedgerStats> } | undefined;
   const currentLedgerStats = () => {
     if (!sources.ledgerStats) return undefined;
@@ -56,8 +55,6 @@ export function createMetrics() {
 
   return {
     registry,
-    /** Late-bound sources, set by the composition root once the parts exist. */
-    sources,
 
     ready: new Gauge({
       name: 'orderbridge_ready', help: '1 while the gateway is connected to RabbitMQ and its ledger takes writes (as /readyz), else 0.', registers,

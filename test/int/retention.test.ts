@@ -57,7 +57,7 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   t.ok(lostTimeline.length >= 8, `the lost order's timeline before pruning (${lostTimeline.length} entries)`);
   const count = (sql: string) => ledger.db.prepare(sql).pluck().get() as number;
   const before = { messages: count('SELECT COUNT(*) FROM messages'), journal: count('SELECT COUNT(*) FROM journal') };
-  const pruner = new RetentionPruner(ledger.db, ledger.commits);
+  const pruner = ledger.retention;
   const steps: number[] = [];
   const stepOnce = pruner.step.bind(pruner);
   pruner.step = async (cutoff, batch) => {

@@ -9,7 +9,6 @@ import { mesCommandId } from '../../src/adapters/mes/codec.js';
 import type { OrderEvent } from '../../src/contracts/generated/external/order-event.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
-import { openWebhookStore } from '../../src/ledger/sqlite-webhooks.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { mesEvent } from '../fixtures/mes-events.js';
@@ -20,7 +19,7 @@ const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 function setup(t: Test) {
   const env = testConfig();
   const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
-  const store = openWebhookStore(ledger);
+  const store = ledger.webhooks;
   const dispatchers: WebhookDispatcher[] = [];
   t.teardown(async () => {
     for (const d of dispatchers) await d.stop();
