@@ -3,6 +3,7 @@ import { BrokerUnreachable, QueueMissing } from './shared/broker.js';
 import { UsageError } from './shared/options.js';
 import { runCrmCli } from './crm/cli.js';
 import { runMesCli } from './mes/cli.js';
+import { errorMessage } from '../src/shared/error-message.js';
 
 export const simExitCodes = { ok: 0, failed: 1, usage: 2, brokerUnreachable: 3 } as const;
 
@@ -45,7 +46,7 @@ export async function runSim(argv: string[], io: CliIo, hooks: RunSimHooks = {})
       : await runCrmCli(args, io, { stopRequested, isTTY: hooks.isTTY ?? Boolean(process.stdout.isTTY) });
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.err(`sim ${which}: ${(error as Error).message}\n(orderbridge sim ${which} --help lists the options)`);
+      io.err(`sim ${which}: ${errorMessage(error)}\n(orderbridge sim ${which} --help lists the options)`);
       return simExitCodes.usage;
     }
     if (error instanceof BrokerUnreachable) {

@@ -4,6 +4,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { crmUsage, parseCrmArgs } from './options.js';
 import { progressLine, type CrmReport } from './report.js';
 import { startCrmSimulator } from './simulator.js';
+import { errorMessage } from '../../src/shared/error-message.js';
 
 export interface CrmCliHooks {
   stopRequested: Promise<unknown>;
@@ -34,7 +35,7 @@ export async function runCrmCli(args: string[], io: CliIo, hooks: CrmCliHooks): 
     try {
       await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     } catch (error) {
-      io.err(`could not write the report to ${file}: ${(error as Error).message}`);
+      io.err(`could not write the report to ${file}: ${errorMessage(error)}`);
       return 1;
     }
     io.out(`report written to ${file}`);

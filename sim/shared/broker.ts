@@ -1,6 +1,7 @@
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import type { Channel, ChannelModel, Message, RecoveringChannelModel } from 'amqplib';
 import { sleep } from './clock.js';
+import { errorMessage } from '../../src/shared/error-message.js';
 
 export const defaultAmqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -70,7 +71,7 @@ export async function connectBroker(url: string, { name, setup, log }: ConnectBr
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
       throw new BrokerUnreachable(`cannot reach RabbitMQ at ${where}: start it with \`rabbitmq-server -detached\``);
     }
-    throw new BrokerUnreachable(`cannot connect to RabbitMQ at ${where}: ${(error as Error).message}`);
+    throw new BrokerUnreachable(`cannot connect to RabbitMQ at ${where}: ${errorMessage(error)}`);
   }
   // Attached after the first connection, so `connect` only ever means a reconnect.
   connection.on('error', () => {});
@@ -115,7 +116,7 @@ export async function waitForQueue(connection: ChannelModel, queue: string, { wa
       await probe.close();
       return;
     } catch (error) {
-      if (!/NOT_FOUND|404/.test((error as Error).message)) throw error;
+      if (!/NOT_FOUND|404/.test(errorMessage(error))) throw error;
     }
     if (!announced) log(`waiting for queue ${queue} (is the gateway running?)`);
     announced = true;

@@ -8,6 +8,7 @@ import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 import { rabbitmqHint } from './serve.js';
+import { errorMessage } from '../shared/error-message.js';
 
 export const deadLettersUsage = `Usage: orderbridge dead-letters [--reason R] [--json] [--config DIR]
        orderbridge replay --id ID | --reason R [--config DIR]
@@ -73,7 +74,7 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
   try {
     return parseArgs({ args, options, strict: true });
   } catch (error) {
-    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${deadLettersUsage}`);
+    io.err(`${errorMessage(error)}\n\n${deadLettersUsage}`);
     return undefined;
   }
 }
@@ -85,7 +86,7 @@ async function withBroker(configDir: string | undefined, io: CliIo, work: (model
   try {
     model = await connect(config.gateway.amqp.url);
   } catch (error) {
-    io.err(`orderbridge: cannot reach RabbitMQ at ${redactUrl(config.gateway.amqp.url)}: ${error instanceof Error ? error.message : String(error)} — ${rabbitmqHint}`);
+    io.err(`orderbridge: cannot reach RabbitMQ at ${redactUrl(config.gateway.amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`);
     return 3;
   }
   try {

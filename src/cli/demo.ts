@@ -16,6 +16,7 @@ import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';
 import { loadConfigOrReport } from './check-config.js';
 import { rabbitmqHint } from './serve.js';
+import { errorMessage } from '../shared/error-message.js';
 
 const demo = { orders: 300, rate: 20, stepMs: 300, maxSeconds: 75 } as const;
 const mesFaults = ['--drop-share', '0.03', '--stall-share', '0.03', '--reject-share', '0.02', '--error-share', '0.05', '--duplicate-share', '0.1', '--reorder-window', '5'];
@@ -114,7 +115,7 @@ async function purgeDemoQueues(config: Config, io: CliIo): Promise<boolean> {
     await connection.close();
     return true;
   } catch (error) {
-    io.err(`orderbridge demo: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${error instanceof Error ? error.message : String(error)} — ${rabbitmqHint}`);
+    io.err(`orderbridge demo: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`);
     return false;
   }
 }

@@ -1,4 +1,5 @@
 import { runCli } from './main.js';
+import { errorMessage } from '../shared/error-message.js';
 
 // The process edge: the only place that hands process.env and the real streams to the CLI.
 const io = {
@@ -11,6 +12,6 @@ const io = {
 try {
   process.exitCode = await runCli(process.argv.slice(2), io);
 } catch (error) {
-  io.err(`orderbridge: ${error instanceof Error ? error.message : String(error)}`);
+  io.err(`orderbridge: ${errorMessage(error)}`);
   process.exitCode = 2;
 }

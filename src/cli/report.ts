@@ -11,6 +11,7 @@ import { windowOf } from '../ops/window.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
+import { errorMessage } from '../shared/error-message.js';
 
 export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
                          [--lang en|ru] [--no-reconcile] [--max-lookups N] [--details] [--config DIR]
@@ -44,7 +45,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
       strict: true,
     }));
   } catch (error) {
-    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${reportUsage}`);
+    io.err(`${errorMessage(error)}\n\n${reportUsage}`);
     return 2;
   }
   const window = windowOf(values, Date.now());

@@ -6,6 +6,7 @@ import type { MappingConfig } from '../contracts/generated/config/mapping.js';
 import type { SchemaProblem } from '../contracts/explain-errors.js';
 import { validatorFor } from '../contracts/validate.js';
 import { applyEnvOverrides, type AppliedOverride, type Env } from './env-overrides.js';
+import { errorMessage } from '../shared/error-message.js';
 
 export interface Config {
   readonly dir: string;
@@ -81,7 +82,7 @@ function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfi
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { problems: [{ source, pointer: '', message: missing ? 'file not found' : `cannot read: ${(error as Error).message}`, fix: missing ? `create it; the defaults are in the repository's config/ folder` : 'check its permissions' }] };
+    return { problems: [{ source, pointer: '', message: missing ? 'file not found' : `cannot read: ${errorMessage(error)}`, fix: missing ? `create it; the defaults are in the repository's config/ folder` : 'check its permissions' }] };
   }
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true });

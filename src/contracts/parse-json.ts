@@ -1,3 +1,5 @@
+import { errorMessage } from '../shared/error-message.js';
+
 /** What every input (HTTP body, AMQP message) may be before any parsing work grows with it. */
 export interface JsonLimits {
   maxBytes: number;
@@ -35,7 +37,7 @@ export function parseJsonBounded(content: Uint8Array, limits: JsonLimits): Parse
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, reason: 'undecodable', error: `not JSON: ${error instanceof Error ? error.message : String(error)}`, fix: 'send one JSON document' };
+    return { ok: false, reason: 'undecodable', error: `not JSON: ${errorMessage(error)}`, fix: 'send one JSON document' };
   }
 }
 

@@ -41,7 +41,7 @@ export class Watchdog {
     }
     if (this.outageSince !== undefined) return;
     this.outageSince = Date.now();
-    this.deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'watchdog paused: broker or ledger unavailable; retrying every tick');
+    this.deps.logger.warn({ err: error }, 'watchdog paused: broker or ledger unavailable; retrying every tick');
   }
 
   private outageEnded(): void {

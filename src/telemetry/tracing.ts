@@ -1,4 +1,5 @@
 import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { errorMessage } from '../shared/error-message.js';
 
 export { SpanKind, SpanStatusCode, type Context, type Span };
 
@@ -73,7 +74,7 @@ export function inServerSpan<T>(name: string, carrier: () => Carrier, work: (spa
 function endedWith<R>(span: Span, run: () => R): R {
   const failed = (error: unknown): never => {
     span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
     span.end();
     throw error;
   };

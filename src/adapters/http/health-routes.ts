@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { LedgerStore } from '../../ledger/index.js';
 import { NotReady } from './problems.js';
+import { errorMessage } from '../../shared/error-message.js';
 
 export interface Readiness {
   brokerConnected(): boolean;
@@ -15,7 +16,7 @@ export function healthRoutes(ledger: LedgerStore, readiness: Readiness): Hono {
     try {
       await ledger.checkWritable();
     } catch (error) {
-      throw new NotReady(`The ledger cannot be written: ${error instanceof Error ? error.message : String(error)}`);
+      throw new NotReady(`The ledger cannot be written: ${errorMessage(error)}`);
     }
     return c.json({ status: 'ready' });
   });

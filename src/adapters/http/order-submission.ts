@@ -62,7 +62,7 @@ export function orderSubmissionRoutes(deps: PipelineDeps, guard: PartnerGuard): 
       case 'replay':
         return c.body(result.response, result.statusCode as 202, { 'content-type': 'application/json', location: `/v1/orders/${orderId}`, 'idempotent-replayed': 'true' });
       case 'submitted': {
-        await publishOut(deps, [result.out]).catch((error: unknown) => deps.logger.warn({ err: error instanceof Error ? error.message : String(error), orderId }, 'partner order kept for the sweep: not published now'));
+        await publishOut(deps, [result.out]).catch((error: unknown) => deps.logger.warn({ err: error, orderId }, 'partner order kept for the sweep: not published now'));
         return answer(false);
       }
     }

@@ -7,6 +7,7 @@ import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { declareTopology } from './topology.js';
+import { errorMessage } from '../../shared/error-message.js';
 
 /** What to do with a consumed message once its handler finished. */
 export type Settlement = 'ack' | 'requeue';
@@ -21,7 +22,7 @@ export class NotPublishedError extends Error {
 
 export class BrokerUnreachableError extends Error {
   constructor(readonly url: string, cause: unknown) {
-    super(`cannot reach RabbitMQ at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`cannot reach RabbitMQ at ${url}: ${errorMessage(cause)}`);
     this.name = 'BrokerUnreachableError';
   }
 }
@@ -112,20 +113,22 @@ export class Broker {
       for (const consumer of this.consumers) consumer.channel = undefined;
       if (!this.closing) this.outageBegan(error);
     });
-    model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error'));
+    model.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'RabbitMQ connection error'));
   }
 
   /** One line when an outage begins, however many attempts fail during it; one when it ends (setup). */
   private outageBegan(error: Error): void {
     if (this.disconnectedSince !== undefined) return;
     this.disconnectedSince = Date.now();
+    // The message only: a failed connect can carry the URL as it was given, password and all
+    // (Node's ERR_INVALID_URL keeps it as \`input\`), and the err serialiser would log every field.
     this.options.logger.warn({ err: error.message, broker: redactUrl(this.options.url) }, this.everConnected ? 'RabbitMQ connection lost; reconnecting' : 'RabbitMQ unreachable; retrying with backoff');
   }
 
   /** Runs after every successful (re)connect: topology, publisher, consumers. */
   private async setup(model: ChannelModel): Promise<void> {
     // A connection lost while setting up must not surface as an unhandled 'error' event.
-    model.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'RabbitMQ connection error during setup'));
+    model.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'RabbitMQ connection error during setup'));
     const admin = await model.createChannel();
     await declareTopology(admin, this.options.amqp);
     await admin.close();
@@ -133,7 +136,7 @@ export class Broker {
     publisher.on('return', (message) => {
       if (message.properties.messageId) this.returned.add(String(message.properties.messageId));
     });
-    publisher.on('error', (error: Error) => this.options.logger.warn({ err: error.message }, 'publish channel error'));
+    publisher.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'publish channel error'));
     this.publisher = publisher;
     // Iterates consumers registered while this runs too: none is left unstarted.
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
@@ -161,7 +164,7 @@ export class Broker {
 
   private async startConsumer(model: ChannelModel, consumer: Consumer): Promise<void> {
     const channel = await model.createChannel();
-    channel.on('error', (error: Error) => this.options.logger.warn({ err: error.message, queue: consumer.queue }, 'consumer channel error'));
+    channel.on('error', (error: Error) => this.options.logger.warn({ err: error, queue: consumer.queue }, 'consumer channel error'));
     await channel.prefetch(this.options.amqp.prefetch);
     consumer.channel = channel;
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
@@ -184,7 +187,7 @@ export class Broker {
       // Handlers dead-letter what a message caused; what reaches here is the broker or the ledger
       // failing. Requeue after a pause instead of spinning through redeliveries until it is back.
       settlement = 'requeue';
-      if (error instanceof NotPublishedError) this.options.logger.debug({ err: error.message }, 'not published; requeueing');
+      if (error instanceof NotPublishedError) this.options.logger.debug({ err: error }, 'not published; requeueing');
       else this.options.logger.error({ err: error, queue }, 'message not handled; requeueing it after a pause');
       await new Promise((resolve) => setTimeout(resolve, requeuePauseMs));
     }
@@ -237,7 +240,7 @@ export class Broker {
           }
         });
       } catch (error) {
-        fail('not_connected', error instanceof Error ? error.message : String(error));
+        fail('not_connected', errorMessage(error));
       }
     });
   }

@@ -115,7 +115,7 @@ export class WebhookDispatcher {
     const run = this.attempt(delivery)
       .catch((error: unknown) => {
         // The lease brings the delivery back; nothing is lost, it is only late.
-        this.logger.error({ err: error instanceof Error ? error.message : String(error), eventId: delivery.eventId }, 'webhook attempt not recorded');
+        this.logger.error({ err: error, eventId: delivery.eventId }, 'webhook attempt not recorded');
       })
       .finally(() => {
         const left = (this.inFlight.get(delivery.endpoint) ?? 1) - 1;

@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { checkTarget, type CheckedTarget, type ResolveAll } from './target-guard.js';
+import { errorMessage } from '../../shared/error-message.js';
 
 /** What one attempt came to. `status` is absent when no HTTP answer arrived. */
 export interface AttemptResult {
@@ -126,6 +127,6 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 
 function describe(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
