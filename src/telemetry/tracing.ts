@@ -1,4 +1,4 @@
-import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { errorMessage } from '../shared/error-message.js';
 
 export { SpanKind, SpanStatusCode, type Context, type Span };
@@ -110,6 +110,28 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | Record
   if (!span?.isRecording()) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
+}
+
+/**
+ * The trace id an answer quotes (a 500's problem details): the active span's; with tracing off,
+ * or outside a span, the one of the caller's `traceparent` when it is valid; otherwise none.
+ */
+export function answerTraceId(traceparent: string | undefined): string | undefined {
+  const active = enabled ? trace.getSpan(context.active())?.spanContext() : undefined;
+  return active && isSpanContextValid(active) ? active.traceId : traceIdOf(traceparent);
+}
+
+// W3C Trace Context §3.2: version-traceid-parentid-flags, lower-case hex; a later version may append fields.
+const traceparentFormat = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?$/;
+const allZeros = /^0+$/;
+
+/** The trace id of a traceparent header, or undefined when the header is not a valid one. */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  const match = traceparent === undefined ? null : traceparentFormat.exec(traceparent.trim());
+  if (!match) return undefined;
+  const [, version, traceId, parentId, rest] = match as unknown as [string, string, string, string, string | undefined];
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  return allZeros.test(traceId) || allZeros.test(parentId) ? undefined : traceId;
 }
 
 /** Exports what is buffered (before the process exits); a no-op when tracing is off. */

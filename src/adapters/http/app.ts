@@ -9,8 +9,9 @@ import { opsRoutes, type OpsService } from './ops-routes.js';
 import { orderSubmissionRoutes } from './order-submission.js';
 import { ordersRoutes } from './orders-routes.js';
 import { partnerGuard, type PartnerEnv } from './partner-guard.js';
-import { HttpProblem, internalError, PayloadTooLarge } from './problems.js';
+import { HttpProblem, InternalError, NoRoute, PayloadTooLarge, problemResponse } from './problems.js';
 import { instrumentRequests, RouteRecorder } from './request-telemetry.js';
+import { answerTraceId } from '../../telemetry/tracing.js';
 
 export interface HttpAppDeps extends PipelineDeps {
   readiness: Readiness;
@@ -55,14 +56,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.route('/', partners);
 
   app.notFound(() => {
-    throw new HttpProblem(404, 'no-route', 'Not found', 'No such endpoint; /openapi.json lists them.');
+    throw new NoRoute('No such endpoint; /openapi.json lists them.');
   });
   app.onError((error, c) => {
-    if (error instanceof HttpProblem) {
-      return c.body(JSON.stringify(error.toJSON()), error.status as 400, { 'content-type': 'application/problem+json', ...error.headers });
-    }
-    logger.error({ err: error.message, path: c.req.path }, 'unhandled error in HTTP route');
-    return c.body(JSON.stringify(internalError(undefined)), 500, { 'content-type': 'application/problem+json' });
+    if (error instanceof HttpProblem) return problemResponse(error);
+    logger.error({ err: error, path: c.req.path }, 'unhandled error in HTTP route');
+    return problemResponse(new InternalError(answerTraceId(c.req.header('traceparent'))));
   });
   return app;
 }

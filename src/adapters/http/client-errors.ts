@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HttpProblem } from './problems.js';
+import { HttpProblem, problemJson } from './problems.js';
 import type { HttpServerLimits } from './server-limits.js';
 
 type ClientError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
@@ -8,7 +8,7 @@ type ClientError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: nu
 /** The whole HTTP response for a problem, written to the socket by hand: there is no request object to answer through. */
 function rawResponse(problem: HttpProblem): Buffer {
   const body = JSON.stringify(problem.toJSON());
-  const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\ncontent-type: ${problemJson}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
   return Buffer.from(head + body);
 }
 

@@ -30,5 +30,5 @@ export async function readJsonBody(c: Context, limits: JsonLimits): Promise<unkn
   const parsed = parseJsonBounded(new Uint8Array(await c.req.arrayBuffer()), limits);
   if (parsed.ok) return parsed.value;
   if (parsed.reason === 'too_large') throw new PayloadTooLarge(limits.maxBytes);
-  throw new ValidationFailed('body', [{ pointer: '', anchor: 'value', message: parsed.error, fix: parsed.fix }]);
+  throw new ValidationFailed('body', [{ pointer: '', message: parsed.error, fix: parsed.fix }]);
 }

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { HttpProblem, internalError } from './problems.js';
-
-const problemJson = { 'content-type': 'application/problem+json' };
+import { answerTraceId } from '../../telemetry/tracing.js';
+import { InternalError, NoRoute, problemResponse } from './problems.js';
 
 /**
  * GET /metrics, alone on its own listener (config `metrics`): it has no key and shows business
@@ -11,8 +10,8 @@ const problemJson = { 'content-type': 'application/problem+json' };
 export function createMetricsApp({ registry }: Metrics): Hono {
   const app = new Hono();
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
-  app.notFound((c) => c.body(JSON.stringify(new HttpProblem(404, 'no-route', 'Not found', 'This listener serves GET /metrics only.').toJSON()), 404, problemJson));
-  app.onError((_error, c) => c.body(JSON.stringify(internalError(undefined)), 500, problemJson));
+  app.notFound(() => problemResponse(new NoRoute('This listener serves GET /metrics only.')));
+  app.onError((_error, c) => problemResponse(new InternalError(answerTraceId(c.req.header('traceparent')))));
   return app;
 }
 

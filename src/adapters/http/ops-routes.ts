@@ -69,5 +69,5 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
 const queryFix = 'since=24h, or from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z; format=json|csv|html; lang=en|ru';
 
 function badQuery(parameter: string, message: string): ValidationFailed {
-  return new ValidationFailed('query', [{ pointer: `/${parameter}`, anchor: 'value', message, fix: queryFix }]);
+  return new ValidationFailed('query', [{ pointer: `/${parameter}`, message, fix: queryFix }]);
 }

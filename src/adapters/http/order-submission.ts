@@ -26,7 +26,7 @@ export function orderSubmissionRoutes(deps: PipelineDeps, guard: PartnerGuard): 
   routes.post('/v1/orders', guard.route(async (c) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || !keyPattern.test(key)) {
-      throw new ValidationFailed('headers', [{ pointer: '/Idempotency-Key', anchor: 'value', message: key === undefined ? 'is required' : 'must be 1 to 128 visible characters', fix: 'send a new unique key (e.g. a UUID) with each new order, and the same key when you retry it' }]);
+      throw new ValidationFailed('headers', [{ pointer: '/Idempotency-Key', message: key === undefined ? 'is required' : 'must be 1 to 128 visible characters', fix: 'send a new unique key (e.g. a UUID) with each new order, and the same key when you retry it' }]);
     }
     const body = await readJsonBody(c, limits);
     const valid = validateRequest(body);

@@ -67,5 +67,5 @@ function decodeCursor(cursor: string): { updatedAt: number; orderId: string } {
   } catch {
     // fall through to the validation problem
   }
-  throw new ValidationFailed('query', [{ pointer: '/cursor', anchor: 'value', message: 'is not a cursor this API issued', fix: 'pass the nextCursor of the previous page unchanged, or leave cursor out to start over' }]);
+  throw new ValidationFailed('query', [{ pointer: '/cursor', message: 'is not a cursor this API issued', fix: 'pass the nextCursor of the previous page unchanged, or leave cursor out to start over' }]);
 }

@@ -1,9 +1,13 @@
 import type { Problem } from '../../contracts/generated/external/problem.js';
-import type { SchemaProblem } from '../../contracts/explain-errors.js';
 
 const typeBase = 'https://orderbridge.dev/problems/';
+export const problemJson = 'application/problem+json';
 
-/** A failure with an HTTP meaning; the app's one error handler turns it into problem+json. */
+/**
+ * A failure with an HTTP meaning, and the one builder of every problem+json answer: the app's
+ * error handler, the MES read proxy, the metrics listener and the raw answers to malformed
+ * requests all send `toJSON()` of one of these.
+ */
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
@@ -22,11 +26,25 @@ export class HttpProblem extends Error {
   }
 }
 
+/** One bad field: its JSON Pointer within `where` (the body, the query…), what is wrong and the fix. */
+export interface FieldProblem {
+  pointer: string;
+  message: string;
+  fix: string;
+}
+
 export class ValidationFailed extends HttpProblem {
-  constructor(where: 'body' | 'query' | 'headers', problems: SchemaProblem[]) {
+  constructor(where: 'body' | 'query' | 'headers' | 'path', problems: readonly FieldProblem[]) {
     super(400, 'validation', 'The request is invalid', `${problems.length} problem(s) in the ${where}; each names the field and a fix`, {
       errors: problems.map((p) => ({ pointer: `/${where}${p.pointer}`, detail: p.message, fix: p.fix })),
     });
+  }
+}
+
+/** A path no route serves; `detail` says where the served ones are listed. */
+export class NoRoute extends HttpProblem {
+  constructor(detail: string) {
+    super(404, 'no-route', 'Not found', detail);
   }
 }
 
@@ -69,10 +87,17 @@ export class NotReady extends HttpProblem {
   }
 }
 
-export const internalError = (traceId: string | undefined): Problem => ({
-  type: `${typeBase}internal`,
-  title: 'Internal error',
-  status: 500,
-  detail: 'Something went wrong on our side; it has been logged.',
-  ...(traceId ? { traceId } : {}),
-});
+/**
+ * The answer to anything unknown: a generic sentence and, when there is one, the trace id to quote
+ * when asking about it; never what went wrong, which only the log line says.
+ */
+export class InternalError extends HttpProblem {
+  constructor(traceId: string | undefined) {
+    super(500, 'internal', 'Internal error', 'Something went wrong on our side; it has been logged.', traceId ? { traceId } : {});
+  }
+}
+
+/** The problem as a whole HTTP answer: problem+json, with the problem's own headers. */
+export function problemResponse(problem: HttpProblem): Response {
+  return new Response(JSON.stringify(problem.toJSON()), { status: problem.status, headers: { 'content-type': problemJson, ...problem.headers } });
+}

@@ -1,7 +1,6 @@
-import type { Problem } from '../../contracts/generated/external/problem.js';
+import { HttpProblem, problemJson } from '../http/problems.js';
 import { formatCacheStatus, noneMatch, revalidateAlways, type CacheStatus } from './cache-status.js';
 import type { MesFailure } from './mes-caller.js';
-import type { QueryError } from './read-routes.js';
 
 /** What the proxy answers: ready to become an HTTP response as it is. */
 export interface ProxyAnswer {
@@ -34,15 +33,12 @@ export function cachedAnswer(entry: CachedAnswer, now: number, status: CacheStat
   return { status: entry.status, body: entry.body, headers };
 }
 
-const typeBase = 'https://orderbridge.dev/problems/';
-
 /** An RFC 9457 problem the proxy itself answers; never cached anywhere. */
-export function problemAnswer(problem: { status: number; slug: string; title: string; detail: string; errors?: QueryError[] }, status: CacheStatus, headers: Record<string, string> = {}): ProxyAnswer {
-  const body: Problem = { type: `${typeBase}${problem.slug}`, title: problem.title, status: problem.status, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) };
+export function problemAnswer(problem: HttpProblem, status: CacheStatus): ProxyAnswer {
   return {
     status: problem.status,
-    body: Buffer.from(JSON.stringify(body)),
-    headers: { 'content-type': 'application/problem+json', 'cache-status': formatCacheStatus(status), 'cache-control': 'no-store', ...headers },
+    body: Buffer.from(JSON.stringify(problem.toJSON())),
+    headers: { 'content-type': problemJson, 'cache-status': formatCacheStatus(status), 'cache-control': 'no-store', ...problem.headers },
   };
 }
 
@@ -68,23 +64,23 @@ export function failureDetail(failure: MesFailure): string {
 
 /** The answer when the MES could not be asked and nothing usable is cached. */
 export function failureAnswer(failure: MesFailure, status: CacheStatus, timeoutMs: number): ProxyAnswer {
+  return problemAnswer(failureProblem(failure, timeoutMs), status);
+}
+
+function failureProblem(failure: MesFailure, timeoutMs: number): HttpProblem {
   switch (failure.kind) {
     case 'breaker-open':
-      return problemAnswer(
-        { status: 503, slug: 'mes-unavailable', title: 'MES unavailable', detail: `The MES API has been failing, so the gateway is not calling it for now (circuit open) and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.` },
-        status,
-        { 'retry-after': String(failure.retryAfterSeconds) },
-      );
+      return new HttpProblem(503, 'mes-unavailable', 'MES unavailable', `The MES API has been failing, so the gateway is not calling it for now (circuit open) and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.`, {}, { 'retry-after': String(failure.retryAfterSeconds) });
     case 'overloaded':
-      return problemAnswer({ status: 503, slug: 'mes-busy', title: 'MES busy', detail: 'Every MES call slot is busy and the line for one is full; nothing is cached for this request. Retry shortly.' }, status, { 'retry-after': '1' });
+      return new HttpProblem(503, 'mes-busy', 'MES busy', 'Every MES call slot is busy and the line for one is full; nothing is cached for this request. Retry shortly.', {}, { 'retry-after': '1' });
     case 'timeout':
-      return problemAnswer({ status: 504, slug: 'mes-timeout', title: 'MES timed out', detail: `The MES API did not answer within ${timeoutMs} ms and nothing is cached for this request.` }, status);
+      return new HttpProblem(504, 'mes-timeout', 'MES timed out', `The MES API did not answer within ${timeoutMs} ms and nothing is cached for this request.`);
     case 'unreachable':
-      return problemAnswer({ status: 502, slug: 'mes-unreachable', title: 'MES unreachable', detail: 'The MES API could not be reached and nothing is cached for this request.' }, status);
+      return new HttpProblem(502, 'mes-unreachable', 'MES unreachable', 'The MES API could not be reached and nothing is cached for this request.');
     case 'mes-error':
-      return problemAnswer({ status: 502, slug: 'mes-error', title: 'MES error', detail: `The MES API answered ${failure.status} and nothing is cached for this request.` }, status);
+      return new HttpProblem(502, 'mes-error', 'MES error', `The MES API answered ${failure.status} and nothing is cached for this request.`);
     case 'too-large':
-      return problemAnswer({ status: 502, slug: 'mes-answer-too-large', title: 'MES answer too large', detail: 'The MES answer is larger than mesApi.maxBodyBytes allows.' }, status);
+      return new HttpProblem(502, 'mes-answer-too-large', 'MES answer too large', 'The MES answer is larger than mesApi.maxBodyBytes allows.');
     default:
       return unreachable(failure);
   }

@@ -3,6 +3,7 @@ import { durationMs } from '../../config/index.js';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { schemas } from '../../contracts/schemas.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
+import { NoRoute, ValidationFailed } from '../http/problems.js';
 import { strongEtag, ttlSeconds, type CacheStatus } from './cache-status.js';
 import { createMesCaller, type BreakerState, type MesCallerOptions, type MesFailure } from './mes-caller.js';
 import { cachedAnswer, failureAnswer, failureDetail, problemAnswer, type CachedAnswer, type ProxyAnswer } from './proxy-answers.js';
@@ -205,12 +206,7 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
   return {
     readOrder(externalRef, options = {}) {
       if (externalRef.length > orderId.maxLength || !orderIdPattern.test(externalRef)) {
-        return Promise.resolve(
-          problemAnswer(
-            { status: 400, slug: 'validation', title: 'The request is invalid', detail: '1 problem(s) in the path; each names the field and a fix', errors: [{ pointer: '/path/externalRef', detail: 'not an order id', fix: orderId.description }] },
-            { detail: 'invalid-request' },
-          ),
-        );
+        return Promise.resolve(problemAnswer(new ValidationFailed('path', [{ pointer: '/externalRef', message: 'not an order id', fix: orderId.description }]), { detail: 'invalid-request' }));
       }
       return read(orderKey(externalRef), mesUrl('/orders', new URLSearchParams({ externalRef }).toString()), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
     },
@@ -218,13 +214,11 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
     readRoute(name, query, options = {}) {
       const route: ReadRoute | undefined = routes.get(name);
       if (!route) {
-        return Promise.resolve(problemAnswer({ status: 404, slug: 'no-route', title: 'Not found', detail: `No MES read route named ${JSON.stringify(name.slice(0, 64))}; the configured ones are: ${[...routes.keys()].join(', ') || 'none'}.` }, { detail: 'unknown-route' }));
+        return Promise.resolve(problemAnswer(new NoRoute(`No MES read route named ${JSON.stringify(name.slice(0, 64))}; the configured ones are: ${[...routes.keys()].join(', ') || 'none'}.`), { detail: 'unknown-route' }));
       }
       const canonical = route.canonicalQuery(query instanceof URLSearchParams ? query : new URLSearchParams(query));
       if (!canonical.ok) {
-        return Promise.resolve(
-          problemAnswer({ status: 400, slug: 'validation', title: 'The request is invalid', detail: `${canonical.errors.length} problem(s) in the query; each names the field and a fix`, errors: canonical.errors }, { detail: 'invalid-request' }),
-        );
+        return Promise.resolve(problemAnswer(new ValidationFailed('query', canonical.errors), { detail: 'invalid-request' }));
       }
       return read(`route:${route.name}?${canonical.query}`, mesUrl(route.path, canonical.query), route.ttlMs, route.staleWhileRevalidateMs, options.ifNoneMatch);
     },

@@ -1,12 +1,6 @@
 import type { MesQueryParam, MesReadRoute } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
-
-/** One bad query parameter, as the problem+json `errors` member lists it. */
-export interface QueryError {
-  pointer: string;
-  detail: string;
-  fix: string;
-}
+import type { FieldProblem } from '../http/problems.js';
 
 export interface ReadRoute {
   name: string;
@@ -17,7 +11,7 @@ export interface ReadRoute {
    * The query to send to the MES, in one canonical form (the configured order, defaults filled in,
    * integers normalised), so that equal requests share one cache entry; or every bad parameter.
    */
-  canonicalQuery(query: URLSearchParams): { ok: true; query: string } | { ok: false; errors: QueryError[] };
+  canonicalQuery(query: URLSearchParams): { ok: true; query: string } | { ok: false; errors: FieldProblem[] };
 }
 
 /** The configured MES read routes by name; throws on a name used twice (the schema cannot say so). */
@@ -40,10 +34,10 @@ function queryCanonicaliser(params: readonly MesQueryParam[]): ReadRoute['canoni
   const checks = params.map((param) => ({ param, check: valueCheck(param) }));
   const accepted = params.map((p) => p.name).join(', ') || 'none';
   return (query) => {
-    const errors: QueryError[] = [];
+    const errors: FieldProblem[] = [];
     for (const name of new Set(query.keys())) {
-      if (!params.some((p) => p.name === name)) errors.push({ pointer: pointerOf(name), detail: 'not a parameter of this route', fix: `use only: ${accepted}` });
-      else if (query.getAll(name).length > 1) errors.push({ pointer: pointerOf(name), detail: 'given more than once', fix: 'give it once' });
+      if (!params.some((p) => p.name === name)) errors.push({ pointer: pointerOf(name), message: 'not a parameter of this route', fix: `use only: ${accepted}` });
+      else if (query.getAll(name).length > 1) errors.push({ pointer: pointerOf(name), message: 'given more than once', fix: 'give it once' });
     }
     const canonical = new URLSearchParams();
     for (const { param, check } of checks) {
@@ -54,7 +48,7 @@ function queryCanonicaliser(params: readonly MesQueryParam[]): ReadRoute['canoni
       }
       const result = check(raw);
       if (result.ok) canonical.set(param.name, result.value);
-      else if (!errors.some((e) => e.pointer === pointerOf(param.name))) errors.push({ pointer: pointerOf(param.name), detail: result.detail, fix: result.fix });
+      else if (!errors.some((e) => e.pointer === pointerOf(param.name))) errors.push({ pointer: pointerOf(param.name), message: result.detail, fix: result.fix });
     }
     return errors.length ? { ok: false, errors } : { ok: true, query: canonical.toString() };
   };
@@ -89,5 +83,6 @@ function given<K extends 'minimum' | 'maximum' | 'pattern' | 'maxLength'>(param:
   return value as NonNullable<MesQueryParam[K]>;
 }
 
-const pointerOf = (name: string) => `/query/${name.slice(0, 64).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+/** A parameter's JSON Pointer within the query. */
+const pointerOf = (name: string) => `/${name.slice(0, 64).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 const quoted = (raw: string) => JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
