@@ -16,7 +16,7 @@ import { Broker } from '../src/adapters/rabbitmq/broker.js';
 import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
-import { GroupCommit } from '../src/ledger/group-commit.js';
+import { GroupCommit } from '../src/ledger/sqlite/group-commit.js';
 import type { SqliteLedger } from '../src/ledger/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import type { FromSut, SutStats, ToSut } from './sut-protocol.js';

@@ -148,3 +148,17 @@ export interface LedgerStore {
   onOrderChanged(listener: (orderId: string) => void): () => void;
   close(): Promise<void>;
 }
+
+/** Rows one pruning step removed, by table. */
+export interface Pruned {
+  messages: number;
+  journal: number;
+  orders: number;
+  webhookDeliveries: number;
+  idempotencyKeys: number;
+}
+
+/** Removes what is past the retention, in small steps between the pipeline's writes. */
+export interface RetentionPort {
+  pruneOlderThan(cutoff: number, batch?: number): Promise<Pruned>;
+}

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { durationMs, type Config } from '../config/index.js';
 import { createMesReadProxy, type MesReadProxy } from '../adapters/mes/read-proxy.js';
 import type { SqliteLedger, TimelineEntry } from '../ledger/index.js';
-import { readReportRows } from '../ledger/sqlite-report.js';
 import { translate } from '../mapping/index.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
@@ -43,7 +42,7 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
   const { config, ledger, from, to, lang } = options;
   const now = options.now ?? Date.now();
   const yieldCpu = cpuPacer(options.cpuShare ?? 1);
-  const rows = await readReportRows(ledger.db, from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
+  const rows = await ledger.reportRows(from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
   const ownProxy = options.reconcile === false || options.mesProxy ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, logger: options.logger ?? silentLogger });
   const proxy = options.reconcile === false ? undefined : (options.mesProxy ?? ownProxy);
   try {

@@ -1,9 +1,9 @@
-import type { RetentionPruner } from '../ledger/sqlite-retention.js';
+import type { RetentionPort } from '../ledger/index.js';
 import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Prunes ledger rows older than `retentionMs` now and then every `intervalMs`, one run at a time. */
-export function startRetention(pruner: RetentionPruner, options: { retentionMs: number; intervalMs: number; clock: () => number; logger: Logger }): PeriodicTask {
+export function startRetention(pruner: RetentionPort, options: { retentionMs: number; intervalMs: number; clock: () => number; logger: Logger }): PeriodicTask {
   const { retentionMs, intervalMs, clock, logger } = options;
   const prune = async () => {
     const cutoff = clock() - retentionMs;

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { openSqliteLedger, type CommandInput, type SqliteLedger } from '../../src/ledger/index.js';
-import { prepareStatements } from '../../src/ledger/sqlite-statements.js';
+import { prepareStatements } from '../../src/ledger/sqlite/statements.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { mesCommandId } from '../../src/adapters/mes/codec.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import Database from 'better-sqlite3';
-import { GroupCommit } from '../../src/ledger/group-commit.js';
+import { GroupCommit } from '../../src/ledger/sqlite/group-commit.js';
 
 function setup(durability?: () => Promise<void>) {
   const db = new Database(':memory:');

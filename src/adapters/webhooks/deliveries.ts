@@ -1,5 +1,5 @@
 import type { OrderEvent } from '../../contracts/generated/external/order-event.js';
-import type { DueDelivery, NewDelivery, WebhookStore } from '../../ledger/sqlite-webhooks.js';
+import type { DueDelivery, NewDelivery, WebhookStore } from '../../ledger/webhook-store.js';
 import { startPeriodicTask, type PeriodicTask } from '../../shared/periodic-task.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { postAttempt, type AttemptResult } from './post-attempt.js';

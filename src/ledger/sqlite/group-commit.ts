@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
-import { SpanKind, startChildSpan } from '../telemetry/tracing.js';
-import { LedgerUnavailableError } from './ledger-errors.js';
+import { SpanKind, startChildSpan } from '../../telemetry/tracing.js';
+import { LedgerUnavailableError } from '../ledger-errors.js';
 
 interface Job {
   work: () => unknown;

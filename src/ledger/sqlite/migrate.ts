@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Numbered .sql files beside this module (`npm run build` copies them into dist/). */
-const migrationsDir = fileURLToPath(new URL('./migrations/sqlite/', import.meta.url));
+const migrationsDir = fileURLToPath(new URL('../migrations/sqlite/', import.meta.url));
 
 export function migrationFiles(dir = migrationsDir): { version: number; name: string; sql: string }[] {
   return readdirSync(dir)

@@ -1,15 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { isTerminal, orderStatuses } from '../mapping/index.js';
+import { isTerminal, orderStatuses } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
+import type { Pruned, RetentionPort } from '../store.js';
 
-/** Rows one pruning step removed, by table. */
-export interface Pruned {
-  messages: number;
-  journal: number;
-  orders: number;
-  webhookDeliveries: number;
-  idempotencyKeys: number;
-}
 
 const open = "('received', 'forwarded', 'redelivered', 'pending')";
 const terminal = orderStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
@@ -23,7 +16,7 @@ const ofFlaggedOrder = (alias: string) => `EXISTS (SELECT 1 FROM orders o WHERE 
  * message was caused by, orders not in a final status, and an order flagged lost or stuck with its
  * messages and journal (the timeline an operator needs to resolve it).
  */
-export class RetentionPruner {
+export class RetentionPruner implements RetentionPort {
   private readonly sql: Record<'messages' | 'journal' | 'orders' | 'webhookDeliveries' | 'idempotencyKeys', Statement>;
 
   constructor(db: Database, private readonly commits: GroupCommit) {

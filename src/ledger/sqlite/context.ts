@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import type { OrderEvent } from '../../contracts/generated/external/order-event.js';
+import { initialOrderState, type OrderStatus } from '../../mapping/index.js';
+import type { GroupCommit } from './group-commit.js';
+import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
+import { routingKeyFor, toOrderEvent } from '../order-event.js';
+import type { MessageRow, OrderRow, Statements } from './statements.js';
+import type { NewDelivery } from '../webhook-store.js';
+import type { SqliteWebhookStore } from './webhooks.js';
+import type { LedgerPolicy, OutMessage } from '../store.js';
+
+/** The deliveries an order event makes (partner webhooks); none when no partner subscribed. */
+export type OrderEventDeliveries = (partner: string, event: OrderEvent) => NewDelivery[];
+
+/**
+ * What every SQLite port shares: one connection with its statements and group commit, the policy,
+ * and the row-level steps every write is made of (messages, orders, journal, queued order events).
+ */
+export class SqliteContext {
+  private readonly orderChangeListeners = new Set<(orderId: string) => void>();
+
+  constructor(
+    readonly db: Database.Database,
+    readonly sql: Statements,
+    readonly commits: GroupCommit,
+    readonly policy: LedgerPolicy,
+    private readonly webhooks: SqliteWebhookStore,
+    private readonly orderEventDeliveries?: OrderEventDeliveries,
+  ) {}
+
+  onOrderChanged(listener: (orderId: string) => void): () => void {
+    this.orderChangeListeners.add(listener);
+    return () => this.orderChangeListeners.delete(listener);
+  }
+
+  insertMessage(m: { direction: 'in' | 'out'; channel: string; type: string; messageId: string; causeId?: number; orderId?: string; state: string; reason?: string; traceId?: string; routingKey?: string; payload?: string; attempts?: number }, now: number): number | undefined {
+    const row = this.sql.insertMessage.get({
+      direction: m.direction, channel: m.channel, type: m.type, messageId: m.messageId, causeId: m.causeId ?? null, orderId: m.orderId ?? null,
+      state: m.state, attempts: m.attempts ?? 0, reason: m.reason ?? null, traceId: m.traceId ?? null, routingKey: m.routingKey ?? null,
+      payload: m.payload ?? null, now, dueAt: null,
+    }) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  loadOrder(orderId: string): OrderRecord | undefined {
+    const row = this.sql.selectOrder.get(orderId) as OrderRow | undefined;
+    return row && toOrderRecord(row);
+  }
+
+  insertOrder(input: { orderId: string; partner?: string; sentAt: string }, now: number): void {
+    const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
+    const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
+    this.sql.insertOrder.run({
+      orderId: input.orderId, partner: input.partner ?? 'unknown', status: state.status, statusSince: state.statusSince,
+      lastFactAt: JSON.stringify(state.lastFactAt), stuckAt: stuckAfter === undefined ? null : now + stuckAfter, now,
+    });
+    this.orderChanged(input.orderId);
+    this.journal(now, input.orderId, null, { kind: 'status_changed', detail: { to: 'received', source: 'crm', occurredAt: input.sentAt } });
+  }
+
+  updateOrder(order: OrderRecord, update: OrderUpdate, now: number): void {
+    const result = this.sql.updateOrder.run({
+      orderId: order.orderId, version: order.version, status: update.state.status, statusSince: update.state.statusSince,
+      statusEnteredAt: update.statusEnteredAt, lastFactAt: JSON.stringify(update.state.lastFactAt),
+      attention: update.attention?.kind ?? null, attentionSince: update.attention?.since ?? null, attentionReason: update.attention?.reason ?? null,
+      stuckAt: update.stuckAt, now,
+    });
+    if (result.changes !== 1) throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
+    this.orderChanged(order.orderId);
+  }
+
+  /** Records each change as a pending order event; the caller publishes them and marks them published. */
+  queueChanges(changes: StatusChange[], causeId: number | null, idPrefix: string, now: number): OutMessage[] {
+    return changes.map((change, i) => {
+      const messageId = `${idPrefix}:${i}`;
+      const routingKey = routingKeyFor(change);
+      const event = toOrderEvent(change, messageId, now);
+      const payload = JSON.stringify(event);
+      const rowId = this.insertMessage({ direction: 'out', channel: 'order.event', type: change.kind, messageId, causeId: causeId ?? undefined, orderId: change.orderId, state: 'pending', routingKey, payload }, now);
+      if (rowId === undefined) return toOut(this.sql.findMessage.get('order.event', messageId) as MessageRow);
+      const deliveries = this.orderEventDeliveries?.(this.loadOrder(change.orderId)!.partner, event);
+      if (deliveries?.length) this.webhooks.enqueueNow(deliveries, now);
+      return { rowId, channel: 'order.event', messageId, routingKey, payload };
+    });
+  }
+
+  journal(now: number, orderId: string | null, messageRow: number | null, entry: JournalEntry): void {
+    this.sql.journal.run(now, orderId, messageRow, entry.kind, entry.detail ? JSON.stringify(entry.detail) : null);
+    if (orderId !== null) this.orderChanged(orderId);
+  }
+
+  /**
+   * Group commits run synchronously inside one tick, so no read can slip between this call and the
+   * commit; a unit rolled back afterwards only costs a listener a needless reload.
+   */
+  private orderChanged(orderId: string): void {
+    for (const listener of this.orderChangeListeners) listener(orderId);
+  }
+}
+
+export function toOut(row: MessageRow): OutMessage {
+  return { rowId: row.id, channel: row.channel as OutMessage['channel'], messageId: row.message_id, routingKey: row.routing_key ?? '', payload: row.payload ?? '' };
+}
+
+export function toOrderRecord(row: OrderRow): OrderRecord {
+  return {
+    orderId: row.order_id,
+    partner: row.partner,
+    state: { status: row.status as OrderStatus, statusSince: row.status_since, lastFactAt: JSON.parse(row.last_fact_at) as OrderRecord['state']['lastFactAt'] },
+    statusEnteredAt: row.status_entered_at,
+    stuckAt: row.stuck_at,
+    attention: row.attention ? { kind: row.attention, since: row.attention_since ?? row.updated_at, reason: row.attention_reason ?? '' } : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
