@@ -1,5 +1,5 @@
 // The acknowledgement ledger: pure decisions (decide-*) and the stores that carry them out.
-export type { LedgerStore, OutMessage, PartnerOrderInput, PartnerOrderResult, CommandInput, CommandResult, MesEventInput, CrmFactInput, EventResult, InvalidInput, TimelineEntry, LedgerStats, LedgerPolicy, Pruned, RetentionPort } from './store.js';
+export type { LedgerStore, OutMessage, PartnerOrderInput, PartnerOrderResult, CommandInput, CommandResult, MesEventInput, CrmFactInput, EventResult, InvalidInput, TimelineEntry, LedgerStats, LedgerPolicy, Pruned, RetentionPort, OpsLedger } from './store.js';
 export type { ReportRows } from './report-rows.js';
 export type { WebhookStore, NewDelivery, DueDelivery, DeliveryRecord, AttemptRecord } from './webhook-store.js';
 export type { OrderRecord, Attention, OpenCommand, StatusChange, OrderQuery, StatusHistoryEntry } from './model.js';

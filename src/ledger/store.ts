@@ -2,6 +2,7 @@ import type { Acknowledgement, MesEventFields, OrderStatus, Quarantine, Translat
 import type { AckPolicy } from './decide-watchdog.js';
 import type { Deadlines } from './decide-status.js';
 import type { MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from './model.js';
+import type { ReportRows } from './report-rows.js';
 
 /** A message the store decided must go out; the pipeline publishes it and then calls markPublished/markForwarded. */
 export interface OutMessage {
@@ -161,4 +162,17 @@ export interface Pruned {
 /** Removes what is past the retention, in small steps between the pipeline's writes. */
 export interface RetentionPort {
   pruneOlderThan(cutoff: number, batch?: number): Promise<Pruned>;
+}
+
+/** What the ops tools (report, dead-letter replay) read and note in any ledger, beside the pipeline's ports. */
+export interface OpsLedger {
+  /** The reconciliation report's rows for a window; `between` runs between its queries (to pace a report beside the pipeline). */
+  reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows>;
+  timeline(orderId: string): Promise<TimelineEntry[]>;
+  /** Notes in the order's journal what the MES said when the report asked it. */
+  recordReconciliation(orderId: string, detail: Record<string, unknown>, now: number): Promise<void>;
+  /** The input channels on which the gateway dead-lettered a message known by one of these ids. */
+  deadLetteredChannels(messageIds: string[]): Promise<MessageChannel[]>;
+  /** Before a replay: frees a refused message's id (so the copy is handled afresh) and journals the replay. */
+  releaseDeadLetter(channel: string, messageIds: string[], detail: { orderId?: string } & Record<string, unknown>, now: number): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { ChannelModel, GetMessage } from 'amqplib';
 export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>;
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import { deadLetterHeaders, senderHeaders } from '../adapters/rabbitmq/topology.js';
-import type { SqliteLedger } from '../ledger/index.js';
+import type { OpsLedger } from '../ledger/index.js';
 import type { MessageChannel } from '../ledger/model.js';
 import { defaultMaxJsonDepth } from '../contracts/parse-json.js';
 import { decodeJson, stringField } from '../pipeline/decode.js';
@@ -65,7 +65,7 @@ export interface ReplayResult {
 }
 
 /** What replay needs of the ledger: the gateway's own record of a dead letter, and a note of each replay. */
-export type ReplayLedger = Pick<SqliteLedger, 'deadLetteredChannels' | 'releaseDeadLetter'>;
+export type ReplayLedger = Pick<OpsLedger, 'deadLetteredChannels' | 'releaseDeadLetter'>;
 
 /**
  * Re-injects the matching dead letters into the gateway input they came from, as the gateway

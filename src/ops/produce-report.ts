@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { durationMs, type Config } from '../config/index.js';
 import { createMesReadProxy, type MesReadProxy } from '../adapters/mes/read-proxy.js';
-import type { SqliteLedger, TimelineEntry } from '../ledger/index.js';
+import type { OpsLedger, TimelineEntry } from '../ledger/index.js';
 import { translate } from '../mapping/index.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
@@ -12,7 +12,7 @@ export const reportCpuShare = 0.6;
 
 export interface ProduceReportOptions {
   config: Config;
-  ledger: SqliteLedger;
+  ledger: OpsLedger;
   from: number;
   to: number;
   lang: Lang;

@@ -6,7 +6,7 @@ import { readReportRows } from './report.js';
 import { prepareStatements } from './statements.js';
 import { RetentionPruner } from './retention.js';
 import { SqliteWebhookStore } from './webhooks.js';
-import type { LedgerPolicy, LedgerStore } from '../store.js';
+import type { LedgerPolicy, LedgerStore, OpsLedger } from '../store.js';
 import { SqliteContext, type OrderEventDeliveries } from './context.js';
 import { SqliteIntake } from './intake.js';
 import { SqliteOpsRecords } from './ops-records.js';
@@ -29,7 +29,7 @@ export interface SqliteLedger extends PublicOf<SqliteIntake>, PublicOf<SqlitePar
 type PublicOf<T> = { [K in keyof T]: T[K] };
 
 /** The acknowledgement ledger on SQLite: every LedgerStore port, the webhook store and the pruner on one connection. */
-export class SqliteLedger implements LedgerStore {
+export class SqliteLedger implements LedgerStore, OpsLedger {
   readonly commits: GroupCommit;
   /** Partner webhook deliveries, written in the ledger's own transactions. */
   readonly webhooks: SqliteWebhookStore;
