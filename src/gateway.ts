@@ -128,7 +128,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   const app = createHttpApp({ ...deps, mesProxy, ops, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port, httpServerLimits(config.gateway.http));
   const metricsAt = metricsListener(config.gateway);
-  const metricsHttp = await startHttpServer(createMetricsApp(metrics), metricsAt.host, metricsAt.port);
+  const metricsHttp = await startHttpServer(createMetricsApp(metrics, logger), metricsAt.host, metricsAt.port);
   logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}`, metrics: `http://${metricsAt.host}:${metricsHttp.port}/metrics` }, 'gateway started');
   return {
     ledger,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { answerTraceId } from '../../telemetry/tracing.js';
 import { InternalError, NoRoute, problemResponse } from './problems.js';
@@ -7,11 +8,14 @@ import { InternalError, NoRoute, problemResponse } from './problems.js';
  * GET /metrics, alone on its own listener (config `metrics`): it has no key and shows business
  * volumes (orders by status, traffic per exchange), so it never shares the partners' port.
  */
-export function createMetricsApp({ registry }: Metrics): Hono {
+export function createMetricsApp({ registry }: Metrics, logger: Logger): Hono {
   const app = new Hono();
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.notFound(() => problemResponse(new NoRoute('This listener serves GET /metrics only.')));
-  app.onError((_error, c) => problemResponse(new InternalError(answerTraceId(c.req.header('traceparent')))));
+  app.onError((error, c) => {
+    logger.error({ err: error }, 'metrics scrape failed');
+    return problemResponse(new InternalError(answerTraceId(c.req.header('traceparent'))));
+  });
   return app;
 }
 
