@@ -3,7 +3,7 @@ import type { ChannelModel, GetMessage } from 'amqplib';
 /** What the ops tools need of a connection (a plain or a recovering one). */
 export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>;
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
-import { deadLetterHeaders, senderHeaders } from '../adapters/rabbitmq/topology.js';
+import { deadLetterHeaders, senderHeaders } from '../pipeline/dead-letter-headers.js';
 import type { OpsLedger } from '../ledger/index.js';
 import type { MessageChannel } from '../ledger/model.js';
 import { defaultMaxJsonDepth } from '../contracts/parse-json.js';

@@ -1,7 +1,7 @@
 import type { CrmCommand } from '../contracts/generated/crm/command.js';
 import { validatorFor, type Validator } from '../contracts/validate.js';
 import { mesCommandId, toMesCommand } from '../adapters/mes/codec.js';
-import type { Settlement } from '../adapters/rabbitmq/broker.js';
+import type { Settlement } from './deps.js';
 import { amqpInputLimits, decodeDelivery, stringField } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';

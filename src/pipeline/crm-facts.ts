@@ -1,7 +1,7 @@
 import type { CrmFact } from '../contracts/generated/crm/fact.js';
 import { validatorFor } from '../contracts/validate.js';
 import type { OrderStatus } from '../mapping/index.js';
-import type { Settlement } from '../adapters/rabbitmq/broker.js';
+import type { Settlement } from './deps.js';
 import { amqpInputLimits, decodeDelivery } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';

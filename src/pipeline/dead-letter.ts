@@ -1,8 +1,8 @@
-import { deadLetterHeaders, senderHeaders } from '../adapters/rabbitmq/topology.js';
+import { deadLetterHeaders, senderHeaders } from './dead-letter-headers.js';
 import type { MessageChannel } from '../ledger/model.js';
 import type { ParseRefusal } from '../contracts/parse-json.js';
 import { invalidMessageId, stringField } from './decode.js';
-import type { Settlement } from '../adapters/rabbitmq/broker.js';
+import type { Settlement } from './deps.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';
 
 export interface Rejection {

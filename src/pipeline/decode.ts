@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import { maxJsonDepth, nestedDeeperThan, parseJsonBounded, type JsonLimits, type ParseRefusal } from '../contracts/parse-json.js';
-import { undecodableFields } from '../adapters/rabbitmq/amqp.js';
+import { undecodableHeaders } from './deps.js';
 import type { ConsumeMessage } from './deps.js';
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; reason: ParseRefusal; error: string };
@@ -20,7 +20,7 @@ export function decodeJson(content: Buffer, limits: JsonLimits): Decoded {
  */
 export function decodeDelivery(message: ConsumeMessage, limits: JsonLimits): Decoded {
   const headers = message.properties.headers ?? {};
-  const unreadable = (headers as Record<symbol, unknown>)[undecodableFields];
+  const unreadable = (headers as Record<symbol, unknown>)[undecodableHeaders];
   if (unreadable !== undefined) return { ok: false, reason: 'undecodable', error: `message headers not decodable: ${String(unreadable)}; fix: send headers as a flat table of strings and numbers` };
   const deep = Object.keys(headers).find((name) => nestedDeeperThan(headers[name], limits.maxDepth));
   if (deep !== undefined) return { ok: false, reason: 'too_deep', error: `message header ${JSON.stringify(deep.slice(0, 64))} nested deeper than ${limits.maxDepth} levels (input.maxJsonDepth); fix: send headers as a flat table of strings and numbers` };

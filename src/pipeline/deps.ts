@@ -4,6 +4,28 @@ import type { LedgerStore, OutMessage } from '../ledger/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
+/** What to do with a consumed message once its handler finished. */
+export type Settlement = 'ack' | 'requeue';
+
+/** A publish the broker did not confirm (nacked, unroutable, or no connection): an infrastructure fault. */
+export class NotPublishedError extends Error {
+  constructor(reason: string) {
+    super(`not published: ${reason}`);
+    this.name = 'NotPublishedError';
+  }
+}
+
+/**
+ * Marks the headers of a delivery the broker adapter could not decode (nested too deeply for its
+ * decoder): the pipeline refuses such a message. A symbol, so no sender can set it.
+ */
+export const undecodableHeaders = Symbol('orderbridge.undecodableHeaders');
+
+/** Whether the MES knows an order (evidence of a lost acknowledgement); undefined when it could not be asked. */
+export interface OrderEvidence {
+  knowsOrder(orderId: string): Promise<boolean | undefined>;
+}
+
 /** The one thing the pipeline needs from the broker: a publish that resolves on the broker's confirm. */
 export interface Publisher {
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void>;

@@ -1,4 +1,4 @@
-import { NotPublishedError, type Settlement } from '../adapters/rabbitmq/broker.js';
+import { NotPublishedError, type Settlement } from './deps.js';
 import { LedgerUnavailableError } from '../ledger/ledger-errors.js';
 import type { MessageChannel } from '../ledger/model.js';
 import { amqpInputLimits, decodeJson } from './decode.js';

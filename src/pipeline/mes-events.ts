@@ -1,7 +1,7 @@
 import type { MesEvent } from '../contracts/generated/mes/event.js';
 import { validatorFor } from '../contracts/validate.js';
 import { readMesEvent, translate } from '../mapping/index.js';
-import type { Settlement } from '../adapters/rabbitmq/broker.js';
+import type { Settlement } from './deps.js';
 import { amqpInputLimits, decodeDelivery } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
 import type { ConsumeMessage, PipelineDeps } from './deps.js';

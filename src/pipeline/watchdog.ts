@@ -1,5 +1,4 @@
-import type { MesApiClient } from '../adapters/mes/api-client.js';
-import type { PipelineDeps } from './deps.js';
+import type { OrderEvidence, PipelineDeps } from './deps.js';
 import { isInfrastructureFault } from './handler-errors.js';
 import { publishOut } from './publish-out.js';
 import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js';
@@ -7,7 +6,7 @@ import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js
 export interface WatchdogOptions {
   intervalMs: number;
   maxAttempts: number;
-  evidence?: MesApiClient;
+  evidence?: OrderEvidence;
   /** Order events still unconfirmed after this long are sent again by the sweep. */
   republishAfterMs?: number;
   batch?: number;

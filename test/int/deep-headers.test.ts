@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { undecodableFields } from '../../src/adapters/rabbitmq/amqp.js';
-import { deadLetterHeaders, senderHeaders } from '../../src/adapters/rabbitmq/topology.js';
+import { undecodableHeaders } from '../../src/pipeline/deps.js';
+import { deadLetterHeaders, senderHeaders } from '../../src/pipeline/dead-letter-headers.js';
 import { nestedDeeperThan } from '../../src/contracts/parse-json.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
@@ -26,7 +26,7 @@ function nestedFieldTable(depth: number): Buffer {
 t.test('a field table nested past what the decoder can recurse is marked undecodable instead of failing the connection', async (t) => {
   t.match(codec.decodeFields(nestedFieldTable(3)), { a: { a: { a: { n: 1 } } } }, 'ordinary tables decode as before');
   const marked = codec.decodeFields(nestedFieldTable(20_000));
-  t.match(String(marked[undecodableFields]), /nested too deeply to decode/, 'a 20,000-deep table is marked, not thrown');
+  t.match(String(marked[undecodableHeaders]), /nested too deeply to decode/, 'a 20,000-deep table is marked, not thrown');
   t.same(Object.keys(marked), [], 'and carries nothing a sender wrote');
 });
 

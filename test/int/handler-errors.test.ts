@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deadLetterHeaders } from '../../src/adapters/rabbitmq/topology.js';
+import { deadLetterHeaders } from '../../src/pipeline/dead-letter-headers.js';
 import { Broker } from '../../src/adapters/rabbitmq/broker.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { LedgerUnavailableError, openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';

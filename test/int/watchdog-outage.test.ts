@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
-import { NotPublishedError } from '../../src/adapters/rabbitmq/broker.js';
+import { NotPublishedError } from '../../src/pipeline/deps.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import type { PipelineDeps, Publisher } from '../../src/pipeline/deps.js';

@@ -1,11 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { undecodableHeaders } from '../../pipeline/deps.js';
 
-/**
- * Marks the headers of a delivery whose field table could not be decoded: nested so deeply that
- * amqplib's recursive decoder overflowed the stack. A symbol, so no sender can set it.
- */
-export const undecodableFields = Symbol('orderbridge.undecodableFields');
 
 type FieldTable = Record<string | symbol, unknown>;
 interface Codec {
@@ -35,7 +31,7 @@ function guardFieldDecoding(): void {
       return decodeFields(slice);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
-      return { [undecodableFields]: `a field table of ${slice.length} bytes nested too deeply to decode` };
+      return { [undecodableHeaders]: `a field table of ${slice.length} bytes nested too deeply to decode` };
     }
   };
 }

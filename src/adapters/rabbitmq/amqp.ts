@@ -3,4 +3,3 @@
 import './amqp-field-guard.js';
 
 export { connect } from 'amqplib';
-export { undecodableFields } from './amqp-field-guard.js';

@@ -7,18 +7,12 @@ import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { declareTopology } from './topology.js';
+import { NotPublishedError, type Settlement } from '../../pipeline/deps.js';
+
+export { NotPublishedError, type Settlement };
 import { errorMessage } from '../../shared/error-message.js';
 
-/** What to do with a consumed message once its handler finished. */
-export type Settlement = 'ack' | 'requeue';
 export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;
-
-export class NotPublishedError extends Error {
-  constructor(reason: string) {
-    super(`not published: ${reason}`);
-    this.name = 'NotPublishedError';
-  }
-}
 
 export class BrokerUnreachableError extends Error {
   constructor(readonly url: string, cause: unknown) {
