@@ -1,12 +1,18 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { LedgerStats } from '../ledger/index.js';
 import { HttpRequestMetrics } from './http-metrics.js';
+
+/** The ledger's counts the gauges show (what a ledger's stats() gives; declared here so telemetry needs no ledger). */
+export interface LedgerCounts {
+  ordersByStatus: Record<string, number>;
+  attention: { lost: number; stuck: number };
+  openCommands: number;
+}
 
 /** What /metrics reads at scrape time from the parts that keep their own figures. */
 export interface MetricSources {
   /** Connected to RabbitMQ and the ledger takes writes: what /readyz says. */
   ready?: () => Promise<boolean>;
-  ledgerStats?: () => Promise<LedgerStats>;
+  ledgerStats?: () => Promise<LedgerCounts>;
   ledgerSizeBytes?: () => number;
   readProxy?: () => { hits: number; misses: number; staleServed: number; rejectedOpen: number; shed: number; breaker: 'closed' | 'open' | 'half-open' };
 }
@@ -26,18 +32,18 @@ export function createMetrics(sources: MetricSources = {}) {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
   const http = new HttpRequestMetrics([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
-  let ledgerStats: { at: number; stats: Promise<LedgerStats> } | undefined;
-  const currentLedgerStats = () => {
+  let ledgerStats: { at: number; stats: Promise<LedgerCounts> } | undefined;
+  const currentLedgerCounts = () => {
     if (!sources.ledgerStats) return undefined;
     if (!ledgerStats || Date.now() - ledgerStats.at > ledgerStatsMaxAgeMs) ledgerStats = { at: Date.now(), stats: sources.ledgerStats() };
     return ledgerStats.stats;
   };
   /** A gauge read from the ledger's counts at scrape time. */
-  const ledgerGauge = (name: string, help: string, value: (stats: LedgerStats) => number) =>
+  const ledgerGauge = (name: string, help: string, value: (stats: LedgerCounts) => number) =>
     new Gauge({
       name, help, registers,
       async collect() {
-        const stats = await currentLedgerStats();
+        const stats = await currentLedgerCounts();
         if (stats) this.set(value(stats));
       },
     });
@@ -88,7 +94,7 @@ export function createMetrics(sources: MetricSources = {}) {
     ordersByStatus: new Gauge({
       name: 'orderbridge_orders', help: 'Orders in the ledger by external status.', labelNames: ['status'] as const, registers,
       async collect() {
-        const stats = await currentLedgerStats();
+        const stats = await currentLedgerCounts();
         if (!stats) return;
         this.reset();
         for (const [status, count] of Object.entries(stats.ordersByStatus)) this.set({ status }, count);
