@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Order } from '../../contracts/generated/external/order.js';
-import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
+import type { LedgerStore } from '../../ledger/index.js';
+import { toResource } from '../../pipeline/order-resource.js';
 import { strongEtag } from '../mes/cache-status.js';
 
 /** One order resource as GET /v1/orders/{id} sends it: serialized once, re-sent until the order changes. */
@@ -47,16 +48,4 @@ export function orderResources(ledger: LedgerStore): OrderResources {
   };
 
   return { cached: (orderId) => cache.get(orderId), load };
-}
-
-export function toResource(order: OrderRecord): Order {
-  return {
-    id: order.orderId,
-    partner: order.partner,
-    status: order.state.status,
-    statusSince: order.state.statusSince,
-    attention: order.attention && { kind: order.attention.kind, since: new Date(order.attention.since).toISOString(), reason: order.attention.reason },
-    createdAt: new Date(order.createdAt).toISOString(),
-    updatedAt: new Date(order.updatedAt).toISOString(),
-  };
 }

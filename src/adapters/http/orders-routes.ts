@@ -4,7 +4,8 @@ import type { OrderPage } from '../../contracts/generated/external/order-page.js
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
 import { noneMatch, revalidateAlways } from '../mes/cache-status.js';
-import { orderResources, toResource, type OrderResource } from './order-resources.js';
+import { toResource } from '../../pipeline/order-resource.js';
+import { orderResources, type OrderResource } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { NotFound, ValidationFailed } from './problems.js';
 import { singleValuedQuery } from './single-query.js';
