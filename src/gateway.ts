@@ -1,4 +1,5 @@
 import { createHttpApp } from './adapters/http/app.js';
+import { orderResources } from './adapters/http/order-resources.js';
 import type { OrderEvent } from './contracts/generated/external/order-event.js';
 import type { OpsService } from './adapters/http/ops-routes.js';
 import { produceReport, reportCpuShare } from './ops/produce-report.js';
@@ -125,7 +126,8 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
     deadLetters: () => broker.withConnection(async (model) => groupByReason(await listDeadLetters(model, amqp))),
     replayDeadLetter: (id) => broker.withConnection((model) => replayDeadLetters({ model, amqp, ledger, now: clock, match: (letter) => letter.id === id })),
   };
-  const app = createHttpApp({ ...deps, mesProxy, ops, readiness: { brokerConnected: () => broker.connected } });
+  const resources = orderResources(ledger);
+  const app = createHttpApp({ ...deps, mesProxy, ops, orderResources: resources, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port, httpServerLimits(config.gateway.http));
   const metricsAt = metricsListener(config.gateway);
   const metricsHttp = await startHttpServer(createMetricsApp(metrics, logger), metricsAt.host, metricsAt.port);
@@ -146,6 +148,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
       await webhooks?.stop();
       await broker.close();
       mesProxy.close();
+      resources.close();
       await ledger.close();
       logger.info('gateway stopped');
     },

@@ -7,6 +7,7 @@ import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
 import { openApiDocument } from './openapi.js';
 import { opsRoutes, type OpsService } from './ops-routes.js';
 import { orderSubmissionRoutes } from './order-submission.js';
+import { orderResources, type OrderResources } from './order-resources.js';
 import { ordersRoutes } from './orders-routes.js';
 import { partnerGuard, type PartnerEnv } from './partner-guard.js';
 import { HttpProblem, InternalError, NoRoute, PayloadTooLarge, problemResponse } from './problems.js';
@@ -20,6 +21,8 @@ export interface HttpAppDeps extends PipelineDeps {
   /** The reconciliation report and timelines; /ops/* (operator keys) is served when it is given. */
   ops?: OpsService;
   version?: string;
+  /** The in-memory order resources; the composition root passes its own so it can close them. */
+  orderResources?: OrderResources;
 }
 
 /** The gateway's HTTP surface; routes stay thin, every error leaves as RFC 9457 problem+json. */
@@ -38,7 +41,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   // One guard for every partner route: a partner's rate limit is one budget across them.
   const guard = partnerGuard(config.gateway.partners);
   const partners = new Hono<PartnerEnv>();
-  partners.route('/', ordersRoutes(ledger, guard));
+  partners.route('/', ordersRoutes(ledger, deps.orderResources ?? orderResources(ledger), guard));
   partners.route('/', orderSubmissionRoutes(deps, guard));
   if (deps.mesProxy) {
     partners.use('/mes/*', guard.middleware);

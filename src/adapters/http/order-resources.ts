@@ -17,6 +17,8 @@ export interface OrderResources {
   cached(orderId: string): OrderResource | undefined;
   /** The order's resource built from the ledger, kept in memory for the next reads. */
   load(orderId: string): Promise<OrderResource | undefined>;
+  /** Stops following the ledger's changes (the gateway stops). */
+  close(): void;
 }
 
 export const historyLimit = 1000;
@@ -31,7 +33,7 @@ export function orderResources(ledger: LedgerStore): OrderResources {
   const cache = new LRUCache<string, OrderResource>({ maxSize: maxBytes, sizeCalculation: (resource) => resource.body.length + 128 });
   // Bumped by every change: a resource read from the ledger before a change it raced is not kept.
   let changes = 0;
-  ledger.onOrderChanged((orderId) => {
+  const unsubscribe = ledger.onOrderChanged((orderId) => {
     changes += 1;
     cache.delete(orderId);
   });
@@ -47,5 +49,12 @@ export function orderResources(ledger: LedgerStore): OrderResources {
     return resource;
   };
 
-  return { cached: (orderId) => cache.get(orderId), load };
+  return {
+    cached: (orderId) => cache.get(orderId),
+    load,
+    close: () => {
+      unsubscribe();
+      cache.clear();
+    },
+  };
 }

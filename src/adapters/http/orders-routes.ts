@@ -5,7 +5,7 @@ import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
 import { noneMatch, revalidateAlways } from '../mes/cache-status.js';
 import { toResource } from '../../pipeline/order-resource.js';
-import { orderResources, type OrderResource } from './order-resources.js';
+import type { OrderResource, OrderResources } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { NotFound, ValidationFailed } from './problems.js';
 import { singleValuedQuery } from './single-query.js';
@@ -14,9 +14,8 @@ const validateListQuery = validatorFor<OrderListQuery>('orderListQuery');
 const defaultPageSize = 50;
 
 /** Partner routes over the ledger's read model. Every lookup is scoped to the calling partner. */
-export function ordersRoutes(ledger: LedgerStore, guard: PartnerGuard): Hono<PartnerEnv> {
+export function ordersRoutes(ledger: LedgerStore, resources: OrderResources, guard: PartnerGuard): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
-  const resources = orderResources(ledger);
 
   // Answered synchronously when the resource is in memory, the common case. A Response with plain
   // headers: c.body() with more than one header builds a Headers object per request. Each header
