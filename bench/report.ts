@@ -71,7 +71,7 @@ async function renderOnce(ledgerPath: string, now: number): Promise<{ ms: number
   try {
     const started = performance.now();
     // As orderbridge report and /ops render it: paced to its CPU share.
-    const { report, timelines } = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', reconcile: false, cpuShare: reportCpuShare });
+    const { report, timelines } = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', cpuShare: reportCpuShare });
     const html = reportHtml(report, 'en', timelines);
     return { ms: performance.now() - started, discrepancies: report.discrepancies.length, bytes: html.length };
   } finally {

@@ -121,7 +121,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   watchdog.start();
   const retention = startRetention(ledger.retention, { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
   const ops: OpsService = {
-    report: (window, lang) => produceReport({ config, ledger, ...window, lang, mesProxy, maxLookups: 50, logger, cpuShare: reportCpuShare }),
+    report: (window, lang) => produceReport({ config, ledger, ...window, lang, mes: mesProxy, maxLookups: 50, cpuShare: reportCpuShare }),
     timeline: (orderId) => ledger.timeline(orderId),
     deadLetters: () => broker.withConnection(async (model) => groupByReason(await listDeadLetters(model, amqp))),
     replayDeadLetter: (id) => broker.withConnection((model) => replayDeadLetters({ model, amqp, ledger, now: clock, match: (letter) => letter.id === id })),

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createMesReadProxy } from '../adapters/mes/index.js';
 import { produceReport, reportCpuShare } from '../ops/produce-report.js';
 import { reportCsv, reportText } from '../ops/report-formats.js';
 import { reportHtml } from '../ops/report-html.js';
@@ -81,8 +82,10 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   const ledger = openExistingLedger(config, io, 'write');
   if (!ledger) return ledgerNotFoundExitCode;
   const progress = progressReporter(io, lang, isTerminal);
+  // The MES is asked through the same read proxy as the gateway's partners: breaker, budget, cache.
+  const mes = values['no-reconcile'] ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi });
   try {
-    const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, reconcile: !values['no-reconcile'], maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });
+    const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, ...(mes ? { mes } : {}), maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });
     progress.stop();
     const details = { details: values.details };
     const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result, details) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang, details).join('\n')}\n`;
@@ -93,6 +96,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
     return 0;
   } finally {
     progress.stop();
+    mes?.close();
     await ledger.close();
   }
 }

@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { durationMs, type Config } from '../config/index.js';
-import { createMesReadProxy, type MesReadProxy } from '../adapters/mes/read-proxy.js';
 import type { OpsLedger, TimelineEntry } from '../ledger/index.js';
 import { translate } from '../mapping/index.js';
-import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
 import type { Lang } from './texts.js';
+
+/** What the report asks the MES about an order: its answer as the MES read proxy gives it (breaker and cache included). */
+export interface MesOrderReader {
+  readOrder(orderId: string): Promise<{ status: number; body: Uint8Array }>;
+}
 
 /** The share of a CPU a report takes while reading the ledger next to a running gateway. */
 export const reportCpuShare = 0.6;
@@ -17,8 +20,8 @@ export interface ProduceReportOptions {
   to: number;
   lang: Lang;
   now?: number;
-  /** Ask the MES API about open discrepancies (and note its answers in the ledger); default true. */
-  reconcile?: boolean;
+  /** Ask the MES about open discrepancies through this reader (and note its answers in the ledger); without one, nothing is asked. */
+  mes?: MesOrderReader;
   maxLookups?: number;
   /** MES look-ups per second at most: reconciliation must not become the MES's load problem. */
   lookupsPerSecond?: number;
@@ -27,14 +30,11 @@ export interface ProduceReportOptions {
   /** Timelines are embedded for the first this many discrepancies, those needing action first (the HTML page). */
   timelines?: number;
   onProgress?: (done: number, total: number) => void;
-  logger?: Logger;
   /**
    * The share of one CPU the report may take while it reads the ledger (0–1, default 1): it pauses
    * between queries so the gateway beside it keeps its throughput (bench/RESULTS.md, report benchmark).
    */
   cpuShare?: number;
-  /** The MES reads to reconcile through (the gateway passes its own, breaker included); one of its own otherwise. */
-  mesProxy?: MesReadProxy;
 }
 
 /** Reads the ledger, reconciles with the MES, and returns the report with the timelines the HTML page embeds. */
@@ -43,46 +43,41 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
   const now = options.now ?? Date.now();
   const yieldCpu = cpuPacer(options.cpuShare ?? 1);
   const rows = await ledger.reportRows(from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
-  const ownProxy = options.reconcile === false || options.mesProxy ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, logger: options.logger ?? silentLogger });
-  const proxy = options.reconcile === false ? undefined : (options.mesProxy ?? ownProxy);
-  try {
-    const pace = pacer(options.lookupsPerSecond ?? 20);
-    const report = await buildReport({
-      rows, from, to, now, lang,
-      retentionDays: durationMs(config.gateway.ledger.retention) / 86_400_000,
-      statusOfMesState: (state) => {
-        const translation = translateState(config, state);
-        return translation.kind === 'translated' ? translation.status : undefined;
-      },
-      answersCommand: (state) => {
-        const translation = translateState(config, state);
-        return translation.kind === 'translated' && translation.ack !== undefined;
-      },
-      maxLookups: options.maxLookups ?? 200,
-      ...(proxy ? { askMes: async (orderId: string) => {
-        await pace();
-        return askMes(proxy, orderId);
-      } } : {}),
-      recordAnswer: (orderId, answer) => void ledger.recordReconciliation(orderId, { by: 'report', ...answer }, Date.now()).catch(() => undefined),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    const timelines: Record<string, TimelineEntry[]> = {};
-    for (const d of [...report.discrepancies, ...report.informational.items].slice(0, options.timelines ?? 200)) {
-      if (timelines[d.orderId]) continue;
-      timelines[d.orderId] = await ledger.timeline(d.orderId);
-      await yieldCpu();
-    }
-    return { report, timelines };
-  } finally {
-    ownProxy?.close();
+  const proxy = options.mes;
+  const pace = pacer(options.lookupsPerSecond ?? 20);
+  const report = await buildReport({
+    rows, from, to, now, lang,
+    retentionDays: durationMs(config.gateway.ledger.retention) / 86_400_000,
+    statusOfMesState: (state) => {
+      const translation = translateState(config, state);
+      return translation.kind === 'translated' ? translation.status : undefined;
+    },
+    answersCommand: (state) => {
+      const translation = translateState(config, state);
+      return translation.kind === 'translated' && translation.ack !== undefined;
+    },
+    maxLookups: options.maxLookups ?? 200,
+    ...(proxy ? { askMes: async (orderId: string) => {
+      await pace();
+      return askMes(proxy, orderId);
+    } } : {}),
+    recordAnswer: (orderId, answer) => void ledger.recordReconciliation(orderId, { by: 'report', ...answer }, Date.now()).catch(() => undefined),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const timelines: Record<string, TimelineEntry[]> = {};
+  for (const d of [...report.discrepancies, ...report.informational.items].slice(0, options.timelines ?? 200)) {
+    if (timelines[d.orderId]) continue;
+    timelines[d.orderId] = await ledger.timeline(d.orderId);
+    await yieldCpu();
   }
+  return { report, timelines };
 }
 
 function translateState(config: Config, state: string) {
   return translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.mapping.states);
 }
 
-async function askMes(proxy: MesReadProxy, orderId: string): Promise<MesAnswer> {
+async function askMes(proxy: MesOrderReader, orderId: string): Promise<MesAnswer> {
   const answer = await proxy.readOrder(orderId);
   if (answer.status === 404) return { knows: false };
   if (answer.status !== 200) return { error: `the MES API answered ${answer.status}` };

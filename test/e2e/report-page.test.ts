@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { produceReport } from '../../src/ops/produce-report.js';
 import { reportHtml } from '../../src/ops/report-html.js';
-import { fakeMes, seededReportLedger, T0 } from '../helpers/report-ledger.js';
+import { fakeMes, mesReader, seededReportLedger, T0 } from '../helpers/report-ledger.js';
 
 const artifacts = resolve(import.meta.dirname, '../../test-artifacts');
 const executablePath = '/usr/bin/chromium';
@@ -14,7 +14,7 @@ t.test('the report page in headless Chromium: headline numbers, filters, a click
   const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
   const { ledger, config } = await seededReportLedger(t, mes.url);
   const now = T0 + 31 * 86_400_000;
-  const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
+  const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en', mes: mesReader(t, config) });
   mkdirSync(artifacts, { recursive: true });
   const page = join(artifacts, 'report.html');
   writeFileSync(page, reportHtml(report, 'en', timelines));

@@ -2,7 +2,8 @@
 import type { Test } from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { withGatewayOverrides } from '../../src/config/index.js';
+import { createMesReadProxy, type MesReadProxy } from '../../src/adapters/mes/index.js';
+import { withGatewayOverrides, type Config } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { testConfig } from './gateway-config.js';
@@ -61,3 +62,10 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
   return { ledger, config };
 }
 
+
+/** The MES read proxy a report asks through (to config's mesApi), closed in the test's teardown. */
+export function mesReader(t: Test, config: Config): MesReadProxy {
+  const proxy = createMesReadProxy({ mesApi: config.gateway.mesApi });
+  t.teardown(() => proxy.close());
+  return proxy;
+}

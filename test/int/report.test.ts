@@ -19,7 +19,7 @@ import { testConfig } from '../helpers/gateway-config.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
-import { fakeMes, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
+import { fakeMes, mesReader, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
 
@@ -28,7 +28,7 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED', 'A-DUP': 'CUTTING', 'A-UNKNOWN': 'LASER_ETCHING', 'A-UNCONF': 'ACCEPTED', 'A-EVID': 'PLANNING' });
   const { ledger, config } = await seeded(t, mes.url);
   const now = T0 + 31 * 86_400_000;
-  const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
+  const { report, timelines } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en', mes: mesReader(t, config) });
 
   const valid = validReport(report);
   t.ok(valid.ok, `valid against contracts/ops/report.schema.json${valid.ok ? '' : `: ${JSON.stringify(valid.problems)}`}`);
@@ -57,12 +57,12 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   const spanMs = mes.askedAt.at(-1)! - mes.askedAt[0]!;
   t.ok(spanMs >= (mes.asked.length - 1) * 50 * 0.9, `paced to at most 20 look-ups a second (${mes.asked.length} in ${spanMs} ms)`);
   t.match(report.coverage, { complete: false, retentionDays: 30 }, 'a window reaching past the retention says it is not fully covered');
-  const recent = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', reconcile: false });
+  const recent = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en' });
   t.equal(recent.report.coverage.complete, true, 'a window inside the retention is');
   t.match((await ledger.timeline('A-LOST')).find((e) => e.kind === 'reconciled'), { detail: { by: 'report', knows: false } }, 'the MES\'s answer is noted in the order\'s timeline');
   t.ok(timelines['A-LOST']?.length, 'timelines of discrepant orders come along for the page');
 
-  const ru = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'ru', reconcile: false });
+  const ru = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'ru' });
   t.match(ru.report.discrepancies.find((d) => d.orderId === 'A-LOST'), { action: /отправьте его из CRM/, mes: { asked: false } }, 'Russian texts; without reconciliation the MES is not asked');
   t.equal(ru.report.reconciliation.asked, 0);
   t.ok(ru.report.reconciliation.notAsked > 0, 'the report says how many it did not ask');
@@ -109,7 +109,7 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
   });
   // Dead letters have their own test (test/int/dead-letters.test.ts) against a real broker.
   const ops: OpsService = {
-    report: (window, lang) => produceReport({ config, ledger, ...window, lang, reconcile: false }),
+    report: (window, lang) => produceReport({ config, ledger, ...window, lang }),
     timeline: (id) => ledger.timeline(id),
     deadLetters: () => Promise.resolve([]),
     replayDeadLetter: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
@@ -194,7 +194,7 @@ t.test('an acknowledgement overtaken by a later MES state is reported as what ha
   t.match(late, { kind: 'recorded', state: 'out_of_order' }, 'the late acknowledgement is recorded as out of order');
 
   const now = T0 + 60_000;
-  const { report } = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'en', reconcile: false });
+  const { report } = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
   t.ok(validReport(report).ok, 'valid against contracts/ops/report.schema.json');
   const of = (orderId: string) => [...report.discrepancies, ...report.informational.items].filter((d) => d.orderId === orderId);
   t.match(of('R-REORDERED'), [{ kind: 'acknowledged_out_of_order', detail: 'Acknowledged by MES state PLANNING, which arrived before the acknowledging state ACCEPTED (out of order); nothing was lost', action: /^Nothing to do/ }]);
@@ -204,7 +204,7 @@ t.test('an acknowledgement overtaken by a later MES state is reported as what ha
   t.match(of('R-NOANSWER'), [{ kind: 'acknowledgement_lost', detail: 'Acknowledged by MES state PLANNING: the MES has the order, but its acknowledging state never arrived' }]);
   t.notMatch(JSON.stringify(report), /Closed by the watchdog/, 'the watchdog closed neither');
 
-  const ru = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'ru', reconcile: false });
+  const ru = await produceReport({ config: env.config, ledger, from: T0 - 1000, to: now, now, lang: 'ru' });
   const ruText = JSON.stringify(ru.report);
   t.match(ruText, /Подтверждено состоянием MES PLANNING, которое пришло раньше подтверждающего состояния ACCEPTED/);
   t.match(ruText, /Подтверждено состоянием MES PLANNING: заказ в MES есть, но подтверждающее состояние так и не пришло/);
@@ -215,7 +215,7 @@ t.test('flagged orders the MES says it does not have are listed first, and the r
   const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
   const { ledger, config } = await seeded(t, mes.url);
   const now = T0 + 31 * 86_400_000;
-  const { report } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en' });
+  const { report } = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'en', mes: mesReader(t, config) });
   t.ok(validReport(report).ok, 'valid against contracts/ops/report.schema.json');
   const missing = ['A-DUP', 'A-EVID', 'A-UNCONF', 'A-UNKNOWN'];
   t.same(report.discrepancies.slice(0, 4).map((d) => `${d.kind} ${d.orderId}`).sort(), missing.map((id) => `missing_in_mes ${id}`), 'the most urgent class comes first');
@@ -223,7 +223,7 @@ t.test('flagged orders the MES says it does not have are listed first, and the r
   for (const d of report.discrepancies.filter((d) => d.kind === 'missing_in_mes')) {
     t.match(d, { mes: { asked: true, knows: false }, detail: /^Flagged stuck in (accepted|in_production|received), and the MES API says it has no such order$/, action: /^Most urgent: the MES has lost this order\. Re-send it from the CRM/ }, d.orderId);
   }
-  const ru = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'ru' });
+  const ru = await produceReport({ config, ledger, from: T0 - 1000, to: now, now, lang: 'ru', mes: mesReader(t, config) });
   t.match(ru.report.discrepancies[0], { kind: 'missing_in_mes', detail: /Помечен как зависший в статусе .*, а API MES отвечает, что такого заказа нет/, action: /^Срочно: MES потеряла этот заказ/ });
 
   const io = (lines: string[]) => ({ out: (line: string) => lines.push(line), err: () => undefined, env: { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path, MES_API_URL: mes.url }, cwd: process.cwd() });

@@ -9,7 +9,6 @@ const src = resolve(import.meta.dirname, '../../src');
 
 const knownOutward = new Map<string, string>([
   ['pipeline/crm-commands.ts → adapters/mes/codec.ts', 'the MES command format is still code, not a dialect template (issue 15)'],
-  ['ops/produce-report.ts → adapters/mes/read-proxy.ts', 'the report builds its own MES read proxy instead of receiving one from the composition root'],
 ]);
 
 type Layer = 'contracts' | 'core' | 'ledger ports' | 'application' | 'adapter' | 'root' | 'support';
