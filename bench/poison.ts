@@ -9,7 +9,6 @@
  *
  *   npm run bench:poison [-- --seconds 10 --rounds 3 --rate 2000 --poison-rate 40]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { createVhost } from '../test/helpers/vhost.js';
 import { createCleanup } from './proxy-cleanup.js';
 import { formatInt, table } from './proxy-figures.js';
 import { pacedInChild, type PacedFigures } from './proxy-paced.js';
-import { machineCpuMs, startChild } from './proxy-process.js';
+import { hasTaskset, machineCpuMs, startChild } from './proxy-process.js';
 import { benchOrders, benchPartners, seedLedger } from './proxy-seed.js';
 
 const { values } = parseArgs({
@@ -118,13 +117,4 @@ process.stdout.write(`hostile messages: ${published} published, ${deadLetters} d
 if (deadLetters !== published || rows !== published || deliveries !== 1) {
   log('bench:poison: not every hostile message was dead-lettered exactly once');
   process.exitCode = 1;
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }

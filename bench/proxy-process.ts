@@ -12,6 +12,16 @@ export function pinned(cpus: string | undefined, command: string, args: string[]
   return cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
 }
 
+/** Whether processes can be pinned to CPUs here (taskset from util-linux answers). */
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface ChildServer {
   pid: number;
   port: number;

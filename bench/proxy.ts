@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../src/config/index.js';
 import { createCleanup } from './proxy-cleanup.js';
+import { hasTaskset } from './proxy-process.js';
 import { runPart1, type Part1Result } from './proxy-part1.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { runMesBench, type Part2Result, type Part3Result } from './proxy-mes.js';
@@ -118,15 +119,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     cleanup.runAll();
     process.exit(130);
   });
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function main(): Promise<void> {
