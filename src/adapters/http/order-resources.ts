@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Order } from '../../contracts/generated/external/order.js';
 import type { LedgerStore } from '../../ledger/index.js';
 import { toResource } from '../../pipeline/order-resource.js';
-import { strongEtag } from '../mes/cache-status.js';
+import { strongEtag } from './cache-status.js';
 
 /** One order resource as GET /v1/orders/{id} sends it: serialized once, re-sent until the order changes. */
 export interface OrderResource {

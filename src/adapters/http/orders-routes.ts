@@ -3,7 +3,7 @@ import type { OrderListQuery } from '../../contracts/generated/external/order-li
 import type { OrderPage } from '../../contracts/generated/external/order-page.js';
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
-import { noneMatch, revalidateAlways } from '../mes/cache-status.js';
+import { noneMatch, revalidateAlways } from './cache-status.js';
 import { toResource } from '../../pipeline/order-resource.js';
 import type { OrderResource, OrderResources } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';

@@ -1,5 +1,5 @@
 import { HttpProblem, problemJson } from '../http/problems.js';
-import { formatCacheStatus, noneMatch, revalidateAlways, type CacheStatus } from './cache-status.js';
+import { formatCacheStatus, noneMatch, revalidateAlways, type CacheStatus } from '../http/cache-status.js';
 import type { MesFailure } from './mes-caller.js';
 
 /** What the proxy answers: ready to become an HTTP response as it is. */

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../../contracts/generated/config/gateway.js'
 import { schemas } from '../../contracts/schemas.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { NoRoute, ValidationFailed } from '../http/problems.js';
-import { strongEtag, ttlSeconds, type CacheStatus } from './cache-status.js';
+import { strongEtag, ttlSeconds, type CacheStatus } from '../http/cache-status.js';
 import { createMesCaller, type BreakerState, type MesCallerOptions, type MesFailure } from './mes-caller.js';
 import { cachedAnswer, failureAnswer, failureDetail, problemAnswer, type CachedAnswer, type ProxyAnswer } from './proxy-answers.js';
 import { compileReadRoutes, type ReadRoute } from './read-routes.js';
