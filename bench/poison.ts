@@ -7,7 +7,7 @@
  * partner's read p50 rose from ~1 ms to 872 ms. Prints p50/p99 per round, their medians and the
  * ratio poisoned/baseline, and checks that every hostile message was dead-lettered exactly once.
  *
- *   npm run bench:poison [-- --seconds 10 --rounds 3 --rate 2000 --poison-rate 40]
+ *   npm run bench:poison [-- --seconds 10 --rounds 3 --rate 2000 --poison-rate 40 --corpus all|deep]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,12 +32,16 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2000' },
     'poison-rate': { type: 'string', default: '40' },
     orders: { type: 'string', default: '5000' },
+    // all: the whole malformed-input corpus; deep: only the 9,000-level body of issue 13's report.
+    corpus: { type: 'string', default: 'all' },
   },
 });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const rate = Number(values.rate);
 const poisonRate = Number(values['poison-rate']);
+const corpus = values.corpus === 'deep' ? hostileInputs.filter((h) => h.reason === 'too_deep' && h.body.length < 100_000).slice(0, 1) : hostileInputs;
+if (!corpus.length) throw new Error(`--corpus ${values.corpus}: use all or deep`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup = createCleanup(log);
@@ -69,8 +73,8 @@ let published = 0;
 /** The corpus, round-robin over the inputs, `poisonRate` a second until `until`; each body made unique by trailing whitespace, so each has its own ledger row. */
 async function publishPoison(until: number): Promise<void> {
   while (Date.now() < until) {
-    const hostile = hostileInputs[published % hostileInputs.length]!;
-    const body = Buffer.concat([hostile.body, Buffer.alloc(1 + Math.floor(published / hostileInputs.length), 0x20)]);
+    const hostile = corpus[published % corpus.length]!;
+    const body = Buffer.concat([hostile.body, Buffer.alloc(1 + Math.floor(published / corpus.length), 0x20)]);
     channel.publish(inputs[published % inputs.length]!, 'poison', body, { persistent: true });
     published++;
     await new Promise((resolve) => setTimeout(resolve, 1000 / poisonRate));
@@ -80,7 +84,7 @@ async function publishPoison(until: number): Promise<void> {
 
 type Round = { kind: 'baseline' | 'poisoned'; figures: PacedFigures; stealPercent?: number };
 const results: Round[] = [];
-log(`bench:poison: ${formatInt(rate)} cached reads/s for ${seconds} s per round, ${rounds} rounds each; ${poisonRate} hostile messages/s (${hostileInputs.length} kinds, 3 inputs) in the poisoned ones${pin ? '; gateway on CPU 0, reader on CPU 1' : ''}`);
+log(`bench:poison: ${formatInt(rate)} cached reads/s for ${seconds} s per round, ${rounds} rounds each; ${poisonRate} hostile messages/s (${corpus.length} kind${corpus.length === 1 ? '' : 's'}, 3 inputs) in the poisoned ones${pin ? '; gateway on CPU 0, reader on CPU 1' : ''}`);
 await paced(); // warm-up: the gateway's read model and the JIT
 for (let round = 0; round < rounds; round++) {
   for (const kind of ['baseline', 'poisoned'] as const) {
