@@ -1,4 +1,4 @@
-import type { CliIo } from '../src/cli/io.js';
+import type { CliIo } from '../src/shared/cli-io.js';
 import { BrokerUnreachable, QueueMissing } from './shared/broker.js';
 import { UsageError } from './shared/options.js';
 import { runCrmCli } from './crm/cli.js';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CliIo } from '../../src/cli/io.js';
+import type { CliIo } from '../../src/shared/cli-io.js';
 import { crmUsage, parseCrmArgs } from './options.js';
 import { progressLine, type CrmReport } from './report.js';
 import { startCrmSimulator } from './simulator.js';

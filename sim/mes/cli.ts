@@ -1,4 +1,4 @@
-import type { CliIo } from '../../src/cli/io.js';
+import type { CliIo } from '../../src/shared/cli-io.js';
 import { parseMesArgs, mesUsage } from './options.js';
 import { startMesSimulator } from './simulator.js';
 import type { MesStats } from './stats.js';
