@@ -225,3 +225,17 @@ t.test('rate limits answer 429 with Retry-After at once; bodies over the limit a
   t.equal(unknown.status, 404);
   t.match(await json(unknown), { type: /no-route/ });
 });
+
+t.test('a served path asked with another method is a 405 problem with Allow; an unserved one stays a 404', async (t) => {
+  const { app } = await setup(t);
+  const put = await app.request('/v1/orders', { method: 'PUT' });
+  t.equal(put.status, 405);
+  t.equal(put.headers.get('allow'), 'GET, POST', 'the list and the submission');
+  t.equal(put.headers.get('content-type'), 'application/problem+json');
+  t.match(await put.json(), { type: /method-not-allowed/, detail: 'This path takes GET, POST.' });
+  const remove = await app.request('/v1/orders/O-1', { method: 'DELETE' });
+  t.equal(remove.status, 405);
+  t.equal(remove.headers.get('allow'), 'GET');
+  t.equal((await app.request('/healthz', { method: 'POST' })).headers.get('allow'), 'GET');
+  t.equal((await app.request('/v2/nothing', { method: 'PUT' })).status, 404, 'a path nobody serves is still a 404');
+});

@@ -10,7 +10,7 @@ import { orderSubmissionRoutes } from './order-submission.js';
 import { orderResources, type OrderResources } from './order-resources.js';
 import { ordersRoutes } from './orders-routes.js';
 import { partnerGuard, type PartnerEnv } from './partner-guard.js';
-import { HttpProblem, InternalError, NoRoute, PayloadTooLarge, problemResponse } from './problems.js';
+import { HttpProblem, InternalError, MethodNotAllowed, NoRoute, PayloadTooLarge, problemResponse } from './problems.js';
 import { instrumentRequests, RouteRecorder } from './request-telemetry.js';
 import { answerTraceId } from '../../telemetry/tracing.js';
 
@@ -58,7 +58,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   }
   app.route('/', partners);
 
-  app.notFound(() => {
+  app.notFound((c) => {
+    const allowed = router.allowedMethods(c.req.path);
+    if (allowed.length) throw new MethodNotAllowed(allowed);
     throw new NoRoute('No such endpoint; /openapi.json lists them.');
   });
   app.onError((error, c) => {

@@ -48,6 +48,13 @@ export class NoRoute extends HttpProblem {
   }
 }
 
+/** A path that is served, with another method. */
+export class MethodNotAllowed extends HttpProblem {
+  constructor(allowed: readonly string[]) {
+    super(405, 'method-not-allowed', 'Method not allowed', `This path takes ${allowed.join(', ')}.`, {}, { allow: allowed.join(', ') });
+  }
+}
+
 /** The same answer for "missing" and "someone else's": a 404 never tells whose an id is. */
 export class NotFound extends HttpProblem {
   constructor(what = 'order') {

@@ -8,6 +8,8 @@ import { inServerSpan, SpanStatusCode, tracingEnabled, type Span } from '../../t
 
 type Route = [H, RouterRoute];
 
+const httpMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
 /**
  * Hono's RegExpRouter, remembering the route pattern of its latest match. Used alone (not in
  * Hono's SmartRouter), so a route it cannot hold fails when it is added, at start, instead of
@@ -25,6 +27,15 @@ export class RouteRecorder implements Router<Route> {
   match(method: string, path: string): Result<Route> {
     this.#latest = this.#router.match(method, path);
     return this.#latest;
+  }
+
+  /**
+   * The methods a route answers on this path: what a 405 lists in Allow. Middleware (registered
+   * for a wildcard path, or for every method) does not count.
+   */
+  allowedMethods(path: string): string[] {
+    const routed = (method: string) => this.#router.match(method, path)[0].some(([[, route]]) => route.method === method && !route.path.includes('*'));
+    return httpMethods.filter(routed);
   }
 
   /** The pattern of the route (or, for a miss, the middleware) the latest match ended on. */
