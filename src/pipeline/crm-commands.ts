@@ -4,7 +4,7 @@ import { mesCommandId, toMesCommand } from '../adapters/mes/codec.js';
 import type { Settlement } from './deps.js';
 import { amqpInputLimits, decodeDelivery, stringField } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
-import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import type { InboundMessage, PipelineDeps } from './deps.js';
 import { deadLetterOnHandlerError } from './handler-errors.js';
 import { deliveryOf, traceOf } from './delivery.js';
 
@@ -22,7 +22,7 @@ const validators: Record<CrmCommand['type'], Validator<CrmCommand>> = {
 export function handleCrmCommand(deps: PipelineDeps) {
   const { exchanges } = deps.config.gateway.amqp;
   const limits = amqpInputLimits(deps.config.gateway);
-  return deadLetterOnHandlerError(deps, 'crm.command', async (message: ConsumeMessage): Promise<Settlement> => {
+  return deadLetterOnHandlerError(deps, 'crm.command', async (message: InboundMessage): Promise<Settlement> => {
     const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'crm.command', reason: decoded.reason, error: decoded.error });
     const type = stringField(decoded.value, 'type');

@@ -4,7 +4,7 @@ import type { OrderStatus } from '../mapping/index.js';
 import type { Settlement } from './deps.js';
 import { amqpInputLimits, decodeDelivery } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
-import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import type { InboundMessage, PipelineDeps } from './deps.js';
 import { publishOut } from './publish-out.js';
 import { deadLetterOnHandlerError } from './handler-errors.js';
 import { deliveryOf } from './delivery.js';
@@ -15,7 +15,7 @@ const statusOfFact: Record<CrmFact['type'], OrderStatus> = { 'order.delivered': 
 /** CRM-owned facts (delivered, cancelled by the customer) feed the same order state as MES events. */
 export function handleCrmFact(deps: PipelineDeps) {
   const limits = amqpInputLimits(deps.config.gateway);
-  return deadLetterOnHandlerError(deps, 'crm.fact', async (message: ConsumeMessage): Promise<Settlement> => {
+  return deadLetterOnHandlerError(deps, 'crm.fact', async (message: InboundMessage): Promise<Settlement> => {
     const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'crm.fact', reason: decoded.reason, error: decoded.error });
     const valid = validateFact(decoded.value);

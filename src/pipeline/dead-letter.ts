@@ -3,7 +3,7 @@ import type { MessageChannel } from '../ledger/model.js';
 import type { ParseRefusal } from '../contracts/parse-json.js';
 import { invalidMessageId, stringField } from './decode.js';
 import type { Settlement } from './deps.js';
-import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import type { InboundMessage, PipelineDeps } from './deps.js';
 
 export interface Rejection {
   channel: MessageChannel;
@@ -17,7 +17,7 @@ export interface Rejection {
  * and is recorded in the ledger; only after the broker confirmed the dead letter is the original
  * acked. Nothing is dropped.
  */
-export async function deadLetter(deps: PipelineDeps, message: ConsumeMessage, rejection: Rejection): Promise<void> {
+export async function deadLetter(deps: PipelineDeps, message: InboundMessage, rejection: Rejection): Promise<void> {
   const { exchanges } = deps.config.gateway.amqp;
   const messageId = invalidMessageId(message.content);
   const orderId = stringField(rejection.decoded, 'orderId');
@@ -46,13 +46,13 @@ export async function deadLetter(deps: PipelineDeps, message: ConsumeMessage, re
 }
 
 /** The replay count a replayed message carries back (a number only: it decides nothing). */
-function replaysOf(message: ConsumeMessage): Record<string, number> {
+function replaysOf(message: InboundMessage): Record<string, number> {
   const replays = Number(message.properties.headers?.[deadLetterHeaders.replays]);
   return Number.isSafeInteger(replays) && replays > 0 ? { [deadLetterHeaders.replays]: replays } : {};
 }
 
 /** Dead-letters the message; the original may then be acked. */
-export async function deadLetterAndAck(deps: PipelineDeps, message: ConsumeMessage, rejection: Rejection): Promise<Settlement> {
+export async function deadLetterAndAck(deps: PipelineDeps, message: InboundMessage, rejection: Rejection): Promise<Settlement> {
   await deadLetter(deps, message, rejection);
   return 'ack';
 }

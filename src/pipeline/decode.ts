@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import { maxJsonDepth, nestedDeeperThan, parseJsonBounded, type JsonLimits, type ParseRefusal } from '../contracts/parse-json.js';
 import { undecodableHeaders } from './deps.js';
-import type { ConsumeMessage } from './deps.js';
+import type { InboundMessage } from './deps.js';
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; reason: ParseRefusal; error: string };
 
@@ -18,7 +18,7 @@ export function decodeJson(content: Buffer, limits: JsonLimits): Decoded {
  * A delivery's headers and body within the input limits: headers the AMQP decoder could not read, or
  * nested deeper than the body may be, refuse the message as surely as its body would.
  */
-export function decodeDelivery(message: ConsumeMessage, limits: JsonLimits): Decoded {
+export function decodeDelivery(message: InboundMessage, limits: JsonLimits): Decoded {
   const headers = message.properties.headers ?? {};
   const unreadable = (headers as Record<symbol, unknown>)[undecodableHeaders];
   if (unreadable !== undefined) return { ok: false, reason: 'undecodable', error: `message headers not decodable: ${String(unreadable)}; fix: send headers as a flat table of strings and numbers` };

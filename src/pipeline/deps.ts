@@ -1,4 +1,3 @@
-import type { ConsumeMessage, Options } from 'amqplib';
 import type { Config } from '../config/index.js';
 import type { LedgerStore, OutMessage } from '../ledger/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -26,9 +25,24 @@ export interface OrderEvidence {
   knowsOrder(orderId: string): Promise<boolean | undefined>;
 }
 
+/** A message as the pipeline reads it from the broker: what of an AMQP delivery it uses. */
+export interface InboundMessage {
+  content: Buffer;
+  fields: { exchange: string; routingKey: string; redelivered: boolean };
+  properties: { headers?: Record<string, unknown> | undefined; contentType?: string | undefined };
+}
+
+/** What the pipeline sets on a message it publishes. */
+export interface PublishOptions {
+  messageId: string;
+  type?: string;
+  headers?: Record<string, unknown>;
+  contentType?: string;
+}
+
 /** The one thing the pipeline needs from the broker: a publish that resolves on the broker's confirm. */
 export interface Publisher {
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void>;
+  publish(exchange: string, routingKey: string, content: Buffer, options: PublishOptions): Promise<void>;
 }
 
 export interface PipelineDeps {
@@ -42,4 +56,4 @@ export interface PipelineDeps {
   metrics?: Metrics;
 }
 
-export type { ConsumeMessage, OutMessage };
+export type { OutMessage };

@@ -3,9 +3,9 @@ import { LedgerUnavailableError } from '../ledger/ledger-errors.js';
 import type { MessageChannel } from '../ledger/model.js';
 import { amqpInputLimits, decodeJson } from './decode.js';
 import { deadLetterAndAck } from './dead-letter.js';
-import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import type { InboundMessage, PipelineDeps } from './deps.js';
 
-type Handler = (message: ConsumeMessage) => Promise<Settlement>;
+type Handler = (message: InboundMessage) => Promise<Settlement>;
 
 /**
  * Only an unavailable broker or ledger is worth a retry: the same message will succeed once it is

@@ -4,7 +4,7 @@ import { readMesEvent, translate } from '../mapping/index.js';
 import type { Settlement } from './deps.js';
 import { amqpInputLimits, decodeDelivery } from './decode.js';
 import { deadLetterAndAck, describeProblems } from './dead-letter.js';
-import type { ConsumeMessage, PipelineDeps } from './deps.js';
+import type { InboundMessage, PipelineDeps } from './deps.js';
 import type { EventResult } from '../ledger/index.js';
 import { publishOut } from './publish-out.js';
 import { deadLetterOnHandlerError } from './handler-errors.js';
@@ -20,7 +20,7 @@ const validateMesEvent = validatorFor<MesEvent>('mesEvent');
 export function handleMesEvent(deps: PipelineDeps) {
   const limits = amqpInputLimits(deps.config.gateway);
   const { mapping } = deps.config;
-  return deadLetterOnHandlerError(deps, 'mes.event', async (message: ConsumeMessage): Promise<Settlement> => {
+  return deadLetterOnHandlerError(deps, 'mes.event', async (message: InboundMessage): Promise<Settlement> => {
     const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel: 'mes.event', reason: decoded.reason, error: decoded.error });
     const valid = validateMesEvent(decoded.value);

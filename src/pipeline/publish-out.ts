@@ -1,4 +1,4 @@
-import type { ConsumeMessage, OutMessage, PipelineDeps } from './deps.js';
+import type { InboundMessage, OutMessage, PipelineDeps } from './deps.js';
 import { traceOf } from './delivery.js';
 
 /**
@@ -6,7 +6,7 @@ import { traceOf } from './delivery.js';
  * published only after the confirm: until then the watchdog's outbox sweep, or a redelivery of
  * the message that caused them, sends them again (same CloudEvent id).
  */
-export async function publishOut({ publisher, ledger, config, clock }: PipelineDeps, out: OutMessage[], cause?: ConsumeMessage): Promise<void> {
+export async function publishOut({ publisher, ledger, config, clock }: PipelineDeps, out: OutMessage[], cause?: InboundMessage): Promise<void> {
   if (!out.length) return;
   const { exchanges } = config.gateway.amqp;
   const exchangeOf = { 'mes.command': exchanges.mesCommands, 'order.event': exchanges.orderEvents, 'crm.request': exchanges.partnerOrders };
