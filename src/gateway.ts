@@ -10,6 +10,7 @@ import { httpServerLimits } from './adapters/http/server-limits.js';
 import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js';
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
 import { Broker } from './adapters/rabbitmq/broker.js';
+import { withDeadLetterQueue } from './adapters/rabbitmq/dead-letter-queue.js';
 import { durationMs, type Config } from './config/index.js';
 import { openSqliteLedger, type LedgerPolicy, type LedgerStore, type SqliteLedger } from './ledger/index.js';
 import { handleCrmCommand } from './pipeline/crm-commands.js';
@@ -123,8 +124,8 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   const ops: OpsService = {
     report: (window, lang) => produceReport({ config, ledger, ...window, lang, mes: mesProxy, maxLookups: 50, cpuShare: reportCpuShare }),
     timeline: (orderId) => ledger.timeline(orderId),
-    deadLetters: () => broker.withConnection(async (model) => groupByReason(await listDeadLetters(model, amqp))),
-    replayDeadLetter: (id) => broker.withConnection((model) => replayDeadLetters({ model, amqp, ledger, now: clock, match: (letter) => letter.id === id })),
+    deadLetters: () => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, async (queue) => groupByReason(await listDeadLetters(queue, amqp)))),
+    replayDeadLetter: (id) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, amqp, ledger, now: clock, match: (letter) => letter.id === id }))),
   };
   const resources = orderResources(ledger);
   const app = createHttpApp({ ...deps, mesProxy, ops, orderResources: resources, readiness: { brokerConnected: () => broker.connected } });

@@ -1,13 +1,27 @@
-import type { ChannelModel, GetMessage } from 'amqplib';
-
-/** What the ops tools need of a connection (a plain or a recovering one). */
-export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>;
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import { deadLetterHeaders, senderHeaders } from '../pipeline/dead-letter-headers.js';
 import type { OpsLedger } from '../ledger/index.js';
 import type { MessageChannel } from '../ledger/model.js';
 import { defaultMaxJsonDepth } from '../contracts/parse-json.js';
 import { decodeJson, stringField } from '../pipeline/decode.js';
+
+/** A message in the dead-letter queue, as the broker holds it. */
+export interface QueuedLetter {
+  content: Buffer;
+  /** The routing key it was dead-lettered with (the gateway uses its input channel). */
+  routingKey: string;
+  messageId?: string;
+  contentType?: string;
+  headers: Record<string, unknown>;
+}
+
+/** What the ops tools need of the dead-letter queue (adapters/rabbitmq/dead-letter-queue.ts). */
+export interface DeadLetterQueue {
+  /** Up to `limit` letters, each left in the queue unless `decide` says 'remove'; returns how many were scanned. */
+  scan(limit: number, decide: (letter: QueuedLetter) => Promise<'keep' | 'remove'>): Promise<number>;
+  /** Publishes a copy, mandatory and confirmed: 'unroutable' when no queue took it. */
+  republish(exchange: string, routingKey: string, letter: QueuedLetter, headers: Record<string, unknown>): Promise<'routed' | 'unroutable'>;
+}
 
 /** One message in the dead-letter queue, as the ops commands show it. */
 export interface DeadLetter {
@@ -35,12 +49,14 @@ export interface DeadLetterGroup {
 
 export const replaysHeader = deadLetterHeaders.replays;
 
-/**
- * Reads the dead-letter queue without taking anything out of it: every message is fetched
- * unacknowledged (so none is fetched twice) and given back at the end. `limit` bounds the scan.
- */
-export async function listDeadLetters(model: Channels, amqp: GatewayConfig['amqp'], limit = 10_000): Promise<DeadLetter[]> {
-  return withDeadLetterQueue(model, amqp, limit, async () => 'keep');
+/** Reads the dead-letter queue without taking anything out of it; `limit` bounds the scan. */
+export async function listDeadLetters(queue: DeadLetterQueue, amqp: GatewayConfig['amqp'], limit = 10_000): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  await queue.scan(limit, async (letter) => {
+    letters.push(describe(letter, gatewayInputs(amqp)));
+    return 'keep';
+  });
+  return letters;
 }
 
 /** Grouped by reason, the largest group first. */
@@ -76,40 +92,29 @@ export type ReplayLedger = Pick<OpsLedger, 'deadLetteredChannels' | 'releaseDead
  * replay in the order's journal and frees a refused message's id, so the replayed copy is handled
  * afresh rather than as a duplicate.
  */
-export async function replayDeadLetters(options: { model: Channels; amqp: GatewayConfig['amqp']; ledger: ReplayLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
-  const { model, amqp, ledger, match, now } = options;
+export async function replayDeadLetters(options: { queue: DeadLetterQueue; amqp: GatewayConfig['amqp']; ledger: ReplayLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
+  const { queue, amqp, ledger, match, now } = options;
+  const inputs = gatewayInputs(amqp);
   const replayed: DeadLetter[] = [];
   const refused: ReplayRefusal[] = [];
-  const publisher = await model.createConfirmChannel();
-  let returned = false;
-  publisher.on('return', () => {
-    returned = true;
+  const scanned = await queue.scan(options.limit ?? 10_000, async (message) => {
+    const letter = describe(message, inputs);
+    if (!match(letter)) return 'keep';
+    const origin = await replayOrigin(letter, message, inputs, ledger);
+    if (!origin.ok) {
+      refused.push({ letter, problem: origin.problem });
+      return 'keep';
+    }
+    await ledger.releaseDeadLetter(origin.input.channel, messageIdsIn(message.content), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
+    const headers = { ...senderHeaders(message.headers), [replaysHeader]: letter.replays + 1 };
+    if ((await queue.republish(origin.input.exchange, origin.routingKey, message, headers)) === 'unroutable') {
+      refused.push({ letter, problem: `unroutable: no queue is bound to ${origin.input.exchange}; it stays in the dead letters (run the gateway once to declare its topology)` });
+      return 'keep';
+    }
+    replayed.push(letter);
+    return 'remove';
   });
-  try {
-    const scanned = await withDeadLetterQueue(model, amqp, options.limit ?? 10_000, async (letter, message) => {
-      if (!match(letter)) return 'keep';
-      const origin = await replayOrigin(letter, message, gatewayInputs(amqp), ledger);
-      if (!origin.ok) {
-        refused.push({ letter, problem: origin.problem });
-        return 'keep';
-      }
-      const headers: Record<string, unknown> = { ...senderHeaders(message.properties.headers), [replaysHeader]: letter.replays + 1 };
-      await ledger.releaseDeadLetter(origin.input.channel, messageIdsIn(message.content), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
-      returned = false;
-      publisher.publish(origin.input.exchange, origin.routingKey, message.content, { persistent: true, mandatory: true, contentType: message.properties.contentType ?? 'application/json', headers, ...(message.properties.messageId ? { messageId: message.properties.messageId } : {}) });
-      await publisher.waitForConfirms();
-      // The broker sends basic.return before the confirm of the same message.
-      if (returned) {
-        refused.push({ letter, problem: `unroutable: no queue is bound to ${origin.input.exchange}; it stays in the dead letters (run the gateway once to declare its topology)` });
-        return 'keep';
-      }
-      replayed.push(letter);
-      return 'remove';
-    });
-    return { replayed, refused, kept: scanned.length - replayed.length };
-  } finally {
-    await publisher.close().catch(() => undefined);
-  }
+  return { replayed, refused, kept: scanned - replayed.length };
 }
 
 interface GatewayInput {
@@ -134,8 +139,8 @@ type Origin = { ok: true; input: GatewayInput; routingKey: string } | { ok: fals
  * (its newest entry first): its queue must be one of the gateway's inputs. Otherwise the gateway
  * dead-lettered it, and its ledger says on which input.
  */
-async function replayOrigin(letter: DeadLetter, message: GetMessage, inputs: GatewayInput[], ledger: ReplayLedger): Promise<Origin> {
-  const death = newestDeath(message.properties.headers);
+async function replayOrigin(letter: DeadLetter, message: QueuedLetter, inputs: GatewayInput[], ledger: ReplayLedger): Promise<Origin> {
+  const death = newestDeath(message.headers);
   if (death) {
     const input = inputs.find((i) => i.queue === death.queue);
     return input
@@ -144,7 +149,7 @@ async function replayOrigin(letter: DeadLetter, message: GetMessage, inputs: Gat
   }
   const recorded = new Set(await ledger.deadLetteredChannels([letter.id, ...messageIdsIn(message.content)]));
   const candidates = inputs.filter((i) => recorded.has(i.channel));
-  const input = candidates.length === 1 ? candidates[0] : candidates.find((i) => i.channel === message.fields.routingKey);
+  const input = candidates.length === 1 ? candidates[0] : candidates.find((i) => i.channel === message.routingKey);
   if (!input) {
     return { ok: false, problem: candidates.length ? `the ledger recorded it on several inputs (${candidates.map((i) => i.channel).join(', ')}); it stays in the dead letters` : 'its origin cannot be established: the ledger has no record of dead-lettering it and the broker did not (no x-death); it stays in the dead letters' };
   }
@@ -161,43 +166,18 @@ function newestDeath(headers: Record<string, unknown> | undefined): { queue: str
   return { queue: newest.queue, exchange: String(newest.exchange ?? ''), reason: typeof newest.reason === 'string' ? newest.reason : 'unknown', ...(routingKey ? { routingKey } : {}) };
 }
 
-/**
- * Fetches up to `limit` dead letters unacknowledged, asks `decide` about each ('remove' acks it
- * after `decide` resolved), then gives every kept one back to the queue.
- */
-async function withDeadLetterQueue(model: Channels, amqp: GatewayConfig['amqp'], limit: number, decide: (letter: DeadLetter, message: GetMessage) => Promise<'keep' | 'remove'>): Promise<DeadLetter[]> {
-  const channel = await model.createChannel();
-  const kept: GetMessage[] = [];
-  const seen: DeadLetter[] = [];
-  try {
-    const { messageCount } = await channel.checkQueue(amqp.queues.deadLetter);
-    for (let i = 0; i < Math.min(messageCount, limit); i++) {
-      const message = await channel.get(amqp.queues.deadLetter, { noAck: false });
-      if (!message) break;
-      const letter = describe(message, gatewayInputs(amqp));
-      seen.push(letter);
-      if ((await decide(letter, message)) === 'remove') channel.ack(message);
-      else kept.push(message);
-    }
-  } finally {
-    for (const message of kept) channel.nack(message, false, true);
-    await channel.close().catch(() => undefined);
-  }
-  return seen;
-}
-
-function describe(message: GetMessage, inputs: GatewayInput[]): DeadLetter {
-  const headers = message.properties.headers ?? {};
+function describe(message: QueuedLetter, inputs: GatewayInput[]): DeadLetter {
+  const { headers } = message;
   const text = (key: string) => (typeof headers[key] === 'string' ? headers[key] : Buffer.isBuffer(headers[key]) ? headers[key].toString('utf8') : '');
   const orderId = orderIdIn(message.content);
   const death = newestDeath(headers);
   return {
-    id: message.properties.messageId ?? '',
+    id: message.messageId ?? '',
     reason: death ? `broker:${death.reason}` : text(deadLetterHeaders.reason) || 'unknown',
     error: death ? `dead-lettered by the broker from queue ${death.queue} (${death.reason})` : text(deadLetterHeaders.error),
     exchange: death ? death.exchange : text(deadLetterHeaders.originalExchange),
     routingKey: death?.routingKey ?? text(deadLetterHeaders.originalRoutingKey),
-    channel: death ? (inputs.find((i) => i.queue === death.queue)?.channel ?? death.queue) : message.fields.routingKey,
+    channel: death ? (inputs.find((i) => i.queue === death.queue)?.channel ?? death.queue) : message.routingKey,
     ...(orderId ? { orderId } : {}),
     replays: Number(headers[replaysHeader] ?? 0) || 0,
     bytes: message.content.length,
