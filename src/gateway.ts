@@ -117,15 +117,15 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   const watchdog = new Watchdog(deps, {
     intervalMs: durationMs(stuck.checkInterval),
     maxAttempts: acknowledgement.maxAttempts,
-    ...(acknowledgement.evidenceLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout)) } : {}),
+    ...(acknowledgement.evidenceLookup && mesApi.orderLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), mesApi.orderLookup) } : {}),
   });
   watchdog.start();
   const retention = startRetention(ledger.retention, { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
   const ops: OpsService = {
     report: (window, lang) => produceReport({ config, ledger, ...window, lang, mes: mesProxy, maxLookups: 50, cpuShare: reportCpuShare }),
     timeline: (orderId) => ledger.timeline(orderId),
-    deadLetters: () => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, async (queue) => groupByReason(await listDeadLetters(queue, amqp)))),
-    replayDeadLetter: (id) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, amqp, ledger, now: clock, match: (letter) => letter.id === id }))),
+    deadLetters: () => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, async (queue) => groupByReason(await listDeadLetters(queue, config)))),
+    replayDeadLetter: (id) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, config, ledger, now: clock, match: (letter) => letter.id === id }))),
   };
   const resources = orderResources(ledger);
   const app = createHttpApp({ ...deps, mesProxy, ops, orderResources: resources, readiness: { brokerConnected: () => broker.connected } });

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { durationMs, type Config } from '../config/index.js';
 import type { OpsLedger, TimelineEntry } from '../ledger/index.js';
-import { translate } from '../mapping/index.js';
+import { readPointer, translate } from '../mapping/index.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
 import type { Lang } from './texts.js';
 
@@ -43,8 +43,16 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
   const now = options.now ?? Date.now();
   const yieldCpu = cpuPacer(options.cpuShare ?? 1);
   const rows = await ledger.reportRows(from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
-  const proxy = options.mes;
+  const { mes } = options;
+  const statePointer = config.gateway.mesApi.orderLookup?.statePointer;
   const pace = pacer(options.lookupsPerSecond ?? 20);
+  // Without an order look-up the MES's answers could not be read: nothing is asked.
+  const ask = mes && statePointer !== undefined
+    ? async (orderId: string) => {
+      await pace();
+      return askMes(mes, orderId, statePointer);
+    }
+    : undefined;
   const report = await buildReport({
     rows, from, to, now, lang,
     retentionDays: durationMs(config.gateway.ledger.retention) / 86_400_000,
@@ -57,10 +65,7 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
       return translation.kind === 'translated' && translation.ack !== undefined;
     },
     maxLookups: options.maxLookups ?? 200,
-    ...(proxy ? { askMes: async (orderId: string) => {
-      await pace();
-      return askMes(proxy, orderId);
-    } } : {}),
+    ...(ask ? { askMes: ask } : {}),
     recordAnswer: (orderId, answer) => void ledger.recordReconciliation(orderId, { by: 'report', ...answer }, Date.now()).catch(() => undefined),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
@@ -77,13 +82,13 @@ function translateState(config: Config, state: string) {
   return translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.mapping.states);
 }
 
-async function askMes(proxy: MesOrderReader, orderId: string): Promise<MesAnswer> {
+async function askMes(proxy: MesOrderReader, orderId: string, statePointer: string): Promise<MesAnswer> {
   const answer = await proxy.readOrder(orderId);
   if (answer.status === 404) return { knows: false };
   if (answer.status !== 200) return { error: `the MES API answered ${answer.status}` };
   try {
-    const body = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { state?: unknown };
-    return typeof body.state === 'string' ? { knows: true, state: body.state } : { error: 'the MES answer has no state' };
+    const state = readPointer(JSON.parse(Buffer.from(answer.body).toString('utf8')), statePointer);
+    return typeof state === 'string' ? { knows: true, state } : { error: `the MES answer has no state at ${statePointer} (mesApi.orderLookup.statePointer)` };
   } catch {
     return { error: 'the MES answer is not JSON' };
   }

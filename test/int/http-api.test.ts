@@ -64,7 +64,7 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   t.equal(document.openapi, '3.1.0');
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'the OpenAPI document validates');
   t.ok(document.components.schemas.Order.properties.status.$ref === '#/components/schemas/OrderStatus', 'generated from the contracts');
-  t.same(Object.keys(document.paths).sort(), ['/healthz', '/mes/orders/{externalRef}', '/mes/worklist', '/ops', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/ops/orders/{id}/timeline', '/ops/report', '/readyz', '/v1/orders', '/v1/orders/{id}'], 'every route is documented');
+  t.same(Object.keys(document.paths).sort(), ['/healthz', '/mes/orders/{orderId}', '/mes/worklist', '/ops', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/ops/orders/{id}/timeline', '/ops/report', '/readyz', '/v1/orders', '/v1/orders/{id}'], 'every route is documented');
   t.ok(document.paths['/v1/orders'].post.requestBody, 'POST /v1/orders with its body schema');
   t.same(document.paths['/mes/worklist'].get.parameters[0], { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }, 'each configured MES read route with its query parameters and their bounds, from the config');
 });

@@ -232,7 +232,7 @@ t.test('a read route passes only its whitelisted query parameters, within bounds
 
   const badRef = await proxy.readOrder('ORD 1/../x');
   t.equal(badRef.status, 400);
-  t.match(JSON.parse(text(badRef)), { errors: [{ pointer: '/path/externalRef' }] });
+  t.match(JSON.parse(text(badRef)), { errors: [{ pointer: '/path/orderId' }] });
 });
 
 t.test('a route name used twice is refused at start', async (t) => {

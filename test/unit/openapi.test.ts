@@ -13,5 +13,5 @@ t.test('each configured MES read route is documented with its own parameters, an
   t.same(queue.parameters[0], { name: 'workCenter', in: 'query', required: false, schema: { type: 'string', maxLength: 16, pattern: '^(?:[A-Z0-9-]+)$' } }, 'the pattern anchored: the proxy matches the whole value');
   t.same(document.paths['/mes/worklist']!.get.parameters[0]!.schema, { type: 'integer', minimum: 1, maximum: 1000, default: 100 });
   t.notOk(document.paths['/mes/{route}'], 'no generic route beside the configured ones');
-  t.same(Object.keys(openApiDocument('1.2.3', []).paths as object).filter((path) => path.startsWith('/mes/')), ['/mes/orders/{externalRef}'], 'without routes only the per-order MES route');
+  t.same(Object.keys(openApiDocument('1.2.3', []).paths as object).filter((path) => path.startsWith('/mes/')), ['/mes/orders/{orderId}'], 'without routes only the per-order MES route');
 });

@@ -45,7 +45,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   partners.route('/', orderSubmissionRoutes(deps, guard));
   if (deps.mesProxy) {
     partners.use('/mes/*', guard.middleware);
-    partners.use('/mes/orders/:externalRef', ownOrdersOnly(ledger));
+    partners.use('/mes/orders/:orderId', ownOrdersOnly(ledger));
     for (const name of deps.mesProxy.routeNames()) partners.use(mesRoutePath(name), operatorsOnly());
     partners.route('/', mesProxyRoutes<PartnerEnv>(deps.mesProxy));
     // Runs only where no route answered (a route's handler ends the chain): unknown names, for operators.

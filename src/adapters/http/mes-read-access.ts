@@ -7,7 +7,7 @@ import { HttpProblem, NotFound } from './problems.js';
 export function ownOrdersOnly(ledger: LedgerStore): MiddlewareHandler<PartnerEnv> {
   return async (c, next) => {
     if (c.get('partner').role !== 'operator') {
-      const order = await ledger.getOrder(c.req.param('externalRef') ?? '');
+      const order = await ledger.getOrder(c.req.param('orderId') ?? '');
       if (!order || order.partner !== c.get('partner').id) throw new NotFound();
     }
     await next();

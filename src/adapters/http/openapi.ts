@@ -85,12 +85,12 @@ export function openApiDocument(version: string, mesRoutes: readonly MesReadRout
           },
         },
       },
-      '/mes/orders/{externalRef}': {
+      '/mes/orders/{orderId}': {
         get: {
           operationId: 'getMesOrder',
           summary: "The MES's own view of one of your orders, cached and circuit-broken",
           description: mesProxyDescription,
-          parameters: [{ name: 'externalRef', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, ifNoneMatch],
+          parameters: [{ name: 'orderId', in: 'path', required: true, schema: { $ref: '#/components/schemas/Order/$defs/orderId' } }, ifNoneMatch],
           responses: { ...mesProxyResponses, '404': problem('No such order, or not yours') },
         },
       },

@@ -1,3 +1,4 @@
+import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 
 /** The MES API calls the gateway makes itself (the partner read proxy arrives with its own module). */
@@ -6,12 +7,14 @@ export interface MesApiClient {
   knowsOrder(orderId: string): Promise<boolean | undefined>;
 }
 
-export function createMesApiClient(baseUrl: string, timeoutMs: number): MesApiClient {
+/** Asks the MES API's order look-up (mesApi.orderLookup) whether it knows an order. */
+export function createMesApiClient(baseUrl: string, timeoutMs: number, lookup: NonNullable<GatewayConfig['mesApi']['orderLookup']>): MesApiClient {
   return {
     knowsOrder: (orderId) =>
-      inSpan('GET /orders', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } }, async () => {
+      inSpan(`GET ${lookup.path}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } }, async () => {
         try {
-          const response = await fetch(new URL(`orders?externalRef=${encodeURIComponent(orderId)}`, withSlash(baseUrl)), { signal: AbortSignal.timeout(timeoutMs), headers: traceHeaders() });
+          const url = new URL(`${lookup.path.slice(1)}?${new URLSearchParams({ [lookup.query]: orderId }).toString()}`, withSlash(baseUrl));
+          const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: traceHeaders() });
           await response.body?.cancel();
           if (response.status === 404) return false;
           return response.ok ? true : undefined;

@@ -8,12 +8,12 @@ export const mesRoutePath = (name: string) => `/mes/${name}`;
  * The read proxy's HTTP routes, to mount behind partner or operator authentication:
  * `app.route('/', mesProxyRoutes(proxy))`. The proxy has already decided everything (status,
  * ETag/304, Cache-Status, problem+json); these routes only carry it over. Each configured route
- * gets a static path rather than one `/mes/:route` beside `/mes/orders/:externalRef`: Hono's
+ * gets a static path rather than one `/mes/:route` beside `/mes/orders/:orderId`: Hono's
  * RegExpRouter cannot hold both.
  */
 export function mesProxyRoutes<E extends Env = Env>(proxy: MesReadProxy): Hono<E> {
   const routes = new Hono<E>();
-  routes.get('/mes/orders/:externalRef', async (c) => toResponse(await proxy.readOrder(c.req.param('externalRef'), { ifNoneMatch: c.req.header('if-none-match') })));
+  routes.get('/mes/orders/:orderId', async (c) => toResponse(await proxy.readOrder(c.req.param('orderId'), { ifNoneMatch: c.req.header('if-none-match') })));
   for (const name of proxy.routeNames()) {
     routes.get(mesRoutePath(name), async (c) => toResponse(await proxy.readRoute(name, new URL(c.req.url).searchParams, { ifNoneMatch: c.req.header('if-none-match') })));
   }

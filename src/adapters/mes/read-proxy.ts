@@ -52,14 +52,14 @@ export interface MesReadProxyStats {
 }
 
 export interface MesReadProxy {
-  /** The MES's view of one order (GET {baseUrl}/orders?externalRef=…), cached until its TTL or its next MES event. */
-  readOrder(externalRef: string, options?: ReadOptions): Promise<ProxyAnswer>;
+  /** The MES's view of one order (mesApi.orderLookup: GET {baseUrl}{path}?{query}=<order id>), cached until its TTL or its next MES event. */
+  readOrder(orderId: string, options?: ReadOptions): Promise<ProxyAnswer>;
   /** A configured MES read route (mesApi.routes) with the client's query, checked against the route's whitelist. */
   readRoute(name: string, query: URLSearchParams | Record<string, string>, options?: ReadOptions): Promise<ProxyAnswer>;
   /** The names of the configured read routes, each served as GET /mes/<name>. */
   routeNames(): string[];
   /** Ends the freshness of the order's entry; call it for every MES event about the order. */
-  invalidateOrder(externalRef: string): void;
+  invalidateOrder(orderId: string): void;
   stats(): MesReadProxyStats;
   /** Stops the circuit breaker's timers. */
   close(): void;
@@ -89,12 +89,16 @@ const orderIdPattern = new RegExp(orderId.pattern, 'u');
  * The cached, circuit-broken read proxy in front of the MES API. Every answer carries Cache-Status
  * and Age, 2xx answers an ETag; concurrent misses of one key share one MES call.
  */
+/** The answer to a per-order read when the MES API's order look-up is not configured. */
+export const noOrderLookup = 'This gateway does not ask the MES about single orders: configure mesApi.orderLookup.';
+
 export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch, onMesCall }: MesReadProxyOptions): MesReadProxy {
   const timeoutMs = durationMs(mesApi.timeout);
   const orderTtlMs = durationMs(mesApi.cache.ttl);
   const staleWhileRevalidateMs = durationMs(mesApi.cache.staleWhileRevalidate);
   const staleIfErrorMs = durationMs(mesApi.cache.staleIfError);
   const routes = compileReadRoutes(mesApi.routes, staleWhileRevalidateMs);
+  const { orderLookup } = mesApi;
 
   const caller = createMesCaller({
     fetch,
@@ -201,14 +205,15 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
     return failureAnswer(failure, { fwd, fwdStatus, collapsed, detail: failureDetail(failure) }, timeoutMs);
   };
 
-  const orderKey = (externalRef: string) => `order:${externalRef}`;
+  const orderKey = (id: string) => `order:${id}`;
 
   return {
-    readOrder(externalRef, options = {}) {
-      if (externalRef.length > orderId.maxLength || !orderIdPattern.test(externalRef)) {
-        return Promise.resolve(problemAnswer(new ValidationFailed('path', [{ pointer: '/externalRef', message: 'not an order id', fix: orderId.description }]), { detail: 'invalid-request' }));
+    readOrder(id, options = {}) {
+      if (id.length > orderId.maxLength || !orderIdPattern.test(id)) {
+        return Promise.resolve(problemAnswer(new ValidationFailed('path', [{ pointer: '/orderId', message: 'not an order id', fix: orderId.description }]), { detail: 'invalid-request' }));
       }
-      return read(orderKey(externalRef), mesUrl('/orders', new URLSearchParams({ externalRef }).toString()), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
+      if (!orderLookup) return Promise.resolve(problemAnswer(new NoRoute(noOrderLookup), { detail: 'not-configured' }));
+      return read(orderKey(id), mesUrl(orderLookup.path, new URLSearchParams({ [orderLookup.query]: id }).toString()), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
     },
 
     readRoute(name, query, options = {}) {
@@ -225,8 +230,8 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
 
     routeNames: () => [...routes.keys()],
 
-    invalidateOrder(externalRef) {
-      const key = orderKey(externalRef);
+    invalidateOrder(id) {
+      const key = orderKey(id);
       const entry = cache.peek(key);
       const flight = inflight.get(key);
       if (entry || flight) counters.invalidations += 1;

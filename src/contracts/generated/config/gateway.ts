@@ -223,6 +223,23 @@ export interface GatewayConfig {
       staleIfError: Duration;
     };
     /**
+     * How the MES API answers about one order: GET {baseUrl}{path}?{query}=<order id>; 404 means it does not know the order, and the answer holds the order's MES state at statePointer. Used by the evidence look-up, GET /mes/orders/{orderId} and the report's reconciliation; without it the gateway never asks the MES about an order.
+     */
+    orderLookup?: {
+      /**
+       * The path under baseUrl, e.g. /orders.
+       */
+      path: string;
+      /**
+       * The query parameter that carries the order id, e.g. externalRef.
+       */
+      query: string;
+      /**
+       * JSON Pointer of the order's MES state in the answer, e.g. /state.
+       */
+      statePointer: string;
+    };
+    /**
      * MES read routes proxied as GET /mes/<name> with their own ttl; only the listed query parameters pass, within their bounds.
      */
     routes: MesReadRoute[];
