@@ -24,7 +24,7 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
   if (!parsed) return 2;
   const { values } = parsed;
   return withBroker(values.config as string | undefined, io, async (model, config) => {
-    const letters = (await withDeadLetterQueue(model, config.gateway.amqp.queues.deadLetter, (queue) => listDeadLetters(queue, config.gateway.amqp))).filter((l) => values.reason === undefined || l.reason === values.reason);
+    const letters = (await withDeadLetterQueue(model, config.gateway.amqp.queues.deadLetter, (queue) => listDeadLetters(queue, config))).filter((l) => values.reason === undefined || l.reason === values.reason);
     const groups = groupByReason(letters);
     if (values.json) io.out(JSON.stringify({ total: letters.length, groups }, null, 2));
     else if (!letters.length) io.out(`No dead letters${values.reason ? ` with reason ${values.reason}` : ''} in ${config.gateway.amqp.queues.deadLetter}.`);
@@ -49,7 +49,7 @@ export async function replay(args: string[], io: CliIo): Promise<number> {
     if (!ledger) return ledgerNotFoundExitCode;
     try {
       const { amqp } = config.gateway;
-      const result = await withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, amqp, ledger, now: Date.now, match: (l) => (id !== undefined ? l.id === id : l.reason === reason) }));
+      const result = await withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, config, ledger, now: Date.now, match: (l) => (id !== undefined ? l.id === id : l.reason === reason) }));
       for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);
       for (const { letter, problem } of result.refused) io.err(`not replayed ${letter.id}: ${problem}`);
       if (result.refused.length) {

@@ -1,4 +1,6 @@
-import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
+import type { Config } from '../config/index.js';
+import type { MappingConfig } from '../contracts/generated/config/mapping.js';
+import { readPointer } from '../mapping/index.js';
 import { deadLetterHeaders, senderHeaders } from '../pipeline/dead-letter-headers.js';
 import type { OpsLedger } from '../ledger/index.js';
 import type { MessageChannel } from '../ledger/model.js';
@@ -50,10 +52,11 @@ export interface DeadLetterGroup {
 export const replaysHeader = deadLetterHeaders.replays;
 
 /** Reads the dead-letter queue without taking anything out of it; `limit` bounds the scan. */
-export async function listDeadLetters(queue: DeadLetterQueue, amqp: GatewayConfig['amqp'], limit = 10_000): Promise<DeadLetter[]> {
+export async function listDeadLetters(queue: DeadLetterQueue, config: Config, limit = 10_000): Promise<DeadLetter[]> {
+  const gateway = gatewayOf(config);
   const letters: DeadLetter[] = [];
   await queue.scan(limit, async (letter) => {
-    letters.push(describe(letter, gatewayInputs(amqp)));
+    letters.push(describe(letter, gateway));
     return 'keep';
   });
   return letters;
@@ -92,20 +95,20 @@ export type ReplayLedger = Pick<OpsLedger, 'deadLetteredChannels' | 'releaseDead
  * replay in the order's journal and frees a refused message's id, so the replayed copy is handled
  * afresh rather than as a duplicate.
  */
-export async function replayDeadLetters(options: { queue: DeadLetterQueue; amqp: GatewayConfig['amqp']; ledger: ReplayLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
-  const { queue, amqp, ledger, match, now } = options;
-  const inputs = gatewayInputs(amqp);
+export async function replayDeadLetters(options: { queue: DeadLetterQueue; config: Config; ledger: ReplayLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
+  const { queue, ledger, match, now } = options;
+  const gateway = gatewayOf(options.config);
   const replayed: DeadLetter[] = [];
   const refused: ReplayRefusal[] = [];
   const scanned = await queue.scan(options.limit ?? 10_000, async (message) => {
-    const letter = describe(message, inputs);
+    const letter = describe(message, gateway);
     if (!match(letter)) return 'keep';
-    const origin = await replayOrigin(letter, message, inputs, ledger);
+    const origin = await replayOrigin(letter, message, gateway, ledger);
     if (!origin.ok) {
       refused.push({ letter, problem: origin.problem });
       return 'keep';
     }
-    await ledger.releaseDeadLetter(origin.input.channel, messageIdsIn(message.content), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
+    await ledger.releaseDeadLetter(origin.input.channel, messageIdsIn(message.content, gateway.paths), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
     const headers = { ...senderHeaders(message.headers), [replaysHeader]: letter.replays + 1 };
     if ((await queue.republish(origin.input.exchange, origin.routingKey, message, headers)) === 'unroutable') {
       refused.push({ letter, problem: `unroutable: no queue is bound to ${origin.input.exchange}; it stays in the dead letters (run the gateway once to declare its topology)` });
@@ -123,13 +126,18 @@ interface GatewayInput {
   queue: string;
 }
 
-/** The gateway's inputs: the only places a replay may go. */
-function gatewayInputs({ exchanges, queues }: GatewayConfig['amqp']): GatewayInput[] {
-  return [
+/** What the ops tools read a dead letter by: the gateway's inputs (the only places a replay may go) and the MES dialect's paths. */
+interface Gateway {
+  inputs: GatewayInput[];
+  paths: MappingConfig['paths'];
+}
+
+function gatewayOf({ gateway: { amqp: { exchanges, queues } }, mapping }: Config): Gateway {
+  return { paths: mapping.paths, inputs: [
     { channel: 'crm.command', exchange: exchanges.crmCommands, queue: queues.crmCommands },
     { channel: 'mes.event', exchange: exchanges.mesEvents, queue: queues.mesEvents },
     { channel: 'crm.fact', exchange: exchanges.crmEvents, queue: queues.crmEvents },
-  ];
+  ] };
 }
 
 type Origin = { ok: true; input: GatewayInput; routingKey: string } | { ok: false; problem: string };
@@ -139,7 +147,7 @@ type Origin = { ok: true; input: GatewayInput; routingKey: string } | { ok: fals
  * (its newest entry first): its queue must be one of the gateway's inputs. Otherwise the gateway
  * dead-lettered it, and its ledger says on which input.
  */
-async function replayOrigin(letter: DeadLetter, message: QueuedLetter, inputs: GatewayInput[], ledger: ReplayLedger): Promise<Origin> {
+async function replayOrigin(letter: DeadLetter, message: QueuedLetter, { inputs, paths }: Gateway, ledger: ReplayLedger): Promise<Origin> {
   const death = newestDeath(message.headers);
   if (death) {
     const input = inputs.find((i) => i.queue === death.queue);
@@ -147,7 +155,7 @@ async function replayOrigin(letter: DeadLetter, message: QueuedLetter, inputs: G
       ? { ok: true, input, routingKey: death.routingKey ?? letter.routingKey }
       : { ok: false, problem: `the broker dead-lettered it from queue ${death.queue}, which is not a gateway input (${inputs.map((i) => i.queue).join(', ')}); it stays in the dead letters` };
   }
-  const recorded = new Set(await ledger.deadLetteredChannels([letter.id, ...messageIdsIn(message.content)]));
+  const recorded = new Set(await ledger.deadLetteredChannels([letter.id, ...messageIdsIn(message.content, paths)]));
   const candidates = inputs.filter((i) => recorded.has(i.channel));
   const input = candidates.length === 1 ? candidates[0] : candidates.find((i) => i.channel === message.routingKey);
   if (!input) {
@@ -166,10 +174,10 @@ function newestDeath(headers: Record<string, unknown> | undefined): { queue: str
   return { queue: newest.queue, exchange: String(newest.exchange ?? ''), reason: typeof newest.reason === 'string' ? newest.reason : 'unknown', ...(routingKey ? { routingKey } : {}) };
 }
 
-function describe(message: QueuedLetter, inputs: GatewayInput[]): DeadLetter {
+function describe(message: QueuedLetter, { inputs, paths }: Gateway): DeadLetter {
   const { headers } = message;
   const text = (key: string) => (typeof headers[key] === 'string' ? headers[key] : Buffer.isBuffer(headers[key]) ? headers[key].toString('utf8') : '');
-  const orderId = orderIdIn(message.content);
+  const orderId = orderIdIn(message.content, paths);
   const death = newestDeath(headers);
   return {
     id: message.messageId ?? '',
@@ -184,23 +192,25 @@ function describe(message: QueuedLetter, inputs: GatewayInput[]): DeadLetter {
   };
 }
 
-/** The ids the ledger may know the message by: a CRM message id, an MES event id. */
-function messageIdsIn(content: Buffer): string[] {
+/** The ids the ledger may know the message by: a CRM message id, or an MES event id where the dialect reads it. */
+function messageIdsIn(content: Buffer, paths: MappingConfig['paths']): string[] {
   const body = bodyOf(content);
-  return [stringField(body, 'messageId'), stringField(fieldOf(body, 'header'), 'eventId')].filter((id): id is string => id !== undefined);
+  return [stringField(body, 'messageId'), idAt(body, paths.eventId)].filter((id): id is string => id !== undefined);
 }
 
-function orderIdIn(content: Buffer): string | undefined {
+/** A CRM message's order id, or an MES event's where the dialect reads it. */
+function orderIdIn(content: Buffer, paths: MappingConfig['paths']): string | undefined {
   const body = bodyOf(content);
-  return stringField(body, 'orderId') ?? stringField(fieldOf(body, 'order'), 'externalRef');
+  return stringField(body, 'orderId') ?? idAt(body, paths.orderId);
+}
+
+function idAt(body: unknown, pointer: string): string | undefined {
+  const value = readPointer(body, pointer);
+  return typeof value === 'string' && value.length <= 128 ? value : undefined;
 }
 
 /** Dead letters are bounded by the broker's message size; an undecodable one has no ids. */
 function bodyOf(content: Buffer): unknown {
   const decoded = decodeJson(content, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: defaultMaxJsonDepth });
   return decoded.ok ? decoded.value : undefined;
-}
-
-function fieldOf(value: unknown, field: string): unknown {
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
 }
