@@ -6,7 +6,6 @@ export const deadLetterHeaders = {
   error: 'x-orderbridge-error',
   originalExchange: 'x-orderbridge-original-exchange',
   originalRoutingKey: 'x-orderbridge-original-routing-key',
-  attempts: 'x-orderbridge-attempts',
   replays: 'x-orderbridge-replays',
 } as const;
 

@@ -89,9 +89,6 @@ const orderIdPattern = new RegExp(orderId.pattern, 'u');
  * The cached, circuit-broken read proxy in front of the MES API. Every answer carries Cache-Status
  * and Age, 2xx answers an ETag; concurrent misses of one key share one MES call.
  */
-/** The answer to a per-order read when the MES API's order look-up is not configured. */
-export const noOrderLookup = 'This gateway does not ask the MES about single orders: configure mesApi.orderLookup.';
-
 export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch, onMesCall }: MesReadProxyOptions): MesReadProxy {
   const timeoutMs = durationMs(mesApi.timeout);
   const orderTtlMs = durationMs(mesApi.cache.ttl);
@@ -212,7 +209,7 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
       if (id.length > orderId.maxLength || !orderIdPattern.test(id)) {
         return Promise.resolve(problemAnswer(new ValidationFailed('path', [{ pointer: '/orderId', message: 'not an order id', fix: orderId.description }]), { detail: 'invalid-request' }));
       }
-      if (!orderLookup) return Promise.resolve(problemAnswer(new NoRoute(noOrderLookup), { detail: 'not-configured' }));
+      if (!orderLookup) return Promise.resolve(problemAnswer(new NoRoute('This gateway does not ask the MES about single orders: configure mesApi.orderLookup.'), { detail: 'not-configured' }));
       return read(orderKey(id), mesUrl(orderLookup.path, new URLSearchParams({ [orderLookup.query]: id }).toString()), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
     },
 

@@ -8,8 +8,6 @@ import type { Metrics } from '../../telemetry/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { declareTopology } from './topology.js';
 import { NotPublishedError, type Settlement } from '../../pipeline/deps.js';
-
-export { NotPublishedError, type Settlement };
 import { errorMessage } from '../../shared/error-message.js';
 
 export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;
