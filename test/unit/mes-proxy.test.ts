@@ -359,3 +359,20 @@ t.test('mesProxyRoutes maps answers to responses and mounts with app.route', asy
   t.equal((await app.request('/mes/nothing')).status, 404);
   t.ok(refused.headers.get('cache-status'));
 });
+
+t.test('without mesApi.orderLookup the MES is never asked about an order: a 404 problem says what to configure', async (t) => {
+  const mes = fakeMes(() => json({ state: 'CUTTING' }));
+  const { orderLookup: _configured, ...withoutLookup } = mesApiWith({});
+  const { proxy } = proxyFor(t, withoutLookup, mes.fetch);
+  const answer = await proxy.readOrder('ORD-1');
+  t.equal(answer.status, 404);
+  t.match(JSON.parse(text(answer)), { detail: /configure mesApi\.orderLookup/ });
+  t.same(mes.calls, [], 'no MES call');
+});
+
+t.test('the order look-up is what config names: another MES, another path and parameter', async (t) => {
+  const mes = fakeMes((url) => json({ order: { status: 'RUNNING' }, ref: url.searchParams.get('auftrag') }));
+  const { proxy } = proxyFor(t, mesApiWith({ orderLookup: { path: '/api/v2/auftraege', query: 'auftrag', statePointer: '/order/status' } }), mes.fetch);
+  t.equal((await proxy.readOrder('ORD-9')).status, 200);
+  t.same(mes.calls, ['/api/v2/auftraege?auftrag=ORD-9']);
+});
