@@ -9,7 +9,7 @@ import { Session } from 'node:inspector';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Hono } from 'hono';
-import { toResource } from '../src/pipeline/order-resource.js';
+import { toResource } from '../src/app/order-resource.js';
 import { startHttpServer } from '../src/adapters/http/server.js';
 import { loadConfig, withGatewayOverrides } from '../src/config/index.js';
 import type { Order } from '../src/contracts/generated/external/order.js';

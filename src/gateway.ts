@@ -2,8 +2,8 @@ import { createHttpApp } from './adapters/http/app.js';
 import { orderResources } from './adapters/http/order-resources.js';
 import type { OrderEvent } from './contracts/generated/external/order-event.js';
 import type { OpsService } from './adapters/http/ops-routes.js';
-import { produceReport, reportCpuShare } from './ops/produce-report.js';
-import { groupByReason, listDeadLetters, replayDeadLetters } from './ops/dead-letters.js';
+import { produceReport, reportCpuShare } from './app/report/produce-report.js';
+import { groupByReason, listDeadLetters, replayDeadLetters } from './app/replay-dead-letters.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
 import { createMetricsApp, metricsListener } from './adapters/http/metrics-app.js';
 import { httpServerLimits } from './adapters/http/server-limits.js';
@@ -13,12 +13,10 @@ import { Broker } from './adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from './adapters/rabbitmq/dead-letter-queue.js';
 import { durationMs, type Config } from './config/index.js';
 import { openSqliteLedger, type LedgerPolicy, type LedgerStore, type SqliteLedger } from './ledger/index.js';
-import { handleCrmCommand } from './pipeline/crm-commands.js';
-import { handleCrmFact } from './pipeline/crm-facts.js';
-import type { PipelineDeps } from './pipeline/deps.js';
-import { handleMesEvent } from './pipeline/mes-events.js';
-import { Watchdog } from './pipeline/watchdog.js';
-import { startRetention } from './pipeline/retention.js';
+import type { AppDeps } from './app/ports.js';
+import { gatewayConsumers } from './adapters/rabbitmq/consumer.js';
+import { Watchdog } from './app/watchdog.js';
+import { startRetention } from './app/retention.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
@@ -109,11 +107,9 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   }
   const mesProxy = createMesReadProxy({ mesApi, clock, logger, onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds) });
   const ready = async () => broker.connected && (await ledger.checkWritable().then(() => true, () => false));
-  const deps: PipelineDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy, metrics };
+  const deps: AppDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy, metrics };
   const webhooks = startWebhooks(config, endpoints, ledger, clock, logger, metrics);
-  await broker.consume(amqp.queues.crmCommands, handleCrmCommand(deps));
-  await broker.consume(amqp.queues.mesEvents, handleMesEvent(deps));
-  await broker.consume(amqp.queues.crmEvents, handleCrmFact(deps));
+  for (const { queue, handle } of gatewayConsumers(deps)) await broker.consume(queue, handle);
   const watchdog = new Watchdog(deps, {
     intervalMs: durationMs(stuck.checkInterval),
     maxAttempts: acknowledgement.maxAttempts,

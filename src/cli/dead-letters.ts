@@ -4,7 +4,7 @@ import { redactUrl } from '../adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from '../adapters/rabbitmq/dead-letter-queue.js';
 import { declareTopology } from '../adapters/rabbitmq/topology.js';
 import type { Config } from '../config/index.js';
-import { groupByReason, listDeadLetters, replayDeadLetters, type DeadLetter } from '../ops/dead-letters.js';
+import { groupByReason, listDeadLetters, replayDeadLetters, type DeadLetter } from '../app/replay-dead-letters.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';

@@ -10,7 +10,7 @@ import { withGatewayOverrides, type Config } from '../config/index.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { LedgerStats } from '../ledger/index.js';
 import { createLogger } from '../telemetry/logger.js';
-import { reportHtml } from '../ops/report-html.js';
+import { reportHtml } from '../app/report/report-html.js';
 import type { CliIo } from './io.js';
 import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { deadLetterHeaders } from '../../src/pipeline/dead-letter-headers.js';
+import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { loadConfig } from '../../src/config/index.js';
 import { hostileInputs, hostileRequests } from '../fixtures/hostile-inputs.js';
 import { amqpPeer, waitFor, type Received } from '../helpers/amqp-peer.js';

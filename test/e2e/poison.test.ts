@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deadLetterHeaders } from '../../src/pipeline/dead-letter-headers.js';
+import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { loadConfig } from '../../src/config/index.js';
 import { amqpPeer, waitFor, type Received } from '../helpers/amqp-peer.js';
 import { checkRun } from '../helpers/checker.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { runCli } from '../../src/cli/main.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import type { ReconciliationReport } from '../../src/ops/report.js';
+import type { ReconciliationReport } from '../../src/app/report/report.js';
 import { runE2e, type E2eRun } from '../helpers/e2e.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');

@@ -2,8 +2,8 @@ import t from 'tap';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { produceReport } from '../../src/ops/produce-report.js';
-import { reportHtml } from '../../src/ops/report-html.js';
+import { produceReport } from '../../src/app/report/produce-report.js';
+import { reportHtml } from '../../src/app/report/report-html.js';
 import { fakeMes, mesReader, seededReportLedger, T0 } from '../helpers/report-ledger.js';
 
 const artifacts = resolve(import.meta.dirname, '../../test-artifacts');

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import type { Channel } from 'amqplib';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
-import { deadLetterHeaders } from '../../src/pipeline/dead-letter-headers.js';
+import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { runCli } from '../../src/cli/main.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';

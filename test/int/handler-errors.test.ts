@@ -1,12 +1,10 @@
 import t from 'tap';
-import { deadLetterHeaders } from '../../src/pipeline/dead-letter-headers.js';
+import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { Broker } from '../../src/adapters/rabbitmq/broker.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { LedgerUnavailableError, openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
-import { handleCrmCommand } from '../../src/pipeline/crm-commands.js';
-import { handleCrmFact } from '../../src/pipeline/crm-facts.js';
-import type { PipelineDeps } from '../../src/pipeline/deps.js';
-import { handleMesEvent } from '../../src/pipeline/mes-events.js';
+import { gatewayConsumers } from '../../src/adapters/rabbitmq/consumer.js';
+import type { AppDeps } from '../../src/app/ports.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { mesEvent } from '../fixtures/mes-events.js';
@@ -55,10 +53,8 @@ t.test('an error the message causes dead-letters it once with handler_error on e
     vhost.remove();
     env.remove();
   });
-  const deps: PipelineDeps = { ledger: faultyLedger(ledger, new Set(['DOWN-1'])), publisher: broker, config, clock: Date.now, logger: silentLogger, metrics };
-  await broker.consume(queues.crmCommands, handleCrmCommand(deps));
-  await broker.consume(queues.mesEvents, handleMesEvent(deps));
-  await broker.consume(queues.crmEvents, handleCrmFact(deps));
+  const deps: AppDeps = { ledger: faultyLedger(ledger, new Set(['DOWN-1'])), publisher: broker, config, clock: Date.now, logger: silentLogger, metrics };
+  for (const { queue, handle } of gatewayConsumers(deps)) await broker.consume(queue, handle);
   const deadLetters = await peer.collect(queues.deadLetter);
   const toMes = await peer.collect(queues.mesCommands);
 

@@ -9,7 +9,7 @@ import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { OpsService } from '../../src/adapters/http/ops-routes.js';
 import { testConfig } from '../helpers/gateway-config.js';
-import { NotPublishedError } from '../../src/pipeline/deps.js';
+import { NotPublishedError } from '../../src/app/ports.js';
 import { createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createHttpApp } from '../../src/adapters/http/app.js';
 import type { OpsService } from '../../src/adapters/http/ops-routes.js';
-import { NotPublishedError } from '../../src/pipeline/deps.js';
+import { NotPublishedError } from '../../src/app/ports.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { ledgerPolicy } from '../../src/gateway.js';

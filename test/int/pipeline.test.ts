@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { startGateway } from '../../src/gateway.js';
 import { mesCommandId } from '../../src/adapters/mes/codec.js';
-import { deadLetterHeaders } from '../../src/pipeline/dead-letter-headers.js';
+import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';

@@ -8,7 +8,7 @@ import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { NotPublishedError } from '../../src/pipeline/deps.js';
+import { NotPublishedError } from '../../src/app/ports.js';
 import { createAndForward } from '../fixtures/mes-events.js';
 import { testConfig } from '../helpers/gateway-config.js';
 

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
-import { NotPublishedError } from '../../src/pipeline/deps.js';
+import { NotPublishedError } from '../../src/app/ports.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
-import type { PipelineDeps, Publisher } from '../../src/pipeline/deps.js';
-import { Watchdog } from '../../src/pipeline/watchdog.js';
+import type { AppDeps, Publisher } from '../../src/app/ports.js';
+import { Watchdog } from '../../src/app/watchdog.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 import { waitFor } from '../helpers/amqp-peer.js';
@@ -33,7 +33,7 @@ t.test('a broker outage pauses the watchdog with one line when it begins and one
   const recorded = await ledger.recordMesEvent(mesEventInput(env.config.mapping, 'ACCEPTED', 'W-1', now), now);
   t.ok(recorded.kind !== 'refused' && recorded.publish.length > 0, 'an order event waits to be published');
 
-  const deps: PipelineDeps = { ledger, publisher, config: env.config, clock: Date.now, logger };
+  const deps: AppDeps = { ledger, publisher, config: env.config, clock: Date.now, logger };
   const watchdog = new Watchdog(deps, { intervalMs: 20, maxAttempts: 3, republishAfterMs: 0 });
   watchdog.start();
   t.teardown(() => watchdog.stop());

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 const src = resolve(import.meta.dirname, '../../src');
 
 const knownOutward = new Map<string, string>([
-  ['pipeline/crm-commands.ts → adapters/mes/codec.ts', 'the MES command format is still code, not a dialect template (issue 15)'],
+  ['app/forward-crm-command.ts → adapters/mes/codec.ts', 'the MES command format is still code, not a dialect template (issue 15)'],
 ]);
 
 type Layer = 'contracts' | 'core' | 'ledger ports' | 'application' | 'adapter' | 'root' | 'support';
@@ -18,7 +18,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('mapping/') || /^ledger\/(decide-[a-z-]+|model)\.ts$/.test(file)) return 'core';
   if (file.startsWith('ledger/sqlite/')) return 'adapter';
   if (file.startsWith('ledger/')) return 'ledger ports';
-  if (file.startsWith('pipeline/') || file.startsWith('ops/')) return 'application';
+  if (file.startsWith('app/')) return 'application';
   if (file.startsWith('adapters/')) return 'adapter';
   if (file.startsWith('cli/') || file === 'gateway.ts') return 'root';
   return 'support';
@@ -71,7 +71,7 @@ t.test('only the CLI starts the gateway: nothing else imports the composition ro
 
 // Folders of src/ that import each other, in both directions (through any path of folders).
 const knownFolderCycles = new Map<string, string>([
-  ['adapters ⇄ ops ⇄ pipeline', 'the report builds its MES proxy and the pipeline writes MES commands in code (see knownOutward)'],
+  ['adapters ⇄ app', 'forwarding a CRM command writes the MES command in code (see knownOutward)'],
 ]);
 
 t.test('no import cycle between the top-level folders of src/, except the listed ones', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { windowOf } from '../../src/ops/window.js';
+import { windowOf } from '../../src/app/report/window.js';
 
 const now = Date.parse('2026-12-06T12:00:00Z');
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { PipelineDeps } from '../../pipeline/deps.js';
+import type { AppDeps } from '../../app/ports.js';
 import { mesProxyRoutes, mesRoutePath, unknownMesRoute, type MesReadProxy } from '../mes/index.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
@@ -14,7 +14,7 @@ import { HttpProblem, InternalError, MethodNotAllowed, NoRoute, PayloadTooLarge,
 import { instrumentRequests, RouteRecorder } from './request-telemetry.js';
 import { answerTraceId } from '../../telemetry/tracing.js';
 
-export interface HttpAppDeps extends PipelineDeps {
+export interface HttpAppDeps extends AppDeps {
   readiness: Readiness;
   /** The cached, circuit-broken MES reads; /mes/* is served when it is given. */
   mesProxy?: MesReadProxy;

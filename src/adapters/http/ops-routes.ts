@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import type { TimelineEntry } from '../../ledger/index.js';
-import type { DeadLetterGroup, ReplayResult } from '../../ops/dead-letters.js';
-import { reportCsv } from '../../ops/report-formats.js';
-import { reportHtml } from '../../ops/report-html.js';
-import type { ReconciliationReport } from '../../ops/report.js';
-import { pickLang, type Lang } from '../../ops/texts.js';
-import { windowOf } from '../../ops/window.js';
+import type { DeadLetterGroup, ReplayResult } from '../../app/replay-dead-letters.js';
+import { reportCsv } from '../../app/report/report-formats.js';
+import { reportHtml } from '../../app/report/report-html.js';
+import type { ReconciliationReport } from '../../app/report/report.js';
+import { pickLang, type Lang } from '../../app/report/texts.js';
+import { windowOf } from '../../app/report/window.js';
 import type { PartnerEnv } from './partner-guard.js';
 import { HttpProblem, NotFound, ValidationFailed } from './problems.js';
 import { singleValuedQuery } from './single-query.js';

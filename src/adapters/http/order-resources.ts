@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Order } from '../../contracts/generated/external/order.js';
 import type { LedgerStore } from '../../ledger/index.js';
-import { toResource } from '../../pipeline/order-resource.js';
+import { toResource } from '../../app/order-resource.js';
 import { strongEtag } from './cache-status.js';
 
 /** One order resource as GET /v1/orders/{id} sends it: serialized once, re-sent until the order changes. */

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { OrderRequest } from '../../contracts/generated/external/order-request.js';
 import { maxJsonDepth } from '../../contracts/parse-json.js';
 import { validatorFor } from '../../contracts/validate.js';
-import type { PipelineDeps } from '../../pipeline/deps.js';
-import { submitPartnerOrder } from '../../pipeline/submit-partner-order.js';
+import type { AppDeps } from '../../app/ports.js';
+import { submitPartnerOrder } from '../../app/submit-partner-order.js';
 import { readJsonBody } from './json-body.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { HttpProblem, ValidationFailed } from './problems.js';
@@ -12,11 +12,11 @@ const validateRequest = validatorFor<OrderRequest>('orderRequest');
 const keyPattern = /^[\x21-\x7e]{1,128}$/;
 
 /**
- * POST /v1/orders: parse, submit (pipeline/submit-partner-order.ts), answer. Idempotency-Key is
+ * POST /v1/orders: parse, submit (app/submit-partner-order.ts), answer. Idempotency-Key is
  * required: the same key and body get the first answer again, another body a 422, a request
  * still in flight a 409; an accepted order is a 202 with its resource.
  */
-export function orderSubmissionRoutes(deps: PipelineDeps, guard: PartnerGuard): Hono<PartnerEnv> {
+export function orderSubmissionRoutes(deps: AppDeps, guard: PartnerGuard): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
   const limits = { maxBytes: deps.config.gateway.http.bodyLimitBytes, maxDepth: maxJsonDepth(deps.config.gateway) };
   routes.post('/v1/orders', guard.route(async (c) => {

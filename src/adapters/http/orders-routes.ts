@@ -4,7 +4,7 @@ import type { OrderPage } from '../../contracts/generated/external/order-page.js
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
 import { noneMatch, revalidateAlways } from './cache-status.js';
-import { toResource } from '../../pipeline/order-resource.js';
+import { toResource } from '../../app/order-resource.js';
 import type { OrderResource, OrderResources } from './order-resources.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { NotFound, ValidationFailed } from './problems.js';

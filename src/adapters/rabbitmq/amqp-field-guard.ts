@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { undecodableHeaders } from '../../pipeline/deps.js';
+import { undecodableHeaders } from './inbound.js';
 
 
 type FieldTable = Record<string | symbol, unknown>;

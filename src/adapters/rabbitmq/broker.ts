@@ -7,7 +7,8 @@ import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { declareTopology } from './topology.js';
-import { NotPublishedError, type Settlement } from '../../pipeline/deps.js';
+import { NotPublishedError } from '../../app/ports.js';
+import type { Settlement } from './inbound.js';
 import { errorMessage } from '../../shared/error-message.js';
 
 export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;

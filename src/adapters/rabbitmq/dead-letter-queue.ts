@@ -1,5 +1,5 @@
 import type { ChannelModel, GetMessage } from 'amqplib';
-import type { DeadLetterQueue, QueuedLetter } from '../../ops/dead-letters.js';
+import type { DeadLetterQueue, QueuedLetter } from '../../app/replay-dead-letters.js';
 
 /** What the ops tools need of a connection (a plain or a recovering one). */
 export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>;

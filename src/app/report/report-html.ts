@@ -1,4 +1,4 @@
-import type { TimelineEntry } from '../ledger/index.js';
+import type { TimelineEntry } from '../../ledger/index.js';
 import { mesText } from './report-formats.js';
 import { informationalKinds, type Discrepancy, type ReconciliationReport } from './report.js';
 import { texts, type Lang } from './texts.js';

@@ -1,5 +1,4 @@
-import type { OrderEvidence, PipelineDeps } from './deps.js';
-import { isInfrastructureFault } from './handler-errors.js';
+import { isInfrastructureFault, type AppDeps, type OrderEvidence } from './ports.js';
 import { publishOut } from './publish-out.js';
 import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js';
 
@@ -22,7 +21,7 @@ export class Watchdog {
   private outageSince?: number;
   ticks = 0;
 
-  constructor(private readonly deps: PipelineDeps, private readonly options: WatchdogOptions) {}
+  constructor(private readonly deps: AppDeps, private readonly options: WatchdogOptions) {}
 
   start(): void {
     const tickAndSayResumed = async () => {

@@ -1,9 +1,10 @@
-import { deadLetterHeaders, senderHeaders } from './dead-letter-headers.js';
-import type { MessageChannel } from '../ledger/model.js';
-import type { ParseRefusal } from '../contracts/parse-json.js';
-import { invalidMessageId, stringField } from './decode.js';
-import type { Settlement } from './deps.js';
-import type { InboundMessage, PipelineDeps } from './deps.js';
+import { deadLetterHeaders, senderHeaders } from '../../app/dead-letter-headers.js';
+import { stringField } from '../../app/message-input.js';
+import type { AppDeps } from '../../app/ports.js';
+import type { MessageChannel } from '../../ledger/model.js';
+import type { ParseRefusal } from '../../contracts/parse-json.js';
+import { invalidMessageId } from './decode-delivery.js';
+import type { InboundMessage, Settlement } from './inbound.js';
 
 export interface Rejection {
   channel: MessageChannel;
@@ -17,7 +18,7 @@ export interface Rejection {
  * and is recorded in the ledger; only after the broker confirmed the dead letter is the original
  * acked. Nothing is dropped.
  */
-export async function deadLetter(deps: PipelineDeps, message: InboundMessage, rejection: Rejection): Promise<void> {
+export async function deadLetter(deps: AppDeps, message: InboundMessage, rejection: Rejection): Promise<void> {
   const { exchanges } = deps.config.gateway.amqp;
   const messageId = invalidMessageId(message.content);
   const orderId = stringField(rejection.decoded, 'orderId');
@@ -52,12 +53,7 @@ function replaysOf(message: InboundMessage): Record<string, number> {
 }
 
 /** Dead-letters the message; the original may then be acked. */
-export async function deadLetterAndAck(deps: PipelineDeps, message: InboundMessage, rejection: Rejection): Promise<Settlement> {
+export async function deadLetterAndAck(deps: AppDeps, message: InboundMessage, rejection: Rejection): Promise<Settlement> {
   await deadLetter(deps, message, rejection);
   return 'ack';
-}
-
-/** Problems of a schema validation, one line each, for the dead-letter header. */
-export function describeProblems(problems: { pointer: string; message: string; fix: string }[]): string {
-  return problems.map((p) => `${p.pointer || '/'}: ${p.message} (fix: ${p.fix})`).join('; ');
 }

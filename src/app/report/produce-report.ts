@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { durationMs, type Config } from '../config/index.js';
-import type { OpsLedger, TimelineEntry } from '../ledger/index.js';
-import { readPointer, translate } from '../mapping/index.js';
+import { durationMs, type Config } from '../../config/index.js';
+import type { OpsLedger, TimelineEntry } from '../../ledger/index.js';
+import { readPointer, translate } from '../../mapping/index.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
 import type { Lang } from './texts.js';
 

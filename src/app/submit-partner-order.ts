@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CrmPartnerOrder } from '../contracts/generated/crm/partner-order.js';
 import type { OrderRequest } from '../contracts/generated/external/order-request.js';
-import type { PipelineDeps } from './deps.js';
+import type { AppDeps } from './ports.js';
 import { toResource } from './order-resource.js';
 import { publishOut } from './publish-out.js';
 
@@ -23,7 +23,7 @@ const abandonedAfterMs = 30_000;
  * is down, the watchdog's sweep hands it to the CRM later. The order id and the CRM message id
  * derive from partner and key, so a retry can never make a second order.
  */
-export async function submitPartnerOrder(deps: PipelineDeps, request: { partner: string; idempotencyKey: string; order: OrderRequest }): Promise<PartnerOrderOutcome> {
+export async function submitPartnerOrder(deps: AppDeps, request: { partner: string; idempotencyKey: string; order: OrderRequest }): Promise<PartnerOrderOutcome> {
   const { partner, idempotencyKey: key, order } = request;
   const keyHash = sha256(`${partner}\0${key}`).slice(0, 20);
   const orderId = `P-${partner}-${keyHash}`;

@@ -1,4 +1,4 @@
-import { durationMs } from '../config/index.js';
+import { durationMs } from '../../config/index.js';
 
 /** The report's window from `since` (a duration back from now), or `from`/`to` (ISO 8601); the last 24 h by default. */
 export function windowOf(values: { since?: string; from?: string; to?: string }, now: number): { from: number; to: number } | { error: string; field: 'since' | 'from' | 'to' } {

@@ -1,6 +1,6 @@
-import type { ReconciliationReport } from '../contracts/generated/ops/report.js';
-import type { ReportRows } from '../ledger/report-rows.js';
-import { canMove, isOrderStatus, type OrderStatus } from '../mapping/index.js';
+import type { ReconciliationReport } from '../../contracts/generated/ops/report.js';
+import type { ReportRows } from '../../ledger/report-rows.js';
+import { canMove, isOrderStatus, type OrderStatus } from '../../mapping/index.js';
 import { texts, type Lang } from './texts.js';
 
 export type { ReconciliationReport };

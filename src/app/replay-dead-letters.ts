@@ -1,11 +1,11 @@
 import type { Config } from '../config/index.js';
 import type { MappingConfig } from '../contracts/generated/config/mapping.js';
 import { readPointer } from '../mapping/index.js';
-import { deadLetterHeaders, senderHeaders } from '../pipeline/dead-letter-headers.js';
+import { deadLetterHeaders, senderHeaders } from './dead-letter-headers.js';
 import type { OpsLedger } from '../ledger/index.js';
 import type { MessageChannel } from '../ledger/model.js';
 import { defaultMaxJsonDepth } from '../contracts/parse-json.js';
-import { decodeJson, stringField } from '../pipeline/decode.js';
+import { decodeJson, stringField } from './message-input.js';
 
 /** A message in the dead-letter queue, as the broker holds it. */
 export interface QueuedLetter {

@@ -1,18 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
-import { maxJsonDepth, nestedDeeperThan, parseJsonBounded, type JsonLimits, type ParseRefusal } from '../contracts/parse-json.js';
-import { undecodableHeaders } from './deps.js';
-import type { InboundMessage } from './deps.js';
-
-export type Decoded = { ok: true; value: unknown } | { ok: false; reason: ParseRefusal; error: string };
-
-/** Parses a message body as JSON within the input limits (size, UTF-8, nesting depth), before any other work. */
-export function decodeJson(content: Buffer, limits: JsonLimits): Decoded {
-  const parsed = parseJsonBounded(content, limits);
-  if (parsed.ok) return parsed;
-  const setting = parsed.reason === 'too_large' ? ' (amqp.maxMessageBytes)' : parsed.reason === 'too_deep' ? ' (input.maxJsonDepth)' : '';
-  return { ok: false, reason: parsed.reason, error: `message ${parsed.error}${setting}; fix: ${parsed.fix}` };
-}
+import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
+import { maxJsonDepth, nestedDeeperThan, type JsonLimits } from '../../contracts/parse-json.js';
+import { decodeJson, type Decoded } from '../../app/message-input.js';
+import { undecodableHeaders, type InboundMessage } from './inbound.js';
 
 /**
  * A delivery's headers and body within the input limits: headers the AMQP decoder could not read, or
@@ -30,13 +20,6 @@ export function decodeDelivery(message: InboundMessage, limits: JsonLimits): Dec
 /** Ledger id of an invalid message: its content hash, so a redelivery of the same bytes finds its row. */
 export function invalidMessageId(content: Buffer): string {
   return `invalid:${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
-}
-
-/** A string field of an undecided message, if it has one (for the ledger row of an invalid message). */
-export function stringField(value: unknown, field: string): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const found = (value as Record<string, unknown>)[field];
-  return typeof found === 'string' && found.length <= 128 ? found : undefined;
 }
 
 /** The bounds every AMQP input is held to before it is parsed. */
