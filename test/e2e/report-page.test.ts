@@ -5,12 +5,13 @@ import { chromium } from 'playwright-core';
 import { produceReport } from '../../src/app/report/produce-report.js';
 import { reportHtml } from '../../src/app/report/report-html.js';
 import { fakeMes, mesReader, seededReportLedger, T0 } from '../helpers/report-ledger.js';
+import { requireTool } from '../helpers/tools.js';
 
 const artifacts = resolve(import.meta.dirname, '../../test-artifacts');
-const executablePath = '/usr/bin/chromium';
 
 t.test('the report page in headless Chromium: headline numbers, filters, a click opens the order\'s timeline', async (t) => {
-  t.ok(existsSync(executablePath), 'Debian chromium is installed (apt-get install chromium; .ci/run does it)');
+  const executablePath = requireTool(t, 'chromium'); // on PATH, or $ORDERBRIDGE_CHROMIUM
+  if (executablePath === undefined) return;
   const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
   const { ledger, config } = await seededReportLedger(t, mes.url);
   const now = T0 + 31 * 86_400_000;
