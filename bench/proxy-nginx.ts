@@ -4,6 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { toolPath } from '../test/helpers/tools.js';
 
 export interface Nginx {
   pid: number;
@@ -80,7 +81,7 @@ export async function startNginx(options: { dir: string; mesPort: number; ttlSec
   writeFileSync(file, config(dir, port, options.mesPort, options.ttlSeconds));
   // Not tracked with the Node children: a SIGKILLed master would orphan its worker; the caller
   // registers stopNow() for exits instead.
-  const child = spawn('nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(toolPath('nginx'), ['-p', dir, '-e', join(dir, 'error.log'), '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const pid = child.pid;

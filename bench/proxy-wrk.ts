@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { processCpuMs, track } from './children.js';
 import { pinned } from './proxy-process.js';
+import { toolPath } from '../test/helpers/tools.js';
 
 export interface WrkRequest {
   path: string;
@@ -45,7 +46,7 @@ end
 /** Runs wrk for `seconds` against `url` with the script, optionally pinned to some CPUs. */
 export async function runWrk(options: { url: string; script: string; seconds: number; connections: number; cpus?: string }): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '5s', '-s', options.script, options.url];
-  const [command, argv] = pinned(options.cpus, 'wrk', args);
+  const [command, argv] = pinned(options.cpus, toolPath('wrk'), args); // on PATH, or $ORDERBRIDGE_WRK
   const child = track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';

@@ -21,6 +21,7 @@ import { startOtlpSink } from './otlp-sink.js';
 import { runMesBench, type Part2Result, type Part3Result } from './proxy-mes.js';
 import { gatewayCallCauses, goalVerdicts, printPart1, printPart2, printPart3 } from './proxy-report.js';
 import { defaultConfigDir } from '../test/helpers/config-dir.js';
+import { findTool, missingTool, type ToolName } from '../test/helpers/tools.js';
 
 const usage = `usage: bench/proxy.ts [options]
   --parts LIST            which parts to run (default 1,2,3)
@@ -110,6 +111,12 @@ function rabbitmqVersion(): string {
 }
 
 const parts = new Set(values.parts.split(',').map((p) => p.trim()));
+// Part 1 runs wrk, parts 2 and 3 nginx (on PATH, or $ORDERBRIDGE_WRK, $ORDERBRIDGE_NGINX): say so now, not minutes in.
+const missingTools = ([...(parts.has('1') ? ['wrk'] : []), ...(parts.has('2') || parts.has('3') ? ['nginx'] : [])] as ToolName[]).filter((tool) => !findTool(tool));
+if (missingTools.length > 0) {
+  for (const tool of missingTools) process.stderr.write(`bench/proxy: ${missingTool(tool)}\n`);
+  process.exit(1);
+}
 const pin = !values['no-pin'] && availableParallelism() >= 2 && hasTaskset();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup = createCleanup(log);
