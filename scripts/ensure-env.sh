@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the tests (npm test's pretest, .ci/run) and, with --bench, for the
+# benchmarks (prebench:proxy): the one place that knows what they need outside node_modules.
+#   - RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 answer; started here if not.
+#   - promtool, prometheus, chromium (--bench: also wrk, nginx) are on PATH, or where the tool's
+#     ORDERBRIDGE_<TOOL> variable points (ORDERBRIDGE_CHROMIUM=/opt/chromium/chrome; the tests look
+#     them up the same way, test/helpers/tools.ts). Missing ones are installed with apt-get when
+#     running as root; otherwise (or with ORDERBRIDGE_NO_INSTALL=1) one line names the command to
+#     run, and the script exits 1. Services too are started only as root.
+# Silent, and a few milliseconds, when all is there: one TCP connect per service, a PATH look-up per
+# tool. Messages go to stderr, each prefixed with "ensure-env:".
+set -uo pipefail
+
+bench=0
+for arg in "$@"; do
+  case $arg in
+    --bench) bench=1 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { print substr($0, 3) }' "$0"; exit 0 ;;
+    *) echo "ensure-env: unknown argument '$arg' (usage: scripts/ensure-env.sh [--bench])" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'ensure-env: %s\n' "$*" >&2; }
+
+# What the commands we name start with: root runs them as they are.
+sudo='sudo '
+((EUID == 0)) && sudo=''
+
+# The arguments joined by ", ".
+list() {
+  local joined
+  joined=$(printf '%s, ' "$@")
+  printf '%s' "${joined%, }"
+}
+
+# ---- tools --------------------------------------------------------------------------------------
+
+# Each tool's Debian package (as in test/helpers/tools.ts).
+declare -A package=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium [wrk]=wrk [nginx]=nginx)
+needed=(promtool prometheus chromium)
+((bench)) && needed+=(wrk nginx)
+
+# The tool's ORDERBRIDGE_<TOOL> names an executable (a path, or a command on PATH); else it is on PATH.
+have() {
+  local variable="ORDERBRIDGE_${1^^}"
+  local command=${!variable:-$1}
+  if [[ $command == */* ]]; then [[ -f $command && -x $command ]]; else type -P "$command" >/dev/null; fi
+}
+
+missing_tools() {
+  local tool
+  missing=()
+  for tool in "${needed[@]}"; do have "$tool" || missing+=("$tool"); done
+}
+
+# The packages of the missing tools, each once, in the order first needed.
+packages_of_missing() {
+  local tool p
+  packages=()
+  for tool in "${missing[@]}"; do
+    p=${package[$tool]}
+    [[ " ${packages[*]} " == *" $p "* ]] || packages+=("$p")
+  done
+}
+
+apt_install() {
+  local log
+  log=$(mktemp "${TMPDIR:-/tmp}/orderbridge-apt.XXXXXX")
+  say "installing ${packages[*]} with apt-get (for $(list "${missing[@]}"))"
+  local -a apt=(apt-get -y -q -o DPkg::Lock::Timeout=300)
+  # Lists may be stale on a fresh machine (404 on a superseded version): update once and retry.
+  if DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${packages[@]}" >"$log" 2>&1 \
+    || { DEBIAN_FRONTEND=noninteractive "${apt[@]}" update >>"$log" 2>&1 \
+      && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${packages[@]}" >>"$log" 2>&1; }; then
+    rm -f "$log"
+    return 0
+  fi
+  say "apt-get could not install ${packages[*]} (see $log): run \`apt-get update && apt-get install -y ${packages[*]}\`"
+  return 1
+}
+
+ensure_tools() {
+  missing_tools
+  ((${#missing[@]} == 0)) && return 0
+  packages_of_missing
+  local how="run \`${sudo}apt-get install -y ${packages[*]}\`, or point $(list "${missing[@]/#/ORDERBRIDGE_}" | tr a-z A-Z) at them"
+  if ((EUID != 0)) || [[ -n ${ORDERBRIDGE_NO_INSTALL:-} ]] || ! type -P apt-get >/dev/null; then
+    say "$(list "${missing[@]}") not found: $how"
+    return 1
+  fi
+  apt_install || return 1
+  hash -r
+  missing_tools
+  ((${#missing[@]} == 0)) && return 0
+  say "${packages[*]} installed, but $(list "${missing[@]}") not on PATH: add /usr/bin and /usr/sbin to PATH, or point $(list "${missing[@]/#/ORDERBRIDGE_}" | tr a-z A-Z) at them"
+  return 1
+}
+
+# ---- services -----------------------------------------------------------------------------------
+
+# Something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp: no process to start).
+listening() { (: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Waits up to $2 seconds for port $1.
+wait_for_port() {
+  local i
+  for ((i = 0; i < $2 * 4; i++)); do
+    listening "$1" && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+ensure_rabbitmq() {
+  listening 5672 && return 0
+  if ! type -P rabbitmq-server >/dev/null; then
+    say "RabbitMQ does not answer on 127.0.0.1:5672 and is not installed: run \`${sudo}apt-get install -y rabbitmq-server\`"
+    return 1
+  fi
+  if ((EUID != 0)); then
+    say "RabbitMQ does not answer on 127.0.0.1:5672: run \`sudo rabbitmq-server -detached && sudo rabbitmqctl await_startup\`"
+    return 1
+  fi
+  say "RabbitMQ does not answer on 127.0.0.1:5672: starting it (rabbitmq-server -detached)"
+  rabbitmq-server -detached >/dev/null 2>&1
+  { timeout 120 rabbitmqctl await_startup >/dev/null 2>&1 || true; } && wait_for_port 5672 30 && return 0
+  say "RabbitMQ did not start: see /var/log/rabbitmq/, then run \`rabbitmq-server -detached && rabbitmqctl await_startup\`"
+  return 1
+}
+
+ensure_postgres() {
+  listening 5432 && return 0
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | head -1)
+  if [[ -z $version ]] || ! type -P pg_ctlcluster >/dev/null; then
+    say "PostgreSQL does not answer on 127.0.0.1:5432 and is not installed: run \`${sudo}apt-get install -y postgresql\`"
+    return 1
+  fi
+  if ((EUID != 0)); then
+    say "PostgreSQL does not answer on 127.0.0.1:5432: run \`sudo pg_ctlcluster --skip-systemctl-redirect $version main start\`"
+    return 1
+  fi
+  say "PostgreSQL does not answer on 127.0.0.1:5432: starting it (pg_ctlcluster $version main start)"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1
+  wait_for_port 5432 30 && return 0
+  say "PostgreSQL did not start: see /var/log/postgresql/, then run \`pg_ctlcluster --skip-systemctl-redirect $version main start\`"
+  return 1
+}
+
+# Tools first: when one is missing and cannot be installed, say so at once.
+ensure_tools && ensure_rabbitmq && ensure_postgres
