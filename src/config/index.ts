@@ -1,4 +1,5 @@
 export { loadConfig, ConfigError, type Config, type ConfigProblem, type LoadConfigOptions } from './load-config.js';
+export { yamlLocator, yamlLocation, formatLocation, type Anchor, type YamlLocator, type YamlPosition, type YamlScalar } from './yaml-locator.js';
 export { durationMs } from './duration.js';
 export { envOverrides, type Env } from './env-overrides.js';
 export { withGatewayOverrides, type DeepPartial } from './override.js';
