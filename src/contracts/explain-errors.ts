@@ -8,6 +8,8 @@ export interface SchemaProblem {
   anchor: 'value' | 'key' | 'parent';
   message: string;
   fix: string;
+  /** For a value of the wrong type: the JSON types the schema allows there (a YAML reader uses it to say "quote it"). */
+  expected?: string[];
 }
 
 export function explainErrors(errors: ErrorObject[], maxProblems = Infinity): SchemaProblem[] {
@@ -42,7 +44,7 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       const key = propertyNameOf(error, all);
       const value = key ?? String(error.data);
       return {
-        pointer: at,
+        pointer: key === undefined ? at : `${at}/${escape(key)}`,
         anchor: key === undefined ? 'value' : 'key',
         message: `${preview(value)} is not one of the allowed values`,
         fix: suggest(value, allowed, `use one of: ${allowed.join(', ')}`),
@@ -50,12 +52,15 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
     }
     case 'const':
       return { pointer: at, anchor: 'value', message: `must be ${JSON.stringify(params.allowedValue)}, found ${found}`, fix: `set it to ${JSON.stringify(params.allowedValue)}` };
-    case 'type':
-      return { pointer: at, anchor: 'value', message: `must be ${withArticle(String(params.type))}, found ${typeName(error.data)}`, fix: `write ${withArticle(String(params.type))} here${described ? ` (${described})` : ''}` };
+    case 'type': {
+      const expected = [params.type].flat().map(String);
+      const wanted = expected.map((type) => (type === 'null' ? 'null' : withArticle(type))).join(' or ');
+      return { pointer: at, anchor: 'value', message: `must be ${wanted}, found ${typeName(error.data)}`, fix: `write ${wanted} here${described ? ` (${described})` : ''}`, expected };
+    }
     case 'pattern': {
       const key = propertyNameOf(error, all);
       return {
-        pointer: at,
+        pointer: key === undefined ? at : `${at}/${escape(key)}`,
         anchor: key === undefined ? 'value' : 'key',
         message: `${key === undefined ? found : JSON.stringify(key)} does not have the expected form`,
         fix: described ? `write ${lowerFirst(described)}` : `match the pattern ${String(params.pattern)}`,
@@ -79,7 +84,8 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
 /** Ajv reports an invalid property name as an error of the name schema, beside a propertyNames error. */
 function propertyNameOf(error: ErrorObject, all: ErrorObject[]): string | undefined {
   const owner = all.find((e) => e.keyword === 'propertyNames' && e.instancePath === error.instancePath && error.schemaPath.startsWith(`${e.schemaPath}/`));
-  const name = (error.params as { propertyName?: string }).propertyName ?? (owner?.params as { propertyName?: string } | undefined)?.propertyName;
+  // Under a $ref the name schema's path does not start with the propertyNames path: ajv names the property on the error.
+  const name = error.propertyName ?? (error.params as { propertyName?: string }).propertyName ?? (owner?.params as { propertyName?: string } | undefined)?.propertyName;
   return owner === undefined && name === undefined ? undefined : name;
 }
 
