@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { isCollection, isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import type { MappingConfig } from '../contracts/generated/config/mapping.js';
 import type { SchemaProblem } from '../contracts/explain-errors.js';
 import { validatorFor } from '../contracts/validate.js';
 import { applyEnvOverrides, type AppliedOverride, type Env } from './env-overrides.js';
+import { yamlLocator, type YamlLocator } from './yaml-locator.js';
+import { yamlTypeTrap } from './yaml-traps.js';
 import { errorMessage } from '../shared/error-message.js';
 
 export interface Config {
@@ -23,8 +25,10 @@ export interface Config {
 export interface ConfigProblem {
   /** The file (relative to the working directory) or the environment variable that holds the bad value. */
   source: string;
+  /** 1-based line and column of the bad value in `source` (of the object that lacks it, for a missing field). */
   line?: number;
   column?: number;
+  /** JSON Pointer of the bad value in the file's document; '(syntax)' for a YAML syntax error. */
   pointer: string;
   message: string;
   fix: string;
@@ -50,12 +54,18 @@ export interface LoadConfigOptions {
 
 /** Loads gateway.yaml and mapping.yaml once, validated and frozen; throws ConfigError listing every problem. */
 export function loadConfig({ dir, env, secrets: secretsNeeded = 'required' }: LoadConfigOptions): Config {
-  const gateway = readConfigFile<GatewayConfig>(join(dir, 'gateway.yaml'), 'gatewayConfig', env);
-  const mapping = readConfigFile<MappingConfig>(join(dir, 'mapping.yaml'), 'mappingConfig', {});
+  const files = configFiles(dir);
+  const gateway = readConfigFile<GatewayConfig>(files.gateway, 'gatewayConfig', env);
+  const mapping = readConfigFile<MappingConfig>(files.mapping, 'mappingConfig', {});
   const secrets = gateway.value && secretsNeeded === 'required' ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
   const problems = [...gateway.problems, ...mapping.problems, ...secrets.problems];
   if (problems.length || !gateway.value || !mapping.value) throw new ConfigError(problems);
   return deepFreeze({ dir, gateway: gateway.value, mapping: mapping.value, secrets: secrets.values });
+}
+
+/** The files a config directory is read from; problems and lint findings name them as `displayPath` shows them. */
+export function configFiles(dir: string): { gateway: string; mapping: string } {
+  return { gateway: join(dir, 'gateway.yaml'), mapping: join(dir, 'mapping.yaml') };
 }
 
 const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
@@ -99,12 +109,15 @@ function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfi
   }
   const overrides = schema === 'gatewayConfig' ? applyEnvOverrides(parsed as Record<string, unknown>, env) : [];
   const result = validatorFor<T>(schema, { maxProblems: Infinity })(parsed);
-  if (!result.ok) problems.push(...result.problems.map((p) => locate(p, source, document, lines, overrides)));
+  if (!result.ok) {
+    const locator = yamlLocator(document, lines);
+    problems.push(...result.problems.map((p) => locateProblem(p, source, locator, overrides)));
+  }
   return problems.length ? { problems } : { value: result.ok ? result.value : undefined, problems };
 }
 
-/** Relative to the working directory when inside it, absolute otherwise. */
-function displayPath(file: string): string {
+/** A config file's path as problems show it: relative to the working directory when inside it, absolute otherwise. */
+export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
@@ -125,35 +138,35 @@ const syntaxFix: Partial<Record<YAMLError['code'], string>> = {
   UNEXPECTED_TOKEN: 'check the indentation and the colon on this line',
 };
 
-function locate(problem: SchemaProblem, source: string, document: Document, lines: LineCounter, overrides: AppliedOverride[]): ConfigProblem {
-  const override = overrides.find((o) => problem.pointer === o.pointer);
-  if (override) return { source: `environment variable ${override.name}`, pointer: problem.pointer, message: problem.message, fix: problem.fix };
-  const path = problem.pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const offset = offsetOf(document, problem.anchor === 'value' ? path : path.slice(0, -1), problem.anchor === 'key' ? path.at(-1) : undefined);
-  const position = offset === undefined ? undefined : lines.linePos(offset);
-  return { source, line: position?.line, column: position?.col, pointer: problem.pointer || '/', message: problem.message, fix: problem.fix };
-}
-
 /**
- * Offset to show for a node: a collection is shown at its key line ("paths:"), a scalar at its value,
- * a named key at that key. A path that does not exist falls back to its nearest existing ancestor.
+ * A schema problem at its place in the file, its fix said for YAML: a value YAML typed by itself
+ * (unquoted 10 where a string is wanted) is to be quoted. A value that an environment variable set
+ * has no place in the file: the problem names the variable instead.
  */
-function offsetOf(document: Document, path: string[], key?: string): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-    if (!isNode(node)) continue;
-    const wanted = key !== undefined && depth === path.length ? key : isCollection(node) && depth > 0 ? path[depth - 1] : undefined;
-    const owner = wanted === key && key !== undefined ? node : depth > 0 ? document.getIn(path.slice(0, depth - 1), true) : undefined;
-    const keyNode = wanted === undefined ? undefined : keyOf(owner, wanted);
-    return (keyNode ?? node).range?.[0];
+export function locateProblem(problem: SchemaProblem, file: string, locator: YamlLocator, overrides: readonly AppliedOverride[] = []): ConfigProblem {
+  const pointer = problem.pointer || '/';
+  const override = overrides.find((o) => problem.pointer === o.pointer);
+  if (override) {
+    const inFile = locator.position(problem.pointer)?.exact;
+    const fix = problem.expected ? `set ${override.name} to ${problem.fix.replace(/^write /, '').replace(/ here\b/, '')}` : `change ${override.name}: ${problem.fix}`;
+    return {
+      source: `environment variable ${override.name}`,
+      pointer,
+      message: `${problem.message} (the value comes from the environment, not from ${file})`,
+      fix: inFile ? `${fix}; or unset it to use the value in ${file}` : fix,
+    };
   }
-  return undefined;
-}
-
-function keyOf(map: unknown, key: string): Node | undefined {
-  if (!isMap(map)) return undefined;
-  const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-  return pair && isScalar(pair.key) ? pair.key : undefined;
+  const position = locator.position(problem.pointer, problem.anchor);
+  const scalar = problem.expected && problem.anchor === 'value' ? locator.scalar(problem.pointer) : undefined;
+  const trap = scalar && yamlTypeTrap(problem.expected!, scalar);
+  return {
+    source: file,
+    line: position?.line,
+    column: position?.column,
+    pointer,
+    message: trap ? `${problem.message} (${trap.because})` : problem.message,
+    fix: trap ? trap.fix : problem.fix,
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { ConfigError, durationMs, loadConfig, type ConfigProblem } from '../../src/config/index.js';
 import { copyConfig, defaultConfigDir } from '../helpers/config-dir.js';
 
@@ -60,6 +61,44 @@ t.test('lines point at the offending value', async (t) => {
   const unknown = problems.find((p) => p.pointer === '/acknowledgement/maxAtempts');
   t.match(unknown, { message: /unknown field "maxAtempts"/, fix: /did you mean "maxAttempts"/ });
   t.match(lines[unknown!.line! - 1], /maxAtempts/);
+});
+
+t.test('every problem has the line and column of its bad value, and a value YAML typed by itself says how to quote it', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  config.edit('mapping.yaml', (s) =>
+    s
+      .replace('  name: Reference MES (sim/mes)', '  name: 1e3')
+      .replace('    next: [MACHINING, PAUSED, CANCELLED, ERROR]', '    next: [10, 20]')
+      .replace('    next: [REWORK, CANCELLED]', '    next:\n      - REWORK\n      - 08')
+      .replace('    description: Packed, waiting for the carrier', '    description: null')
+      .replace('  WELDING:\n', '  WEL DING:\n')
+      .replace('    description: Packing for dispatch\n', ''),
+  );
+  config.edit('gateway.yaml', (s) => s.replace('  evidenceLookup: true ', '  evidenceLookup: yes ').replace('  port: 8080', '  port: "8080"'));
+  const problems = problemsOf(config.dir, { ORDERBRIDGE_METRICS_PORT: 'ninety' });
+  const text = { mapping: readFileSync(`${config.dir}/mapping.yaml`, 'utf8'), gateway: readFileSync(`${config.dir}/gateway.yaml`, 'utf8') };
+  const lineOf = (file: keyof typeof text, line: string) => text[file].split('\n').indexOf(line) + 1;
+  const at = (pointer: string) => problems.find((p) => p.pointer === pointer);
+
+  t.match(at('/mes/name'), { source: /mapping\.yaml$/, line: 4, column: 9, message: 'must be a string, found a number (YAML reads the unquoted 1e3 as the number 1000)', fix: 'quote it: "1e3"' });
+  const cutting = lineOf('mapping', '    next: [10, 20]');
+  t.match(at('/states/CUTTING/next/0'), { line: cutting, column: 12, message: 'must be a string, found a number (YAML reads the unquoted 10 as a number)', fix: 'quote it: "10"' });
+  t.match(at('/states/CUTTING/next/1'), { line: cutting, column: 16, fix: 'quote it: "20"' });
+  t.match(at('/states/QC_FAILED/next/1'), { line: lineOf('mapping', '      - 08'), column: 9, message: /the unquoted 08 as the number 8/, fix: 'quote it: "08"' });
+  t.match(at('/states/READY_FOR_DISPATCH/description'), { line: lineOf('mapping', '    description: null'), column: 18, message: 'must be a string, found null (YAML reads the unquoted null as null)', fix: 'quote it: "null"' });
+  t.match(at('/states/WEL DING'), { line: lineOf('mapping', '  WEL DING:'), column: 3, message: '"WEL DING" does not have the expected form' }, 'a bad state name: its own line, not the states: line');
+  t.match(at('/states/PACKING/description'), { line: lineOf('mapping', '  PACKING:'), column: 3, message: 'missing required field "description"' }, 'a missing field: the object that lacks it');
+
+  t.match(at('/acknowledgement/evidenceLookup'), { source: /gateway\.yaml$/, line: lineOf('gateway', '  evidenceLookup: yes       # ask the MES API before declaring an order lost'), column: 19, message: /YAML 1\.2 reads yes as a string/, fix: 'write true' });
+  t.match(at('/http/port'), { line: lineOf('gateway', '  port: "8080"'), column: 9, message: /the quotes make it a string/, fix: 'remove the quotes: 8080' });
+  t.match(at('/metrics/port'), {
+    source: 'environment variable ORDERBRIDGE_METRICS_PORT',
+    line: undefined,
+    message: /must be an integer, found a string \(the value comes from the environment, not from .*gateway\.yaml\)/,
+    fix: /^set ORDERBRIDGE_METRICS_PORT to an integer .*; or unset it to use the value in .*gateway\.yaml$/,
+  }, 'a value an environment variable set has no line: the problem names the variable');
+  t.equal(problems.length, 10);
 });
 
 t.test('a missing file says which and how to get it', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { yamlLocation, yamlLocator } from '../../src/config/index.js';
+import { yamlLocation, yamlLocator, yamlTypeTrap, type YamlScalar } from '../../src/config/index.js';
 
 // Line numbers below are this text's: keep them in step when editing it.
 const text = [
@@ -97,4 +97,24 @@ t.test('scalars as written: what YAML made of the text', async (t) => {
   t.same(locator.scalar('/states/PAUSED/description'), { source: '', value: null, plain: true });
   t.equal(locator.scalar('/states/CUTTING'), undefined, 'a mapping is no scalar');
   t.equal(locator.scalar('/missing'), undefined);
+});
+
+t.test('the YAML type trap: quote it, remove the quotes, or write true/false', async (t) => {
+  const scalar = (source: string, value: unknown, plain = true): YamlScalar => ({ source, value, plain });
+  t.same(yamlTypeTrap(['string'], scalar('10', 10)), { because: 'YAML reads the unquoted 10 as a number', fix: 'quote it: "10"' });
+  t.same(yamlTypeTrap(['string'], scalar('08', 8)), { because: 'YAML reads the unquoted 08 as the number 8', fix: 'quote it: "08"' });
+  t.same(yamlTypeTrap(['string'], scalar('1e3', 1000)), { because: 'YAML reads the unquoted 1e3 as the number 1000', fix: 'quote it: "1e3"' });
+  t.same(yamlTypeTrap(['string'], scalar('null', null)), { because: 'YAML reads the unquoted null as null', fix: 'quote it: "null"' });
+  t.same(yamlTypeTrap(['string'], scalar('~', null)), { because: 'YAML reads the unquoted ~ as null', fix: 'quote it: "~"' });
+  t.same(yamlTypeTrap(['string'], scalar('on', true)), { because: 'YAML reads the unquoted on as the boolean true', fix: 'quote it: "on"' }, 'a YAML 1.1 file');
+  t.same(yamlTypeTrap(['string'], scalar('no', false)), { because: 'YAML reads the unquoted no as the boolean false', fix: 'quote it: "no"' }, 'a YAML 1.1 file');
+  t.same(yamlTypeTrap(['integer'], scalar('8080', '8080', false)), { because: 'the quotes make it a string', fix: 'remove the quotes: 8080' });
+  t.same(yamlTypeTrap(['boolean'], scalar('true', 'true', false)), { because: 'the quotes make it a string', fix: 'remove the quotes: true' });
+  t.same(yamlTypeTrap(['boolean'], scalar('yes', 'yes')), { because: 'YAML 1.2 reads yes as a string, not as true', fix: 'write true' });
+  t.same(yamlTypeTrap(['boolean'], scalar('Off', 'Off')), { because: 'YAML 1.2 reads Off as a string, not as false', fix: 'write false' });
+  t.equal(yamlTypeTrap(['string'], scalar('', null)), undefined, 'an empty value is not to be quoted: it needs a value');
+  t.equal(yamlTypeTrap(['string'], scalar('10', 10, false)), undefined, 'written as a number on purpose (a tag): not a trap');
+  t.equal(yamlTypeTrap(['integer'], scalar('eighty', 'eighty', false)), undefined, 'the quotes are not what is wrong');
+  t.equal(yamlTypeTrap(['integer'], scalar('3.5', 3.5)), undefined, 'a wrong number is no trap');
+  t.equal(yamlTypeTrap(['string', 'null'], scalar('null', null)), undefined, 'the value fits');
 });
