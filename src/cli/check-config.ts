@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type Config, type ConfigProblem, type LoadConfigOptions } from '../config/index.js';
-import { lintMapping, orderStatuses } from '../mapping/index.js';
+import { ConfigError, configFiles, displayPath, formatConfigProblem, loadConfig, yamlLocator, type Config, type ConfigProblem, type LoadConfigOptions } from '../config/index.js';
+import { lintMapping, orderStatuses, type LintFinding } from '../mapping/index.js';
 import { formatTable, type CliIo } from './io.js';
 
 export const exitCodes = { clean: 0, lintFindings: 1, invalid: 2 } as const;
@@ -19,8 +20,18 @@ export function checkConfig(configDir: string, io: CliIo): number {
     return exitCodes.clean;
   }
   io.out(`Lint: ${findings.length} finding(s) in mapping.yaml`);
-  for (const f of findings) io.out(`  [${f.code}] ${f.path}: ${f.message}\n      fix: ${f.fix}`);
+  for (const line of formatFindings(findings, configFiles(config.dir).mapping)) io.out(line);
   return exitCodes.lintFindings;
+}
+
+/** Each finding on one line at the place in the mapping file its pointer names, as compilers write them. */
+export function formatFindings(findings: readonly LintFinding[], mappingFile: string): string[] {
+  const locator = yamlLocator(readFileSync(mappingFile, 'utf8'));
+  const source = displayPath(mappingFile);
+  return findings.map((f) => {
+    const position = locator.position(f.path);
+    return formatConfigProblem({ source, line: position?.line, column: position?.column, pointer: f.path, message: f.message, fix: f.fix }, f.code);
+  });
 }
 
 /** The config directory: --config, else ORDERBRIDGE_CONFIG, else ./config. */
@@ -43,9 +54,8 @@ export function loadConfigOrReport(configDir: string, io: CliIo, options: Pick<L
   }
 }
 
-export function formatProblem({ source, line, column, pointer, message, fix }: ConfigProblem): string {
-  const where = line === undefined ? source : `${source}:${line}${column === undefined ? '' : `:${column}`}`;
-  return `  ${where}  ${pointer || '/'}  ${message}\n      fix: ${fix}`;
+export function formatProblem(problem: ConfigProblem): string {
+  return formatConfigProblem(problem);
 }
 
 function printMappingTable({ mapping }: Config, io: CliIo): void {

@@ -173,7 +173,7 @@ t.test('report and timeline run without the partners\' webhook secrets; serve st
   // serve fails on the config before it reaches for the broker (the race only bounds a broken build).
   const serve = await Promise.race([runCliCaptured(['serve'], { ...env, AMQP_URL: 'amqp://127.0.0.1:1' }), new Promise<never>((_, fail) => setTimeout(() => fail(new Error('serve started without the secret')), 10_000).unref())]);
   t.equal(serve.code, 2, 'serve, which signs webhooks, refuses to start without the secret');
-  t.match(serve.stderr, /environment variable SHOP_WEBHOOK_SECRET +\/partners\/0\/webhooks\/0\/secretEnv +is not set\n +fix: export SHOP_WEBHOOK_SECRET=whsec_/);
+  t.match(serve.stderr, /environment variable SHOP_WEBHOOK_SECRET: \/partners\/0\/webhooks\/0\/secretEnv: is not set \(fix: export SHOP_WEBHOOK_SECRET=whsec_/);
 });
 
 t.test('an acknowledgement overtaken by a later MES state is reported as what happened, not as a lost acknowledgement', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { runCliCaptured } from '../helpers/cli.js';
 import { copyConfig, defaultConfigDir } from '../helpers/config-dir.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -31,9 +32,35 @@ t.test('check-config exits 2 on an invalid file and lists file:line, path and fi
   config.edit('gateway.yaml', (s) => s.replace('  host: 127.0.0.1\n  port: 8080\n', '  port: 8080\n'));
   const { code, stderr } = await runCliCaptured(['check-config', '--config', config.dir]);
   t.equal(code, 2);
-  t.match(stderr, /mapping\.yaml:\d+:\d+ +\/states\/DISPATCHED\/status +"shiped" is not one of the allowed values\n +fix: did you mean "shipped"\?/);
-  t.match(stderr, /gateway\.yaml:\d+:\d+ +\/http\/host +missing required field "host"\n +fix: add host/);
-  t.match(stderr, /gateway\.yaml:\d+(:\d+)? +\(syntax\) +YAML syntax: /);
+  t.match(stderr, /mapping\.yaml:\d+:\d+: \/states\/DISPATCHED\/status: "shiped" is not one of the allowed values \(fix: did you mean "shipped"\?/);
+  t.match(stderr, /gateway\.yaml:\d+:\d+: \/http\/host: missing required field "host" \(fix: add host/);
+  t.match(stderr, /gateway\.yaml:\d+(:\d+)?: YAML syntax: /);
+});
+
+t.test('check-config writes each problem as compilers do, file:line:column of the bad value, and says to quote a number YAML made of a state', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  config.edit('mapping.yaml', (s) => s.replace('    next: [MACHINING, PAUSED, CANCELLED, ERROR]', '    next: [10, 20]'));
+  const line = readFileSync(join(config.dir, 'mapping.yaml'), 'utf8').split('\n').indexOf('    next: [10, 20]') + 1;
+  const { code, stderr } = await runCliCaptured(['check-config', '--config', config.dir]);
+  t.equal(code, 2);
+  const file = join(config.dir, 'mapping.yaml');
+  t.equal(stderr, [
+    `Invalid configuration in ${config.dir}: 2 problem(s)`,
+    `${file}:${line}:12: /states/CUTTING/next/0: must be a string, found a number (YAML reads the unquoted 10 as a number) (fix: quote it: "10")`,
+    `${file}:${line}:16: /states/CUTTING/next/1: must be a string, found a number (YAML reads the unquoted 20 as a number) (fix: quote it: "20")`,
+  ].join('\n'));
+});
+
+t.test('lint findings, too, point at the line and column of the value they name', async (t) => {
+  const config = copyConfig();
+  t.teardown(config.remove);
+  config.edit('mapping.yaml', (s) => s.replace('    next: [QC_INSPECTION, PAUSED, CANCELLED, ERROR]', '    next: [QC_INSPECTION, PAUSED, DEBURRING, CANCELLED, ERROR]'));
+  const line = readFileSync(join(config.dir, 'mapping.yaml'), 'utf8').split('\n').indexOf('    next: [QC_INSPECTION, PAUSED, DEBURRING, CANCELLED, ERROR]') + 1;
+  const { code, stdout } = await runCliCaptured(['check-config', '--config', config.dir]);
+  t.equal(code, 1);
+  t.match(stdout, `${join(config.dir, 'mapping.yaml')}:${line}:35: [unmapped_state] /states/ASSEMBLY/next/2: MES state DEBURRING (reachable from ASSEMBLY) maps to nothing`);
+  t.match(stdout, '(fix: add DEBURRING under states with the external status it means)');
 });
 
 t.test('the installed bin runs check-config (built by npm ci through prepare)', async (t) => {
