@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, configFiles, displayPath, formatConfigProblem, loadConfig, yamlLocator, type Config, type ConfigProblem, type LoadConfigOptions } from '../config/index.js';
+import { byPosition, ConfigError, configFiles, displayPath, formatConfigProblem, loadConfig, yamlLocator, type Config, type ConfigProblem, type LoadConfigOptions } from '../config/index.js';
 import { lintMapping, orderStatuses, type LintFinding } from '../mapping/index.js';
 import { formatTable, type CliIo } from './io.js';
 
@@ -28,10 +28,11 @@ export function checkConfig(configDir: string, io: CliIo): number {
 export function formatFindings(findings: readonly LintFinding[], mappingFile: string): string[] {
   const locator = yamlLocator(readFileSync(mappingFile, 'utf8'));
   const source = displayPath(mappingFile);
-  return findings.map((f) => {
+  const located = findings.map((f) => {
     const position = locator.position(f.path);
-    return formatConfigProblem({ source, line: position?.line, column: position?.column, pointer: f.path, message: f.message, fix: f.fix }, f.code);
+    return { source, line: position?.line, column: position?.column, pointer: f.path, message: f.message, fix: f.fix, code: f.code };
   });
+  return byPosition(located).map((f) => formatConfigProblem(f, f.code));
 }
 
 /** The config directory: --config, else ORDERBRIDGE_CONFIG, else ./config. */

@@ -111,7 +111,7 @@ function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfi
   const result = validatorFor<T>(schema, { maxProblems: Infinity })(parsed);
   if (!result.ok) {
     const locator = yamlLocator(document, lines);
-    problems.push(...result.problems.map((p) => locateProblem(p, source, locator, overrides)));
+    problems.push(...byPosition(result.problems.map((p) => locateProblem(p, source, locator, overrides))));
   }
   return problems.length ? { problems } : { value: result.ok ? result.value : undefined, problems };
 }
@@ -167,6 +167,15 @@ export function locateProblem(problem: SchemaProblem, file: string, locator: Yam
     message: trap ? `${problem.message} (${trap.because})` : problem.message,
     fix: trap ? trap.fix : problem.fix,
   };
+}
+
+/** Top to bottom, as a reader fixes them; problems with no line (set by the environment) last. Stable. */
+export function byPosition<T extends Pick<ConfigProblem, 'line' | 'column'>>(problems: T[]): T[] {
+  const line = (p: T) => p.line ?? Number.MAX_SAFE_INTEGER;
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => line(a.p) - line(b.p) || (a.p.column ?? 0) - (b.p.column ?? 0) || a.i - b.i)
+    .map(({ p }) => p);
 }
 
 function deepFreeze<T>(value: T): T {

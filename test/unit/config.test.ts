@@ -99,6 +99,10 @@ t.test('every problem has the line and column of its bad value, and a value YAML
     fix: /^set ORDERBRIDGE_METRICS_PORT to an integer .*; or unset it to use the value in .*gateway\.yaml$/,
   }, 'a value an environment variable set has no line: the problem names the variable');
   t.equal(problems.length, 10);
+  const lines = (source: RegExp) => problems.filter((p) => source.test(p.source)).map((p) => p.line);
+  t.same(lines(/mapping\.yaml$/), [...lines(/mapping\.yaml$/)].sort((a, b) => a! - b!), 'a file\'s problems top to bottom, as a reader fixes them');
+  const gateway = problems.filter((p) => /gateway\.yaml$|^environment/.test(p.source));
+  t.equal(gateway.at(-1)?.source, 'environment variable ORDERBRIDGE_METRICS_PORT', 'the ones with no line last');
 });
 
 t.test('a missing file says which and how to get it', async (t) => {
