@@ -55,12 +55,16 @@ t.test('check-config writes each problem as compilers do, file:line:column of th
 t.test('lint findings, too, point at the line and column of the value they name', async (t) => {
   const config = copyConfig();
   t.teardown(config.remove);
-  config.edit('mapping.yaml', (s) => s.replace('    next: [QC_INSPECTION, PAUSED, CANCELLED, ERROR]', '    next: [QC_INSPECTION, PAUSED, DEBURRING, CANCELLED, ERROR]'));
-  const line = readFileSync(join(config.dir, 'mapping.yaml'), 'utf8').split('\n').indexOf('    next: [QC_INSPECTION, PAUSED, DEBURRING, CANCELLED, ERROR]') + 1;
+  config.edit('mapping.yaml', (s) => s.replace('    next: [QC_INSPECTION, PAUSED, CANCELLED, ERROR]', '    next: [QC_INSPECTION, PAUSED, DEBURRING, CANCELLED, ERROR]').replace('    status: ready', '    status: in_production'));
+  const lines = readFileSync(join(config.dir, 'mapping.yaml'), 'utf8').split('\n');
+  const line = lines.indexOf('    next: [QC_INSPECTION, PAUSED, DEBURRING, CANCELLED, ERROR]') + 1;
+  const file = join(config.dir, 'mapping.yaml');
   const { code, stdout } = await runCliCaptured(['check-config', '--config', config.dir]);
   t.equal(code, 1);
-  t.match(stdout, `${join(config.dir, 'mapping.yaml')}:${line}:35: [unmapped_state] /states/ASSEMBLY/next/2: MES state DEBURRING (reachable from ASSEMBLY) maps to nothing`);
+  t.match(stdout, `${file}:${line}:35: [unmapped_state] /states/ASSEMBLY/next/2: MES state DEBURRING (reachable from ASSEMBLY) maps to nothing`);
   t.match(stdout, '(fix: add DEBURRING under states with the external status it means)');
+  const findings = stdout.slice(stdout.indexOf('Lint: 2 finding(s) in mapping.yaml')).split('\n').slice(1);
+  t.match(findings, [`${file}:${lines.indexOf('states:') + 1}:1: [unreachable_status] /states: external status ready`, `${file}:${line}:35: [unmapped_state]`], 'top to bottom, as a reader fixes them');
 });
 
 t.test('the installed bin runs check-config (built by npm ci through prepare)', async (t) => {
