@@ -10,6 +10,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY contracts ./contracts
 COPY scripts ./scripts
 COPY src ./src
+COPY sim ./sim
+COPY config ./config
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund
 

@@ -25,7 +25,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { mesCommandId } from '../src/adapters/mes/codec.js';
+import { mesCommandId } from '../src/app/forward-crm-command.js';
 import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
 import { loadConfig } from '../src/config/index.js';
 import { createVhost } from '../test/helpers/vhost.js';

@@ -1,6 +1,6 @@
 // Partners, their API keys and, for part 1, a ledger seeded directly with orders and their histories.
 import { createHash, randomBytes } from 'node:crypto';
-import { mesCommandId } from '../src/adapters/mes/codec.js';
+import { mesCommandId } from '../src/app/forward-crm-command.js';
 import type { Config } from '../src/config/index.js';
 import { ledgerPolicy } from '../src/gateway.js';
 import { openSqliteLedger } from '../src/ledger/index.js';
@@ -48,9 +48,9 @@ export async function seedLedger(path: string, config: Config, orders: SeededOrd
       for (const [step, state] of ['ACCEPTED', 'CUTTING'].entries()) {
         const when = at + 60_000 * (step + 1);
         const event = mesEvent(state, { eventId: `${orderId}-${state}`, orderId, at: new Date(when).toISOString(), ...(state === 'ACCEPTED' ? { correlationId: mes.messageId } : {}) });
-        const read = readMesEvent(event, config.mapping.paths);
+        const read = readMesEvent(event, config.dialect.events);
         if (!read.ok) throw new Error(`seed event for ${orderId}: ${read.problems.join('; ')}`);
-        const result = await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.mapping.states), type: event.header.eventType }, when);
+        const result = await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, config.dialect.states), type: event.header.eventType }, when);
         // As if the pipeline had published the order events: a pending one would be republished by
         // the gateway's watchdog while part 1 measures.
         if (result.kind === 'recorded' && result.publish.length) await ledger.markPublished(result.publish.map((out) => out.rowId), when);

@@ -1,7 +1,7 @@
 // When each MES order changed (heard on the MES's own event exchange), and how stale answers were.
 import type { ChannelModel } from 'amqplib';
-import type { MesEvent } from '../src/contracts/generated/mes/event.js';
-import type { MappingConfig } from '../src/contracts/generated/config/mapping.js';
+import type { MesEvent } from '../src/contracts/generated/mes/reference/event.js';
+import type { DialectConfig } from '../src/contracts/generated/config/dialect.js';
 import { applyStatus, initialOrderState, readMesEvent, translate, type OrderState, type OrderStatus } from '../src/mapping/index.js';
 import { percentile } from './proxy-figures.js';
 import type { Read } from './proxy-load.js';
@@ -18,10 +18,10 @@ export class ChangeLog {
   private timelines?: Map<string, { at: number; status: OrderStatus }[]>;
   events = 0;
 
-  private constructor(private readonly mapping: MappingConfig) {}
+  private constructor(private readonly dialect: DialectConfig) {}
 
-  static async listen(connection: ChannelModel, exchange: string, mapping: MappingConfig): Promise<ChangeLog> {
-    const log = new ChangeLog(mapping);
+  static async listen(connection: ChannelModel, exchange: string, dialect: DialectConfig): Promise<ChangeLog> {
+    const log = new ChangeLog(dialect);
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(queue, exchange, '#');
@@ -46,9 +46,9 @@ export class ChangeLog {
   }
 
   private recordStatus(event: MesEvent): void {
-    const read = readMesEvent(event, this.mapping.paths);
+    const read = readMesEvent(event, this.dialect.events);
     if (!read.ok) return;
-    const translation = translate(read.fields, this.mapping.states);
+    const translation = translate(read.fields, this.dialect.states);
     const fact = { at: Date.parse(event.header.createdAt), ...(translation.kind === 'translated' && translation.status ? { status: translation.status } : {}) };
     const facts = this.statusFacts.get(event.order.externalRef);
     if (facts) facts.push(fact);

@@ -59,7 +59,7 @@ export async function startWorld(options: WorldOptions, config: Config, cleanup:
     // Declared here first so that the MES (which waits for its queue) and the gateway can start together.
     await declareTopology(admin, amqp);
     await admin.close();
-    const changes = await ChangeLog.listen(connection, amqp.exchanges.mesEvents, config.mapping);
+    const changes = await ChangeLog.listen(connection, amqp.exchanges.mesEvents, config.dialect);
 
     const partners = benchPartners(options.partners);
     const orders = benchOrders('P2', options.orders, partners);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Generates TypeScript types from contracts/**/*.schema.json into src/contracts/generated/.
+// Generates TypeScript types from contracts/**/*.schema.json, and from the schemas of the shipped MES
+// dialects (config/mes/<dialect>/*.schema.json, into generated/mes/<dialect>/), into src/contracts/generated/.
 // `--check` generates into memory and fails when the committed files differ (stale types).
 import { readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join, relative, dirname, basename } from 'node:path';
@@ -9,6 +10,7 @@ import { compileFromFile } from 'json-schema-to-typescript';
 const rootFlag = process.argv.indexOf('--root');
 const root = rootFlag > 0 ? process.argv[rootFlag + 1] : join(dirname(fileURLToPath(import.meta.url)), '..');
 const contractsDir = join(root, 'contracts');
+const dialectsDir = join(root, 'config', 'mes');
 const outDir = join(root, 'src', 'contracts', 'generated');
 const check = process.argv.includes('--check');
 
@@ -23,10 +25,11 @@ async function schemaFiles(dir) {
 }
 
 async function generate(file) {
-  const rel = relative(contractsDir, file);
+  const fromDialect = file.startsWith(dialectsDir);
+  const rel = fromDialect ? join('mes', relative(dialectsDir, file)) : relative(contractsDir, file);
   const ts = await compileFromFile(file, {
     cwd: dirname(file),
-    bannerComment: `/* Generated from contracts/${rel} by npm run contracts. Do not edit: change the schema. */`,
+    bannerComment: `/* Generated from ${relative(root, file)} by npm run contracts. Do not edit: change the schema. */`,
     additionalProperties: false,
     // minItems would turn arrays into tuple types; the schemas still enforce the bounds.
     ignoreMinAndMaxItems: true,
@@ -36,7 +39,7 @@ async function generate(file) {
   return { target: join(outDir, rel.replace(/\.schema\.json$/, '.ts')), ts };
 }
 
-const generated = await Promise.all((await schemaFiles(contractsDir)).map(generate));
+const generated = await Promise.all([...(await schemaFiles(contractsDir)), ...(await schemaFiles(dialectsDir))].map(generate));
 
 if (check) {
   const stale = [];

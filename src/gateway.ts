@@ -17,6 +17,7 @@ import type { AppDeps } from './app/ports.js';
 import { gatewayConsumers } from './adapters/rabbitmq/consumer.js';
 import { Watchdog } from './app/watchdog.js';
 import { startRetention } from './app/retention.js';
+import { acknowledgedBy } from './mapping/index.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
@@ -49,13 +50,13 @@ const retentionIntervalMs = 10 * 60_000;
 
 const webhookOutcomes = { delivered: 'delivered', pending: 'retrying', failed: 'failed', disabled: 'disabled' } as const;
 
-export function ledgerPolicy({ gateway, mapping }: Config): LedgerPolicy {
+export function ledgerPolicy({ gateway, dialect }: Config): LedgerPolicy {
   const { acknowledgement, stuck } = gateway;
   const stuckAfter = new Map(Object.entries(stuck.deadlines).map(([status, duration]) => [status, durationMs(duration)]));
   return {
     ack: { deadlineMs: durationMs(acknowledgement.deadline), maxAttempts: acknowledgement.maxAttempts, backoff: acknowledgement.backoff },
     deadlines: { stuckAfterMs: (status) => stuckAfter.get(status) },
-    mesCorrelates: mapping.paths.correlationId !== undefined,
+    mesCorrelates: acknowledgedBy(dialect) === 'correlationId',
   };
 }
 
@@ -105,7 +106,8 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
     await ledger.close();
     throw error;
   }
-  const mesProxy = createMesReadProxy({ mesApi, clock, logger, onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds) });
+  const orderLookup = config.dialect.api?.orderLookup;
+  const mesProxy = createMesReadProxy({ mesApi, orderLookup, clock, logger, onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds) });
   const ready = async () => broker.connected && (await ledger.checkWritable().then(() => true, () => false));
   const deps: AppDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy, metrics };
   const webhooks = startWebhooks(config, endpoints, ledger, clock, logger, metrics);
@@ -113,7 +115,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   const watchdog = new Watchdog(deps, {
     intervalMs: durationMs(stuck.checkInterval),
     maxAttempts: acknowledgement.maxAttempts,
-    ...(acknowledgement.evidenceLookup && mesApi.orderLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), mesApi.orderLookup) } : {}),
+    ...(acknowledgement.evidenceLookup && orderLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), orderLookup) } : {}),
   });
   watchdog.start();
   const retention = startRetention(ledger.retention, { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });

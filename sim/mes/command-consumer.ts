@@ -1,6 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { MesCommand } from '../../src/contracts/generated/mes/command.js';
-import { validatorFor } from '../../src/contracts/validate.js';
+import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
+import { referenceMesValidators } from './contracts.js';
 import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
 import { ackIfOpen } from '../shared/broker.js';
 import { parseJsonContent } from '../shared/message.js';
@@ -32,7 +32,7 @@ export interface CommandConsumer {
  * So does a lost connection; the redelivered command is then a duplicate by its messageId.
  */
 export function createCommandConsumer(queue: string, { context, outlet, log, freezeAfter, orderTraces }: CommandConsumerDeps): CommandConsumer {
-  const validate = validatorFor<MesCommand>('mesCommand');
+  const validate = referenceMesValidators().command;
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
   let frozen = false;

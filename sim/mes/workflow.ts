@@ -1,5 +1,5 @@
 /**
- * The reference MES's own workflow, the one config/mapping.yaml describes under `next`. Pure: it
+ * The reference MES's own workflow, the one config/mes/reference/dialect.yaml describes under `next`. Pure: it
  * says where an order goes next, the production loop decides when.
  */
 export const mainLine = [

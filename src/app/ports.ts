@@ -35,8 +35,12 @@ export interface Delivery {
   trace: Record<string, string>;
 }
 
-/** A use case's answer about a message it was given: done, or refused (the message is dead-lettered with the reason). */
-export type MessageOutcome = { kind: 'done' } | { kind: 'refused'; reason: string };
+/**
+ * A use case's answer about a message it was given: done; refused by the ledger's rules (recorded
+ * there with the reason); or invalid, a message the use case cannot carry out (e.g. a command the
+ * MES dialect cannot write). Refused and invalid messages are dead-lettered with the reason.
+ */
+export type MessageOutcome = { kind: 'done' } | { kind: 'refused'; reason: string } | { kind: 'invalid'; reason: string };
 
 export const done: MessageOutcome = { kind: 'done' };
 

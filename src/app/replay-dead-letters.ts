@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
-import type { MappingConfig } from '../contracts/generated/config/mapping.js';
-import { readPointer } from '../mapping/index.js';
+import type { DialectConfig } from '../contracts/generated/config/dialect.js';
+import { readPointer, readText } from '../mapping/index.js';
 import { deadLetterHeaders, senderHeaders } from './dead-letter-headers.js';
 import type { OpsLedger } from '../ledger/index.js';
 import type { MessageChannel } from '../ledger/model.js';
@@ -129,11 +129,11 @@ interface GatewayInput {
 /** What the ops tools read a dead letter by: the gateway's inputs (the only places a replay may go) and the MES dialect's paths. */
 interface Gateway {
   inputs: GatewayInput[];
-  paths: MappingConfig['paths'];
+  paths: DialectConfig['events']['paths'];
 }
 
-function gatewayOf({ gateway: { amqp: { exchanges, queues } }, mapping }: Config): Gateway {
-  return { paths: mapping.paths, inputs: [
+function gatewayOf({ gateway: { amqp: { exchanges, queues } }, dialect }: Config): Gateway {
+  return { paths: dialect.events.paths, inputs: [
     { channel: 'crm.command', exchange: exchanges.crmCommands, queue: queues.crmCommands },
     { channel: 'mes.event', exchange: exchanges.mesEvents, queue: queues.mesEvents },
     { channel: 'crm.fact', exchange: exchanges.crmEvents, queue: queues.crmEvents },
@@ -193,20 +193,20 @@ function describe(message: QueuedLetter, { inputs, paths }: Gateway): DeadLetter
 }
 
 /** The ids the ledger may know the message by: a CRM message id, or an MES event id where the dialect reads it. */
-function messageIdsIn(content: Buffer, paths: MappingConfig['paths']): string[] {
+function messageIdsIn(content: Buffer, paths: DialectConfig['events']['paths']): string[] {
   const body = bodyOf(content);
   return [stringField(body, 'messageId'), idAt(body, paths.eventId)].filter((id): id is string => id !== undefined);
 }
 
 /** A CRM message's order id, or an MES event's where the dialect reads it. */
-function orderIdIn(content: Buffer, paths: MappingConfig['paths']): string | undefined {
+function orderIdIn(content: Buffer, paths: DialectConfig['events']['paths']): string | undefined {
   const body = bodyOf(content);
   return stringField(body, 'orderId') ?? idAt(body, paths.orderId);
 }
 
 function idAt(body: unknown, pointer: string): string | undefined {
-  const value = readPointer(body, pointer);
-  return typeof value === 'string' && value.length <= 128 ? value : undefined;
+  const value = readText(readPointer(body, pointer));
+  return value !== undefined && value.length <= 128 ? value : undefined;
 }
 
 /** Dead letters are bounded by the broker's message size; an undecodable one has no ids. */

@@ -6,28 +6,29 @@ import { formatTable, type CliIo } from './io.js';
 
 export const exitCodes = { clean: 0, lintFindings: 1, invalid: 2 } as const;
 
-/** `orderbridge check-config`: validates both config files, shows the MES → external mapping, lints it. */
+/** `orderbridge check-config`: validates gateway.yaml and the MES dialect, shows the MES → external mapping, lints it. */
 export function checkConfig(configDir: string, io: CliIo): number {
   const config = loadConfigOrReport(configDir, io);
   if (!config) return exitCodes.invalid;
-  io.out(`Configuration in ${configDir} is valid (gateway.yaml, mapping.yaml; MES: ${config.mapping.mes.name}).`);
+  const { dialect: dialectFile } = configFiles(config.dir, config.gateway);
+  io.out(`Configuration in ${configDir} is valid (gateway.yaml, ${displayPath(dialectFile)}; MES: ${config.dialect.mes.name}).`);
   io.out('');
   printMappingTable(config, io);
-  const findings = lintMapping(config.mapping);
+  const findings = lintMapping(config.dialect);
   io.out('');
   if (!findings.length) {
     io.out('Lint: no findings.');
     return exitCodes.clean;
   }
-  io.out(`Lint: ${findings.length} finding(s) in mapping.yaml`);
-  for (const line of formatFindings(findings, configFiles(config.dir).mapping)) io.out(line);
+  io.out(`Lint: ${findings.length} finding(s) in ${displayPath(dialectFile)}`);
+  for (const line of formatFindings(findings, dialectFile)) io.out(line);
   return exitCodes.lintFindings;
 }
 
-/** Each finding on one line at the place in the mapping file its pointer names, as compilers write them. */
-export function formatFindings(findings: readonly LintFinding[], mappingFile: string): string[] {
-  const locator = yamlLocator(readFileSync(mappingFile, 'utf8'));
-  const source = displayPath(mappingFile);
+/** Each finding on one line at the place in the dialect file its pointer names, as compilers write them. */
+export function formatFindings(findings: readonly LintFinding[], dialectFile: string): string[] {
+  const locator = yamlLocator(readFileSync(dialectFile, 'utf8'));
+  const source = displayPath(dialectFile);
   const located = findings.map((f) => {
     const position = locator.position(f.path);
     return { source, line: position?.line, column: position?.column, pointer: f.path, message: f.message, fix: f.fix, code: f.code };
@@ -59,14 +60,14 @@ export function formatProblem(problem: ConfigProblem): string {
   return formatConfigProblem(problem);
 }
 
-function printMappingTable({ mapping }: Config, io: CliIo): void {
-  const rows = Object.entries(mapping.states).map(([state, m]) => [state, m.status ?? '—', m.ack ?? '', m.description]);
+function printMappingTable({ dialect }: Config, io: CliIo): void {
+  const rows = Object.entries(dialect.states).map(([state, m]) => [state, m.status ?? '—', m.ack ?? '', m.description]);
   for (const line of formatTable([['MES state', 'External status', 'Acknowledges', 'Description'], ...rows])) io.out(line);
   io.out('');
   io.out('External status reached by:');
   for (const status of orderStatuses) {
     const states = rows.filter((row) => row[1] === status).map((row) => row[0]);
-    const owners = [...(mapping.crmOwned.includes(status) ? ['CRM'] : []), ...states];
+    const owners = [...(dialect.crmOwned.includes(status) ? ['CRM'] : []), ...states];
     io.out(`  ${status.padEnd(14)} ${owners.length ? owners.join(', ') : '(nothing)'}`);
   }
 }

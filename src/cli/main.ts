@@ -22,7 +22,7 @@ Commands:
                                 attempt of one order, with trace ids (reads the ledger)
   dead-letters [--reason R]     the dead-letter queue grouped by reason (nothing is taken out)
   replay --id ID | --reason R   re-inject dead letters where they came from, after a fix
-  check-config [--config DIR]   validate config/gateway.yaml and config/mapping.yaml, show the
+  check-config [--config DIR]   validate config/gateway.yaml and its MES dialect, show the
                                 MES state mapping and lint it (exit 0 clean, 1 findings, 2 invalid)
   help                          this text
 

@@ -83,7 +83,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   if (!ledger) return ledgerNotFoundExitCode;
   const progress = progressReporter(io, lang, isTerminal);
   // The MES is asked through the same read proxy as the gateway's partners: breaker, budget, cache.
-  const mes = values['no-reconcile'] ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi });
+  const mes = values['no-reconcile'] ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, orderLookup: config.dialect.api?.orderLookup });
   try {
     const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, ...(mes ? { mes } : {}), maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });
     progress.stop();

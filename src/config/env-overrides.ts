@@ -8,6 +8,7 @@ export const envOverrides = [
   { name: 'ORDERBRIDGE_METRICS_HOST', path: ['metrics', 'host'], type: 'string' },
   { name: 'ORDERBRIDGE_METRICS_PORT', path: ['metrics', 'port'], type: 'integer' },
   { name: 'MES_API_URL', path: ['mesApi', 'baseUrl'], type: 'string' },
+  { name: 'ORDERBRIDGE_DIALECT', path: ['dialect'], type: 'string' },
 ] as const;
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
-import type { MappingConfig } from '../contracts/generated/config/mapping.js';
+import type { DialectConfig } from '../contracts/generated/config/dialect.js';
 import type { SchemaProblem } from '../contracts/explain-errors.js';
-import { validatorFor } from '../contracts/validate.js';
+import { schemaCompileError, validatorFor } from '../contracts/validate.js';
 import { applyEnvOverrides, type AppliedOverride, type Env } from './env-overrides.js';
 import { yamlLocator, type YamlLocator } from './yaml-locator.js';
 import { yamlTypeTrap } from './yaml-traps.js';
@@ -13,7 +13,10 @@ import { errorMessage } from '../shared/error-message.js';
 export interface Config {
   readonly dir: string;
   readonly gateway: GatewayConfig;
-  readonly mapping: MappingConfig;
+  /** The MES dialect: how its events are read, what its states mean, how its commands are written. */
+  readonly dialect: DialectConfig;
+  /** The JSON Schemas the dialect names, read from their files. */
+  readonly dialectSchemas: { readonly event: object; readonly command: object };
   /**
    * Secrets named by the config (e.g. webhooks' secretEnv), read from the environment at load; empty
    * when loaded with `secrets: 'skip'`. Never printed.
@@ -52,20 +55,51 @@ export interface LoadConfigOptions {
   secrets?: 'required' | 'skip';
 }
 
-/** Loads gateway.yaml and mapping.yaml once, validated and frozen; throws ConfigError listing every problem. */
+/** The dialect a gateway.yaml without `dialect` speaks. */
+export const defaultDialect = 'mes/reference';
+
+/** Loads gateway.yaml and its dialect once, validated and frozen; throws ConfigError listing every problem. */
 export function loadConfig({ dir, env, secrets: secretsNeeded = 'required' }: LoadConfigOptions): Config {
-  const files = configFiles(dir);
-  const gateway = readConfigFile<GatewayConfig>(files.gateway, 'gatewayConfig', env);
-  const mapping = readConfigFile<MappingConfig>(files.mapping, 'mappingConfig', {});
+  const gatewayFile = join(dir, 'gateway.yaml');
+  const gateway = readConfigFile<GatewayConfig>(gatewayFile, 'gatewayConfig', env);
+  // A gateway.yaml with problems still names its dialect, whose problems are reported with them.
+  const dialectFile = configFiles(dir, { dialect: typeof gateway.parsed?.dialect === 'string' ? gateway.parsed.dialect : undefined }).dialect;
+  const dialect = readConfigFile<DialectConfig>(dialectFile, 'dialectConfig', {});
+  const schemas = dialect.value ? readDialectSchemas(dialectFile, dialect.value) : { problems: [] };
   const secrets = gateway.value && secretsNeeded === 'required' ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
-  const problems = [...gateway.problems, ...mapping.problems, ...secrets.problems];
-  if (problems.length || !gateway.value || !mapping.value) throw new ConfigError(problems);
-  return deepFreeze({ dir, gateway: gateway.value, mapping: mapping.value, secrets: secrets.values });
+  const problems = [...gateway.problems, ...dialect.problems, ...schemas.problems, ...secrets.problems];
+  if (problems.length || !gateway.value || !dialect.value || !schemas.value) throw new ConfigError(problems);
+  return deepFreeze({ dir, gateway: gateway.value, dialect: dialect.value, dialectSchemas: schemas.value, secrets: secrets.values });
 }
 
-/** The files a config directory is read from; problems and lint findings name them as `displayPath` shows them. */
-export function configFiles(dir: string): { gateway: string; mapping: string } {
-  return { gateway: join(dir, 'gateway.yaml'), mapping: join(dir, 'mapping.yaml') };
+/** The files a config is read from; problems and lint findings name them as `displayPath` shows them. */
+export function configFiles(dir: string, gateway?: { dialect?: string | undefined }): { gateway: string; dialect: string } {
+  return { gateway: join(dir, 'gateway.yaml'), dialect: join(resolve(dir, gateway?.dialect ?? defaultDialect), 'dialect.yaml') };
+}
+
+/** The event and command schemas a dialect names (relative to its file), each a JSON Schema Ajv compiles. */
+function readDialectSchemas(dialectFile: string, dialect: DialectConfig): { value?: Config['dialectSchemas']; problems: ConfigProblem[] } {
+  const source = displayPath(dialectFile);
+  const locator = yamlLocator(readFileSync(dialectFile, 'utf8'));
+  const problems: ConfigProblem[] = [];
+  const read = (pointer: string, name: string): object | undefined => {
+    const file = resolve(dirname(dialectFile), name);
+    const at = { source, ...locator.position(pointer), pointer };
+    let schema: unknown;
+    try {
+      schema = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      problems.push({ ...at, message: missing ? `${displayPath(file)} not found` : `${displayPath(file)} is not JSON: ${errorMessage(error)}`, fix: missing ? 'name the schema file relative to the dialect file' : 'fix the schema file' });
+      return undefined;
+    }
+    const invalid = schemaCompileError(schema);
+    if (invalid) problems.push({ ...at, message: `${displayPath(file)} is not a usable JSON Schema: ${invalid}`, fix: 'fix the schema (draft 2020-12)' });
+    return invalid ? undefined : (schema as object);
+  };
+  const event = read('/events/schema', dialect.events.schema);
+  const command = read('/commands/schema', dialect.commands.schema);
+  return event && command ? { value: { event, command }, problems } : { problems };
 }
 
 const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
@@ -85,7 +119,7 @@ function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string,
   return { values, problems };
 }
 
-function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfig', env: Env): { value?: T; problems: ConfigProblem[] } {
+function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'dialectConfig', env: Env): { value?: T; parsed?: Record<string, unknown>; problems: ConfigProblem[] } {
   const source = displayPath(file);
   let text: string;
   try {
@@ -113,7 +147,8 @@ function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'mappingConfi
     const locator = yamlLocator(document, lines);
     problems.push(...byPosition(result.problems.map((p) => locateProblem(p, source, locator, overrides))));
   }
-  return problems.length ? { problems } : { value: result.ok ? result.value : undefined, problems };
+  const fields = parsed as Record<string, unknown>;
+  return problems.length ? { parsed: fields, problems } : { value: result.ok ? result.value : undefined, parsed: fields, problems };
 }
 
 /** A config file's path as problems show it: relative to the working directory when inside it, absolute otherwise. */

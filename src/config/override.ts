@@ -6,7 +6,7 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : 
 /** A copy of the config with some gateway fields replaced (for the demo and tests); the original stays frozen. */
 export function withGatewayOverrides(config: Config, patch: DeepPartial<GatewayConfig>): Config {
   const gateway = merge(structuredClone(config.gateway) as unknown as Record<string, unknown>, patch as Record<string, unknown>);
-  return { dir: config.dir, mapping: config.mapping, secrets: config.secrets, gateway: gateway as unknown as GatewayConfig };
+  return { dir: config.dir, dialect: config.dialect, dialectSchemas: config.dialectSchemas, secrets: config.secrets, gateway: gateway as unknown as GatewayConfig };
 }
 
 function merge(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {

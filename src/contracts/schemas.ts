@@ -1,4 +1,5 @@
-// Every JSON Schema in contracts/, loaded as modules so the built gateway carries them.
+// Every JSON Schema in contracts/ the gateway itself uses, loaded as modules so the built gateway
+// carries them. An MES dialect's schemas (contracts/mes/<dialect>/) are read from the files it names.
 import attention from '../../contracts/external/attention.schema.json' with { type: 'json' };
 import order from '../../contracts/external/order.schema.json' with { type: 'json' };
 import orderPage from '../../contracts/external/order-page.schema.json' with { type: 'json' };
@@ -16,10 +17,8 @@ import crmOrderCancel from '../../contracts/crm/order-cancel.schema.json' with {
 import crmOrderUpdate from '../../contracts/crm/order-update.schema.json' with { type: 'json' };
 import crmFact from '../../contracts/crm/fact.schema.json' with { type: 'json' };
 import crmPartnerOrder from '../../contracts/crm/partner-order.schema.json' with { type: 'json' };
-import mesCommand from '../../contracts/mes/command.schema.json' with { type: 'json' };
-import mesEvent from '../../contracts/mes/event.schema.json' with { type: 'json' };
 import gatewayConfig from '../../contracts/config/gateway.schema.json' with { type: 'json' };
-import mappingConfig from '../../contracts/config/mapping.schema.json' with { type: 'json' };
+import dialectConfig from '../../contracts/config/dialect.schema.json' with { type: 'json' };
 import report from '../../contracts/ops/report.schema.json' with { type: 'json' };
 
 export const schemas = {
@@ -40,10 +39,8 @@ export const schemas = {
   crmOrderUpdate,
   crmFact,
   crmPartnerOrder,
-  mesCommand,
-  mesEvent,
   gatewayConfig,
-  mappingConfig,
+  dialectConfig,
   report,
 } as const;
 

@@ -45,3 +45,23 @@ export function validatorFor<T>(name: SchemaName, { maxProblems = defaultMaxProb
   const validate = compile(name);
   return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) });
 }
+
+/**
+ * A validator for a schema that is not one of the contracts (an MES dialect's event or command
+ * schema, read from its file at start-up). It may refer to the contracts by their $id.
+ */
+export function validatorForSchema<T>(schema: object, { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {}): Validator<T> {
+  const validate = createAjv().compile(schema);
+  return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) });
+}
+
+/** Why a schema cannot be compiled (unknown keywords, broken $ref), or undefined when it can. */
+export function schemaCompileError(schema: unknown): string | undefined {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return 'a schema is a JSON object';
+  try {
+    createAjv().compile(schema);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}

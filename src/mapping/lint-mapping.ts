@@ -1,20 +1,20 @@
-import type { MappingConfig } from '../contracts/generated/config/mapping.js';
+import type { DialectConfig } from '../contracts/generated/config/dialect.js';
 import { canMove, orderStatuses } from './status-model.js';
 
 export interface LintFinding {
   code: 'unmapped_state' | 'unreachable_status' | 'forbidden_move' | 'no_acceptance';
-  /** JSON Pointer into mapping.yaml. */
+  /** JSON Pointer into the dialect file. */
   path: string;
   message: string;
   fix: string;
 }
 
 /** Findings that a valid mapping can still have: gaps and contradictions with the status model. */
-export function lintMapping(mapping: MappingConfig): LintFinding[] {
+export function lintMapping(mapping: DialectConfig): LintFinding[] {
   return [...unmappedStates(mapping), ...unreachableStatuses(mapping), ...forbiddenMoves(mapping), ...missingAcceptance(mapping)];
 }
 
-function unmappedStates({ states }: MappingConfig): LintFinding[] {
+function unmappedStates({ states }: DialectConfig): LintFinding[] {
   return Object.entries(states).flatMap(([name, state]) =>
     (state.next ?? []).flatMap((next, i) =>
       Object.hasOwn(states, next)
@@ -29,7 +29,7 @@ function unmappedStates({ states }: MappingConfig): LintFinding[] {
   );
 }
 
-function unreachableStatuses({ states, crmOwned }: MappingConfig): LintFinding[] {
+function unreachableStatuses({ states, crmOwned }: DialectConfig): LintFinding[] {
   const reached = new Set([...crmOwned, ...Object.values(states).flatMap((s) => (s.status ? [s.status] : []))]);
   return orderStatuses
     .filter((status) => !reached.has(status))
@@ -41,7 +41,7 @@ function unreachableStatuses({ states, crmOwned }: MappingConfig): LintFinding[]
     }));
 }
 
-function forbiddenMoves({ states }: MappingConfig): LintFinding[] {
+function forbiddenMoves({ states }: DialectConfig): LintFinding[] {
   return Object.entries(states).flatMap(([name, state]) =>
     (state.next ?? []).flatMap((next, i) => {
       const from = state.status;
@@ -57,7 +57,7 @@ function forbiddenMoves({ states }: MappingConfig): LintFinding[] {
   );
 }
 
-function missingAcceptance({ states }: MappingConfig): LintFinding[] {
+function missingAcceptance({ states }: DialectConfig): LintFinding[] {
   if (Object.values(states).some((s) => s.ack === 'accepted')) return [];
   return [{
     code: 'no_acceptance',

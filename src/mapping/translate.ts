@@ -1,4 +1,4 @@
-import type { MappingConfig } from '../contracts/generated/config/mapping.js';
+import type { DialectConfig } from '../contracts/generated/config/dialect.js';
 import type { OrderStatus } from './status-model.js';
 import type { MesEventFields } from './read-mes-event.js';
 
@@ -19,10 +19,10 @@ export interface Quarantine {
   reason: string;
 }
 
-export function translate(event: MesEventFields, states: MappingConfig['states']): Translation | Quarantine {
+export function translate(event: MesEventFields, states: DialectConfig['states']): Translation | Quarantine {
   const mapped = Object.hasOwn(states, event.state) ? states[event.state] : undefined;
   if (mapped === undefined) {
-    return { kind: 'quarantine', event, reason: `unknown MES state ${JSON.stringify(event.state)}: add it to mapping.yaml` };
+    return { kind: 'quarantine', event, reason: `unknown MES state ${JSON.stringify(event.state)}: add it to the dialect's states` };
   }
   const translation: Translation = { kind: 'translated', event };
   if (mapped.status !== undefined) translation.status = mapped.status;

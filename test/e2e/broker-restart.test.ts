@@ -5,7 +5,7 @@ import { checkRun } from '../helpers/checker.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e } from '../helpers/e2e.js';
 
-const { mapping } = loadConfig({ dir: defaultConfigDir, env: {} });
+const { dialect } = loadConfig({ dir: defaultConfigDir, env: {} });
 const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', ['-q', ...args], { stdio: 'ignore', timeout: 120_000 });
 
 // Restarting the broker's app cuts every connection on this machine: tap runs one test file at a
@@ -31,7 +31,7 @@ t.test('RabbitMQ restarted (stop_app / start_app) during load: 0 lost, 0 duplica
   });
   t.comment(`broker down for ${downMs} ms`);
   t.match(gatewayLog, /RabbitMQ connection lost; reconnecting/, 'the gateway saw the outage');
-  const check = checkRun(report, mes, ledger, mapping);
+  const check = checkRun(report, mes, ledger, dialect);
   t.equal(report.sent, 1000);
   t.same(check.lost, [], 'lost: 0');
   t.equal(check.duplicated, 0, 'duplicate effects in the MES: 0');

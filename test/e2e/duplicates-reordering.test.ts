@@ -4,7 +4,7 @@ import { checkRun } from '../helpers/checker.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e } from '../helpers/e2e.js';
 
-const { mapping } = loadConfig({ dir: defaultConfigDir, env: {} });
+const { dialect } = loadConfig({ dir: defaultConfigDir, env: {} });
 
 t.test('every MES event duplicated and reordered within windows of 50: final states identical to a clean run', async (t) => {
   const runId = `dr${Date.now().toString(36)}`;
@@ -19,8 +19,8 @@ t.test('every MES event duplicated and reordered within windows of 50: final sta
   const clean = await runE2e(t, { ...common, mes: faults });
   const messy = await runE2e(t, { ...common, mes: [...faults, '--duplicate-share', '1', '--reorder-window', '50'] });
 
-  const cleanCheck = checkRun(clean.report, clean.mes, clean.ledger, mapping);
-  const messyCheck = checkRun(messy.report, messy.mes, messy.ledger, mapping);
+  const cleanCheck = checkRun(clean.report, clean.mes, clean.ledger, dialect);
+  const messyCheck = checkRun(messy.report, messy.mes, messy.ledger, dialect);
   t.ok(messy.mes.eventsDuplicated >= messy.mes.eventsPublished - 1, `every event went out twice (${messy.mes.eventsDuplicated} copies of ${messy.mes.eventsPublished})`);
   const outOfOrder = messy.ledger.prepare(`SELECT COUNT(*) FROM messages WHERE channel = 'mes.event' AND state = 'out_of_order'`).pluck().get() as number;
   t.ok(outOfOrder > 0, `the reordering was real: ${outOfOrder} events arrived late and were recorded out_of_order`);

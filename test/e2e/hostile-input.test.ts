@@ -84,7 +84,7 @@ t.test('the malformed-input corpus over HTTP and every AMQP input: all refused w
   const cliReport = JSON.parse(reported?.stdout ?? '{}') as { events: { invalid: number; deadLettered: number } };
   t.equal(cliReport.events.invalid, inputs.length * hostileInputs.length, 'orderbridge report counts every one as invalid');
 
-  const check = checkRun(report, mes, ledger, config.mapping);
+  const check = checkRun(report, mes, ledger, config.dialect);
   t.same(check.lost, [], 'no real order lost');
   t.same(check.mismatched, []);
   t.equal(report.acknowledged.accepted, 200, 'every real order went through beside the corpus');

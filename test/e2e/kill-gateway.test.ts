@@ -5,7 +5,7 @@ import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e } from '../helpers/e2e.js';
 import { seededRandom } from '../helpers/random.js';
 
-const { mapping } = loadConfig({ dir: defaultConfigDir, env: {} });
+const { dialect } = loadConfig({ dir: defaultConfigDir, env: {} });
 const seed = Number(process.env.E2E_SEED ?? 7);
 
 t.test(`kill -9 the gateway 3 times during 2,000 orders: 0 lost, 0 duplicate effects (seed ${seed})`, async (t) => {
@@ -26,7 +26,7 @@ t.test(`kill -9 the gateway 3 times during 2,000 orders: 0 lost, 0 duplicate eff
     },
   });
   t.equal(kills.length, 3, `killed PIDs ${kills.join(', ')}`);
-  const check = checkRun(report, mes, ledger, mapping);
+  const check = checkRun(report, mes, ledger, dialect);
   t.equal(report.sent, 2000);
   t.same(check.lost, [], 'lost: 0');
   t.equal(check.duplicated, 0, 'duplicate effects in the MES: 0');
@@ -55,7 +55,7 @@ t.test('SIGTERM during load: the gateway stops consuming, finishes in flight, ex
     },
   });
   t.equal(exitCode, 0, `exit code 0 after ${stopMs} ms`);
-  const check = checkRun(report, mes, ledger, mapping);
+  const check = checkRun(report, mes, ledger, dialect);
   t.same(check.lost, []);
   t.equal(check.duplicated, 0);
   t.same(report.unanswered, []);

@@ -4,7 +4,7 @@ import { checkRun } from '../helpers/checker.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e } from '../helpers/e2e.js';
 
-const { mapping } = loadConfig({ dir: defaultConfigDir, env: {} });
+const { dialect } = loadConfig({ dir: defaultConfigDir, env: {} });
 const ackDeadlineMs = 2000;
 const stuckAfterMs = 3000;
 const allowedLatencyMs = 2000;
@@ -25,7 +25,7 @@ t.test('the MES drops 5% of commands and stalls another 5%: exactly those are fl
     mes: ['--step-ms', '100', '--qc-fail-share', '0', '--drop-share', '0.05', '--stall-share', '0.05', '--seed', '11'],
     crm: ['--deliver-after-ms', '50'],
   });
-  const check = checkRun(report, mes, ledger, mapping);
+  const check = checkRun(report, mes, ledger, dialect);
   t.ok(mes.faults.dropped.length > 10 && mes.faults.stalled.length > 10, `the MES dropped ${mes.faults.dropped.length} and stalled ${mes.faults.stalled.length} orders`);
   t.same(check.flaggedLost, mes.faults.dropped, 'flagged lost: exactly the dropped orders');
   t.same(check.flaggedStuck, mes.faults.stalled, 'flagged stuck: exactly the stalled orders');

@@ -38,7 +38,7 @@ t.test('poison and schema-invalid messages on every input are dead-lettered with
   for (const letter of deadLetters) t.match(String(letter.message.properties.headers?.[deadLetterHeaders.error]), /\S/, 'and the error');
   t.match(deadLetters.map((d) => String(d.message.properties.headers?.[deadLetterHeaders.error])).join('\n'), /\/lines: .*fix: /, 'validation errors name the field and the fix');
   t.equal(ledger.prepare(`SELECT COUNT(*) FROM messages WHERE state = 'invalid'`).pluck().get(), poison.length, 'each recorded as invalid');
-  const check = checkRun(report, mes, ledger, config.mapping);
+  const check = checkRun(report, mes, ledger, config.dialect);
   t.same(check.lost, []);
   t.same(check.mismatched, []);
   t.same(report.unanswered, []);

@@ -4,11 +4,11 @@ import { checkRun } from '../helpers/checker.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e } from '../helpers/e2e.js';
 
-const { mapping } = loadConfig({ dir: defaultConfigDir, env: {} });
+const { dialect } = loadConfig({ dir: defaultConfigDir, env: {} });
 
 t.test('2,000 orders without faults: every order acknowledged, final statuses as the MES holds them', async (t) => {
   const { report, mes, ledger } = await runE2e(t, { orders: 2000, rate: 500, mes: ['--step-ms', '20', '--qc-fail-share', '0.1'], crm: ['--deliver-after-ms', '50'] });
-  const check = checkRun(report, mes, ledger, mapping);
+  const check = checkRun(report, mes, ledger, dialect);
   t.equal(report.sent, 2000, 'the CRM sent 2,000 orders');
   t.equal(report.acknowledged.accepted, 2000, 'the CRM heard 2,000 acceptances');
   t.same(report.unanswered, [], 'no order without an answer');

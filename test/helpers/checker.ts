@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { MappingConfig } from '../../src/contracts/generated/config/mapping.js';
+import type { DialectConfig } from '../../src/contracts/generated/config/dialect.js';
 import type { CrmReport } from '../../sim/crm/report.js';
 import type { MesStats } from '../../sim/mes/stats.js';
 
@@ -22,7 +22,7 @@ export interface CheckResult {
  * Compares what the CRM simulator sent and heard with what the ledger and the MES simulator hold,
  * independently of the gateway's own counters.
  */
-export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Database, mapping: MappingConfig): CheckResult {
+export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Database, dialect: DialectConfig): CheckResult {
   const sent = new Set(Object.keys(report.orders));
   const orders = ledger.prepare('SELECT order_id, status, attention FROM orders').all() as { order_id: string; status: string; attention: string | null }[];
   const inLedger = new Map(orders.map((o) => [o.order_id, o]));
@@ -32,7 +32,7 @@ export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Data
   const mismatched: CheckResult['mismatched'] = [];
   for (const order of orders) {
     const mesState = mes.orders[order.order_id];
-    const mesStatus = mesState === undefined ? undefined : mapping.states[mesState]?.status;
+    const mesStatus = mesState === undefined ? undefined : dialect.states[mesState]?.status;
     const crmStatus = report.orders[order.order_id]?.status;
     // The CRM owns delivered: the MES last saw the order dispatched.
     const expected = mesStatus === 'shipped' && order.status === 'delivered' ? 'delivered' : mesStatus;

@@ -1,7 +1,7 @@
 // The ledger's behaviour, written once against its ports (LedgerStore), run against every driver:
 // test/int/ledger.test.ts runs it on SQLite; a second store (PostgreSQL) runs the same suite.
 import type { Test } from 'tap';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import type { Config, DeepPartial } from '../../src/config/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
 import type { CommandInput, LedgerStore, OpsLedger } from '../../src/ledger/index.js';
@@ -27,9 +27,9 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
   const setup = async (t: Test, gateway: DeepPartial<GatewayConfig> = {}) => {
     const { ledger, config } = await driver.open(t, gateway);
     const event = (state: string, opts: Parameters<typeof mesEvent>[1] = {}) => {
-      const read = readMesEvent(mesEvent(state, opts), config.mapping.paths);
+      const read = readMesEvent(mesEvent(state, opts), config.dialect.events);
       if (!read.ok) throw new Error(read.problems.join());
-      return { fields: read.fields, translation: translate(read.fields, config.mapping.states), type: 'ORDER_STATE_CHANGED' };
+      return { fields: read.fields, translation: translate(read.fields, config.dialect.states), type: 'ORDER_STATE_CHANGED' };
     };
     return { ledger, config, event };
   };

@@ -43,7 +43,7 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
     env.remove();
   });
   for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN', 'A-EVID'].entries()) await createAndForward(ledger, id, T0 + i * 10);
-  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await applyMesEvent(ledger, config.mapping, 'ACCEPTED', id, T0 + 500, { eventId: `${id}-acc` });
+  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await applyMesEvent(ledger, config.dialect, 'ACCEPTED', id, T0 + 500, { eventId: `${id}-acc` });
   // The watchdog gives up on A-LOST and A-ACKLOST (maxAttempts 1): both flagged lost. For A-EVID
   // its evidence look-up found the order in the MES: closed as acknowledged without an acknowledgement.
   for (const due of await ledger.overdueCommands(T0 + 60_000, 10)) {
@@ -51,11 +51,11 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
     await ledger.markPublished(out.map((p) => p.rowId), T0 + 60_000);
   }
   // A-UNCONF's acceptance: its order events are queued but never confirmed by the broker.
-  await ledger.recordMesEvent(mesEventInput(config.mapping, 'ACCEPTED', 'A-UNCONF', T0 + 600), T0 + 600);
+  await ledger.recordMesEvent(mesEventInput(config.dialect, 'ACCEPTED', 'A-UNCONF', T0 + 600), T0 + 600);
   // A-DUP's next event arrives twice.
-  for (const redelivered of [false, true]) await applyMesEvent(ledger, config.mapping, 'CUTTING', 'A-DUP', T0 + 700, { redelivered });
+  for (const redelivered of [false, true]) await applyMesEvent(ledger, config.dialect, 'CUTTING', 'A-DUP', T0 + 700, { redelivered });
   // A-UNKNOWN: a state nobody mapped.
-  await ledger.recordMesEvent(mesEventInput(config.mapping, 'LASER_ETCHING', 'A-UNKNOWN', T0 + 800), T0 + 800);
+  await ledger.recordMesEvent(mesEventInput(config.dialect, 'LASER_ETCHING', 'A-UNKNOWN', T0 + 800), T0 + 800);
   // A-STUCK stays accepted past every deadline while the MES has it in production.
   const flagged = await ledger.flagStuckOrders(T0 + 30 * 86_400_000, 100);
   await ledger.markPublished(flagged.filter((p) => !p.messageId.includes('A-UNCONF')).map((p) => p.rowId), T0 + 30 * 86_400_000);
@@ -65,7 +65,7 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
 
 /** The MES read proxy a report asks through (to config's mesApi), closed in the test's teardown. */
 export function mesReader(t: Test, config: Config): MesReadProxy {
-  const proxy = createMesReadProxy({ mesApi: config.gateway.mesApi });
+  const proxy = createMesReadProxy({ mesApi: config.gateway.mesApi, orderLookup: config.dialect.api?.orderLookup });
   t.teardown(() => proxy.close());
   return proxy;
 }

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 import { mesEvent } from '../fixtures/mes-events.js';

@@ -47,7 +47,7 @@ async function setup(t: Test, options: { connected?: () => boolean } = {}) {
 
 async function seedOrder(ledger: LedgerStore, config: Config, orderId: string, partner: string, mesState?: string, at = T0) {
   await createAndForward(ledger, orderId, at, partner);
-  for (const state of mesState ? ['ACCEPTED', mesState] : []) await ledger.recordMesEvent(mesEventInput(config.mapping, state, orderId, at + 1000), at + 1000);
+  for (const state of mesState ? ['ACCEPTED', mesState] : []) await ledger.recordMesEvent(mesEventInput(config.dialect, state, orderId, at + 1000), at + 1000);
 }
 
 t.test('health, readiness and the OpenAPI document', async (t) => {
@@ -159,7 +159,7 @@ t.test('the order resource is kept in memory until a ledger write changes the or
   t.equal(await unchanged.text(), '', 'without a body');
 
   // The MES accepts the order and starts it: the ledger writes must replace what memory holds.
-  for (const state of ['ACCEPTED', 'CUTTING']) await ledger.recordMesEvent(mesEventInput(config.mapping, state, 'M-1', T0 + 1000), T0 + 1000);
+  for (const state of ['ACCEPTED', 'CUTTING']) await ledger.recordMesEvent(mesEventInput(config.dialect, state, 'M-1', T0 + 1000), T0 + 1000);
   const changed = await get('/v1/orders/M-1', keys.alpha);
   t.match(await json(changed), { status: 'in_production', history: [{ status: 'received' }, { status: 'accepted' }, { status: 'in_production' }] }, 'the change is visible at once');
   t.not(changed.headers.get('etag'), etag, 'a new ETag');

@@ -7,7 +7,7 @@ import { loadConfig, withGatewayOverrides, type DeepPartial } from '../../src/co
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { createMesReadProxy, mesProxyRoutes } from '../../src/adapters/mes/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/event.js';
+import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { startMesSimulator, type MesSimulatorOptions } from '../../sim/mes/index.js';
 
@@ -37,7 +37,7 @@ async function proxyWorld(t: Test, options: { sim?: MesSimulatorOptions; mesApi?
     return fetch(input, init);
   };
   const mesApi = withGatewayOverrides(base, { mesApi: { ...options.mesApi, baseUrl: mesUrl } }).gateway.mesApi;
-  const proxy = createMesReadProxy({ mesApi, fetch: countingFetch });
+  const proxy = createMesReadProxy({ mesApi, orderLookup: base.dialect.api?.orderLookup, fetch: countingFetch });
   const app = new Hono();
   app.route('/', mesProxyRoutes(proxy));
 
@@ -76,7 +76,7 @@ async function proxyWorld(t: Test, options: { sim?: MesSimulatorOptions; mesApi?
     t.equal(response.status, 200, `MES faults ${JSON.stringify(switches)}`);
   };
   const get = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers });
-  return { sim, proxy, mesApi, get, mesRequests, createOrder, faults, heard, onEvent: (listener: (event: MesEvent) => void) => listeners.push(listener), mesUrl, countingFetch };
+  return { sim, proxy, mesApi, orderLookup: base.dialect.api?.orderLookup, get, mesRequests, createOrder, faults, heard, onEvent: (listener: (event: MesEvent) => void) => listeners.push(listener), mesUrl, countingFetch };
 }
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -137,7 +137,7 @@ t.test('an MES state change is visible through the proxy as soon as its event ar
     invalidatedAt.set(event.order.state, performance.now());
   });
   // A second proxy that hears no events: what TTL-only caching would show.
-  const ttlOnly = createMesReadProxy({ mesApi: world.mesApi, fetch: world.countingFetch });
+  const ttlOnly = createMesReadProxy({ mesApi: world.mesApi, orderLookup: world.orderLookup, fetch: world.countingFetch });
   t.teardown(() => ttlOnly.close());
 
   await world.createOrder('ORD-I1');

@@ -1,8 +1,9 @@
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { startGateway } from '../../src/gateway.js';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
+import { referenceMesValidators } from '../../sim/mes/contracts.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
@@ -11,7 +12,7 @@ import { createVhost } from '../helpers/vhost.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
 const validOrderEvent = validatorFor('orderEvent');
-const validMesCommand = validatorFor('mesCommand');
+const validMesCommand = referenceMesValidators().command;
 
 async function setup(t: Test, gateway = {}) {
   const vhost = createVhost();

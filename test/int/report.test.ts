@@ -183,14 +183,14 @@ t.test('an acknowledgement overtaken by a later MES state is reported as what ha
     await ledger.close();
     env.remove();
   });
-  const { mapping } = env.config;
+  const { dialect } = env.config;
   for (const id of ['R-REORDERED', 'R-NOANSWER']) {
     await createAndForward(ledger, id, T0);
     // The MES's second state overtakes its acknowledging first one (no correlation id): it proves the MES has the order.
-    await applyMesEvent(ledger, mapping, 'PLANNING', id, T0 + 200);
+    await applyMesEvent(ledger, dialect, 'PLANNING', id, T0 + 200);
   }
   // R-REORDERED's acknowledgement arrives after all, older than PLANNING; R-NOANSWER's never does.
-  const late = await ledger.recordMesEvent(mesEventInput(mapping, 'ACCEPTED', 'R-REORDERED', T0 + 100), T0 + 300);
+  const late = await ledger.recordMesEvent(mesEventInput(dialect, 'ACCEPTED', 'R-REORDERED', T0 + 100), T0 + 300);
   t.match(late, { kind: 'recorded', state: 'out_of_order' }, 'the late acknowledgement is recorded as out of order');
 
   const now = T0 + 60_000;
@@ -242,7 +242,7 @@ t.test('informational discrepancies are counted apart from those needing action,
   const mes = await fakeMes(t, {});
   const { ledger, config } = await seeded(t, mes.url);
   // Three more orders whose MES event arrives twice: nothing to do, the ledger absorbed each.
-  for (const id of ['A-OK', 'A-STUCK', 'A-UNKNOWN']) await applyMesEvent(ledger, config.mapping, 'ACCEPTED', id, T0 + 900, { eventId: `${id}-acc` });
+  for (const id of ['A-OK', 'A-STUCK', 'A-UNKNOWN']) await applyMesEvent(ledger, config.dialect, 'ACCEPTED', id, T0 + 900, { eventId: `${id}-acc` });
   const run = async (...argv: string[]) => {
     const result = await runCliCaptured(['report', '--from', new Date(T0 - 1000).toISOString(), '--no-reconcile', ...argv], { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path });
     t.equal(result.code, 0, result.stderr);

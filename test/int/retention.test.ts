@@ -23,13 +23,13 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   const old = NOW - 40 * DAY;
   for (let i = 0; i < 1200; i++) {
     await createAndForward(ledger, `OLD-${i}`, old);
-    for (const state of i % 2 ? ['REJECTED'] : ['ACCEPTED', 'DISPATCHED']) await applyMesEvent(ledger, config.mapping, state, `OLD-${i}`, old + 1000);
+    for (const state of i % 2 ? ['REJECTED'] : ['ACCEPTED', 'DISPATCHED']) await applyMesEvent(ledger, config.dialect, state, `OLD-${i}`, old + 1000);
   }
   await createAndForward(ledger, 'OLD-ACTIVE', old);
-  await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'OLD-ACTIVE', old + 1000);
+  await applyMesEvent(ledger, config.dialect, 'ACCEPTED', 'OLD-ACTIVE', old + 1000);
   await createAndForward(ledger, 'OLD-OPEN', old);
   await createAndForward(ledger, 'OLD-UNCONF', old);
-  await ledger.recordMesEvent(mesEventInput(config.mapping, 'ACCEPTED', 'OLD-UNCONF', old + 1000), old + 1000);
+  await ledger.recordMesEvent(mesEventInput(config.dialect, 'ACCEPTED', 'OLD-UNCONF', old + 1000), old + 1000);
   // Flagged lost (the MES never answered its command), then cancelled by the CRM: final, still flagged.
   await createAndForward(ledger, 'OLD-LOST', old);
   for (let hour = 1; hour <= 3; hour++) {
@@ -44,13 +44,13 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   // A day older still: accepted, then flagged stuck past its status deadline (no other order is due yet).
   const older = old - DAY;
   await createAndForward(ledger, 'AGED-STUCK', older);
-  await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'AGED-STUCK', older + 1000);
+  await applyMesEvent(ledger, config.dialect, 'ACCEPTED', 'AGED-STUCK', older + 1000);
   const flagged = await ledger.flagStuckOrders(older + 5 * HOUR, 10);
   await ledger.markPublished(flagged.map((o) => o.rowId), older + 5 * HOUR);
   t.match(await ledger.getOrder('AGED-STUCK'), { attention: { kind: 'stuck' } }, 'an old order flagged stuck');
   // Yesterday: recent, whatever its state.
   await createAndForward(ledger, 'NEW-1', NOW - DAY);
-  await applyMesEvent(ledger, config.mapping, 'ACCEPTED', 'NEW-1', NOW - DAY + 1000);
+  await applyMesEvent(ledger, config.dialect, 'ACCEPTED', 'NEW-1', NOW - DAY + 1000);
 
   const lostTimeline = await ledger.timeline('OLD-LOST');
   const stuckTimeline = await ledger.timeline('AGED-STUCK');
@@ -83,7 +83,7 @@ t.test('rows past the retention are pruned in batches; open work and recent rows
   t.equal(count('PRAGMA foreign_key_check'), undefined, 'no dangling cause references');
 
   // The stuck order moves on (its flag clears): from then on its old evidence goes like any other.
-  await applyMesEvent(ledger, config.mapping, 'CUTTING', 'AGED-STUCK', NOW - HOUR);
+  await applyMesEvent(ledger, config.dialect, 'CUTTING', 'AGED-STUCK', NOW - HOUR);
   t.equal((await ledger.getOrder('AGED-STUCK'))?.attention, null, 'the flag cleared by progress');
   await pruner.pruneOlderThan(NOW - 30 * DAY, 500);
   t.equal(count(`SELECT COUNT(*) FROM messages WHERE order_id = 'AGED-STUCK' AND created_at < ${NOW - 30 * DAY}`), 0, 'its old messages are pruned once the flag is gone');

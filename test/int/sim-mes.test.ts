@@ -1,16 +1,17 @@
 import t from 'tap';
+import { referenceMesValidators } from '../../sim/mes/contracts.js';
 import { join, resolve } from 'node:path';
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import type { MesCommand } from '../../src/contracts/generated/mes/command.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/event.js';
+import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
+import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { planFaults, startMesSimulator, type MesSimulatorOptions, type MesStats } from '../../sim/mes/index.js';
 
 const configDir = join(resolve(import.meta.dirname, '../..'), 'config');
-const validEvent = validatorFor<MesEvent>('mesEvent');
+const validEvent = referenceMesValidators().event;
 
 // The last overload of t.test is (cb), so this is the type of a subtest.
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -48,7 +49,7 @@ async function mesWorld(t: Test, options: MesSimulatorOptions = {}) {
   };
   const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${sim.port}${path}`, init);
   const eventsOf = (ref: string) => heard.filter((event) => event.order.externalRef === ref);
-  return { sim, heard, publish, api, eventsOf, mapping: config.mapping };
+  return { sim, heard, publish, api, eventsOf, dialect: config.dialect };
 }
 
 function command(messageType: MesCommand['header']['messageType'], externalRef: string, messageId: string): MesCommand {
@@ -69,8 +70,8 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000
   }
 }
 
-/** Checks one order's events (in the order given) walk the workflow of mapping.yaml with rising createdAt. */
-function checkWalk(t: Test, events: MesEvent[], mapping: { states: Record<string, { next?: string[] }> }, ref: string) {
+/** Checks one order's events (in the order given) walk the workflow of the reference dialect with rising createdAt. */
+function checkWalk(t: Test, events: MesEvent[], dialect: { states: Record<string, { next?: string[] }> }, ref: string) {
   for (const event of events) {
     const valid = validEvent(event);
     t.ok(valid.ok, `${event.header.eventId} matches the MES event contract`, valid.ok ? {} : { problems: valid.problems });
@@ -79,7 +80,7 @@ function checkWalk(t: Test, events: MesEvent[], mapping: { states: Record<string
   t.equal(states[0], 'ACCEPTED', `${ref} starts ACCEPTED`);
   for (let i = 1; i < events.length; i++) {
     const [before, after] = [events[i - 1]!, events[i]!];
-    if (!mapping.states[before.order.state]?.next?.includes(after.order.state)) t.fail(`${ref}: ${before.order.state} → ${after.order.state} is not in mapping.yaml's workflow`);
+    if (!dialect.states[before.order.state]?.next?.includes(after.order.state)) t.fail(`${ref}: ${before.order.state} → ${after.order.state} is not in the dialect's workflow`);
     if (after.order.previousState !== before.order.state) t.fail(`${ref}: previousState of ${after.order.state} is ${after.order.previousState}, not ${before.order.state}`);
     if (!(after.header.createdAt > before.header.createdAt)) t.fail(`${ref}: createdAt not strictly increasing at ${after.order.state}`);
   }
@@ -97,7 +98,7 @@ t.test('a CREATE_ORDER sent twice is accepted once, walks to DISPATCHED and is s
   t.equal(accepted.length, 1, 'exactly one ORDER_ACCEPTED');
   t.equal(accepted[0]?.header.correlationId, 'cmd-1', 'it answers the command');
   t.equal(accepted[0]?.order.mesOrderNo, 'M-000001');
-  const states = checkWalk(t, events, world.mapping, 'ORD-1');
+  const states = checkWalk(t, events, world.dialect, 'ORD-1');
   t.same(states, ['ACCEPTED', 'PLANNING', 'MATERIAL_RESERVATION', 'CUTTING', 'MACHINING', 'WELDING', 'ASSEMBLY', 'QC_INSPECTION', 'QC_FAILED', 'REWORK', 'QC_INSPECTION', 'PACKING', 'READY_FOR_DISPATCH', 'DISPATCHED']);
   t.equal(new Set(events.map((e) => e.header.eventId)).size, events.length, 'event ids are unique');
   t.ok(events.every((e, i) => i === 0 || e.header.correlationId === undefined), 'production steps answer no command');
@@ -216,7 +217,7 @@ t.test('drop, stall, reject and error shares hit exactly the orders the seed sel
     t.match(world.eventsOf(ref), [{ header: { eventType: 'ORDER_REJECTED', correlationId: `create-${ref}` }, order: { state: 'REJECTED' }, error: { code: 'NO_CAPACITY' } }], `${ref} rejected`);
   }
   for (const ref of expected('errored')) {
-    const states = checkWalk(t, world.eventsOf(ref), world.mapping, ref);
+    const states = checkWalk(t, world.eventsOf(ref), world.dialect, ref);
     const at = states.indexOf('ERROR');
     const errorEvent = world.eventsOf(ref)[at]!;
     t.match(errorEvent, { header: { eventType: 'PROCESSING_ERROR' }, order: { state: 'ERROR', previousState: plans.get(ref)!.errorAt }, error: { code: 'MACHINE_FAULT' } }, `${ref} errors in ${plans.get(ref)!.errorAt}`);
@@ -252,7 +253,7 @@ t.test('duplicate and reorder switches really duplicate and reorder events, and 
   t.ok(reordered.length > 0, `${reordered.length} orders heard some events out of order`);
   for (const ref of refs) {
     const unique = [...new Map(world.eventsOf(ref).map((e) => [e.header.eventId, e])).values()].sort((a, b) => (a.header.createdAt < b.header.createdAt ? -1 : 1));
-    const states = checkWalk(t, unique, world.mapping, ref);
+    const states = checkWalk(t, unique, world.dialect, ref);
     t.equal(states.at(-1), 'DISPATCHED', `${ref}: by createdAt the walk is complete`);
   }
 });

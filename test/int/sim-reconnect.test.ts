@@ -10,8 +10,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import type { CrmCommand } from '../../src/contracts/generated/crm/command.js';
 import type { CrmFact } from '../../src/contracts/generated/crm/fact.js';
-import type { MesCommand } from '../../src/contracts/generated/mes/command.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/event.js';
+import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
+import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
 import type { OrderEvent, StatusChange } from '../../src/contracts/generated/external/order-event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { orderIdFor, startCrmSimulator } from '../../sim/crm/index.js';
@@ -121,7 +121,7 @@ async function world(t: Test, prefix: string) {
   const publish = (exchange: string, routingKey: string, body: unknown) => publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
   const logs: string[] = [];
   const logged = (pattern: RegExp) => logs.filter((line) => pattern.test(line)).length;
-  return { vhost, amqp: config.gateway.amqp, mapping: config.mapping, listen, publish, confirmed: () => publisher.waitForConfirms(), stops, logs, logged };
+  return { vhost, amqp: config.gateway.amqp, dialect: config.dialect, listen, publish, confirmed: () => publisher.waitForConfirms(), stops, logs, logged };
 }
 
 function createOrder(externalRef: string): MesCommand {
@@ -178,7 +178,7 @@ t.test('the MES carries on when its connection is closed mid-run: every order ac
     const acceptances = walk.filter((e) => e.header.eventType === 'ORDER_ACCEPTED');
     if (acceptances.length !== 1 || acceptances[0]?.header.correlationId !== `create-${ref}`) t.fail(`${ref}: ${acceptances.length} ORDER_ACCEPTED events`);
     const states = walk.map((e) => e.order.state);
-    const linked = walk.every((e, i) => i === 0 || (w.mapping.states[walk[i - 1]!.order.state]?.next?.includes(e.order.state) && e.order.previousState === walk[i - 1]!.order.state));
+    const linked = walk.every((e, i) => i === 0 || (w.dialect.states[walk[i - 1]!.order.state]?.next?.includes(e.order.state) && e.order.previousState === walk[i - 1]!.order.state));
     if (states[0] !== 'ACCEPTED' || states.at(-1) !== 'DISPATCHED' || !linked) {
       incomplete += 1;
       t.fail(`${ref}: the walk heard is ${states.join(' → ')}`);

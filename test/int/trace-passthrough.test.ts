@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { tracingRequested } from '../../src/telemetry/otel-env.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';

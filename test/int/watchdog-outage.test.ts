@@ -30,7 +30,7 @@ t.test('a broker outage pauses the watchdog with one line when it begins and one
   // An order event the broker has not confirmed yet: the watchdog's sweep must send it.
   const now = Date.now();
   await createAndForward(ledger, 'W-1', now);
-  const recorded = await ledger.recordMesEvent(mesEventInput(env.config.mapping, 'ACCEPTED', 'W-1', now), now);
+  const recorded = await ledger.recordMesEvent(mesEventInput(env.config.dialect, 'ACCEPTED', 'W-1', now), now);
   t.ok(recorded.kind !== 'refused' && recorded.publish.length > 0, 'an order event waits to be published');
 
   const deps: AppDeps = { ledger, publisher, config: env.config, clock: Date.now, logger };

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { enqueue, WebhookDispatcher, type ResolveAll, type WebhookEndpoint, type WebhookSettings } from '../../src/adapters/webhooks/index.js';
-import { mesCommandId } from '../../src/adapters/mes/codec.js';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import type { OrderEvent } from '../../src/contracts/generated/external/order-event.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
@@ -33,9 +33,9 @@ function setup(t: Test) {
     const mesId = mesCommandId(`crm-${orderId}`);
     const sentAt = new Date().toISOString();
     await ledger.recordCommand({ crmMessageId: `crm-${orderId}`, type: 'order.create', orderId, partner, sentAt, mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: '{}' } }, Date.now());
-    const read = readMesEvent(mesEvent('ACCEPTED', { eventId: `ev-${orderId}`, orderId, correlationId: mesId, at: sentAt }), env.config.mapping.paths);
+    const read = readMesEvent(mesEvent('ACCEPTED', { eventId: `ev-${orderId}`, orderId, correlationId: mesId, at: sentAt }), env.config.dialect.events);
     if (!read.ok) throw new Error(read.problems.join());
-    const result = await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, env.config.mapping.states), type: 'ORDER_ACCEPTED' }, Date.now());
+    const result = await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, env.config.dialect.states), type: 'ORDER_ACCEPTED' }, Date.now());
     if (result.kind !== 'recorded' || !result.publish.length) throw new Error(`no order events: ${JSON.stringify(result)}`);
     return result.publish.map((m) => JSON.parse(m.payload) as OrderEvent);
   }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { ConfigError, durationMs, loadConfig, type ConfigProblem } from '../../src/config/index.js';
-import { copyConfig, defaultConfigDir } from '../helpers/config-dir.js';
+import { copyConfig, defaultConfigDir, referenceDialect } from '../helpers/config-dir.js';
 
 function problemsOf(dir: string, env = {}): ConfigProblem[] {
   try {
@@ -35,15 +35,16 @@ t.test('environment variables override their fields and are validated like the f
 t.test('a typo in a status, a missing field and a YAML syntax error are all reported at once', async (t) => {
   const config = copyConfig();
   t.teardown(config.remove);
-  config.edit('mapping.yaml', (s) => s.replace('description: "Operation 20: machining"\n    status: in_production', 'description: "Operation 20: machining"\n    status: in_produktion'));
-  config.edit('mapping.yaml', (s) => s.replace('  eventId: /header/eventId\n', ''));
+  config.edit(referenceDialect, (s) => s.replace('description: "Operation 20: machining"\n    status: in_production', 'description: "Operation 20: machining"\n    status: in_produktion'));
+  config.edit(referenceDialect, (s) => s.replace('    eventId: /header/eventId\n', ''));
+  const lineOf = (file: string, text: string) => readFileSync(`${config.dir}/${file}`, 'utf8').split('\n').indexOf(text) + 1;
   config.edit('gateway.yaml', (s) => s.replace('  prefetch: 256', '  prefetch: [256'));
   const problems = problemsOf(config.dir);
 
   const typo = problems.find((p) => p.pointer === '/states/MACHINING/status');
-  t.match(typo, { source: /mapping\.yaml$/, line: Number, message: /"in_produktion" is not one of the allowed values/, fix: /did you mean "in_production"/ });
-  const missing = problems.find((p) => p.pointer === '/paths/eventId');
-  t.match(missing, { source: /mapping\.yaml$/, line: 7, message: /missing required field "eventId"/, fix: /add eventId/ });
+  t.match(typo, { source: /dialect\.yaml$/, line: Number, message: /"in_produktion" is not one of the allowed values/, fix: /did you mean "in_production"/ });
+  const missing = problems.find((p) => p.pointer === '/events/paths/eventId');
+  t.match(missing, { source: /dialect\.yaml$/, line: lineOf(referenceDialect, '  paths:') , message: /missing required field "eventId"/, fix: /add eventId/ });
   const syntax = problems.find((p) => p.message.startsWith('YAML syntax'));
   t.match(syntax, { source: /gateway\.yaml$/, line: Number, fix: /\w/ });
 });
@@ -66,7 +67,7 @@ t.test('lines point at the offending value', async (t) => {
 t.test('every problem has the line and column of its bad value, and a value YAML typed by itself says how to quote it', async (t) => {
   const config = copyConfig();
   t.teardown(config.remove);
-  config.edit('mapping.yaml', (s) =>
+  config.edit(referenceDialect, (s) =>
     s
       .replace('  name: Reference MES (sim/mes)', '  name: 1e3')
       .replace('    next: [MACHINING, PAUSED, CANCELLED, ERROR]', '    next: [10, 20]')
@@ -77,11 +78,11 @@ t.test('every problem has the line and column of its bad value, and a value YAML
   );
   config.edit('gateway.yaml', (s) => s.replace('  evidenceLookup: true ', '  evidenceLookup: yes ').replace('  port: 8080', '  port: "8080"'));
   const problems = problemsOf(config.dir, { ORDERBRIDGE_METRICS_PORT: 'ninety' });
-  const text = { mapping: readFileSync(`${config.dir}/mapping.yaml`, 'utf8'), gateway: readFileSync(`${config.dir}/gateway.yaml`, 'utf8') };
+  const text = { mapping: readFileSync(`${config.dir}/${referenceDialect}`, 'utf8'), gateway: readFileSync(`${config.dir}/gateway.yaml`, 'utf8') };
   const lineOf = (file: keyof typeof text, line: string) => text[file].split('\n').indexOf(line) + 1;
   const at = (pointer: string) => problems.find((p) => p.pointer === pointer);
 
-  t.match(at('/mes/name'), { source: /mapping\.yaml$/, line: 4, column: 9, message: 'must be a string, found a number (YAML reads the unquoted 1e3 as the number 1000)', fix: 'quote it: "1e3"' });
+  t.match(at('/mes/name'), { source: /dialect\.yaml$/, line: lineOf('mapping', '  name: 1e3'), column: 9, message: 'must be a string, found a number (YAML reads the unquoted 1e3 as the number 1000)', fix: 'quote it: "1e3"' });
   const cutting = lineOf('mapping', '    next: [10, 20]');
   t.match(at('/states/CUTTING/next/0'), { line: cutting, column: 12, message: 'must be a string, found a number (YAML reads the unquoted 10 as a number)', fix: 'quote it: "10"' });
   t.match(at('/states/CUTTING/next/1'), { line: cutting, column: 16, fix: 'quote it: "20"' });
@@ -100,7 +101,7 @@ t.test('every problem has the line and column of its bad value, and a value YAML
   }, 'a value an environment variable set has no line: the problem names the variable');
   t.equal(problems.length, 10);
   const lines = (source: RegExp) => problems.filter((p) => source.test(p.source)).map((p) => p.line);
-  t.same(lines(/mapping\.yaml$/), [...lines(/mapping\.yaml$/)].sort((a, b) => a! - b!), 'a file\'s problems top to bottom, as a reader fixes them');
+  t.same(lines(/dialect\.yaml$/), [...lines(/dialect\.yaml$/)].sort((a, b) => a! - b!), 'a file\'s problems top to bottom, as a reader fixes them');
   const gateway = problems.filter((p) => /gateway\.yaml$|^environment/.test(p.source));
   t.equal(gateway.at(-1)?.source, 'environment variable ORDERBRIDGE_METRICS_PORT', 'the ones with no line last');
 });
@@ -108,8 +109,8 @@ t.test('every problem has the line and column of its bad value, and a value YAML
 t.test('a missing file says which and how to get it', async (t) => {
   const config = copyConfig();
   t.teardown(config.remove);
-  (await import('node:fs')).rmSync(`${config.dir}/mapping.yaml`);
-  t.match(problemsOf(config.dir), [{ source: /mapping\.yaml$/, message: 'file not found', fix: /defaults are in the repository's config/ }]);
+  (await import('node:fs')).rmSync(`${config.dir}/${referenceDialect}`);
+  t.match(problemsOf(config.dir), [{ source: /dialect\.yaml$/, message: 'file not found', fix: /defaults are in the repository's config/ }]);
 });
 
 t.test('durations', async (t) => {

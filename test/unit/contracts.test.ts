@@ -18,6 +18,7 @@ t.test('contracts:check fails when a schema changed and the types were not regen
   const copy = mkdtempSync(join(tmpdir(), 'orderbridge-contracts-'));
   t.teardown(() => rmSync(copy, { recursive: true, force: true }));
   cpSync(join(root, 'contracts'), join(copy, 'contracts'), { recursive: true });
+  cpSync(join(root, 'config/mes'), join(copy, 'config/mes'), { recursive: true });
   cpSync(join(root, 'src/contracts/generated'), join(copy, 'src/contracts/generated'), { recursive: true });
   const schemaFile = join(copy, 'contracts/external/order-status.schema.json');
   const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));

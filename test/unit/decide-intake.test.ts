@@ -21,7 +21,7 @@ t.test('a CRM command goes to the MES only if its order is in the state the comm
 
 t.test('an MES event in an unknown state, or about an unknown order, is quarantined; otherwise applied', async (t) => {
   const translated: Translation = { kind: 'translated', event, status: 'in_production' };
-  const unknownState: Quarantine = { kind: 'quarantine', event, reason: 'unknown MES state "CUTTING": add it to mapping.yaml' };
+  const unknownState: Quarantine = { kind: 'quarantine', event, reason: 'unknown MES state "CUTTING": add it to the dialect\'s states' };
   t.same(decideMesEventIntake(translated, order), { kind: 'apply', order, translation: translated });
   t.same(decideMesEventIntake(unknownState, order), { kind: 'quarantined', reason: unknownState.reason, journal: { kind: 'quarantined', detail: { mesState: 'CUTTING', reason: unknownState.reason } } });
   t.match(decideMesEventIntake(translated, undefined), { kind: 'quarantined', reason: 'unknown order O-1: it never came through the gateway' });

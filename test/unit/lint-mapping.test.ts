@@ -2,18 +2,18 @@ import t from 'tap';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { lintMapping } from '../../src/mapping/index.js';
-import type { MappingConfig } from '../../src/contracts/generated/config/mapping.js';
+import type { DialectConfig } from '../../src/contracts/generated/config/dialect.js';
 
-const { mapping } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });
-const edit = (change: (m: MappingConfig) => void): MappingConfig => {
-  const copy = structuredClone(mapping) as MappingConfig;
+const { dialect } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });
+const edit = (change: (m: DialectConfig) => void): DialectConfig => {
+  const copy = structuredClone(dialect) as DialectConfig;
   change(copy);
   return copy;
 };
 
-t.test('the default mapping is clean and has at least 12 MES states', async (t) => {
-  t.same(lintMapping(mapping), []);
-  t.ok(Object.keys(mapping.states).length >= 12);
+t.test('the default dialect is clean and has at least 12 MES states', async (t) => {
+  t.same(lintMapping(dialect), []);
+  t.ok(Object.keys(dialect.states).length >= 12);
 });
 
 t.test('a state reachable in the MES workflow but not mapped', async (t) => {

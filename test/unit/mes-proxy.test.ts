@@ -2,6 +2,7 @@ import t from 'tap';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { loadConfig, withGatewayOverrides, type DeepPartial } from '../../src/config/index.js';
+import type { OrderLookup } from '../../src/mapping/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
 import { createMesReadProxy, mesProxyRoutes, type ProxyAnswer } from '../../src/adapters/mes/index.js';
 import { createRetryBudget } from '../../src/adapters/mes/retry-budget.js';
@@ -35,9 +36,11 @@ function fakeMes(respond: (url: URL, n: number, signal: AbortSignal | undefined)
 }
 
 /** A proxy on a hand-driven clock, closed at the end of the test. */
-function proxyFor(t: Test, mesApi: MesApi, fetch: typeof globalThis.fetch) {
+const referenceLookup = defaults.dialect.api?.orderLookup;
+
+function proxyFor(t: Test, mesApi: MesApi, fetch: typeof globalThis.fetch, { orderLookup }: { orderLookup?: OrderLookup } = { orderLookup: referenceLookup! }) {
   const clock = { now: 1_700_000_000_000 };
-  const proxy = createMesReadProxy({ mesApi, fetch, clock: () => clock.now });
+  const proxy = createMesReadProxy({ mesApi, orderLookup, fetch, clock: () => clock.now });
   t.teardown(() => proxy.close());
   return { proxy, clock, advance: (ms: number) => (clock.now += ms) };
 }
@@ -360,19 +363,18 @@ t.test('mesProxyRoutes maps answers to responses and mounts with app.route', asy
   t.ok(refused.headers.get('cache-status'));
 });
 
-t.test('without mesApi.orderLookup the MES is never asked about an order: a 404 problem says what to configure', async (t) => {
+t.test("without the dialect's api.orderLookup the MES is never asked about an order: a 404 problem says what to configure", async (t) => {
   const mes = fakeMes(() => json({ state: 'CUTTING' }));
-  const { orderLookup: _configured, ...withoutLookup } = mesApiWith({});
-  const { proxy } = proxyFor(t, withoutLookup, mes.fetch);
+  const { proxy } = proxyFor(t, mesApiWith({}), mes.fetch, {});
   const answer = await proxy.readOrder('ORD-1');
   t.equal(answer.status, 404);
-  t.match(JSON.parse(text(answer)), { detail: /configure mesApi\.orderLookup/ });
+  t.match(JSON.parse(text(answer)), { detail: /configure api\.orderLookup in the MES dialect/ });
   t.same(mes.calls, [], 'no MES call');
 });
 
-t.test('the order look-up is what config names: another MES, another path and parameter', async (t) => {
+t.test('the order look-up is what the dialect names: another MES, another path and parameter', async (t) => {
   const mes = fakeMes((url) => json({ order: { status: 'RUNNING' }, ref: url.searchParams.get('auftrag') }));
-  const { proxy } = proxyFor(t, mesApiWith({ orderLookup: { path: '/api/v2/auftraege', query: 'auftrag', statePointer: '/order/status' } }), mes.fetch);
+  const { proxy } = proxyFor(t, mesApiWith({}), mes.fetch, { orderLookup: { path: '/api/v2/auftraege', query: 'auftrag', statePointer: '/order/status' } });
   t.equal((await proxy.readOrder('ORD-9')).status, 200);
   t.same(mes.calls, ['/api/v2/auftraege?auftrag=ORD-9']);
 });

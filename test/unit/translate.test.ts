@@ -1,11 +1,12 @@
 import t from 'tap';
+import { referenceMesValidators } from '../../sim/mes/contracts.js';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { readMesEvent, readPointer, translate } from '../../src/mapping/index.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
-const { mapping } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });
+const { dialect } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });
 
 t.test('JSON Pointers read own properties only, with ~0 and ~1 escapes', async (t) => {
   const doc = { a: { 'b/c': 1, 'd~e': 2, list: ['x', 'y'] } };
@@ -19,27 +20,27 @@ t.test('JSON Pointers read own properties only, with ~0 and ~1 escapes', async (
 
 t.test('reads the fields of a reference MES event by the configured paths', async (t) => {
   const event = mesEvent('CUTTING', { eventId: 'ev-9', orderId: 'CRM-7', at: '2026-11-25T10:15:00Z', correlationId: 'cmd-1' });
-  t.ok(validatorFor('mesEvent')(event).ok, 'the fixture is a valid MES event');
-  const read = readMesEvent(event, mapping.paths);
-  t.same(read, { ok: true, fields: { eventId: 'ev-9', orderId: 'CRM-7', state: 'CUTTING', occurredAt: '2026-11-25T10:15:00Z', correlationId: 'cmd-1' } });
+  t.ok(referenceMesValidators().event(event).ok, 'the fixture is a valid MES event');
+  const read = readMesEvent(event, dialect.events);
+  t.same(read, { ok: true, fields: { eventId: 'ev-9', orderId: 'CRM-7', state: 'CUTTING', occurredAt: '2026-11-25T10:15:00Z', correlationId: 'cmd-1' }, type: 'ORDER_STATE_CHANGED' });
 });
 
 t.test('names every missing or unusable field', async (t) => {
-  const read = readMesEvent({ header: { eventId: '', createdAt: 'yesterday' }, order: { state: 7 } }, mapping.paths);
+  const read = readMesEvent({ header: { eventId: '', createdAt: 'yesterday' }, order: { state: true } }, dialect.events);
   t.equal(read.ok, false);
   if (!read.ok) {
-    t.match(read.problems.join('\n'), /eventId: expected a non-empty string at \/header\/eventId, found an empty string/);
+    t.match(read.problems.join('\n'), /eventId: expected a non-empty string or number at \/header\/eventId, found an empty string/);
     t.match(read.problems.join('\n'), /orderId: .*\/order\/externalRef, found nothing/);
-    t.match(read.problems.join('\n'), /state: .*found a number/);
-    t.match(read.problems.join('\n'), /occurredAt: "yesterday" .* is not a date-time/);
+    t.match(read.problems.join('\n'), /state: .*\/order\/state, found true/);
+    t.match(read.problems.join('\n'), /occurredAt: at \/header\/createdAt: "yesterday" is not an ISO 8601 date-time/);
   }
 });
 
 t.test('every configured MES state translates to its external status and acknowledgement', async (t) => {
-  for (const [state, expected] of Object.entries(mapping.states)) {
-    const read = readMesEvent(mesEvent(state), mapping.paths);
+  for (const [state, expected] of Object.entries(dialect.states)) {
+    const read = readMesEvent(mesEvent(state), dialect.events);
     if (!read.ok) throw new Error(read.problems.join('; '));
-    const translation = translate(read.fields, mapping.states);
+    const translation = translate(read.fields, dialect.states);
     t.equal(translation.kind, 'translated', state);
     if (translation.kind === 'translated') {
       t.equal(translation.status, expected.status, `${state} → ${expected.status}`);
@@ -50,8 +51,8 @@ t.test('every configured MES state translates to its external status and acknowl
 
 t.test('acceptance, rejection and processing error are acknowledgements', async (t) => {
   const ackOf = (state: string) => {
-    const read = readMesEvent(mesEvent(state), mapping.paths);
-    const result = read.ok ? translate(read.fields, mapping.states) : undefined;
+    const read = readMesEvent(mesEvent(state), dialect.events);
+    const result = read.ok ? translate(read.fields, dialect.states) : undefined;
     return result?.kind === 'translated' ? result.ack : undefined;
   };
   t.equal(ackOf('ACCEPTED'), 'accepted');
@@ -62,10 +63,10 @@ t.test('acceptance, rejection and processing error are acknowledgements', async 
 
 t.test('an unknown MES state is quarantined, never guessed', async (t) => {
   for (const state of ['SANDBLASTING', 'cutting', 'CUTTING ', '__proto__', 'constructor', 'toString']) {
-    const read = readMesEvent(mesEvent(state), mapping.paths);
+    const read = readMesEvent(mesEvent(state), dialect.events);
     if (!read.ok) throw new Error(read.problems.join('; '));
-    const result = translate(read.fields, mapping.states);
+    const result = translate(read.fields, dialect.states);
     t.equal(result.kind, 'quarantine', JSON.stringify(state));
-    if (result.kind === 'quarantine') t.match(result.reason, /unknown MES state .* add it to mapping.yaml/);
+    if (result.kind === 'quarantine') t.match(result.reason, /unknown MES state .* add it to the dialect's states/);
   }
 });

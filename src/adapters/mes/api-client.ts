@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
+import { readOrderAnswer, needsBody, orderLookupTarget, type OrderLookup } from '../../mapping/index.js';
 import { inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 
 /** The MES API calls the gateway makes itself (the partner read proxy arrives with its own module). */
@@ -7,17 +7,20 @@ export interface MesApiClient {
   knowsOrder(orderId: string): Promise<boolean | undefined>;
 }
 
-/** Asks the MES API's order look-up (mesApi.orderLookup) whether it knows an order. */
-export function createMesApiClient(baseUrl: string, timeoutMs: number, lookup: NonNullable<GatewayConfig['mesApi']['orderLookup']>): MesApiClient {
+/** Asks the MES API's order look-up (the dialect's api.orderLookup) whether it knows an order. */
+export function createMesApiClient(baseUrl: string, timeoutMs: number, orderLookup: OrderLookup): MesApiClient {
+  // Whether the MES knows the order is all the evidence needs: its state is not read.
+  const { statePointer: _state, ...lookup } = orderLookup;
   return {
     knowsOrder: (orderId) =>
       inSpan(`GET ${lookup.path}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } }, async () => {
         try {
-          const url = new URL(`${lookup.path.slice(1)}?${new URLSearchParams({ [lookup.query]: orderId }).toString()}`, withSlash(baseUrl));
+          const { path, query } = orderLookupTarget(lookup, orderId);
+          const url = new URL(`${path.slice(1)}${query ? `?${query}` : ''}`, withSlash(baseUrl));
           const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: traceHeaders() });
-          await response.body?.cancel();
-          if (response.status === 404) return false;
-          return response.ok ? true : undefined;
+          const text = needsBody(lookup) ? await response.text() : (await response.body?.cancel(), '');
+          const answer = readOrderAnswer(lookup, response.status, () => JSON.parse(text));
+          return 'error' in answer ? undefined : answer.knows;
         } catch {
           return undefined;
         }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { orderLookupTarget, type OrderLookup } from '../../mapping/index.js';
 import { durationMs } from '../../config/index.js';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { schemas } from '../../contracts/schemas.js';
@@ -13,6 +14,8 @@ export type { ProxyAnswer } from './proxy-answers.js';
 
 export interface MesReadProxyOptions {
   mesApi: GatewayConfig['mesApi'];
+  /** How the MES answers about one order (the dialect's api.orderLookup); without it GET /mes/orders/{id} is not served. */
+  orderLookup?: OrderLookup | undefined;
   clock?: () => number;
   logger?: Logger;
   fetch?: typeof globalThis.fetch;
@@ -52,7 +55,7 @@ export interface MesReadProxyStats {
 }
 
 export interface MesReadProxy {
-  /** The MES's view of one order (mesApi.orderLookup: GET {baseUrl}{path}?{query}=<order id>), cached until its TTL or its next MES event. */
+  /** The MES's view of one order (the dialect's api.orderLookup), cached until its TTL or its next MES event. */
   readOrder(orderId: string, options?: ReadOptions): Promise<ProxyAnswer>;
   /** A configured MES read route (mesApi.routes) with the client's query, checked against the route's whitelist. */
   readRoute(name: string, query: URLSearchParams | Record<string, string>, options?: ReadOptions): Promise<ProxyAnswer>;
@@ -89,13 +92,12 @@ const orderIdPattern = new RegExp(orderId.pattern, 'u');
  * The cached, circuit-broken read proxy in front of the MES API. Every answer carries Cache-Status
  * and Age, 2xx answers an ETag; concurrent misses of one key share one MES call.
  */
-export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch, onMesCall }: MesReadProxyOptions): MesReadProxy {
+export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch, onMesCall }: MesReadProxyOptions): MesReadProxy {
   const timeoutMs = durationMs(mesApi.timeout);
   const orderTtlMs = durationMs(mesApi.cache.ttl);
   const staleWhileRevalidateMs = durationMs(mesApi.cache.staleWhileRevalidate);
   const staleIfErrorMs = durationMs(mesApi.cache.staleIfError);
   const routes = compileReadRoutes(mesApi.routes, staleWhileRevalidateMs);
-  const { orderLookup } = mesApi;
 
   const caller = createMesCaller({
     fetch,
@@ -209,8 +211,9 @@ export function createMesReadProxy({ mesApi, clock = Date.now, logger = silentLo
       if (id.length > orderId.maxLength || !orderIdPattern.test(id)) {
         return Promise.resolve(problemAnswer(new ValidationFailed('path', [{ pointer: '/orderId', message: 'not an order id', fix: orderId.description }]), { detail: 'invalid-request' }));
       }
-      if (!orderLookup) return Promise.resolve(problemAnswer(new NoRoute('This gateway does not ask the MES about single orders: configure mesApi.orderLookup.'), { detail: 'not-configured' }));
-      return read(orderKey(id), mesUrl(orderLookup.path, new URLSearchParams({ [orderLookup.query]: id }).toString()), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
+      if (!orderLookup) return Promise.resolve(problemAnswer(new NoRoute('This gateway does not ask the MES about single orders: configure api.orderLookup in the MES dialect.'), { detail: 'not-configured' }));
+      const target = orderLookupTarget(orderLookup, id);
+      return read(orderKey(id), mesUrl(target.path, target.query), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
     },
 
     readRoute(name, query, options = {}) {

@@ -34,7 +34,7 @@ export function consumerFor<T>(deps: AppDeps, { channel, read, run }: MessageInt
     const input = read(decoded.value);
     if (!input.ok) return deadLetterAndAck(deps, message, { channel, reason: 'invalid', error: input.error, decoded: decoded.value });
     const outcome = await run(input.value, deliveryOf(message));
-    if (outcome.kind === 'refused') return deadLetterAndAck(deps, message, { channel, reason: 'refused', error: outcome.reason, decoded: decoded.value });
+    if (outcome.kind !== 'done') return deadLetterAndAck(deps, message, { channel, reason: outcome.kind, error: outcome.reason, decoded: decoded.value });
     return 'ack';
   });
 }
@@ -44,7 +44,7 @@ export function gatewayConsumers(deps: AppDeps): { queue: string; handle: (messa
   const { queues } = deps.config.gateway.amqp;
   return [
     { queue: queues.crmCommands, handle: consumerFor(deps, { channel: 'crm.command', read: readCrmCommand, run: forwardCrmCommand(deps) }) },
-    { queue: queues.mesEvents, handle: consumerFor(deps, { channel: 'mes.event', read: mesEventReader(deps.config.mapping.paths), run: applyMesEvent(deps) }) },
+    { queue: queues.mesEvents, handle: consumerFor(deps, { channel: 'mes.event', read: mesEventReader(deps.config), run: applyMesEvent(deps) }) },
     { queue: queues.crmEvents, handle: consumerFor(deps, { channel: 'crm.fact', read: readCrmFact, run: applyCrmFact(deps) }) },
   ];
 }

@@ -1,10 +1,8 @@
 import type { CrmCommand } from '../../contracts/generated/crm/command.js';
 import type { CrmFact } from '../../contracts/generated/crm/fact.js';
-import type { MesEvent } from '../../contracts/generated/mes/event.js';
-import type { MappingConfig } from '../../contracts/generated/config/mapping.js';
-import { validatorFor, type Validator } from '../../contracts/validate.js';
-import { readMesEvent } from '../../mapping/index.js';
-import type { MesEventInput } from '../../app/apply-mes-event.js';
+import type { Config } from '../../config/index.js';
+import { validatorFor, validatorForSchema, type Validator } from '../../contracts/validate.js';
+import { mesEventReader as dialectEventReader, type MesChange } from '../../mapping/index.js';
 import { stringField } from '../../app/message-input.js';
 import type { ReadResult } from './consumer.js';
 
@@ -38,14 +36,14 @@ export function readCrmCommand(body: unknown): ReadResult<CrmCommand> {
 /** A CRM fact (delivered, cancelled). */
 export const readCrmFact: (body: unknown) => ReadResult<CrmFact> = readerOf(validatorFor<CrmFact>('crmFact'));
 
-/** An MES event, checked against the MES's schema and read by the mapping's paths. */
-export function mesEventReader(paths: MappingConfig['paths']): (body: unknown) => ReadResult<MesEventInput> {
-  const readSchema = readerOf(validatorFor<MesEvent>('mesEvent'));
+/** An MES message, checked against the dialect's event schema and read by its paths into its state changes. */
+export function mesEventReader({ dialect, dialectSchemas }: Pick<Config, 'dialect' | 'dialectSchemas'>): (body: unknown) => ReadResult<MesChange[]> {
+  const readSchema = readerOf(validatorForSchema(dialectSchemas.event));
+  const readChanges = dialectEventReader(dialect.events);
   return (body) => {
     const valid = readSchema(body);
     if (!valid.ok) return valid;
-    const read = readMesEvent(valid.value, paths);
-    if (!read.ok) return { ok: false, error: read.problems.join('; ') };
-    return { ok: true, value: { fields: read.fields, type: valid.value.header.eventType } };
+    const read = readChanges(valid.value);
+    return read.ok ? { ok: true, value: read.changes } : { ok: false, error: read.problems.join('; ') };
   };
 }

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { durationMs, type Config } from '../../config/index.js';
 import type { OpsLedger, TimelineEntry } from '../../ledger/index.js';
-import { readPointer, translate } from '../../mapping/index.js';
+import { readOrderAnswer, translate, type OrderLookup } from '../../mapping/index.js';
+import type { TextRule } from '../../contracts/generated/config/dialect.js';
 import { buildReport, type MesAnswer, type ReconciliationReport } from './report.js';
 import type { Lang } from './texts.js';
 
@@ -44,13 +45,13 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
   const yieldCpu = cpuPacer(options.cpuShare ?? 1);
   const rows = await ledger.reportRows(from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
   const { mes } = options;
-  const statePointer = config.gateway.mesApi.orderLookup?.statePointer;
+  const lookup = config.dialect.api?.orderLookup;
   const pace = pacer(options.lookupsPerSecond ?? 20);
   // Without an order look-up the MES's answers could not be read: nothing is asked.
-  const ask = mes && statePointer !== undefined
+  const ask = mes && lookup?.statePointer !== undefined
     ? async (orderId: string) => {
       await pace();
-      return askMes(mes, orderId, statePointer);
+      return askMes(mes, orderId, lookup, config.dialect.events.values?.state);
     }
     : undefined;
   const report = await buildReport({
@@ -79,19 +80,14 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
 }
 
 function translateState(config: Config, state: string) {
-  return translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.mapping.states);
+  return translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.dialect.states);
 }
 
-async function askMes(proxy: MesOrderReader, orderId: string, statePointer: string): Promise<MesAnswer> {
+async function askMes(proxy: MesOrderReader, orderId: string, lookup: OrderLookup, stateRule: TextRule | undefined): Promise<MesAnswer> {
   const answer = await proxy.readOrder(orderId);
-  if (answer.status === 404) return { knows: false };
-  if (answer.status !== 200) return { error: `the MES API answered ${answer.status}` };
-  try {
-    const state = readPointer(JSON.parse(Buffer.from(answer.body).toString('utf8')), statePointer);
-    return typeof state === 'string' ? { knows: true, state } : { error: `the MES answer has no state at ${statePointer} (mesApi.orderLookup.statePointer)` };
-  } catch {
-    return { error: 'the MES answer is not JSON' };
-  }
+  const read = readOrderAnswer(lookup, answer.status, () => JSON.parse(Buffer.from(answer.body).toString('utf8')), stateRule);
+  if ('error' in read) return read;
+  return read.knows ? { knows: true, state: read.state! } : { knows: false };
 }
 
 /** After a stretch of work, sleeps long enough that the work took `share` of the time since the last pause. */

@@ -23,9 +23,9 @@ export interface ReportInput {
   lang: Lang;
   /** Active reconciliation: asks the MES API (through the breaker, paced); absent = not asked. */
   askMes?: (orderId: string) => Promise<MesAnswer>;
-  /** The external status an MES state maps to (config/mapping.yaml). */
+  /** The external status an MES state maps to (the dialect's states). */
   statusOfMesState: (state: string) => OrderStatus | undefined;
-  /** Whether an MES state answers a command (its `ack` in config/mapping.yaml). */
+  /** Whether an MES state answers a command (its `ack` in the dialect). */
   answersCommand: (state: string) => boolean;
   /** At most this many MES look-ups per report. */
   maxLookups: number;

@@ -70,7 +70,7 @@ const en: Texts = {
     status_diverged: 'The gateway missed an MES event: check the MES events queue and the dead letters (orderbridge dead-letters); the next event of the order corrects it.',
     crm_not_informed: 'The watchdog republishes unconfirmed events; if this stays, check the order events exchange, its binding to the CRM queue, and the broker.',
     duplicate_seen: 'Nothing to do: the ledger absorbed it. Many duplicates point at a sender retrying without confirms or a consumer dying before its ack.',
-    unknown_mes_state: 'Add the MES state to config/mapping.yaml (check it with orderbridge check-config) and restart; the next event of the order then applies.',
+    unknown_mes_state: 'Add the MES state under states in the dialect (config/mes/<dialect>/dialect.yaml; check it with orderbridge check-config) and restart; the next event of the order then applies.',
     acknowledged_out_of_order: 'Nothing to do: the ledger put the MES states back in order. Many of these point at reordering between the MES and the gateway (several consumers, requeues).',
   },
   details: {
@@ -121,7 +121,7 @@ const ru: Texts = {
     status_diverged: 'Шлюз пропустил событие MES: проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие заказа исправит статус.',
     crm_not_informed: 'Сторож шлюза переотправляет неподтверждённые события; если не проходит — проверьте обменник событий заказов, его привязку к очереди CRM и брокер.',
     duplicate_seen: 'Ничего делать не нужно: журнал поглотил дубликат. Много дубликатов — признак отправителя без подтверждений или получателя, падающего до ack.',
-    unknown_mes_state: 'Добавьте состояние MES в config/mapping.yaml (проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
+    unknown_mes_state: 'Добавьте состояние MES в states диалекта (config/mes/<диалект>/dialect.yaml; проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
     acknowledged_out_of_order: 'Ничего делать не нужно: журнал восстановил порядок состояний MES. Если таких много — события MES переставляются по пути к шлюзу (несколько получателей, возвраты в очередь).',
   },
   details: {

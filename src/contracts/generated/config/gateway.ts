@@ -15,6 +15,10 @@ export type QueryName = string;
  * config/gateway.yaml: broker topology, ledger, acknowledgement and stuck-order deadlines, HTTP, the MES API proxy and partners.
  */
 export interface GatewayConfig {
+  /**
+   * The MES dialect: a folder holding dialect.yaml (contracts/config/dialect.schema.json), relative to the config folder. Env: ORDERBRIDGE_DIALECT.
+   */
+  dialect?: string;
   amqp: {
     /**
      * Overridden by AMQP_URL.
@@ -221,23 +225,6 @@ export interface GatewayConfig {
       ttl: Duration;
       staleWhileRevalidate: Duration;
       staleIfError: Duration;
-    };
-    /**
-     * How the MES API answers about one order: GET {baseUrl}{path}?{query}=<order id>; 404 means it does not know the order, and the answer holds the order's MES state at statePointer. Used by the evidence look-up, GET /mes/orders/{orderId} and the report's reconciliation; without it the gateway never asks the MES about an order.
-     */
-    orderLookup?: {
-      /**
-       * The path under baseUrl, e.g. /orders.
-       */
-      path: string;
-      /**
-       * The query parameter that carries the order id, e.g. externalRef.
-       */
-      query: string;
-      /**
-       * JSON Pointer of the order's MES state in the answer, e.g. /state.
-       */
-      statePointer: string;
     };
     /**
      * MES read routes proxied as GET /mes/<name> with their own ttl; only the listed query parameters pass, within their bounds.

@@ -1,4 +1,4 @@
-/* Generated from contracts/mes/event.schema.json by npm run contracts. Do not edit: change the schema. */
+/* Generated from config/mes/reference/event.schema.json by npm run contracts. Do not edit: change the schema. */
 
 /**
  * An event in the reference MES's wire format: acceptance, rejection, a state change or a processing error. The state stays a free string here: an unknown state is quarantined by the mapping, not rejected as invalid.
@@ -14,9 +14,6 @@ export interface MesEvent {
     correlationId?: string;
   };
   order: {
-    /**
-     * The CRM's order id: letters, digits and . _ : - (at most 64).
-     */
     externalRef: string;
     mesOrderNo?: string;
     state: string;

@@ -1,4 +1,4 @@
-/* Generated from contracts/mes/command.schema.json by npm run contracts. Do not edit: change the schema. */
+/* Generated from config/mes/reference/command.schema.json by npm run contracts. Do not edit: change the schema. */
 
 /**
  * A command in the reference MES's wire format (header + body, as MES order interfaces commonly are). Orderbridge translates CRM commands into it.
