@@ -23,7 +23,7 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
   // Any word from the MES about the order proves it is not lost.
   const clearsLost = order.attention?.kind === 'lost';
   const attention: Attention | null = clearsLost ? null : order.attention;
-  // A refused cancel or update says nothing about the order's own state: only the answer is REJECTED.
+  // A refused cancel or update says nothing about the order's own state: only the answer is a refusal.
   const refusesFollowUp = acknowledged !== undefined && acknowledged.command.type !== 'order.create' && acknowledged.outcome !== 'accepted';
   const status = translation.status === undefined || refusesFollowUp
     ? undefined
@@ -69,8 +69,20 @@ function matchAcknowledgement(open: OpenCommand[], { event, ack, status }: Trans
     return correlated && { command: correlated, outcome: ack ?? 'accepted', reason: 'correlation id' };
   }
   const create = open.find((c) => c.type === 'order.create');
-  if (!create) return undefined;
+  if (!create) return mesCorrelates ? undefined : answeredFollowUp(open, { event, ack, status } as Translation);
   if (!mesCorrelates && ack !== undefined) return { command: create, outcome: ack, reason: `MES state ${event.state}` };
   if (status === undefined || status === 'rejected') return undefined;
   return { command: create, outcome: 'accepted', reason: `evidence: MES reported state ${event.state}` };
+}
+
+/**
+ * An MES that never correlates answers a cancel by cancelling (or by a state that refuses it) and
+ * an update by reporting the order again: its next state after the update is the answer.
+ */
+function answeredFollowUp(open: OpenCommand[], { event, ack, status }: Translation): MesEventDecision['acknowledged'] {
+  const cancel = open.find((c) => c.type === 'order.cancel');
+  if (cancel && status === 'cancelled') return { command: cancel, outcome: 'accepted', reason: `MES state ${event.state}` };
+  if (cancel && ack !== undefined && ack !== 'accepted') return { command: cancel, outcome: ack, reason: `MES state ${event.state}` };
+  const update = open.find((c) => c.type === 'order.update');
+  return update && { command: update, outcome: ack ?? 'accepted', reason: `MES state ${event.state} after the update` };
 }
