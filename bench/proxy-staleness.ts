@@ -1,6 +1,6 @@
 // When each MES order changed (heard on the MES's own event exchange), and how stale answers were.
 import type { ChannelModel } from 'amqplib';
-import type { MesEvent } from '../src/contracts/generated/mes/reference/event.js';
+import type { MesEvent } from '../sim/generated/mes/reference/event.js';
 import type { DialectConfig } from '../src/contracts/generated/config/dialect.js';
 import { applyStatus, initialOrderState, readMesEvent, translate, type OrderState, type OrderStatus } from '../src/mapping/index.js';
 import { percentile } from './proxy-figures.js';

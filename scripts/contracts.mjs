@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Generates TypeScript types from contracts/**/*.schema.json, and from the schemas of the shipped MES
-// dialects (config/mes/<dialect>/*.schema.json, into generated/mes/<dialect>/), into src/contracts/generated/.
+// Generates TypeScript types from contracts/**/*.schema.json into src/contracts/generated/, and from
+// the schemas of the shipped MES dialects (config/mes/<dialect>/*.schema.json) into sim/generated/mes/:
+// the gateway knows no MES's types; the simulators and test peers that speak a dialect use them.
 // `--check` generates into memory and fails when the committed files differ (stale types).
 import { readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join, relative, dirname, basename } from 'node:path';
@@ -12,6 +13,7 @@ const root = rootFlag > 0 ? process.argv[rootFlag + 1] : join(dirname(fileURLToP
 const contractsDir = join(root, 'contracts');
 const dialectsDir = join(root, 'config', 'mes');
 const outDir = join(root, 'src', 'contracts', 'generated');
+const dialectOutDir = join(root, 'sim', 'generated');
 const check = process.argv.includes('--check');
 
 async function schemaFiles(dir) {
@@ -36,7 +38,7 @@ async function generate(file) {
     format: true,
     style: { singleQuote: true, printWidth: 110 },
   });
-  return { target: join(outDir, rel.replace(/\.schema\.json$/, '.ts')), ts };
+  return { target: join(fromDialect ? dialectOutDir : outDir, rel.replace(/\.schema\.json$/, '.ts')), ts };
 }
 
 const generated = await Promise.all([...(await schemaFiles(contractsDir)), ...(await schemaFiles(dialectsDir))].map(generate));
@@ -48,7 +50,7 @@ if (check) {
     if (current !== ts) stale.push(relative(root, target));
   }
   const expected = new Set(generated.map((g) => g.target));
-  const present = (await readdir(outDir, { recursive: true, withFileTypes: true }).catch(() => []))
+  const present = (await Promise.all([outDir, dialectOutDir].map((dir) => readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])))).flat()
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
     .map((e) => join(e.parentPath ?? e.path, e.name));
   for (const extra of present) if (!expected.has(extra)) stale.push(`${relative(root, extra)} (no schema)`);
@@ -59,9 +61,10 @@ if (check) {
   console.log(`contracts:check: ${generated.length} generated type files match their schemas`);
 } else {
   await rm(outDir, { recursive: true, force: true });
+  await rm(dialectOutDir, { recursive: true, force: true });
   for (const { target, ts } of generated) {
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, ts);
   }
-  console.log(`contracts: generated ${generated.length} type files into ${relative(root, outDir)}/`);
+  console.log(`contracts: generated ${generated.length} type files into ${relative(root, outDir)}/ and ${relative(root, dialectOutDir)}/`);
 }

@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
+import type { MesCommand } from '../generated/mes/reference/command.js';
 import { referenceMesValidators } from './contracts.js';
 import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
 import { ackIfOpen } from '../shared/broker.js';

@@ -1,5 +1,5 @@
-import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesCommand } from '../generated/mes/reference/command.js';
+import type { MesEvent } from '../generated/mes/reference/event.js';
 import { draftFor, type EventFactory } from './event-factory.js';
 import type { FaultPlan } from './fault-plan.js';
 import type { MesOrder, OrderBook } from './order-book.js';

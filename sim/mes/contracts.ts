@@ -1,8 +1,8 @@
 // The reference MES speaks the reference dialect: its messages follow config/mes/reference/'s schemas.
 import commandSchema from '../../config/mes/reference/command.schema.json' with { type: 'json' };
 import eventSchema from '../../config/mes/reference/event.schema.json' with { type: 'json' };
-import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesCommand } from '../generated/mes/reference/command.js';
+import type { MesEvent } from '../generated/mes/reference/event.js';
 import { validatorForSchema, type Validator } from '../../src/contracts/validate.js';
 
 let validators: { command: Validator<MesCommand>; event: Validator<MesEvent> } | undefined;

@@ -1,4 +1,4 @@
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesEvent } from '../generated/mes/reference/event.js';
 import type { ConfirmedPublisher } from '../shared/confirmed-publisher.js';
 import { shuffleInPlace } from '../shared/seeded.js';
 import type { MesCounters } from './stats.js';

@@ -1,4 +1,4 @@
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesEvent } from '../generated/mes/reference/event.js';
 import type { Clock } from '../shared/clock.js';
 import { walkOneStep, type WalkContext } from './walk-order.js';
 

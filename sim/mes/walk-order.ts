@@ -1,4 +1,4 @@
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesEvent } from '../generated/mes/reference/event.js';
 import { draftFor, type EventFactory } from './event-factory.js';
 import type { MesOrder, OrderBook } from './order-book.js';
 import type { MesCounters } from './stats.js';

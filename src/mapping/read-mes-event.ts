@@ -70,7 +70,10 @@ function readChange(events: EventReading, message: Readers, change: Readers, doc
   };
   const text = (field: 'eventId' | 'orderId' | 'state' | 'correlationId' | 'reason' | 'type', required: boolean) => {
     const found = raw(field);
-    if (!found) return undefined;
+    if (!found) {
+      if (required) problems.push(`${where}${field}: the dialect reads it nowhere (fix: a path in events.paths or events.changes.paths)`);
+      return undefined;
+    }
     const value = readText(found.value, field === 'reason' || field === 'type' ? {} : events.values?.[field]);
     if (required && !value) problems.push(`${where}${field}: expected a non-empty string or number at ${found.pointer}, found ${describe(found.value)}`);
     return value || undefined;
@@ -82,7 +85,8 @@ function readChange(events: EventReading, message: Readers, change: Readers, doc
   const state = text('state', true);
   const time = raw('occurredAt');
   const occurredAt = time && readTime(time.value, events.values?.occurredAt?.time);
-  if (occurredAt && !occurredAt.ok) problems.push(`${where}occurredAt: at ${time.pointer}: ${occurredAt.problem}`);
+  if (!time) problems.push(`${where}occurredAt: the dialect reads it nowhere (fix: a path in events.paths or events.changes.paths)`);
+  else if (!occurredAt!.ok) problems.push(`${where}occurredAt: at ${time.pointer}: ${occurredAt!.problem}`);
   const correlationId = text('correlationId', false);
   const reason = text('reason', false);
   const type = text('type', false) ?? untypedEvent;

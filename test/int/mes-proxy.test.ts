@@ -7,7 +7,7 @@ import { loadConfig, withGatewayOverrides, type DeepPartial } from '../../src/co
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { createMesReadProxy, mesProxyRoutes } from '../../src/adapters/mes/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesEvent } from '../../sim/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { startMesSimulator, type MesSimulatorOptions } from '../../sim/mes/index.js';
 

@@ -6,7 +6,7 @@ import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import type { CliIo } from '../../src/cli/io.js';
-import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
+import type { MesCommand } from '../../sim/generated/mes/reference/command.js';
 import { createVhost } from '../helpers/vhost.js';
 import { runSim, type RunSimHooks } from '../../sim/cli.js';
 import type { CrmReport } from '../../sim/crm/index.js';

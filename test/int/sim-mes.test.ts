@@ -5,8 +5,8 @@ import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import type { MesCommand } from '../../src/contracts/generated/mes/reference/command.js';
-import type { MesEvent } from '../../src/contracts/generated/mes/reference/event.js';
+import type { MesCommand } from '../../sim/generated/mes/reference/command.js';
+import type { MesEvent } from '../../sim/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { planFaults, startMesSimulator, type MesSimulatorOptions, type MesStats } from '../../sim/mes/index.js';
 

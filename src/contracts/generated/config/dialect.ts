@@ -63,13 +63,13 @@ export interface DialectConfig {
      */
     schema: string;
     /**
-     * JSON Pointers (RFC 6901) into an MES event message.
+     * JSON Pointers (RFC 6901) into an MES event message. state and occurredAt are required here unless events.changes reads them from each change.
      */
     paths: {
       eventId: JsonPointer;
       orderId: JsonPointer;
-      state: JsonPointer;
-      occurredAt: JsonPointer;
+      state?: JsonPointer;
+      occurredAt?: JsonPointer;
       correlationId?: JsonPointer;
       reason?: JsonPointer;
       /**
@@ -142,7 +142,7 @@ export interface DialectConfig {
      */
     orderLookup?: {
       /**
-       * e.g. /orders/{orderId}, or /orders with query: externalRef.
+       * e.g. /orders/{orderId}, or /orders with query: ref.
        */
       path: string;
       query?: string;
