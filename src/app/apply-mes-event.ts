@@ -10,13 +10,16 @@ import { publishOut } from './publish-out.js';
  * does not stop the others; the message is then dead-lettered with the reasons.
  */
 export function applyMesEvent(deps: AppDeps) {
-  const { dialect } = deps.config;
+  const { dialect, gateway } = deps.config;
+  const keepBodies = gateway.ledger.keepMesEventBodies ?? true;
   return async (changes: MesChange[], delivery: Delivery): Promise<MessageOutcome> => {
     const refusals: string[] = [];
-    for (const { fields, type } of changes) {
+    for (const [index, { fields, type }] of changes.entries()) {
       const translation = translate(fields, dialect.states);
       if (translation.kind === 'quarantine') deps.logger.warn({ mesState: fields.state, orderId: fields.orderId }, 'unknown MES state quarantined');
-      const result = await deps.ledger.recordMesEvent({ fields, translation, type, ...ledgerFacts(delivery) }, deps.clock());
+      // The message is kept once, with its first change: a what-if run reads all its changes again.
+      const body = keepBodies && index === 0 ? { body: delivery.body.toString('utf8') } : {};
+      const result = await deps.ledger.recordMesEvent({ fields, translation, type, ...body, ...ledgerFacts(delivery) }, deps.clock());
       // Freshness of cached MES reads is bounded by event latency, not by their TTL.
       deps.readCache?.invalidateOrder(fields.orderId);
       if (result.kind === 'refused') {

@@ -33,6 +33,8 @@ export interface Delivery {
   traceId?: string;
   /** The trace headers to travel on with what the gateway sends because of the message. */
   trace: Record<string, string>;
+  /** The message's body as it arrived. */
+  body: Buffer;
 }
 
 /**

@@ -2,7 +2,7 @@
 export type { LedgerStore, OutMessage, PartnerOrderInput, PartnerOrderResult, CommandInput, CommandResult, MesEventInput, CrmFactInput, EventResult, InvalidInput, TimelineEntry, LedgerStats, LedgerPolicy, Pruned, RetentionPort, OpsLedger } from './store.js';
 export type { ReportRows } from './report-rows.js';
 export type { WebhookStore, NewDelivery, DueDelivery, DeliveryRecord, AttemptRecord } from './webhook-store.js';
-export type { OrderRecord, Attention, OpenCommand, StatusChange, OrderQuery, StatusHistoryEntry } from './model.js';
+export type { OrderRecord, Attention, OpenCommand, StatusChange, OrderQuery, StatusHistoryEntry, KeptMesMessage } from './model.js';
 export { openSqliteLedger, openSqliteLedgerReader, LedgerNotFoundError, type SqliteLedgerOptions } from './sqlite/open.js';
 export { SqliteLedger } from './sqlite/ledger.js';
 export type { OrderEventDeliveries } from './sqlite/context.js';

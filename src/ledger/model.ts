@@ -85,3 +85,9 @@ export interface OrderUpdate {
 }
 
 export type { Acknowledgement, OrderStatus };
+
+/** An inbound MES message as the ledger kept it. */
+export interface KeptMesMessage {
+  body: string;
+  receivedAt: number;
+}

@@ -1,7 +1,7 @@
 import type { Acknowledgement, MesEventFields, OrderStatus, Quarantine, Translation } from '../mapping/index.js';
 import type { AckPolicy } from './decide-watchdog.js';
 import type { Deadlines } from './decide-status.js';
-import type { MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from './model.js';
+import type { KeptMesMessage, MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from './model.js';
 import type { ReportRows } from './report-rows.js';
 
 /** A message the store decided must go out; the pipeline publishes it and then calls markPublished/markForwarded. */
@@ -35,6 +35,8 @@ export interface MesEventInput {
   fields: MesEventFields;
   translation: Translation | Quarantine;
   type: string;
+  /** The MES message as it arrived, kept with its (first) state change for what-if runs of a changed dialect. */
+  body?: string;
   traceId?: string;
   redelivered?: boolean;
 }
@@ -169,6 +171,8 @@ export interface OpsLedger {
   /** The reconciliation report's rows for a window; `between` runs between its queries (to pace a report beside the pipeline). */
   reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows>;
   timeline(orderId: string): Promise<TimelineEntry[]>;
+  /** The MES messages received in [from, to) as they arrived (ledger.keepMesEventBodies), oldest first, at most `limit`. */
+  mesEventBodies(from: number, to: number, limit: number): Promise<KeptMesMessage[]>;
   /** Notes in the order's journal what the MES said when the report asked it. */
   recordReconciliation(orderId: string, detail: Record<string, unknown>, now: number): Promise<void>;
   /** The input channels on which the gateway dead-lettered a message known by one of these ids. */

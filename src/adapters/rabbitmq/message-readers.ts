@@ -1,17 +1,11 @@
 import type { CrmCommand } from '../../contracts/generated/crm/command.js';
 import type { CrmFact } from '../../contracts/generated/crm/fact.js';
 import type { Config } from '../../config/index.js';
-import { validatorFor, validatorForSchema, type Validator } from '../../contracts/validate.js';
-import { mesEventReader as dialectEventReader, type MesChange } from '../../mapping/index.js';
+import { validatorFor, type Validator } from '../../contracts/validate.js';
+import type { MesChange } from '../../mapping/index.js';
+import { describeProblems, dialectMessageReader } from '../../app/read-mes-message.js';
 import { stringField } from '../../app/message-input.js';
 import type { ReadResult } from './consumer.js';
-
-type Problems = { pointer: string; message: string; fix: string }[];
-
-/** Problems of a schema validation, one line each, for the dead-letter header. */
-export function describeProblems(problems: Problems): string {
-  return problems.map((p) => `${p.pointer || '/'}: ${p.message} (fix: ${p.fix})`).join('; ');
-}
 
 function readerOf<T>(validate: Validator<T>): (body: unknown) => ReadResult<T> {
   return (body) => {
@@ -37,13 +31,4 @@ export function readCrmCommand(body: unknown): ReadResult<CrmCommand> {
 export const readCrmFact: (body: unknown) => ReadResult<CrmFact> = readerOf(validatorFor<CrmFact>('crmFact'));
 
 /** An MES message, checked against the dialect's event schema and read by its paths into its state changes. */
-export function mesEventReader({ dialect, dialectSchemas }: Pick<Config, 'dialect' | 'dialectSchemas'>): (body: unknown) => ReadResult<MesChange[]> {
-  const readSchema = readerOf(validatorForSchema(dialectSchemas.event));
-  const readChanges = dialectEventReader(dialect.events);
-  return (body) => {
-    const valid = readSchema(body);
-    if (!valid.ok) return valid;
-    const read = readChanges(valid.value);
-    return read.ok ? { ok: true, value: read.changes } : { ok: false, error: read.problems.join('; ') };
-  };
-}
+export const mesEventReader: (config: Pick<Config, 'dialect' | 'dialectSchemas'>) => (body: unknown) => ReadResult<MesChange[]> = dialectMessageReader;

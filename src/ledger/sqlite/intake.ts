@@ -59,8 +59,8 @@ export class SqliteIntake {
     return this.ctx.commits.run(() => this.recordMesEventNow(input, now));
   }
 
-  private recordMesEventNow({ fields, translation, type, traceId, redelivered }: MesEventInput, now: number): EventResult {
-    const rowId = this.ctx.insertMessage({ direction: 'in', channel: 'mes.event', type, messageId: fields.eventId, orderId: fields.orderId, state: 'received', traceId }, now);
+  private recordMesEventNow({ fields, translation, type, traceId, redelivered, body }: MesEventInput, now: number): EventResult {
+    const rowId = this.ctx.insertMessage({ direction: 'in', channel: 'mes.event', type, messageId: fields.eventId, orderId: fields.orderId, state: 'received', traceId, ...(body !== undefined ? { payload: body } : {}) }, now);
     if (rowId === undefined) return this.repeatedEvent('mes.event', fields.eventId, redelivered, now);
     const intake = decideMesEventIntake(translation, this.ctx.loadOrder(fields.orderId));
     if (intake.kind === 'quarantined') {

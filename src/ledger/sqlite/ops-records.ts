@@ -1,4 +1,4 @@
-import type { MessageChannel } from '../model.js';
+import type { KeptMesMessage, MessageChannel } from '../model.js';
 import type { SqliteContext } from './context.js';
 
 /** What the ops tools record: dead-letter origins and replays, the MES's answers to the report. */
@@ -19,6 +19,11 @@ export class SqliteOpsRecords {
       for (const messageId of messageIds) this.ctx.sql.releaseRefused.run({ channel, messageId });
       this.ctx.journal(now, detail.orderId ?? null, null, { kind: 'replayed', detail });
     });
+  }
+
+  /** The MES messages received in [from, to) as they arrived, oldest first (for a what-if run of a changed dialect). */
+  async mesEventBodies(from: number, to: number, limit: number): Promise<KeptMesMessage[]> {
+    return this.ctx.sql.mesEventBodies.all({ from, to, limit }) as KeptMesMessage[];
   }
 
   /** Notes in the order's journal what the MES said when the reconciliation report asked it. */

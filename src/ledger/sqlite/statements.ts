@@ -27,6 +27,12 @@ export function prepareStatements(db: Database) {
     // The gateway's own record of where a dead letter came from: replays trust nothing else.
     // A refused row keeps its state when a replay frees its id (renamed id#refused-N): a replay
     // that did not get through must still find it. Both halves use the (channel, message_id) index.
+    // Inbound MES messages kept as they arrived (ledger.keepMesEventBodies), oldest first.
+    mesEventBodies: db.prepare(`
+      SELECT payload AS body, created_at AS receivedAt FROM messages
+      WHERE channel = 'mes.event' AND direction = 'in' AND payload IS NOT NULL AND created_at >= @from AND created_at < @to
+      ORDER BY id LIMIT @limit
+    `),
     deadLetteredChannels: db.prepare(`
       SELECT channel FROM messages
       WHERE channel IN ('crm.command', 'mes.event', 'crm.fact') AND message_id IN (SELECT value FROM json_each(@ids))

@@ -91,6 +91,10 @@ export interface GatewayConfig {
      * FULL: a commit survives power loss. NORMAL trades that for speed; only with a reason.
      */
     synchronous: 'FULL' | 'NORMAL';
+    /**
+     * Keep each inbound MES message as it arrived (pruned with the retention), so `test-mapping --against-ledger` can run a changed dialect over what the MES really sent. Default true.
+     */
+    keepMesEventBodies?: boolean;
     retention: Duration;
   };
   acknowledgement: {

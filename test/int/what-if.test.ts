@@ -1,0 +1,51 @@
+import t from 'tap';
+import { whatIf } from '../../src/app/what-if.js';
+import { loadConfig } from '../../src/config/index.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openSqliteLedger } from '../../src/ledger/index.js';
+import { readMesEvent, translate } from '../../src/mapping/index.js';
+import { copyConfig, referenceDialect } from '../helpers/config-dir.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { create, T0 } from '../helpers/ledger-conformance.js';
+import { mesEvent } from '../fixtures/mes-events.js';
+
+t.test('a changed dialect run over the MES messages the ledger kept lists the orders it would change, and only those', async (t) => {
+  const env = testConfig();
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
+  t.teardown(async () => {
+    await ledger.close();
+    env.remove();
+  });
+  const current = env.config;
+  const walks: Record<string, string[]> = { 'W-1': ['ACCEPTED', 'PLANNING', 'CUTTING'], 'W-2': ['ACCEPTED', 'PLANNING', 'CUTTING', 'MACHINING', 'WELDING', 'ASSEMBLY', 'QC_INSPECTION', 'PACKING'], 'W-3': ['ACCEPTED'] };
+  let at = T0;
+  for (const [orderId, states] of Object.entries(walks)) {
+    await ledger.recordCommand(create(orderId), at);
+    for (const state of states) {
+      at += 1000;
+      const event = mesEvent(state, { orderId, eventId: `${orderId}-${state}`, at: new Date(at).toISOString() });
+      const read = readMesEvent(event, current.dialect.events);
+      if (!read.ok) throw new Error(read.problems.join());
+      await ledger.recordMesEvent({ fields: read.fields, translation: translate(read.fields, current.dialect.states), type: read.type, body: JSON.stringify(event) }, at);
+    }
+  }
+  // Without a kept body a message is not part of the run (ledger.keepMesEventBodies: false).
+  const unkept = readMesEvent(mesEvent('CUTTING', { orderId: 'W-3', eventId: 'W-3-unkept', at: new Date(at + 1000).toISOString() }), current.dialect.events);
+  if (unkept.ok) await ledger.recordMesEvent({ fields: unkept.fields, translation: translate(unkept.fields, current.dialect.states), type: unkept.type }, at + 1000);
+
+  const changed = copyConfig();
+  t.teardown(changed.remove);
+  changed.edit(referenceDialect, (s) => s.replace('description: "Operation 10: cutting"\n    status: in_production', 'description: "Operation 10: cutting"\n    status: on_hold'));
+  changed.edit(referenceDialect, (s) => s.replace(/  PACKING:\n(    .*\n)+/, ''));
+  const candidate = loadConfig({ dir: changed.dir, env: {} });
+
+  const result = await whatIf(ledger, current, candidate, { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
+  t.equal(result.messages, 12, 'every kept message, the unkept one not');
+  t.equal(result.orders, 3);
+  t.same(result.differences, [
+    { orderId: 'W-1', current: { status: 'in_production', ack: 'accepted', quarantined: [], unreadable: 0 }, candidate: { status: 'on_hold', ack: 'accepted', quarantined: [], unreadable: 0 } },
+    { orderId: 'W-2', current: { status: 'in_production', ack: 'accepted', quarantined: [], unreadable: 0 }, candidate: { status: 'in_production', ack: 'accepted', quarantined: ['PACKING'], unreadable: 0 } },
+  ], 'W-1 would end on hold, W-2 would quarantine PACKING; W-3 is untouched');
+  const same = await whatIf(ledger, current, current, { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
+  t.same(same.differences, [], 'the same dialect changes nothing');
+});
