@@ -36,6 +36,7 @@ import { killAllChildren } from './children.js';
 import { startSut, type SutProcess } from './sut-process.js';
 import { startOtlpSink, tracedChild, type OtlpSink } from './otlp-sink.js';
 import { defaultConfigDir } from '../test/helpers/config-dir.js';
+import { describeMappingCosts, mappingCosts } from './pipeline-mapping.js';
 
 const goal = 0.6;
 /** Tracing on may cost at most this share of the gateway's throughput (issue 5). */
@@ -315,9 +316,10 @@ async function main(): Promise<void> {
     await sink.close();
   }
   const summary = summarise(runs, machine(loadAtStart));
-  process.stdout.write(`\n${report(summary)}\n`);
+  const mapping = mappingCosts();
+  process.stdout.write(`\n${report(summary)}\n\n${describeMappingCosts(mapping).join('\n')}\n`);
   if (options.cpuProfDir) process.stdout.write(`\nCPU profiles of the child processes: ${options.cpuProfDir}\n`);
-  if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ ...summary, mapping })}\n`);
 }
 
 main().catch((error: unknown) => {
