@@ -19,6 +19,7 @@ import crmFact from '../../contracts/crm/fact.schema.json' with { type: 'json' }
 import crmPartnerOrder from '../../contracts/crm/partner-order.schema.json' with { type: 'json' };
 import gatewayConfig from '../../contracts/config/gateway.schema.json' with { type: 'json' };
 import dialectConfig from '../../contracts/config/dialect.schema.json' with { type: 'json' };
+import dialectTests from '../../contracts/config/dialect-tests.schema.json' with { type: 'json' };
 import report from '../../contracts/ops/report.schema.json' with { type: 'json' };
 
 export const schemas = {
@@ -41,6 +42,7 @@ export const schemas = {
   crmPartnerOrder,
   gatewayConfig,
   dialectConfig,
+  dialectTests,
   report,
 } as const;
 
