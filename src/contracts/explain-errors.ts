@@ -70,10 +70,11 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       return { pointer: at, anchor: 'value', message: `${found} is not a valid ${String(params.format)}`, fix: `write a ${String(params.format)}${params.format === 'date-time' ? ' such as 2026-11-25T10:00:00Z' : ''}` };
     case 'anyOf':
     case 'oneOf': {
-      const branches = all.filter((e) => e.schemaPath.startsWith(`${error.schemaPath}/`) && e.keyword === 'required');
+      // Only this value's branches: in an array, every item's branch errors share the schema path.
+      const branches = all.filter((e) => e.instancePath === at && e.schemaPath.startsWith(`${error.schemaPath}/`) && e.keyword === 'required');
       const options = [...new Set(branches.map((b) => String((b.params as { missingProperty: string }).missingProperty)))];
       return options.length
-        ? { pointer: at, anchor: 'parent', message: `needs at least one of: ${options.join(', ')}`, fix: `add ${options.join(' or ')}` }
+        ? { pointer: at, anchor: 'value', message: `needs at least one of: ${options.join(', ')}`, fix: `add ${options.join(' or ')}` }
         : { pointer: at, anchor: 'value', message: `does not match any allowed shape`, fix: described ? `make it ${lowerFirst(described)}` : 'check the schema for the allowed shapes' };
     }
     default:
