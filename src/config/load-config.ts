@@ -119,7 +119,11 @@ function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string,
   return { values, problems };
 }
 
-function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'dialectConfig', env: Env): { value?: T; parsed?: Record<string, unknown>; problems: ConfigProblem[] } {
+/**
+ * Reads one YAML config file and validates it against its schema: every problem (YAML syntax, schema)
+ * at its file:line:column, with a fix. `value` only when there is none.
+ */
+export function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'dialectConfig' | 'dialectTests', env: Env): { value?: T; parsed?: Record<string, unknown>; problems: ConfigProblem[] } {
   const source = displayPath(file);
   let text: string;
   try {
