@@ -7,6 +7,7 @@ import { serve } from './serve.js';
 import { timeline } from './timeline.js';
 import { report, reportUsage } from './report.js';
 import { deadLetters, replay } from './dead-letters.js';
+import { testMapping } from './test-mapping.js';
 
 const usage = `Usage: orderbridge <command> [options]
 
@@ -24,6 +25,10 @@ Commands:
   replay --id ID | --reason R   re-inject dead letters where they came from, after a fix
   check-config [--config DIR]   validate config/gateway.yaml and its MES dialect, show the
                                 MES state mapping and lint it (exit 0 clean, 1 findings, 2 invalid)
+  test-mapping [--config DIR] [--dialect mes/NAME] [--cases FILE]
+                                run the dialect's test cases (tests.yaml beside its dialect.yaml):
+                                MES events in, statuses/acks/quarantine out; CRM commands in, MES
+                                commands out; a diff per failing case (exit 0 pass, 1 fail, 2 invalid)
   help                          this text
 
 Options:
@@ -39,6 +44,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   switch (command) {
     case 'check-config':
       return checkConfig(configDirOf(rest, io), io);
+    case 'test-mapping':
+      return testMapping(rest, io);
     case 'serve':
       return serve(configDirOf(rest, io), io);
     case 'demo':
