@@ -1,9 +1,7 @@
 import { createHttpApp } from './adapters/http/app.js';
 import { orderResources } from './adapters/http/order-resources.js';
 import type { OrderEvent } from './contracts/generated/external/order-event.js';
-import type { OpsService } from './adapters/http/ops-routes.js';
-import { produceReport, reportCpuShare } from './app/report/produce-report.js';
-import { groupByReason, listDeadLetters, replayDeadLetters } from './app/replay-dead-letters.js';
+import { createOpsServices, type OpsServices } from './app/ops-services.js';
 import { startHttpServer, type HttpServer } from './adapters/http/server.js';
 import { createMetricsApp, metricsListener } from './adapters/http/metrics-app.js';
 import { httpServerLimits } from './adapters/http/server-limits.js';
@@ -30,7 +28,7 @@ export interface Gateway {
   metricsHttp: HttpServer;
   metrics: Metrics;
   /** The reconciliation report and order timelines over this gateway's ledger. */
-  ops: OpsService;
+  ops: OpsServices;
   stop(): Promise<void>;
 }
 
@@ -119,12 +117,7 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
   });
   watchdog.start();
   const retention = startRetention(ledger.retention, { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
-  const ops: OpsService = {
-    report: (window, lang) => produceReport({ config, ledger, ...window, lang, mes: mesProxy, maxLookups: 50, cpuShare: reportCpuShare }),
-    timeline: (orderId) => ledger.timeline(orderId),
-    deadLetters: () => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, async (queue) => groupByReason(await listDeadLetters(queue, config)))),
-    replayDeadLetter: (id) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, config, ledger, now: clock, match: (letter) => letter.id === id }))),
-  };
+  const ops = createOpsServices({ config, ledger, mes: mesProxy, deadLetterQueue: (use) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use)), clock });
   const resources = orderResources(ledger);
   const app = createHttpApp({ ...deps, mesProxy, ops, orderResources: resources, readiness: { brokerConnected: () => broker.connected } });
   const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port, httpServerLimits(config.gateway.http));

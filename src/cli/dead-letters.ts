@@ -1,10 +1,10 @@
-import { connect } from '../adapters/rabbitmq/amqp.js';
 import { parseArgs } from 'node:util';
-import { redactUrl } from '../adapters/rabbitmq/broker.js';
+import { Broker, redactUrl } from '../adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from '../adapters/rabbitmq/dead-letter-queue.js';
-import { declareTopology } from '../adapters/rabbitmq/topology.js';
 import type { Config } from '../config/index.js';
-import { groupByReason, listDeadLetters, replayDeadLetters, type DeadLetter } from '../app/replay-dead-letters.js';
+import { createOpsServices, type OpsServices } from '../app/ops-services.js';
+import { groupByReason, type DeadLetter } from '../app/replay-dead-letters.js';
+import { silentLogger } from '../telemetry/logger.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
@@ -23,8 +23,8 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
   const parsed = parse(args, { reason: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } }, io);
   if (!parsed) return 2;
   const { values } = parsed;
-  return withBroker(values.config as string | undefined, io, async (model, config) => {
-    const letters = (await withDeadLetterQueue(model, config.gateway.amqp.queues.deadLetter, (queue) => listDeadLetters(queue, config))).filter((l) => values.reason === undefined || l.reason === values.reason);
+  return withOps(values.config as string | undefined, io, { ledger: false }, async (ops, config) => {
+    const letters = (await ops.deadLetters()).filter((l) => values.reason === undefined || l.reason === values.reason);
     const groups = groupByReason(letters);
     if (values.json) io.out(JSON.stringify({ total: letters.length, groups }, null, 2));
     else if (!letters.length) io.out(`No dead letters${values.reason ? ` with reason ${values.reason}` : ''} in ${config.gateway.amqp.queues.deadLetter}.`);
@@ -44,27 +44,20 @@ export async function replay(args: string[], io: CliIo): Promise<number> {
     io.err(`Give --id ID or --reason R (one of them).\n\n${deadLettersUsage}`);
     return 2;
   }
-  return withBroker(configDir, io, async (model, config) => {
-    const ledger = openExistingLedger(config, io, 'write');
-    if (!ledger) return ledgerNotFoundExitCode;
-    try {
-      const { amqp } = config.gateway;
-      const result = await withDeadLetterQueue(model, amqp.queues.deadLetter, (queue) => replayDeadLetters({ queue, config, ledger, now: Date.now, match: (l) => (id !== undefined ? l.id === id : l.reason === reason) }));
-      for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);
-      for (const { letter, problem } of result.refused) io.err(`not replayed ${letter.id}: ${problem}`);
-      if (result.refused.length) {
-        io.out(`${result.replayed.length} replayed; ${result.refused.length} refused; ${result.kept} left in the dead letters.`);
-        return 1;
-      }
-      if (!result.replayed.length) {
-        io.err(`No dead letter ${id !== undefined ? `with id ${id}` : `with reason ${reason}`} (${result.kept} in the queue): orderbridge dead-letters lists them.`);
-        return 1;
-      }
-      io.out(`${result.replayed.length} replayed; ${result.kept} left in the dead letters.`);
-      return 0;
-    } finally {
-      await ledger.close();
+  return withOps(configDir, io, { ledger: true }, async (ops) => {
+    const result = await ops.replay((l) => (id !== undefined ? l.id === id : l.reason === reason));
+    for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);
+    for (const { letter, problem } of result.refused) io.err(`not replayed ${letter.id}: ${problem}`);
+    if (result.refused.length) {
+      io.out(`${result.replayed.length} replayed; ${result.refused.length} refused; ${result.kept} left in the dead letters.`);
+      return 1;
     }
+    if (!result.replayed.length) {
+      io.err(`No dead letter ${id !== undefined ? `with id ${id}` : `with reason ${reason}`} (${result.kept} in the queue): orderbridge dead-letters lists them.`);
+      return 1;
+    }
+    io.out(`${result.replayed.length} replayed; ${result.kept} left in the dead letters.`);
+    return 0;
   });
 }
 
@@ -81,22 +74,25 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
   }
 }
 
-async function withBroker(configDir: string | undefined, io: CliIo, work: (model: Awaited<ReturnType<typeof connect>>, config: Config) => Promise<number>): Promise<number> {
+/** The ops services over the broker (through Broker, as the gateway's) and, for a replay, the ledger; closed after the work. */
+async function withOps(configDir: string | undefined, io: CliIo, needs: { ledger: boolean }, work: (ops: OpsServices, config: Config) => Promise<number>): Promise<number> {
   const config = loadConfigOrReport(configDirFrom(configDir, io), io, { secrets: 'skip' });
   if (!config) return 2;
-  let model;
+  const { amqp } = config.gateway;
+  const broker = new Broker({ url: amqp.url, amqp, logger: silentLogger, initialRetries: 0 });
   try {
-    model = await connect(config.gateway.amqp.url);
+    await broker.start();
   } catch (error) {
-    io.err(`orderbridge: cannot reach RabbitMQ at ${redactUrl(config.gateway.amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`);
+    io.err(`orderbridge: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`);
     return 3;
   }
+  const ledger = needs.ledger ? openExistingLedger(config, io, 'write') : undefined;
   try {
-    const admin = await model.createChannel();
-    await declareTopology(admin, config.gateway.amqp);
-    await admin.close();
-    return await work(model, config);
+    if (needs.ledger && !ledger) return ledgerNotFoundExitCode;
+    const deadLetterQueue = <T>(use: Parameters<typeof withDeadLetterQueue<T>>[2]) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use));
+    return await work(createOpsServices({ config, ...(ledger ? { ledger } : {}), deadLetterQueue }), config);
   } finally {
-    await model.close().catch(() => undefined);
+    await ledger?.close();
+    await broker.close();
   }
 }

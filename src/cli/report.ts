@@ -4,7 +4,7 @@ import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMesReadProxy } from '../adapters/mes/index.js';
-import { produceReport, reportCpuShare } from '../app/report/produce-report.js';
+import { createOpsServices } from '../app/ops-services.js';
 import { reportCsv, reportText } from '../app/report/report-formats.js';
 import { reportHtml } from '../app/report/report-html.js';
 import { langs, pickLang, texts } from '../app/report/texts.js';
@@ -85,7 +85,8 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   // The MES is asked through the same read proxy as the gateway's partners: breaker, budget, cache.
   const mes = values['no-reconcile'] ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, orderLookup: config.dialect.api?.orderLookup });
   try {
-    const { report: result, timelines } = await produceReport({ config, ledger, from: window.from, to: window.to, lang, ...(mes ? { mes } : {}), maxLookups, cpuShare: reportCpuShare, onProgress: progress.update });
+    const ops = createOpsServices({ config, ledger, ...(mes ? { mes } : {}) });
+    const { report: result, timelines } = await ops.report(window, lang, { maxLookups, onProgress: progress.update });
     progress.stop();
     const details = { details: values.details };
     const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result, details) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang, details).join('\n')}\n`;

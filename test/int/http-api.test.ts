@@ -193,7 +193,7 @@ t.test('a query parameter given more than once is a 400 naming it, on the orders
     report: () => (reports++, Promise.reject(new Error('not in this test'))),
     timeline: () => Promise.resolve([]),
     deadLetters: () => Promise.resolve([]),
-    replayDeadLetter: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
+    replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
   };
   const withOps = withGatewayOverrides(config, { partners: [...config.gateway.partners, { id: 'ops', name: 'Operators', apiKeySha256: sha256(opsKey), role: 'operator' }] });
   const app = createHttpApp({ config: withOps, ledger, logger: silentLogger, publisher: noBroker, clock: Date.now, readiness: { brokerConnected: () => true }, ops });

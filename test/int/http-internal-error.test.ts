@@ -36,7 +36,7 @@ async function setup(t: Test) {
     report: () => Promise.reject(new Error('not in this test')),
     timeline: () => Promise.reject(new TypeError('the disk is on fire')),
     deadLetters: () => Promise.resolve([]),
-    replayDeadLetter: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
+    replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
   };
   const app = createHttpApp({ config, ledger, logger, publisher: { publish: () => Promise.reject(new NotPublishedError('no broker')) }, clock: Date.now, readiness: { brokerConnected: () => true }, ops });
   const getTimeline = (headers: Record<string, string> = {}) => app.request('/ops/orders/ORD-1/timeline', { headers: { authorization: `Bearer ${opsKey}`, ...headers } });

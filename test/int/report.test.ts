@@ -112,7 +112,7 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
     report: (window, lang) => produceReport({ config, ledger, ...window, lang }),
     timeline: (id) => ledger.timeline(id),
     deadLetters: () => Promise.resolve([]),
-    replayDeadLetter: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
+    replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
   };
   const app = createHttpApp({ config, ledger, logger: silentLogger, publisher: { publish: () => Promise.reject(new Error('no broker')) }, clock: Date.now, readiness: { brokerConnected: () => true }, ops });
   const get = (path: string, who: string, headers: Record<string, string> = {}) => app.request(path, { headers: { authorization: `Bearer ${key(who)}`, ...headers } });

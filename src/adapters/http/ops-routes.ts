@@ -1,23 +1,19 @@
 import { Hono } from 'hono';
-import type { TimelineEntry } from '../../ledger/index.js';
-import type { DeadLetterGroup, ReplayResult } from '../../app/replay-dead-letters.js';
+import type { OpsServices } from '../../app/ops-services.js';
+import { groupByReason } from '../../app/replay-dead-letters.js';
 import { reportCsv } from '../../app/report/report-formats.js';
 import { reportHtml } from '../../app/report/report-html.js';
-import type { ReconciliationReport } from '../../app/report/report.js';
-import { pickLang, type Lang } from '../../app/report/texts.js';
+import { pickLang } from '../../app/report/texts.js';
 import { windowOf } from '../../app/report/window.js';
 import type { PartnerEnv } from './partner-guard.js';
 import { HttpProblem, NotFound, ValidationFailed } from './problems.js';
 import { singleValuedQuery } from './single-query.js';
 
-/** What the ops routes need from the gateway: the report over a window, and one order's timeline. */
-export interface OpsService {
-  report(window: { from: number; to: number }, lang: Lang): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }>;
-  timeline(orderId: string): Promise<TimelineEntry[]>;
-  deadLetters(): Promise<DeadLetterGroup[]>;
-  /** Replays the dead letter with this id; what was replayed (none when there is no such id). */
-  replayDeadLetter(id: string): Promise<ReplayResult>;
-}
+/** What the ops routes serve: the operator's services, the same ones the CLI runs (src/app/ops-services.ts). */
+export type OpsService = Pick<OpsServices, 'report' | 'timeline' | 'deadLetters' | 'replay'>;
+
+/** A report rendered inside the gateway asks the MES about this many orders at most. */
+const maxLookupsPerPage = 50;
 
 const formats = ['json', 'csv', 'html'] as const;
 
@@ -37,7 +33,7 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     rendering = true;
     let result;
     try {
-      result = await ops.report(window, lang);
+      result = await ops.report(window, lang, { maxLookups: maxLookupsPerPage });
     } finally {
       rendering = false;
     }
@@ -55,9 +51,10 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     if (!entries.length) throw new NotFound();
     return c.json({ orderId, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) });
   });
-  routes.get('/ops/dead-letters', async (c) => c.json({ groups: await ops.deadLetters() }));
+  routes.get('/ops/dead-letters', async (c) => c.json({ groups: groupByReason(await ops.deadLetters()) }));
   routes.post('/ops/dead-letters/:id/replay', async (c) => {
-    const result = await ops.replayDeadLetter(c.req.param('id'));
+    const id = c.req.param('id');
+    const result = await ops.replay((letter) => letter.id === id);
     const [refusal] = result.refused;
     if (refusal) throw new HttpProblem(409, 'replay-refused', 'Not replayed', `Dead letter ${refusal.letter.id}: ${refusal.problem}.`);
     if (!result.replayed.length) throw new NotFound('dead letter');
