@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { dialectCommandWriter } from '../src/app/forward-crm-command.js';
-import { dialectMessageReader } from '../src/app/read-mes-message.js';
+import { dialectMessageReader } from '../src/app/read-messages.js';
 import { loadConfig } from '../src/config/index.js';
 import type { CrmCommand } from '../src/contracts/generated/crm/command.js';
 import { translate } from '../src/mapping/index.js';

@@ -1,9 +1,7 @@
 import type { Config } from '../config/index.js';
-import type { CrmCommand } from '../contracts/generated/crm/command.js';
-import type { SchemaProblem } from '../contracts/explain-errors.js';
-import { validatorFor, validatorForSchema, type Validator } from '../contracts/validate.js';
-import { mesEventReader, translate, type Acknowledgement, type BuiltCommand, type MesEventFields, type OrderStatus } from '../mapping/index.js';
+import { translate, type Acknowledgement, type BuiltCommand, type MesEventFields, type OrderStatus } from '../mapping/index.js';
 import { dialectCommandWriter, mesCommandId } from './forward-crm-command.js';
+import { dialectMessageReader, readCrmCommand } from './read-messages.js';
 
 /** What one state change of an MES message means by a dialect: a status and/or an acknowledgement, or a quarantine. */
 export interface ChangeOutcome {
@@ -44,18 +42,15 @@ export interface DialectRunner {
 
 export function dialectRunner(config: Pick<Config, 'dialect' | 'dialectSchemas'>): DialectRunner {
   const { dialect } = config;
-  const validEvent = validatorForSchema(config.dialectSchemas.event);
-  const readChanges = mesEventReader(dialect.events);
+  const readMessage = dialectMessageReader(config);
   const writeCommand = dialectCommandWriter(config);
   return {
     event(body) {
-      const valid = validEvent(body);
-      if (!valid.ok) return { ok: false, error: describeProblems(valid.problems) };
-      const read = readChanges(valid.value);
-      if (!read.ok) return { ok: false, error: read.problems.join('; ') };
+      const read = readMessage(body);
+      if (!read.ok) return read;
       return {
         ok: true,
-        changes: read.changes.map(({ fields, type }) => {
+        changes: read.value.map(({ fields, type }) => {
           const meaning = translate(fields, dialect.states);
           if (meaning.kind === 'quarantine') return { fields, type, quarantine: meaning.reason };
           return { fields, type, ...(meaning.status ? { status: meaning.status } : {}), ...(meaning.ack ? { ack: meaning.ack } : {}) };
@@ -68,25 +63,4 @@ export function dialectRunner(config: Pick<Config, 'dialect' | 'dialectSchemas'>
       return writeCommand(command.value, messageId ?? mesCommandId(command.value.messageId), now);
     },
   };
-}
-
-const crmCommandValidators: Record<CrmCommand['type'], Validator<CrmCommand>> = {
-  'order.create': validatorFor('crmOrderCreate'),
-  'order.cancel': validatorFor('crmOrderCancel'),
-  'order.update': validatorFor('crmOrderUpdate'),
-};
-
-/** A CRM command checked against the contract of its type; the error says what the gateway's dead letter says. */
-function readCrmCommand(body: unknown): { ok: true; value: CrmCommand } | { ok: false; error: string } {
-  const type = body !== null && typeof body === 'object' ? (body as { type?: unknown }).type : undefined;
-  if (typeof type !== 'string' || !Object.hasOwn(crmCommandValidators, type)) {
-    return { ok: false, error: `/type: ${JSON.stringify(type ?? null)} is not a CRM command (fix: use order.create, order.cancel or order.update)` };
-  }
-  const valid = crmCommandValidators[type as CrmCommand['type']](body);
-  return valid.ok ? valid : { ok: false, error: describeProblems(valid.problems) };
-}
-
-/** Schema problems on one line, as the gateway writes them in a dead letter's reason. */
-function describeProblems(problems: readonly SchemaProblem[]): string {
-  return problems.map((p) => `${p.pointer || '/'}: ${p.message} (fix: ${p.fix})`).join('; ');
 }

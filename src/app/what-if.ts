@@ -1,8 +1,8 @@
 import type { Config } from '../config/index.js';
 import type { OpsLedger } from '../ledger/index.js';
-import { applyStatus, initialOrderState, translate, type Acknowledgement, type MesChange, type OrderState, type OrderStatus } from '../mapping/index.js';
+import { applyStatus, initialOrderState, type Acknowledgement, type OrderState, type OrderStatus } from '../mapping/index.js';
+import { dialectRunner, type ChangeOutcome } from './dialect-outcome.js';
 import { decodeJson } from './message-input.js';
-import { dialectMessageReader } from './read-mes-message.js';
 
 type Dialect = Pick<Config, 'dialect' | 'dialectSchemas'>;
 
@@ -31,16 +31,16 @@ export interface WhatIfResult {
  */
 export async function whatIf(ledger: Pick<OpsLedger, 'mesEventBodies'>, current: Dialect, candidate: Dialect, window: { from: number; to: number; limit: number }): Promise<WhatIfResult> {
   const kept = await ledger.mesEventBodies(window.from, window.to, window.limit);
-  const runs = [current, candidate].map((dialect) => ({ dialect, read: dialectMessageReader(dialect), outcomes: new Map<string, Outcome>() }));
+  const runs = [current, candidate].map((dialect) => ({ run: dialectRunner(dialect), outcomes: new Map<string, Outcome>() }));
   let unattributed = 0;
   for (const { body } of kept) {
     const decoded = decodeJson(Buffer.from(body, 'utf8'), { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 256 });
-    const reads = runs.map((run) => (decoded.ok ? run.read(decoded.value) : { ok: false as const, error: decoded.error }));
-    const orderIds = [...new Set(reads.flatMap((read) => (read.ok ? read.value.map((c) => c.fields.orderId) : [])))];
+    const reads = runs.map(({ run }) => (decoded.ok ? run.event(decoded.value) : { ok: false as const, error: decoded.error }));
+    const orderIds = [...new Set(reads.flatMap((read) => (read.ok ? read.changes.map((c) => c.fields.orderId) : [])))];
     if (!orderIds.length) unattributed++;
     runs.forEach((run, i) => {
       const read = reads[i]!;
-      if (read.ok) for (const change of read.value) apply(run.outcomes, change, run.dialect);
+      if (read.ok) for (const change of read.changes) apply(run.outcomes, change);
       else for (const orderId of orderIds) outcomeOf(run.outcomes, orderId).unreadable++;
     });
   }
@@ -62,18 +62,18 @@ function outcomeOf(outcomes: Map<string, Outcome>, orderId: string): Outcome {
   return outcome;
 }
 
-function apply(outcomes: Map<string, Outcome>, { fields }: MesChange, { dialect }: Dialect): void {
+function apply(outcomes: Map<string, Outcome>, { fields, status, ack, quarantine }: ChangeOutcome): void {
   const outcome = outcomeOf(outcomes, fields.orderId);
-  const translation = translate(fields, dialect.states);
-  if (translation.kind === 'quarantine') {
+  if (quarantine !== undefined) {
     outcome.quarantined.push(fields.state);
     return;
   }
-  outcome.ack ??= translation.ack ?? (translation.status !== undefined && translation.status !== 'rejected' ? 'accepted' : undefined);
-  if (translation.status === undefined) return;
+  // The first word of the MES answers the create: its ack, or acceptance by evidence.
+  outcome.ack ??= ack ?? (status !== undefined && status !== 'rejected' ? 'accepted' : undefined);
+  if (status === undefined) return;
   // Every order starts received (by the CRM's create), as in the ledger.
   outcome.state ??= initialOrderState({ status: 'received', source: 'crm', occurredAt: new Date(0).toISOString() });
-  outcome.state = applyStatus(outcome.state, { status: translation.status, source: 'mes', occurredAt: fields.occurredAt }).state;
+  outcome.state = applyStatus(outcome.state, { status, source: 'mes', occurredAt: fields.occurredAt }).state;
   outcome.status = outcome.state.status;
 }
 

@@ -29,6 +29,9 @@ Commands:
                                 run the dialect's test cases (tests.yaml beside its dialect.yaml):
                                 MES events in, statuses/acks/quarantine out; CRM commands in, MES
                                 commands out; a diff per failing case (exit 0 pass, 1 fail, 2 invalid)
+  test-mapping --against-ledger --baseline mes/DEPLOYED [--since 7d] [--dialect mes/NAME]
+                                run the changed dialect and the deployed one over the MES messages
+                                the ledger kept; list the orders that would end differently (exit 1)
   help                          this text
 
 Options:

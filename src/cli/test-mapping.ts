@@ -8,6 +8,7 @@ import { dialectRunner } from '../app/dialect-outcome.js';
 import { runMappingCases, type CaseResult } from '../app/test-mapping.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
+import { testMappingAgainstLedger } from './what-if.js';
 
 export const testMappingExitCodes = { passed: 0, failed: 1, invalid: 2 } as const;
 
@@ -20,12 +21,13 @@ export const testsFileName = 'tests.yaml';
  * one line per case and a diff for each failing one. Exit 0 all pass, 1 a case fails, 2 the config
  * or the cases file is invalid.
  */
-export function testMapping(args: string[], io: CliIo): number {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, dialect: { type: 'string' }, cases: { type: 'string' } }, strict: true });
+export function testMapping(args: string[], io: CliIo): number | Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, dialect: { type: 'string' }, cases: { type: 'string' }, 'against-ledger': { type: 'boolean', default: false }, baseline: { type: 'string' }, since: { type: 'string', default: '7d' } }, strict: true });
   const configDir = configDirFrom(values.config, io);
   const env = values.dialect === undefined ? io.env : { ...io.env, ORDERBRIDGE_DIALECT: values.dialect };
   const config = loadConfigOrReport(configDir, { ...io, env }, { secrets: 'skip' });
   if (!config) return testMappingExitCodes.invalid;
+  if (values['against-ledger']) return testMappingAgainstLedger({ configDir, candidate: config, baseline: values.baseline, since: values.since }, io);
   const dialectFile = configFiles(config.dir, config.gateway).dialect;
   const casesFile = values.cases === undefined ? join(dirname(dialectFile), testsFileName) : resolve(io.cwd, values.cases);
   const tests = readConfigFile<DialectTests>(casesFile, 'dialectTests', {});

@@ -1,4 +1,7 @@
 import t from 'tap';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCliCaptured } from '../helpers/cli.js';
 import { whatIf } from '../../src/app/what-if.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
@@ -35,6 +38,8 @@ t.test('a changed dialect run over the MES messages the ledger kept lists the or
 
   const changed = copyConfig();
   t.teardown(changed.remove);
+  // The dialect deployed now, kept beside the one being changed (as an operator would, e.g. from git).
+  cpSync(join(changed.dir, 'mes/reference'), join(changed.dir, 'mes/deployed'), { recursive: true });
   changed.edit(referenceDialect, (s) => s.replace('description: "Operation 10: cutting"\n    status: in_production', 'description: "Operation 10: cutting"\n    status: on_hold'));
   changed.edit(referenceDialect, (s) => s.replace(/  PACKING:\n(    .*\n)+/, ''));
   const candidate = loadConfig({ dir: changed.dir, env: {} });
@@ -48,4 +53,15 @@ t.test('a changed dialect run over the MES messages the ledger kept lists the or
   ], 'W-1 would end on hold, W-2 would quarantine PACKING; W-3 is untouched');
   const same = await whatIf(ledger, current, current, { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
   t.same(same.differences, [], 'the same dialect changes nothing');
+
+  const cli = await runCliCaptured(['test-mapping', '--against-ledger', '--baseline', 'mes/deployed', '--since', '3650d', '--config', changed.dir], { ORDERBRIDGE_LEDGER_PATH: env.ledgerPath });
+  t.equal(cli.code, 1, 'exit 1: some orders would end differently');
+  t.match(cli.stdout, /12 MES message\(s\) of the last 3650d kept in the ledger, 3 order\(s\)/);
+  t.match(cli.stdout, /2 order\(s\) would end differently:\n  W-1  status in_production → on_hold\n  W-2  quarantined none → PACKING/);
+  const unchanged = await runCliCaptured(['test-mapping', '--against-ledger', '--baseline', 'mes/deployed', '--dialect', 'mes/deployed', '--since', '3650d', '--config', changed.dir], { ORDERBRIDGE_LEDGER_PATH: env.ledgerPath });
+  t.equal(unchanged.code, 0);
+  t.match(unchanged.stdout, 'No order would end differently.');
+  const noBaseline = await runCliCaptured(['test-mapping', '--against-ledger', '--config', changed.dir], { ORDERBRIDGE_LEDGER_PATH: env.ledgerPath });
+  t.equal(noBaseline.code, 2);
+  t.match(noBaseline.stderr, /--baseline mes\/NAME/);
 });

@@ -8,10 +8,7 @@ import { deadLetterAndAck } from './dead-letter.js';
 import { deliveryOf } from './delivery.js';
 import { deadLetterOnHandlerError } from './handler-errors.js';
 import type { InboundMessage, Settlement } from './inbound.js';
-import { mesEventReader, readCrmCommand, readCrmFact } from './message-readers.js';
-
-/** A message's body read into a use case's input, or what is wrong with it (the field and the fix). */
-export type ReadResult<T> = { ok: true; value: T } | { ok: false; error: string };
+import { dialectMessageReader, readCrmCommand, readCrmFact, type ReadResult } from '../../app/read-messages.js';
 
 /** One queue's work: how its messages are read, and the use case they are given to. */
 export interface MessageIntake<T> {
@@ -44,7 +41,7 @@ export function gatewayConsumers(deps: AppDeps): { queue: string; handle: (messa
   const { queues } = deps.config.gateway.amqp;
   return [
     { queue: queues.crmCommands, handle: consumerFor(deps, { channel: 'crm.command', read: readCrmCommand, run: forwardCrmCommand(deps) }) },
-    { queue: queues.mesEvents, handle: consumerFor(deps, { channel: 'mes.event', read: mesEventReader(deps.config), run: applyMesEvent(deps) }) },
+    { queue: queues.mesEvents, handle: consumerFor(deps, { channel: 'mes.event', read: dialectMessageReader(deps.config), run: applyMesEvent(deps) }) },
     { queue: queues.crmEvents, handle: consumerFor(deps, { channel: 'crm.fact', read: readCrmFact, run: applyCrmFact(deps) }) },
   ];
 }
