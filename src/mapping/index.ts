@@ -14,5 +14,9 @@ export {
   type StatusFact,
 } from './apply-status.js';
 export { lintMapping, type LintFinding } from './lint-mapping.js';
+export { checkDialect, dialectErrors, type DialectSchemas } from './check-dialect.js';
+export type { DialectFinding } from './dialect-finding.js';
+export type { CommandProblem, ValidateCommand } from './check-samples.js';
+export { crmSamples } from './crm-samples.js';
 export { orderLookupTarget, readOrderAnswer, isUnknownStatus, needsBody, type OrderLookup, type OrderAnswer } from './order-lookup.js';
 export { acknowledgedBy } from './acknowledgement.js';
