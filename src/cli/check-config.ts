@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { byPosition, ConfigError, configFiles, displayPath, formatConfigProblem, loadConfig, yamlLocator, type Config, type ConfigProblem, type LoadConfigOptions } from '../config/index.js';
-import { lintMapping, orderStatuses, type LintFinding } from '../mapping/index.js';
+import { schemas } from '../contracts/schemas.js';
+import { validatorForSchema } from '../contracts/validate.js';
+import { checkDialect, dialectErrors, lintMapping, orderStatuses, type DialectFinding, type LintFinding } from '../mapping/index.js';
 import { formatTable, type CliIo } from './io.js';
 
 export const exitCodes = { clean: 0, lintFindings: 1, invalid: 2 } as const;
@@ -11,10 +13,12 @@ export function checkConfig(configDir: string, io: CliIo): number {
   const config = loadConfigOrReport(configDir, io);
   if (!config) return exitCodes.invalid;
   const { dialect: dialectFile } = configFiles(config.dir, config.gateway);
+  const checked = checkDialectOf(config);
+  if (!dialectWorks(configDir, dialectFile, checked, io, lintMapping(config.dialect))) return exitCodes.invalid;
   io.out(`Configuration in ${configDir} is valid (gateway.yaml, ${displayPath(dialectFile)}; MES: ${config.dialect.mes.name}).`);
   io.out('');
   printMappingTable(config, io);
-  const findings = lintMapping(config.dialect);
+  const findings = [...lintMapping(config.dialect), ...checked];
   io.out('');
   if (!findings.length) {
     io.out('Lint: no findings.');
@@ -26,14 +30,54 @@ export function checkConfig(configDir: string, io: CliIo): number {
 }
 
 /** Each finding on one line at the place in the dialect file its pointer names, as compilers write them. */
-export function formatFindings(findings: readonly LintFinding[], dialectFile: string): string[] {
+export function formatFindings(findings: readonly (Omit<LintFinding, 'code'> & { code: string; anchor?: 'value' | 'key' })[], dialectFile: string): string[] {
   const locator = yamlLocator(readFileSync(dialectFile, 'utf8'));
   const source = displayPath(dialectFile);
   const located = findings.map((f) => {
-    const position = locator.position(f.path);
+    const position = locator.position(f.path, f.anchor);
     return { source, line: position?.line, column: position?.column, pointer: f.path, message: f.message, fix: f.fix, code: f.code };
   });
   return byPosition(located).map((f) => formatConfigProblem(f, f.code));
+}
+
+/** The dialect checked against the schemas it names and the CRM's commands (what check-config and serve check). */
+export function checkDialectOf({ dialect, dialectSchemas }: Pick<Config, 'dialect' | 'dialectSchemas'>): DialectFinding[] {
+  const validate = validatorForSchema(dialectSchemas.command, { maxProblems: 20 });
+  return checkDialect(dialect, {
+    event: dialectSchemas.event,
+    command: dialectSchemas.command,
+    crm: { 'order.create': schemas.crmOrderCreate, 'order.cancel': schemas.crmOrderCancel, 'order.update': schemas.crmOrderUpdate },
+    registry: Object.fromEntries(Object.values(schemas).map((schema) => [schema.$id, schema])),
+    validateCommand: (message) => {
+      const result = validate(message);
+      return result.ok ? [] : result.problems;
+    },
+  });
+}
+
+/**
+ * Prints the dialect's errors — with them no event can be read, or no command of a type can be
+ * valid — as invalid configuration, and says whether there were none.
+ */
+function dialectWorks(configDir: string, dialectFile: string, checked: readonly DialectFinding[], io: CliIo, lint?: readonly LintFinding[]): boolean {
+  const errors = dialectErrors(checked);
+  if (!errors.length) return true;
+  io.err(`Invalid configuration in ${configDir}: the MES dialect does not fit the schemas it names: ${errors.length} problem(s)`);
+  for (const line of formatFindings(errors, dialectFile)) io.err(line);
+  // check-config shows every finding at once, as a reader fixes them; serve only why it refuses.
+  const others = lint && [...lint, ...checked.filter((f) => f.severity !== 'error')];
+  if (others?.length) {
+    io.err(`Lint: ${others.length} more finding(s) in ${displayPath(dialectFile)}`);
+    for (const line of formatFindings(others, dialectFile)) io.err(line);
+  }
+  return false;
+}
+
+/** The config as serve needs it: valid, and a dialect that can read the MES's events and write its commands. */
+export function loadWorkingConfigOrReport(configDir: string, io: CliIo): Config | undefined {
+  const config = loadConfigOrReport(configDir, io);
+  if (!config) return undefined;
+  return dialectWorks(configDir, configFiles(config.dir, config.gateway).dialect, checkDialectOf(config), io) ? config : undefined;
 }
 
 /** The config directory: --config, else ORDERBRIDGE_CONFIG, else ./config. */

@@ -1,7 +1,7 @@
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
 import { flushTraces } from '../telemetry/tracing.js';
-import { loadConfigOrReport } from './check-config.js';
+import { loadWorkingConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
 export const rabbitmqHint = 'start it with `rabbitmq-server -detached` (then `rabbitmqctl await_startup`), or set AMQP_URL';
@@ -11,7 +11,8 @@ export const rabbitmqHint = 'start it with `rabbitmq-server -detached` (then `ra
  * RabbitMQ is out of reach it keeps retrying with capped backoff (/healthz 200, /readyz 503).
  */
 export async function serve(configDir: string, io: CliIo): Promise<number> {
-  const config = loadConfigOrReport(configDir, io);
+  // A dialect check-config calls invalid (no event readable, no valid command of a type) is refused here too.
+  const config = loadWorkingConfigOrReport(configDir, io);
   if (!config) return 2;
   const logger = createLogger({ level: io.env.ORDERBRIDGE_LOG_LEVEL ?? 'info' });
   // A service outlives a broker that is not up yet: live at once, ready once RabbitMQ answers.
