@@ -14,7 +14,7 @@ import { reportHtml } from '../app/report/report-html.js';
 import type { CliIo } from './io.js';
 import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';
-import { loadConfigOrReport } from './check-config.js';
+import { loadWorkingConfigOrReport } from './check-config.js';
 import { rabbitmqHint } from './serve.js';
 import { errorMessage } from '../shared/error-message.js';
 
@@ -26,7 +26,7 @@ const mesFaults = ['--drop-share', '0.03', '--stall-share', '0.03', '--reject-sh
  * with MES faults on, and a live summary from the ledger until every order has an answer.
  */
 export async function runDemo(configDir: string, io: CliIo): Promise<number> {
-  const loaded = loadConfigOrReport(configDir, io);
+  const loaded = loadWorkingConfigOrReport(configDir, io);
   if (!loaded) return 2;
   const root = packageRoot();
   const dataDir = resolve(io.cwd, 'data/demo');
