@@ -3,6 +3,7 @@ import { allowedList, closest, token, type DialectFinding } from './dialect-find
 import { allowsType, anyItem, propertyNamesAt, requiredAt, rootPlace, stepPlace, typesAt, walkPointer, type JsonType, type Place, type SchemaRegistry } from './schema-walk.js';
 import { article, doesNotFit, maxLengthAt, valuesAt } from './schema-values.js';
 import { sampleContext } from './crm-samples.js';
+import { formatDate, textPlaceholders } from './command-template.js';
 
 export type CommandType = 'order.create' | 'order.cancel' | 'order.update';
 export const commandTypes: readonly CommandType[] = ['order.create', 'order.cancel', 'order.update'];
@@ -58,6 +59,8 @@ type Kind =
   | { kind: 'index'; start: number }
   | { kind: 'each'; each: string; item: Template }
   | { kind: 'from'; spec: FromValue }
+  | { kind: 'text'; text: string }
+
   | { kind: 'fields'; fields: Record<string, Template> };
 
 /** What a template node is, decided as compileTemplate decides it. */
@@ -69,6 +72,8 @@ export function kindOf(node: Template): Kind {
   if ('index' in node && node.index !== null && typeof node.index === 'object') return { kind: 'index', start: (node.index as { start?: number }).start ?? 1 };
   if ('each' in node && typeof node.each === 'string' && 'item' in node) return { kind: 'each', each: node.each, item: node.item as Template };
   if ('from' in node && typeof node.from === 'string') return { kind: 'from', spec: node as FromValue };
+  if ('fill' in node && typeof node.fill === 'string') return { kind: 'text', text: node.fill };
+  if ('fields' in node && Object.keys(node).length === 1 && node.fields !== null && typeof node.fields === 'object') return { kind: 'fields', fields: node.fields as Record<string, Template> };
   return { kind: 'fields', fields: node as Record<string, Template> };
 }
 
@@ -78,6 +83,7 @@ function alwaysBuilt(node: Template, source: Source): boolean {
   const kind = kindOf(node);
   if (kind.kind === 'each') return walkRequired(source, kind.each);
   if (kind.kind === 'from') return kind.spec.default !== undefined || walkRequired(source, kind.spec.from);
+  if (kind.kind === 'text') return textPlaceholders(kind.text).every((pointer) => walkRequired(source, pointer));
   return true;
 }
 
@@ -140,6 +146,14 @@ function walk(node: Template, where: string, target: Place, at: string, source: 
     }
     case 'from':
       return checkFrom(kind.spec, where, target, at, source, needed, severity, w);
+    case 'text': {
+      if (types && !types.includes('string')) return wrongType('text', 'read a single field with { from: … } instead');
+      for (const pointer of textPlaceholders(kind.text)) {
+        const walked = walkPointer(source.place, pointer);
+        if (!walked.ok) unknownFrom(`${where}/fill`, walked, source, pointer, needed, w);
+      }
+      return;
+    }
   }
 }
 
@@ -185,12 +199,19 @@ function unknownFrom(where: string, walked: Extract<ReturnType<typeof walkPointe
   });
 }
 
-/** What `from` would write for a value read (as, case, maxLength), or undefined when `as` cannot convert it. */
+/** What `from` would write for a value read (dateFormat, as, case, maxLength), or undefined when it cannot be converted. */
 function shaped(spec: FromValue, value: unknown): unknown {
   let out = value;
-  if (spec.as === 'string') out = String(value);
+  if (spec.dateFormat) {
+    try {
+      out = formatDate(value, spec.dateFormat);
+    } catch {
+      return undefined;
+    }
+  }
+  if (spec.as === 'string') out = String(out);
   else if (spec.as) {
-    const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    const number = typeof out === 'string' && out.trim() !== '' ? Number(out) : out;
     if (typeof number !== 'number' || !Number.isFinite(number) || (spec.as === 'integer' && !Number.isInteger(number))) return undefined;
     out = number;
   }

@@ -53,7 +53,10 @@ function compileNode(node: Template, where: string): Build {
   }
   if ('each' in node && typeof node.each === 'string' && 'item' in node) return compileEach(node.each, node.item as Template, where);
   if ('from' in node && typeof node.from === 'string') return compileFrom(node as FromValue, where);
-  const fields = Object.entries(node as Record<string, Template>).map(([key, value]) => [key, compileNode(value, `${where}/${key}`)] as const);
+  if ('fill' in node && typeof node.fill === 'string') return compileText(node.fill, (node as { maxLength?: number }).maxLength);
+  // { fields: {...} } writes out an object whose field names would read as keywords.
+  const written = 'fields' in node && Object.keys(node).length === 1 && node.fields !== null && typeof node.fields === 'object' ? (node.fields as Record<string, Template>) : (node as Record<string, Template>);
+  const fields = Object.entries(written).map(([key, value]) => [key, compileNode(value, `${where}/${key}`)] as const);
   return (scope) => {
     const built: Record<string, unknown> = {};
     for (const [key, build] of fields) {
@@ -91,6 +94,30 @@ function compileEach(pointer: string, item: Template, where: string): Build {
   };
 }
 
+/** The {/pointer} placeholders of a fill template, in order. */
+export function textPlaceholders(text: string): string[] {
+  return [...text.matchAll(/\{(\/[^{}]*)\}/g)].map((m) => m[1]!);
+}
+
+function compileText(text: string, maxLength: number | undefined): Build {
+  const parts = text.split(/\{(\/[^{}]*)\}/);
+  // Odd parts are pointers, even ones literal text.
+  const readers = parts.map((part, i) => (i % 2 ? pointerReader(part) : undefined));
+  return (scope) => {
+    let built = '';
+    for (const [i, part] of parts.entries()) {
+      if (i % 2 === 0) {
+        built += part;
+        continue;
+      }
+      const value = readers[i]!(scope.value);
+      if (value === undefined || value === null || typeof value === 'object') return undefined;
+      built += String(value);
+    }
+    return maxLength === undefined ? built : built.slice(0, maxLength);
+  };
+}
+
 function compileFrom(spec: FromValue, where: string): Build {
   const read = pointerReader(spec.from);
   const table = spec.table ? new Map(Object.entries(spec.table)) : undefined;
@@ -102,9 +129,20 @@ function compileFrom(spec: FromValue, where: string): Build {
       if (!table.has(key)) throw new TemplateError(`${where}: ${describe(value)} at ${spec.from} is not in its table (${[...table.keys()].join(', ')}); fix: add it to the table in the dialect`);
       value = table.get(key);
     }
+    if (spec.dateFormat) value = formatDate(value, spec.dateFormat, where, spec.from);
     if (spec.as) value = convert(value, spec.as, where, spec.from);
     return typeof value === 'string' ? shapeText(value, spec) : value;
   };
+}
+
+/** A date or date-time (ISO 8601) in a pattern of YYYY MM DD HH mm ss, in UTC. */
+export function formatDate(value: unknown, pattern: string, where = '', from = ''): string {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw new TemplateError(`${where}: ${describe(value)} at ${from} is not a date or date-time, so dateFormat cannot write it`);
+  const date = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const fields: Record<string, string> = { YYYY: String(date.getUTCFullYear()).padStart(4, '0'), MM: two(date.getUTCMonth() + 1), DD: two(date.getUTCDate()), HH: two(date.getUTCHours()), mm: two(date.getUTCMinutes()), ss: two(date.getUTCSeconds()) };
+  return pattern.replace(/YYYY|MM|DD|HH|mm|ss/g, (token) => fields[token]!);
 }
 
 function shapeText(text: string, { case: letterCase, maxLength }: FromValue): string {

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { CrmCommand } from '../../src/contracts/generated/crm/command.js';
 import { dialectCommandWriter, mesCommandId } from '../../src/app/forward-crm-command.js';
 import { mesEventReader, readOrderAnswer, readTime, translate } from '../../src/mapping/index.js';
+import { compileTemplate, formatDate } from '../../src/mapping/command-template.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 
 const reference = loadConfig({ dir: defaultConfigDir, env: {} });
@@ -34,13 +35,13 @@ t.test('the reference dialect writes the reference MES command the codec used to
   t.same(update.ok && update.message, { header: { messageId: 'ob-3', messageType: 'CHANGE_ORDER', sender: 'ORDERBRIDGE', createdAt: '2026-12-06T09:30:00.000Z' }, body: { externalRef: 'SO-1', remark: 'gate 4' } }, 'absent changes are left out');
 });
 
-t.test('another dialect writes another format from the same command: tables, text amounts, upper case, epoch seconds', async (t) => {
+t.test('another dialect writes another format from the same command: tables, text amounts, upper case, epoch seconds, compact dates, composed text', async (t) => {
   const built = dialectCommandWriter(lineController)(create, 'ob-1', now);
   t.same(built, {
     ok: true,
     routingKey: 'job.new',
     message: {
-      commandId: 'ob-1', op: 'NEW', jobRef: 'SO-1', issuedAt: now / 1000, customer: 'C-77', rush: true, due: '2026-12-24',
+      commandId: 'ob-1', op: 'NEW', jobRef: 'SO-1', issuedAt: now / 1000, customer: 'C-77', rush: true, due: '20261224', label: 'c-77/SO-1',
       items: [{ no: 1, article: 'BRKT-200', amount: '4', unit: 'KGM' }, { no: 2, article: 'NUT-8', amount: '100', unit: 'ST' }],
     },
   });
@@ -83,4 +84,13 @@ t.test('the order look-up: a search answer with an empty list means unknown; a n
   const ref = reference.dialect.api!.orderLookup!;
   t.same(readOrderAnswer(ref, 404, () => undefined), { knows: false });
   t.same(readOrderAnswer(ref, 200, () => ({ state: 'CUTTING' })), { knows: true, state: 'CUTTING' });
+});
+
+t.test('fill composes text and is left out when a placeholder has no value; fields writes keyword-named fields; dateFormat needs a date', async (t) => {
+  const template = compileTemplate({ label: { fill: 'CRM-{/orderId}/{/notes}' }, ref: { fill: '{/orderId}' }, envelope: { fields: { from: { from: '/customer/id' }, each: 'literal' } } }, 'test');
+  t.same(template(create, { messageId: 'ob-1', now, commandType: 'order.create' }), { ref: 'SO-1', envelope: { from: 'c-77', each: 'literal' } }, 'no notes: the label is left out');
+  t.same(template({ ...create, notes: 'gate 4' }, { messageId: 'ob-1', now, commandType: 'order.create' }), { label: 'CRM-SO-1/gate 4', ref: 'SO-1', envelope: { from: 'c-77', each: 'literal' } });
+  const notADate = dialectCommandWriter(lineController)({ ...create, requestedDeliveryDate: 'soon' } as unknown as CrmCommand, 'ob-1', now);
+  t.match(notADate, { ok: false, error: /due: "soon" at \/requestedDeliveryDate is not a date or date-time, so dateFormat cannot write it/ });
+  t.equal(formatDate('2026-12-24T23:30:00-02:00', 'DD.MM.YYYY HH:mm'), '25.12.2026 01:30', 'in UTC');
 });

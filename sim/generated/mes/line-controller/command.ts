@@ -10,7 +10,14 @@ export interface LineControllerCommand {
   issuedAt: number;
   customer?: string;
   rush?: boolean;
+  /**
+   * YYYYMMDD.
+   */
   due?: string;
+  /**
+   * What the line prints on the job card: customer/order.
+   */
+  label?: string;
   stopReason?: string;
   /**
    * @minItems 1

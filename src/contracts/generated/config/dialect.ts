@@ -20,12 +20,19 @@ export type OrderStatus =
   | 'cancelled';
 export type MesState = string;
 /**
- * A template: a constant (text, number, boolean, null); an object of fields (each a template; a field whose value is absent is left out); an array of templates; or one of {from}, {gateway}, {each}, {index}, {const}.
+ * A template: a constant (text, number, boolean, null); an object of fields (each a template; a field whose value is absent is left out); an array of templates; or one of {from}, {fill}, {gateway}, {each}, {index}, {const}, {fields}. A field named like one of these keywords is written inside {fields: {...}}.
  */
 export type Template =
   | (string | number | boolean | null)
   | Template[]
   | FromValue
+  | {
+      /**
+       * Text with the values of the CRM command (or, inside `each`, of the element) put in at {/pointer} placeholders, e.g. "CRM-{/orderId}"; left out when a placeholder's value is absent.
+       */
+      fill: string;
+      maxLength?: number;
+    }
   | {
       gateway: 'messageId' | 'now' | 'nowEpochMillis' | 'nowEpochSeconds' | 'commandType';
     }
@@ -41,6 +48,11 @@ export type Template =
     }
   | {
       const: unknown;
+    }
+  | {
+      fields: {
+        [k: string]: Template;
+      };
     }
   | {
       [k: string]: Template;
@@ -186,6 +198,13 @@ export interface CommandTemplate {
     | Template[]
     | FromValue
     | {
+        /**
+         * Text with the values of the CRM command (or, inside `each`, of the element) put in at {/pointer} placeholders, e.g. "CRM-{/orderId}"; left out when a placeholder's value is absent.
+         */
+        fill: string;
+        maxLength?: number;
+      }
+    | {
         gateway: 'messageId' | 'now' | 'nowEpochMillis' | 'nowEpochSeconds' | 'commandType';
       }
     | {
@@ -202,16 +221,28 @@ export interface CommandTemplate {
         const: unknown;
       }
     | {
+        fields: {
+          [k: string]: Template;
+        };
+      }
+    | {
         [k: string]: Template;
       };
   /**
-   * A template: a constant (text, number, boolean, null); an object of fields (each a template; a field whose value is absent is left out); an array of templates; or one of {from}, {gateway}, {each}, {index}, {const}.
+   * A template: a constant (text, number, boolean, null); an object of fields (each a template; a field whose value is absent is left out); an array of templates; or one of {from}, {fill}, {gateway}, {each}, {index}, {const}, {fields}. A field named like one of these keywords is written inside {fields: {...}}.
    */
   message:
     | (string | number | boolean | null)
     | Template[]
     | FromValue
     | {
+        /**
+         * Text with the values of the CRM command (or, inside `each`, of the element) put in at {/pointer} placeholders, e.g. "CRM-{/orderId}"; left out when a placeholder's value is absent.
+         */
+        fill: string;
+        maxLength?: number;
+      }
+    | {
         gateway: 'messageId' | 'now' | 'nowEpochMillis' | 'nowEpochSeconds' | 'commandType';
       }
     | {
@@ -226,6 +257,11 @@ export interface CommandTemplate {
       }
     | {
         const: unknown;
+      }
+    | {
+        fields: {
+          [k: string]: Template;
+        };
       }
     | {
         [k: string]: Template;
@@ -255,4 +291,8 @@ export interface FromValue {
    * Cuts text to this many characters (MES fields are often short).
    */
   maxLength?: number;
+  /**
+   * Writes a date or date-time value (ISO 8601) in this pattern, in UTC: YYYY MM DD HH mm ss and separators, e.g. YYYYMMDD or DD.MM.YYYY.
+   */
+  dateFormat?: string;
 }
