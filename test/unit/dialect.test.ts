@@ -2,7 +2,7 @@ import t from 'tap';
 import { loadConfig } from '../../src/config/index.js';
 import type { CrmCommand } from '../../src/contracts/generated/crm/command.js';
 import { dialectCommandWriter, mesCommandId } from '../../src/app/forward-crm-command.js';
-import { mesEventReader, readOrderAnswer, readTime, translate } from '../../src/mapping/index.js';
+import { mesEventReader, orderLookupTarget, readOrderAnswer, readTime, translate } from '../../src/mapping/index.js';
 import { compileTemplate, formatDate } from '../../src/mapping/command-template.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 
@@ -93,4 +93,11 @@ t.test('fill composes text and is left out when a placeholder has no value; fiel
   const notADate = dialectCommandWriter(lineController)({ ...create, requestedDeliveryDate: 'soon' } as unknown as CrmCommand, 'ob-1', now);
   t.match(notADate, { ok: false, error: /due: "soon" at \/requestedDeliveryDate is not a date or date-time, so dateFormat cannot write it/ });
   t.equal(formatDate('2026-12-24T23:30:00-02:00', 'DD.MM.YYYY HH:mm'), '25.12.2026 01:30', 'in UTC');
+});
+
+t.test('the order look-up path: {orderId} in the path, URL-encoded, or a query parameter', async (t) => {
+  t.same(orderLookupTarget({ path: '/api/orders/{orderId}/state' }, 'SO 1/2'), { path: '/api/orders/SO%201%2F2/state', query: '' });
+  t.same(orderLookupTarget({ path: '/orders', query: 'externalRef' }, 'SO-1'), { path: '/orders', query: 'externalRef=SO-1' });
+  t.same(readOrderAnswer({ path: '/x', unknownStatus: [204, 410] }, 410, () => undefined), { knows: false }, 'the dialect names what "unknown" looks like');
+  t.same(readOrderAnswer({ path: '/x', unknownStatus: [204, 410] }, 404, () => undefined), { error: 'the MES API answered 404' });
 });
