@@ -4,6 +4,7 @@ import { UsageError } from './shared/options.js';
 import { runCrmCli } from './crm/cli.js';
 import { runMesCli } from './mes/cli.js';
 import { errorMessage } from '../src/shared/error-message.js';
+import { isParseArgsError, usageErrorLine } from '../src/shared/command-line.js';
 
 export const simExitCodes = { ok: 0, failed: 1, usage: 2, brokerUnreachable: 3 } as const;
 
@@ -34,6 +35,10 @@ export async function runSim(argv: string[], io: CliIo, hooks: RunSimHooks = {})
     io.out(simUsage);
     return which === undefined ? simExitCodes.usage : simExitCodes.ok;
   }
+  if (which.startsWith('-')) {
+    io.err(`orderbridge sim: unknown option ${which.split('=')[0]} (orderbridge sim --help shows the usage)`);
+    return simExitCodes.usage;
+  }
   if (which !== 'mes' && which !== 'crm') {
     io.err(`Unknown simulator ${JSON.stringify(which)}.\n\n${simUsage}`);
     return simExitCodes.usage;
@@ -45,8 +50,12 @@ export async function runSim(argv: string[], io: CliIo, hooks: RunSimHooks = {})
       ? await runMesCli(args, io, { stopRequested, crash: hooks.crash ?? (() => process.kill(process.pid, 'SIGKILL')) })
       : await runCrmCli(args, io, { stopRequested, isTTY: hooks.isTTY ?? Boolean(process.stdout.isTTY) });
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      io.err(`sim ${which}: ${errorMessage(error)}\n(orderbridge sim ${which} --help lists the options)`);
+    if (isParseArgsError(error)) {
+      io.err(usageErrorLine(`sim ${which}`, error));
+      return simExitCodes.usage;
+    }
+    if (error instanceof UsageError) {
+      io.err(`orderbridge sim ${which}: ${errorMessage(error)} (orderbridge sim ${which} --help shows the usage)`);
       return simExitCodes.usage;
     }
     if (error instanceof BrokerUnreachable) {
@@ -61,11 +70,6 @@ export async function runSim(argv: string[], io: CliIo, hooks: RunSimHooks = {})
   } finally {
     signals?.dispose();
   }
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 function terminationSignals() {

@@ -92,7 +92,7 @@ export function parseCrmArgs(args: string[], env: Env): CrmCliSettings | 'help' 
     strict: true,
     allowPositionals: false,
     options: {
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
       'amqp-url': { type: 'string' },
       orders: { type: 'string' },
       rate: { type: 'string' },

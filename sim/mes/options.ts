@@ -91,7 +91,7 @@ export function parseMesArgs(args: string[], env: Env): MesSettings | 'help' {
     strict: true,
     allowPositionals: false,
     options: {
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
       'amqp-url': { type: 'string' },
       queue: { type: 'string' },
       exchange: { type: 'string' },

@@ -5,8 +5,22 @@ import { schemas } from '../contracts/schemas.js';
 import { validatorForSchema } from '../contracts/validate.js';
 import { checkDialect, dialectErrors, lintMapping, orderStatuses, type DialectFinding, type LintFinding } from '../mapping/index.js';
 import { formatTable, type CliIo } from './io.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 export const exitCodes = { clean: 0, lintFindings: 1, invalid: 2 } as const;
+
+export const checkConfigUsage = `Usage: orderbridge check-config [--config DIR]
+  Validates gateway.yaml and its MES dialect (against the schemas the dialect names and the CRM's
+  commands), shows the MES state → external status mapping and lints it. Each problem on one line
+  as file:line:column. Exit 0 clean, 1 lint findings, 2 invalid.
+  ${configOptionUsage}`;
+
+/** `orderbridge check-config [--config DIR]`. */
+export function checkConfigCommand(args: string[], io: CliIo): number {
+  const parsed = parseCommandLine({ command: 'check-config', usage: checkConfigUsage, options: { config: { type: 'string' } } }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  return checkConfig(configDirFrom(parsed.values.config, io), io);
+}
 
 /** `orderbridge check-config`: validates gateway.yaml and the MES dialect, shows the MES → external mapping, lints it. */
 export function checkConfig(configDir: string, io: CliIo): number {

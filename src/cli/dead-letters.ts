@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { Broker, redactUrl } from '../adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from '../adapters/rabbitmq/dead-letter-queue.js';
 import type { Config } from '../config/index.js';
@@ -10,20 +9,31 @@ import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 import { rabbitmqHint } from './serve.js';
 import { errorMessage } from '../shared/error-message.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 export const deadLettersUsage = `Usage: orderbridge dead-letters [--reason R] [--json] [--config DIR]
-       orderbridge replay --id ID | --reason R [--config DIR]
-  dead-letters lists the messages in the dead-letter queue grouped by reason (invalid, too_large,
-  undecodable, refused), with the error, where each came from and how often it was replayed; it
-  takes nothing out of the queue. replay re-injects them where they came from, after a fix (a
-  mapping, a config, the order they were waiting for); each replay is noted in the ledger, and one
-  that fails again returns to the dead letters with its replay count.`;
+  Lists the messages in the dead-letter queue grouped by reason (invalid, too_large, undecodable,
+  refused), with the error, where each came from and how often it was replayed; takes nothing out
+  of the queue. orderbridge replay re-injects them after a fix.
+  --reason R     only the dead letters with this reason
+  --json         one JSON object: the total and the groups with their letters
+  ${configOptionUsage}
+  Exit 0 listed, 2 bad usage or config, 3 RabbitMQ unreachable.`;
+
+export const replayUsage = `Usage: orderbridge replay --id ID | --reason R [--config DIR]
+  Re-injects dead letters where they came from, after a fix (a mapping, a config, the order they
+  were waiting for); each replay is noted in the ledger, and one that fails again returns to the
+  dead letters with its replay count.
+  --id ID        the one dead letter with this id (orderbridge dead-letters lists them)
+  --reason R     every dead letter with this reason
+  ${configOptionUsage}
+  Exit 0 replayed, 1 nothing (or not everything) replayed, 2 bad usage or config, 3 RabbitMQ unreachable.`;
 
 export async function deadLetters(args: string[], io: CliIo): Promise<number> {
-  const parsed = parse(args, { reason: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } }, io);
-  if (!parsed) return 2;
+  const parsed = parseCommandLine({ command: 'dead-letters', usage: deadLettersUsage, options: { reason: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } } }, args, io);
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  return withOps(values.config as string | undefined, io, { ledger: false }, async (ops, config) => {
+  return withOps(values.config, io, { ledger: false }, async (ops, config) => {
     const letters = (await ops.deadLetters()).filter((l) => values.reason === undefined || l.reason === values.reason);
     const groups = groupByReason(letters);
     if (values.json) io.out(JSON.stringify({ total: letters.length, groups }, null, 2));
@@ -37,11 +47,11 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
 }
 
 export async function replay(args: string[], io: CliIo): Promise<number> {
-  const parsed = parse(args, { id: { type: 'string' }, reason: { type: 'string' }, config: { type: 'string' } }, io);
-  if (!parsed) return 2;
-  const { id, reason, config: configDir } = parsed.values as { id?: string; reason?: string; config?: string };
+  const parsed = parseCommandLine({ command: 'replay', usage: replayUsage, options: { id: { type: 'string' }, reason: { type: 'string' }, config: { type: 'string' } } }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { id, reason, config: configDir } = parsed.values;
   if ((id === undefined) === (reason === undefined)) {
-    io.err(`Give --id ID or --reason R (one of them).\n\n${deadLettersUsage}`);
+    io.err('orderbridge replay: give --id ID or --reason R, one of them (orderbridge replay --help shows the usage)');
     return 2;
   }
   return withOps(configDir, io, { ledger: true }, async (ops) => {
@@ -63,15 +73,6 @@ export async function replay(args: string[], io: CliIo): Promise<number> {
 
 function describe(letter: DeadLetter): string {
   return `${letter.id}  ${letter.channel}${letter.orderId ? ` order ${letter.orderId}` : ''}  from ${letter.exchange} ${letter.routingKey}${letter.replays ? `  replayed ${letter.replays}×` : ''}  ${letter.error.slice(0, 200)}`;
-}
-
-function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>, io: CliIo) {
-  try {
-    return parseArgs({ args, options, strict: true });
-  } catch (error) {
-    io.err(`${errorMessage(error)}\n\n${deadLettersUsage}`);
-    return undefined;
-  }
 }
 
 /** The ops services over the broker (through Broker, as the gateway's) and, for a replay, the ledger; closed after the work. */

@@ -14,18 +14,28 @@ import { reportHtml } from '../app/report/report-html.js';
 import type { CliIo } from './io.js';
 import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';
-import { loadWorkingConfigOrReport } from './check-config.js';
+import { configDirFrom, loadWorkingConfigOrReport } from './check-config.js';
 import { rabbitmqHint } from './serve.js';
 import { errorMessage } from '../shared/error-message.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 const demo = { orders: 300, rate: 20, stepMs: 300, maxSeconds: 75 } as const;
 const mesFaults = ['--drop-share', '0.03', '--stall-share', '0.03', '--reject-share', '0.02', '--error-share', '0.05', '--duplicate-share', '0.1', '--reorder-window', '5'];
+
+export const demoUsage = `Usage: orderbridge demo [--config DIR]
+  The gateway with the reference CRM and MES simulators on the local RabbitMQ (AMQP_URL), MES faults
+  on, and a live summary until every order has an answer (about a minute); ends by writing the
+  reconciliation report to data/demo/report.html. Purges the gateway's queues on that vhost first.
+  ${configOptionUsage}`;
 
 /**
  * `orderbridge demo`: the gateway plus the reference CRM and MES simulators on the local RabbitMQ,
  * with MES faults on, and a live summary from the ledger until every order has an answer.
  */
-export async function runDemo(configDir: string, io: CliIo): Promise<number> {
+export async function runDemo(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine({ command: 'demo', usage: demoUsage, options: { config: { type: 'string' } } }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const configDir = configDirFrom(parsed.values.config, io);
   const loaded = loadWorkingConfigOrReport(configDir, io);
   if (!loaded) return 2;
   const root = packageRoot();

@@ -1,13 +1,13 @@
-import { parseArgs } from 'node:util';
 import { runSim } from '../../sim/cli.js';
-import { checkConfig, configDirFrom } from './check-config.js';
+import { checkConfigCommand } from './check-config.js';
 import { runDemo } from './demo.js';
 import type { CliIo } from './io.js';
 import { serve } from './serve.js';
 import { timeline } from './timeline.js';
-import { report, reportUsage } from './report.js';
+import { report } from './report.js';
 import { deadLetters, replay } from './dead-letters.js';
 import { testMapping } from './test-mapping.js';
+import { packageVersion } from './version.js';
 
 const usage = `Usage: orderbridge <command> [options]
 
@@ -32,48 +32,53 @@ Commands:
   test-mapping --against-ledger --baseline mes/DEPLOYED [--since 7d] [--dialect mes/NAME]
                                 run the changed dialect and the deployed one over the MES messages
                                 the ledger kept; list the orders that would end differently (exit 1)
-  help                          this text
+  help [COMMAND]                this text, or the command's (as COMMAND --help)
+
+Every command answers --help with its usage and options.
 
 Options:
-  --config DIR   config directory (default: ORDERBRIDGE_CONFIG or ./config)`;
+  --config DIR   config directory (default: ORDERBRIDGE_CONFIG or ./config)
+  --version, -v  the installed version`;
 
-function configDirOf(args: string[], io: CliIo): string {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } }, strict: true });
-  return configDirFrom(values.config, io);
-}
+type Command = (args: string[], io: CliIo) => number | Promise<number>;
+
+/** Every subcommand, as the usage above lists them; each answers --help with its own usage. */
+const commands: Record<string, Command> = {
+  demo: runDemo,
+  serve,
+  sim: runSim,
+  report,
+  timeline,
+  'dead-letters': deadLetters,
+  replay,
+  'check-config': checkConfigCommand,
+  'test-mapping': testMapping,
+};
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(commands, command)) return commands[command]!(rest, io);
   switch (command) {
-    case 'check-config':
-      return checkConfig(configDirOf(rest, io), io);
-    case 'test-mapping':
-      return testMapping(rest, io);
-    case 'serve':
-      return serve(configDirOf(rest, io), io);
-    case 'demo':
-      return runDemo(configDirOf(rest, io), io);
-    case 'sim':
-      return runSim(rest, io);
-    case 'timeline':
-      return timeline(rest, io);
-    case 'dead-letters':
-      return deadLetters(rest, io);
-    case 'replay':
-      return replay(rest, io);
-    case 'report':
-      if (rest.includes('--help')) {
-        io.out(reportUsage);
-        return 0;
-      }
-      return report(rest, io);
-    case undefined:
+    case '--version':
+    case '-v':
+    case 'version':
+      io.out(packageVersion());
+      return 0;
     case 'help':
+      // `help COMMAND` is `COMMAND --help`.
+      if (rest[0] !== undefined && Object.hasOwn(commands, rest[0])) return commands[rest[0]]!(['--help'], io);
+      io.out(usage);
+      return 0;
+    case undefined:
     case '--help':
     case '-h':
       io.out(usage);
       return command === undefined ? 2 : 0;
     default:
+      if (command.startsWith('-')) {
+        io.err(`orderbridge: unknown option ${command.split('=')[0]} (orderbridge --help lists the commands and options)`);
+        return 2;
+      }
       io.err(`Unknown command ${JSON.stringify(command)}.\n\n${usage}`);
       return 2;
   }

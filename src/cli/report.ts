@@ -2,7 +2,6 @@ import { SingleBar } from 'cli-progress';
 import { writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createMesReadProxy } from '../adapters/mes/index.js';
 import { createOpsServices } from '../app/ops-services.js';
 import { reportCsv, reportText } from '../app/report/report-formats.js';
@@ -12,7 +11,7 @@ import { windowOf } from '../app/report/window.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
-import { errorMessage } from '../shared/error-message.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
                          [--lang en|ru] [--no-reconcile] [--max-lookups N] [--details] [--config DIR]
@@ -26,7 +25,9 @@ export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --
   --out     write to FILE instead of stdout (the format follows a .html/.json/.csv name unless given)
   --details text and csv: each informational discrepancy too, not only their counts (json has them
             in informational.items, the html page in a collapsed section)
-  T is an ISO 8601 time, e.g. 2026-11-25T00:00:00Z; --since takes 30m, 24h, 7d.`;
+  T is an ISO 8601 time, e.g. 2026-11-25T00:00:00Z; --since takes 30m, 24h, 7d.
+  ${configOptionUsage}
+  Exit 0 with the report, 2 on bad usage, an invalid config or no ledger at the configured path.`;
 
 type Format = 'text' | 'html' | 'json' | 'csv';
 const reportNiceness = 19;
@@ -35,20 +36,16 @@ const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 
 /** `orderbridge report`: exit 0 with the report, 2 on bad usage, an invalid config or no ledger at the configured path. */
 export async function report(args: string[], io: CliIo, isTerminal = process.stderr.isTTY === true): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
-        lang: { type: 'string' }, 'no-reconcile': { type: 'boolean', default: false }, 'max-lookups': { type: 'string' }, details: { type: 'boolean', default: false }, config: { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    io.err(`${errorMessage(error)}\n\n${reportUsage}`);
-    return 2;
-  }
+  const parsed = parseCommandLine({
+    command: 'report',
+    usage: reportUsage,
+    options: {
+      since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
+      lang: { type: 'string' }, 'no-reconcile': { type: 'boolean', default: false }, 'max-lookups': { type: 'string' }, details: { type: 'boolean', default: false }, config: { type: 'string' },
+    },
+  }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const window = windowOf(values, Date.now());
   if ('error' in window) {
     io.err(`${window.error}\n\n${reportUsage}`);

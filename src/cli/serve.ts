@@ -1,16 +1,26 @@
 import { startGateway } from '../gateway.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 import { createLogger } from '../telemetry/logger.js';
 import { flushTraces } from '../telemetry/tracing.js';
-import { loadWorkingConfigOrReport } from './check-config.js';
+import { configDirFrom, loadWorkingConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
 export const rabbitmqHint = 'start it with `rabbitmq-server -detached` (then `rabbitmqctl await_startup`), or set AMQP_URL';
+
+export const serveUsage = `Usage: orderbridge serve [--config DIR]
+  Runs the gateway (RabbitMQ pipeline, ledger, watchdog, partner HTTP API, /metrics) until SIGTERM
+  or SIGINT, then drains and exits 0. While RabbitMQ is out of reach it keeps retrying (/healthz 200,
+  /readyz 503). Refuses a config check-config calls invalid (exit 2).
+  ${configOptionUsage}`;
 
 /**
  * `orderbridge serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. While
  * RabbitMQ is out of reach it keeps retrying with capped backoff (/healthz 200, /readyz 503).
  */
-export async function serve(configDir: string, io: CliIo): Promise<number> {
+export async function serve(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine({ command: 'serve', usage: serveUsage, options: { config: { type: 'string' } } }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const configDir = configDirFrom(parsed.values.config, io);
   // A dialect check-config calls invalid (no event readable, no valid command of a type) is refused here too.
   const config = loadWorkingConfigOrReport(configDir, io);
   if (!config) return 2;

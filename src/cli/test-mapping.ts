@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { diffLines } from 'diff';
 import { byPosition, configFiles, displayPath, formatConfigProblem, formatLocation, readConfigFile, yamlLocator } from '../config/index.js';
 import type { DialectTests } from '../contracts/generated/config/dialect-tests.js';
@@ -9,11 +8,26 @@ import { runMappingCases, type CaseResult } from '../app/test-mapping.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { testMappingAgainstLedger } from './what-if.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 export const testMappingExitCodes = { passed: 0, failed: 1, invalid: 2 } as const;
 
 /** The test cases of a dialect, beside its dialect.yaml. */
 export const testsFileName = 'tests.yaml';
+
+export const testMappingUsage = `Usage: orderbridge test-mapping [--dialect mes/NAME] [--cases FILE] [--config DIR]
+       orderbridge test-mapping --against-ledger --baseline mes/DEPLOYED [--since 7d] [--dialect mes/NAME] [--config DIR]
+  Runs the dialect's test cases (${testsFileName} beside its dialect.yaml) through it as the gateway
+  would: MES events in, statuses, acknowledgements and quarantine out; CRM commands in, MES commands
+  out. One line per case and a diff for each failing one. Exit 0 all pass, 1 a case fails, 2 invalid.
+  With --against-ledger: runs the changed dialect and the deployed one over the MES messages the
+  ledger kept and lists the orders that would end differently (exit 0 none, 1 some, 2 invalid).
+  --dialect mes/NAME   the dialect to test (default: the configured one, ORDERBRIDGE_DIALECT)
+  --cases FILE         the test cases (default: ${testsFileName} beside the dialect's dialect.yaml)
+  --against-ledger     compare with --baseline over the ledger's MES messages instead
+  --baseline mes/NAME  the dialect deployed now (a copy of its folder, e.g. from git)
+  --since DURATION     how far back the ledger is read (default 7d; e.g. 24h, 30d)
+  ${configOptionUsage}`;
 
 /**
  * `orderbridge test-mapping [--config DIR] [--dialect mes/NAME] [--cases FILE]`: runs the test
@@ -22,7 +36,13 @@ export const testsFileName = 'tests.yaml';
  * or the cases file is invalid.
  */
 export function testMapping(args: string[], io: CliIo): number | Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, dialect: { type: 'string' }, cases: { type: 'string' }, 'against-ledger': { type: 'boolean', default: false }, baseline: { type: 'string' }, since: { type: 'string', default: '7d' } }, strict: true });
+  const parsed = parseCommandLine({
+    command: 'test-mapping',
+    usage: testMappingUsage,
+    options: { config: { type: 'string' }, dialect: { type: 'string' }, cases: { type: 'string' }, 'against-ledger': { type: 'boolean', default: false }, baseline: { type: 'string' }, since: { type: 'string', default: '7d' } },
+  }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const configDir = configDirFrom(values.config, io);
   const env = values.dialect === undefined ? io.env : { ...io.env, ORDERBRIDGE_DIALECT: values.dialect };
   const config = loadConfigOrReport(configDir, { ...io, env }, { secrets: 'skip' });

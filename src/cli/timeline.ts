@@ -1,19 +1,24 @@
-import { parseArgs } from 'node:util';
 import type { TimelineEntry } from '../ledger/index.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
+import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 export const timelineUsage = `Usage: orderbridge timeline ORDER_ID [--json] [--config DIR]
   Every message, acknowledgement, redelivery, status change, attention flag and webhook attempt of
-  one order, oldest first, with trace ids; read from the ledger (read-only, also while it runs).`;
+  one order, oldest first, with trace ids; read from the ledger (read-only, also while it runs).
+  Exit 0 with the timeline, 1 if the ledger has no such order, 2 on bad usage.
+  --json         one JSON object instead of lines
+  ${configOptionUsage}`;
 
 /** `orderbridge timeline ORDER_ID`: exit 0 with the timeline, 1 if the ledger has no such order, 2 on bad usage. */
 export async function timeline(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const parsed = parseCommandLine({ command: 'timeline', usage: timelineUsage, options: { config: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: true }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const [orderId] = positionals;
   if (!orderId || positionals.length > 1) {
-    io.err(timelineUsage);
+    io.err(`orderbridge timeline: give one ORDER_ID${positionals.length > 1 ? `, not ${positionals.length}` : ''} (orderbridge timeline --help shows the usage)`);
     return 2;
   }
   const config = loadConfigOrReport(configDirFrom(values.config, io), io, { secrets: 'skip' });
