@@ -8,35 +8,64 @@ import type { GatewayConfig } from '../../contracts/generated/config/gateway.js'
  */
 const quorumDeliveryLimit = 50;
 
+type Amqp = GatewayConfig['amqp'];
+
+/** An exchange the gateway declares, by its key in `amqp.exchanges`. */
+export interface DeclaredExchange {
+  role: keyof Amqp['exchanges'];
+  name: string;
+  type: 'topic';
+  durable: true;
+}
+
+/** A queue the gateway declares, by its key in `amqp.queues`, with the one binding it gets. */
+export interface DeclaredQueue {
+  role: keyof Amqp['queues'];
+  name: string;
+  durable: true;
+  arguments: Record<string, string | number>;
+  /** The exchange it is bound to, with binding key `#`: every routing key. */
+  exchange: string;
+  bindingKey: '#';
+}
+
+/**
+ * Every exchange and queue the gateway declares, in the order it declares them: what
+ * `declareTopology` does and what the AsyncAPI document describes, from one list.
+ */
+export function topologyOf(amqp: Amqp): { exchanges: DeclaredExchange[]; queues: DeclaredQueue[] } {
+  const { exchanges, queues } = amqp;
+  const exchange = (role: DeclaredExchange['role']): DeclaredExchange => ({ role, name: exchanges[role], type: 'topic', durable: true });
+  const queue = (role: DeclaredQueue['role'], bound: DeclaredExchange['role'], args: DeclaredQueue['arguments']): DeclaredQueue => ({ role, name: queues[role], durable: true, arguments: args, exchange: exchanges[bound], bindingKey: '#' });
+  return {
+    exchanges: (['crmCommands', 'crmEvents', 'mesCommands', 'mesEvents', 'orderEvents', 'partnerOrders', 'deadLetter'] as const).map(exchange),
+    queues: [
+      queue('deadLetter', 'deadLetter', { 'x-queue-type': amqp.queueType }),
+      queue('crmCommands', 'crmCommands', queueArguments(amqp)),
+      queue('crmEvents', 'crmEvents', queueArguments(amqp)),
+      queue('mesEvents', 'mesEvents', queueArguments(amqp)),
+      queue('mesCommands', 'mesCommands', queueArguments(amqp)),
+      queue('crmOrderEvents', 'orderEvents', queueArguments(amqp)),
+      queue('crmPartnerOrders', 'partnerOrders', queueArguments(amqp)),
+    ],
+  };
+}
+
 /**
  * Declares every exchange and queue the gateway relies on. Idempotent: run again after every
  * reconnect. The gateway also declares the queues the MES and the CRM consume, so commands and
  * events wait in the broker while their consumer is down instead of being unroutable.
  */
-export async function declareTopology(channel: Channel, amqp: GatewayConfig['amqp']): Promise<void> {
-  const { exchanges, queues } = amqp;
-  for (const exchange of [exchanges.crmCommands, exchanges.crmEvents, exchanges.mesCommands, exchanges.mesEvents, exchanges.orderEvents, exchanges.partnerOrders]) {
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-  }
-  await channel.assertExchange(exchanges.deadLetter, 'topic', { durable: true });
-  await channel.assertQueue(queues.deadLetter, { durable: true, arguments: { 'x-queue-type': amqp.queueType } });
-  await channel.bindQueue(queues.deadLetter, exchanges.deadLetter, '#');
-
-  const bindings: [queue: string, exchange: string][] = [
-    [queues.crmCommands, exchanges.crmCommands],
-    [queues.crmEvents, exchanges.crmEvents],
-    [queues.mesEvents, exchanges.mesEvents],
-    [queues.mesCommands, exchanges.mesCommands],
-    [queues.crmOrderEvents, exchanges.orderEvents],
-    [queues.crmPartnerOrders, exchanges.partnerOrders],
-  ];
-  for (const [queue, exchange] of bindings) {
-    await channel.assertQueue(queue, { durable: true, arguments: queueArguments(amqp) });
-    await channel.bindQueue(queue, exchange, '#');
+export async function declareTopology(channel: Channel, amqp: Amqp): Promise<void> {
+  const { exchanges, queues } = topologyOf(amqp);
+  for (const exchange of exchanges) await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
+  for (const queue of queues) {
+    await channel.assertQueue(queue.name, { durable: queue.durable, arguments: queue.arguments });
+    await channel.bindQueue(queue.name, queue.exchange, queue.bindingKey);
   }
 }
 
-function queueArguments(amqp: GatewayConfig['amqp']): Record<string, unknown> {
+function queueArguments(amqp: Amqp): Record<string, string | number> {
   const common = { 'x-queue-type': amqp.queueType, 'x-dead-letter-exchange': amqp.exchanges.deadLetter };
   return amqp.queueType === 'quorum' ? { ...common, 'x-delivery-limit': quorumDeliveryLimit } : common;
 }
