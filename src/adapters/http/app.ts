@@ -5,6 +5,7 @@ import { mesProxyRoutes, mesRoutePath, unknownMesRoute, type MesReadProxy } from
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { operatorsOnly, ownOrdersOnly } from './mes-read-access.js';
 import { openApiDocument } from './openapi.js';
+import { asyncApiRoutes } from './asyncapi.js';
 import { opsRoutes, type OpsService } from './ops-routes.js';
 import { orderSubmissionRoutes } from './order-submission.js';
 import { orderResources, type OrderResources } from './order-resources.js';
@@ -37,6 +38,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.route('/', healthRoutes(ledger, readiness));
   const document = openApiDocument(version, config.gateway.mesApi.routes);
   app.get('/openapi.json', (c) => c.json(document));
+  app.route('/', asyncApiRoutes(config, version));
 
   // One guard for every partner route: a partner's rate limit is one budget across them.
   const guard = partnerGuard(config.gateway.partners);
