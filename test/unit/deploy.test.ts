@@ -20,23 +20,69 @@ interface RuleGroups {
   groups: { rules: { alert: string; annotations?: Record<string, string> }[] }[];
 }
 
+const alertRules = () => (parse(readFileSync(join(deploy, 'alerts.yml'), 'utf8')) as RuleGroups).groups.flatMap((g) => g.rules);
+const runbooks = () => readFileSync(join(deploy, 'runbooks.md'), 'utf8');
+
+interface Dashboard {
+  __inputs?: { name: string; type: string; pluginId: string }[];
+  templating: { list: { name: string; type: string; query?: unknown; datasource?: unknown; includeAll?: boolean; multi?: boolean }[] };
+  panels: { type: string; title: string; datasource?: unknown; targets?: { expr: string; datasource?: unknown }[] }[];
+}
+const dashboard = () => JSON.parse(readFileSync(join(deploy, 'grafana/orderbridge-dashboard.json'), 'utf8')) as Dashboard;
+
 t.test('alert rules: promtool checks them, and its unit tests cover every alert', async (t) => {
   const promtool = promtoolFor(t);
   if (!promtool) return;
   t.match(promtool('check', 'rules', 'alerts.yml'), /SUCCESS: \d+ rules found/);
   t.match(promtool('test', 'rules', 'alerts.test.yml'), /SUCCESS/);
-  const alerts = (parse(readFileSync(join(deploy, 'alerts.yml'), 'utf8')) as RuleGroups).groups.flatMap((g) => g.rules);
+  const alerts = alertRules();
   const tested = new Set([...readFileSync(join(deploy, 'alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
   t.same(alerts.filter((a) => !tested.has(a.alert)).map((a) => a.alert), [], 'every alert has a promtool test');
-  t.same(alerts.filter((a) => !a.annotations?.runbook).map((a) => a.alert), [], 'every alert has a runbook line');
+});
+
+t.test('every alert has a summary, a description and a runbook_url to its section of deploy/runbooks.md', async (t) => {
+  const alerts = alertRules();
+  for (const annotation of ['summary', 'description', 'runbook_url']) {
+    t.same(alerts.filter((a) => !a.annotations?.[annotation]?.trim()).map((a) => a.alert), [], `every alert has ${annotation}`);
+  }
+  // GitHub's anchors: the heading lower-cased, spaces to dashes, other punctuation dropped.
+  const sections = [...runbooks().matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'));
+  for (const { alert, annotations } of alerts) {
+    const url = new URL(annotations!.runbook_url!);
+    t.equal(url.protocol, 'https:', `${alert}: an absolute https URL`);
+    t.match(url.pathname, /\/deploy\/runbooks\.md$/, `${alert}: points at deploy/runbooks.md`);
+    t.ok(sections.includes(url.hash.slice(1)), `${alert}: runbooks.md has the section ${url.hash}`);
+  }
+  t.same(sections.filter((s) => !alerts.some((a) => a.alert.toLowerCase() === s)), [], 'every runbook section is an alert\'s');
+});
+
+t.test('every queue and exchange deploy/ names is one config/gateway.yaml declares', async (t) => {
+  const { amqp } = loadConfig({ dir: defaultConfigDir, env: {} }).gateway;
+  const declared = new Set([...Object.values(amqp.queues), ...Object.values(amqp.exchanges)]);
+  // A name is dotted and starts as one of the declared ones does (crm., mes., orderbridge., …); file names are not names.
+  const prefixes = [...new Set([...declared].map((name) => name.split('.')[0]!))];
+  const namesIn = (text: string) => [...text.matchAll(new RegExp(`\\b(?:${prefixes.join('|')})\\.[a-z0-9]+(?:[.-][a-z0-9]+)*`, 'g'))].map((m) => m[0]).filter((name) => !/\.(ya?ml|json|md|js|ts|db)$/.test(name));
+  const texts: [string, string][] = [
+    // Every annotation but the runbook URL: what an on-call engineer reads.
+    ...alertRules().flatMap((a) => Object.entries(a.annotations ?? {}).filter(([key]) => key !== 'runbook_url').map(([key, text]) => [`alerts.yml ${a.alert} ${key}`, text] as [string, string])),
+    ['runbooks.md', runbooks()],
+    ['grafana/orderbridge-dashboard.json', JSON.stringify(dashboard().panels)],
+  ];
+  let checked = 0;
+  for (const [where, text] of texts) {
+    for (const name of namesIn(text)) {
+      checked++;
+      t.ok(declared.has(name), `${where}: ${name} is a declared queue or exchange`);
+    }
+  }
+  t.ok(checked >= 10, `${checked} names checked`);
 });
 
 t.test('the Prometheus config is valid and every dashboard query is valid PromQL', async (t) => {
   const promtool = promtoolFor(t);
   if (!promtool) return;
   t.match(promtool('check', 'config', 'prometheus.yml'), /SUCCESS/);
-  const dashboard = JSON.parse(readFileSync(join(deploy, 'grafana/orderbridge-dashboard.json'), 'utf8')) as { panels: { type: string; title: string; targets?: { expr: string }[] }[] };
-  const exprs = dashboard.panels.filter((p) => p.type !== 'row').flatMap((p) => (p.targets ?? []).map((target) => ({ title: p.title, expr: target.expr })));
+  const exprs = dashboard().panels.filter((p) => p.type !== 'row').flatMap((p) => (p.targets ?? []).map((target) => ({ title: p.title, expr: target.expr })));
   t.ok(exprs.length >= 20, `${exprs.length} queries`);
   // promtool parses PromQL only inside rule files: check each query as a recording rule.
   const dir = mkdtempSync(join(tmpdir(), 'orderbridge-dashboard-'));
