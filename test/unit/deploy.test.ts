@@ -105,3 +105,36 @@ t.test('Prometheus scrapes the gateway on its metrics listener, never on the par
   t.equal(service.environment?.ORDERBRIDGE_METRICS_HOST, '0.0.0.0', 'reachable by Prometheus on the compose network');
   t.notOk(service.ports?.some((port) => port.includes(String(listener.port))), 'but not published to the host');
 });
+
+t.test('the dashboard imports into any Grafana: its data source is a variable, its queries follow job and instance', async (t) => {
+  const board = dashboard();
+  t.match(board.__inputs, [{ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }], 'asks for the Prometheus data source on import (__inputs)');
+  const variables = Object.fromEntries(board.templating.list.map((v) => [v.name, v]));
+  t.match(variables.DS_PROMETHEUS, { type: 'datasource', query: 'prometheus' }, 'and as a variable when provisioned from a file');
+  const datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
+  for (const name of ['job', 'instance']) {
+    t.match(variables[name], { type: 'query', datasource }, `a ${name} variable read from that data source`);
+    t.match(JSON.stringify(variables[name]?.query ?? null), /label_values\(/, `${name}: its values are the label's`);
+  }
+  t.match(variables.instance, { includeAll: true, multi: true }, 'one instance, several or all');
+  // Every datasource reference anywhere in the file is the variable: no hard-coded uid.
+  const refs: unknown[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') for (const [key, value] of Object.entries(node)) key === 'datasource' ? refs.push(value) : walk(value);
+  };
+  walk(board.panels);
+  walk(board.templating.list.filter((v) => v.type !== 'datasource'));
+  t.ok(refs.length >= 20, `${refs.length} datasource references`);
+  t.same(refs.filter((ref) => JSON.stringify(ref) !== JSON.stringify(datasource)), [], 'each is ${DS_PROMETHEUS}');
+  // Every metric a query selects is scoped to the chosen job and instances.
+  for (const panel of board.panels) {
+    for (const { expr } of panel.targets ?? []) {
+      const selectors = [...expr.matchAll(/\b((?:orderbridge|process|nodejs)_\w+)(\{[^}]*\})?/g)];
+      t.ok(selectors.length > 0, `${panel.title}: selects a metric`);
+      for (const [selector, , matchers = ''] of selectors) {
+        t.ok(matchers.includes('job="$job"') && matchers.includes('instance=~"$instance"'), `${panel.title}: ${selector} has job="$job" and instance=~"$instance"`);
+      }
+    }
+  }
+});
