@@ -1,4 +1,5 @@
-import type { AppDeps, OutMessage } from './ports.js';
+import { orderEventContentType } from '../ledger/order-event.js';
+import type { AppDeps, OutMessage, PublishOptions } from './ports.js';
 
 /**
  * Publishes what the ledger queued and records the broker's confirms. Order events are marked
@@ -9,8 +10,28 @@ export async function publishOut({ publisher, ledger, config, clock }: AppDeps, 
   if (!out.length) return;
   const { exchanges } = config.gateway.amqp;
   const exchangeOf = { 'mes.command': exchanges.mesCommands, 'order.event': exchanges.orderEvents, 'crm.request': exchanges.partnerOrders };
-  await Promise.all(out.map((m) => publisher.publish(exchangeOf[m.channel], m.routingKey, Buffer.from(m.payload), { messageId: m.messageId, type: m.channel, headers: trace })));
+  await Promise.all(out.map((m) => publisher.publish(exchangeOf[m.channel], m.routingKey, Buffer.from(m.payload), { messageId: m.messageId, headers: trace, ...describe(m) })));
   // Re-forwarded MES commands keep their own state (awaiting acknowledgement); the rest are done once confirmed.
   const events = out.filter((m) => m.channel !== 'mes.command').map((m) => m.rowId);
   if (events.length) await ledger.markPublished(events, clock());
+}
+
+/**
+ * An order event's payload is a CloudEvent in the JSON event format: it goes out in structured
+ * content mode (CloudEvents AMQP protocol binding §3.2), its content-type the event format's media
+ * type, so a receiver (the `cloudevents` SDK among them) tells it is an event from that property
+ * alone; the AMQP type is the event's type, the message id its id. Other messages are plain JSON.
+ */
+function describe(m: OutMessage): Pick<PublishOptions, 'type' | 'contentType'> {
+  if (m.channel !== 'order.event') return { type: m.channel };
+  return { type: cloudEventType(m.payload) ?? m.channel, contentType: orderEventContentType };
+}
+
+function cloudEventType(payload: string): string | undefined {
+  try {
+    const { type } = JSON.parse(payload) as { type?: unknown };
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }

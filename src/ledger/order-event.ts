@@ -3,6 +3,14 @@ import type { StatusChange } from './model.js';
 
 const eventSource = '/orderbridge';
 
+/**
+ * The media type both outputs of an order event carry: CloudEvents structured content mode with the
+ * JSON event format, as the AMQP message's content-type (AMQP protocol binding §3.2.1) and as the
+ * webhook POST's Content-Type (HTTP protocol binding §3.2.1). Spelled as the `cloudevents` SDK
+ * spells it: its structured-mode parser is looked up by this exact string.
+ */
+export const orderEventContentType = 'application/cloudevents+json; charset=utf-8';
+
 /** Routing key on the order event exchange, so subscribers can bind to what they need. */
 export function routingKeyFor(change: StatusChange): string {
   switch (change.kind) {

@@ -4,6 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { checkTarget, type CheckedTarget, type ResolveAll } from './target-guard.js';
 import { errorMessage } from '../../shared/error-message.js';
+import { orderEventContentType } from '../../ledger/order-event.js';
 
 /** What one attempt came to. `status` is absent when no HTTP answer arrived. */
 export interface AttemptResult {
@@ -66,7 +67,8 @@ function send(target: CheckedTarget, options: PostOptions, signal: AbortSignal):
       port: url.port || undefined,
       path: `${url.pathname}${url.search}`,
       method: 'POST',
-      headers: { ...options.headers, 'content-type': 'application/cloudevents+json; charset=utf-8', 'content-length': String(Buffer.byteLength(options.body)), 'user-agent': userAgent },
+      // The body is a CloudEvent in structured content mode (HTTP protocol binding §3.2), as on the broker.
+      headers: { ...options.headers, 'content-type': orderEventContentType, 'content-length': String(Buffer.byteLength(options.body)), 'user-agent': userAgent },
       // A fresh connection per attempt: a pooled socket would skip this attempt's guard.
       agent: false,
       lookup: pinnedLookup(target),
