@@ -3,7 +3,8 @@ import type { CrmCommand } from '../../src/contracts/generated/crm/command.js';
 import type { CrmFact } from '../../src/contracts/generated/crm/fact.js';
 import type { OrderEvent } from '../../src/contracts/generated/external/order-event.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import { contextFrom, inSpan, SpanKind } from '../../src/telemetry/tracing.js';
+import { contextFrom, inSpan } from '../../src/telemetry/tracing.js';
+import { processSpan } from '../../src/telemetry/messaging-spans.js';
 import { ackIfOpen, connectBroker, waitForQueue } from '../shared/broker.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { confirmedPublisher } from '../shared/confirmed-publisher.js';
@@ -78,8 +79,8 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
   /** Events are de-duplicated by their CloudEvent id: one whose ack died with the connection comes again. */
   function hear(channel: Channel, message: ConsumeMessage): void {
     // A consumer span continuing the event's trace; the delivery fact it may schedule is its child.
-    const span = { kind: SpanKind.CONSUMER, parent: contextFrom(message.properties.headers), attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': settings.queue } };
-    void inSpan(`${settings.queue} process`, span, async () => heard(channel, message));
+    const span = processSpan(settings.queue, message);
+    void inSpan(span.name, { ...span.options, parent: contextFrom(message.properties.headers) }, async () => heard(channel, message));
   }
 
   function heard(channel: Channel, message: ConsumeMessage): void {

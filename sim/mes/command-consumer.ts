@@ -1,7 +1,8 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MesCommand } from '../generated/mes/reference/command.js';
 import { referenceMesValidators } from './contracts.js';
-import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
+import { contextFrom, inSpan, traceHeaders } from '../../src/telemetry/tracing.js';
+import { processSpan } from '../../src/telemetry/messaging-spans.js';
 import { ackIfOpen } from '../shared/broker.js';
 import { parseJsonContent } from '../shared/message.js';
 import { handleMesCommand, type CommandContext } from './command-handler.js';
@@ -70,8 +71,8 @@ export function createCommandConsumer(queue: string, { context, outlet, log, fre
     const consuming = current;
     const { consumerTag } = await consuming.channel.consume(queue, (message) => {
       if (!message) return;
-      const span = { kind: SpanKind.CONSUMER, parent: contextFrom(message.properties.headers), attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': queue } };
-      const handling = inSpan(`${queue} process`, span, () => handle(consuming.channel, message)).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
+      const span = processSpan(queue, message);
+      const handling = inSpan(span.name, { ...span.options, parent: contextFrom(message.properties.headers) }, () => handle(consuming.channel, message)).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
       inFlight.add(handling);
       void handling.finally(() => inFlight.delete(handling));
     });

@@ -1,5 +1,6 @@
 import type { ConfirmChannel } from 'amqplib';
-import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
+import { contextFrom, inSpan, traceHeaders } from '../../src/telemetry/tracing.js';
+import { publishSpan } from '../../src/telemetry/messaging-spans.js';
 import { sleep } from './clock.js';
 
 /** How long a message the broker nacked waits before it is published again on the same channel. */
@@ -69,8 +70,8 @@ export function confirmedPublisher(): ConfirmedPublisher {
   return {
     publish(exchange, routingKey, body, messageId, trace) {
       const content = Buffer.from(JSON.stringify(body));
-      const span = { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': exchange, 'messaging.message.id': messageId }, ...(trace ? { parent: contextFrom(trace) } : {}) };
-      const confirmed = inSpan(`${exchange} publish`, span, () => publishUntilConfirmed(exchange, routingKey, content, messageId, traceHeaders(trace)));
+      const span = publishSpan(exchange, routingKey, messageId);
+      const confirmed = inSpan(span.name, { ...span.options, ...(trace ? { parent: contextFrom(trace) } : {}) }, () => publishUntilConfirmed(exchange, routingKey, content, messageId, traceHeaders(trace)));
       pending.add(confirmed);
       const forget = () => pending.delete(confirmed);
       confirmed.then(forget, forget);

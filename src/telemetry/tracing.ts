@@ -70,10 +70,14 @@ export function inServerSpan<T>(name: string, carrier: () => Carrier, work: (spa
   return tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, contextFrom(carrier()), (span) => endedWith(span, () => work(span)));
 }
 
-/** `run`'s result, with `span` ended once it is there (a promise: settled); a failure is recorded on the span. */
+/**
+ * `run`'s result, with `span` ended once it is there (a promise: settled); a failure is recorded on
+ * the span, with the `error.type` the semantic conventions require of a failed operation.
+ */
 function endedWith<R>(span: Span, run: () => R): R {
   const failed = (error: unknown): never => {
     span.recordException(error instanceof Error ? error : String(error));
+    span.setAttribute('error.type', error instanceof Error ? error.name : '_OTHER');
     span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
     span.end();
     throw error;

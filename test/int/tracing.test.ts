@@ -37,30 +37,34 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
 
   const spans = exporter.getFinishedSpans();
   const orderId = orderIdFor('trace', 1);
+  // Span names after the messaging conventions: `publish {exchange}:{routing key}`, `process {exchange}:{routing key}:{queue}`.
+  const publishTo = (exchange: string) => (name: string) => name.startsWith(`publish ${exchange}:`);
+  const processFrom = (exchange: string, queue: string) => (name: string) => name.startsWith(`process ${exchange}:`) && name.endsWith(`:${queue}`);
   // The CRM's publish of the order's create command is the root of the order's trace.
-  const createSpan = spans.find((s) => s.name === `${amqp.exchanges.crmCommands} publish` && s.attributes['messaging.message.id'] === `${orderId}:create`);
+  const createSpan = spans.find((s) => publishTo(amqp.exchanges.crmCommands)(s.name) && s.attributes['messaging.message.id'] === `${orderId}:create`);
   t.ok(createSpan, 'the CRM simulator records its publish');
   const traceId = createSpan!.spanContext().traceId;
   const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
-  const names = new Set(inTrace.map((s) => s.name));
-  const hops = [
-    `${amqp.exchanges.crmCommands} publish`, // CRM simulator
-    `${amqp.queues.crmCommands} process`, // gateway consumes the CRM command
-    'ledger write', // gateway ledgers it
-    `${amqp.exchanges.mesCommands} publish`, // gateway forwards it to the MES
-    `${amqp.queues.mesCommands} process`, // MES simulator consumes it
-    `${amqp.exchanges.mesEvents} publish`, // MES simulator publishes the order's events
-    `${amqp.queues.mesEvents} process`, // gateway consumes them
-    `${amqp.exchanges.orderEvents} publish`, // gateway publishes the external order events
-    `${amqp.queues.crmOrderEvents} process`, // CRM simulator consumes them
-    `${amqp.exchanges.crmEvents} publish`, // CRM simulator reports delivery
-    `${amqp.queues.crmEvents} process`, // gateway consumes the delivery fact
+  const names = inTrace.map((s) => s.name);
+  const { exchanges, queues } = amqp;
+  const hops: [string, (name: string) => boolean][] = [
+    [`publish ${exchanges.crmCommands}`, publishTo(exchanges.crmCommands)], // CRM simulator
+    [`process ${queues.crmCommands}`, processFrom(exchanges.crmCommands, queues.crmCommands)], // gateway consumes the CRM command
+    ['ledger write', (name) => name === 'ledger write'], // gateway ledgers it
+    [`publish ${exchanges.mesCommands}`, publishTo(exchanges.mesCommands)], // gateway forwards it to the MES
+    [`process ${queues.mesCommands}`, processFrom(exchanges.mesCommands, queues.mesCommands)], // MES simulator consumes it
+    [`publish ${exchanges.mesEvents}`, publishTo(exchanges.mesEvents)], // MES simulator publishes the order's events
+    [`process ${queues.mesEvents}`, processFrom(exchanges.mesEvents, queues.mesEvents)], // gateway consumes them
+    [`publish ${exchanges.orderEvents}`, publishTo(exchanges.orderEvents)], // gateway publishes the external order events
+    [`process ${queues.crmOrderEvents}`, processFrom(exchanges.orderEvents, queues.crmOrderEvents)], // CRM simulator consumes them
+    [`publish ${exchanges.crmEvents}`, publishTo(exchanges.crmEvents)], // CRM simulator reports delivery
+    [`process ${queues.crmEvents}`, processFrom(exchanges.crmEvents, queues.crmEvents)], // gateway consumes the delivery fact
   ];
-  for (const hop of hops) t.ok(names.has(hop), `the trace holds "${hop}"`);
+  for (const [hop, matches] of hops) t.ok(names.some(matches), `the trace holds "${hop}"`);
   const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
   const orphans = inTrace.filter((s) => s !== createSpan && !byId.has(s.parentSpanContext?.spanId ?? ''));
   t.same(orphans.map((s) => s.name), [], 'every span of the trace hangs off another span of it');
-  const otherOrders = spans.filter((s) => s.name === `${amqp.exchanges.crmCommands} publish` && s.spanContext().traceId !== traceId);
+  const otherOrders = spans.filter((s) => publishTo(exchanges.crmCommands)(s.name) && s.spanContext().traceId !== traceId);
   t.equal(otherOrders.length, 2, 'the other two orders have traces of their own');
 
   const timeline = await gateway.ledger.timeline(orderId);

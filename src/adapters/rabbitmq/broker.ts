@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { contextFrom, inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
+import { contextFrom, inSpan, traceHeaders } from '../../telemetry/tracing.js';
+import { brokerServer, processSpan, publishSpan, type MessagingPeer } from '../../telemetry/messaging-spans.js';
 import { declareTopology } from './topology.js';
 import { NotPublishedError } from '../../app/ports.js';
 import type { Settlement } from './inbound.js';
@@ -57,8 +58,13 @@ export class Broker {
   reconnects = 0;
   /** Shown by the broker for this connection (rabbitmqctl list_connections client_properties). */
   readonly connectionName = `orderbridge-${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** What every messaging span says of the broker and of this client. */
+  private readonly peer: MessagingPeer;
 
-  constructor(private readonly options: BrokerOptions) {}
+  constructor(private readonly options: BrokerOptions) {
+    const server = brokerServer(options.url);
+    this.peer = { ...(server ? { server } : {}), clientId: this.connectionName };
+  }
 
   /** Connects and declares the topology; throws BrokerUnreachableError when the broker cannot be reached. */
   async start(): Promise<void> {
@@ -171,7 +177,8 @@ export class Broker {
     if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
     try {
-      settlement = await inSpan(`${queue} process`, { kind: SpanKind.CONSUMER, parent: contextFrom(message.properties.headers), attributes: messagingAttributes(queue, message.properties.messageId) }, async (span) => {
+      const spec = processSpan(queue, message, this.peer);
+      settlement = await inSpan(spec.name, { ...spec.options, parent: contextFrom(message.properties.headers) }, async (span) => {
         const outcome = await handler(message);
         span.setAttribute('orderbridge.settlement', outcome);
         return outcome;
@@ -205,7 +212,8 @@ export class Broker {
    * off, the one given in `options.headers`.
    */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
-    return inSpan(`${exchange} publish`, { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(exchange, options.messageId), 'messaging.rabbitmq.destination.routing_key': routingKey } }, () =>
+    const spec = publishSpan(exchange, routingKey, options.messageId, this.peer);
+    return inSpan(spec.name, spec.options, () =>
       this.publishConfirmed(exchange, routingKey, content, { ...options, headers: { ...options.headers, ...traceHeaders(options.headers) } }),
     );
   }
@@ -259,8 +267,4 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable AMQP URL)';
   }
-}
-
-function messagingAttributes(destination: string, messageId: string | undefined) {
-  return { 'messaging.system': 'rabbitmq', 'messaging.destination.name': destination, ...(messageId ? { 'messaging.message.id': messageId } : {}) };
 }
