@@ -2,6 +2,7 @@ import type { OrderEvent } from '../../contracts/generated/external/order-event.
 import type { DueDelivery, NewDelivery, WebhookStore } from '../../ledger/webhook-store.js';
 import { startPeriodicTask, type PeriodicTask } from '../../shared/periodic-task.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
+import { inSpan, SpanKind, SpanStatusCode, traceHeaders, tracingEnabled, type Span } from '../../telemetry/tracing.js';
 import { postAttempt, type AttemptResult } from './post-attempt.js';
 import { decideAfterAttempt, type AttemptOutcome } from './retry-policy.js';
 import type { WebhookEndpoint, WebhookSettings } from './settings.js';
@@ -151,20 +152,69 @@ export class WebhookDispatcher {
     else if (outcome.state === 'pending') this.logger.info({ ...log, error: result.error }, 'webhook attempt failed; will retry');
   }
 
+  /**
+   * One attempt in an HTTP client span (OpenTelemetry HTTP conventions: `POST`, the target and the
+   * answer's status); its context goes along as `traceparent` (not signed: Standard Webhooks signs
+   * id, timestamp and body). With tracing off there is neither span nor header.
+   */
   private post(endpoint: Endpoint, delivery: DueDelivery): Promise<AttemptResult> {
     const { settings } = this.options;
-    const now = this.clock();
-    return postAttempt({
-      url: endpoint.settings.url,
-      allowPrivate: endpoint.settings.allowPrivateTargets ?? settings.allowPrivateTargets ?? false,
-      headers: { ...endpoint.signer.sign(delivery.eventId, now, delivery.payload) },
-      body: delivery.payload,
-      timeoutMs: settings.timeoutMs,
-      maxResponseBytes: this.options.maxResponseBytes ?? 512,
-      now,
-      ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+    const attributes = tracingEnabled() ? clientSpanAttributes(endpoint.settings.url, delivery) : undefined;
+    return inSpan('POST', { kind: SpanKind.CLIENT, ...(attributes ? { attributes } : {}) }, async (span) => {
+      const now = this.clock();
+      const result = await postAttempt({
+        url: endpoint.settings.url,
+        allowPrivate: endpoint.settings.allowPrivateTargets ?? settings.allowPrivateTargets ?? false,
+        headers: { ...endpoint.signer.sign(delivery.eventId, now, delivery.payload), ...traceHeaders() },
+        body: delivery.payload,
+        timeoutMs: settings.timeoutMs,
+        maxResponseBytes: this.options.maxResponseBytes ?? 512,
+        now,
+        ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+      });
+      if (span.isRecording()) recordAnswer(span, result);
+      return result;
     });
   }
+}
+
+/** The attributes an HTTP client span starts with; the URL without credentials or query values. */
+function clientSpanAttributes(target: string, delivery: DueDelivery): Record<string, string | number> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return { 'http.request.method': 'POST', 'orderbridge.webhook.event_id': delivery.eventId };
+  }
+  url.username = '';
+  url.password = '';
+  for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, 'REDACTED');
+  return {
+    'http.request.method': 'POST',
+    'server.address': url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    'url.full': url.toString(),
+    ...(delivery.attempts ? { 'http.request.resend_count': delivery.attempts } : {}),
+    'orderbridge.partner': delivery.partner,
+    'orderbridge.webhook.event_id': delivery.eventId,
+  };
+}
+
+/** The answer on the span: its status, and `error.type` and an error status for a 4xx, 5xx or none. */
+function recordAnswer(span: Span, result: AttemptResult): void {
+  if (result.status !== undefined) span.setAttribute('http.response.status_code', result.status);
+  const failed = result.status === undefined || result.status >= 400;
+  if (!failed) return;
+  span.setAttribute('error.type', result.status === undefined ? transportErrorType(result.error) : String(result.status));
+  span.setStatus({ code: SpanStatusCode.ERROR, ...(result.error ? { message: result.error } : {}) });
+}
+
+/** A low-cardinality class of a failure without an answer: timeout, a system error code, a refused target. */
+function transportErrorType(error: string | undefined): string {
+  if (!error) return '_OTHER';
+  if (error.startsWith('timeout')) return 'timeout';
+  if (error.startsWith('target refused')) return 'target_refused';
+  return /^([A-Z][A-Z0-9_]+):/.exec(error)?.[1] ?? '_OTHER';
 }
 
 function journalDetail(delivery: DueDelivery, endpoint: string, attempt: number, result: AttemptResult, outcome: AttemptOutcome): Record<string, unknown> {
