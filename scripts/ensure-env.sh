@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# Makes this machine ready for the tests (npm test's pretest, .ci/run) and, with --bench, for the
-# benchmarks (prebench:proxy): the one place that knows what they need outside node_modules.
-#   - RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 answer; started here if not.
-#   - promtool, prometheus, chromium (--bench: also wrk, nginx) are on PATH, or where the tool's
-#     ORDERBRIDGE_<TOOL> variable points (ORDERBRIDGE_CHROMIUM=/opt/chromium/chrome; the tests look
-#     them up the same way, test/helpers/tools.ts). Missing ones are installed with apt-get when
-#     running as root; otherwise (or with ORDERBRIDGE_NO_INSTALL=1) one line names the command to
-#     run, and the script exits 1. Services too are started only as root.
+# Makes this machine ready for the tests (npm test's pretest, .ci/run) and, with --bench NAME, for
+# one benchmark (prebench:NAME): the one place that knows what they need outside node_modules.
+#   tests:           RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 answer (started
+#                    here if not); promtool, prometheus and chromium are there.
+#   --bench NAME     what `npm run bench:NAME` needs, and only that: RabbitMQ on 127.0.0.1:5672 and
+#                    rabbitmqctl on PATH (each run makes its own vhost) for every bench (pipeline,
+#                    report, poison, proxy); bench:proxy also wrk (part 1) and nginx (parts 2 and 3).
+#                    --bench alone: what every benchmark needs.
+# A tool is on PATH, or where its ORDERBRIDGE_<TOOL> variable points (ORDERBRIDGE_CHROMIUM=/opt/
+# chromium/chrome; the tests and benchmarks look them up the same way, test/helpers/tools.ts).
+# Missing ones are installed with apt-get when running as root; otherwise (or with
+# ORDERBRIDGE_NO_INSTALL=1) one line names the command to run, and the script exits 1. Services too
+# are started only as root.
 # Silent, and a few milliseconds, when all is there: one TCP connect per service, a PATH look-up per
 # tool. Messages go to stderr, each prefixed with "ensure-env:".
 set -uo pipefail
 
-bench=0
-for arg in "$@"; do
-  case $arg in
-    --bench) bench=1 ;;
+benches=(pipeline proxy report poison)
+usage="usage: scripts/ensure-env.sh [--bench [$(IFS='|'; echo "${benches[*]}")]]"
+bench=''
+while (($#)); do
+  case $1 in
+    --bench=*) bench=${1#--bench=} ;;
+    --bench) if [[ ${2:-} == [a-z]* ]]; then bench=$2; shift; else bench=all; fi ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { print substr($0, 3) }' "$0"; exit 0 ;;
-    *) echo "ensure-env: unknown argument '$arg' (usage: scripts/ensure-env.sh [--bench])" >&2; exit 2 ;;
+    *) echo "ensure-env: unknown argument '$1' ($usage)" >&2; exit 2 ;;
   esac
+  shift
 done
+if [[ -n $bench && $bench != all && " ${benches[*]} " != *" $bench "* ]]; then
+  echo "ensure-env: no benchmark '$bench' ($usage)" >&2
+  exit 2
+fi
 
 say() { printf 'ensure-env: %s\n' "$*" >&2; }
 
@@ -37,8 +50,11 @@ list() {
 
 # Each tool's Debian package (as in test/helpers/tools.ts).
 declare -A package=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium [wrk]=wrk [nginx]=nginx)
-needed=(promtool prometheus chromium)
-((bench)) && needed+=(wrk nginx)
+case $bench in
+  '') needed=(promtool prometheus chromium) ;;
+  proxy | all) needed=(wrk nginx) ;;
+  *) needed=() ;;
+esac
 
 # The tool's ORDERBRIDGE_<TOOL> names an executable (a path, or a command on PATH); else it is on PATH.
 have() {
@@ -50,7 +66,7 @@ have() {
 missing_tools() {
   local tool
   missing=()
-  for tool in "${needed[@]}"; do have "$tool" || missing+=("$tool"); done
+  for tool in "${needed[@]+"${needed[@]}"}"; do have "$tool" || missing+=("$tool"); done
 }
 
 # The packages of the missing tools, each once, in the order first needed.
@@ -147,5 +163,17 @@ ensure_postgres() {
   return 1
 }
 
+# The benchmarks make a vhost per run with rabbitmqctl (test/helpers/vhost.ts), also where RabbitMQ
+# already answers (started by someone else, or elsewhere): without it they would fail minutes in.
+ensure_rabbitmqctl() {
+  type -P rabbitmqctl >/dev/null && return 0
+  say "rabbitmqctl is not on PATH (the benchmark makes its own vhost with it): run \`${sudo}apt-get install -y rabbitmq-server\`, or add its directory (/usr/sbin) to PATH"
+  return 1
+}
+
 # Tools first: when one is missing and cannot be installed, say so at once.
-ensure_tools && ensure_rabbitmq && ensure_postgres
+if [[ -n $bench ]]; then
+  ensure_tools && ensure_rabbitmq && ensure_rabbitmqctl
+else
+  ensure_tools && ensure_rabbitmq && ensure_postgres
+fi
