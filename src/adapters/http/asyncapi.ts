@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Config } from '../../config/index.js';
 import { schemas } from '../../contracts/schemas.js';
 import { deadLetterHeaders } from '../../app/dead-letter-headers.js';
-import { routingKeyFor } from '../../ledger/order-event.js';
+import { orderEventContentType, routingKeyFor } from '../../ledger/order-event.js';
 import type { StatusChange } from '../../ledger/model.js';
 import { topologyOf, type DeclaredExchange, type DeclaredQueue } from '../rabbitmq/topology.js';
 
@@ -21,8 +21,8 @@ export function asyncApiRoutes(config: AsyncApiConfig, version: string): Hono {
 }
 
 const bindingVersion = '0.3.0';
-/** The AMQP `type` property the gateway publishes with, per output (publish-out.ts: the ledger channel). */
-const amqpType = { mesCommand: 'mes.command', orderEvent: 'order.event', partnerOrder: 'crm.request' } as const;
+/** The AMQP `type` property the gateway publishes with (publish-out.ts): the ledger channel; for an order event its CloudEvents type. */
+const amqpType = { mesCommand: 'mes.command', partnerOrder: 'crm.request' } as const;
 /** The gateway's own dead letters are published with the input they came from as routing key. */
 const inputChannels = ['crm.command', 'crm.fact', 'mes.event'] as const;
 const deadLetterReasons = ['too_large', 'undecodable', 'too_deep', 'invalid', 'refused', 'handler_error'] as const;
@@ -111,11 +111,11 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
       return [orderEventMessage(kind), {
         name: type,
         title: `Order event ${kind}`,
-        summary: `A CloudEvents 1.0 event (structured JSON) of type ${type}; its data is a StatusChange. Its id is stable: a re-published event carries the same id.`,
-        contentType: json,
+        summary: `A CloudEvents 1.0 event of type ${type} in structured content mode (AMQP protocol binding: the content-type is the JSON event format's, the AMQP type the event's type, the message-id its id); its data is a StatusChange. The id is stable: a re-published event carries the same id.`,
+        contentType: orderEventContentType,
         headers: traceHeaders,
         payload: { allOf: [components.contract('orderEvent'), { type: 'object', properties: { type: { const: type } } }] },
-        bindings: { amqp: { messageType: amqpType.orderEvent, bindingVersion } },
+        bindings: { amqp: { messageType: type, bindingVersion } },
       }];
     })),
     PartnerOrder: {
