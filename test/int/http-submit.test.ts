@@ -69,6 +69,32 @@ t.test('Idempotency-Key: required, replayed, refused for another body, scoped pe
   t.equal(toCrm.length, 2, 'one message per partner, none for the replays');
 });
 
+t.test('Idempotency-Key is a Structured Field String: "K" and the same key unquoted are one key; a malformed one is a 400 naming the header', async (t) => {
+  const { post, toCrm } = await setup(t);
+  const key = randomUUID();
+  const quoted = await post(order, { 'idempotency-key': `"${key}"` });
+  t.equal(quoted.status, 202);
+  const { id } = await json(quoted);
+  for (const [label, value] of [['unquoted', key], ['with spaces around it', `  "${key}" `], ['with a parameter', `"${key}";v=1`]] as const) {
+    const again = await post(order, { 'idempotency-key': value });
+    t.equal(again.status, 202, label);
+    t.equal(again.headers.get('idempotent-replayed'), 'true', `${label}: a replay of the quoted key`);
+    t.equal((await json(again)).id, id, `${label}: the same order`);
+  }
+  t.equal((await post({ ...order, reference: 'PO-4712' }, { 'idempotency-key': key })).status, 422, 'unquoted, it is the same key: another body is refused');
+  t.equal((await post(order, { 'idempotency-key': '"K"' })).status, 202);
+  t.equal((await post(order, { 'idempotency-key': 'K' })).headers.get('idempotent-replayed'), 'true', '"K" then K: one order');
+
+  for (const value of ['"unterminated', '"one", "two"', 'two words', 'a,b', '""', `"${'x'.repeat(129)}"`, '?1']) {
+    const refused = await post(order, { 'idempotency-key': value });
+    t.equal(refused.status, 400, value);
+    t.equal(refused.headers.get('content-type'), 'application/problem+json');
+    t.match(await json(refused), { type: /validation/, errors: [{ pointer: '/headers/Idempotency-Key', fix: /double quotes/ }] }, `${value}: the header and the fix named`);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(toCrm.length, 2, 'two keys, two orders: none for the replays or the refused');
+});
+
 t.test('100 concurrent identical POSTs make exactly one order for the CRM', async (t) => {
   const { post, toCrm } = await setup(t);
   const key = randomUUID();

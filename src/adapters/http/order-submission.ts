@@ -4,29 +4,28 @@ import { maxJsonDepth } from '../../contracts/parse-json.js';
 import { validatorFor } from '../../contracts/validate.js';
 import type { AppDeps } from '../../app/ports.js';
 import { submitPartnerOrder } from '../../app/submit-partner-order.js';
+import { readIdempotencyKey } from './idempotency-key.js';
 import { readJsonBody } from './json-body.js';
 import type { PartnerEnv, PartnerGuard } from './partner-guard.js';
 import { HttpProblem, ValidationFailed } from './problems.js';
 
 const validateRequest = validatorFor<OrderRequest>('orderRequest');
-const keyPattern = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * POST /v1/orders: parse, submit (app/submit-partner-order.ts), answer. Idempotency-Key is
- * required: the same key and body get the first answer again, another body a 422, a request
- * still in flight a 409; an accepted order is a 202 with its resource.
+ * required (a Structured Field String, or the same key unquoted: see idempotency-key.ts): the same
+ * key and body get the first answer again, another body a 422, a request still in flight a 409;
+ * an accepted order is a 202 with its resource.
  */
 export function orderSubmissionRoutes(deps: AppDeps, guard: PartnerGuard): Hono<PartnerEnv> {
   const routes = new Hono<PartnerEnv>();
   const limits = { maxBytes: deps.config.gateway.http.bodyLimitBytes, maxDepth: maxJsonDepth(deps.config.gateway) };
   routes.post('/v1/orders', guard.route(async (c) => {
-    const key = c.req.header('idempotency-key');
-    if (key === undefined || !keyPattern.test(key)) {
-      throw new ValidationFailed('headers', [{ pointer: '/Idempotency-Key', message: key === undefined ? 'is required' : 'must be 1 to 128 visible characters', fix: 'send a new unique key (e.g. a UUID) with each new order, and the same key when you retry it' }]);
-    }
+    const idempotency = readIdempotencyKey(c.req.header('idempotency-key'));
+    if (!idempotency.ok) throw new ValidationFailed('headers', [idempotency.problem]);
     const valid = validateRequest(await readJsonBody(c, limits));
     if (!valid.ok) throw new ValidationFailed('body', valid.problems);
-    const outcome = await submitPartnerOrder(deps, { partner: c.get('partner').id, idempotencyKey: key, order: valid.value });
+    const outcome = await submitPartnerOrder(deps, { partner: c.get('partner').id, idempotencyKey: idempotency.key, order: valid.value });
     switch (outcome.kind) {
       case 'key_reused':
         throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'This key was used before with a different body. Use a new key for a new order.');
