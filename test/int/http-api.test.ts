@@ -181,6 +181,10 @@ t.test('bad queries are 400 problems naming each parameter and its fix', async (
   t.match(byPointer['/query/limit'], /1 to 200/);
   t.match(byPointer['/query/status'], /did you mean "shipped"/);
   t.match(byPointer['/query/since'], /did you mean "updated_since"|remove it/);
+  for (const limit of ['abc', '1.5', '201']) {
+    const bad = await json(get(`/v1/orders?limit=${limit}`, keys.alpha));
+    t.match(bad, { status: 400, errors: [{ pointer: '/query/limit' }] }, `limit=${limit}: limit is an integer from 1 to 200`);
+  }
   const cursor = await json(get('/v1/orders?cursor=bm90LWEtY3Vyc29y', keys.alpha));
   t.match(cursor, { status: 400, errors: [{ pointer: '/query/cursor', fix: /nextCursor/ }] });
 });

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { OrderListQuery } from '../../contracts/generated/external/order-list-query.js';
 import type { OrderPage } from '../../contracts/generated/external/order-page.js';
+import { schemas } from '../../contracts/schemas.js';
 import { validatorFor } from '../../contracts/validate.js';
 import type { LedgerStore, OrderRecord } from '../../ledger/index.js';
 import { noneMatch, revalidateAlways } from './cache-status.js';
@@ -12,6 +13,12 @@ import { singleValuedQuery } from './single-query.js';
 
 const validateListQuery = validatorFor<OrderListQuery>('orderListQuery');
 const defaultPageSize = 50;
+/** The list's query parameters the contract types as integers: read as numbers before the check, so that `limit=abc` fails as not an integer. */
+const integerParameters = new Set(Object.entries(schemas.orderListQuery.properties).filter(([, schema]) => 'type' in schema && schema.type === 'integer').map(([name]) => name));
+
+function withIntegers(query: Record<string, string>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(query).map(([name, value]) => [name, integerParameters.has(name) && /^-?\d{1,15}$/.test(value) ? Number(value) : value]));
+}
 
 /** Partner routes over the ledger's read model. Every lookup is scoped to the calling partner. */
 export function ordersRoutes(ledger: LedgerStore, resources: OrderResources, guard: PartnerGuard): Hono<PartnerEnv> {
@@ -35,11 +42,11 @@ export function ordersRoutes(ledger: LedgerStore, resources: OrderResources, gua
   }));
 
   routes.get('/v1/orders', guard.route(async (c) => {
-    const valid = validateListQuery(singleValuedQuery(c));
+    const valid = validateListQuery(withIntegers(singleValuedQuery(c)));
     if (!valid.ok) throw new ValidationFailed('query', valid.problems);
     const { status, updated_since: updatedSince, cursor, limit } = valid.value;
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const pageSize = limit === undefined ? defaultPageSize : Number(limit);
+    const pageSize = limit ?? defaultPageSize;
     const orders = await ledger.listOrders({
       partner: c.get('partner').id,
       ...(status ? { status } : {}),

@@ -16,7 +16,7 @@ export type OrderStatus =
   | 'cancelled';
 
 /**
- * Query parameters of GET /v1/orders (all optional; values arrive as strings).
+ * Query parameters of GET /v1/orders (all optional). They arrive as strings: an integer parameter is read as a number before it is checked.
  */
 export interface OrderListQuery {
   status?: OrderStatus;
@@ -31,5 +31,5 @@ export interface OrderListQuery {
   /**
    * Page size, 1 to 200 (default 50).
    */
-  limit?: string;
+  limit?: number;
 }
