@@ -8,6 +8,7 @@ import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { OpsService } from '../../src/adapters/http/ops-routes.js';
+import type { MesReadProxy } from '../../src/adapters/mes/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { NotPublishedError } from '../../src/app/ports.js';
 import { createAndForward, mesEventInput } from '../fixtures/mes-events.js';
@@ -52,7 +53,7 @@ async function seedOrder(ledger: LedgerStore, config: Config, orderId: string, p
 
 t.test('health, readiness and the OpenAPI document', async (t) => {
   let connected = true;
-  const { get } = await setup(t, { connected: () => connected });
+  const { get, config, ledger } = await setup(t, { connected: () => connected });
   t.equal((await get('/healthz')).status, 200);
   t.equal((await get('/readyz')).status, 200);
   connected = false;
@@ -64,7 +65,14 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   t.equal(document.openapi, '3.1.0');
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'the OpenAPI document validates');
   t.ok(document.components.schemas.Order.properties.status.$ref === '#/components/schemas/OrderStatus', 'generated from the contracts');
-  t.same(Object.keys(document.paths).sort(), ['/healthz', '/mes/orders/{orderId}', '/mes/worklist', '/ops', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/ops/orders/{id}/timeline', '/ops/report', '/readyz', '/v1/orders', '/v1/orders/{id}'], 'every route is documented');
+  // Every route of a gateway with the MES proxy and the ops pages, and nothing else.
+  const ops: OpsService = { report: () => Promise.reject(new Error('unused')), timeline: () => Promise.resolve([]), deadLetters: () => Promise.resolve([]), replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }) };
+  const mesProxy = { routeNames: () => config.gateway.mesApi.routes.map((route) => route.name) } as unknown as MesReadProxy;
+  const full = createHttpApp({ config, ledger, logger: silentLogger, publisher: noBroker, clock: Date.now, readiness: { brokerConnected: () => true }, mesProxy, ops });
+  const served = new Set(full.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*')).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`));
+  const documented = new Set(Object.entries(document.paths as Record<string, object>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`)));
+  t.same([...served].filter((route) => !documented.has(route)), [], 'every route the gateway serves is documented');
+  t.same([...documented].filter((route) => !served.has(route)), [], 'and only those');
   t.ok(document.paths['/v1/orders'].post.requestBody, 'POST /v1/orders with its body schema');
   t.same(document.paths['/mes/worklist'].get.parameters[0], { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }, 'each configured MES read route with its query parameters and their bounds, from the config');
 });

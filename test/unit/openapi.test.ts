@@ -15,3 +15,17 @@ t.test('each configured MES read route is documented with its own parameters, an
   t.notOk(document.paths['/mes/{route}'], 'no generic route beside the configured ones');
   t.same(Object.keys(openApiDocument('1.2.3', []).paths as object).filter((path) => path.startsWith('/mes/')), ['/mes/orders/{orderId}'], 'without routes only the per-order MES route');
 });
+
+t.test('the contracts become components without $defs, $id or $schema; limit is an integer', async (t) => {
+  const document = openApiDocument('1.2.3', []) as { paths: Record<string, Record<string, { parameters?: { name: string; schema: unknown }[] }>>; components: { schemas: Record<string, unknown> } };
+  const text = JSON.stringify(document);
+  t.notMatch(text, /"\$defs"|"\$id"|"\$schema"/, 'no JSON Schema identifiers or $defs left');
+  const refs = [...text.matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+  t.ok(refs.length > 0);
+  for (const ref of new Set(refs)) t.match(ref, /^#\/components\/(schemas|responses)\/[A-Za-z]+$/, `${ref}: a whole component`);
+  t.match(document.components.schemas, { OrderId: { type: 'string', maxLength: 64 }, OrderHistoryEntry: { type: 'object' }, CrmOrderLine: { type: 'object' }, ReconciliationReportDiscrepancy: { type: 'object' } }, '$defs are components of their own, named by their owner');
+  t.notOk('CrmCommon' in document.components.schemas, 'a file of $defs only is no component itself');
+  const limit = document.paths['/v1/orders']!.get!.parameters!.find((p) => p.name === 'limit');
+  t.same(limit?.schema, { type: 'integer', minimum: 1, maximum: 200, description: 'Page size, 1 to 200 (default 50).' });
+  await t.resolves(SwaggerParser.validate(structuredClone(document) as never));
+});
