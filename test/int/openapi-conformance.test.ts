@@ -36,7 +36,8 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
       mesApi: {
         baseUrl: `http://127.0.0.1:${mesPort}`,
         timeout: '300ms',
-        breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeout: '60s', maxConcurrent: 16, maxQueued: 64 },
+        // Six failed calls at least before the circuit opens: the first ones show the MES's own failures (504, 502).
+        breaker: { volumeThreshold: 6, errorThresholdPercentage: 50, resetTimeout: '60s', maxConcurrent: 16, maxQueued: 64 },
       },
     },
   });
@@ -60,9 +61,11 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
     return { ...checked, headers: response.headers };
   };
   const get = (path: string, key?: string, headers: Record<string, string> = {}) => call('GET', path, { ...(key ? { key } : {}), headers });
+  // One request a second: of three in quick succession, two share a one-second window whenever it turns.
   const twiceAsSlow = async (method: string, path: string) => {
-    await call(method, path, { key: keys.slow });
-    t.equal((await call(method, path, { key: keys.slow })).status, 429, `${method} ${path}: over the rate limit`);
+    const statuses: number[] = [];
+    while (statuses.length < 3 && !statuses.includes(429)) statuses.push((await call(method, path, { key: keys.slow })).status);
+    t.ok(statuses.includes(429), `${method} ${path}: over the rate limit (${statuses.join(', ')})`);
   };
 
   // Unauthenticated routes.
@@ -158,11 +161,11 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
   t.equal((await get('/mes/worklist?limit=11', keys.ops)).status, 504);
   await mesFaults({ apiLatencyMs: 0, apiDown: true });
   const downStatuses = new Set<number>();
-  for (let i = 0; i < 20 && !downStatuses.has(503); i += 1) {
+  for (let i = 0; i < 30 && !downStatuses.has(503); i += 1) {
     downStatuses.add((await get(`/mes/orders/DOWN-${i}`, keys.ops)).status);
     downStatuses.add((await get(`/mes/worklist?limit=${20 + i}`, keys.ops)).status);
   }
-  t.same([...downStatuses].sort(), [502, 503], 'the MES failing: 502, then the open circuit: 503');
+  t.ok(downStatuses.has(502) && downStatuses.has(503), `the MES failing: 502, then the open circuit: 503 (${[...downStatuses].join(', ')})`);
 
   t.same(problems, [], 'every answer fits the document');
   const coverage = conformance.coverage();
