@@ -2,7 +2,7 @@
 # Makes this machine ready for the tests (npm test's pretest, .ci/run) and, with --bench NAME, for
 # one benchmark (prebench:NAME): the one place that knows what they need outside node_modules.
 #   tests:           RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 answer (started
-#                    here if not); promtool, prometheus and chromium are there.
+#                    here if not); promtool, prometheus, chromium and docker-compose are there.
 #   --bench NAME     what `npm run bench:NAME` needs, and only that: RabbitMQ on 127.0.0.1:5672 and
 #                    rabbitmqctl on PATH (each run makes its own vhost) for every bench (pipeline,
 #                    report, poison, proxy); bench:proxy also wrk (part 1) and nginx (parts 2 and 3).
@@ -49,16 +49,18 @@ list() {
 # ---- tools --------------------------------------------------------------------------------------
 
 # Each tool's Debian package (as in test/helpers/tools.ts).
-declare -A package=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium [wrk]=wrk [nginx]=nginx)
+declare -A package=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium [docker-compose]=docker-compose [wrk]=wrk [nginx]=nginx)
 case $bench in
-  '') needed=(promtool prometheus chromium) ;;
+  '') needed=(promtool prometheus chromium docker-compose) ;;
   proxy | all) needed=(wrk nginx) ;;
   *) needed=() ;;
 esac
 
 # The tool's ORDERBRIDGE_<TOOL> names an executable (a path, or a command on PATH); else it is on PATH.
+# <TOOL> is its name in capitals, - as _ (ORDERBRIDGE_DOCKER_COMPOSE).
 have() {
   local variable="ORDERBRIDGE_${1^^}"
+  variable=${variable//-/_}
   local command=${!variable:-$1}
   if [[ $command == */* ]]; then [[ -f $command && -x $command ]]; else type -P "$command" >/dev/null; fi
 }
@@ -99,7 +101,7 @@ ensure_tools() {
   missing_tools
   ((${#missing[@]} == 0)) && return 0
   packages_of_missing
-  local how="run \`${sudo}apt-get install -y ${packages[*]}\`, or point $(list "${missing[@]/#/ORDERBRIDGE_}" | tr a-z A-Z) at them"
+  local how="run \`${sudo}apt-get install -y ${packages[*]}\`, or point $(list "${missing[@]/#/ORDERBRIDGE_}" | tr a-z- A-Z_) at them"
   if ((EUID != 0)) || [[ -n ${ORDERBRIDGE_NO_INSTALL:-} ]] || ! type -P apt-get >/dev/null; then
     say "$(list "${missing[@]}") not found: $how"
     return 1
@@ -108,7 +110,7 @@ ensure_tools() {
   hash -r
   missing_tools
   ((${#missing[@]} == 0)) && return 0
-  say "${packages[*]} installed, but $(list "${missing[@]}") not on PATH: add /usr/bin and /usr/sbin to PATH, or point $(list "${missing[@]/#/ORDERBRIDGE_}" | tr a-z A-Z) at them"
+  say "${packages[*]} installed, but $(list "${missing[@]}") not on PATH: add /usr/bin and /usr/sbin to PATH, or point $(list "${missing[@]/#/ORDERBRIDGE_}" | tr a-z- A-Z_) at them"
   return 1
 }
 

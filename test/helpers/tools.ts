@@ -12,6 +12,7 @@ export const tools = {
   prometheus: { env: 'ORDERBRIDGE_PROMETHEUS', apt: 'prometheus' },
   wrk: { env: 'ORDERBRIDGE_WRK', apt: 'wrk' },
   nginx: { env: 'ORDERBRIDGE_NGINX', apt: 'nginx' },
+  'docker-compose': { env: 'ORDERBRIDGE_DOCKER_COMPOSE', apt: 'docker-compose' },
 } as const;
 
 export type ToolName = keyof typeof tools;
