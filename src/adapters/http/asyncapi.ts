@@ -216,7 +216,7 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
   channels.deadLetter = {
     address: '{routingKey}',
     title: `Dead letters (exchange ${deadLetter.name})`,
-    description: `Every queue above dead-letters here (x-dead-letter-exchange). The gateway publishes what it cannot use with its input as the routing key (${inputChannels.join(', ')}); the broker keeps the original routing key.`,
+    description: `The other queues dead-letter here (their x-dead-letter-exchange). The gateway publishes what it cannot use with its input as the routing key (${inputChannels.join(', ')}); the broker keeps the original routing key.`,
     parameters: { routingKey: { description: `The gateway's input (${inputChannels.join(', ')}), or the original routing key of a message the broker dead-lettered.`, examples: [...inputChannels] } },
     messages: messageRefs('DeadLetter'),
     bindings: exchangeBinding(deadLetter),
