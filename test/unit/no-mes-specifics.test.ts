@@ -10,8 +10,8 @@ const root = resolve(import.meta.dirname, '../..');
 const dialectDir = join(root, 'config/mes/reference');
 const dialect = parse(readFileSync(join(dialectDir, 'dialect.yaml'), 'utf8'));
 
-/** Field names any message format has: they say nothing about one MES. */
-const generic = new Set(['header', 'body', 'messageId', 'createdAt', 'state', 'text', 'code', 'order', 'error', 'priority', 'correlationId', 'eventId', 'type', 'id', 'name', 'description', 'sender', 'ERROR', 'SET']);
+/** Field names any message format has: they say nothing about one MES (messageType: AMQP's, as AsyncAPI's binding names it). */
+const generic = new Set(['header', 'body', 'messageId', 'messageType', 'createdAt', 'state', 'text', 'code', 'order', 'error', 'priority', 'correlationId', 'eventId', 'type', 'id', 'name', 'description', 'sender', 'ERROR', 'SET']);
 
 function schemaWords(schema: unknown, words = new Set<string>()): Set<string> {
   if (Array.isArray(schema)) schema.forEach((item) => schemaWords(item, words));
