@@ -7,7 +7,7 @@ import { timeline } from './timeline.js';
 import { report } from './report.js';
 import { deadLetters, replay } from './dead-letters.js';
 import { testMapping } from './test-mapping.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../shared/package-version.js';
 
 const usage = `Usage: orderbridge <command> [options]
 

@@ -1,6 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageVersion } from '../shared/package-version.js';
 import { NodeSDK, resources, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 
 /**
@@ -17,16 +15,4 @@ export function createTracingSdk(env: NodeJS.ProcessEnv, more: Partial<NodeSDKCo
     instrumentations: [],
     ...more,
   });
-}
-
-/** The version in the package.json above this module (from src/ or dist/src/ alike). */
-export function packageVersion(from = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown };
-  return typeof version === 'string' ? version : 'unknown';
 }
