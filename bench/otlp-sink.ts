@@ -23,10 +23,11 @@ export async function startOtlpSink(): Promise<OtlpSink> {
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   sink.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sink.close = () => new Promise<void>((done) => {
-    server.closeAllConnections();
-    server.close(() => done());
-  });
+  sink.close = () =>
+    new Promise<void>((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    });
   return sink;
 }
 
@@ -35,7 +36,10 @@ export async function startOtlpSink(): Promise<OtlpSink> {
  * the sink, the batch processor's queue large enough that no span is dropped under benchmark load;
  * every trace recorded, or the given share of them (parent-based: a sampled caller stays sampled).
  */
-export function tracedChild(endpoint: string, sampleRatio?: number): { nodeFlags: string[]; env: Record<string, string> } {
+export function tracedChild(
+  endpoint: string,
+  sampleRatio?: number,
+): { nodeFlags: string[]; env: Record<string, string> } {
   return {
     nodeFlags: ['--import', moduleBeside(import.meta.filename, '../src/telemetry/otel-register')],
     env: {
@@ -46,7 +50,9 @@ export function tracedChild(endpoint: string, sampleRatio?: number): { nodeFlags
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
       OTEL_BSP_SCHEDULE_DELAY: '500',
       OTEL_SERVICE_NAME: 'orderbridge-bench',
-      ...(sampleRatio === undefined ? {} : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(sampleRatio) }),
+      ...(sampleRatio === undefined
+        ? {}
+        : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(sampleRatio) }),
     },
   };
 }

@@ -4,7 +4,15 @@ import { performance } from 'node:perf_hooks';
 
 /** A valid CRM order.create (contracts/crm/order-create.schema.json), as test/int/pipeline.test.ts builds it. */
 export function createCommand(orderId: string, messageId: string, sentAt: string) {
-  return { messageId, type: 'order.create', sentAt, orderId, partner: 'shop', customer: { id: 'C-1', name: 'Acme' }, lines: [{ sku: 'BRKT-200', quantity: 4 }] };
+  return {
+    messageId,
+    type: 'order.create',
+    sentAt,
+    orderId,
+    partner: 'shop',
+    customer: { id: 'C-1', name: 'Acme' },
+    lines: [{ sku: 'BRKT-200', quantity: 4 }],
+  };
 }
 
 export interface Command {
@@ -15,12 +23,19 @@ export interface Command {
 
 /** `count` commands with ids unique to this run (`prefix`) and this phase (`from`). */
 export function commands(prefix: string, from: number, count: number): Command[] {
-  return Array.from({ length: count }, (_, i) => ({ orderId: `${prefix}-${from + i}`, messageId: `crm-${prefix}-${from + i}` }));
+  return Array.from({ length: count }, (_, i) => ({
+    orderId: `${prefix}-${from + i}`,
+    messageId: `crm-${prefix}-${from + i}`,
+  }));
 }
 
 function publishCommand(channel: ConfirmChannel, exchange: string, command: Command): void {
   const body = createCommand(command.orderId, command.messageId, new Date().toISOString());
-  channel.publish(exchange, 'order.create', Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json', messageId: command.messageId });
+  channel.publish(exchange, 'order.create', Buffer.from(JSON.stringify(body)), {
+    persistent: true,
+    contentType: 'application/json',
+    messageId: command.messageId,
+  });
 }
 
 /** Publishes everything with confirms, in windows, as fast as the broker takes it. */
@@ -35,7 +50,13 @@ export async function preload(channel: ConfirmChannel, exchange: string, all: Co
  * Publishes at a steady rate (checked every ~2 ms, so at most a few messages leave together) and
  * calls `sent` with each message's send time. Confirms are awaited once at the end, never per message.
  */
-export async function publishPaced(channel: ConfirmChannel, exchange: string, all: Command[], perSecond: number, sent: (command: Command, at: number) => void): Promise<void> {
+export async function publishPaced(
+  channel: ConfirmChannel,
+  exchange: string,
+  all: Command[],
+  perSecond: number,
+  sent: (command: Command, at: number) => void,
+): Promise<void> {
   const start = performance.now();
   let next = 0;
   while (next < all.length) {
@@ -113,7 +134,13 @@ export class Collector {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`only ${this.received} of ${count} MES commands arrived within ${timeoutMs} ms`));
       }, timeoutMs);
-      const waiter: Waiter = { count, resolve: (at) => { clearTimeout(timeout); resolve(at); } };
+      const waiter: Waiter = {
+        count,
+        resolve: (at) => {
+          clearTimeout(timeout);
+          resolve(at);
+        },
+      };
       this.waiters.push(waiter);
     });
   }

@@ -15,7 +15,10 @@ import { median } from './pipeline-figures.js';
 
 /** One MES message per shipped dialect, as its MES sends it. */
 const sampleEvents: Record<string, unknown> = {
-  'mes/reference': { header: { eventId: 'ev-1', eventType: 'ORDER_STATE_CHANGED', createdAt: '2026-12-06T10:00:00Z' }, order: { externalRef: 'B-1', mesOrderNo: 'M-1', state: 'CUTTING' } },
+  'mes/reference': {
+    header: { eventId: 'ev-1', eventType: 'ORDER_STATE_CHANGED', createdAt: '2026-12-06T10:00:00Z' },
+    order: { externalRef: 'B-1', mesOrderNo: 'M-1', state: 'CUTTING' },
+  },
   'mes/line-controller': { seq: 1, job: { ref: 'B-1 ' }, changes: [{ code: 20, atMs: 1_780_000_000_000 }] },
 };
 
@@ -41,7 +44,8 @@ export function mappingCosts(count = 20_000): MappingCost[] {
     const read = dialectMessageReader(config);
     const command = createCommand('B-1', 'crm-B-1', '2026-12-06T10:00:00Z') as CrmCommand;
     const writeCommandUs = microsPerCall(count, (i) => {
-      if (!write(command, `ob-${i}`, 1_780_000_000_000).ok) throw new Error(`${dialect}: the sample command did not build`);
+      if (!write(command, `ob-${i}`, 1_780_000_000_000).ok)
+        throw new Error(`${dialect}: the sample command did not build`);
     });
     const readEventUs = microsPerCall(count, () => {
       const changes = read(event);
@@ -53,5 +57,11 @@ export function mappingCosts(count = 20_000): MappingCost[] {
 }
 
 export function describeMappingCosts(costs: MappingCost[]): string[] {
-  return ['mapping per message (in process, median of 5 × 20,000):', ...costs.map((c) => `  ${c.dialect.padEnd(22)} write MES command ${c.writeCommandUs.toFixed(2)} µs, read MES event ${c.readEventUs.toFixed(2)} µs`)];
+  return [
+    'mapping per message (in process, median of 5 × 20,000):',
+    ...costs.map(
+      (c) =>
+        `  ${c.dialect.padEnd(22)} write MES command ${c.writeCommandUs.toFixed(2)} µs, read MES event ${c.readEventUs.toFixed(2)} µs`,
+    ),
+  ];
 }

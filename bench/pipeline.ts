@@ -29,7 +29,17 @@ import { mesCommandId } from '../src/app/forward-crm-command.js';
 import { declareTopology } from '../src/adapters/rabbitmq/topology.js';
 import { loadConfig } from '../src/config/index.js';
 import { createVhost } from '../test/helpers/vhost.js';
-import { formatInt, formatMs, formatSigned, median, percentile, positiveInt, rabbitCpuMs, round, table } from './pipeline-figures.js';
+import {
+  formatInt,
+  formatMs,
+  formatSigned,
+  median,
+  percentile,
+  positiveInt,
+  rabbitCpuMs,
+  round,
+  table,
+} from './pipeline-figures.js';
 import { Collector, commands, preload, publishPaced } from './pipeline-load.js';
 import type { SutMode, SutStats } from './sut-protocol.js';
 import { killAllChildren } from './children.js';
@@ -49,7 +59,12 @@ const tracingCostGoal = 0.15;
 type Side = SutMode | 'gateway-traced' | 'gateway-sampled';
 const sides: Side[] = ['raw', 'gateway', 'gateway-traced', 'gateway-sampled'];
 const sampledShare = 0.1;
-const tracingOf = (side: Side, sink: OtlpSink) => (side === 'gateway-traced' ? tracedChild(sink.endpoint) : side === 'gateway-sampled' ? tracedChild(sink.endpoint, sampledShare) : undefined);
+const tracingOf = (side: Side, sink: OtlpSink) =>
+  side === 'gateway-traced'
+    ? tracedChild(sink.endpoint)
+    : side === 'gateway-sampled'
+      ? tracedChild(sink.endpoint, sampledShare)
+      : undefined;
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +79,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: bench/pipeline.ts [--orders N] [--runs R] [--rate PER_SECOND] [--latency-seconds S] [--json] [--diagnose] [--cpu-prof DIR]\n');
+  process.stdout.write(
+    'usage: bench/pipeline.ts [--orders N] [--runs R] [--rate PER_SECOND] [--latency-seconds S] [--json] [--diagnose] [--cpu-prof DIR]\n',
+  );
   process.exit(0);
 }
 const options = {
@@ -76,7 +93,6 @@ const options = {
   diagnose: values.diagnose,
   cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
 };
-
 
 const config = loadConfig({ dir: defaultConfigDir, env: {} });
 const { amqp } = config.gateway;
@@ -150,7 +166,14 @@ async function runSide(side: Side, run: number, sink: OtlpSink): Promise<SideRun
     connections.push(collectorConnection);
     const collector = await Collector.start(collectorConnection, amqp.queues.mesCommands);
 
-    sut = await startSut({ mode, url: vhost.url, ledgerPath: join(dataDir, 'ledger.db'), diagnose: options.diagnose, cpuProfDir: options.cpuProfDir, ...(tracing ? { tracing } : {}) });
+    sut = await startSut({
+      mode,
+      url: vhost.url,
+      ledgerPath: join(dataDir, 'ledger.db'),
+      diagnose: options.diagnose,
+      cpuProfDir: options.cpuProfDir,
+      ...(tracing ? { tracing } : {}),
+    });
     const rabbitBefore = rabbitCpuMs();
     const start = performance.now();
     sut.go();
@@ -164,21 +187,32 @@ async function runSide(side: Side, run: number, sink: OtlpSink): Promise<SideRun
     const latencyCommands = commands(prefix, n, options.rate * options.latencySeconds);
     const sentAt = new Map<string, number>();
     collector.recording = true;
-    await publishPaced(publisher, amqp.exchanges.crmCommands, latencyCommands, options.rate, (command, at) => sentAt.set(command.messageId, at));
+    await publishPaced(publisher, amqp.exchanges.crmCommands, latencyCommands, options.rate, (command, at) =>
+      sentAt.set(command.messageId, at),
+    );
     await collector.until(n + latencyCommands.length, 60_000);
-    const latencies = latencyCommands.map(({ messageId }) => {
-      const arrived = collector.arrivals.get(mode === 'gateway' ? mesCommandId(messageId) : messageId);
-      if (arrived === undefined) throw new Error(`${mode}: ${messageId} never arrived`);
-      return arrived - sentAt.get(messageId)!;
-    }).sort((a, b) => a - b);
+    const latencies = latencyCommands
+      .map(({ messageId }) => {
+        const arrived = collector.arrivals.get(mode === 'gateway' ? mesCommandId(messageId) : messageId);
+        if (arrived === undefined) throw new Error(`${mode}: ${messageId} never arrived`);
+        return arrived - sentAt.get(messageId)!;
+      })
+      .sort((a, b) => a - b);
     const result: SideRun = {
       mode: side,
       run,
       throughput: n / seconds,
       seconds,
-      latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1)!, count: latencies.length },
+      latency: {
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: latencies.at(-1)!,
+        count: latencies.length,
+      },
       sut: sutStats,
-      ...(rabbitBefore !== undefined && rabbitAfter !== undefined ? { rabbitCpuPercent: ((rabbitAfter - rabbitBefore) / (end - start)) * 100 } : {}),
+      ...(rabbitBefore !== undefined && rabbitAfter !== undefined
+        ? { rabbitCpuPercent: ((rabbitAfter - rabbitBefore) / (end - start)) * 100 }
+        : {}),
       duplicates: collector.received - collector.messageIds.size,
     };
     await collector.close();
@@ -196,12 +230,16 @@ async function runSide(side: Side, run: number, sink: OtlpSink): Promise<SideRun
 }
 
 function describe(r: SideRun): string {
-  const commits = r.sut.commits ? `, ${formatInt(r.sut.commits.batches)} commits (${(r.sut.commits.units / Math.max(1, r.sut.commits.batches)).toFixed(1)} units each)` : '';
+  const commits = r.sut.commits
+    ? `, ${formatInt(r.sut.commits.batches)} commits (${(r.sut.commits.units / Math.max(1, r.sut.commits.batches)).toFixed(1)} units each)`
+    : '';
   const rabbit = r.rabbitCpuPercent === undefined ? '' : `, RabbitMQ CPU ${r.rabbitCpuPercent.toFixed(0)}%`;
-  return `run ${r.run} ${r.mode.padEnd(14)} ${formatInt(r.throughput).padStart(7)} cmd/s (${r.seconds.toFixed(2)} s), latency p50 ${formatMs(r.latency.p50)} ms p99 ${formatMs(r.latency.p99)} ms` +
+  return (
+    `run ${r.run} ${r.mode.padEnd(14)} ${formatInt(r.throughput).padStart(7)} cmd/s (${r.seconds.toFixed(2)} s), latency p50 ${formatMs(r.latency.p50)} ms p99 ${formatMs(r.latency.p99)} ms` +
     ` | child CPU ${((r.sut.cpuMs / r.sut.elapsedMs) * 100).toFixed(0)}%, event loop ${(r.sut.eventLoopUtilization * 100).toFixed(0)}% busy${commits}${rabbit}` +
     (r.exportedBytes !== undefined ? ` | ${formatInt(r.exportedBytes / 1024)} KiB of OTLP exported` : '') +
-    (r.duplicates ? ` | ${r.duplicates} DUPLICATES` : '');
+    (r.duplicates ? ` | ${r.duplicates} DUPLICATES` : '')
+  );
 }
 
 /** What the figures depend on besides the code: the machine, its load, the broker's version. */
@@ -225,8 +263,19 @@ function summarise(runs: SideRun[], host: ReturnType<typeof machine>) {
       childCpuPercent: round(median(mine.map((r) => (r.sut.cpuMs / r.sut.elapsedMs) * 100)), 0),
       // Less sensitive to other load on the machine than commands/s.
       childCpuUsPerCommand: round(median(mine.map((r) => (r.sut.cpuMs * 1000) / options.orders)), 0),
-      rabbitCpuPercent: round(median(mine.flatMap((r) => (r.rabbitCpuPercent === undefined ? [] : [r.rabbitCpuPercent]))), 0),
-      runs: mine.map((r) => ({ throughput: round(r.throughput, 0), seconds: round(r.seconds, 3), latencyP50Ms: round(r.latency.p50), latencyP99Ms: round(r.latency.p99), latencyMaxMs: round(r.latency.max), sut: r.sut, duplicates: r.duplicates })),
+      rabbitCpuPercent: round(
+        median(mine.flatMap((r) => (r.rabbitCpuPercent === undefined ? [] : [r.rabbitCpuPercent]))),
+        0,
+      ),
+      runs: mine.map((r) => ({
+        throughput: round(r.throughput, 0),
+        seconds: round(r.seconds, 3),
+        latencyP50Ms: round(r.latency.p50),
+        latencyP99Ms: round(r.latency.p99),
+        latencyMaxMs: round(r.latency.max),
+        sut: r.sut,
+        duplicates: r.duplicates,
+      })),
     };
   };
   const raw = side('raw');
@@ -236,7 +285,8 @@ function summarise(runs: SideRun[], host: ReturnType<typeof machine>) {
   const ratio = round(gateway.throughput / raw.throughput, 3);
   const tracingCost = round(1 - traced.throughput / gateway.throughput, 3);
   const sampledTracingCost = round(1 - sampled.throughput / gateway.throughput, 3);
-  const exportedBy = (mode: Side) => runs.flatMap((r) => (r.mode === mode && r.exportedBytes !== undefined ? [r.exportedBytes] : []));
+  const exportedBy = (mode: Side) =>
+    runs.flatMap((r) => (r.mode === mode && r.exportedBytes !== undefined ? [r.exportedBytes] : []));
   return {
     machine: host,
     orders: options.orders,
@@ -257,25 +307,73 @@ function summarise(runs: SideRun[], host: ReturnType<typeof machine>) {
     meetsTracingGoal: tracingCost <= tracingCostGoal,
     meetsTracingGoalSampled: sampledTracingCost <= tracingCostGoal,
     otlpBytesPerCommand: round(median(exportedBy('gateway-traced')) / options.orders, 0),
-    addedLatencyMs: { p50: round(gateway.latencyP50Ms - raw.latencyP50Ms), p99: round(gateway.latencyP99Ms - raw.latencyP99Ms) },
+    addedLatencyMs: {
+      p50: round(gateway.latencyP50Ms - raw.latencyP50Ms),
+      p99: round(gateway.latencyP99Ms - raw.latencyP99Ms),
+    },
   };
 }
 
 function report(summary: ReturnType<typeof summarise>): string {
   const { raw, gateway, gatewayTraced: traced, gatewaySampled: sampled } = summary;
   const rows = [
-    ['throughput (commands/s)', formatInt(raw.throughput), formatInt(gateway.throughput), `ratio ${summary.ratio.toFixed(2)} (goal ≥ ${goal.toFixed(2)}${summary.meetsGoal ? ', met' : ', NOT met'})`, formatInt(traced.throughput), formatInt(sampled.throughput)],
-    ['added latency p50 (ms)', formatMs(raw.latencyP50Ms), formatMs(gateway.latencyP50Ms), formatSigned(summary.addedLatencyMs.p50), formatMs(traced.latencyP50Ms), formatMs(sampled.latencyP50Ms)],
-    ['added latency p99 (ms)', formatMs(raw.latencyP99Ms), formatMs(gateway.latencyP99Ms), formatSigned(summary.addedLatencyMs.p99), formatMs(traced.latencyP99Ms), formatMs(sampled.latencyP99Ms)],
-    ['child CPU (% of a core)', `${raw.childCpuPercent}`, `${gateway.childCpuPercent}`, '', `${traced.childCpuPercent}`, `${sampled.childCpuPercent}`],
-    ['child CPU per command (µs)', `${raw.childCpuUsPerCommand}`, `${gateway.childCpuUsPerCommand}`, `× ${(gateway.childCpuUsPerCommand / raw.childCpuUsPerCommand).toFixed(1)}`, `${traced.childCpuUsPerCommand}`, `${sampled.childCpuUsPerCommand}`],
-    ['RabbitMQ CPU (% of a core)', `${raw.rabbitCpuPercent}`, `${gateway.rabbitCpuPercent}`, '', `${traced.rabbitCpuPercent}`, `${sampled.rabbitCpuPercent}`],
+    [
+      'throughput (commands/s)',
+      formatInt(raw.throughput),
+      formatInt(gateway.throughput),
+      `ratio ${summary.ratio.toFixed(2)} (goal ≥ ${goal.toFixed(2)}${summary.meetsGoal ? ', met' : ', NOT met'})`,
+      formatInt(traced.throughput),
+      formatInt(sampled.throughput),
+    ],
+    [
+      'added latency p50 (ms)',
+      formatMs(raw.latencyP50Ms),
+      formatMs(gateway.latencyP50Ms),
+      formatSigned(summary.addedLatencyMs.p50),
+      formatMs(traced.latencyP50Ms),
+      formatMs(sampled.latencyP50Ms),
+    ],
+    [
+      'added latency p99 (ms)',
+      formatMs(raw.latencyP99Ms),
+      formatMs(gateway.latencyP99Ms),
+      formatSigned(summary.addedLatencyMs.p99),
+      formatMs(traced.latencyP99Ms),
+      formatMs(sampled.latencyP99Ms),
+    ],
+    [
+      'child CPU (% of a core)',
+      `${raw.childCpuPercent}`,
+      `${gateway.childCpuPercent}`,
+      '',
+      `${traced.childCpuPercent}`,
+      `${sampled.childCpuPercent}`,
+    ],
+    [
+      'child CPU per command (µs)',
+      `${raw.childCpuUsPerCommand}`,
+      `${gateway.childCpuUsPerCommand}`,
+      `× ${(gateway.childCpuUsPerCommand / raw.childCpuUsPerCommand).toFixed(1)}`,
+      `${traced.childCpuUsPerCommand}`,
+      `${sampled.childCpuUsPerCommand}`,
+    ],
+    [
+      'RabbitMQ CPU (% of a core)',
+      `${raw.rabbitCpuPercent}`,
+      `${gateway.rabbitCpuPercent}`,
+      '',
+      `${traced.rabbitCpuPercent}`,
+      `${sampled.rabbitCpuPercent}`,
+    ],
   ];
   return [
     `Orderbridge pipeline: ${formatInt(summary.orders)} order.create commands, median of ${summary.runs} run(s) per side, quorum queues, prefetch ${amqp.prefetch}`,
     `latency: ${formatInt(summary.latencyRate)} commands/s for ${summary.latencySeconds} s into an idle system, send → arrival at the MES queue's consumer`,
     '',
-    table(['', 'raw', 'gateway', 'gateway vs raw', 'tracing on, all', `tracing on, ${sampledShare * 100}% sampled`], rows),
+    table(
+      ['', 'raw', 'gateway', 'gateway vs raw', 'tracing on, all', `tracing on, ${sampledShare * 100}% sampled`],
+      rows,
+    ),
     ...queueingNote(summary.latencyRate, gateway.throughput),
     '',
     `tracing on (OTLP/HTTP protobuf to a local sink, ${formatInt(summary.otlpBytesPerCommand)} bytes exported per command when every trace is recorded) costs the gateway`,
@@ -300,7 +398,9 @@ async function main(): Promise<void> {
   const runs: SideRun[] = [];
   const loadAtStart = loadavg()[0]!;
   if (loadAtStart > availableParallelism() / 2) {
-    log(`bench: WARNING the 1-min load average is ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores: other processes compete for the CPU, the figures will be low and noisy`);
+    log(
+      `bench: WARNING the 1-min load average is ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores: other processes compete for the CPU, the figures will be low and noisy`,
+    );
   }
   log(`bench: ${options.runs} run(s) × (${sides.join(', ')}), ${formatInt(options.orders)} commands each`);
   const sink = await startOtlpSink();

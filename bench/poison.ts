@@ -40,7 +40,10 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const rate = Number(values.rate);
 const poisonRate = Number(values['poison-rate']);
-const corpus = values.corpus === 'deep' ? hostileInputs.filter((h) => h.reason === 'too_deep' && h.body.length < 100_000).slice(0, 1) : hostileInputs;
+const corpus =
+  values.corpus === 'deep'
+    ? hostileInputs.filter((h) => h.reason === 'too_deep' && h.body.length < 100_000).slice(0, 1)
+    : hostileInputs;
 if (!corpus.length) throw new Error(`--corpus ${values.corpus}: use all or deep`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -62,9 +65,17 @@ const orders = benchOrders('PZ', Number(values.orders), partners);
 const ledgerPath = join(dir, 'ledger.db');
 await seedLedger(ledgerPath, config, orders);
 // The gateway on CPU 0, the paced reader on CPU 1; this process (the poison publisher) anywhere.
-const gateway = await startChild({ role: 'gateway', amqpUrl: vhost.url, ledgerPath, mesUrl: 'http://127.0.0.1:9', partners }, pin ? { cpus: '0' } : {});
+const gateway = await startChild(
+  { role: 'gateway', amqpUrl: vhost.url, ledgerPath, mesUrl: 'http://127.0.0.1:9', partners },
+  pin ? { cpus: '0' } : {},
+);
 const requests = orders.map(({ orderId, partner }) => ({ path: `/v1/orders/${orderId}`, key: partner.key }));
-const paced = () => pacedInChild({ port: gateway.port, requests, rate, seconds, connections: 4 }, join(dir, 'paced.json'), pin ? '1' : undefined);
+const paced = () =>
+  pacedInChild(
+    { port: gateway.port, requests, rate, seconds, connections: 4 },
+    join(dir, 'paced.json'),
+    pin ? '1' : undefined,
+  );
 
 const connection = await connect(vhost.url);
 const channel = await connection.createConfirmChannel();
@@ -84,7 +95,9 @@ async function publishPoison(until: number): Promise<void> {
 
 type Round = { kind: 'baseline' | 'poisoned'; figures: PacedFigures; stealPercent?: number };
 const results: Round[] = [];
-log(`bench:poison: ${formatInt(rate)} cached reads/s for ${seconds} s per round, ${rounds} rounds each; ${poisonRate} hostile messages/s (${corpus.length} kind${corpus.length === 1 ? '' : 's'}, 3 inputs) in the poisoned ones${pin ? '; gateway on CPU 0, reader on CPU 1' : ''}`);
+log(
+  `bench:poison: ${formatInt(rate)} cached reads/s for ${seconds} s per round, ${rounds} rounds each; ${poisonRate} hostile messages/s (${corpus.length} kind${corpus.length === 1 ? '' : 's'}, 3 inputs) in the poisoned ones${pin ? '; gateway on CPU 0, reader on CPU 1' : ''}`,
+);
 await paced(); // warm-up: the gateway's read model and the JIT
 for (let round = 0; round < rounds; round++) {
   for (const kind of ['baseline', 'poisoned'] as const) {
@@ -95,29 +108,44 @@ for (let round = 0; round < rounds; round++) {
     const after = machineCpuMs();
     const stealPercent = before && after ? ((after.stealMs - before.stealMs) / (seconds * 1000)) * 100 : undefined;
     results.push({ kind, figures, ...(stealPercent !== undefined ? { stealPercent } : {}) });
-    log(`round ${round + 1} ${kind.padEnd(8)} p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, max ${figures.max.toFixed(1)} ms, ${figures.failed} failed${stealPercent === undefined ? '' : `, VM steal ${stealPercent.toFixed(0)}%`}`);
+    log(
+      `round ${round + 1} ${kind.padEnd(8)} p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, max ${figures.max.toFixed(1)} ms, ${figures.failed} failed${stealPercent === undefined ? '' : `, VM steal ${stealPercent.toFixed(0)}%`}`,
+    );
   }
 }
 
 // Every hostile message dead-lettered, each once: the gateway's ledger row counts its deliveries.
 const admin = await connection.createChannel();
 const deadline = Date.now() + 30_000;
-while ((await admin.checkQueue(queues.deadLetter)).messageCount < published && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+while ((await admin.checkQueue(queues.deadLetter)).messageCount < published && Date.now() < deadline)
+  await new Promise((resolve) => setTimeout(resolve, 200));
 const deadLetters = (await admin.checkQueue(queues.deadLetter)).messageCount;
 await connection.close();
 await gateway.stop();
 const ledger = new Database(ledgerPath, { readonly: true });
-const { rows, deliveries } = ledger.prepare(`SELECT COUNT(*) AS rows, COALESCE(MAX(deliveries), 0) AS deliveries FROM messages WHERE state = 'invalid'`).get() as { rows: number; deliveries: number };
+const { rows, deliveries } = ledger
+  .prepare(`SELECT COUNT(*) AS rows, COALESCE(MAX(deliveries), 0) AS deliveries FROM messages WHERE state = 'invalid'`)
+  .get() as { rows: number; deliveries: number };
 ledger.close();
 
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
-const of = (kind: Round['kind'], figure: 'p50' | 'p99') => median(results.filter((r) => r.kind === kind).map((r) => r.figures[figure]));
-process.stdout.write(`${table(['', 'p50 ms (median)', 'p99 ms (median)'], [
-  ['baseline', of('baseline', 'p50').toFixed(2), of('baseline', 'p99').toFixed(2)],
-  ['poisoned', of('poisoned', 'p50').toFixed(2), of('poisoned', 'p99').toFixed(2)],
-])}\n`);
-process.stdout.write(`p99 poisoned/baseline: ${(of('poisoned', 'p99') / of('baseline', 'p99')).toFixed(2)}; p50: ${(of('poisoned', 'p50') / of('baseline', 'p50')).toFixed(2)}\n`);
-process.stdout.write(`hostile messages: ${published} published, ${deadLetters} dead-lettered, ${rows} ledger rows, most deliveries of one: ${deliveries}\n`);
+const of = (kind: Round['kind'], figure: 'p50' | 'p99') =>
+  median(results.filter((r) => r.kind === kind).map((r) => r.figures[figure]));
+process.stdout.write(
+  `${table(
+    ['', 'p50 ms (median)', 'p99 ms (median)'],
+    [
+      ['baseline', of('baseline', 'p50').toFixed(2), of('baseline', 'p99').toFixed(2)],
+      ['poisoned', of('poisoned', 'p50').toFixed(2), of('poisoned', 'p99').toFixed(2)],
+    ],
+  )}\n`,
+);
+process.stdout.write(
+  `p99 poisoned/baseline: ${(of('poisoned', 'p99') / of('baseline', 'p99')).toFixed(2)}; p50: ${(of('poisoned', 'p50') / of('baseline', 'p50')).toFixed(2)}\n`,
+);
+process.stdout.write(
+  `hostile messages: ${published} published, ${deadLetters} dead-lettered, ${rows} ledger rows, most deliveries of one: ${deliveries}\n`,
+);
 if (deadLetters !== published || rows !== published || deliveries !== 1) {
   log('bench:poison: not every hostile message was dead-lettered exactly once');
   process.exitCode = 1;

@@ -54,7 +54,12 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 function eventLoopSinceLastAsked(): ChildStats['eventLoop'] {
-  const figures = { p99Ms: stallMs(loopDelay.percentile(99)), maxMs: stallMs(loopDelay.max), utilization: performance.eventLoopUtilization(utilizationSince).utilization, fullGcs };
+  const figures = {
+    p99Ms: stallMs(loopDelay.percentile(99)),
+    maxMs: stallMs(loopDelay.max),
+    utilization: performance.eventLoopUtilization(utilizationSince).utilization,
+    fullGcs,
+  };
   loopDelay.reset();
   utilizationSince = performance.eventLoopUtilization();
   fullGcs = { count: 0, maxMs: 0 };
@@ -65,7 +70,10 @@ process.on('message', (message: ToChild) => {
   switch (message.kind) {
     case 'stats': {
       const cpu = process.cpuUsage();
-      send({ kind: 'stats', stats: { cpuMs: (cpu.user + cpu.system) / 1000, eventLoop: eventLoopSinceLastAsked(), ...extraStats() } });
+      send({
+        kind: 'stats',
+        stats: { cpuMs: (cpu.user + cpu.system) / 1000, eventLoop: eventLoopSinceLastAsked(), ...extraStats() },
+      });
       return;
     }
     case 'profile-start':
@@ -101,12 +109,23 @@ function baseConfig(env: Record<string, string>) {
 
 /** startGateway() as `orderbridge serve` runs it: only the broker, ledger, MES URL, port and partners differ. */
 async function runGateway(spec: Extract<ChildSpec, { role: 'gateway' }>): Promise<number> {
-  const config = withGatewayOverrides(baseConfig({ AMQP_URL: spec.amqpUrl, ORDERBRIDGE_LEDGER_PATH: spec.ledgerPath, MES_API_URL: spec.mesUrl }), {
-    http: { port: 0 },
-    metrics: { port: 0 },
-    partners: spec.partners.map(({ id, apiKeySha256 }) => ({ id, name: id, apiKeySha256, requestsPerSecond: unlimited })),
+  const config = withGatewayOverrides(
+    baseConfig({ AMQP_URL: spec.amqpUrl, ORDERBRIDGE_LEDGER_PATH: spec.ledgerPath, MES_API_URL: spec.mesUrl }),
+    {
+      http: { port: 0 },
+      metrics: { port: 0 },
+      partners: spec.partners.map(({ id, apiKeySha256 }) => ({
+        id,
+        name: id,
+        apiKeySha256,
+        requestsPerSecond: unlimited,
+      })),
+    },
+  );
+  const gateway = await startGateway({
+    config,
+    logger: createLogger({ level: 'warn', destination: pino.destination(2) }),
   });
-  const gateway = await startGateway({ config, logger: createLogger({ level: 'warn', destination: pino.destination(2) }) });
   stop = () => gateway.stop();
   return gateway.http.port;
 }
@@ -123,7 +142,8 @@ async function runBare(spec: Extract<ChildSpec, { role: 'bare' }>): Promise<numb
     let after: { updatedAt: number; orderId: string } | undefined;
     for (;;) {
       const page = await ledger.listOrders({ partner, limit: 1000, ...(after ? { after } : {}) });
-      for (const order of page) orders.set(order.orderId, { ...toResource(order), history: await ledger.statusHistory(order.orderId, 1000) });
+      for (const order of page)
+        orders.set(order.orderId, { ...toResource(order), history: await ledger.statusHistory(order.orderId, 1000) });
       const last = page.at(-1);
       if (!last) break;
       after = { updatedAt: last.updatedAt, orderId: last.orderId };
@@ -155,7 +175,15 @@ async function runMes(spec: Extract<ChildSpec, { role: 'mes' }>): Promise<number
     }
     return (emit as (this: Server, event: string | symbol, ...rest: unknown[]) => boolean).call(this, event, ...args);
   } as typeof emit;
-  const sim = await startMesSimulator({ amqpUrl: spec.amqpUrl, queue: spec.queue, exchange: spec.exchange, port: spec.port, stepMs: spec.stepMs, seed: spec.seed, log: (line) => process.stderr.write(`mes: ${line}\n`) });
+  const sim = await startMesSimulator({
+    amqpUrl: spec.amqpUrl,
+    queue: spec.queue,
+    exchange: spec.exchange,
+    port: spec.port,
+    stepMs: spec.stepMs,
+    seed: spec.seed,
+    log: (line) => process.stderr.write(`mes: ${line}\n`),
+  });
   extraStats = () => ({ apiRequests: { ...apiRequests } });
   stop = () => sim.stop();
   return sim.port;

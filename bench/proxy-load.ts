@@ -58,13 +58,19 @@ export interface Target {
   headers(order: number): Record<string, string>;
 }
 
-
 /**
  * Sends `rate` reads per second for `seconds`, each at its scheduled time whatever the earlier ones
  * are doing (partners do not wait for each other), so latency is measured from the schedule and a
  * slow server cannot hide its queue (no coordinated omission). Resolves when every answer is in.
  */
-export async function pollOpenLoop(options: { target: Target; rate: number; seconds: number; pick: () => number; timeoutMs?: number; agent: Agent }): Promise<Read[]> {
+export async function pollOpenLoop(options: {
+  target: Target;
+  rate: number;
+  seconds: number;
+  pick: () => number;
+  timeoutMs?: number;
+  agent: Agent;
+}): Promise<Read[]> {
   const { target, rate, seconds, pick, agent } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const total = Math.round(rate * seconds);
@@ -91,7 +97,12 @@ function readOnce(target: Target, order: number, scheduled: number, agent: Agent
       if (error) read.error = error;
       if (cacheStatus) read.cacheStatus = cacheStatus;
       if (status === 200 && body) {
-        const parsed = JSON.parse(body) as { state?: string; updatedAt?: string; status?: string; statusSince?: string };
+        const parsed = JSON.parse(body) as {
+          state?: string;
+          updatedAt?: string;
+          status?: string;
+          statusSince?: string;
+        };
         if (parsed.statusSince && parsed.status) read.orderStatus = parsed.status;
         else {
           if (parsed.state) read.state = parsed.state;
@@ -100,12 +111,28 @@ function readOnce(target: Target, order: number, scheduled: number, agent: Agent
       }
       resolve(read);
     };
-    const req = request({ host: '127.0.0.1', port: target.port, path: target.path(order), headers: target.headers(order), agent, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => finish(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.headers['cache-status'] as string | undefined));
-      res.on('error', (error: NodeJS.ErrnoException) => finish(0, undefined, undefined, error.code ?? error.message));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.path(order),
+        headers: target.headers(order),
+        agent,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          finish(
+            res.statusCode ?? 0,
+            Buffer.concat(chunks).toString('utf8'),
+            res.headers['cache-status'] as string | undefined,
+          ),
+        );
+        res.on('error', (error: NodeJS.ErrnoException) => finish(0, undefined, undefined, error.code ?? error.message));
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
     req.on('error', (error: NodeJS.ErrnoException) => finish(0, undefined, undefined, error.code ?? error.message));
     req.end();

@@ -68,12 +68,22 @@ const mesQuietMs = 1500;
 function describe(label: string, s: PhaseSummary): string {
   const failed = Object.values(s.failures).reduce((a, b) => a + b, 0);
   const loop = s.gatewayEventLoop;
-  const other = s.otherCpuPercent === undefined ? '' : `, other CPU ${s.otherCpuPercent.toFixed(0)}%, VM steal ${s.stealPercent?.toFixed(0)}%`;
-  return `${label}: ${s.reads} reads at ${s.rate}/s, p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms (client lag p99 ${s.generatorLagMs.p99Ms.toFixed(1)} ms), ${s.mesCalls} MES calls (${s.mesCallsPer100Reads.toFixed(1)}/100 reads), ${s.changesPerSecond.toFixed(0)} MES changes/s, ${failed} failed ${JSON.stringify(s.failures)}` +
-    ` | gateway CPU ${s.gatewayCpuPercent.toFixed(0)}%, loop busy ${(loop.utilization * 100).toFixed(0)}%, loop stalls p99 ${loop.p99Ms.toFixed(1)} ms max ${loop.maxMs.toFixed(0)} ms, ${loop.fullGcs.count} full GCs, MES CPU ${s.mesCpuPercent.toFixed(0)}%, poller CPU ${s.pollerCpuPercent.toFixed(0)}%${other}, event backlog ${s.eventBacklog}`;
+  const other =
+    s.otherCpuPercent === undefined
+      ? ''
+      : `, other CPU ${s.otherCpuPercent.toFixed(0)}%, VM steal ${s.stealPercent?.toFixed(0)}%`;
+  return (
+    `${label}: ${s.reads} reads at ${s.rate}/s, p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms (client lag p99 ${s.generatorLagMs.p99Ms.toFixed(1)} ms), ${s.mesCalls} MES calls (${s.mesCallsPer100Reads.toFixed(1)}/100 reads), ${s.changesPerSecond.toFixed(0)} MES changes/s, ${failed} failed ${JSON.stringify(s.failures)}` +
+    ` | gateway CPU ${s.gatewayCpuPercent.toFixed(0)}%, loop busy ${(loop.utilization * 100).toFixed(0)}%, loop stalls p99 ${loop.p99Ms.toFixed(1)} ms max ${loop.maxMs.toFixed(0)} ms, ${loop.fullGcs.count} full GCs, MES CPU ${s.mesCpuPercent.toFixed(0)}%, poller CPU ${s.pollerCpuPercent.toFixed(0)}%${other}, event backlog ${s.eventBacklog}`
+  );
 }
 
-export async function runMesBench(options: MesBenchOptions, config: Config, cleanup: Cleanup, tempDir: string): Promise<{ part2: Part2Result; part3: Part3Result }> {
+export async function runMesBench(
+  options: MesBenchOptions,
+  config: Config,
+  cleanup: Cleanup,
+  tempDir: string,
+): Promise<{ part2: Part2Result; part3: Part3Result }> {
   const world: World = await startWorld(options, config, cleanup, tempDir);
   try {
     const zipf = { s: options.zipfS, seed: options.seed };
@@ -85,19 +95,43 @@ export async function runMesBench(options: MesBenchOptions, config: Config, clea
     };
 
     const direct: Phase[] = [];
-    for (const multiplier of options.multipliers) direct.push(await phase('direct', options.baseRate * multiplier, options.levelSeconds, 0, `part 3 ×${multiplier}`));
+    for (const multiplier of options.multipliers)
+      direct.push(
+        await phase('direct', options.baseRate * multiplier, options.levelSeconds, 0, `part 3 ×${multiplier}`),
+      );
     const part2DirectAtLevel = options.multipliers.findIndex((m) => options.baseRate * m === options.rate);
-    const part2Direct = part2DirectAtLevel >= 0 ? direct[part2DirectAtLevel]! : await phase('direct', options.rate, options.levelSeconds, 0, 'part 2');
+    const part2Direct =
+      part2DirectAtLevel >= 0
+        ? direct[part2DirectAtLevel]!
+        : await phase('direct', options.rate, options.levelSeconds, 0, 'part 2');
     const nginx = await phase('nginx', options.rate, options.seconds, options.nginxWarmupSeconds, 'part 2');
     const gateway: Phase[] = [];
-    for (const multiplier of options.multipliers) gateway.push(await phase('gateway', options.baseRate * multiplier, options.levelSeconds, options.levelWarmupSeconds, `part 3 ×${multiplier}`));
+    for (const multiplier of options.multipliers)
+      gateway.push(
+        await phase(
+          'gateway',
+          options.baseRate * multiplier,
+          options.levelSeconds,
+          options.levelWarmupSeconds,
+          `part 3 ×${multiplier}`,
+        ),
+      );
     const part2Gateway = await phase('gateway', options.rate, options.seconds, options.gatewayWarmupSeconds, 'part 2');
-    const part2GatewayMes = await phase('gateway-mes', options.rate, options.seconds, options.mesProxyWarmupSeconds, 'part 2');
+    const part2GatewayMes = await phase(
+      'gateway-mes',
+      options.rate,
+      options.seconds,
+      options.mesProxyWarmupSeconds,
+      'part 2',
+    );
 
     // Events of the last changes may still be on their way to the change log.
     await sleep(1000);
     const refOf = (order: number) => world.orders[order]!.orderId;
-    const withStaleness = (p: Phase): Part2Mode => ({ ...summarise(p), staleness: staleness(p.reads, refOf, world.changes) });
+    const withStaleness = (p: Phase): Part2Mode => ({
+      ...summarise(p),
+      staleness: staleness(p.reads, refOf, world.changes),
+    });
     return {
       part2: {
         orders: world.orders.length,
@@ -112,7 +146,12 @@ export async function runMesBench(options: MesBenchOptions, config: Config, clea
       },
       part3: {
         baseRate: options.baseRate,
-        levels: options.multipliers.map((multiplier, i) => ({ multiplier, rate: options.baseRate * multiplier, gateway: summarise(gateway[i]!), direct: summarise(direct[i]!) })),
+        levels: options.multipliers.map((multiplier, i) => ({
+          multiplier,
+          rate: options.baseRate * multiplier,
+          gateway: summarise(gateway[i]!),
+          direct: summarise(direct[i]!),
+        })),
       },
     };
   } finally {

@@ -81,7 +81,9 @@ export async function startNginx(options: { dir: string; mesPort: number; ttlSec
   writeFileSync(file, config(dir, port, options.mesPort, options.ttlSeconds));
   // Not tracked with the Node children: a SIGKILLed master would orphan its worker; the caller
   // registers stopNow() for exits instead.
-  const child = spawn(toolPath('nginx'), ['-p', dir, '-e', join(dir, 'error.log'), '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(toolPath('nginx'), ['-p', dir, '-e', join(dir, 'error.log'), '-c', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const pid = child.pid;
@@ -90,7 +92,10 @@ export async function startNginx(options: { dir: string; mesPort: number; ttlSec
   const alive = () => child.exitCode === null && child.signalCode === null;
   const workers = () => {
     try {
-      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     } catch {
       return [];
     }

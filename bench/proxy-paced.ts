@@ -27,7 +27,14 @@ export interface PacedResult {
 const headerEnd = Buffer.from('\r\n\r\n');
 
 /** Sends `rate` requests per second for `seconds`, round-robin over `connections` sockets; requests are HTTP/1.1 GETs, already serialized. */
-export async function pacedRequests(options: { port: number; requests: Buffer[]; rate: number; seconds: number; connections: number; pick: () => number }): Promise<PacedResult> {
+export async function pacedRequests(options: {
+  port: number;
+  requests: Buffer[];
+  rate: number;
+  seconds: number;
+  connections: number;
+  pick: () => number;
+}): Promise<PacedResult> {
   const { port, requests, rate, seconds, pick } = options;
   const sockets = await Promise.all(Array.from({ length: options.connections }, () => open(port)));
   const total = Math.round(rate * seconds);
@@ -86,7 +93,8 @@ function nextAnswer(buffer: Buffer): { status: number; length: number } | undefi
   const head = buffer.toString('latin1', 0, end);
   const status = Number(head.slice(9, 12));
   const contentLength = /\r\ncontent-length: *(\d+)/i.exec(head);
-  if (!contentLength && status !== 304 && status !== 204) throw new Error(`an answer without Content-Length: ${head.split('\r\n')[0]}`);
+  if (!contentLength && status !== 304 && status !== 204)
+    throw new Error(`an answer without Content-Length: ${head.split('\r\n')[0]}`);
   const length = end + headerEnd.length + Number(contentLength?.[1] ?? 0);
   return buffer.length >= length ? { status, length } : undefined;
 }
@@ -133,8 +141,21 @@ if (import.meta.filename === process.argv[1]) {
   const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as PacedSpec;
   const requests = spec.requests.map(({ path, key }) => serializedGet(path, key));
   // Uniform choice (Zipf exponent 0), as in the wrk runs.
-  const run = await pacedRequests({ port: spec.port, requests, rate: spec.rate, seconds: spec.seconds, connections: spec.connections, pick: zipfPicker(requests.length, 0, 1) });
-  const figures: PacedFigures = { p50: percentile(run.latenciesMs, 50), p99: percentile(run.latenciesMs, 99), max: run.latenciesMs.at(-1) ?? 0, failed: run.failed, generatorLagP99: percentile(run.lagsMs, 99) };
+  const run = await pacedRequests({
+    port: spec.port,
+    requests,
+    rate: spec.rate,
+    seconds: spec.seconds,
+    connections: spec.connections,
+    pick: zipfPicker(requests.length, 0, 1),
+  });
+  const figures: PacedFigures = {
+    p50: percentile(run.latenciesMs, 50),
+    p99: percentile(run.latenciesMs, 99),
+    max: run.latenciesMs.at(-1) ?? 0,
+    failed: run.failed,
+    generatorLagP99: percentile(run.lagsMs, 99),
+  };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   process.exit(0);
 }

@@ -86,7 +86,13 @@ export const sampledShare = 0.1;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function runPart1(options: Part1Options, config: Config, cleanup: Cleanup, tempDir: string, otlpEndpoint: string): Promise<Part1Result> {
+export async function runPart1(
+  options: Part1Options,
+  config: Config,
+  cleanup: Cleanup,
+  tempDir: string,
+  otlpEndpoint: string,
+): Promise<Part1Result> {
   const vhost = createVhost('ob-bench-proxy');
   const removeVhost = cleanup.add(() => vhost.remove());
   const partners = benchPartners(10);
@@ -100,35 +106,75 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
 
   const cpus = options.cpus ? { cpus: options.cpus.server } : {};
   // Nothing listens on port 9 (discard): part 1 never reaches the MES.
-  const gatewaySpec = { role: 'gateway', amqpUrl: vhost.url, ledgerPath, mesUrl: 'http://127.0.0.1:9', partners } as const;
+  const gatewaySpec = {
+    role: 'gateway',
+    amqpUrl: vhost.url,
+    ledgerPath,
+    mesUrl: 'http://127.0.0.1:9',
+    partners,
+  } as const;
   const servers: Record<App, ChildServer> = Object.fromEntries(
     await Promise.all([
-      startChild({ role: 'bare', ledgerPath, partnerIds: partners.map((p) => p.id) }, cpus).then((s) => ['bare', s] as const),
+      startChild({ role: 'bare', ledgerPath, partnerIds: partners.map((p) => p.id) }, cpus).then(
+        (s) => ['bare', s] as const,
+      ),
       startChild(gatewaySpec, cpus).then((s) => ['gateway', s] as const),
-      startChild(gatewaySpec, { ...cpus, tracing: tracedChild(otlpEndpoint) }).then((s) => ['gateway-traced', s] as const),
-      startChild(gatewaySpec, { ...cpus, tracing: tracedChild(otlpEndpoint, sampledShare) }).then((s) => ['gateway-sampled', s] as const),
+      startChild(gatewaySpec, { ...cpus, tracing: tracedChild(otlpEndpoint) }).then(
+        (s) => ['gateway-traced', s] as const,
+      ),
+      startChild(gatewaySpec, { ...cpus, tracing: tracedChild(otlpEndpoint, sampledShare) }).then(
+        (s) => ['gateway-sampled', s] as const,
+      ),
     ]),
   ) as Record<App, ChildServer>;
   log(`part 1: all four listening after ${((performance.now() - since) / 1000).toFixed(1)} s`);
   try {
-    const sameJson = await compareAnswers(servers, orders.filter((_, i) => i % Math.max(1, Math.floor(orders.length / 50)) === 0));
+    const sameJson = await compareAnswers(
+      servers,
+      orders.filter((_, i) => i % Math.max(1, Math.floor(orders.length / 50)) === 0),
+    );
     since = performance.now();
-    await Promise.all((['gateway', 'gateway-traced', 'gateway-sampled'] as const).map((app) => readEveryOrder(servers[app], orders)));
-    log(`part 1: every order read once from each gateway (their in-memory resources filled) in ${((performance.now() - since) / 1000).toFixed(1)} s`);
+    await Promise.all(
+      (['gateway', 'gateway-traced', 'gateway-sampled'] as const).map((app) => readEveryOrder(servers[app], orders)),
+    );
+    log(
+      `part 1: every order read once from each gateway (their in-memory resources filled) in ${((performance.now() - since) / 1000).toFixed(1)} s`,
+    );
     const script = join(tempDir, 'part1.lua');
-    writeWrkScript(script, orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })));
+    writeWrkScript(
+      script,
+      orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })),
+    );
 
-    const results: Record<App, (WrkResult & { serverCpuPercent?: number; stealPercent?: number; server: ServerLoop })[]> = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
+    const results: Record<
+      App,
+      (WrkResult & { serverCpuPercent?: number; stealPercent?: number; server: ServerLoop })[]
+    > = { bare: [], gateway: [], 'gateway-traced': [], 'gateway-sampled': [] };
     for (let round = 0; round < options.rounds; round++) {
       for (const app of apps) {
         const server = servers[app];
         const url = `http://127.0.0.1:${server.port}`;
         const load = options.cpus?.load;
-        if (options.warmupSeconds > 0) await runWrk({ url, script, seconds: options.warmupSeconds, connections: options.connections, ...(load ? { cpus: load } : {}) });
+        if (options.warmupSeconds > 0)
+          await runWrk({
+            url,
+            script,
+            seconds: options.warmupSeconds,
+            connections: options.connections,
+            ...(load ? { cpus: load } : {}),
+          });
         if (options.cpuProfDir) server.profileStart();
         const before = processCpuMs(server.pid);
         const machineBefore = machineCpuMs();
-        const [result, serverLoop] = await watchingLoop(server, () => runWrk({ url, script, seconds: options.seconds, connections: options.connections, ...(load ? { cpus: load } : {}) }));
+        const [result, serverLoop] = await watchingLoop(server, () =>
+          runWrk({
+            url,
+            script,
+            seconds: options.seconds,
+            connections: options.connections,
+            ...(load ? { cpus: load } : {}),
+          }),
+        );
         const after = processCpuMs(server.pid);
         const machineAfter = machineCpuMs();
         if (options.cpuProfDir) {
@@ -138,10 +184,18 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
         }
         const percent = (ms: number) => (ms / (result.seconds * 1000)) * 100;
         const serverCpuPercent = before !== undefined && after !== undefined ? percent(after - before) : undefined;
-        const stealPercent = machineBefore && machineAfter ? percent(machineAfter.stealMs - machineBefore.stealMs) : undefined;
-        results[app].push({ ...result, server: serverLoop, ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}), ...(stealPercent !== undefined ? { stealPercent } : {}) });
+        const stealPercent =
+          machineBefore && machineAfter ? percent(machineAfter.stealMs - machineBefore.stealMs) : undefined;
+        results[app].push({
+          ...result,
+          server: serverLoop,
+          ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}),
+          ...(stealPercent !== undefined ? { stealPercent } : {}),
+        });
         const steal = stealPercent === undefined ? '' : `, VM steal ${stealPercent.toFixed(0)}%`;
-        log(`part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors, ${serverLoop.fullGcs} full GCs${steal}`);
+        log(
+          `part 1: round ${round + 1} ${app.padEnd(7)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ${result.errors} errors, ${serverLoop.fullGcs} full GCs${steal}`,
+        );
       }
     }
     // Short rounds taking turns, so that both apps see the same share of whatever else the machine
@@ -159,7 +213,12 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
       const stealPercent = mean(runs.map((r) => r.stealPercent));
       return {
         requestsPerSecond: runs.reduce((sum, r) => sum + r.requests, 0) / seconds,
-        latencyMs: { p50: middle('p50'), p90: middle('p90'), p99: middle('p99'), max: Math.max(...runs.map((r) => r.latencyMs.max)) },
+        latencyMs: {
+          p50: middle('p50'),
+          p90: middle('p90'),
+          p99: middle('p99'),
+          max: Math.max(...runs.map((r) => r.latencyMs.max)),
+        },
         errors: runs.reduce((sum, r) => sum + r.errors, 0),
         ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}),
         ...(wrkCpuPercent !== undefined ? { wrkCpuPercent } : {}),
@@ -181,11 +240,21 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
     // Done with: on the servers' CPU their span exports and GCs would land in bare's and the gateway's tail.
     await Promise.all([servers['gateway-traced'].stop(), servers['gateway-sampled'].stop()]);
     for (const app of ['bare', 'gateway'] as const) {
-      const spec = { port: servers[app].port, requests: orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })), rate, seconds: options.pacedSeconds, connections: options.pacedConnections };
+      const spec = {
+        port: servers[app].port,
+        requests: orders.map((o) => ({ path: `/v1/orders/${o.orderId}`, key: o.partner.key })),
+        rate,
+        seconds: options.pacedSeconds,
+        connections: options.pacedConnections,
+      };
       // The client takes wrk's CPU: on the server's it would steal from the server.
-      const [figures, server] = await watchingLoop(servers[app], () => pacedInChild(spec, join(tempDir, 'paced.json'), options.cpus?.load));
+      const [figures, server] = await watchingLoop(servers[app], () =>
+        pacedInChild(spec, join(tempDir, 'paced.json'), options.cpus?.load),
+      );
       paced[app] = { ...figures, server };
-      log(`part 1: ${app.padEnd(7)} at a steady ${rate} req/s: p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, max ${figures.max.toFixed(2)} ms (client lag p99 ${figures.generatorLagP99.toFixed(2)} ms), ${server.fullGcs} full GCs, loop stall max ${server.loopStallMaxMs.toFixed(1)} ms`);
+      log(
+        `part 1: ${app.padEnd(7)} at a steady ${rate} req/s: p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, max ${figures.max.toFixed(2)} ms (client lag p99 ${figures.generatorLagP99.toFixed(2)} ms), ${server.fullGcs} full GCs, loop stall max ${server.loopStallMaxMs.toFixed(1)} ms`,
+      );
     }
     return {
       connections: options.connections,
@@ -194,11 +263,15 @@ export async function runPart1(options: Part1Options, config: Config, cleanup: C
       gatewayTraced,
       gatewaySampled,
       paced,
-      ratio: median(results.gateway.map((run, round) => run.requestsPerSecond / results.bare[round]!.requestsPerSecond)),
+      ratio: median(
+        results.gateway.map((run, round) => run.requestsPerSecond / results.bare[round]!.requestsPerSecond),
+      ),
       tracingCost: 1 - gatewayTraced.requestsPerSecond / gateway.requestsPerSecond,
       sampledTracingCost: 1 - gatewaySampled.requestsPerSecond / gateway.requestsPerSecond,
       sameJson,
-      rounds: apps.flatMap((app) => results[app].map((r) => ({ app, requestsPerSecond: r.requestsPerSecond, p99Ms: r.latencyMs.p99 }))),
+      rounds: apps.flatMap((app) =>
+        results[app].map((r) => ({ app, requestsPerSecond: r.requestsPerSecond, p99Ms: r.latencyMs.p99 })),
+      ),
     };
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
@@ -211,7 +284,10 @@ async function watchingLoop<T>(server: ChildServer, measure: () => Promise<T>): 
   await server.stats();
   const result = await measure();
   const { eventLoop } = await server.stats();
-  return [result, { fullGcs: eventLoop.fullGcs.count, fullGcMaxMs: eventLoop.fullGcs.maxMs, loopStallMaxMs: eventLoop.maxMs }];
+  return [
+    result,
+    { fullGcs: eventLoop.fullGcs.count, fullGcMaxMs: eventLoop.fullGcs.maxMs, loopStallMaxMs: eventLoop.maxMs },
+  ];
 }
 
 function median(values: number[]): number {
@@ -223,22 +299,32 @@ function median(values: number[]): number {
 /** Reads every order once, 32 at a time: the gateway builds each order's resource on its first read. */
 async function readEveryOrder(server: ChildServer, orders: ReturnType<typeof benchOrders>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < orders.length) {
-      const { orderId, partner } = orders[next++]!;
-      const response = await fetch(`http://127.0.0.1:${server.port}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${partner.key}` } });
-      if (response.status !== 200) throw new Error(`warming up: GET /v1/orders/${orderId} answered ${response.status}`);
-      await response.arrayBuffer();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < orders.length) {
+        const { orderId, partner } = orders[next++]!;
+        const response = await fetch(`http://127.0.0.1:${server.port}/v1/orders/${orderId}`, {
+          headers: { authorization: `Bearer ${partner.key}` },
+        });
+        if (response.status !== 200)
+          throw new Error(`warming up: GET /v1/orders/${orderId} answered ${response.status}`);
+        await response.arrayBuffer();
+      }
+    }),
+  );
 }
 
 /** Both servers must answer byte for byte the same, or the comparison means nothing. */
-async function compareAnswers(servers: Record<App, ChildServer>, sample: ReturnType<typeof benchOrders>): Promise<boolean> {
+async function compareAnswers(
+  servers: Record<App, ChildServer>,
+  sample: ReturnType<typeof benchOrders>,
+): Promise<boolean> {
   for (const { orderId, partner } of sample) {
     const [bare, gateway] = await Promise.all(
       [servers.bare, servers.gateway].map(async (server) => {
-        const response = await fetch(`http://127.0.0.1:${server.port}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${partner.key}` } });
+        const response = await fetch(`http://127.0.0.1:${server.port}/v1/orders/${orderId}`, {
+          headers: { authorization: `Bearer ${partner.key}` },
+        });
         return `${response.status} ${response.headers.get('content-type')} ${await response.text()}`;
       }),
     );

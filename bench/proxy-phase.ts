@@ -66,9 +66,17 @@ export function targetFor(mode: Mode, world: World): Target {
   const ref = (order: number) => world.orders[order]!.orderId;
   switch (mode) {
     case 'gateway':
-      return { port: world.gateway.port, path: (o) => `/v1/orders/${ref(o)}`, headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }) };
+      return {
+        port: world.gateway.port,
+        path: (o) => `/v1/orders/${ref(o)}`,
+        headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }),
+      };
     case 'gateway-mes':
-      return { port: world.gateway.port, path: (o) => `/mes/orders/${ref(o)}`, headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }) };
+      return {
+        port: world.gateway.port,
+        path: (o) => `/mes/orders/${ref(o)}`,
+        headers: (o) => ({ authorization: `Bearer ${world.orders[o]!.partner.key}` }),
+      };
     case 'nginx':
       return { port: world.nginx.port, path: (o) => `/orders?externalRef=${ref(o)}`, headers: () => ({}) };
     case 'direct':
@@ -100,7 +108,10 @@ async function readCounters(world: World): Promise<Counters> {
  * Polls for `warmupSeconds` unmeasured, then `seconds` measured, from a poller process of its own;
  * counts the MES's calls in between.
  */
-export async function runPhase(world: World, options: { mode: Mode; rate: number; seconds: number; warmupSeconds: number; zipf: PollSpec['zipf'] }): Promise<Phase> {
+export async function runPhase(
+  world: World,
+  options: { mode: Mode; rate: number; seconds: number; warmupSeconds: number; zipf: PollSpec['zipf'] },
+): Promise<Phase> {
   const { mode, rate, seconds, warmupSeconds, zipf } = options;
   const target = targetFor(mode, world);
   const requests = world.orders.map((_, order) => ({ path: target.path(order), headers: target.headers(order) }));
@@ -113,7 +124,13 @@ export async function runPhase(world: World, options: { mode: Mode; rate: number
   const wallMs = after.at - before.at;
   const percent = (ms: number) => (ms / wallMs) * 100;
   const childrenMs = after.mes.cpuMs - before.mes.cpuMs + after.gateway.cpuMs - before.gateway.cpuMs;
-  const machine = before.machine && after.machine ? { busyMs: after.machine.busyMs - before.machine.busyMs, stealMs: after.machine.stealMs - before.machine.stealMs } : undefined;
+  const machine =
+    before.machine && after.machine
+      ? {
+          busyMs: after.machine.busyMs - before.machine.busyMs,
+          stealMs: after.machine.stealMs - before.machine.stealMs,
+        }
+      : undefined;
   return {
     mode,
     rate,
@@ -124,7 +141,15 @@ export async function runPhase(world: World, options: { mode: Mode; rate: number
     gatewayCpuPercent: percent(after.gateway.cpuMs - before.gateway.cpuMs),
     mesCpuPercent: percent(after.mes.cpuMs - before.mes.cpuMs),
     pollerCpuPercent: percent(polled.cpuMs),
-    ...(machine ? { otherCpuPercent: Math.max(0, percent(machine.busyMs - childrenMs - polled.cpuMs - (after.oursMs - before.oursMs))), stealPercent: percent(machine.stealMs) } : {}),
+    ...(machine
+      ? {
+          otherCpuPercent: Math.max(
+            0,
+            percent(machine.busyMs - childrenMs - polled.cpuMs - (after.oursMs - before.oursMs)),
+          ),
+          stealPercent: percent(machine.stealMs),
+        }
+      : {}),
     gatewayEventLoop: after.gateway.eventLoop,
     eventBacklog,
   };
@@ -141,8 +166,12 @@ function oursCpuMs(world: World): number {
 function cacheOutcome(cacheStatus: string | undefined): string {
   if (!cacheStatus) return 'none';
   const params = cacheStatus.split(';').map((p) => p.trim());
-  const kept = params.filter((p) => p === 'hit' || p.startsWith('fwd=') || p === 'collapsed' || p.startsWith('detail=') || /^[A-Z]+$/.test(p));
-  return [params[0] === 'nginx' ? 'nginx' : '', ...kept.map((p) => p.replace(/^detail=/, ''))].filter(Boolean).join(' ');
+  const kept = params.filter(
+    (p) => p === 'hit' || p.startsWith('fwd=') || p === 'collapsed' || p.startsWith('detail=') || /^[A-Z]+$/.test(p),
+  );
+  return [params[0] === 'nginx' ? 'nginx' : '', ...kept.map((p) => p.replace(/^detail=/, ''))]
+    .filter(Boolean)
+    .join(' ');
 }
 
 export function summarise(phase: Phase): PhaseSummary {
@@ -165,7 +194,12 @@ export function summarise(phase: Phase): PhaseSummary {
     seconds: phase.seconds,
     reads: phase.reads.length,
     failures,
-    latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN },
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? Number.NaN,
+    },
     generatorLagMs: generatorLag(phase.reads),
     mesCalls: phase.mesCalls,
     mesCallsPer100Reads: (phase.mesCalls / Math.max(1, phase.reads.length)) * 100,

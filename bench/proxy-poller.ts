@@ -35,19 +35,28 @@ export interface Polled {
  * loader). `beforeMeasuring` runs between the warm-up and the measured stretch.
  */
 export async function pollInChild(spec: PollSpec, beforeMeasuring: () => Promise<void>): Promise<Polled> {
-  const child = track(spawn(process.execPath, [...process.execArgv, import.meta.filename], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = track(
+    spawn(process.execPath, [...process.execArgv, import.meta.filename], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the poller process');
   const deadlineMs = (spec.warmupSeconds + spec.seconds) * 1000 + 60_000;
   try {
     return await new Promise<Polled>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the poller did not finish within ${deadlineMs} ms`)), deadlineMs);
+      const timer = setTimeout(
+        () => reject(new Error(`the poller did not finish within ${deadlineMs} ms`)),
+        deadlineMs,
+      );
       let cpuAtGo = 0;
       const fail = (error: Error) => {
         clearTimeout(timer);
         reject(error);
       };
-      child.once('exit', (code, signal) => fail(new Error(`the poller exited (${signal ?? code}) before sending its reads`)));
+      child.once('exit', (code, signal) =>
+        fail(new Error(`the poller exited (${signal ?? code}) before sending its reads`)),
+      );
       child.on('message', (message: FromPoller) => {
         if (message.kind === 'warm') {
           beforeMeasuring().then(() => {
@@ -68,7 +77,11 @@ export async function pollInChild(spec: PollSpec, beforeMeasuring: () => Promise
 
 async function poll(spec: PollSpec, send: (message: FromPoller) => void, go: Promise<void>): Promise<void> {
   const agent = keepAliveAgent();
-  const target = { port: spec.port, path: (order: number) => spec.requests[order]!.path, headers: (order: number) => spec.requests[order]!.headers };
+  const target = {
+    port: spec.port,
+    path: (order: number) => spec.requests[order]!.path,
+    headers: (order: number) => spec.requests[order]!.headers,
+  };
   const pick = zipfPicker(spec.requests.length, spec.zipf.s, spec.zipf.seed);
   if (spec.warmupSeconds > 0) await pollOpenLoop({ target, rate: spec.rate, seconds: spec.warmupSeconds, pick, agent });
   send({ kind: 'warm' });

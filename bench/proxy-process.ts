@@ -38,9 +38,21 @@ export interface ChildServer {
  * started with loads the child too) and waits for its `ready`. With `cpus`, every thread of the
  * child is pinned to them once it is ready (not before: loading TypeScript may use any CPU).
  */
-export async function startChild(spec: ChildSpec, options: { cpus?: string; readyTimeoutMs?: number; tracing?: { nodeFlags: string[]; env: Record<string, string> } } = {}): Promise<ChildServer> {
+export async function startChild(
+  spec: ChildSpec,
+  options: {
+    cpus?: string;
+    readyTimeoutMs?: number;
+    tracing?: { nodeFlags: string[]; env: Record<string, string> };
+  } = {},
+): Promise<ChildServer> {
   const { tracing } = options;
-  const child = track(spawn(process.execPath, [...process.execArgv, ...(tracing?.nodeFlags ?? []), childScript, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...tracing?.env } }));
+  const child = track(
+    spawn(process.execPath, [...process.execArgv, ...(tracing?.nodeFlags ?? []), childScript, JSON.stringify(spec)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...tracing?.env },
+    }),
+  );
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start the ${spec.role} process`);
   const alive = () => child.exitCode === null && child.signalCode === null;
@@ -63,8 +75,12 @@ export async function startChild(spec: ChildSpec, options: { cpus?: string; read
         if (message.kind === kind) finish(undefined, message);
         else if (message.kind === 'failed') finish(new Error(`${spec.role} process failed: ${message.error}`));
       };
-      const onExit = (code: number | null, signal: string | null) => finish(new Error(`${spec.role} process exited (${signal ?? code}) while waiting for "${kind}"`));
-      const timer = setTimeout(() => finish(new Error(`${spec.role} process sent no "${kind}" within ${timeoutMs} ms`)), timeoutMs);
+      const onExit = (code: number | null, signal: string | null) =>
+        finish(new Error(`${spec.role} process exited (${signal ?? code}) while waiting for "${kind}"`));
+      const timer = setTimeout(
+        () => finish(new Error(`${spec.role} process sent no "${kind}" within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
@@ -72,7 +88,8 @@ export async function startChild(spec: ChildSpec, options: { cpus?: string; read
   let port: number;
   try {
     ({ port } = await next('ready', options.readyTimeoutMs ?? 60_000));
-    if (options.cpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', options.cpus, String(pid)], { stdio: 'ignore' });
+    if (options.cpus !== undefined)
+      execFileSync('taskset', ['-a', '-p', '-c', options.cpus, String(pid)], { stdio: 'ignore' });
   } catch (error) {
     kill();
     throw error;

@@ -26,7 +26,12 @@ function place(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
-  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  if (url.startsWith('node:'))
+    return url
+      .replace(/^node:(internal\/)?/, 'node:')
+      .split('/')
+      .slice(0, 2)
+      .join('/');
   const ours = /\/((?:src|sim|bench)\/.*)$/.exec(url);
   if (ours) return ours[1]!;
   return url;
@@ -42,7 +47,8 @@ export function summariseProfile(profile: Profile, top: number): string {
   const total = (node: ProfileNode): number => {
     const known = inclusive.get(node.id);
     if (known !== undefined) return known;
-    const sum = (self.get(node.id) ?? 0) + (node.children ?? []).reduce((acc, child) => acc + total(byId.get(child)!), 0);
+    const sum =
+      (self.get(node.id) ?? 0) + (node.children ?? []).reduce((acc, child) => acc + total(byId.get(child)!), 0);
     inclusive.set(node.id, sum);
     return sum;
   };
@@ -60,9 +66,14 @@ export function summariseProfile(profile: Profile, top: number): string {
     totalByFunction.set(key, (totalByFunction.get(key) ?? 0) + total(node));
   }
   const share = (n: number) => `${((n / totalSamples) * 100).toFixed(1).padStart(5)}%`;
-  const list = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `  ${share(v)}  ${k}`).join('\n');
+  const list = (map: Map<string, number>) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => `  ${share(v)}  ${k}`)
+      .join('\n');
   return [
-    `${totalSamples} samples, ${(totalSamples * perSampleMs / 1000).toFixed(1)} s`,
+    `${totalSamples} samples, ${((totalSamples * perSampleMs) / 1000).toFixed(1)} s`,
     'self time by place:',
     list(places),
     'self time by function:',
@@ -73,8 +84,13 @@ export function summariseProfile(profile: Profile, top: number): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  });
   for (const file of positionals) {
-    process.stdout.write(`== ${file}\n${summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(values.top))}\n`);
+    process.stdout.write(
+      `== ${file}\n${summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(values.top))}\n`,
+    );
   }
 }

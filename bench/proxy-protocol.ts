@@ -28,7 +28,11 @@ export interface ChildStats {
 }
 
 /** Parent → child. A profile is the V8 CPU profile of the child's main thread between start and stop. */
-export type ToChild = { kind: 'stats' } | { kind: 'stop' } | { kind: 'profile-start' } | { kind: 'profile-stop'; file: string };
+export type ToChild =
+  | { kind: 'stats' }
+  | { kind: 'stop' }
+  | { kind: 'profile-start' }
+  | { kind: 'profile-stop'; file: string };
 
 /** Child → parent. */
 export type FromChild =

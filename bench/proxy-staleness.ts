@@ -2,7 +2,14 @@
 import type { ChannelModel } from 'amqplib';
 import type { MesEvent } from '../sim/generated/mes/reference/event.js';
 import type { DialectConfig } from '../src/contracts/generated/config/dialect.js';
-import { applyStatus, initialOrderState, readMesEvent, translate, type OrderState, type OrderStatus } from '../src/mapping/index.js';
+import {
+  applyStatus,
+  initialOrderState,
+  readMesEvent,
+  translate,
+  type OrderState,
+  type OrderStatus,
+} from '../src/mapping/index.js';
 import { percentile } from './proxy-figures.js';
 import type { Read } from './proxy-load.js';
 
@@ -25,12 +32,16 @@ export class ChangeLog {
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(queue, exchange, '#');
-    await channel.consume(queue, (message) => {
-      if (!message) return;
-      const event = JSON.parse(message.content.toString('utf8')) as MesEvent;
-      log.record(event.order.externalRef, Date.parse(event.header.createdAt));
-      log.recordStatus(event);
-    }, { noAck: true });
+    await channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        const event = JSON.parse(message.content.toString('utf8')) as MesEvent;
+        log.record(event.order.externalRef, Date.parse(event.header.createdAt));
+        log.recordStatus(event);
+      },
+      { noAck: true },
+    );
     return log;
   }
 
@@ -49,7 +60,10 @@ export class ChangeLog {
     const read = readMesEvent(event, this.dialect.events);
     if (!read.ok) return;
     const translation = translate(read.fields, this.dialect.states);
-    const fact = { at: Date.parse(event.header.createdAt), ...(translation.kind === 'translated' && translation.status ? { status: translation.status } : {}) };
+    const fact = {
+      at: Date.parse(event.header.createdAt),
+      ...(translation.kind === 'translated' && translation.status ? { status: translation.status } : {}),
+    };
     const facts = this.statusFacts.get(event.order.externalRef);
     if (facts) facts.push(fact);
     else this.statusFacts.set(event.order.externalRef, [fact]);
@@ -66,10 +80,18 @@ export class ChangeLog {
     let timeline = this.timelines.get(ref);
     if (timeline) return timeline;
     timeline = [{ at: 0, status: 'received' }];
-    let state: OrderState = initialOrderState({ status: 'received', source: 'crm', occurredAt: new Date(0).toISOString() });
+    let state: OrderState = initialOrderState({
+      status: 'received',
+      source: 'crm',
+      occurredAt: new Date(0).toISOString(),
+    });
     for (const fact of [...(this.statusFacts.get(ref) ?? [])].sort((a, b) => a.at - b.at)) {
       if (!fact.status) continue;
-      const outcome = applyStatus(state, { status: fact.status, source: 'mes', occurredAt: new Date(fact.at).toISOString() });
+      const outcome = applyStatus(state, {
+        status: fact.status,
+        source: 'mes',
+        occurredAt: new Date(fact.at).toISOString(),
+      });
       if (outcome.kind !== 'applied') continue;
       state = outcome.state;
       timeline.push({ at: fact.at, status: fact.status });
@@ -86,7 +108,8 @@ export class ChangeLog {
   statusSupersededAt(ref: string, status: string, sentAt: number): number | undefined | null {
     const timeline = this.statusTimeline(ref);
     let shown = -1;
-    for (let i = 0; i < timeline.length && timeline[i]!.at <= sentAt; i++) if (timeline[i]!.status === status) shown = i;
+    for (let i = 0; i < timeline.length && timeline[i]!.at <= sentAt; i++)
+      if (timeline[i]!.status === status) shown = i;
     if (shown < 0) return null;
     return timeline[shown + 1]?.at;
   }
@@ -152,12 +175,21 @@ export interface Staleness {
 
 /** Cache-Status of an answer the cache served stale because the MES could not be asked (RFC 9211 fwd=stale plus a failure detail). */
 export function labelledStale(cacheStatus: string | undefined): boolean {
-  return !!cacheStatus && /fwd=stale/.test(cacheStatus) && /detail=(mes-busy|breaker-open|mes-timeout|mes-unreachable|mes-error|mes-answer-too-large)/.test(cacheStatus);
+  return (
+    !!cacheStatus &&
+    /fwd=stale/.test(cacheStatus) &&
+    /detail=(mes-busy|breaker-open|mes-timeout|mes-unreachable|mes-error|mes-answer-too-large)/.test(cacheStatus)
+  );
 }
 
 function figures(ages: number[]): StaleFigures {
   ages.sort((a, b) => a - b);
-  return { stale: ages.length, staleMs: ages.length ? { p50: percentile(ages, 50), p99: percentile(ages, 99), max: ages.at(-1)! } : { p50: 0, p99: 0, max: 0 } };
+  return {
+    stale: ages.length,
+    staleMs: ages.length
+      ? { p50: percentile(ages, 50), p99: percentile(ages, 99), max: ages.at(-1)! }
+      : { p50: 0, p99: 0, max: 0 },
+  };
 }
 
 /**
@@ -176,7 +208,8 @@ export function staleness(reads: Read[], refOf: (order: number) => string, log: 
     const ref = refOf(read.order);
     let replaced: number | undefined | null;
     if (read.orderStatus !== undefined) replaced = log.statusSupersededAt(ref, read.orderStatus, read.sentAt);
-    else if (read.updatedAt !== undefined) replaced = log.knows(ref, read.updatedAt) ? log.supersededAt(ref, read.updatedAt) : null;
+    else if (read.updatedAt !== undefined)
+      replaced = log.knows(ref, read.updatedAt) ? log.supersededAt(ref, read.updatedAt) : null;
     else continue;
     answers += 1;
     if (replaced === null) unknownVersions += 1;
@@ -191,7 +224,9 @@ export function staleness(reads: Read[], refOf: (order: number) => string, log: 
     answers,
     stale: ages.length,
     staleShare: answers ? ages.length / answers : 0,
-    staleMs: ages.length ? { p50: percentile(ages, 50), p99: percentile(ages, 99), max: ages.at(-1)! } : { p50: 0, p99: 0, max: 0 },
+    staleMs: ages.length
+      ? { p50: percentile(ages, 50), p99: percentile(ages, 99), max: ages.at(-1)! }
+      : { p50: 0, p99: 0, max: 0 },
     allP99Ms: all.length ? percentile(all, 99) : 0,
     unknownVersions,
     labelledStale: figures(split.labelled),

@@ -41,14 +41,20 @@ export interface World {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function startWorld(options: WorldOptions, config: Config, cleanup: Cleanup, tempDir: string): Promise<World> {
+export async function startWorld(
+  options: WorldOptions,
+  config: Config,
+  cleanup: Cleanup,
+  tempDir: string,
+): Promise<World> {
   const { amqp } = config.gateway;
   const vhost = createVhost('ob-bench-proxy');
   const removeVhost = cleanup.add(() => vhost.remove());
   const connections: ChannelModel[] = [];
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const step of closers.reverse()) await step().catch((error: unknown) => log(`part 2: cleanup: ${String(error)}`));
+    for (const step of closers.reverse())
+      await step().catch((error: unknown) => log(`part 2: cleanup: ${String(error)}`));
     for (const connection of connections) await connection.close().catch(() => undefined);
     removeVhost();
   };
@@ -66,17 +72,36 @@ export async function startWorld(options: WorldOptions, config: Config, cleanup:
     const mesPort = await freePort();
     const since = performance.now();
     const [mes, gateway] = await Promise.all([
-      startChild({ role: 'mes', amqpUrl: vhost.url, queue: amqp.queues.mesCommands, exchange: amqp.exchanges.mesEvents, port: mesPort, stepMs: options.stepMs, seed: options.seed }),
-      startChild({ role: 'gateway', amqpUrl: vhost.url, ledgerPath: join(tempDir, 'part2-ledger.db'), mesUrl: `http://127.0.0.1:${mesPort}`, partners }),
+      startChild({
+        role: 'mes',
+        amqpUrl: vhost.url,
+        queue: amqp.queues.mesCommands,
+        exchange: amqp.exchanges.mesEvents,
+        port: mesPort,
+        stepMs: options.stepMs,
+        seed: options.seed,
+      }),
+      startChild({
+        role: 'gateway',
+        amqpUrl: vhost.url,
+        ledgerPath: join(tempDir, 'part2-ledger.db'),
+        mesUrl: `http://127.0.0.1:${mesPort}`,
+        partners,
+      }),
     ]);
-    closers.push(() => mes.stop(), () => gateway.stop());
+    closers.push(
+      () => mes.stop(),
+      () => gateway.stop(),
+    );
     const nginx = await startNginx({ dir: join(tempDir, 'nginx'), mesPort, ttlSeconds: options.nginxTtlSeconds });
     const stopNginx = cleanup.add(() => nginx.stopNow());
     closers.push(async () => {
       await nginx.stop();
       stopNginx();
     });
-    log(`part 2: MES, gateway and nginx up after ${((performance.now() - since) / 1000).toFixed(1)} s; sending ${orders.length} orders`);
+    log(
+      `part 2: MES, gateway and nginx up after ${((performance.now() - since) / 1000).toFixed(1)} s; sending ${orders.length} orders`,
+    );
 
     const created = performance.now();
     const publisher = await connection.createConfirmChannel();
@@ -84,17 +109,32 @@ export async function startWorld(options: WorldOptions, config: Config, cleanup:
       for (const { orderId, partner } of orders.slice(i, i + 1000)) {
         const messageId = `crm-${orderId}`;
         // A CRM order.create (contracts/crm/order-create.schema.json) for the order's partner.
-        const body = { messageId, type: 'order.create', sentAt: new Date().toISOString(), orderId, partner: partner.id, customer: { id: 'C-1', name: 'Acme' }, lines: [{ sku: 'BRKT-200', quantity: 4 }] };
-        publisher.publish(amqp.exchanges.crmCommands, 'order.create', Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json', messageId });
+        const body = {
+          messageId,
+          type: 'order.create',
+          sentAt: new Date().toISOString(),
+          orderId,
+          partner: partner.id,
+          customer: { id: 'C-1', name: 'Acme' },
+          lines: [{ sku: 'BRKT-200', quantity: 4 }],
+        };
+        publisher.publish(amqp.exchanges.crmCommands, 'order.create', Buffer.from(JSON.stringify(body)), {
+          persistent: true,
+          contentType: 'application/json',
+          messageId,
+        });
       }
       await publisher.waitForConfirms();
     }
     const deadline = Date.now() + 180_000;
     while (changes.orders < orders.length) {
-      if (Date.now() > deadline) throw new Error(`only ${changes.orders} of ${orders.length} orders accepted by the MES within 180 s`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${changes.orders} of ${orders.length} orders accepted by the MES within 180 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    log(`part 2: ${orders.length} orders through CRM → gateway → MES in ${((performance.now() - created) / 1000).toFixed(1)} s`);
+    log(
+      `part 2: ${orders.length} orders through CRM → gateway → MES in ${((performance.now() - created) / 1000).toFixed(1)} s`,
+    );
     const probe = await connection.createChannel();
     const eventBacklog = async () => (await probe.checkQueue(amqp.queues.mesEvents)).messageCount;
     return { gateway, mes, nginx, orders, changes, createdAt: Date.now(), eventBacklog, close };

@@ -26,7 +26,9 @@ export interface WrkResult {
 export function writeWrkScript(file: string, requests: WrkRequest[]): void {
   const lines = requests.map(({ path, key }) => `add(${JSON.stringify(path)}, ${JSON.stringify(key)})`);
   // Formatted in init(): before it wrk.format() knows no host, and Node refuses requests without Host.
-  writeFileSync(file, `local r = {}
+  writeFileSync(
+    file,
+    `local r = {}
 local n = 0
 local function add(path, key) r[#r + 1] = wrk.format("GET", path, { ["Authorization"] = "Bearer " .. key }) end
 init = function(args)
@@ -40,12 +42,28 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
     e.connect + e.read + e.write + e.status + e.timeout))
 end
-`);
+`,
+  );
 }
 
 /** Runs wrk for `seconds` against `url` with the script, optionally pinned to some CPUs. */
-export async function runWrk(options: { url: string; script: string; seconds: number; connections: number; cpus?: string }): Promise<WrkResult> {
-  const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '5s', '-s', options.script, options.url];
+export async function runWrk(options: {
+  url: string;
+  script: string;
+  seconds: number;
+  connections: number;
+  cpus?: string;
+}): Promise<WrkResult> {
+  const args = [
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    options.script,
+    options.url,
+  ];
   const [command, argv] = pinned(options.cpus, toolPath('wrk'), args); // on PATH, or $ORDERBRIDGE_WRK
   const child = track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
@@ -65,7 +83,15 @@ export async function runWrk(options: { url: string; script: string; seconds: nu
   clearInterval(sampler);
   const line = out.split('\n').find((l) => l.startsWith('WRK '));
   if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${err || out}`);
-  const raw = JSON.parse(line.slice(4)) as { requests: number; durationUs: number; p50: number; p90: number; p99: number; max: number; errors: number };
+  const raw = JSON.parse(line.slice(4)) as {
+    requests: number;
+    durationUs: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    errors: number;
+  };
   const seconds = raw.durationUs / 1e6;
   return {
     requests: raw.requests,

@@ -92,13 +92,15 @@ if (values.help) {
 
 function positive(name: string, raw: string | undefined): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, not ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name} must be a positive number, not ${JSON.stringify(raw)}`);
   return value;
 }
 
 function nonNegative(name: string, raw: string | undefined): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number >= 0, not ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`--${name} must be a number >= 0, not ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -112,7 +114,9 @@ function rabbitmqVersion(): string {
 
 const parts = new Set(values.parts.split(',').map((p) => p.trim()));
 // Part 1 runs wrk, parts 2 and 3 nginx (on PATH, or $ORDERBRIDGE_WRK, $ORDERBRIDGE_NGINX): say so now, not minutes in.
-const missingTools = ([...(parts.has('1') ? ['wrk'] : []), ...(parts.has('2') || parts.has('3') ? ['nginx'] : [])] as ToolName[]).filter((tool) => !findTool(tool));
+const missingTools = (
+  [...(parts.has('1') ? ['wrk'] : []), ...(parts.has('2') || parts.has('3') ? ['nginx'] : [])] as ToolName[]
+).filter((tool) => !findTool(tool));
 if (missingTools.length > 0) {
   for (const tool of missingTools) process.stderr.write(`bench/proxy: ${missingTool(tool)}\n`);
   process.exit(1);
@@ -134,7 +138,11 @@ async function main(): Promise<void> {
   cleanup.add(() => rmSync(tempDir, { recursive: true, force: true }));
   const startedAt = new Date();
   const load1m = loadavg()[0]!;
-  const figures: { part1?: Part1Result; part2?: Part2Result & { gatewayMesCallsPer100ReadsByCause: Record<string, number> }; part3?: Part3Result } = {};
+  const figures: {
+    part1?: Part1Result;
+    part2?: Part2Result & { gatewayMesCallsPer100ReadsByCause: Record<string, number> };
+    part3?: Part3Result;
+  } = {};
 
   if (parts.has('1')) {
     const sink = await startOtlpSink();
@@ -150,7 +158,9 @@ async function main(): Promise<void> {
         pacedSeconds: positive('p1-paced-seconds', values['p1-paced-seconds']),
         pacedConnections: positive('p1-paced-connections', values['p1-paced-connections']),
         ...(pin ? { cpus: { server: '1', load: '0' } } : {}),
-        ...(values['cpu-prof'] ? { cpuProfDir: mkdirSync(resolve(values['cpu-prof']), { recursive: true }) ?? resolve(values['cpu-prof']) } : {}),
+        ...(values['cpu-prof']
+          ? { cpuProfDir: mkdirSync(resolve(values['cpu-prof']), { recursive: true }) ?? resolve(values['cpu-prof']) }
+          : {}),
       },
       config,
       cleanup,
@@ -187,7 +197,15 @@ async function main(): Promise<void> {
     const per100 = (n: number) => Math.round((n / Math.max(1, part2.gatewayMes.reads)) * 10_000) / 100;
     // One world serves both parts (part 2's direct figures are part 3's ×10 run): report what was asked for.
     if (parts.has('2')) {
-      figures.part2 = { ...part2, gatewayMesCallsPer100ReadsByCause: { firstRead: per100(causes.firstRead), afterChange: per100(causes.afterChange), expired: per100(causes.expired), background: per100(causes.background) } };
+      figures.part2 = {
+        ...part2,
+        gatewayMesCallsPer100ReadsByCause: {
+          firstRead: per100(causes.firstRead),
+          afterChange: per100(causes.afterChange),
+          expired: per100(causes.expired),
+          background: per100(causes.background),
+        },
+      };
       process.stdout.write(`${printPart2(part2)}\n\n`);
     }
     if (parts.has('3')) {
@@ -206,8 +224,13 @@ async function main(): Promise<void> {
     command: [process.execPath, ...process.execArgv, ...process.argv.slice(1)].join(' '),
   };
   const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
-  process.stdout.write(`run: ${seconds} s; load average (1 min) ${machine.loadAverage1mAtStart} at start, ${machine.loadAverage1mAtEnd} at end, on ${machine.cores} cores\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ startedAt: startedAt.toISOString(), seconds, machine, goals: goalVerdicts(figures), ...figures })}\n`);
+  process.stdout.write(
+    `run: ${seconds} s; load average (1 min) ${machine.loadAverage1mAtStart} at start, ${machine.loadAverage1mAtEnd} at end, on ${machine.cores} cores\n`,
+  );
+  if (values.json)
+    process.stdout.write(
+      `${JSON.stringify({ startedAt: startedAt.toISOString(), seconds, machine, goals: goalVerdicts(figures), ...figures })}\n`,
+    );
 }
 
 main()

@@ -45,7 +45,12 @@ if (values.help) {
   process.stdout.write('usage: bench/report.ts [--messages N] [--orders N] [--runs R] [--renders N] [--json]\n');
   process.exit(0);
 }
-const options = { messages: positiveInt('messages', values.messages), orders: positiveInt('orders', values.orders), runs: positiveInt('runs', values.runs), renders: positiveInt('renders', values.renders) };
+const options = {
+  messages: positiveInt('messages', values.messages),
+  orders: positiveInt('orders', values.orders),
+  runs: positiveInt('runs', values.runs),
+  renders: positiveInt('renders', values.renders),
+};
 const config = loadConfig({ dir: defaultConfigDir, env: {} });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -66,12 +71,23 @@ process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 /** Renders the last 24 h of the ledger as the HTML page, without asking the MES. */
-async function renderOnce(ledgerPath: string, now: number): Promise<{ ms: number; discrepancies: number; bytes: number }> {
+async function renderOnce(
+  ledgerPath: string,
+  now: number,
+): Promise<{ ms: number; discrepancies: number; bytes: number }> {
   const ledger = openSqliteLedger({ path: ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(config) });
   try {
     const started = performance.now();
     // As orderbridge report and /ops render it: paced to its CPU share.
-    const { report, timelines } = await produceReport({ config, ledger, from: now - 86_400_000, to: now, now, lang: 'en', cpuShare: reportCpuShare });
+    const { report, timelines } = await produceReport({
+      config,
+      ledger,
+      from: now - 86_400_000,
+      to: now,
+      now,
+      lang: 'en',
+      cpuShare: reportCpuShare,
+    });
     const html = reportHtml(report, 'en', timelines);
     return { ms: performance.now() - started, discrepancies: report.discrepancies.length, bytes: html.length };
   } finally {
@@ -86,7 +102,21 @@ function reportLoop(ledgerPath: string): { stop(): Promise<number> } {
   let current: ChildProcess | undefined;
   const next = () => {
     if (stopped) return;
-    current = spawn(process.execPath, [join(repoRoot, 'bin/orderbridge.js'), 'report', '--since', '24h', '--format', 'html', '--out', '/dev/null', '--no-reconcile'], { env: { ...process.env, ORDERBRIDGE_LEDGER_PATH: ledgerPath }, stdio: 'ignore' });
+    current = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin/orderbridge.js'),
+        'report',
+        '--since',
+        '24h',
+        '--format',
+        'html',
+        '--out',
+        '/dev/null',
+        '--no-reconcile',
+      ],
+      { env: { ...process.env, ORDERBRIDGE_LEDGER_PATH: ledgerPath }, stdio: 'ignore' },
+    );
     reporters.add(current);
     current.on('exit', (code) => {
       reporters.delete(current!);
@@ -105,7 +135,11 @@ function reportLoop(ledgerPath: string): { stop(): Promise<number> } {
 }
 
 /** Order.create commands through the gateway (its own process) on the big ledger; commands per second. */
-async function pipelineRun(ledgerPath: string, prefix: string, withReports: boolean): Promise<{ throughput: number; renders: number }> {
+async function pipelineRun(
+  ledgerPath: string,
+  prefix: string,
+  withReports: boolean,
+): Promise<{ throughput: number; renders: number }> {
   const vhost = createVhost('ob-bench-report');
   leftovers.push(() => vhost.remove());
   const connection = await connect(vhost.url);
@@ -142,20 +176,26 @@ async function main(): Promise<void> {
   const now = Date.now();
   log(`bench: seeding ${formatInt(options.messages)} messages over the last 48 h into ${ledgerPath}`);
   const seeded = await seedBigLedger(ledgerPath, config, options.messages, now);
-  log(`bench: seeded in ${(seeded.seconds).toFixed(1)} s (${formatInt(seeded.orders)} orders, ${formatInt(seeded.messages)} messages, ${formatInt(seeded.journal)} journal rows, ${(seeded.bytes / 1e6).toFixed(0)} MB)`);
+  log(
+    `bench: seeded in ${(seeded.seconds).toFixed(1)} s (${formatInt(seeded.orders)} orders, ${formatInt(seeded.messages)} messages, ${formatInt(seeded.journal)} journal rows, ${(seeded.bytes / 1e6).toFixed(0)} MB)`,
+  );
 
   const renders = [];
   for (let i = 0; i < options.renders; i++) {
     const render = await renderOnce(ledgerPath, now);
     renders.push(render);
-    log(`render ${i + 1}: ${render.ms.toFixed(0)} ms, ${render.discrepancies} discrepancies, ${formatInt(render.bytes / 1024)} KiB of HTML`);
+    log(
+      `render ${i + 1}: ${render.ms.toFixed(0)} ms, ${render.discrepancies} discrepancies, ${formatInt(render.bytes / 1024)} KiB of HTML`,
+    );
   }
   const runs: { run: number; alone: number; withReports: number; renders: number }[] = [];
   for (let run = 1; run <= options.runs; run++) {
     const alone = await pipelineRun(ledgerPath, `alone${run}`, false);
     const busy = await pipelineRun(ledgerPath, `busy${run}`, true);
     runs.push({ run, alone: alone.throughput, withReports: busy.throughput, renders: busy.renders });
-    log(`run ${run}: pipeline alone ${formatInt(alone.throughput)} cmd/s, while reports render ${formatInt(busy.throughput)} cmd/s (${busy.renders} reports rendered meanwhile)`);
+    log(
+      `run ${run}: pipeline alone ${formatInt(alone.throughput)} cmd/s, while reports render ${formatInt(busy.throughput)} cmd/s (${busy.renders} reports rendered meanwhile)`,
+    );
   }
   const renderMs = median(renders.map((r) => r.ms));
   const alone = median(runs.map((r) => r.alone));
@@ -165,25 +205,53 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     machine: { cores: availableParallelism(), node: process.version, loadAverage1mAtStart: round(loadAtStart) },
     ledger: seeded,
-    report: { window: '24h', renderMsMedian: round(renderMs, 0), renderMs: renders.map((r) => round(r.ms, 0)), discrepancies: renders[0]?.discrepancies ?? 0, htmlBytes: renders[0]?.bytes ?? 0 },
-    pipeline: { orders: options.orders, aloneCommandsPerSecond: round(alone, 0), withReportsCommandsPerSecond: round(busy, 0), drop: round(drop, 3), runs },
+    report: {
+      window: '24h',
+      renderMsMedian: round(renderMs, 0),
+      renderMs: renders.map((r) => round(r.ms, 0)),
+      discrepancies: renders[0]?.discrepancies ?? 0,
+      htmlBytes: renders[0]?.bytes ?? 0,
+    },
+    pipeline: {
+      orders: options.orders,
+      aloneCommandsPerSecond: round(alone, 0),
+      withReportsCommandsPerSecond: round(busy, 0),
+      drop: round(drop, 3),
+      runs,
+    },
     goals: { renderUnder2s: renderMs < goals.renderMs, throughputDropUnder20Percent: drop < goals.throughputDrop },
   };
-  process.stdout.write([
-    `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page, MES not asked`,
-    table(['', 'figure', 'goal'], [
-      ['render time, median of ' + renders.length, `${formatInt(renderMs)} ms (${renders.map((r) => Math.round(r.ms)).join(' / ')})`, `< ${goals.renderMs} ms: ${summary.goals.renderUnder2s ? 'met' : 'NOT met'}`],
-      ['pipeline alone (cmd/s)', formatInt(alone), ''],
-      ['pipeline while reports render (cmd/s)', formatInt(busy), ''],
-      ['throughput drop', `${(drop * 100).toFixed(1)}%`, `< ${goals.throughputDrop * 100}%: ${summary.goals.throughputDropUnder20Percent ? 'met' : 'NOT met'}`],
-    ]),
-    `runs (alone / while reporting, cmd/s): ${runs.map((r) => `${formatInt(r.alone)} / ${formatInt(r.withReports)} (${r.renders} reports)`).join('; ')}`,
-    `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, 1-min load average ${summary.machine.loadAverage1mAtStart} at the start`,
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page, MES not asked`,
+      table(
+        ['', 'figure', 'goal'],
+        [
+          [
+            'render time, median of ' + renders.length,
+            `${formatInt(renderMs)} ms (${renders.map((r) => Math.round(r.ms)).join(' / ')})`,
+            `< ${goals.renderMs} ms: ${summary.goals.renderUnder2s ? 'met' : 'NOT met'}`,
+          ],
+          ['pipeline alone (cmd/s)', formatInt(alone), ''],
+          ['pipeline while reports render (cmd/s)', formatInt(busy), ''],
+          [
+            'throughput drop',
+            `${(drop * 100).toFixed(1)}%`,
+            `< ${goals.throughputDrop * 100}%: ${summary.goals.throughputDropUnder20Percent ? 'met' : 'NOT met'}`,
+          ],
+        ],
+      ),
+      `runs (alone / while reporting, cmd/s): ${runs.map((r) => `${formatInt(r.alone)} / ${formatInt(r.withReports)} (${r.renders} reports)`).join('; ')}`,
+      `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, 1-min load average ${summary.machine.loadAverage1mAtStart} at the start`,
+    ].join('\n') + '\n',
+  );
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  log(`bench/report: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`bench/report: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -33,8 +33,15 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
   const args = ['--mode', options.mode, '--url', options.url];
   if (options.ledgerPath) args.push('--ledger', options.ledgerPath);
   if (options.diagnose) args.push('--diagnose');
-  const nodeFlags = [...process.execArgv, ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.tracing?.nodeFlags ?? [])];
-  const child = spawn(process.execPath, [...nodeFlags, sutScript, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...options.tracing?.env } });
+  const nodeFlags = [
+    ...process.execArgv,
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+    ...(options.tracing?.nodeFlags ?? []),
+  ];
+  const child = spawn(process.execPath, [...nodeFlags, sutScript, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...options.tracing?.env },
+  });
   track(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start bench/sut.ts');
@@ -45,9 +52,11 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
     if (message.kind === 'failed') failure = new Error(`${options.mode} process failed: ${message.error}`);
     for (const listener of [...listeners]) listener(message);
   });
-  const exited = new Promise<void>((done) => child.once('exit', () => {
-    done();
-  }));
+  const exited = new Promise<void>((done) =>
+    child.once('exit', () => {
+      done();
+    }),
+  );
   const alive = () => child.exitCode === null && child.signalCode === null;
 
   /** Waits for the child's next message of this kind; fails if it dies or takes too long. */
@@ -64,8 +73,15 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
         if (message.kind === kind) done(undefined, message);
         else if (message.kind === 'failed') done(failure);
       };
-      const onExit = (code: number | null, signal: string | null) => done(failure ?? new Error(`${options.mode} process exited (${signal ?? code}) while the bench waited for "${kind}"`));
-      const timer = setTimeout(() => done(new Error(`${options.mode} process sent no "${kind}" within ${timeoutMs} ms`)), timeoutMs);
+      const onExit = (code: number | null, signal: string | null) =>
+        done(
+          failure ??
+            new Error(`${options.mode} process exited (${signal ?? code}) while the bench waited for "${kind}"`),
+        );
+      const timer = setTimeout(
+        () => done(new Error(`${options.mode} process sent no "${kind}" within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       listeners.add(listener);
       child.once('exit', onExit);
     });

@@ -3,10 +3,7 @@
 export type SutMode = 'raw' | 'gateway';
 
 /** Parent → child. */
-export type ToSut =
-  | { kind: 'go' }
-  | { kind: 'stats' }
-  | { kind: 'stop' };
+export type ToSut = { kind: 'go' } | { kind: 'stats' } | { kind: 'stop' };
 
 /** What the child measured about itself between `go` and a `stats` request. */
 export interface SutStats {

@@ -22,7 +22,6 @@ import { createLogger } from '../src/telemetry/logger.js';
 import type { FromSut, SutStats, ToSut } from './sut-protocol.js';
 import { defaultConfigDir } from '../test/helpers/config-dir.js';
 
-
 const { values: args } = parseArgs({
   options: {
     mode: { type: 'string' },
@@ -155,11 +154,21 @@ async function runRaw(config: Config, url: string): Promise<void> {
   await go;
   await consumer.consume(queues.crmCommands, (message) => {
     if (!message) return;
-    const { contentType, messageId, headers } = message.properties as { contentType?: string; messageId?: string; headers?: Record<string, unknown> };
-    publisher.publish(exchanges.mesCommands, message.fields.routingKey, message.content, { persistent: true, contentType, messageId, headers }, (error) => {
-      if (error) consumer.nack(message, false, true);
-      else consumer.ack(message);
-    });
+    const { contentType, messageId, headers } = message.properties as {
+      contentType?: string;
+      messageId?: string;
+      headers?: Record<string, unknown>;
+    };
+    publisher.publish(
+      exchanges.mesCommands,
+      message.fields.routingKey,
+      message.content,
+      { persistent: true, contentType, messageId, headers },
+      (error) => {
+        if (error) consumer.nack(message, false, true);
+        else consumer.ack(message);
+      },
+    );
   });
   stop = () => connection.close().catch(() => undefined);
 }
@@ -171,7 +180,15 @@ async function main(): Promise<void> {
   }
   // Only where to connect, where the ledger goes and ephemeral HTTP and metrics ports (the gateway's API is
   // not under test, and a fixed port could be taken) differ from config/.
-  const config = loadConfig({ dir: defaultConfigDir, env: { AMQP_URL: url, ORDERBRIDGE_HTTP_PORT: '0', ORDERBRIDGE_METRICS_PORT: '0', ...(ledger ? { ORDERBRIDGE_LEDGER_PATH: ledger } : {}) } });
+  const config = loadConfig({
+    dir: defaultConfigDir,
+    env: {
+      AMQP_URL: url,
+      ORDERBRIDGE_HTTP_PORT: '0',
+      ORDERBRIDGE_METRICS_PORT: '0',
+      ...(ledger ? { ORDERBRIDGE_LEDGER_PATH: ledger } : {}),
+    },
+  });
   if (mode === 'gateway') await runGateway(config);
   else await runRaw(config, url);
 }

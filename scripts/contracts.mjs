@@ -18,11 +18,13 @@ const check = process.argv.includes('--check');
 
 async function schemaFiles(dir) {
   const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(entries.map((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return schemaFiles(path);
-    return e.name.endsWith('.schema.json') ? [path] : [];
-  }));
+  const nested = await Promise.all(
+    entries.map((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return schemaFiles(path);
+      return e.name.endsWith('.schema.json') ? [path] : [];
+    }),
+  );
   return nested.flat().sort();
 }
 
@@ -41,7 +43,9 @@ async function generate(file) {
   return { target: join(fromDialect ? dialectOutDir : outDir, rel.replace(/\.schema\.json$/, '.ts')), ts };
 }
 
-const generated = await Promise.all([...(await schemaFiles(contractsDir)), ...(await schemaFiles(dialectsDir))].map(generate));
+const generated = await Promise.all(
+  [...(await schemaFiles(contractsDir)), ...(await schemaFiles(dialectsDir))].map(generate),
+);
 
 if (check) {
   const stale = [];
@@ -50,7 +54,12 @@ if (check) {
     if (current !== ts) stale.push(relative(root, target));
   }
   const expected = new Set(generated.map((g) => g.target));
-  const present = (await Promise.all([outDir, dialectOutDir].map((dir) => readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])))).flat()
+  const present = (
+    await Promise.all(
+      [outDir, dialectOutDir].map((dir) => readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])),
+    )
+  )
+    .flat()
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
     .map((e) => join(e.parentPath ?? e.path, e.name));
   for (const extra of present) if (!expected.has(extra)) stale.push(`${relative(root, extra)} (no schema)`);
@@ -66,5 +75,7 @@ if (check) {
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, ts);
   }
-  console.log(`contracts: generated ${generated.length} type files into ${relative(root, outDir)}/ and ${relative(root, dialectOutDir)}/`);
+  console.log(
+    `contracts: generated ${generated.length} type files into ${relative(root, outDir)}/ and ${relative(root, dialectOutDir)}/`,
+  );
 }

@@ -46,13 +46,24 @@ export interface GatewayOptions {
 /** How often rows past the ledger's retention are looked for. */
 const retentionIntervalMs = 10 * 60_000;
 
-const webhookOutcomes = { delivered: 'delivered', pending: 'retrying', failed: 'failed', disabled: 'disabled' } as const;
+const webhookOutcomes = {
+  delivered: 'delivered',
+  pending: 'retrying',
+  failed: 'failed',
+  disabled: 'disabled',
+} as const;
 
 export function ledgerPolicy({ gateway, dialect }: Config): LedgerPolicy {
   const { acknowledgement, stuck } = gateway;
-  const stuckAfter = new Map(Object.entries(stuck.deadlines).map(([status, duration]) => [status, durationMs(duration)]));
+  const stuckAfter = new Map(
+    Object.entries(stuck.deadlines).map(([status, duration]) => [status, durationMs(duration)]),
+  );
   return {
-    ack: { deadlineMs: durationMs(acknowledgement.deadline), maxAttempts: acknowledgement.maxAttempts, backoff: acknowledgement.backoff },
+    ack: {
+      deadlineMs: durationMs(acknowledgement.deadline),
+      maxAttempts: acknowledgement.maxAttempts,
+      backoff: acknowledgement.backoff,
+    },
     deadlines: { stuckAfterMs: (status) => stuckAfter.get(status) },
     mesCorrelates: acknowledgedBy(dialect) === 'correlationId',
   };
@@ -60,22 +71,36 @@ export function ledgerPolicy({ gateway, dialect }: Config): LedgerPolicy {
 
 /** Every partner's webhook endpoints, with their signing secrets. */
 function webhookEndpoints(config: Config): WebhookEndpoint[] {
-  return config.gateway.partners.flatMap((partner) => (partner.webhooks ?? []).map((webhook) => ({
-    partner: partner.id,
-    url: webhook.url,
-    secret: config.secrets[webhook.secretEnv]!,
-    ...(webhook.allowPrivateTargets ? { allowPrivateTargets: true } : {}),
-    ...(webhook.eventTypes ? { eventTypes: webhook.eventTypes } : {}),
-  })));
+  return config.gateway.partners.flatMap((partner) =>
+    (partner.webhooks ?? []).map((webhook) => ({
+      partner: partner.id,
+      url: webhook.url,
+      secret: config.secrets[webhook.secretEnv]!,
+      ...(webhook.allowPrivateTargets ? { allowPrivateTargets: true } : {}),
+      ...(webhook.eventTypes ? { eventTypes: webhook.eventTypes } : {}),
+    })),
+  );
 }
 
 /** Partner webhooks: queued by the ledger with each order event (same transaction), sent by one dispatcher loop. */
-function startWebhooks(config: Config, endpoints: WebhookEndpoint[], ledger: SqliteLedger, clock: () => number, logger: Logger, metrics: Metrics): WebhookDispatcher | undefined {
+function startWebhooks(
+  config: Config,
+  endpoints: WebhookEndpoint[],
+  ledger: SqliteLedger,
+  clock: () => number,
+  logger: Logger,
+  metrics: Metrics,
+): WebhookDispatcher | undefined {
   if (!endpoints.length) return undefined;
   const { webhooks } = config.gateway;
   const dispatcher = new WebhookDispatcher({
     store: ledger.webhooks,
-    settings: { endpoints, timeoutMs: durationMs(webhooks.timeout), maxConcurrent: webhooks.maxConcurrent, schedule: webhooks.retrySchedule.map(durationMs) },
+    settings: {
+      endpoints,
+      timeoutMs: durationMs(webhooks.timeout),
+      maxConcurrent: webhooks.maxConcurrent,
+      schedule: webhooks.retrySchedule.map(durationMs),
+    },
     clock,
     logger,
     onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome: webhookOutcomes[outcome] }),
@@ -85,17 +110,29 @@ function startWebhooks(config: Config, endpoints: WebhookEndpoint[], ledger: Sql
 }
 
 /** The composition root: config → ledger → broker → pipeline consumers → watchdog → HTTP. */
-export async function startGateway({ config, logger, clock = Date.now, waitForBroker = false }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({
+  config,
+  logger,
+  clock = Date.now,
+  waitForBroker = false,
+}: GatewayOptions): Promise<Gateway> {
   const { amqp, ledger: ledgerConfig, acknowledgement, stuck, mesApi } = config.gateway;
   // Read at scrape time, when every part below exists (the metrics listener starts last).
-  const metrics = createMetrics({ ready: () => ready(), ledgerStats: () => ledger.stats(), ledgerSizeBytes: () => ledger.sizeBytes(), readProxy: () => mesProxy.stats() });
+  const metrics = createMetrics({
+    ready: () => ready(),
+    ledgerStats: () => ledger.stats(),
+    ledgerSizeBytes: () => ledger.sizeBytes(),
+    readProxy: () => mesProxy.stats(),
+  });
   const endpoints = webhookEndpoints(config);
   const ledger = openSqliteLedger({
     path: ledgerConfig.path,
     synchronous: ledgerConfig.synchronous,
     policy: ledgerPolicy(config),
     onCommit: (seconds, ok) => (ok ? metrics.ledgerWrite.observe(seconds) : metrics.ledgerWriteErrors.inc()),
-    ...(endpoints.length ? { orderEventDeliveries: (partner: string, event: OrderEvent) => deliveriesFor(partner, endpoints, event) } : {}),
+    ...(endpoints.length
+      ? { orderEventDeliveries: (partner: string, event: OrderEvent) => deliveriesFor(partner, endpoints, event) }
+      : {}),
   });
   const broker = new Broker({ url: amqp.url, amqp, logger, metrics });
   try {
@@ -105,25 +142,69 @@ export async function startGateway({ config, logger, clock = Date.now, waitForBr
     throw error;
   }
   const orderLookup = config.dialect.api?.orderLookup;
-  const mesProxy = createMesReadProxy({ mesApi, orderLookup, clock, logger, onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds) });
-  const ready = async () => broker.connected && (await ledger.checkWritable().then(() => true, () => false));
+  const mesProxy = createMesReadProxy({
+    mesApi,
+    orderLookup,
+    clock,
+    logger,
+    onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds),
+  });
+  const ready = async () =>
+    broker.connected &&
+    (await ledger.checkWritable().then(
+      () => true,
+      () => false,
+    ));
   const deps: AppDeps = { ledger, publisher: broker, config, clock, logger, readCache: mesProxy, metrics };
   const webhooks = startWebhooks(config, endpoints, ledger, clock, logger, metrics);
   for (const { queue, handle } of gatewayConsumers(deps)) await broker.consume(queue, handle);
   const watchdog = new Watchdog(deps, {
     intervalMs: durationMs(stuck.checkInterval),
     maxAttempts: acknowledgement.maxAttempts,
-    ...(acknowledgement.evidenceLookup && orderLookup ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), orderLookup) } : {}),
+    ...(acknowledgement.evidenceLookup && orderLookup
+      ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), orderLookup) }
+      : {}),
   });
   watchdog.start();
-  const retention = startRetention(ledger.retention, { retentionMs: durationMs(ledgerConfig.retention), intervalMs: retentionIntervalMs, clock, logger });
-  const ops = createOpsServices({ config, ledger, mes: mesProxy, deadLetterQueue: (use) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use)), clock });
+  const retention = startRetention(ledger.retention, {
+    retentionMs: durationMs(ledgerConfig.retention),
+    intervalMs: retentionIntervalMs,
+    clock,
+    logger,
+  });
+  const ops = createOpsServices({
+    config,
+    ledger,
+    mes: mesProxy,
+    deadLetterQueue: (use) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use)),
+    clock,
+  });
   const resources = orderResources(ledger);
-  const app = createHttpApp({ ...deps, mesProxy, ops, orderResources: resources, readiness: { brokerConnected: () => broker.connected } });
-  const http = await startHttpServer(app, config.gateway.http.host, config.gateway.http.port, httpServerLimits(config.gateway.http));
+  const app = createHttpApp({
+    ...deps,
+    mesProxy,
+    ops,
+    orderResources: resources,
+    readiness: { brokerConnected: () => broker.connected },
+  });
+  const http = await startHttpServer(
+    app,
+    config.gateway.http.host,
+    config.gateway.http.port,
+    httpServerLimits(config.gateway.http),
+  );
   const metricsAt = metricsListener(config.gateway);
   const metricsHttp = await startHttpServer(createMetricsApp(metrics, logger), metricsAt.host, metricsAt.port);
-  logger.info({ ledger: ledgerConfig.path, queueType: amqp.queueType, prefetch: amqp.prefetch, http: `http://${config.gateway.http.host}:${http.port}`, metrics: `http://${metricsAt.host}:${metricsHttp.port}/metrics` }, 'gateway started');
+  logger.info(
+    {
+      ledger: ledgerConfig.path,
+      queueType: amqp.queueType,
+      prefetch: amqp.prefetch,
+      http: `http://${config.gateway.http.host}:${http.port}`,
+      metrics: `http://${metricsAt.host}:${metricsHttp.port}/metrics`,
+    },
+    'gateway started',
+  );
   return {
     ledger,
     broker,

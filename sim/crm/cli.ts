@@ -50,9 +50,20 @@ function finalSummary(report: CrmReport, total: number): string[] {
     timeout: `timed out with ${report.unanswered.length} order(s) unanswered`,
     stopped: 'stopped',
   }[report.finishedBy ?? 'stopped'];
-  const lines = [`CRM run ${report.runId}: ${ending}`, progressLine(report, total), `duplicate events heard: ${report.duplicateEventsHeard}, invalid events: ${report.invalidEventsHeard}`];
-  for (const [label, ids] of [['lost', report.lost], ['stuck', report.stuck], ['unanswered', report.unanswered]] as const) {
-    if (ids.length) lines.push(`${label}: ${ids.slice(0, listedAtMost).join(', ')}${ids.length > listedAtMost ? ` and ${ids.length - listedAtMost} more` : ''}`);
+  const lines = [
+    `CRM run ${report.runId}: ${ending}`,
+    progressLine(report, total),
+    `duplicate events heard: ${report.duplicateEventsHeard}, invalid events: ${report.invalidEventsHeard}`,
+  ];
+  for (const [label, ids] of [
+    ['lost', report.lost],
+    ['stuck', report.stuck],
+    ['unanswered', report.unanswered],
+  ] as const) {
+    if (ids.length)
+      lines.push(
+        `${label}: ${ids.slice(0, listedAtMost).join(', ')}${ids.length > listedAtMost ? ` and ${ids.length - listedAtMost} more` : ''}`,
+      );
   }
   return lines;
 }

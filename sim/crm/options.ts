@@ -113,11 +113,14 @@ export function parseCrmArgs(args: string[], env: Env): CrmCliSettings | 'help' 
     },
   });
   if (values.help) return 'help';
-  if (values.settle && values['no-settle']) throw new UsageError('--settle and --no-settle contradict each other: give one');
+  if (values.settle && values['no-settle'])
+    throw new UsageError('--settle and --no-settle contradict each other: give one');
   const runId = values['run-id'] ?? randomRunId();
-  if (!runIdPattern.test(runId)) throw new UsageError(`--run-id must be 1-40 letters, digits, '.', '_' or '-', got ${JSON.stringify(runId)}`);
+  if (!runIdPattern.test(runId))
+    throw new UsageError(`--run-id must be 1-40 letters, digits, '.', '_' or '-', got ${JSON.stringify(runId)}`);
   const partner = values.partner ?? crmDefaults.partner;
-  if (!partnerPattern.test(partner)) throw new UsageError(`--partner must be lower-case letters, digits and '-', got ${JSON.stringify(partner)}`);
+  if (!partnerPattern.test(partner))
+    throw new UsageError(`--partner must be lower-case letters, digits and '-', got ${JSON.stringify(partner)}`);
   return {
     ...crmDefaults,
     amqpUrl: values['amqp-url'] ?? env.AMQP_URL ?? defaultAmqpUrl,
@@ -127,7 +130,10 @@ export function parseCrmArgs(args: string[], env: Env): CrmCliSettings | 'help' 
     partner,
     cancelShare: shareFlag('cancel-share', values['cancel-share']),
     updateShare: shareFlag('update-share', values['update-share']),
-    deliverAfterMs: numberFlag('deliver-after-ms', values['deliver-after-ms'], crmDefaults.deliverAfterMs, { integer: true, min: 0 }),
+    deliverAfterMs: numberFlag('deliver-after-ms', values['deliver-after-ms'], crmDefaults.deliverAfterMs, {
+      integer: true,
+      min: 0,
+    }),
     timeoutMs: numberFlag('timeout-ms', values['timeout-ms'], crmDefaults.timeoutMs, { integer: true, min: 1 }),
     settle: !values['no-settle'],
     seed: numberFlag('seed', values.seed, crmDefaults.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),

@@ -16,7 +16,12 @@ const customers = [
   { id: 'C-10318', name: 'Summit Mining Supplies Pty' },
 ] as const;
 
-const catalogue: readonly { sku: string; description: string; unit: NonNullable<OrderLine['unit']>; maxQuantity: number }[] = [
+const catalogue: readonly {
+  sku: string;
+  description: string;
+  unit: NonNullable<OrderLine['unit']>;
+  maxQuantity: number;
+}[] = [
   { sku: 'BRK-2040', description: 'Mounting bracket, S235, 40 mm', unit: 'pcs', maxQuantity: 400 },
   { sku: 'FRM-1200', description: 'Welded base frame 1200 x 800', unit: 'pcs', maxQuantity: 12 },
   { sku: 'SHF-0650', description: 'Drive shaft Ø50, hardened', unit: 'pcs', maxQuantity: 60 },
@@ -54,7 +59,12 @@ export function createOrderGenerator({ seed, runId, partner, cancelShare, update
       const lineCount = 1 + Math.floor(random() * 4);
       const lines = Array.from({ length: lineCount }, () => {
         const item = pick(random, catalogue);
-        return { sku: item.sku, description: item.description, quantity: 1 + Math.floor(random() * item.maxQuantity), unit: item.unit };
+        return {
+          sku: item.sku,
+          description: item.description,
+          quantity: 1 + Math.floor(random() * item.maxQuantity),
+          unit: item.unit,
+        };
       }) as [OrderLine, ...OrderLine[]];
       const rush = random() < 0.1;
       const note = random() < 0.2 ? pick(random, notes) : undefined;
@@ -73,13 +83,28 @@ export function createOrderGenerator({ seed, runId, partner, cancelShare, update
     },
     /** Whether order n gets an order.cancel / order.update after its creation. */
     followUpsOf(index: number): { cancel: boolean; update: boolean } {
-      return { cancel: seededFraction(seed, 'cancel', String(index)) < cancelShare, update: seededFraction(seed, 'update', String(index)) < updateShare };
+      return {
+        cancel: seededFraction(seed, 'cancel', String(index)) < cancelShare,
+        update: seededFraction(seed, 'update', String(index)) < updateShare,
+      };
     },
     cancel(orderId: string, now: number): CrmOrderCancel {
-      return { messageId: `${orderId}:cancel`, type: 'order.cancel', sentAt: new Date(now).toISOString(), orderId, reason: 'Customer no longer needs the parts' };
+      return {
+        messageId: `${orderId}:cancel`,
+        type: 'order.cancel',
+        sentAt: new Date(now).toISOString(),
+        orderId,
+        reason: 'Customer no longer needs the parts',
+      };
     },
     update(orderId: string, now: number): CrmOrderUpdate {
-      return { messageId: `${orderId}:update`, type: 'order.update', sentAt: new Date(now).toISOString(), orderId, changes: { priority: 'rush', notes: 'Customer asked to expedite' } };
+      return {
+        messageId: `${orderId}:update`,
+        type: 'order.update',
+        sentAt: new Date(now).toISOString(),
+        orderId,
+        changes: { priority: 'rush', notes: 'Customer asked to expedite' },
+      };
     },
   };
 }

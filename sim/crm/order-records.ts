@@ -19,7 +19,10 @@ export interface CrmOrderRecord {
   deliveryScheduled: boolean;
 }
 
-export type Hearing = { kind: 'foreign' } | { kind: 'duplicate' } | { kind: 'recorded'; record: CrmOrderRecord; becameShipped: boolean };
+export type Hearing =
+  | { kind: 'foreign' }
+  | { kind: 'duplicate' }
+  | { kind: 'recorded'; record: CrmOrderRecord; becameShipped: boolean };
 
 const terminalStatuses: ReadonlySet<OrderStatus> = new Set(['delivered', 'rejected', 'cancelled']);
 
@@ -30,7 +33,15 @@ export class CrmOrders {
   foreignEventsHeard = 0;
 
   noteCreate(orderId: string, messageId: string): void {
-    this.records.set(orderId, { orderId, createMessageId: messageId, sentMessageIds: [messageId], eventIds: new Set(), commandAcks: {}, attention: new Set(), deliveryScheduled: false });
+    this.records.set(orderId, {
+      orderId,
+      createMessageId: messageId,
+      sentMessageIds: [messageId],
+      eventIds: new Set(),
+      commandAcks: {},
+      attention: new Set(),
+      deliveryScheduled: false,
+    });
   }
 
   noteSent(orderId: string, messageId: string): void {
@@ -60,7 +71,8 @@ export class CrmOrders {
     switch (data.kind) {
       case 'acknowledged':
         if (data.acknowledgement) {
-          if (data.commandId && data.commandId !== record.createMessageId) record.commandAcks[data.commandId] = data.acknowledgement;
+          if (data.commandId && data.commandId !== record.createMessageId)
+            record.commandAcks[data.commandId] = data.acknowledgement;
           else record.ack = data.acknowledgement;
         }
         break;
@@ -96,5 +108,10 @@ export class CrmOrders {
 
 /** An order is answered for good once it is terminal, flagged lost or stuck, or its creation was refused or failed. */
 export function hasFinalAnswer(record: CrmOrderRecord): boolean {
-  return (record.status !== undefined && terminalStatuses.has(record.status)) || record.attention.size > 0 || record.ack === 'failed' || record.ack === 'rejected';
+  return (
+    (record.status !== undefined && terminalStatuses.has(record.status)) ||
+    record.attention.size > 0 ||
+    record.ack === 'failed' ||
+    record.ack === 'rejected'
+  );
 }

@@ -22,7 +22,10 @@ export interface CrmReport {
   timedOut: boolean;
   /** Why the run ended; absent while it runs. */
   finishedBy?: FinishedBy;
-  orders: Record<string, { status: OrderStatus | null; ack: Acknowledgement | null; attention: AttentionKind[]; events: number }>;
+  orders: Record<
+    string,
+    { status: OrderStatus | null; ack: Acknowledgement | null; attention: AttentionKind[]; events: number }
+  >;
 }
 
 export interface ReportInputs {
@@ -57,17 +60,36 @@ export function buildReport(orders: CrmOrders, inputs: ReportInputs): CrmReport 
     if (record.attention.has('lost')) report.lost.push(record.orderId);
     if (record.attention.has('stuck')) report.stuck.push(record.orderId);
     if (!hasFinalAnswer(record)) report.unanswered.push(record.orderId);
-    report.orders[record.orderId] = { status: record.status ?? null, ack: record.ack ?? null, attention: [...record.attention], events: record.eventIds.size };
+    report.orders[record.orderId] = {
+      status: record.status ?? null,
+      ack: record.ack ?? null,
+      attention: [...record.attention],
+      events: record.eventIds.size,
+    };
   }
   return report;
 }
 
 // Acknowledgement names come first; the statuses that share them (accepted, rejected) would only repeat them.
-const statusesShown: readonly string[] = ['unheard', 'received', 'in_production', 'on_hold', 'failed', 'ready', 'shipped', 'delivered', 'cancelled'];
+const statusesShown: readonly string[] = [
+  'unheard',
+  'received',
+  'in_production',
+  'on_hold',
+  'failed',
+  'ready',
+  'shipped',
+  'delivered',
+  'cancelled',
+];
 
 /** `sent 340/2000 · accepted 310 · rejected 3 · in_production 120 · … · lost 0 · stuck 0` */
 export function progressLine(report: CrmReport, total: number): string {
-  const parts = [`sent ${report.sent}/${total}`, `accepted ${report.acknowledged.accepted}`, `rejected ${report.acknowledged.rejected}`];
+  const parts = [
+    `sent ${report.sent}/${total}`,
+    `accepted ${report.acknowledged.accepted}`,
+    `rejected ${report.acknowledged.rejected}`,
+  ];
   if (report.acknowledged.failed) parts.push(`failed acks ${report.acknowledged.failed}`);
   for (const status of statusesShown) if (report.byStatus[status]) parts.push(`${status} ${report.byStatus[status]}`);
   parts.push(`lost ${report.lost.length}`, `stuck ${report.stuck.length}`);

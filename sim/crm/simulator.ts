@@ -80,24 +80,34 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
   function hear(channel: Channel, message: ConsumeMessage): void {
     // A consumer span continuing the event's trace; the delivery fact it may schedule is its child.
     const span = processSpan(settings.queue, message);
-    void inSpan(span.name, { ...span.options, parent: contextFrom(message.properties.headers) }, async () => heard(channel, message));
+    void inSpan(span.name, { ...span.options, parent: contextFrom(message.properties.headers) }, async () =>
+      heard(channel, message),
+    );
   }
 
   function heard(channel: Channel, message: ConsumeMessage): void {
     const event = validEvent(parseJsonContent(message.content));
     if (!event.ok) {
       invalidEventsHeard += 1;
-      log(`ignored an event that breaks the order event contract: ${event.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`);
+      log(
+        `ignored an event that breaks the order event contract: ${event.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`,
+      );
     } else {
       const hearing = orders.hear(event.value);
-      if (hearing.kind === 'recorded' && hearing.becameShipped && !hearing.record.deliveryScheduled) scheduleDelivery(hearing.record);
+      if (hearing.kind === 'recorded' && hearing.becameShipped && !hearing.record.deliveryScheduled)
+        scheduleDelivery(hearing.record);
     }
     ackIfOpen(channel, message);
     checkFinished();
   }
 
   /** Every message is published until the broker confirms it, across reconnects: only a run that ends gives up on one. */
-  function publish(exchange: string, message: CrmCommand | CrmFact, onConfirmed?: () => void, trace?: Record<string, unknown>): void {
+  function publish(
+    exchange: string,
+    message: CrmCommand | CrmFact,
+    onConfirmed?: () => void,
+    trace?: Record<string, unknown>,
+  ): void {
     unconfirmed += 1;
     publisher
       .publish(exchange, message.type, message, message.messageId, trace)
@@ -116,7 +126,8 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
 
   function sendCommand(command: CrmCommand, onConfirmed?: () => void): void {
     const valid = validCommand(command);
-    if (!valid.ok) throw new Error(`the CRM simulator built an invalid ${command.type}: ${JSON.stringify(valid.problems)}`);
+    if (!valid.ok)
+      throw new Error(`the CRM simulator built an invalid ${command.type}: ${JSON.stringify(valid.problems)}`);
     if (command.type === 'order.create') orders.noteCreate(command.orderId, command.messageId);
     else orders.noteSent(command.orderId, command.messageId);
     // Each command starts its own trace (an empty carrier: no parent).
@@ -126,15 +137,22 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
   function scheduleFollowUps(index: number, orderId: string): void {
     const { update, cancel } = generator.followUpsOf(index);
     const now = clock.now();
-    if (update) pacer?.later(now + 200 + followUpDelay() * 400, () => sendCommand(generator.update(orderId, clock.now())));
-    if (cancel) pacer?.later(now + 700 + followUpDelay() * 800, () => sendCommand(generator.cancel(orderId, clock.now())));
+    if (update)
+      pacer?.later(now + 200 + followUpDelay() * 400, () => sendCommand(generator.update(orderId, clock.now())));
+    if (cancel)
+      pacer?.later(now + 700 + followUpDelay() * 800, () => sendCommand(generator.cancel(orderId, clock.now())));
   }
 
   function scheduleDelivery(record: CrmOrderRecord): void {
     record.deliveryScheduled = true;
     const timer = setTimeout(() => {
       deliveryTimers.delete(timer);
-      const fact: CrmFact = { messageId: `${record.orderId}:delivered`, type: 'order.delivered', occurredAt: new Date(clock.now()).toISOString(), orderId: record.orderId };
+      const fact: CrmFact = {
+        messageId: `${record.orderId}:delivered`,
+        type: 'order.delivered',
+        occurredAt: new Date(clock.now()).toISOString(),
+        orderId: record.orderId,
+      };
       const valid = validFact(fact);
       if (!valid.ok) throw new Error(`the CRM simulator built an invalid fact: ${JSON.stringify(valid.problems)}`);
       publish(settings.factExchange, fact);
@@ -179,6 +197,8 @@ export async function startCrmSimulator(options: CrmSimulatorOptions = {}): Prom
     return done;
   }
 
-  log(`CRM simulator: run ${settings.runId}, ${settings.orders} orders at ${settings.rate}/s to ${settings.commandExchange}, listening on ${settings.queue}`);
+  log(
+    `CRM simulator: run ${settings.runId}, ${settings.orders} orders at ${settings.rate}/s to ${settings.commandExchange}, listening on ${settings.queue}`,
+  );
   return { runId: settings.runId, done, stats, stop: () => finish('stopped') };
 }

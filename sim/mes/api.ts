@@ -29,20 +29,34 @@ export function createMesApi({ book, behaviour, stats }: MesApiDeps): Hono {
 
   app.get('/orders/:mesOrderNo', (c) => {
     const order = book.findByNo(c.req.param('mesOrderNo'));
-    return order ? c.json(orderResource(order)) : problem(c, 404, 'Order not found', `no MES order ${c.req.param('mesOrderNo')}`);
+    return order
+      ? c.json(orderResource(order))
+      : problem(c, 404, 'Order not found', `no MES order ${c.req.param('mesOrderNo')}`);
   });
 
   app.get('/orders', (c) => {
     const externalRef = c.req.query('externalRef');
-    if (!externalRef) return problem(c, 400, 'Missing query parameter', 'give ?externalRef=<CRM order id>', { pointer: '/externalRef' });
+    if (!externalRef)
+      return problem(c, 400, 'Missing query parameter', 'give ?externalRef=<CRM order id>', {
+        pointer: '/externalRef',
+      });
     const order = book.findByRef(externalRef);
-    return order ? c.json(orderResource(order)) : problem(c, 404, 'Order not found', `no MES order for external reference ${externalRef}`);
+    return order
+      ? c.json(orderResource(order))
+      : problem(c, 404, 'Order not found', `no MES order for external reference ${externalRef}`);
   });
 
   app.get('/worklist', (c) => {
     const raw = c.req.query('limit') ?? '100';
     const limit = Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > maxWorkListLimit) return problem(c, 400, 'Invalid query parameter', `limit must be a whole number from 1 to ${maxWorkListLimit}, got ${raw}`, { pointer: '/limit' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxWorkListLimit)
+      return problem(
+        c,
+        400,
+        'Invalid query parameter',
+        `limit must be a whole number from 1 to ${maxWorkListLimit}, got ${raw}`,
+        { pointer: '/limit' },
+      );
     return c.json(book.workList(limit));
   });
 

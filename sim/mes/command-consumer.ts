@@ -32,7 +32,10 @@ export interface CommandConsumer {
  * acked only once its answer is confirmed by the broker, so a crash in between redelivers it.
  * So does a lost connection; the redelivered command is then a duplicate by its messageId.
  */
-export function createCommandConsumer(queue: string, { context, outlet, log, freezeAfter, orderTraces }: CommandConsumerDeps): CommandConsumer {
+export function createCommandConsumer(
+  queue: string,
+  { context, outlet, log, freezeAfter, orderTraces }: CommandConsumerDeps,
+): CommandConsumer {
   const validate = referenceMesValidators().command;
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
@@ -46,7 +49,9 @@ export function createCommandConsumer(queue: string, { context, outlet, log, fre
     const command = validate(parseJsonContent(message.content));
     if (!command.ok) {
       context.counters.invalidCommands += 1;
-      log(`invalid command ${message.properties.messageId ?? '(no messageId)'} acked and ignored: ${command.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`);
+      log(
+        `invalid command ${message.properties.messageId ?? '(no messageId)'} acked and ignored: ${command.problems.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ')}`,
+      );
       ackIfOpen(channel, message);
       return;
     }
@@ -72,7 +77,9 @@ export function createCommandConsumer(queue: string, { context, outlet, log, fre
     const { consumerTag } = await consuming.channel.consume(queue, (message) => {
       if (!message) return;
       const span = processSpan(queue, message);
-      const handling = inSpan(span.name, { ...span.options, parent: contextFrom(message.properties.headers) }, () => handle(consuming.channel, message)).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
+      const handling = inSpan(span.name, { ...span.options, parent: contextFrom(message.properties.headers) }, () =>
+        handle(consuming.channel, message),
+      ).catch((error: unknown) => log(`command handling failed: ${String(error)}`));
       inFlight.add(handling);
       void handling.finally(() => inFlight.delete(handling));
     });

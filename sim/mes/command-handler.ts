@@ -59,14 +59,26 @@ function createOrder(ctx: CommandContext, ref: string, correlationId: string): M
   const existing = ctx.book.findByRef(ref);
   if (existing) {
     ctx.counters.duplicateOrders += 1;
-    return refusal(ctx, existing, correlationId, 'DUPLICATE_ORDER', `order ${ref} already exists as ${existing.mesOrderNo}`);
+    return refusal(
+      ctx,
+      existing,
+      correlationId,
+      'DUPLICATE_ORDER',
+      `order ${ref} already exists as ${existing.mesOrderNo}`,
+    );
   }
   const plan = ctx.planFor(ref);
   const at = ctx.events.stamp(ref);
   if (plan.fault === 'rejected') {
     const order = ctx.book.create(ref, plan, 'REJECTED', at);
     ctx.counters.recordFault('rejected', ref);
-    return ctx.events.create(draftFor(order, 'ORDER_REJECTED', { correlationId, error: { code: 'NO_CAPACITY', text: 'No free capacity on the required work centers before the due date' } }), at);
+    return ctx.events.create(
+      draftFor(order, 'ORDER_REJECTED', {
+        correlationId,
+        error: { code: 'NO_CAPACITY', text: 'No free capacity on the required work centers before the due date' },
+      }),
+      at,
+    );
   }
   const order = ctx.book.create(ref, plan, 'ACCEPTED', at);
   if (plan.fault === 'stalled') ctx.counters.recordFault('stalled', ref);
@@ -78,7 +90,8 @@ function cancelOrder(ctx: CommandContext, ref: string, correlationId: string): M
   const order = ctx.book.findByRef(ref);
   if (!order) return unknownOrder(ctx, ref, correlationId);
   const previousState = order.progress.state;
-  if (finalStates.has(previousState)) return refusal(ctx, order, correlationId, 'CANCEL_REFUSED', `order is ${previousState}: too late to cancel`);
+  if (finalStates.has(previousState))
+    return refusal(ctx, order, correlationId, 'CANCEL_REFUSED', `order is ${previousState}: too late to cancel`);
   const at = ctx.events.stamp(ref);
   ctx.book.record(order, { ...order.progress, state: 'CANCELLED', resumeInto: undefined }, at);
   ctx.book.stopWalking(order);
@@ -89,7 +102,8 @@ function changeOrder(ctx: CommandContext, ref: string, correlationId: string): M
   const order = ctx.book.findByRef(ref);
   if (!order) return unknownOrder(ctx, ref, correlationId);
   const state = order.progress.state;
-  if (finalStates.has(state)) return refusal(ctx, order, correlationId, 'CHANGE_REFUSED', `order is ${state}: it can no longer be changed`);
+  if (finalStates.has(state))
+    return refusal(ctx, order, correlationId, 'CHANGE_REFUSED', `order is ${state}: it can no longer be changed`);
   // The change itself touches nothing the simulator models; echoing the current state acknowledges it.
   return ctx.events.create(draftFor(order, 'ORDER_STATE_CHANGED', { correlationId }), ctx.events.stamp(ref));
 }
@@ -97,12 +111,21 @@ function changeOrder(ctx: CommandContext, ref: string, correlationId: string): M
 /** Refuses a command; the order keeps its own state, only the answer says REJECTED. */
 function refusal(ctx: CommandContext, order: MesOrder, correlationId: string, code: string, text: string): MesEvent {
   const state: MesState = 'REJECTED';
-  return ctx.events.create(draftFor(order, 'ORDER_REJECTED', { state, correlationId, error: { code, text } }), ctx.events.stamp(order.externalRef));
+  return ctx.events.create(
+    draftFor(order, 'ORDER_REJECTED', { state, correlationId, error: { code, text } }),
+    ctx.events.stamp(order.externalRef),
+  );
 }
 
 function unknownOrder(ctx: CommandContext, ref: string, correlationId: string): MesEvent {
   return ctx.events.create(
-    { eventType: 'ORDER_REJECTED', externalRef: ref, state: 'REJECTED', correlationId, error: { code: 'UNKNOWN_ORDER', text: `no order with external reference ${ref}` } },
+    {
+      eventType: 'ORDER_REJECTED',
+      externalRef: ref,
+      state: 'REJECTED',
+      correlationId,
+      error: { code: 'UNKNOWN_ORDER', text: `no order with external reference ${ref}` },
+    },
     ctx.events.stamp(ref),
   );
 }

@@ -9,6 +9,9 @@ let validators: { command: Validator<MesCommand>; event: Validator<MesEvent> } |
 
 /** Validators of the reference MES's commands and events, compiled on first use. */
 export function referenceMesValidators(): { command: Validator<MesCommand>; event: Validator<MesEvent> } {
-  validators ??= { command: validatorForSchema<MesCommand>(commandSchema), event: validatorForSchema<MesEvent>(eventSchema) };
+  validators ??= {
+    command: validatorForSchema<MesCommand>(commandSchema),
+    event: validatorForSchema<MesEvent>(eventSchema),
+  };
   return validators;
 }

@@ -60,5 +60,11 @@ export function createEventFactory(clock: Clock, instanceId: string): EventFacto
 }
 
 export function draftFor(order: MesOrder, eventType: EventType, extra: Partial<EventDraft> = {}): EventDraft {
-  return { eventType, externalRef: order.externalRef, mesOrderNo: order.mesOrderNo, state: order.progress.state, ...extra };
+  return {
+    eventType,
+    externalRef: order.externalRef,
+    mesOrderNo: order.mesOrderNo,
+    state: order.progress.state,
+    ...extra,
+  };
 }

@@ -38,12 +38,20 @@ interface Buffered {
  * testable: the gateway must reach the same final state whatever these two do.
  */
 export function createEventOutlet(options: EventOutletOptions): EventOutlet {
-  const { publisher, exchange, duplicateShare, reorderWindow, flushAfterMs, maxHoldMs, random, counters, orderTraces } = options;
+  const { publisher, exchange, duplicateShare, reorderWindow, flushAfterMs, maxHoldMs, random, counters, orderTraces } =
+    options;
   let window: Buffered[] = [];
   let idleTimer: NodeJS.Timeout | undefined;
   let holdTimer: NodeJS.Timeout | undefined;
 
-  const publish = (event: MesEvent) => publisher.publish(exchange, event.header.eventType, event, event.header.eventId, orderTraces.get(event.order.externalRef) ?? {});
+  const publish = (event: MesEvent) =>
+    publisher.publish(
+      exchange,
+      event.header.eventType,
+      event,
+      event.header.eventId,
+      orderTraces.get(event.order.externalRef) ?? {},
+    );
 
   function release(): void {
     clearTimeout(idleTimer);

@@ -7,12 +7,18 @@ export type ParsedSwitches = { ok: true; value: FaultSwitches } | { ok: false; p
 
 /** Validates the body of POST /faults. */
 export function parseFaultSwitches(body: unknown): ParsedSwitches {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, pointer: '', message: 'the body must be a JSON object' };
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { ok: false, pointer: '', message: 'the body must be a JSON object' };
   const value: FaultSwitches = {};
   for (const [key, field] of Object.entries(body)) {
     switch (key) {
       case 'apiLatencyMs':
-        if (typeof field !== 'number' || !Number.isInteger(field) || field < 0 || field > 60000) return { ok: false, pointer: '/apiLatencyMs', message: 'must be a whole number of milliseconds between 0 and 60000' };
+        if (typeof field !== 'number' || !Number.isInteger(field) || field < 0 || field > 60000)
+          return {
+            ok: false,
+            pointer: '/apiLatencyMs',
+            message: 'must be a whole number of milliseconds between 0 and 60000',
+          };
         value.apiLatencyMs = field;
         break;
       case 'apiDown':
@@ -20,7 +26,11 @@ export function parseFaultSwitches(body: unknown): ParsedSwitches {
         value.apiDown = field;
         break;
       default:
-        return { ok: false, pointer: `/${key}`, message: `unknown switch ${JSON.stringify(key)}; known: apiLatencyMs, apiDown` };
+        return {
+          ok: false,
+          pointer: `/${key}`,
+          message: `unknown switch ${JSON.stringify(key)}; known: apiLatencyMs, apiDown`,
+        };
     }
   }
   return { ok: true, value };

@@ -132,16 +132,24 @@ export function parseMesArgs(args: string[], env: Env): MesSettings | 'help' {
     duplicateShare: shareFlag('duplicate-share', values['duplicate-share']),
     reorderWindow: numberFlag('reorder-window', values['reorder-window'], 0, { integer: true, min: 0, max: 10000 }),
     crashAfter: optionalIntegerFlag('crash-after', values['crash-after'], { min: 1 }),
-    apiLatencyMs: numberFlag('api-latency-ms', values['api-latency-ms'], mesDefaults.apiLatencyMs, { integer: true, min: 0, max: 60000 }),
+    apiLatencyMs: numberFlag('api-latency-ms', values['api-latency-ms'], mesDefaults.apiLatencyMs, {
+      integer: true,
+      min: 0,
+      max: 60000,
+    }),
   };
   checkFaultShares(settings);
   return settings;
 }
 
 /** The order faults exclude each other, so together they cannot hit more than every order. */
-export function checkFaultShares(settings: Pick<MesSettings, 'dropShare' | 'stallShare' | 'rejectShare' | 'errorShare'>): void {
+export function checkFaultShares(
+  settings: Pick<MesSettings, 'dropShare' | 'stallShare' | 'rejectShare' | 'errorShare'>,
+): void {
   const total = settings.dropShare + settings.stallShare + settings.rejectShare + settings.errorShare;
   if (total > 1 + 1e-9) {
-    throw new UsageError(`--drop-share, --stall-share, --reject-share and --error-share add up to ${Number(total.toFixed(6))}; each order gets at most one of these faults, so they must add up to 1 or less`);
+    throw new UsageError(
+      `--drop-share, --stall-share, --reject-share and --error-share add up to ${Number(total.toFixed(6))}; each order gets at most one of these faults, so they must add up to 1 or less`,
+    );
   }
 }

@@ -100,10 +100,22 @@ export interface WorkListItem {
 
 function toWorkListItem(order: MesOrder): WorkListItem {
   const workCenter = workCenters[order.progress.state];
-  return { mesOrderNo: order.mesOrderNo, externalRef: order.externalRef, state: order.progress.state, ...(workCenter ? { workCenter } : {}), since: order.updatedAt };
+  return {
+    mesOrderNo: order.mesOrderNo,
+    externalRef: order.externalRef,
+    state: order.progress.state,
+    ...(workCenter ? { workCenter } : {}),
+    since: order.updatedAt,
+  };
 }
 
 /** The order resource of GET /orders. */
 export function orderResource(order: MesOrder) {
-  return { mesOrderNo: order.mesOrderNo, externalRef: order.externalRef, state: order.progress.state, history: order.history, updatedAt: order.updatedAt };
+  return {
+    mesOrderNo: order.mesOrderNo,
+    externalRef: order.externalRef,
+    state: order.progress.state,
+    history: order.history,
+    updatedAt: order.updatedAt,
+  };
 }

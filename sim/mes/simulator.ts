@@ -39,7 +39,13 @@ export interface MesSimulator {
 }
 
 export async function startMesSimulator(options: MesSimulatorOptions = {}): Promise<MesSimulator> {
-  const { clock = systemClock, log = () => {}, onCrash, instanceId = randomBytes(3).toString('hex'), ...given } = options;
+  const {
+    clock = systemClock,
+    log = () => {},
+    onCrash,
+    instanceId = randomBytes(3).toString('hex'),
+    ...given
+  } = options;
   const settings: MesSettings = { ...mesDefaults, ...withoutUndefined(given) };
   checkFaultShares(settings);
 
@@ -49,12 +55,28 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
   const events = createEventFactory(clock, instanceId);
   const publisher = confirmedPublisher();
   const orderTraces = new Map<string, Record<string, string>>();
-  const outlet = createEventOutlet({ publisher, exchange: settings.exchange, duplicateShare: settings.duplicateShare, reorderWindow: settings.reorderWindow, flushAfterMs: 200, maxHoldMs: 2000, random, counters, orderTraces });
+  const outlet = createEventOutlet({
+    publisher,
+    exchange: settings.exchange,
+    duplicateShare: settings.duplicateShare,
+    reorderWindow: settings.reorderWindow,
+    flushAfterMs: 200,
+    maxHoldMs: 2000,
+    random,
+    counters,
+    orderTraces,
+  });
   const stepMs = () => jittered(random, settings.stepMs);
   const stats = () => counters.snapshot(book);
 
   const plans = new Map<string, FaultPlan>();
-  const shares = { drop: settings.dropShare, stall: settings.stallShare, reject: settings.rejectShare, error: settings.errorShare, qcFail: settings.qcFailShare };
+  const shares = {
+    drop: settings.dropShare,
+    stall: settings.stallShare,
+    reject: settings.rejectShare,
+    error: settings.errorShare,
+    qcFail: settings.qcFailShare,
+  };
   const context: CommandContext = {
     book,
     events,
@@ -105,12 +127,20 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
     undo.unshift(() => new Promise((resolve) => server.close(resolve)));
 
     const loop = startProductionLoop({ book, events, counters, stepMs }, clock, settings.tickMs, (event) => {
-      outlet.send(event).catch((error: unknown) => log(`could not publish ${event.header.eventId} (${event.order.externalRef} → ${event.order.state}): ${String(error)}`));
+      outlet
+        .send(event)
+        .catch((error: unknown) =>
+          log(
+            `could not publish ${event.header.eventId} (${event.order.externalRef} → ${event.order.state}): ${String(error)}`,
+          ),
+        );
     });
     undo.unshift(() => loop.stop());
 
     await commands.start();
-    log(`MES simulator: consuming ${settings.queue}, publishing to ${settings.exchange}, API on http://${settings.host}:${port}`);
+    log(
+      `MES simulator: consuming ${settings.queue}, publishing to ${settings.exchange}, API on http://${settings.host}:${port}`,
+    );
 
     return {
       port,
@@ -136,9 +166,15 @@ export async function startMesSimulator(options: MesSimulatorOptions = {}): Prom
   }
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<{ server: Server; port: number }> {
+function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  hostname: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, (info) => resolve({ server: server as Server, port: info.port })) as Server;
+    const server = serve({ fetch, hostname, port }, (info) =>
+      resolve({ server: server as Server, port: info.port }),
+    ) as Server;
     server.once('error', reject);
   });
 }

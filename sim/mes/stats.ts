@@ -27,14 +27,21 @@ export class MesCounters {
   duplicateOrders = 0;
   eventsPublished = 0;
   eventsDuplicated = 0;
-  private readonly affected: Record<OrderFault, Set<string>> = { dropped: new Set(), stalled: new Set(), rejected: new Set(), errored: new Set() };
+  private readonly affected: Record<OrderFault, Set<string>> = {
+    dropped: new Set(),
+    stalled: new Set(),
+    rejected: new Set(),
+    errored: new Set(),
+  };
 
   recordFault(fault: OrderFault, externalRef: string): void {
     this.affected[fault].add(externalRef);
   }
 
   snapshot(book: OrderBook): MesStats {
-    const faults = Object.fromEntries(Object.entries(this.affected).map(([fault, refs]) => [fault, [...refs].sort()])) as Record<OrderFault, string[]>;
+    const faults = Object.fromEntries(
+      Object.entries(this.affected).map(([fault, refs]) => [fault, [...refs].sort()]),
+    ) as Record<OrderFault, string[]>;
     return {
       commandsReceived: this.commandsReceived,
       duplicateCommands: this.duplicateCommands,

@@ -27,5 +27,14 @@ export function walkOneStep(ctx: WalkContext, order: MesOrder, now: number): Mes
   if (step.state !== 'ERROR') return ctx.events.create(draftFor(order, 'ORDER_STATE_CHANGED', { previousState }), at);
   ctx.counters.recordFault('errored', order.externalRef);
   const where = workCenters[previousState] ?? previousState;
-  return ctx.events.create(draftFor(order, 'PROCESSING_ERROR', { previousState, error: { code: 'MACHINE_FAULT', text: `Machine fault at ${where} during ${previousState}; operator intervention required` } }), at);
+  return ctx.events.create(
+    draftFor(order, 'PROCESSING_ERROR', {
+      previousState,
+      error: {
+        code: 'MACHINE_FAULT',
+        text: `Machine fault at ${where} during ${previousState}; operator intervention required`,
+      },
+    }),
+    at,
+  );
 }

@@ -41,7 +41,12 @@ export const workListStates: ReadonlySet<MesState> = new Set([
  * Operations a processing error may interrupt. Each one's successor on the main line is one the
  * mapping lets ERROR resume into, so an errored order rejoins production one operation further on.
  */
-export const errorProneStates = ['CUTTING', 'MACHINING', 'WELDING', 'ASSEMBLY'] as const satisfies readonly MainLineState[];
+export const errorProneStates = [
+  'CUTTING',
+  'MACHINING',
+  'WELDING',
+  'ASSEMBLY',
+] as const satisfies readonly MainLineState[];
 
 export const workCenters: Partial<Record<MesState, string>> = {
   CUTTING: 'SAW-01',
@@ -83,7 +88,9 @@ export function nextStep(progress: WalkProgress, plan: WalkPlan): NextStep | und
     case 'ERROR':
       return progress.resumeInto ? { state: progress.resumeInto, dwellSteps: 1 } : undefined;
     case 'QC_INSPECTION':
-      return plan.qcFail && !progress.qcFailedOnce ? { state: 'QC_FAILED', dwellSteps: 1 } : { state: 'PACKING', dwellSteps: 1 };
+      return plan.qcFail && !progress.qcFailedOnce
+        ? { state: 'QC_FAILED', dwellSteps: 1 }
+        : { state: 'PACKING', dwellSteps: 1 };
     case 'QC_FAILED':
       return { state: 'REWORK', dwellSteps: 1 };
     case 'REWORK':

@@ -42,7 +42,10 @@ const backoff = { initialDelay: 200, maxDelay: 5000, factor: 2, jitter: 0.5 };
  * close, network) is reconnected for ever and `setup` runs again on the new one. The first
  * connection fails fast instead, so that a broker that is not running is one clear line.
  */
-export async function connectBroker(url: string, { name, setup, log }: ConnectBrokerOptions): Promise<RecoveringChannelModel> {
+export async function connectBroker(
+  url: string,
+  { name, setup, log }: ConnectBrokerOptions,
+): Promise<RecoveringChannelModel> {
   let setupFailure: unknown;
   let connection: RecoveringChannelModel;
   try {
@@ -104,7 +107,11 @@ export interface WaitForQueueOptions {
  * declares them with its own arguments (quorum, dead-lettering), and a declaration with other
  * arguments would fail or, worse, win the race and leave the gateway unable to start.
  */
-export async function waitForQueue(connection: ChannelModel, queue: string, { waitMs, log, retryMs = 500 }: WaitForQueueOptions): Promise<void> {
+export async function waitForQueue(
+  connection: ChannelModel,
+  queue: string,
+  { waitMs, log, retryMs = 500 }: WaitForQueueOptions,
+): Promise<void> {
   const deadline = Date.now() + waitMs;
   let announced = false;
   for (;;) {
@@ -122,7 +129,9 @@ export async function waitForQueue(connection: ChannelModel, queue: string, { wa
     announced = true;
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      throw new QueueMissing(`queue ${queue} still does not exist after ${waitMs} ms: start the gateway (it declares the queues), or wait longer with --wait-ms`);
+      throw new QueueMissing(
+        `queue ${queue} still does not exist after ${waitMs} ms: start the gateway (it declares the queues), or wait longer with --wait-ms`,
+      );
     }
     await sleep(Math.min(retryMs, remaining));
   }

@@ -15,7 +15,13 @@ export interface ConfirmedPublisher {
    * a child of `trace` (the W3C headers of what caused it) or of the active context, whose
    * traceparent the message carries.
    */
-  publish(exchange: string, routingKey: string, body: unknown, messageId: string, trace?: Record<string, unknown>): Promise<void>;
+  publish(
+    exchange: string,
+    routingKey: string,
+    body: unknown,
+    messageId: string,
+    trace?: Record<string, unknown>,
+  ): Promise<void>;
   /** Publishes on this channel from now on: the connection's setup hands over each new one. */
   use(channel: ConfirmChannel): void;
   /** When stopping: what would wait for a reconnect, or be published again, fails instead. */
@@ -42,17 +48,32 @@ export function confirmedPublisher(): ConfirmedPublisher {
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  async function publishOn(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, messageId: string, headers: Record<string, string>): Promise<void> {
+  async function publishOn(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    messageId: string,
+    headers: Record<string, string>,
+  ): Promise<void> {
     // Respect the socket's back-pressure instead of buffering without bound in memory.
     if (drained) await drained;
     await new Promise<void>((resolve, reject) => {
       const options = { persistent: true, contentType: 'application/json', messageId, headers };
-      const writable = channel.publish(exchange, routingKey, content, options, (error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+      const writable = channel.publish(exchange, routingKey, content, options, (error) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      );
       if (!writable && !drained) drained = drainedOrClosed(channel).finally(() => (drained = undefined));
     });
   }
 
-  async function publishUntilConfirmed(exchange: string, routingKey: string, content: Buffer, messageId: string, headers: Record<string, string>): Promise<void> {
+  async function publishUntilConfirmed(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    messageId: string,
+    headers: Record<string, string>,
+  ): Promise<void> {
     for (;;) {
       const on = await whenConnected();
       try {
@@ -71,7 +92,9 @@ export function confirmedPublisher(): ConfirmedPublisher {
     publish(exchange, routingKey, body, messageId, trace) {
       const content = Buffer.from(JSON.stringify(body));
       const span = publishSpan(exchange, routingKey, messageId);
-      const confirmed = inSpan(span.name, { ...span.options, ...(trace ? { parent: contextFrom(trace) } : {}) }, () => publishUntilConfirmed(exchange, routingKey, content, messageId, traceHeaders(trace)));
+      const confirmed = inSpan(span.name, { ...span.options, ...(trace ? { parent: contextFrom(trace) } : {}) }, () =>
+        publishUntilConfirmed(exchange, routingKey, content, messageId, traceHeaders(trace)),
+      );
       pending.add(confirmed);
       const forget = () => pending.delete(confirmed);
       confirmed.then(forget, forget);

@@ -14,7 +14,8 @@ export function numberFlag(name: string, raw: string | undefined, fallback: numb
   if (raw === undefined) return fallback;
   const value = Number(raw);
   const { min = -Infinity, max = Infinity, integer = false } = range;
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(raw)}`);
+  if (raw.trim() === '' || !Number.isFinite(value))
+    throw new UsageError(`--${name} must be a number, got ${JSON.stringify(raw)}`);
   if (integer && !Number.isInteger(value)) throw new UsageError(`--${name} must be a whole number, got ${raw}`);
   if (value < min || value > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${raw}`);
   return value;
@@ -30,6 +31,10 @@ export function shareFlag(name: string, raw: string | undefined, fallback = 0): 
   return value;
 }
 
-export function optionalIntegerFlag(name: string, raw: string | undefined, range: NumberRange = {}): number | undefined {
+export function optionalIntegerFlag(
+  name: string,
+  raw: string | undefined,
+  range: NumberRange = {},
+): number | undefined {
   return raw === undefined ? undefined : numberFlag(name, raw, 0, { ...range, integer: true });
 }

@@ -16,10 +16,14 @@ export function applyMesEvent(deps: AppDeps) {
     const refusals: string[] = [];
     for (const [index, { fields, type }] of changes.entries()) {
       const translation = translate(fields, dialect.states);
-      if (translation.kind === 'quarantine') deps.logger.warn({ mesState: fields.state, orderId: fields.orderId }, 'unknown MES state quarantined');
+      if (translation.kind === 'quarantine')
+        deps.logger.warn({ mesState: fields.state, orderId: fields.orderId }, 'unknown MES state quarantined');
       // The message is kept once, with its first change: a what-if run reads all its changes again.
       const body = keepBodies && index === 0 ? { body: delivery.body.toString('utf8') } : {};
-      const result = await deps.ledger.recordMesEvent({ fields, translation, type, ...body, ...ledgerFacts(delivery) }, deps.clock());
+      const result = await deps.ledger.recordMesEvent(
+        { fields, translation, type, ...body, ...ledgerFacts(delivery) },
+        deps.clock(),
+      );
       // Freshness of cached MES reads is bounded by event latency, not by their TTL.
       deps.readCache?.invalidateOrder(fields.orderId);
       if (result.kind === 'refused') {
@@ -35,5 +39,6 @@ export function applyMesEvent(deps: AppDeps) {
 
 function countEvent({ metrics }: AppDeps, result: Extract<EventResult, { kind: 'recorded' }>): void {
   if (result.state === 'quarantined') metrics?.quarantined.inc();
-  if (result.acknowledged) metrics?.ackLatency.observe({ outcome: result.acknowledged.outcome }, result.acknowledged.afterMs / 1000);
+  if (result.acknowledged)
+    metrics?.ackLatency.observe({ outcome: result.acknowledged.outcome }, result.acknowledged.afterMs / 1000);
 }

@@ -15,11 +15,15 @@ export const deadLetterHeaders = {
  * A header nested deeper than `maxDepth` is left out too: amqplib encodes tables recursively, and
  * one ~3,000 levels deep overflows the stack when the message is published again.
  */
-export function senderHeaders(headers: Record<string, unknown> | undefined, maxDepth = defaultMaxJsonDepth): Record<string, unknown> {
+export function senderHeaders(
+  headers: Record<string, unknown> | undefined,
+  maxDepth = defaultMaxJsonDepth,
+): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(headers ?? {})) {
     const name = key.toLowerCase();
-    if (!name.startsWith('x-orderbridge-') && name !== 'x-death' && !nestedDeeperThan(value, maxDepth)) kept[key] = value;
+    if (!name.startsWith('x-orderbridge-') && name !== 'x-death' && !nestedDeeperThan(value, maxDepth))
+      kept[key] = value;
   }
   return kept;
 }

@@ -1,5 +1,11 @@
 import type { Config } from '../config/index.js';
-import { translate, type Acknowledgement, type BuiltCommand, type MesEventFields, type OrderStatus } from '../mapping/index.js';
+import {
+  translate,
+  type Acknowledgement,
+  type BuiltCommand,
+  type MesEventFields,
+  type OrderStatus,
+} from '../mapping/index.js';
 import { dialectCommandWriter, mesCommandId } from './forward-crm-command.js';
 import { dialectMessageReader, readCrmCommand } from './read-messages.js';
 
@@ -53,7 +59,12 @@ export function dialectRunner(config: Pick<Config, 'dialect' | 'dialectSchemas'>
         changes: read.value.map(({ fields, type }) => {
           const meaning = translate(fields, dialect.states);
           if (meaning.kind === 'quarantine') return { fields, type, quarantine: meaning.reason };
-          return { fields, type, ...(meaning.status ? { status: meaning.status } : {}), ...(meaning.ack ? { ack: meaning.ack } : {}) };
+          return {
+            fields,
+            type,
+            ...(meaning.status ? { status: meaning.status } : {}),
+            ...(meaning.ack ? { ack: meaning.ack } : {}),
+          };
         }),
       };
     },

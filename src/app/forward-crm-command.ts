@@ -37,15 +37,22 @@ export function forwardCrmCommand(deps: AppDeps) {
     const mesMessageId = mesCommandId(command.messageId);
     const mesCommand = writeMesCommand(command, mesMessageId, now);
     if (!mesCommand.ok) return { kind: 'invalid', reason: mesCommand.error };
-    const result = await deps.ledger.recordCommand({
-      crmMessageId: command.messageId,
-      type: command.type,
-      orderId: command.orderId,
-      ...(command.type === 'order.create' ? { partner: command.partner } : {}),
-      sentAt: command.sentAt,
-      mes: { messageId: mesMessageId, routingKey: mesCommand.routingKey, payload: JSON.stringify(mesCommand.message) },
-      ...ledgerFacts(delivery),
-    }, now);
+    const result = await deps.ledger.recordCommand(
+      {
+        crmMessageId: command.messageId,
+        type: command.type,
+        orderId: command.orderId,
+        ...(command.type === 'order.create' ? { partner: command.partner } : {}),
+        sentAt: command.sentAt,
+        mes: {
+          messageId: mesMessageId,
+          routingKey: mesCommand.routingKey,
+          payload: JSON.stringify(mesCommand.message),
+        },
+        ...ledgerFacts(delivery),
+      },
+      now,
+    );
     switch (result.kind) {
       case 'already_forwarded':
         return done;
@@ -53,7 +60,11 @@ export function forwardCrmCommand(deps: AppDeps) {
         return { kind: 'refused', reason: result.reason };
       case 'forward':
         // Mark forwarded only after the broker confirmed: a crash before this line must redeliver.
-        await deps.publisher.publish(exchanges.mesCommands, result.out.routingKey, Buffer.from(result.out.payload), { messageId: result.out.messageId, type: 'mes.command', headers: delivery.trace });
+        await deps.publisher.publish(exchanges.mesCommands, result.out.routingKey, Buffer.from(result.out.payload), {
+          messageId: result.out.messageId,
+          type: 'mes.command',
+          headers: delivery.trace,
+        });
         await deps.ledger.markForwarded(result.out, deps.clock());
         return done;
     }

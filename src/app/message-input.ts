@@ -6,7 +6,12 @@ export type Decoded = { ok: true; value: unknown } | { ok: false; reason: ParseR
 export function decodeJson(content: Buffer, limits: JsonLimits): Decoded {
   const parsed = parseJsonBounded(content, limits);
   if (parsed.ok) return parsed;
-  const setting = parsed.reason === 'too_large' ? ' (amqp.maxMessageBytes)' : parsed.reason === 'too_deep' ? ' (input.maxJsonDepth)' : '';
+  const setting =
+    parsed.reason === 'too_large'
+      ? ' (amqp.maxMessageBytes)'
+      : parsed.reason === 'too_deep'
+        ? ' (input.maxJsonDepth)'
+        : '';
   return { ok: false, reason: parsed.reason, error: `message ${parsed.error}${setting}; fix: ${parsed.fix}` };
 }
 

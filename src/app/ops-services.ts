@@ -1,6 +1,12 @@
 import type { Config } from '../config/index.js';
 import type { OpsLedger, TimelineEntry } from '../ledger/index.js';
-import { listDeadLetters, replayDeadLetters, type DeadLetter, type DeadLetterQueue, type ReplayResult } from './replay-dead-letters.js';
+import {
+  listDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+  type DeadLetterQueue,
+  type ReplayResult,
+} from './replay-dead-letters.js';
 import { produceReport, reportCpuShare, type MesOrderReader } from './report/produce-report.js';
 import type { ReconciliationReport } from './report/report.js';
 import type { Lang } from './report/texts.js';
@@ -16,7 +22,11 @@ export interface ReportOptions {
 
 /** What an operator runs, from the CLI or from /ops: the same services over the same ports. */
 export interface OpsServices {
-  report(window: { from: number; to: number }, lang: Lang, options?: ReportOptions): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }>;
+  report(
+    window: { from: number; to: number },
+    lang: Lang,
+    options?: ReportOptions,
+  ): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }>;
   timeline(orderId: string): Promise<TimelineEntry[]>;
   deadLetters(): Promise<DeadLetter[]>;
   replay(match: (letter: DeadLetter) => boolean): Promise<ReplayResult>;
@@ -37,10 +47,21 @@ export function createOpsServices({ config, ledger, mes, deadLetterQueue, clock 
   const needLedger = () => ledger ?? missing('a ledger');
   const needQueue = () => deadLetterQueue ?? missing('a broker connection');
   return {
-    report: (window, lang, options = {}) => produceReport({ config, ledger: needLedger(), ...window, lang, ...(mes ? { mes } : {}), maxLookups: options.maxLookups ?? 50, cpuShare: reportCpuShare, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }),
+    report: (window, lang, options = {}) =>
+      produceReport({
+        config,
+        ledger: needLedger(),
+        ...window,
+        lang,
+        ...(mes ? { mes } : {}),
+        maxLookups: options.maxLookups ?? 50,
+        cpuShare: reportCpuShare,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      }),
     timeline: (orderId) => needLedger().timeline(orderId),
     deadLetters: () => needQueue()((queue) => listDeadLetters(queue, config)),
-    replay: (match) => needQueue()((queue) => replayDeadLetters({ queue, config, ledger: needLedger(), now: clock, match })),
+    replay: (match) =>
+      needQueue()((queue) => replayDeadLetters({ queue, config, ledger: needLedger(), now: clock, match })),
   };
 }
 

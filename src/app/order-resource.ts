@@ -8,7 +8,11 @@ export function toResource(order: OrderRecord): Order {
     partner: order.partner,
     status: order.state.status,
     statusSince: order.state.statusSince,
-    attention: order.attention && { kind: order.attention.kind, since: new Date(order.attention.since).toISOString(), reason: order.attention.reason },
+    attention: order.attention && {
+      kind: order.attention.kind,
+      since: new Date(order.attention.since).toISOString(),
+      reason: order.attention.reason,
+    },
     createdAt: new Date(order.createdAt).toISOString(),
     updatedAt: new Date(order.updatedAt).toISOString(),
   };

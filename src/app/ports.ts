@@ -42,7 +42,10 @@ export interface Delivery {
  * there with the reason); or invalid, a message the use case cannot carry out (e.g. a command the
  * MES dialect cannot write). Refused and invalid messages are dead-lettered with the reason.
  */
-export type MessageOutcome = { kind: 'done' } | { kind: 'refused'; reason: string } | { kind: 'invalid'; reason: string };
+export type MessageOutcome =
+  | { kind: 'done' }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'invalid'; reason: string };
 
 export const done: MessageOutcome = { kind: 'done' };
 

@@ -30,15 +30,22 @@ const crmCommandReaders: Record<CrmCommand['type'], (body: unknown) => ReadResul
 /** A CRM command (parsed JSON), checked against the contract of its type. */
 export function readCrmCommand(body: unknown): ReadResult<CrmCommand> {
   const type = stringField(body, 'type');
-  if (type !== undefined && Object.hasOwn(crmCommandReaders, type)) return crmCommandReaders[type as CrmCommand['type']](body);
-  return { ok: false, error: `/type: ${JSON.stringify(type ?? null)} is not a CRM command (fix: use order.create, order.cancel or order.update)` };
+  if (type !== undefined && Object.hasOwn(crmCommandReaders, type))
+    return crmCommandReaders[type as CrmCommand['type']](body);
+  return {
+    ok: false,
+    error: `/type: ${JSON.stringify(type ?? null)} is not a CRM command (fix: use order.create, order.cancel or order.update)`,
+  };
 }
 
 /** A CRM fact (delivered, cancelled). */
 export const readCrmFact: (body: unknown) => ReadResult<CrmFact> = readerOf(validatorFor<CrmFact>('crmFact'));
 
 /** Reads an MES message (parsed JSON) by the dialect: checked against its event schema, then read by its paths into state changes. */
-export function dialectMessageReader({ dialect, dialectSchemas }: Pick<Config, 'dialect' | 'dialectSchemas'>): (body: unknown) => ReadResult<MesChange[]> {
+export function dialectMessageReader({
+  dialect,
+  dialectSchemas,
+}: Pick<Config, 'dialect' | 'dialectSchemas'>): (body: unknown) => ReadResult<MesChange[]> {
   const readSchema = readerOf(validatorForSchema(dialectSchemas.event));
   const readChanges = mesEventReader(dialect.events);
   return (body) => {

@@ -22,7 +22,12 @@ export interface DeadLetterQueue {
   /** Up to `limit` letters, each left in the queue unless `decide` says 'remove'; returns how many were scanned. */
   scan(limit: number, decide: (letter: QueuedLetter) => Promise<'keep' | 'remove'>): Promise<number>;
   /** Publishes a copy, mandatory and confirmed: 'unroutable' when no queue took it. */
-  republish(exchange: string, routingKey: string, letter: QueuedLetter, headers: Record<string, unknown>): Promise<'routed' | 'unroutable'>;
+  republish(
+    exchange: string,
+    routingKey: string,
+    letter: QueuedLetter,
+    headers: Record<string, unknown>,
+  ): Promise<'routed' | 'unroutable'>;
 }
 
 /** One message in the dead-letter queue, as the ops commands show it. */
@@ -66,7 +71,9 @@ export async function listDeadLetters(queue: DeadLetterQueue, config: Config, li
 export function groupByReason(letters: DeadLetter[]): DeadLetterGroup[] {
   const groups = new Map<string, DeadLetter[]>();
   for (const letter of letters) groups.set(letter.reason, [...(groups.get(letter.reason) ?? []), letter]);
-  return [...groups].map(([reason, list]) => ({ reason, count: list.length, letters: list })).sort((a, b) => b.count - a.count);
+  return [...groups]
+    .map(([reason, list]) => ({ reason, count: list.length, letters: list }))
+    .sort((a, b) => b.count - a.count);
 }
 
 export interface ReplayRefusal {
@@ -95,7 +102,14 @@ export type ReplayLedger = Pick<OpsLedger, 'deadLetteredChannels' | 'releaseDead
  * replay in the order's journal and frees a refused message's id, so the replayed copy is handled
  * afresh rather than as a duplicate.
  */
-export async function replayDeadLetters(options: { queue: DeadLetterQueue; config: Config; ledger: ReplayLedger; match: (letter: DeadLetter) => boolean; now: () => number; limit?: number }): Promise<ReplayResult> {
+export async function replayDeadLetters(options: {
+  queue: DeadLetterQueue;
+  config: Config;
+  ledger: ReplayLedger;
+  match: (letter: DeadLetter) => boolean;
+  now: () => number;
+  limit?: number;
+}): Promise<ReplayResult> {
   const { queue, ledger, match, now } = options;
   const gateway = gatewayOf(options.config);
   const replayed: DeadLetter[] = [];
@@ -108,10 +122,23 @@ export async function replayDeadLetters(options: { queue: DeadLetterQueue; confi
       refused.push({ letter, problem: origin.problem });
       return 'keep';
     }
-    await ledger.releaseDeadLetter(origin.input.channel, messageIdsIn(message.content, gateway.paths), { id: letter.id, reason: letter.reason, replays: letter.replays + 1, ...(letter.orderId ? { orderId: letter.orderId } : {}) }, now());
+    await ledger.releaseDeadLetter(
+      origin.input.channel,
+      messageIdsIn(message.content, gateway.paths),
+      {
+        id: letter.id,
+        reason: letter.reason,
+        replays: letter.replays + 1,
+        ...(letter.orderId ? { orderId: letter.orderId } : {}),
+      },
+      now(),
+    );
     const headers = { ...senderHeaders(message.headers), [replaysHeader]: letter.replays + 1 };
     if ((await queue.republish(origin.input.exchange, origin.routingKey, message, headers)) === 'unroutable') {
-      refused.push({ letter, problem: `unroutable: no queue is bound to ${origin.input.exchange}; it stays in the dead letters (run the gateway once to declare its topology)` });
+      refused.push({
+        letter,
+        problem: `unroutable: no queue is bound to ${origin.input.exchange}; it stays in the dead letters (run the gateway once to declare its topology)`,
+      });
       return 'keep';
     }
     replayed.push(letter);
@@ -132,12 +159,20 @@ interface Gateway {
   paths: DialectConfig['events']['paths'];
 }
 
-function gatewayOf({ gateway: { amqp: { exchanges, queues } }, dialect }: Config): Gateway {
-  return { paths: dialect.events.paths, inputs: [
-    { channel: 'crm.command', exchange: exchanges.crmCommands, queue: queues.crmCommands },
-    { channel: 'mes.event', exchange: exchanges.mesEvents, queue: queues.mesEvents },
-    { channel: 'crm.fact', exchange: exchanges.crmEvents, queue: queues.crmEvents },
-  ] };
+function gatewayOf({
+  gateway: {
+    amqp: { exchanges, queues },
+  },
+  dialect,
+}: Config): Gateway {
+  return {
+    paths: dialect.events.paths,
+    inputs: [
+      { channel: 'crm.command', exchange: exchanges.crmCommands, queue: queues.crmCommands },
+      { channel: 'mes.event', exchange: exchanges.mesEvents, queue: queues.mesEvents },
+      { channel: 'crm.fact', exchange: exchanges.crmEvents, queue: queues.crmEvents },
+    ],
+  };
 }
 
 type Origin = { ok: true; input: GatewayInput; routingKey: string } | { ok: false; problem: string };
@@ -147,42 +182,69 @@ type Origin = { ok: true; input: GatewayInput; routingKey: string } | { ok: fals
  * (its newest entry first): its queue must be one of the gateway's inputs. Otherwise the gateway
  * dead-lettered it, and its ledger says on which input.
  */
-async function replayOrigin(letter: DeadLetter, message: QueuedLetter, { inputs, paths }: Gateway, ledger: ReplayLedger): Promise<Origin> {
+async function replayOrigin(
+  letter: DeadLetter,
+  message: QueuedLetter,
+  { inputs, paths }: Gateway,
+  ledger: ReplayLedger,
+): Promise<Origin> {
   const death = newestDeath(message.headers);
   if (death) {
     const input = inputs.find((i) => i.queue === death.queue);
     return input
       ? { ok: true, input, routingKey: death.routingKey ?? letter.routingKey }
-      : { ok: false, problem: `the broker dead-lettered it from queue ${death.queue}, which is not a gateway input (${inputs.map((i) => i.queue).join(', ')}); it stays in the dead letters` };
+      : {
+          ok: false,
+          problem: `the broker dead-lettered it from queue ${death.queue}, which is not a gateway input (${inputs.map((i) => i.queue).join(', ')}); it stays in the dead letters`,
+        };
   }
   const recorded = new Set(await ledger.deadLetteredChannels([letter.id, ...messageIdsIn(message.content, paths)]));
   const candidates = inputs.filter((i) => recorded.has(i.channel));
   const input = candidates.length === 1 ? candidates[0] : candidates.find((i) => i.channel === message.routingKey);
   if (!input) {
-    return { ok: false, problem: candidates.length ? `the ledger recorded it on several inputs (${candidates.map((i) => i.channel).join(', ')}); it stays in the dead letters` : 'its origin cannot be established: the ledger has no record of dead-lettering it and the broker did not (no x-death); it stays in the dead letters' };
+    return {
+      ok: false,
+      problem: candidates.length
+        ? `the ledger recorded it on several inputs (${candidates.map((i) => i.channel).join(', ')}); it stays in the dead letters`
+        : 'its origin cannot be established: the ledger has no record of dead-lettering it and the broker did not (no x-death); it stays in the dead letters',
+    };
   }
   return { ok: true, input, routingKey: letter.routingKey };
 }
 
 /** The broker's newest x-death entry: the queue it took the message from, and the routing key it was published with. */
-function newestDeath(headers: Record<string, unknown> | undefined): { queue: string; exchange: string; reason: string; routingKey?: string } | undefined {
+function newestDeath(
+  headers: Record<string, unknown> | undefined,
+): { queue: string; exchange: string; reason: string; routingKey?: string } | undefined {
   const deaths: unknown = headers?.['x-death'];
   const newest = Array.isArray(deaths) ? (deaths[0] as Record<string, unknown> | undefined) : undefined;
   if (!newest || typeof newest.queue !== 'string') return undefined;
   const keys = newest['routing-keys'];
   const routingKey = Array.isArray(keys) && typeof keys[0] === 'string' ? keys[0] : undefined;
-  return { queue: newest.queue, exchange: String(newest.exchange ?? ''), reason: typeof newest.reason === 'string' ? newest.reason : 'unknown', ...(routingKey ? { routingKey } : {}) };
+  return {
+    queue: newest.queue,
+    exchange: String(newest.exchange ?? ''),
+    reason: typeof newest.reason === 'string' ? newest.reason : 'unknown',
+    ...(routingKey ? { routingKey } : {}),
+  };
 }
 
 function describe(message: QueuedLetter, { inputs, paths }: Gateway): DeadLetter {
   const { headers } = message;
-  const text = (key: string) => (typeof headers[key] === 'string' ? headers[key] : Buffer.isBuffer(headers[key]) ? headers[key].toString('utf8') : '');
+  const text = (key: string) =>
+    typeof headers[key] === 'string'
+      ? headers[key]
+      : Buffer.isBuffer(headers[key])
+        ? headers[key].toString('utf8')
+        : '';
   const orderId = orderIdIn(message.content, paths);
   const death = newestDeath(headers);
   return {
     id: message.messageId ?? '',
     reason: death ? `broker:${death.reason}` : text(deadLetterHeaders.reason) || 'unknown',
-    error: death ? `dead-lettered by the broker from queue ${death.queue} (${death.reason})` : text(deadLetterHeaders.error),
+    error: death
+      ? `dead-lettered by the broker from queue ${death.queue} (${death.reason})`
+      : text(deadLetterHeaders.error),
     exchange: death ? death.exchange : text(deadLetterHeaders.originalExchange),
     routingKey: death?.routingKey ?? text(deadLetterHeaders.originalRoutingKey),
     channel: death ? (inputs.find((i) => i.queue === death.queue)?.channel ?? death.queue) : message.routingKey,

@@ -3,12 +3,16 @@ import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js
 import type { Logger } from '../telemetry/logger.js';
 
 /** Prunes ledger rows older than `retentionMs` now and then every `intervalMs`, one run at a time. */
-export function startRetention(pruner: RetentionPort, options: { retentionMs: number; intervalMs: number; clock: () => number; logger: Logger }): PeriodicTask {
+export function startRetention(
+  pruner: RetentionPort,
+  options: { retentionMs: number; intervalMs: number; clock: () => number; logger: Logger },
+): PeriodicTask {
   const { retentionMs, intervalMs, clock, logger } = options;
   const prune = async () => {
     const cutoff = clock() - retentionMs;
     const pruned = await pruner.pruneOlderThan(cutoff);
-    if (Object.values(pruned).some((n) => n > 0)) logger.info({ olderThan: new Date(cutoff).toISOString(), ...pruned }, 'ledger rows past the retention pruned');
+    if (Object.values(pruned).some((n) => n > 0))
+      logger.info({ olderThan: new Date(cutoff).toISOString(), ...pruned }, 'ledger rows past the retention pruned');
   };
   return startPeriodicTask(prune, {
     intervalMs,

@@ -23,19 +23,32 @@ const abandonedAfterMs = 30_000;
  * is down, the watchdog's sweep hands it to the CRM later. The order id and the CRM message id
  * derive from partner and key, so a retry can never make a second order.
  */
-export async function submitPartnerOrder(deps: AppDeps, request: { partner: string; idempotencyKey: string; order: OrderRequest }): Promise<PartnerOrderOutcome> {
+export async function submitPartnerOrder(
+  deps: AppDeps,
+  request: { partner: string; idempotencyKey: string; order: OrderRequest },
+): Promise<PartnerOrderOutcome> {
   const { partner, idempotencyKey: key, order } = request;
   const keyHash = sha256(`${partner}\0${key}`).slice(0, 20);
   const orderId = `P-${partner}-${keyHash}`;
   const now = deps.clock();
-  const message: CrmPartnerOrder = { messageId: `partner-order:${partner}:${keyHash}`, type: 'partner.order.requested', sentAt: new Date(now).toISOString(), orderId, partner, ...order };
-  const result = await deps.ledger.submitPartnerOrder({
-    partner,
-    idempotencyKey: key,
-    requestHash: sha256(canonicalJson(order)),
+  const message: CrmPartnerOrder = {
+    messageId: `partner-order:${partner}:${keyHash}`,
+    type: 'partner.order.requested',
+    sentAt: new Date(now).toISOString(),
     orderId,
-    crm: { messageId: message.messageId, routingKey: message.type, payload: JSON.stringify(message) },
-  }, now);
+    partner,
+    ...order,
+  };
+  const result = await deps.ledger.submitPartnerOrder(
+    {
+      partner,
+      idempotencyKey: key,
+      requestHash: sha256(canonicalJson(order)),
+      orderId,
+      crm: { messageId: message.messageId, routingKey: message.type, payload: JSON.stringify(message) },
+    },
+    now,
+  );
   /** The order as it stands, stored as the key's answer for every retry. */
   const accepted = async (replayed: boolean): Promise<PartnerOrderOutcome> => {
     const body = JSON.stringify(toResource((await deps.ledger.getOrder(orderId))!));
@@ -52,7 +65,9 @@ export async function submitPartnerOrder(deps: AppDeps, request: { partner: stri
     case 'replay':
       return { kind: 'accepted', orderId, body: result.response, replayed: true };
     case 'submitted':
-      await publishOut(deps, [result.out]).catch((error: unknown) => deps.logger.warn({ err: error, orderId }, 'partner order kept for the sweep: not published now'));
+      await publishOut(deps, [result.out]).catch((error: unknown) =>
+        deps.logger.warn({ err: error, orderId }, 'partner order kept for the sweep: not published now'),
+      );
       return accepted(false);
   }
 }
@@ -63,7 +78,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

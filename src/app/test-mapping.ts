@@ -26,7 +26,11 @@ export function runMappingCases(runner: DialectRunner, tests: DialectTests): Cas
     ...(tests.events ?? []).map((c, i) => eventCaseResult(c, runner.event(c.event), `/events/${i}`)),
     ...(tests.commands ?? []).map((c, i) => {
       const at = Date.parse((c.now ?? now)!);
-      return commandCaseResult(c, runner.command(c.command, { now: at, ...(c.messageId ? { messageId: c.messageId } : {}) }), `/commands/${i}`);
+      return commandCaseResult(
+        c,
+        runner.command(c.command, { now: at, ...(c.messageId ? { messageId: c.messageId } : {}) }),
+        `/commands/${i}`,
+      );
     }),
   ];
 }
@@ -36,7 +40,8 @@ type Invalid = NonNullable<EventCase['invalid']>;
 /** An event case against what the dialect made of its message. */
 export function eventCaseResult(test: EventCase, outcome: EventOutcome, pointer: string): CaseResult {
   const base = { kind: 'event' as const, name: test.name, pointer };
-  if (test.invalid !== undefined) return invalidResult(base, test.invalid, outcome.ok ? outcome.changes.map((c) => changeSeen(c)) : outcome.error);
+  if (test.invalid !== undefined)
+    return invalidResult(base, test.invalid, outcome.ok ? outcome.changes.map((c) => changeSeen(c)) : outcome.error);
   const expected = test.expect!.map(changeExpected);
   if (!outcome.ok) return { ...base, passed: false, expected, actual: { invalid: outcome.error } };
   const actual = outcome.changes.map((change, i) => changeSeen(change, test.expect![i]));
@@ -46,7 +51,12 @@ export function eventCaseResult(test: EventCase, outcome: EventOutcome, pointer:
 /** A command case against the command the dialect wrote for it. */
 export function commandCaseResult(test: CommandCase, outcome: CommandOutcome, pointer: string): CaseResult {
   const base = { kind: 'command' as const, name: test.name, pointer };
-  if (test.invalid !== undefined) return invalidResult(base, test.invalid, outcome.ok ? { routingKey: outcome.routingKey, message: outcome.message } : outcome.error);
+  if (test.invalid !== undefined)
+    return invalidResult(
+      base,
+      test.invalid,
+      outcome.ok ? { routingKey: outcome.routingKey, message: outcome.message } : outcome.error,
+    );
   const expected = { routingKey: test.expect!.routingKey, message: test.expect!.message };
   if (!outcome.ok) return { ...base, passed: false, expected, actual: { invalid: outcome.error } };
   const actual = alignKeys({ routingKey: outcome.routingKey, message: outcome.message }, expected);
@@ -54,12 +64,23 @@ export function commandCaseResult(test: CommandCase, outcome: CommandOutcome, po
 }
 
 /** A case that expects an error: `seen` is the error the dialect gave, or what it made instead. */
-function invalidResult(base: Pick<CaseResult, 'kind' | 'name' | 'pointer'>, invalid: Invalid, seen: unknown): CaseResult {
+function invalidResult(
+  base: Pick<CaseResult, 'kind' | 'name' | 'pointer'>,
+  invalid: Invalid,
+  seen: unknown,
+): CaseResult {
   const expected = { invalid };
-  if (typeof seen !== 'string') return { ...base, passed: false, expected, actual: seen, note: 'expected an error, but the dialect accepted it' };
+  if (typeof seen !== 'string')
+    return { ...base, passed: false, expected, actual: seen, note: 'expected an error, but the dialect accepted it' };
   const passed = typeof invalid === 'string' ? seen.includes(invalid) : new RegExp(invalid.matches).test(seen);
   const wanted = typeof invalid === 'string' ? `contain ${JSON.stringify(invalid)}` : `match /${invalid.matches}/`;
-  return { ...base, passed, expected, actual: { invalid: seen }, ...(passed ? {} : { note: `the error does not ${wanted}` }) };
+  return {
+    ...base,
+    passed,
+    expected,
+    actual: { invalid: seen },
+    ...(passed ? {} : { note: `the error does not ${wanted}` }),
+  };
 }
 
 /** The fields a change entry may name, in the order results show them; then its meaning. */
@@ -82,7 +103,9 @@ function changeExpected(change: Change): Record<string, unknown> {
 function changeSeen(change: ChangeOutcome, like?: Change): Record<string, unknown> {
   const values: Partial<Record<(typeof readFields)[number], string>> = { ...change.fields, type: change.type };
   const shown: Record<string, unknown> = {};
-  for (const field of readFields) if ((like ? like[field] !== undefined : field === 'state') && values[field] !== undefined) shown[field] = values[field];
+  for (const field of readFields)
+    if ((like ? like[field] !== undefined : field === 'state') && values[field] !== undefined)
+      shown[field] = values[field];
   if (change.quarantine !== undefined) shown.quarantine = true;
   if (change.status !== undefined) shown.status = change.status;
   if (change.ack !== undefined) shown.ack = change.ack;
@@ -94,7 +117,10 @@ export function alignKeys(value: unknown, like: unknown): unknown {
   if (Array.isArray(value)) return value.map((item, i) => alignKeys(item, Array.isArray(like) ? like[i] : undefined));
   if (!isPlainObject(value)) return value;
   const model = isPlainObject(like) ? like : {};
-  const keys = [...Object.keys(model).filter((k) => Object.hasOwn(value, k)), ...Object.keys(value).filter((k) => !Object.hasOwn(model, k))];
+  const keys = [
+    ...Object.keys(model).filter((k) => Object.hasOwn(value, k)),
+    ...Object.keys(value).filter((k) => !Object.hasOwn(model, k)),
+  ];
   return Object.fromEntries(keys.map((k) => [k, alignKeys(value[k], model[k])]));
 }
 

@@ -21,14 +21,20 @@ export class Watchdog {
   private outageSince?: number;
   ticks = 0;
 
-  constructor(private readonly deps: AppDeps, private readonly options: WatchdogOptions) {}
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly options: WatchdogOptions,
+  ) {}
 
   start(): void {
     const tickAndSayResumed = async () => {
       await this.tick();
       this.outageEnded();
     };
-    this.loop = startPeriodicTask(tickAndSayResumed, { intervalMs: this.options.intervalMs, onError: (error) => this.tickFailed(error) });
+    this.loop = startPeriodicTask(tickAndSayResumed, {
+      intervalMs: this.options.intervalMs,
+      onError: (error) => this.tickFailed(error),
+    });
   }
 
   /** An unavailable broker or ledger fails every tick until it is back: said once, not once a second. */
@@ -53,11 +59,14 @@ export class Watchdog {
     const { ledger, clock } = this.deps;
     const batch = this.options.batch ?? 500;
     const overdue = await ledger.overdueCommands(clock(), batch);
-    await Promise.all(overdue.map(async (due) => {
-      const lastChance = due.attempts >= this.options.maxAttempts;
-      const known = lastChance && this.options.evidence ? await this.options.evidence.knowsOrder(due.orderId) : undefined;
-      await publishOut(this.deps, await ledger.resolveOverdueCommand(due.rowId, clock(), known));
-    }));
+    await Promise.all(
+      overdue.map(async (due) => {
+        const lastChance = due.attempts >= this.options.maxAttempts;
+        const known =
+          lastChance && this.options.evidence ? await this.options.evidence.knowsOrder(due.orderId) : undefined;
+        await publishOut(this.deps, await ledger.resolveOverdueCommand(due.rowId, clock(), known));
+      }),
+    );
     await publishOut(this.deps, await ledger.flagStuckOrders(clock(), batch));
     await publishOut(this.deps, await ledger.unpublished(clock() - (this.options.republishAfterMs ?? 5000), batch));
   }

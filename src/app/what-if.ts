@@ -1,6 +1,12 @@
 import type { Config } from '../config/index.js';
 import type { OpsLedger } from '../ledger/index.js';
-import { applyStatus, initialOrderState, type Acknowledgement, type OrderState, type OrderStatus } from '../mapping/index.js';
+import {
+  applyStatus,
+  initialOrderState,
+  type Acknowledgement,
+  type OrderState,
+  type OrderStatus,
+} from '../mapping/index.js';
 import { dialectRunner, type ChangeOutcome } from './dialect-outcome.js';
 import { decodeJson } from './message-input.js';
 
@@ -29,13 +35,23 @@ export interface WhatIfResult {
  * first acknowledgement or quarantined states would differ: what a change would do, before it is
  * deployed. Orders are told apart by the order id either dialect reads.
  */
-export async function whatIf(ledger: Pick<OpsLedger, 'mesEventBodies'>, current: Dialect, candidate: Dialect, window: { from: number; to: number; limit: number }): Promise<WhatIfResult> {
+export async function whatIf(
+  ledger: Pick<OpsLedger, 'mesEventBodies'>,
+  current: Dialect,
+  candidate: Dialect,
+  window: { from: number; to: number; limit: number },
+): Promise<WhatIfResult> {
   const kept = await ledger.mesEventBodies(window.from, window.to, window.limit);
-  const runs = [current, candidate].map((dialect) => ({ run: dialectRunner(dialect), outcomes: new Map<string, Outcome>() }));
+  const runs = [current, candidate].map((dialect) => ({
+    run: dialectRunner(dialect),
+    outcomes: new Map<string, Outcome>(),
+  }));
   let unattributed = 0;
   for (const { body } of kept) {
     const decoded = decodeJson(Buffer.from(body, 'utf8'), { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 256 });
-    const reads = runs.map(({ run }) => (decoded.ok ? run.event(decoded.value) : { ok: false as const, error: decoded.error }));
+    const reads = runs.map(({ run }) =>
+      decoded.ok ? run.event(decoded.value) : { ok: false as const, error: decoded.error },
+    );
     const orderIds = [...new Set(reads.flatMap((read) => (read.ok ? read.changes.map((c) => c.fields.orderId) : [])))];
     if (!orderIds.length) unattributed++;
     runs.forEach((run, i) => {
@@ -47,7 +63,11 @@ export async function whatIf(ledger: Pick<OpsLedger, 'mesEventBodies'>, current:
   const [before, after] = runs.map((run) => run.outcomes);
   const orderIds = [...new Set([...before!.keys(), ...after!.keys()])].sort();
   const differences = orderIds
-    .map((orderId) => ({ orderId, current: publicOutcome(before!.get(orderId)), candidate: publicOutcome(after!.get(orderId)) }))
+    .map((orderId) => ({
+      orderId,
+      current: publicOutcome(before!.get(orderId)),
+      candidate: publicOutcome(after!.get(orderId)),
+    }))
     .filter(({ current, candidate }) => JSON.stringify(current) !== JSON.stringify(candidate));
   return { messages: kept.length, orders: orderIds.length, unattributed, differences };
 }

@@ -30,24 +30,44 @@ export const replayUsage = `Usage: orderbridge replay --id ID | --reason R [--co
   Exit 0 replayed, 1 nothing (or not everything) replayed, 2 bad usage or config, 3 RabbitMQ unreachable.`;
 
 export async function deadLetters(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine({ command: 'dead-letters', usage: deadLettersUsage, options: { reason: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } } }, args, io);
+  const parsed = parseCommandLine(
+    {
+      command: 'dead-letters',
+      usage: deadLettersUsage,
+      options: { reason: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } },
+    },
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   return withOps(values.config, io, { ledger: false }, async (ops, config) => {
     const letters = (await ops.deadLetters()).filter((l) => values.reason === undefined || l.reason === values.reason);
     const groups = groupByReason(letters);
     if (values.json) io.out(JSON.stringify({ total: letters.length, groups }, null, 2));
-    else if (!letters.length) io.out(`No dead letters${values.reason ? ` with reason ${values.reason}` : ''} in ${config.gateway.amqp.queues.deadLetter}.`);
-    else for (const group of groups) {
-      io.out(`${group.reason}: ${group.count}`);
-      for (const letter of group.letters) io.out(`  ${describe(letter)}`);
-    }
+    else if (!letters.length)
+      io.out(
+        `No dead letters${values.reason ? ` with reason ${values.reason}` : ''} in ${config.gateway.amqp.queues.deadLetter}.`,
+      );
+    else
+      for (const group of groups) {
+        io.out(`${group.reason}: ${group.count}`);
+        for (const letter of group.letters) io.out(`  ${describe(letter)}`);
+      }
     return 0;
   });
 }
 
 export async function replay(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine({ command: 'replay', usage: replayUsage, options: { id: { type: 'string' }, reason: { type: 'string' }, config: { type: 'string' } } }, args, io);
+  const parsed = parseCommandLine(
+    {
+      command: 'replay',
+      usage: replayUsage,
+      options: { id: { type: 'string' }, reason: { type: 'string' }, config: { type: 'string' } },
+    },
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { id, reason, config: configDir } = parsed.values;
   if ((id === undefined) === (reason === undefined)) {
@@ -59,11 +79,15 @@ export async function replay(args: string[], io: CliIo): Promise<number> {
     for (const letter of result.replayed) io.out(`replayed ${describe(letter)}`);
     for (const { letter, problem } of result.refused) io.err(`not replayed ${letter.id}: ${problem}`);
     if (result.refused.length) {
-      io.out(`${result.replayed.length} replayed; ${result.refused.length} refused; ${result.kept} left in the dead letters.`);
+      io.out(
+        `${result.replayed.length} replayed; ${result.refused.length} refused; ${result.kept} left in the dead letters.`,
+      );
       return 1;
     }
     if (!result.replayed.length) {
-      io.err(`No dead letter ${id !== undefined ? `with id ${id}` : `with reason ${reason}`} (${result.kept} in the queue): orderbridge dead-letters lists them.`);
+      io.err(
+        `No dead letter ${id !== undefined ? `with id ${id}` : `with reason ${reason}`} (${result.kept} in the queue): orderbridge dead-letters lists them.`,
+      );
       return 1;
     }
     io.out(`${result.replayed.length} replayed; ${result.kept} left in the dead letters.`);
@@ -76,7 +100,12 @@ function describe(letter: DeadLetter): string {
 }
 
 /** The ops services over the broker (through Broker, as the gateway's) and, for a replay, the ledger; closed after the work. */
-async function withOps(configDir: string | undefined, io: CliIo, needs: { ledger: boolean }, work: (ops: OpsServices, config: Config) => Promise<number>): Promise<number> {
+async function withOps(
+  configDir: string | undefined,
+  io: CliIo,
+  needs: { ledger: boolean },
+  work: (ops: OpsServices, config: Config) => Promise<number>,
+): Promise<number> {
   const config = loadConfigOrReport(configDirFrom(configDir, io), io, { secrets: 'skip' });
   if (!config) return 2;
   const { amqp } = config.gateway;
@@ -90,7 +119,8 @@ async function withOps(configDir: string | undefined, io: CliIo, needs: { ledger
   const ledger = needs.ledger ? openExistingLedger(config, io, 'write') : undefined;
   try {
     if (needs.ledger && !ledger) return ledgerNotFoundExitCode;
-    const deadLetterQueue = <T>(use: Parameters<typeof withDeadLetterQueue<T>>[2]) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use));
+    const deadLetterQueue = <T>(use: Parameters<typeof withDeadLetterQueue<T>>[2]) =>
+      broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use));
     return await work(createOpsServices({ config, ...(ledger ? { ledger } : {}), deadLetterQueue }), config);
   } finally {
     await ledger?.close();

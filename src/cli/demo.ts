@@ -20,7 +20,20 @@ import { errorMessage } from '../shared/error-message.js';
 import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 const demo = { orders: 300, rate: 20, stepMs: 300, maxSeconds: 75 } as const;
-const mesFaults = ['--drop-share', '0.03', '--stall-share', '0.03', '--reject-share', '0.02', '--error-share', '0.05', '--duplicate-share', '0.1', '--reorder-window', '5'];
+const mesFaults = [
+  '--drop-share',
+  '0.03',
+  '--stall-share',
+  '0.03',
+  '--reject-share',
+  '0.02',
+  '--error-share',
+  '0.05',
+  '--duplicate-share',
+  '0.1',
+  '--reorder-window',
+  '5',
+];
 
 export const demoUsage = `Usage: orderbridge demo [--config DIR]
   The gateway with the reference CRM and MES simulators on the local RabbitMQ (AMQP_URL), MES faults
@@ -33,7 +46,11 @@ export const demoUsage = `Usage: orderbridge demo [--config DIR]
  * with MES faults on, and a live summary from the ledger until every order has an answer.
  */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine({ command: 'demo', usage: demoUsage, options: { config: { type: 'string' } } }, args, io);
+  const parsed = parseCommandLine(
+    { command: 'demo', usage: demoUsage, options: { config: { type: 'string' } } },
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const configDir = configDirFrom(parsed.values.config, io);
   const loaded = loadWorkingConfigOrReport(configDir, io);
@@ -55,14 +72,41 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     io.err(`orderbridge demo: ${error.message} — ${rabbitmqHint}`);
     return 3;
   }
-  io.out(`Orderbridge demo: ${demo.orders} orders from the CRM simulator at ${demo.rate}/s; the MES simulator loses 3% of commands, stalls 3%, rejects 2%, errs on 5%, duplicates 10% of its events and reorders them.`);
-  io.out(`Acknowledgement deadline 3 s (2 forwards, then lost); stuck after 8 s in accepted. Ledger: ${join(dataDir, 'ledger.db')}`);
-  io.out(`Gateway HTTP: http://${config.gateway.http.host}:${gateway.http.port}/openapi.json (/healthz, /readyz); metrics: http://${metricsListener(config.gateway).host}:${gateway.metricsHttp.port}/metrics`);
+  io.out(
+    `Orderbridge demo: ${demo.orders} orders from the CRM simulator at ${demo.rate}/s; the MES simulator loses 3% of commands, stalls 3%, rejects 2%, errs on 5%, duplicates 10% of its events and reorders them.`,
+  );
+  io.out(
+    `Acknowledgement deadline 3 s (2 forwards, then lost); stuck after 8 s in accepted. Ledger: ${join(dataDir, 'ledger.db')}`,
+  );
+  io.out(
+    `Gateway HTTP: http://${config.gateway.http.host}:${gateway.http.port}/openapi.json (/healthz, /readyz); metrics: http://${metricsListener(config.gateway).host}:${gateway.metricsHttp.port}/metrics`,
+  );
 
   const env = { ...io.env, AMQP_URL: config.gateway.amqp.url } as Record<string, string>;
   const bin = join(root, 'bin/orderbridge.js');
-  const mes = spawnQuiet(bin, ['sim', 'mes', '--port', String(mesPort), '--step-ms', String(demo.stepMs), '--seed', '7', ...mesFaults], env, join(dataDir, 'mes-sim.log'));
-  const crm = spawnQuiet(bin, ['sim', 'crm', '--orders', String(demo.orders), '--rate', String(demo.rate), '--report', join(dataDir, 'crm-report.json'), '--timeout-ms', String(demo.maxSeconds * 1000)], env, join(dataDir, 'crm-sim.log'));
+  const mes = spawnQuiet(
+    bin,
+    ['sim', 'mes', '--port', String(mesPort), '--step-ms', String(demo.stepMs), '--seed', '7', ...mesFaults],
+    env,
+    join(dataDir, 'mes-sim.log'),
+  );
+  const crm = spawnQuiet(
+    bin,
+    [
+      'sim',
+      'crm',
+      '--orders',
+      String(demo.orders),
+      '--rate',
+      String(demo.rate),
+      '--report',
+      join(dataDir, 'crm-report.json'),
+      '--timeout-ms',
+      String(demo.maxSeconds * 1000),
+    ],
+    env,
+    join(dataDir, 'crm-sim.log'),
+  );
   const started = Date.now();
   const live = io.env.CI !== 'true' && process.stdout.isTTY;
   const crmDone = new Promise<void>((done) => crm.on('exit', () => done()));
@@ -85,11 +129,21 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   await gateway.stop();
   io.out('');
   io.out(`Final: ${summaryLine(final, Math.round((Date.now() - started) / 1000))}`);
-  io.out(`Lost orders were flagged after 2 unanswered forwards; stuck ones after their status deadline; both reached the CRM as events.`);
-  io.out(`Reconciliation report: ${reportPath} (open it in a browser): ${report.discrepancies.length} discrepancies needing action, each with a suggested action; ${report.informational.total} informational (nothing to do).`);
-  io.out(`  Again, or in Russian: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge report --since 1h [--lang ru] [--format html --out report.html]`);
-  io.out(`  One order's history: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge timeline ORDER_ID`);
-  io.out(`Look closer: the ledger is ${join(dataDir, 'ledger.db')} (sqlite3), the CRM simulator's record ${join(dataDir, 'crm-report.json')}, logs in ${dataDir}/.`);
+  io.out(
+    `Lost orders were flagged after 2 unanswered forwards; stuck ones after their status deadline; both reached the CRM as events.`,
+  );
+  io.out(
+    `Reconciliation report: ${reportPath} (open it in a browser): ${report.discrepancies.length} discrepancies needing action, each with a suggested action; ${report.informational.total} informational (nothing to do).`,
+  );
+  io.out(
+    `  Again, or in Russian: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge report --since 1h [--lang ru] [--format html --out report.html]`,
+  );
+  io.out(
+    `  One order's history: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge timeline ORDER_ID`,
+  );
+  io.out(
+    `Look closer: the ledger is ${join(dataDir, 'ledger.db')} (sqlite3), the CRM simulator's record ${join(dataDir, 'crm-report.json')}, logs in ${dataDir}/.`,
+  );
   return 0;
 }
 
@@ -100,7 +154,18 @@ function demoConfig(config: Config, ledgerPath: string, mesPort: number, httpPor
     // A free port: a gateway already serving on this machine holds the default one.
     metrics: { port: 0 },
     acknowledgement: { deadline: '3s', maxAttempts: 2, backoff: 1, evidenceLookup: true },
-    stuck: { checkInterval: '500ms', deadlines: { received: '10s', accepted: '8s', in_production: '20s', on_hold: '15s', failed: '15s', ready: '10s', shipped: '10s' } },
+    stuck: {
+      checkInterval: '500ms',
+      deadlines: {
+        received: '10s',
+        accepted: '8s',
+        in_production: '20s',
+        on_hold: '15s',
+        failed: '15s',
+        ready: '10s',
+        shipped: '10s',
+      },
+    },
     mesApi: { baseUrl: `http://127.0.0.1:${mesPort}` },
   });
 }
@@ -108,7 +173,18 @@ function demoConfig(config: Config, ledgerPath: string, mesPort: number, httpPor
 export function summaryLine(stats: LedgerStats, seconds: number): string {
   const orders = Object.values(stats.ordersByStatus).reduce((a, b) => a + b, 0);
   const c = stats.commandsByState;
-  const statuses = ['received', 'accepted', 'in_production', 'on_hold', 'failed', 'ready', 'shipped', 'delivered', 'rejected', 'cancelled']
+  const statuses = [
+    'received',
+    'accepted',
+    'in_production',
+    'on_hold',
+    'failed',
+    'ready',
+    'shipped',
+    'delivered',
+    'rejected',
+    'cancelled',
+  ]
     .map((s) => `${s} ${stats.ordersByStatus[s] ?? 0}`)
     .join(' ');
   return `${String(seconds).padStart(3)}s  orders ${orders} │ acknowledged ${c.acknowledged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0} │ ${statuses} │ lost ${stats.attention.lost} stuck ${stats.attention.stuck} │ invalid ${stats.invalid}`;
@@ -125,7 +201,9 @@ async function purgeDemoQueues(config: Config, io: CliIo): Promise<boolean> {
     await connection.close();
     return true;
   } catch (error) {
-    io.err(`orderbridge demo: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`);
+    io.err(
+      `orderbridge demo: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`,
+    );
     return false;
   }
 }

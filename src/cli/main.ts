@@ -76,7 +76,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return command === undefined ? 2 : 0;
     default:
       if (command.startsWith('-')) {
-        io.err(`orderbridge: unknown option ${command.split('=')[0]} (orderbridge --help lists the commands and options)`);
+        io.err(
+          `orderbridge: unknown option ${command.split('=')[0]} (orderbridge --help lists the commands and options)`,
+        );
         return 2;
       }
       io.err(`Unknown command ${JSON.stringify(command)}.\n\n${usage}`);

@@ -14,7 +14,9 @@ export const ledgerNotFoundExitCode = 2;
 export function openExistingLedger(config: Config, io: CliIo, access: 'read' | 'write'): SqliteLedger | undefined {
   const { path, synchronous } = config.gateway.ledger;
   try {
-    return access === 'read' ? openSqliteLedgerReader(path, ledgerPolicy(config)) : openSqliteLedger({ path, synchronous, policy: ledgerPolicy(config), mustExist: true });
+    return access === 'read'
+      ? openSqliteLedgerReader(path, ledgerPolicy(config))
+      : openSqliteLedger({ path, synchronous, policy: ledgerPolicy(config), mustExist: true });
   } catch (error) {
     if (!(error instanceof LedgerNotFoundError)) throw error;
     io.err(`orderbridge: ${error.message}`);

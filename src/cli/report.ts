@@ -36,14 +36,26 @@ const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 
 /** `orderbridge report`: exit 0 with the report, 2 on bad usage, an invalid config or no ledger at the configured path. */
 export async function report(args: string[], io: CliIo, isTerminal = process.stderr.isTTY === true): Promise<number> {
-  const parsed = parseCommandLine({
-    command: 'report',
-    usage: reportUsage,
-    options: {
-      since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
-      lang: { type: 'string' }, 'no-reconcile': { type: 'boolean', default: false }, 'max-lookups': { type: 'string' }, details: { type: 'boolean', default: false }, config: { type: 'string' },
+  const parsed = parseCommandLine(
+    {
+      command: 'report',
+      usage: reportUsage,
+      options: {
+        since: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        lang: { type: 'string' },
+        'no-reconcile': { type: 'boolean', default: false },
+        'max-lookups': { type: 'string' },
+        details: { type: 'boolean', default: false },
+        config: { type: 'string' },
+      },
     },
-  }, args, io);
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   const window = windowOf(values, Date.now());
@@ -80,16 +92,27 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   if (!ledger) return ledgerNotFoundExitCode;
   const progress = progressReporter(io, lang, isTerminal);
   // The MES is asked through the same read proxy as the gateway's partners: breaker, budget, cache.
-  const mes = values['no-reconcile'] ? undefined : createMesReadProxy({ mesApi: config.gateway.mesApi, orderLookup: config.dialect.api?.orderLookup });
+  const mes = values['no-reconcile']
+    ? undefined
+    : createMesReadProxy({ mesApi: config.gateway.mesApi, orderLookup: config.dialect.api?.orderLookup });
   try {
     const ops = createOpsServices({ config, ledger, ...(mes ? { mes } : {}) });
     const { report: result, timelines } = await ops.report(window, lang, { maxLookups, onProgress: progress.update });
     progress.stop();
     const details = { details: values.details };
-    const output = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : format === 'csv' ? reportCsv(result, details) : format === 'html' ? reportHtml(result, lang, timelines) : `${reportText(result, lang, details).join('\n')}\n`;
+    const output =
+      format === 'json'
+        ? `${JSON.stringify(result, null, 2)}\n`
+        : format === 'csv'
+          ? reportCsv(result, details)
+          : format === 'html'
+            ? reportHtml(result, lang, timelines)
+            : `${reportText(result, lang, details).join('\n')}\n`;
     if (values.out) {
       writeFileSync(resolve(io.cwd, values.out), output);
-      io.err(`report written to ${values.out} (${result.discrepancies.length} discrepancies needing action, ${result.informational.total} informational)`);
+      io.err(
+        `report written to ${values.out} (${result.discrepancies.length} discrepancies needing action, ${result.informational.total} informational)`,
+      );
     } else io.out(output.replace(/\n$/, ''));
     return 0;
   } finally {
@@ -111,7 +134,11 @@ function progressReporter(io: CliIo, lang: 'en' | 'ru', isTerminal: boolean) {
   return {
     update: (done: number, total: number) => {
       if (isTerminal) {
-        bar ??= new SingleBar({ format: `${texts[lang].progress('{value}', '{total}')} [{bar}] {percentage}%`, stream: process.stderr, hideCursor: true });
+        bar ??= new SingleBar({
+          format: `${texts[lang].progress('{value}', '{total}')} [{bar}] {percentage}%`,
+          stream: process.stderr,
+          hideCursor: true,
+        });
         if (done === 1) bar.start(total, 0);
         bar.update(done);
         return;

@@ -5,7 +5,8 @@ import { flushTraces } from '../telemetry/tracing.js';
 import { configDirFrom, loadWorkingConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 
-export const rabbitmqHint = 'start it with `rabbitmq-server -detached` (then `rabbitmqctl await_startup`), or set AMQP_URL';
+export const rabbitmqHint =
+  'start it with `rabbitmq-server -detached` (then `rabbitmqctl await_startup`), or set AMQP_URL';
 
 export const serveUsage = `Usage: orderbridge serve [--config DIR]
   Runs the gateway (RabbitMQ pipeline, ledger, watchdog, partner HTTP API, /metrics) until SIGTERM
@@ -18,7 +19,11 @@ export const serveUsage = `Usage: orderbridge serve [--config DIR]
  * RabbitMQ is out of reach it keeps retrying with capped backoff (/healthz 200, /readyz 503).
  */
 export async function serve(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine({ command: 'serve', usage: serveUsage, options: { config: { type: 'string' } } }, args, io);
+  const parsed = parseCommandLine(
+    { command: 'serve', usage: serveUsage, options: { config: { type: 'string' } } },
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const configDir = configDirFrom(parsed.values.config, io);
   // A dialect check-config calls invalid (no event readable, no valid command of a type) is refused here too.

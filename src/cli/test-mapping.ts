@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { diffLines } from 'diff';
-import { byPosition, configFiles, displayPath, formatConfigProblem, formatLocation, readConfigFile, yamlLocator } from '../config/index.js';
+import {
+  byPosition,
+  configFiles,
+  displayPath,
+  formatConfigProblem,
+  formatLocation,
+  readConfigFile,
+  yamlLocator,
+} from '../config/index.js';
 import type { DialectTests } from '../contracts/generated/config/dialect-tests.js';
 import { dialectRunner } from '../app/dialect-outcome.js';
 import { runMappingCases, type CaseResult } from '../app/test-mapping.js';
@@ -36,20 +44,36 @@ export const testMappingUsage = `Usage: orderbridge test-mapping [--dialect mes/
  * or the cases file is invalid.
  */
 export function testMapping(args: string[], io: CliIo): number | Promise<number> {
-  const parsed = parseCommandLine({
-    command: 'test-mapping',
-    usage: testMappingUsage,
-    options: { config: { type: 'string' }, dialect: { type: 'string' }, cases: { type: 'string' }, 'against-ledger': { type: 'boolean', default: false }, baseline: { type: 'string' }, since: { type: 'string', default: '7d' } },
-  }, args, io);
+  const parsed = parseCommandLine(
+    {
+      command: 'test-mapping',
+      usage: testMappingUsage,
+      options: {
+        config: { type: 'string' },
+        dialect: { type: 'string' },
+        cases: { type: 'string' },
+        'against-ledger': { type: 'boolean', default: false },
+        baseline: { type: 'string' },
+        since: { type: 'string', default: '7d' },
+      },
+    },
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   const configDir = configDirFrom(values.config, io);
   const env = values.dialect === undefined ? io.env : { ...io.env, ORDERBRIDGE_DIALECT: values.dialect };
   const config = loadConfigOrReport(configDir, { ...io, env }, { secrets: 'skip' });
   if (!config) return testMappingExitCodes.invalid;
-  if (values['against-ledger']) return testMappingAgainstLedger({ configDir, candidate: config, baseline: values.baseline, since: values.since }, io);
+  if (values['against-ledger'])
+    return testMappingAgainstLedger(
+      { configDir, candidate: config, baseline: values.baseline, since: values.since },
+      io,
+    );
   const dialectFile = configFiles(config.dir, config.gateway).dialect;
-  const casesFile = values.cases === undefined ? join(dirname(dialectFile), testsFileName) : resolve(io.cwd, values.cases);
+  const casesFile =
+    values.cases === undefined ? join(dirname(dialectFile), testsFileName) : resolve(io.cwd, values.cases);
   const tests = readConfigFile<DialectTests>(casesFile, 'dialectTests', {});
   if (!tests.value) {
     io.err(`Invalid test cases in ${displayPath(casesFile)}: ${tests.problems.length} problem(s)`);
@@ -62,7 +86,9 @@ export function testMapping(args: string[], io: CliIo): number | Promise<number>
   for (const result of results) {
     io.out(`${result.passed ? 'ok    ' : 'FAILED'}  ${result.kind}: ${result.name}`);
     if (result.passed) continue;
-    io.out(`        at ${formatLocation(displayPath(casesFile), locator.position(result.pointer))} (${result.pointer})`);
+    io.out(
+      `        at ${formatLocation(displayPath(casesFile), locator.position(result.pointer))} (${result.pointer})`,
+    );
     for (const line of explainFailure(result)) io.out(`        ${line}`);
   }
   const failed = results.filter((r) => !r.passed).length;
@@ -73,7 +99,12 @@ export function testMapping(args: string[], io: CliIo): number | Promise<number>
 
 /** Why a case failed: a note when there is one, then a line diff of expected (-) and actual (+) as JSON. */
 export function explainFailure(result: CaseResult): string[] {
-  return [...(result.note ? [`${result.note}:`] : []), '- expected', '+ actual', ...jsonDiff(result.expected, result.actual)];
+  return [
+    ...(result.note ? [`${result.note}:`] : []),
+    '- expected',
+    '+ actual',
+    ...jsonDiff(result.expected, result.actual),
+  ];
 }
 
 /** Lines kept around a change; longer unchanged runs are cut to `…`. */
@@ -83,7 +114,10 @@ const context = 3;
 export function jsonDiff(expected: unknown, actual: unknown): string[] {
   const lines = diffLines(pretty(expected), pretty(actual)).flatMap((part) => {
     const mark = part.added ? '+ ' : part.removed ? '- ' : '  ';
-    return part.value.replace(/\n$/, '').split('\n').map((text) => ({ changed: part.added || part.removed, text: mark + text }));
+    return part.value
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((text) => ({ changed: part.added || part.removed, text: mark + text }));
   });
   const near = (i: number) => lines.slice(Math.max(0, i - context), i + context + 1).some((l) => l.changed);
   const shown: string[] = [];

@@ -13,12 +13,23 @@ export const timelineUsage = `Usage: orderbridge timeline ORDER_ID [--json] [--c
 
 /** `orderbridge timeline ORDER_ID`: exit 0 with the timeline, 1 if the ledger has no such order, 2 on bad usage. */
 export async function timeline(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine({ command: 'timeline', usage: timelineUsage, options: { config: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: true }, args, io);
+  const parsed = parseCommandLine(
+    {
+      command: 'timeline',
+      usage: timelineUsage,
+      options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+      allowPositionals: true,
+    },
+    args,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [orderId] = positionals;
   if (!orderId || positionals.length > 1) {
-    io.err(`orderbridge timeline: give one ORDER_ID${positionals.length > 1 ? `, not ${positionals.length}` : ''} (orderbridge timeline --help shows the usage)`);
+    io.err(
+      `orderbridge timeline: give one ORDER_ID${positionals.length > 1 ? `, not ${positionals.length}` : ''} (orderbridge timeline --help shows the usage)`,
+    );
     return 2;
   }
   const config = loadConfigOrReport(configDirFrom(values.config, io), io, { secrets: 'skip' });
@@ -28,10 +39,15 @@ export async function timeline(args: string[], io: CliIo): Promise<number> {
   try {
     const entries = await ledger.timeline(orderId);
     if (!entries.length) {
-      io.err(`The ledger (${config.gateway.ledger.path}) has nothing about order ${JSON.stringify(orderId)}: check the id, or that this is the gateway's ledger.`);
+      io.err(
+        `The ledger (${config.gateway.ledger.path}) has nothing about order ${JSON.stringify(orderId)}: check the id, or that this is the gateway's ledger.`,
+      );
       return 1;
     }
-    if (values.json) io.out(JSON.stringify({ orderId, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) }, null, 2));
+    if (values.json)
+      io.out(
+        JSON.stringify({ orderId, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) }, null, 2),
+      );
     else for (const line of formatTimeline(entries)) io.out(line);
     return 0;
   } finally {

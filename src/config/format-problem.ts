@@ -6,7 +6,10 @@ import type { ConfigProblem } from './load-config.js';
  * A value with no place in a file (set by an environment variable) starts with what holds it instead.
  * `code` names a lint finding's kind: `… : [forbidden_move] /states/…: …`.
  */
-export function formatConfigProblem({ source, line, column, pointer, message, fix }: ConfigProblem, code?: string): string {
+export function formatConfigProblem(
+  { source, line, column, pointer, message, fix }: ConfigProblem,
+  code?: string,
+): string {
   const where = line === undefined ? source : `${source}:${line}${column === undefined ? '' : `:${column}`}`;
   const what = pointer === '(syntax)' ? '' : `${pointer || '/'}: `;
   return `${where}: ${code ? `[${code}] ` : ''}${what}${message} (fix: ${fix})`;

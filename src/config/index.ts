@@ -1,6 +1,25 @@
-export { loadConfig, readConfigFile, byPosition, configFiles, displayPath, locateProblem, ConfigError, type Config, type ConfigProblem, type LoadConfigOptions } from './load-config.js';
+export {
+  loadConfig,
+  readConfigFile,
+  byPosition,
+  configFiles,
+  displayPath,
+  locateProblem,
+  ConfigError,
+  type Config,
+  type ConfigProblem,
+  type LoadConfigOptions,
+} from './load-config.js';
 export { formatConfigProblem } from './format-problem.js';
-export { yamlLocator, yamlLocation, formatLocation, type Anchor, type YamlLocator, type YamlPosition, type YamlScalar } from './yaml-locator.js';
+export {
+  yamlLocator,
+  yamlLocation,
+  formatLocation,
+  type Anchor,
+  type YamlLocator,
+  type YamlPosition,
+  type YamlScalar,
+} from './yaml-locator.js';
 export { yamlTypeTrap } from './yaml-traps.js';
 export { durationMs } from './duration.js';
 export { envOverrides, type Env } from './env-overrides.js';

@@ -63,22 +63,40 @@ export function loadConfig({ dir, env, secrets: secretsNeeded = 'required' }: Lo
   const gatewayFile = join(dir, 'gateway.yaml');
   const gateway = readConfigFile<GatewayConfig>(gatewayFile, 'gatewayConfig', env);
   // A gateway.yaml with problems still names its dialect, whose problems are reported with them.
-  const dialectFile = configFiles(dir, { dialect: typeof gateway.parsed?.dialect === 'string' ? gateway.parsed.dialect : undefined }).dialect;
+  const dialectFile = configFiles(dir, {
+    dialect: typeof gateway.parsed?.dialect === 'string' ? gateway.parsed.dialect : undefined,
+  }).dialect;
   const dialect = readConfigFile<DialectConfig>(dialectFile, 'dialectConfig', {});
   const schemas = dialect.value ? readDialectSchemas(dialectFile, dialect.value) : { problems: [] };
-  const secrets = gateway.value && secretsNeeded === 'required' ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
+  const secrets =
+    gateway.value && secretsNeeded === 'required' ? readSecrets(gateway.value, env) : { values: {}, problems: [] };
   const problems = [...gateway.problems, ...dialect.problems, ...schemas.problems, ...secrets.problems];
   if (problems.length || !gateway.value || !dialect.value || !schemas.value) throw new ConfigError(problems);
-  return deepFreeze({ dir, gateway: gateway.value, dialect: dialect.value, dialectSchemas: schemas.value, secrets: secrets.values });
+  return deepFreeze({
+    dir,
+    gateway: gateway.value,
+    dialect: dialect.value,
+    dialectSchemas: schemas.value,
+    secrets: secrets.values,
+  });
 }
 
 /** The files a config is read from; problems and lint findings name them as `displayPath` shows them. */
-export function configFiles(dir: string, gateway?: { dialect?: string | undefined }): { gateway: string; dialect: string } {
-  return { gateway: join(dir, 'gateway.yaml'), dialect: join(resolve(dir, gateway?.dialect ?? defaultDialect), 'dialect.yaml') };
+export function configFiles(
+  dir: string,
+  gateway?: { dialect?: string | undefined },
+): { gateway: string; dialect: string } {
+  return {
+    gateway: join(dir, 'gateway.yaml'),
+    dialect: join(resolve(dir, gateway?.dialect ?? defaultDialect), 'dialect.yaml'),
+  };
 }
 
 /** The event and command schemas a dialect names (relative to its file), each a JSON Schema Ajv compiles. */
-function readDialectSchemas(dialectFile: string, dialect: DialectConfig): { value?: Config['dialectSchemas']; problems: ConfigProblem[] } {
+function readDialectSchemas(
+  dialectFile: string,
+  dialect: DialectConfig,
+): { value?: Config['dialectSchemas']; problems: ConfigProblem[] } {
   const source = displayPath(dialectFile);
   const locator = yamlLocator(readFileSync(dialectFile, 'utf8'));
   const problems: ConfigProblem[] = [];
@@ -90,11 +108,22 @@ function readDialectSchemas(dialectFile: string, dialect: DialectConfig): { valu
       schema = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      problems.push({ ...at, message: missing ? `${displayPath(file)} not found` : `${displayPath(file)} is not JSON: ${errorMessage(error)}`, fix: missing ? 'name the schema file relative to the dialect file' : 'fix the schema file' });
+      problems.push({
+        ...at,
+        message: missing
+          ? `${displayPath(file)} not found`
+          : `${displayPath(file)} is not JSON: ${errorMessage(error)}`,
+        fix: missing ? 'name the schema file relative to the dialect file' : 'fix the schema file',
+      });
       return undefined;
     }
     const invalid = schemaCompileError(schema);
-    if (invalid) problems.push({ ...at, message: `${displayPath(file)} is not a usable JSON Schema: ${invalid}`, fix: 'fix the schema (draft 2020-12)' });
+    if (invalid)
+      problems.push({
+        ...at,
+        message: `${displayPath(file)} is not a usable JSON Schema: ${invalid}`,
+        fix: 'fix the schema (draft 2020-12)',
+      });
     return invalid ? undefined : (schema as object);
   };
   const event = read('/events/schema', dialect.events.schema);
@@ -108,14 +137,28 @@ const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
 function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string, string>; problems: ConfigProblem[] } {
   const values: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
-  gateway.partners.forEach((partner, p) => (partner.webhooks ?? []).forEach((webhook, w) => {
-    const name = webhook.secretEnv;
-    const value = env[name];
-    const pointer = `/partners/${p}/webhooks/${w}/secretEnv`;
-    if (value === undefined || value === '') problems.push({ source: `environment variable ${name}`, pointer, message: 'is not set', fix: `export ${name}=whsec_<base64 of 24 to 64 random bytes>, the secret shared with partner ${partner.id}` });
-    else if (!webhookSecretPattern.test(value)) problems.push({ source: `environment variable ${name}`, pointer, message: 'is not a Standard Webhooks secret', fix: 'use whsec_ followed by the base64 of 24 to 64 random bytes' });
-    else values[name] = value;
-  }));
+  gateway.partners.forEach((partner, p) =>
+    (partner.webhooks ?? []).forEach((webhook, w) => {
+      const name = webhook.secretEnv;
+      const value = env[name];
+      const pointer = `/partners/${p}/webhooks/${w}/secretEnv`;
+      if (value === undefined || value === '')
+        problems.push({
+          source: `environment variable ${name}`,
+          pointer,
+          message: 'is not set',
+          fix: `export ${name}=whsec_<base64 of 24 to 64 random bytes>, the secret shared with partner ${partner.id}`,
+        });
+      else if (!webhookSecretPattern.test(value))
+        problems.push({
+          source: `environment variable ${name}`,
+          pointer,
+          message: 'is not a Standard Webhooks secret',
+          fix: 'use whsec_ followed by the base64 of 24 to 64 random bytes',
+        });
+      else values[name] = value;
+    }),
+  );
   return { values, problems };
 }
 
@@ -123,14 +166,27 @@ function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string,
  * Reads one YAML config file and validates it against its schema: every problem (YAML syntax, schema)
  * at its file:line:column, with a fix. `value` only when there is none.
  */
-export function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'dialectConfig' | 'dialectTests', env: Env): { value?: T; parsed?: Record<string, unknown>; problems: ConfigProblem[] } {
+export function readConfigFile<T>(
+  file: string,
+  schema: 'gatewayConfig' | 'dialectConfig' | 'dialectTests',
+  env: Env,
+): { value?: T; parsed?: Record<string, unknown>; problems: ConfigProblem[] } {
   const source = displayPath(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { problems: [{ source, pointer: '', message: missing ? 'file not found' : `cannot read: ${errorMessage(error)}`, fix: missing ? `create it; the defaults are in the repository's config/ folder` : 'check its permissions' }] };
+    return {
+      problems: [
+        {
+          source,
+          pointer: '',
+          message: missing ? 'file not found' : `cannot read: ${errorMessage(error)}`,
+          fix: missing ? `create it; the defaults are in the repository's config/ folder` : 'check its permissions',
+        },
+      ],
+    };
   }
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
@@ -142,7 +198,14 @@ export function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'diale
     return { problems };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    if (!problems.length) problems.push({ source, line: 1, pointer: '', message: 'the file is not a YAML mapping', fix: 'write key: value pairs at the top level, as in the default config/' });
+    if (!problems.length)
+      problems.push({
+        source,
+        line: 1,
+        pointer: '',
+        message: 'the file is not a YAML mapping',
+        fix: 'write key: value pairs at the top level, as in the default config/',
+      });
     return { problems };
   }
   const overrides = schema === 'gatewayConfig' ? applyEnvOverrides(parsed as Record<string, unknown>, env) : [];
@@ -152,7 +215,9 @@ export function readConfigFile<T>(file: string, schema: 'gatewayConfig' | 'diale
     problems.push(...byPosition(result.problems.map((p) => locateProblem(p, source, locator, overrides))));
   }
   const fields = parsed as Record<string, unknown>;
-  return problems.length ? { parsed: fields, problems } : { value: result.ok ? result.value : undefined, parsed: fields, problems };
+  return problems.length
+    ? { parsed: fields, problems }
+    : { value: result.ok ? result.value : undefined, parsed: fields, problems };
 }
 
 /** A config file's path as problems show it: relative to the working directory when inside it, absolute otherwise. */
@@ -164,7 +229,14 @@ export function displayPath(file: string): string {
 function syntaxProblem(source: string, error: YAMLError): ConfigProblem {
   const [position] = error.linePos ?? [];
   const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  return { source, line: position?.line, column: position?.col, pointer: '(syntax)', message: `YAML syntax: ${message}`, fix: syntaxFix[error.code] ?? 'check the indentation, colons and quotes on this line' };
+  return {
+    source,
+    line: position?.line,
+    column: position?.col,
+    pointer: '(syntax)',
+    message: `YAML syntax: ${message}`,
+    fix: syntaxFix[error.code] ?? 'check the indentation, colons and quotes on this line',
+  };
 }
 
 const syntaxFix: Partial<Record<YAMLError['code'], string>> = {
@@ -182,12 +254,19 @@ const syntaxFix: Partial<Record<YAMLError['code'], string>> = {
  * (unquoted 10 where a string is wanted) is to be quoted. A value that an environment variable set
  * has no place in the file: the problem names the variable instead.
  */
-export function locateProblem(problem: SchemaProblem, file: string, locator: YamlLocator, overrides: readonly AppliedOverride[] = []): ConfigProblem {
+export function locateProblem(
+  problem: SchemaProblem,
+  file: string,
+  locator: YamlLocator,
+  overrides: readonly AppliedOverride[] = [],
+): ConfigProblem {
   const pointer = problem.pointer || '/';
   const override = overrides.find((o) => problem.pointer === o.pointer);
   if (override) {
     const inFile = locator.position(problem.pointer)?.exact;
-    const fix = problem.expected ? `set ${override.name} to ${problem.fix.replace(/^write /, '').replace(/ here\b/, '')}` : `change ${override.name}: ${problem.fix}`;
+    const fix = problem.expected
+      ? `set ${override.name} to ${problem.fix.replace(/^write /, '').replace(/ here\b/, '')}`
+      : `change ${override.name}: ${problem.fix}`;
     return {
       source: `environment variable ${override.name}`,
       pointer,

@@ -1,4 +1,16 @@
-import { isAlias, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Scalar,
+} from 'yaml';
 
 /**
  * Which place of a pointer's node to show: the value itself; its key (an unknown field, a badly
@@ -69,7 +81,11 @@ export function yamlLocator(source: string | Document, counter?: LineCounter): Y
       const steps = walk(document, segments);
       const node = steps.length - 1 === segments.length ? steps.at(-1)!.node : undefined;
       if (!isScalar(node)) return undefined;
-      return { source: (node as Scalar).source ?? String(node.value ?? ''), value: node.value, plain: node.type === 'PLAIN' && node.tag === undefined };
+      return {
+        source: (node as Scalar).source ?? String(node.value ?? ''),
+        value: node.value,
+        plain: node.type === 'PLAIN' && node.tag === undefined,
+      };
     },
   };
 }
@@ -86,7 +102,10 @@ export function formatLocation(file: string, position: Pick<YamlPosition, 'line'
 /** RFC 6901: '' is the whole document; ~1 is '/', ~0 is '~'. */
 export function parsePointer(pointer: string): string[] {
   if (pointer === '' || pointer === '/') return pointer === '/' ? [''] : [];
-  return pointer.replace(/^\//, '').split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return pointer
+    .replace(/^\//, '')
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 function pointerOf(segments: string[]): string {
@@ -111,7 +130,8 @@ function walk(document: Document, segments: string[]): Step[] {
     if (isMap(parent)) {
       // Keys are compared as JSON sees them: `10:` is the key "10".
       const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment);
-      if (pair) next = { segment, node: isNode(pair.value) ? pair.value : null, key: isNode(pair.key) ? pair.key : undefined };
+      if (pair)
+        next = { segment, node: isNode(pair.value) ? pair.value : null, key: isNode(pair.key) ? pair.key : undefined };
     } else if (isSeq(parent) && /^(0|[1-9]\d*)$/.test(segment)) {
       const item = parent.items[Number(segment)];
       if (item !== undefined) next = { segment, node: isNode(item) ? item : null };

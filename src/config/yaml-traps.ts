@@ -16,12 +16,16 @@ export interface YamlTrap {
 export function yamlTypeTrap(expected: readonly string[], scalar: YamlScalar): YamlTrap | undefined {
   if (fits(expected, scalar.value)) return undefined;
   if (expected.includes('string') && scalar.plain && scalar.source !== '') {
-    return { because: `YAML reads the unquoted ${scalar.source} as ${describe(scalar.value, scalar.source)}`, fix: `quote it: ${JSON.stringify(scalar.source)}` };
+    return {
+      because: `YAML reads the unquoted ${scalar.source} as ${describe(scalar.value, scalar.source)}`,
+      fix: `quote it: ${JSON.stringify(scalar.source)}`,
+    };
   }
   if (typeof scalar.value !== 'string') return undefined;
   if (!scalar.plain) {
     const unquoted = plainValue(scalar.source);
-    if (unquoted.ok && fits(expected, unquoted.value)) return { because: 'the quotes make it a string', fix: `remove the quotes: ${scalar.source}` };
+    if (unquoted.ok && fits(expected, unquoted.value))
+      return { because: 'the quotes make it a string', fix: `remove the quotes: ${scalar.source}` };
   }
   if (expected.includes('boolean') && scalar.plain && /^(y|yes|on|n|no|off)$/i.test(scalar.source)) {
     const value = /^(y|yes|on)$/i.test(scalar.source);
@@ -51,12 +55,19 @@ function fits(expected: readonly string[], value: unknown): boolean {
 function plainValue(text: string): { ok: true; value: unknown } | { ok: false } {
   if (text.trim() === '' || text !== text.trim()) return { ok: false };
   const document = parseDocument(text);
-  return document.errors.length || !isScalar(document.contents) ? { ok: false } : { ok: true, value: document.contents.value };
+  return document.errors.length || !isScalar(document.contents)
+    ? { ok: false }
+    : { ok: true, value: document.contents.value };
 }
 
 /** "a number", or "the number 8" when YAML changed the text (08, 1e3, 0x1F). */
 function describe(value: unknown, source: string): string {
   if (value === null) return 'null';
-  const kind = typeof value === 'number' || typeof value === 'bigint' ? 'number' : typeof value === 'boolean' ? 'boolean' : typeof value;
+  const kind =
+    typeof value === 'number' || typeof value === 'bigint'
+      ? 'number'
+      : typeof value === 'boolean'
+        ? 'boolean'
+        : typeof value;
   return String(value) === source ? `a ${kind}` : `the ${kind} ${String(value)}`;
 }

@@ -20,7 +20,17 @@ export function explainErrors(errors: ErrorObject[], maxProblems = Infinity): Sc
     .filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if');
   const explained = visible.slice(0, maxProblems).map((e) => explain(e, errors));
   const more = visible.length - explained.length;
-  return more > 0 ? [...explained, { pointer: '', anchor: 'parent', message: `and ${more} more problem${more === 1 ? '' : 's'} not listed`, fix: 'fix the ones listed and validate again' }] : explained;
+  return more > 0
+    ? [
+        ...explained,
+        {
+          pointer: '',
+          anchor: 'parent',
+          message: `and ${more} more problem${more === 1 ? '' : 's'} not listed`,
+          fix: 'fix the ones listed and validate again',
+        },
+      ]
+    : explained;
 }
 
 function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
@@ -31,13 +41,25 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
   switch (error.keyword) {
     case 'required': {
       const field = String(params.missingProperty);
-      const about = describedAs((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.[field]);
-      return { pointer: `${at}/${escape(field)}`, anchor: 'parent', message: `missing required field "${field}"`, fix: `add ${field}${about ? ` (${about})` : ''}` };
+      const about = describedAs(
+        (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.[field],
+      );
+      return {
+        pointer: `${at}/${escape(field)}`,
+        anchor: 'parent',
+        message: `missing required field "${field}"`,
+        fix: `add ${field}${about ? ` (${about})` : ''}`,
+      };
     }
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      return { pointer: `${at}/${escape(field)}`, anchor: 'key', message: `unknown field "${field}"`, fix: suggest(field, known, `remove it; allowed fields: ${known.join(', ')}`) };
+      return {
+        pointer: `${at}/${escape(field)}`,
+        anchor: 'key',
+        message: `unknown field "${field}"`,
+        fix: suggest(field, known, `remove it; allowed fields: ${known.join(', ')}`),
+      };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
@@ -51,11 +73,22 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       };
     }
     case 'const':
-      return { pointer: at, anchor: 'value', message: `must be ${JSON.stringify(params.allowedValue)}, found ${found}`, fix: `set it to ${JSON.stringify(params.allowedValue)}` };
+      return {
+        pointer: at,
+        anchor: 'value',
+        message: `must be ${JSON.stringify(params.allowedValue)}, found ${found}`,
+        fix: `set it to ${JSON.stringify(params.allowedValue)}`,
+      };
     case 'type': {
       const expected = [params.type].flat().map(String);
       const wanted = expected.map((type) => (type === 'null' ? 'null' : withArticle(type))).join(' or ');
-      return { pointer: at, anchor: 'value', message: `must be ${wanted}, found ${typeName(error.data)}`, fix: `write ${wanted} here${described ? ` (${described})` : ''}`, expected };
+      return {
+        pointer: at,
+        anchor: 'value',
+        message: `must be ${wanted}, found ${typeName(error.data)}`,
+        fix: `write ${wanted} here${described ? ` (${described})` : ''}`,
+        expected,
+      };
     }
     case 'pattern': {
       const key = propertyNameOf(error, all);
@@ -67,26 +100,58 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       };
     }
     case 'format':
-      return { pointer: at, anchor: 'value', message: `${found} is not a valid ${String(params.format)}`, fix: `write a ${String(params.format)}${params.format === 'date-time' ? ' such as 2026-11-25T10:00:00Z' : ''}` };
+      return {
+        pointer: at,
+        anchor: 'value',
+        message: `${found} is not a valid ${String(params.format)}`,
+        fix: `write a ${String(params.format)}${params.format === 'date-time' ? ' such as 2026-11-25T10:00:00Z' : ''}`,
+      };
     case 'anyOf':
     case 'oneOf': {
       // Only this value's branches: in an array, every item's branch errors share the schema path.
-      const branches = all.filter((e) => e.instancePath === at && e.schemaPath.startsWith(`${error.schemaPath}/`) && e.keyword === 'required');
-      const options = [...new Set(branches.map((b) => String((b.params as { missingProperty: string }).missingProperty)))];
+      const branches = all.filter(
+        (e) => e.instancePath === at && e.schemaPath.startsWith(`${error.schemaPath}/`) && e.keyword === 'required',
+      );
+      const options = [
+        ...new Set(branches.map((b) => String((b.params as { missingProperty: string }).missingProperty))),
+      ];
       return options.length
-        ? { pointer: at, anchor: 'value', message: `needs at least one of: ${options.join(', ')}`, fix: `add ${options.join(' or ')}` }
-        : { pointer: at, anchor: 'value', message: `does not match any allowed shape`, fix: described ? `make it ${lowerFirst(described)}` : 'check the schema for the allowed shapes' };
+        ? {
+            pointer: at,
+            anchor: 'value',
+            message: `needs at least one of: ${options.join(', ')}`,
+            fix: `add ${options.join(' or ')}`,
+          }
+        : {
+            pointer: at,
+            anchor: 'value',
+            message: `does not match any allowed shape`,
+            fix: described ? `make it ${lowerFirst(described)}` : 'check the schema for the allowed shapes',
+          };
     }
     default:
-      return { pointer: at, anchor: 'value', message: `${error.message ?? 'is invalid'}${error.data === undefined ? '' : `, found ${found}`}`, fix: described ? `make it ${lowerFirst(described)}` : `change it to satisfy "${error.keyword}"` };
+      return {
+        pointer: at,
+        anchor: 'value',
+        message: `${error.message ?? 'is invalid'}${error.data === undefined ? '' : `, found ${found}`}`,
+        fix: described ? `make it ${lowerFirst(described)}` : `change it to satisfy "${error.keyword}"`,
+      };
   }
 }
 
 /** Ajv reports an invalid property name as an error of the name schema, beside a propertyNames error. */
 function propertyNameOf(error: ErrorObject, all: ErrorObject[]): string | undefined {
-  const owner = all.find((e) => e.keyword === 'propertyNames' && e.instancePath === error.instancePath && error.schemaPath.startsWith(`${e.schemaPath}/`));
+  const owner = all.find(
+    (e) =>
+      e.keyword === 'propertyNames' &&
+      e.instancePath === error.instancePath &&
+      error.schemaPath.startsWith(`${e.schemaPath}/`),
+  );
   // Under a $ref the name schema's path does not start with the propertyNames path: ajv names the property on the error.
-  const name = error.propertyName ?? (error.params as { propertyName?: string }).propertyName ?? (owner?.params as { propertyName?: string } | undefined)?.propertyName;
+  const name =
+    error.propertyName ??
+    (error.params as { propertyName?: string }).propertyName ??
+    (owner?.params as { propertyName?: string } | undefined)?.propertyName;
   return owner === undefined && name === undefined ? undefined : name;
 }
 
@@ -99,7 +164,9 @@ function suggest(value: string, options: string[], otherwise: string): string {
   const best = options
     .map((option) => ({ option, distance: editDistance(value.toLowerCase(), option.toLowerCase()) }))
     .sort((a, b) => a.distance - b.distance)[0];
-  return best && best.distance <= Math.max(2, Math.floor(value.length / 3)) ? `did you mean "${best.option}"? Otherwise ${otherwise}` : otherwise;
+  return best && best.distance <= Math.max(2, Math.floor(value.length / 3))
+    ? `did you mean "${best.option}"? Otherwise ${otherwise}`
+    : otherwise;
 }
 
 function editDistance(a: string, b: string): number {
@@ -119,7 +186,8 @@ function editDistance(a: string, b: string): number {
  * bounded (a JSON.stringify of a 9,000-deep value overflows the stack).
  */
 export function preview(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > previewLength ? `${value.slice(0, previewLength)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > previewLength ? `${value.slice(0, previewLength)}…` : value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value !== null && typeof value === 'object') return 'an object';
   return String(value);
@@ -129,4 +197,5 @@ const previewLength = 80;
 const escape = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const withArticle = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
-const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : withArticle(typeof value));
+const typeName = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : withArticle(typeof value);

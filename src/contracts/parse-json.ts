@@ -22,7 +22,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function parseJsonBounded(content: Uint8Array, limits: JsonLimits): ParsedJson {
   if (content.length > limits.maxBytes) {
-    return { ok: false, reason: 'too_large', error: `${content.length} bytes exceed the ${limits.maxBytes}-byte limit`, fix: `send at most ${limits.maxBytes} bytes` };
+    return {
+      ok: false,
+      reason: 'too_large',
+      error: `${content.length} bytes exceed the ${limits.maxBytes}-byte limit`,
+      fix: `send at most ${limits.maxBytes} bytes`,
+    };
   }
   let text: string;
   try {
@@ -32,12 +37,22 @@ export function parseJsonBounded(content: Uint8Array, limits: JsonLimits): Parse
   }
   const tooDeepAt = depthExceededAt(text, limits.maxDepth);
   if (tooDeepAt !== undefined) {
-    return { ok: false, reason: 'too_deep', error: `nested deeper than ${limits.maxDepth} levels (at character ${tooDeepAt})`, fix: `nest objects and arrays at most ${limits.maxDepth} levels deep` };
+    return {
+      ok: false,
+      reason: 'too_deep',
+      error: `nested deeper than ${limits.maxDepth} levels (at character ${tooDeepAt})`,
+      fix: `nest objects and arrays at most ${limits.maxDepth} levels deep`,
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, reason: 'undecodable', error: `not JSON: ${errorMessage(error)}`, fix: 'send one JSON document' };
+    return {
+      ok: false,
+      reason: 'undecodable',
+      error: `not JSON: ${errorMessage(error)}`,
+      fix: 'send one JSON document',
+    };
   }
 }
 

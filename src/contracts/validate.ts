@@ -11,7 +11,13 @@ export interface Validator<T> {
 
 function createAjv(): Ajv2020 {
   // allErrors: a user fixing a file wants every problem at once, not one per run.
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+  });
   addFormats.default(ajv);
   for (const schema of Object.values(schemas)) ajv.addSchema(schema);
   return ajv;
@@ -41,18 +47,30 @@ export const defaultMaxProblems = 50;
  * most `maxProblems` problems are described (the last one says how many more there are): inputs
  * are hostile; a config file, whose author wants every problem at once, passes Infinity.
  */
-export function validatorFor<T>(name: SchemaName, { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {}): Validator<T> {
+export function validatorFor<T>(
+  name: SchemaName,
+  { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {},
+): Validator<T> {
   const validate = compile(name);
-  return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) });
+  return (value) =>
+    validate(value)
+      ? { ok: true, value: value as T }
+      : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) };
 }
 
 /**
  * A validator for a schema that is not one of the contracts (an MES dialect's event or command
  * schema, read from its file at start-up). It may refer to the contracts by their $id.
  */
-export function validatorForSchema<T>(schema: object, { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {}): Validator<T> {
+export function validatorForSchema<T>(
+  schema: object,
+  { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {},
+): Validator<T> {
   const validate = createAjv().compile(schema);
-  return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) });
+  return (value) =>
+    validate(value)
+      ? { ok: true, value: value as T }
+      : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) };
 }
 
 /** Why a schema cannot be compiled (unknown keywords, broken $ref), or undefined when it can. */

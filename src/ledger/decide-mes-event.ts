@@ -1,6 +1,15 @@
 import type { Translation } from '../mapping/index.js';
 import { decideStatusFact, type Deadlines } from './decide-status.js';
-import type { Acknowledgement, Attention, EventState, JournalEntry, OpenCommand, OrderRecord, OrderUpdate, StatusChange } from './model.js';
+import type {
+  Acknowledgement,
+  Attention,
+  EventState,
+  JournalEntry,
+  OpenCommand,
+  OrderRecord,
+  OrderUpdate,
+  StatusChange,
+} from './model.js';
 
 export interface MesEventDecision {
   eventState: EventState;
@@ -16,7 +25,13 @@ export interface MesEventDecision {
  * correlation id, or by evidence when the MES sends none), which status it moves to, and which
  * attention flags it clears. Pure: the store loads the inputs and writes the result.
  */
-export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translation: Translation, now: number, policy: { deadlines: Deadlines; mesCorrelates: boolean }): MesEventDecision {
+export function decideMesEvent(
+  order: OrderRecord,
+  open: OpenCommand[],
+  translation: Translation,
+  now: number,
+  policy: { deadlines: Deadlines; mesCorrelates: boolean },
+): MesEventDecision {
   const { event } = translation;
   const journal: JournalEntry[] = [];
   const acknowledged = matchAcknowledgement(open, translation, policy.mesCorrelates);
@@ -24,27 +39,56 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
   const clearsLost = order.attention?.kind === 'lost';
   const attention: Attention | null = clearsLost ? null : order.attention;
   // A refused cancel or update says nothing about the order's own state: only the answer is a refusal.
-  const refusesFollowUp = acknowledged !== undefined && acknowledged.command.type !== 'order.create' && acknowledged.outcome !== 'accepted';
-  const status = translation.status === undefined || refusesFollowUp
-    ? undefined
-    : decideStatusFact(order, attention, { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state }, now, policy.deadlines);
+  const refusesFollowUp =
+    acknowledged !== undefined && acknowledged.command.type !== 'order.create' && acknowledged.outcome !== 'accepted';
+  const status =
+    translation.status === undefined || refusesFollowUp
+      ? undefined
+      : decideStatusFact(
+          order,
+          attention,
+          { status: translation.status, source: 'mes', occurredAt: event.occurredAt, mesState: event.state },
+          now,
+          policy.deadlines,
+        );
 
   // Every event carries the status the order has after this MES event, and the MES's time.
   const after = status?.order.state.status ?? order.state.status;
   const changes: StatusChange[] = [];
   if (acknowledged) {
     const { command, outcome } = acknowledged;
-    changes.push({ orderId: order.orderId, kind: 'acknowledged', status: after, acknowledgement: outcome, commandId: command.crmMessageId, mesState: event.state, occurredAt: event.occurredAt, ...(event.reason ? { reason: event.reason } : {}) });
+    changes.push({
+      orderId: order.orderId,
+      kind: 'acknowledged',
+      status: after,
+      acknowledgement: outcome,
+      commandId: command.crmMessageId,
+      mesState: event.state,
+      occurredAt: event.occurredAt,
+      ...(event.reason ? { reason: event.reason } : {}),
+    });
     // The MES state that answered: the report tells an acknowledgement overtaken by a later state from a lost one.
-    journal.push({ kind: `command_${outcome}`, detail: { commandId: command.crmMessageId, type: command.type, by: acknowledged.reason, mesState: event.state } });
+    journal.push({
+      kind: `command_${outcome}`,
+      detail: { commandId: command.crmMessageId, type: command.type, by: acknowledged.reason, mesState: event.state },
+    });
   }
   if (clearsLost) {
-    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'lost', status: after, occurredAt: event.occurredAt, reason: `MES reported state ${event.state}` });
+    changes.push({
+      orderId: order.orderId,
+      kind: 'attention_cleared',
+      attention: 'lost',
+      status: after,
+      occurredAt: event.occurredAt,
+      reason: `MES reported state ${event.state}`,
+    });
     journal.push({ kind: 'attention_cleared', detail: { attention: 'lost' } });
   }
   const common = { ...(acknowledged ? { acknowledged } : {}) };
   if (!status) {
-    const update = clearsLost ? { order: { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention } } : {};
+    const update = clearsLost
+      ? { order: { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention } }
+      : {};
     return { eventState: 'acknowledged', ...update, ...common, changes, journal };
   }
   return {
@@ -63,7 +107,11 @@ export function decideMesEvent(order: OrderRecord, open: OpenCommand[], translat
  * lost or overtaken); only an MES that never correlates its answers (no correlationId path in the
  * mapping) has its uncorrelated rejections and errors taken as the answer.
  */
-function matchAcknowledgement(open: OpenCommand[], { event, ack, status }: Translation, mesCorrelates: boolean): MesEventDecision['acknowledged'] {
+function matchAcknowledgement(
+  open: OpenCommand[],
+  { event, ack, status }: Translation,
+  mesCorrelates: boolean,
+): MesEventDecision['acknowledged'] {
   if (event.correlationId !== undefined) {
     const correlated = open.find((c) => c.mesMessageId === event.correlationId);
     return correlated && { command: correlated, outcome: ack ?? 'accepted', reason: 'correlation id' };
@@ -81,8 +129,10 @@ function matchAcknowledgement(open: OpenCommand[], { event, ack, status }: Trans
  */
 function answeredFollowUp(open: OpenCommand[], { event, ack, status }: Translation): MesEventDecision['acknowledged'] {
   const cancel = open.find((c) => c.type === 'order.cancel');
-  if (cancel && status === 'cancelled') return { command: cancel, outcome: 'accepted', reason: `MES state ${event.state}` };
-  if (cancel && ack !== undefined && ack !== 'accepted') return { command: cancel, outcome: ack, reason: `MES state ${event.state}` };
+  if (cancel && status === 'cancelled')
+    return { command: cancel, outcome: 'accepted', reason: `MES state ${event.state}` };
+  if (cancel && ack !== undefined && ack !== 'accepted')
+    return { command: cancel, outcome: ack, reason: `MES state ${event.state}` };
   const update = open.find((c) => c.type === 'order.update');
   return update && { command: update, outcome: ack ?? 'accepted', reason: `MES state ${event.state} after the update` };
 }

@@ -18,7 +18,13 @@ export interface StatusDecision {
  * Applies one status fact (from the MES or the CRM) to an order record: the status rule itself is
  * the mapping's applyStatus; here the deadline restarts and a stuck flag clears on progress.
  */
-export function decideStatusFact(order: OrderRecord, attention: Attention | null, fact: StatusFact & { mesState?: string }, now: number, deadlines: Deadlines): StatusDecision {
+export function decideStatusFact(
+  order: OrderRecord,
+  attention: Attention | null,
+  fact: StatusFact & { mesState?: string },
+  now: number,
+  deadlines: Deadlines,
+): StatusDecision {
   const outcome = applyStatus(order.state, fact);
   const mesState = fact.mesState === undefined ? {} : { mesState: fact.mesState };
   if (outcome.kind !== 'applied') {
@@ -27,20 +33,56 @@ export function decideStatusFact(order: OrderRecord, attention: Attention | null
       ...('reason' in outcome ? { reason: outcome.reason } : {}),
       order: { state: outcome.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention },
       changes: [],
-      journal: [{ kind: outcome.kind, detail: { status: fact.status, source: fact.source, ...mesState, ...('reason' in outcome ? { reason: outcome.reason } : {}) } }],
+      journal: [
+        {
+          kind: outcome.kind,
+          detail: {
+            status: fact.status,
+            source: fact.source,
+            ...mesState,
+            ...('reason' in outcome ? { reason: outcome.reason } : {}),
+          },
+        },
+      ],
     };
   }
-  const changes: StatusChange[] = [{ orderId: order.orderId, kind: 'status_changed', status: outcome.to, previousStatus: outcome.from, ...mesState, occurredAt: fact.occurredAt }];
-  const journal: JournalEntry[] = [{ kind: 'status_changed', detail: { from: outcome.from, to: outcome.to, source: fact.source, ...mesState, occurredAt: fact.occurredAt } }];
+  const changes: StatusChange[] = [
+    {
+      orderId: order.orderId,
+      kind: 'status_changed',
+      status: outcome.to,
+      previousStatus: outcome.from,
+      ...mesState,
+      occurredAt: fact.occurredAt,
+    },
+  ];
+  const journal: JournalEntry[] = [
+    {
+      kind: 'status_changed',
+      detail: { from: outcome.from, to: outcome.to, source: fact.source, ...mesState, occurredAt: fact.occurredAt },
+    },
+  ];
   if (attention?.kind === 'stuck') {
-    changes.push({ orderId: order.orderId, kind: 'attention_cleared', attention: 'stuck', status: outcome.to, occurredAt: fact.occurredAt, reason: `progressed to ${outcome.to}` });
+    changes.push({
+      orderId: order.orderId,
+      kind: 'attention_cleared',
+      attention: 'stuck',
+      status: outcome.to,
+      occurredAt: fact.occurredAt,
+      reason: `progressed to ${outcome.to}`,
+    });
     journal.push({ kind: 'attention_cleared', detail: { attention: 'stuck' } });
     attention = null;
   }
   const stuckAfter = deadlines.stuckAfterMs(outcome.to);
   return {
     eventState: 'applied',
-    order: { state: outcome.state, statusEnteredAt: now, stuckAt: stuckAfter === undefined ? null : now + stuckAfter, attention },
+    order: {
+      state: outcome.state,
+      statusEnteredAt: now,
+      stuckAt: stuckAfter === undefined ? null : now + stuckAfter,
+      attention,
+    },
     changes,
     journal,
   };

@@ -1,9 +1,39 @@
 // The acknowledgement ledger: pure decisions (decide-*) and the stores that carry them out.
-export type { LedgerStore, OutMessage, PartnerOrderInput, PartnerOrderResult, CommandInput, CommandResult, MesEventInput, CrmFactInput, EventResult, InvalidInput, TimelineEntry, LedgerStats, LedgerPolicy, Pruned, RetentionPort, OpsLedger } from './store.js';
+export type {
+  LedgerStore,
+  OutMessage,
+  PartnerOrderInput,
+  PartnerOrderResult,
+  CommandInput,
+  CommandResult,
+  MesEventInput,
+  CrmFactInput,
+  EventResult,
+  InvalidInput,
+  TimelineEntry,
+  LedgerStats,
+  LedgerPolicy,
+  Pruned,
+  RetentionPort,
+  OpsLedger,
+} from './store.js';
 export type { ReportRows } from './report-rows.js';
 export type { WebhookStore, NewDelivery, DueDelivery, DeliveryRecord, AttemptRecord } from './webhook-store.js';
-export type { OrderRecord, Attention, OpenCommand, StatusChange, OrderQuery, StatusHistoryEntry, KeptMesMessage } from './model.js';
-export { openSqliteLedger, openSqliteLedgerReader, LedgerNotFoundError, type SqliteLedgerOptions } from './sqlite/open.js';
+export type {
+  OrderRecord,
+  Attention,
+  OpenCommand,
+  StatusChange,
+  OrderQuery,
+  StatusHistoryEntry,
+  KeptMesMessage,
+} from './model.js';
+export {
+  openSqliteLedger,
+  openSqliteLedgerReader,
+  LedgerNotFoundError,
+  type SqliteLedgerOptions,
+} from './sqlite/open.js';
 export { SqliteLedger } from './sqlite/ledger.js';
 export type { OrderEventDeliveries } from './sqlite/context.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';

@@ -21,7 +21,14 @@ export interface ReportRows {
    * watchdog's MES API look-up (`mesState` null). `laterOutOfOrder`: the MES states of the order's
    * events that arrived after that, out of order, the first first (the late answer among them).
    */
-  ackedByEvidence: { orderId: string; at: number; reason: string; status: string; mesState: string | null; laterOutOfOrder: string[] }[];
+  ackedByEvidence: {
+    orderId: string;
+    at: number;
+    reason: string;
+    status: string;
+    mesState: string | null;
+    laterOutOfOrder: string[];
+  }[];
   /** Per order: its order events the broker has not confirmed, the oldest first. */
   unconfirmedEvents: { orderId: string; at: number; count: number; types: string; status: string }[];
   duplicateDeliveries: { orderId: string; at: number; count: number }[];

@@ -53,7 +53,12 @@ export interface CrmFactInput {
 }
 
 export type EventResult =
-  | { kind: 'recorded'; state: string; publish: OutMessage[]; acknowledged?: { outcome: Acknowledgement; afterMs: number } }
+  | {
+      kind: 'recorded';
+      state: string;
+      publish: OutMessage[];
+      acknowledged?: { outcome: Acknowledgement; afterMs: number };
+    }
   | { kind: 'duplicate'; publish: OutMessage[] }
   | { kind: 'refused'; reason: string };
 
@@ -128,7 +133,11 @@ export interface LedgerStore {
   /** Idempotency check, the order (received) and the message for the CRM, in one transaction. */
   submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult>;
   /** Stores the response for replays of the key; undefined drops the key so the client may retry. */
-  finishIdempotencyKey(partner: string, key: string, response: { statusCode: number; body: string } | undefined): Promise<void>;
+  finishIdempotencyKey(
+    partner: string,
+    key: string,
+    response: { statusCode: number; body: string } | undefined,
+  ): Promise<void>;
   markPublished(rowIds: number[], now: number): Promise<void>;
 
   overdueCommands(now: number, limit: number): Promise<{ rowId: number; orderId: string; attempts: number }[]>;
@@ -178,5 +187,10 @@ export interface OpsLedger {
   /** The input channels on which the gateway dead-lettered a message known by one of these ids. */
   deadLetteredChannels(messageIds: string[]): Promise<MessageChannel[]>;
   /** Before a replay: frees a refused message's id (so the copy is handled afresh) and journals the replay. */
-  releaseDeadLetter(channel: string, messageIds: string[], detail: { orderId?: string } & Record<string, unknown>, now: number): Promise<void>;
+  releaseDeadLetter(
+    channel: string,
+    messageIds: string[],
+    detail: { orderId?: string } & Record<string, unknown>,
+    now: number,
+  ): Promise<void>;
 }

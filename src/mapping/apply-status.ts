@@ -35,12 +35,21 @@ export function initialOrderState(fact: StatusFact): OrderState {
 export function applyStatus(order: OrderState, fact: StatusFact): ApplyOutcome {
   const newest = order.lastFactAt[fact.source];
   if (newest !== undefined && Date.parse(fact.occurredAt) < Date.parse(newest)) {
-    return { kind: 'out_of_order', state: order, reason: `${fact.source} fact from ${fact.occurredAt} is older than the newest one (${newest})` };
+    return {
+      kind: 'out_of_order',
+      state: order,
+      reason: `${fact.source} fact from ${fact.occurredAt} is older than the newest one (${newest})`,
+    };
   }
   const seen: OrderState = { ...order, lastFactAt: { ...order.lastFactAt, [fact.source]: fact.occurredAt } };
   if (fact.status === order.status) return { kind: 'duplicate', state: seen };
   if (canMove(order.status, fact.status)) {
-    return { kind: 'applied', from: order.status, to: fact.status, state: { ...seen, status: fact.status, statusSince: fact.occurredAt } };
+    return {
+      kind: 'applied',
+      from: order.status,
+      to: fact.status,
+      state: { ...seen, status: fact.status, statusSince: fact.occurredAt },
+    };
   }
   const reason = `${order.status} → ${fact.status} is not an allowed move`;
   return rankOf(fact.status) <= rankOf(order.status)

@@ -1,6 +1,18 @@
 import type { DialectConfig, FromValue, Template } from '../contracts/generated/config/dialect.js';
 import { allowedList, closest, token, type DialectFinding } from './dialect-finding.js';
-import { allowsType, anyItem, propertyNamesAt, requiredAt, rootPlace, stepPlace, typesAt, walkPointer, type JsonType, type Place, type SchemaRegistry } from './schema-walk.js';
+import {
+  allowsType,
+  anyItem,
+  propertyNamesAt,
+  requiredAt,
+  rootPlace,
+  stepPlace,
+  typesAt,
+  walkPointer,
+  type JsonType,
+  type Place,
+  type SchemaRegistry,
+} from './schema-walk.js';
 import { article, doesNotFit, maxLengthAt, valuesAt } from './schema-values.js';
 import { sampleContext } from './crm-samples.js';
 import { formatDate, textPlaceholders } from './command-template.js';
@@ -46,8 +58,16 @@ export function checkCommandTemplates(commands: DialectConfig['commands'], schem
     const { routingKey, message } = commands[type];
     const source = { place: rootPlace(schemas.crm[type], schemas.registry), at: '', always: true };
     const base = `/commands/${token(type)}`;
-    walk(routingKey, `${base}/routingKey`, rootPlace(routingKeySchema), '', source, true, { type, target: () => 'a routing key (text of 1 to 255 characters)', findings });
-    walk(message, `${base}/message`, rootPlace(schemas.command, schemas.registry), '', source, true, { type, target: (at) => `${schemas.file} at ${at || '/'}`, findings });
+    walk(routingKey, `${base}/routingKey`, rootPlace(routingKeySchema), '', source, true, {
+      type,
+      target: () => 'a routing key (text of 1 to 255 characters)',
+      findings,
+    });
+    walk(message, `${base}/message`, rootPlace(schemas.command, schemas.registry), '', source, true, {
+      type,
+      target: (at) => `${schemas.file} at ${at || '/'}`,
+      findings,
+    });
   }
   return findings;
 }
@@ -60,7 +80,6 @@ type Kind =
   | { kind: 'each'; each: string; item: Template }
   | { kind: 'from'; spec: FromValue }
   | { kind: 'text'; text: string }
-
   | { kind: 'fields'; fields: Record<string, Template> };
 
 /** What a template node is, decided as compileTemplate decides it. */
@@ -69,11 +88,14 @@ export function kindOf(node: Template): Kind {
   if (Array.isArray(node)) return { kind: 'list', items: node };
   if ('const' in node) return { kind: 'constant', value: node.const };
   if ('gateway' in node) return { kind: 'gateway', name: node.gateway as Extract<Kind, { kind: 'gateway' }>['name'] };
-  if ('index' in node && node.index !== null && typeof node.index === 'object') return { kind: 'index', start: (node.index as { start?: number }).start ?? 1 };
-  if ('each' in node && typeof node.each === 'string' && 'item' in node) return { kind: 'each', each: node.each, item: node.item as Template };
+  if ('index' in node && node.index !== null && typeof node.index === 'object')
+    return { kind: 'index', start: (node.index as { start?: number }).start ?? 1 };
+  if ('each' in node && typeof node.each === 'string' && 'item' in node)
+    return { kind: 'each', each: node.each, item: node.item as Template };
   if ('from' in node && typeof node.from === 'string') return { kind: 'from', spec: node as FromValue };
   if ('fill' in node && typeof node.fill === 'string') return { kind: 'text', text: node.fill };
-  if ('fields' in node && Object.keys(node).length === 1 && node.fields !== null && typeof node.fields === 'object') return { kind: 'fields', fields: node.fields as Record<string, Template> };
+  if ('fields' in node && Object.keys(node).length === 1 && node.fields !== null && typeof node.fields === 'object')
+    return { kind: 'fields', fields: node.fields as Record<string, Template> };
   return { kind: 'fields', fields: node as Record<string, Template> };
 }
 
@@ -94,53 +116,110 @@ function walkRequired(source: Source, pointer: string): boolean {
 
 const open = rootPlace(true);
 
-function walk(node: Template, where: string, target: Place, at: string, source: Source, needed: boolean, w: Walk): void {
+function walk(
+  node: Template,
+  where: string,
+  target: Place,
+  at: string,
+  source: Source,
+  needed: boolean,
+  w: Walk,
+): void {
   const kind = kindOf(node);
   const types = typesAt(target);
   const severity = alwaysBuilt(node, source) ? 'error' : 'warning';
   const add = (finding: Omit<DialectFinding, 'severity'>, level: DialectFinding['severity'] = severity): void => {
     w.findings.push({ ...finding, severity: level });
   };
-  const wrongType = (builds: string, fix: string) => add({ code: 'incompatible_type', path: where, message: `builds ${builds}, where ${w.target(at)} must be ${(types ?? []).map(article).join(' or ')}`, fix });
+  const wrongType = (builds: string, fix: string) =>
+    add({
+      code: 'incompatible_type',
+      path: where,
+      message: `builds ${builds}, where ${w.target(at)} must be ${(types ?? []).map(article).join(' or ')}`,
+      fix,
+    });
   switch (kind.kind) {
     case 'constant':
     case 'index':
     case 'gateway': {
-      const value = kind.kind === 'constant' ? kind.value : kind.kind === 'index' ? kind.start : gatewayValue(kind.name, w.type);
+      const value =
+        kind.kind === 'constant' ? kind.value : kind.kind === 'index' ? kind.start : gatewayValue(kind.name, w.type);
       const problem = doesNotFit(target, value);
-      if (problem) add({ code: 'invalid_value', path: where, message: `${describeBuilt(kind, value)} does not fit ${w.target(at)}: it ${problem}`, fix: constantFix(kind, value, target) });
+      if (problem)
+        add({
+          code: 'invalid_value',
+          path: where,
+          message: `${describeBuilt(kind, value)} does not fit ${w.target(at)}: it ${problem}`,
+          fix: constantFix(kind, value, target),
+        });
       return;
     }
     case 'list':
       if (types && !types.includes('array')) return wrongType('an array', 'write a single value here');
-      kind.items.forEach((item, i) => walk(item, `${where}/${i}`, stepPlace(target, String(i)) ?? open, `${at}/${i}`, source, false, w));
+      kind.items.forEach((item, i) =>
+        walk(item, `${where}/${i}`, stepPlace(target, String(i)) ?? open, `${at}/${i}`, source, false, w),
+      );
       return;
     case 'fields': {
-      if (types && !types.includes('object')) return wrongType('an object of fields', 'write a single value here, or { from: … }');
+      if (types && !types.includes('object'))
+        return wrongType('an object of fields', 'write a single value here, or { from: … }');
       const allowed = propertyNamesAt(target);
       const required = requiredAt(target);
       for (const [key, child] of Object.entries(kind.fields)) {
         const place = stepPlace(target, key);
-        const near = closest(key, allowed.filter((name) => !Object.hasOwn(kind.fields, name)));
-        if (!place) add({ code: 'unknown_field', anchor: 'key', path: `${where}/${token(key)}`, message: `${w.target(at)} has no field ${key}${allowedList(allowed)}: commands with it are refused`, fix: near ? `did you mean ${near}?` : 'remove it, or write it under the object that has it' }, alwaysBuilt(child, source) ? 'error' : 'warning');
+        const near = closest(
+          key,
+          allowed.filter((name) => !Object.hasOwn(kind.fields, name)),
+        );
+        if (!place)
+          add(
+            {
+              code: 'unknown_field',
+              anchor: 'key',
+              path: `${where}/${token(key)}`,
+              message: `${w.target(at)} has no field ${key}${allowedList(allowed)}: commands with it are refused`,
+              fix: near ? `did you mean ${near}?` : 'remove it, or write it under the object that has it',
+            },
+            alwaysBuilt(child, source) ? 'error' : 'warning',
+          );
         else walk(child, `${where}/${token(key)}`, place, `${at}/${token(key)}`, source, required.includes(key), w);
       }
       for (const key of required.filter((name) => !Object.hasOwn(kind.fields, name))) {
-        const refused = source.always ? `every ${w.type} command` : `every ${w.type} command with ${source.at.slice(0, -2)}`;
-        add({ code: 'missing_field', path: where, message: `${w.target(at)} requires ${key}, which the template never writes: ${refused} would be refused`, fix: `add ${key}: a constant, { from: /… } (a field of the CRM ${w.type}) or { gateway: … }` }, source.always ? 'error' : 'warning');
+        const refused = source.always
+          ? `every ${w.type} command`
+          : `every ${w.type} command with ${source.at.slice(0, -2)}`;
+        add(
+          {
+            code: 'missing_field',
+            path: where,
+            message: `${w.target(at)} requires ${key}, which the template never writes: ${refused} would be refused`,
+            fix: `add ${key}: a constant, { from: /… } (a field of the CRM ${w.type}) or { gateway: … }`,
+          },
+          source.always ? 'error' : 'warning',
+        );
       }
       return;
     }
     case 'each': {
-      if (types && !types.includes('array')) return wrongType('an array (each)', 'read a single field with { from: … } instead');
+      if (types && !types.includes('array'))
+        return wrongType('an array (each)', 'read a single field with { from: … } instead');
       const list = walkPointer(source.place, kind.each);
       if (!list.ok) return unknownFrom(`${where}/each`, list, source, kind.each, needed, w);
       const listTypes = typesAt(list.place);
       if (listTypes && !listTypes.includes('array')) {
-        add({ code: 'incompatible_type', path: `${where}/each`, message: `${source.at}${kind.each} is ${listTypes.map(article).join(' or ')} in the CRM ${w.type}, not a list`, fix: 'point each at a list of the CRM command (e.g. its lines)' });
+        add({
+          code: 'incompatible_type',
+          path: `${where}/each`,
+          message: `${source.at}${kind.each} is ${listTypes.map(article).join(' or ')} in the CRM ${w.type}, not a list`,
+          fix: 'point each at a list of the CRM command (e.g. its lines)',
+        });
         return;
       }
-      const element = { place: stepPlace(list.place, anyItem) ?? open, at: `${source.at}${kind.each}/*`, always: alwaysBuilt(node, source) };
+      const element = {
+        place: stepPlace(list.place, anyItem) ?? open,
+        at: `${source.at}${kind.each}/*`,
+        always: alwaysBuilt(node, source),
+      };
       walk(kind.item, `${where}/item`, stepPlace(target, anyItem) ?? open, `${at}/*`, element, false, w);
       return;
     }
@@ -162,7 +241,13 @@ const gatewayNames = ['messageId', 'now', 'nowEpochMillis', 'nowEpochSeconds', '
 /** A representative of what the gateway supplies (the sample time; an id as the gateway derives them). */
 function gatewayValue(name: Extract<Kind, { kind: 'gateway' }>['name'], type: CommandType): unknown {
   const { messageId, now } = sampleContext(type);
-  return { messageId, now: new Date(now).toISOString(), nowEpochMillis: now, nowEpochSeconds: Math.floor(now / 1000), commandType: type }[name];
+  return {
+    messageId,
+    now: new Date(now).toISOString(),
+    nowEpochMillis: now,
+    nowEpochSeconds: Math.floor(now / 1000),
+    commandType: type,
+  }[name];
 }
 
 function describeBuilt(kind: Kind, value: unknown): string {
@@ -174,28 +259,47 @@ function describeBuilt(kind: Kind, value: unknown): string {
 function constantFix(kind: Kind, value: unknown, target: Place): string {
   const types = typesAt(target);
   const values = valuesAt(target);
-  if (kind.kind === 'constant' && (typeof value === 'number' || typeof value === 'boolean') && types?.length === 1 && types[0] === 'string') return `quote it: "${String(value)}"`;
+  if (
+    kind.kind === 'constant' &&
+    (typeof value === 'number' || typeof value === 'boolean') &&
+    types?.length === 1 &&
+    types[0] === 'string'
+  )
+    return `quote it: "${String(value)}"`;
   if (values?.length) return `use one of: ${values.map((v) => JSON.stringify(v)).join(', ')}`;
   if (kind.kind === 'gateway') {
     const fitting = gatewayNames.filter((name) => doesNotFit(target, gatewayValue(name, 'order.create')) === undefined);
-    return fitting.length ? `use ${fitting.map((name) => `{ gateway: ${name} }`).join(' or ')}` : 'write a value the schema allows here';
+    return fitting.length
+      ? `use ${fitting.map((name) => `{ gateway: ${name} }`).join(' or ')}`
+      : 'write a value the schema allows here';
   }
   if (kind.kind === 'index') return 'set index.start to a value the schema allows';
   return 'write a value the schema allows here';
 }
 
-function unknownFrom(where: string, walked: Extract<ReturnType<typeof walkPointer>, { ok: false }>, source: Source, pointer: string, needed: boolean, w: Walk): void {
+function unknownFrom(
+  where: string,
+  walked: Extract<ReturnType<typeof walkPointer>, { ok: false }>,
+  source: Source,
+  pointer: string,
+  needed: boolean,
+  w: Walk,
+): void {
   const names = propertyNamesAt(walked.parent);
   const near = closest(walked.token, names);
   const inside = walked.at ? `: ${walked.at} has no field ${walked.token}` : '';
   const fatal = needed && source.always;
-  const consequence = needed ? `: the required field it writes would always be missing, ${fatal ? 'every command' : `every command with ${source.at.slice(0, -2)}`} refused` : ': the field it writes would always be left out';
+  const consequence = needed
+    ? `: the required field it writes would always be missing, ${fatal ? 'every command' : `every command with ${source.at.slice(0, -2)}`} refused`
+    : ': the field it writes would always be left out';
   w.findings.push({
     code: 'unknown_from',
     severity: fatal ? 'error' : 'warning',
     path: where,
     message: `${source.at}${pointer} is not in the CRM ${w.type} command${source.at ? ` (in the elements of ${source.at.slice(0, -2)})` : ''}${inside}${allowedList(names)}${consequence}`,
-    fix: near ? `did you mean ${walked.at}/${token(near)}?` : `read a field the CRM ${w.type} has${source.at ? ` (inside each, pointers are relative to the element of ${source.at.slice(0, -2)})` : ''}`,
+    fix: near
+      ? `did you mean ${walked.at}/${token(near)}?`
+      : `read a field the CRM ${w.type} has${source.at ? ` (inside each, pointers are relative to the element of ${source.at.slice(0, -2)})` : ''}`,
   });
 }
 
@@ -212,7 +316,8 @@ function shaped(spec: FromValue, value: unknown): unknown {
   if (spec.as === 'string') out = String(out);
   else if (spec.as) {
     const number = typeof out === 'string' && out.trim() !== '' ? Number(out) : out;
-    if (typeof number !== 'number' || !Number.isFinite(number) || (spec.as === 'integer' && !Number.isInteger(number))) return undefined;
+    if (typeof number !== 'number' || !Number.isFinite(number) || (spec.as === 'integer' && !Number.isInteger(number)))
+      return undefined;
     out = number;
   }
   if (typeof out !== 'string') return out;
@@ -220,7 +325,16 @@ function shaped(spec: FromValue, value: unknown): unknown {
   return spec.maxLength === undefined ? cased : cased.slice(0, spec.maxLength);
 }
 
-function checkFrom(spec: FromValue, where: string, target: Place, at: string, source: Source, needed: boolean, severity: DialectFinding['severity'], w: Walk): void {
+function checkFrom(
+  spec: FromValue,
+  where: string,
+  target: Place,
+  at: string,
+  source: Source,
+  needed: boolean,
+  severity: DialectFinding['severity'],
+  w: Walk,
+): void {
   const read = walkPointer(source.place, spec.from);
   if (!read.ok) return unknownFrom(`${where}/from`, read, source, spec.from, needed, w);
   const shown = `${source.at}${spec.from}`;
@@ -232,11 +346,32 @@ function checkFrom(spec: FromValue, where: string, target: Place, at: string, so
   if (spec.table) {
     for (const [key, value] of Object.entries(spec.table)) {
       const problem = misfit(value);
-      if (problem) w.findings.push({ code: 'invalid_value', severity: 'warning', path: `${where}/table/${token(key)}`, message: `${key} → ${JSON.stringify(value)} does not fit ${w.target(at)}: it ${problem}`, fix: 'translate it to a value the schema allows' });
+      if (problem)
+        w.findings.push({
+          code: 'invalid_value',
+          severity: 'warning',
+          path: `${where}/table/${token(key)}`,
+          message: `${key} → ${JSON.stringify(value)} does not fit ${w.target(at)}: it ${problem}`,
+          fix: 'translate it to a value the schema allows',
+        });
     }
     const gaps = (listed ?? []).map(String).filter((value) => !Object.hasOwn(spec.table!, value));
-    if (gaps.length) w.findings.push({ code: 'table_gap', severity: 'warning', path: `${where}/table`, message: `the CRM ${w.type} may send ${gaps.join(', ')} at ${shown}, which the table lacks: such commands would be refused`, fix: `add ${gaps.map((g) => `${g}: …`).join(', ')} to the table` });
-    if (spec.default !== undefined && !Object.hasOwn(spec.table, String(spec.default))) w.findings.push({ code: 'invalid_value', severity: 'warning', path: `${where}/default`, message: `the default ${JSON.stringify(spec.default)} is not in the table: a command without ${shown} would be refused`, fix: `use a default the table has: ${Object.keys(spec.table).join(', ')}` });
+    if (gaps.length)
+      w.findings.push({
+        code: 'table_gap',
+        severity: 'warning',
+        path: `${where}/table`,
+        message: `the CRM ${w.type} may send ${gaps.join(', ')} at ${shown}, which the table lacks: such commands would be refused`,
+        fix: `add ${gaps.map((g) => `${g}: …`).join(', ')} to the table`,
+      });
+    if (spec.default !== undefined && !Object.hasOwn(spec.table, String(spec.default)))
+      w.findings.push({
+        code: 'invalid_value',
+        severity: 'warning',
+        path: `${where}/default`,
+        message: `the default ${JSON.stringify(spec.default)} is not in the table: a command without ${shown} would be refused`,
+        fix: `use a default the table has: ${Object.keys(spec.table).join(', ')}`,
+      });
     return;
   }
   const wanted = typesAt(target);
@@ -244,26 +379,60 @@ function checkFrom(spec: FromValue, where: string, target: Place, at: string, so
   const fits = (type: JsonType) => allowsType(wanted, type) || (type === 'number' && wanted?.includes('integer'));
   if (wanted && types && !types.some(fits)) {
     const verb = spec.as ? 'set' : 'add';
-    const fix = wanted.includes('string') ? `${verb} as: string` : wanted.some((t) => t === 'number' || t === 'integer') && types.includes('string') ? `${verb} as: ${wanted.includes('integer') ? 'integer' : 'number'}` : 'read a field of the right type, or translate it with a table';
-    const found = spec.as ? `${shown} read as: ${spec.as} is ${article(types[0]!)}` : `${shown} is ${types.map(article).join(' or ')} in the CRM ${w.type}`;
-    w.findings.push({ code: 'incompatible_type', severity, path: spec.as ? `${where}/as` : `${where}/from`, message: `${found}, where ${w.target(at)} must be ${wanted.map(article).join(' or ')}`, fix });
+    const fix = wanted.includes('string')
+      ? `${verb} as: string`
+      : wanted.some((t) => t === 'number' || t === 'integer') && types.includes('string')
+        ? `${verb} as: ${wanted.includes('integer') ? 'integer' : 'number'}`
+        : 'read a field of the right type, or translate it with a table';
+    const found = spec.as
+      ? `${shown} read as: ${spec.as} is ${article(types[0]!)}`
+      : `${shown} is ${types.map(article).join(' or ')} in the CRM ${w.type}`;
+    w.findings.push({
+      code: 'incompatible_type',
+      severity,
+      path: spec.as ? `${where}/as` : `${where}/from`,
+      message: `${found}, where ${w.target(at)} must be ${wanted.map(article).join(' or ')}`,
+      fix,
+    });
     return;
   }
   for (const value of listed ?? []) {
     const problem = misfit(value);
     if (problem) {
-      w.findings.push({ code: 'invalid_value', severity: 'warning', path: `${where}/from`, message: `the CRM ${w.type} may send ${JSON.stringify(value)} at ${shown}, which does not fit ${w.target(at)}: it ${problem}`, fix: `translate it with a table: { from: ${spec.from}, table: { ${listed!.map((v) => `${String(v)}: …`).join(', ')} } }` });
+      w.findings.push({
+        code: 'invalid_value',
+        severity: 'warning',
+        path: `${where}/from`,
+        message: `the CRM ${w.type} may send ${JSON.stringify(value)} at ${shown}, which does not fit ${w.target(at)}: it ${problem}`,
+        fix: `translate it with a table: { from: ${spec.from}, table: { ${listed!.map((v) => `${String(v)}: …`).join(', ')} } }`,
+      });
       break;
     }
   }
   const most = types?.includes('string') && !spec.as ? maxLengthAt(read.place) : undefined;
   const limit = maxLengthAt(target);
   const cut = spec.maxLength;
-  if (limit !== undefined && ((cut !== undefined && cut > limit) || (cut === undefined && most !== undefined && most > limit))) {
-    w.findings.push({ code: 'too_long', severity: 'warning', path: cut !== undefined ? `${where}/maxLength` : `${where}/from`, message: `${shown} may have ${cut ?? most} characters, where ${w.target(at)} allows ${limit}: longer ones would be refused`, fix: `add maxLength: ${limit} to cut it, if a cut text is acceptable` });
+  if (
+    limit !== undefined &&
+    ((cut !== undefined && cut > limit) || (cut === undefined && most !== undefined && most > limit))
+  ) {
+    w.findings.push({
+      code: 'too_long',
+      severity: 'warning',
+      path: cut !== undefined ? `${where}/maxLength` : `${where}/from`,
+      message: `${shown} may have ${cut ?? most} characters, where ${w.target(at)} allows ${limit}: longer ones would be refused`,
+      fix: `add maxLength: ${limit} to cut it, if a cut text is acceptable`,
+    });
   }
   if (spec.default !== undefined) {
     const problem = misfit(spec.default);
-    if (problem) w.findings.push({ code: 'invalid_value', severity: 'warning', path: `${where}/default`, message: `the default ${JSON.stringify(spec.default)} does not fit ${w.target(at)}: it ${problem}`, fix: 'use a default the schema allows' });
+    if (problem)
+      w.findings.push({
+        code: 'invalid_value',
+        severity: 'warning',
+        path: `${where}/default`,
+        message: `the default ${JSON.stringify(spec.default)} does not fit ${w.target(at)}: it ${problem}`,
+        fix: 'use a default the schema allows',
+      });
   }
 }

@@ -27,7 +27,12 @@ export function checkDialect(dialect: DialectConfig, schemas: DialectSchemas): D
   const registry = schemas.registry ?? {};
   const found = [
     ...checkEventPaths(dialect, { schema: schemas.event, file: dialect.events.schema, registry }),
-    ...checkCommandTemplates(dialect.commands, { command: schemas.command, file: dialect.commands.schema, crm: schemas.crm, registry }),
+    ...checkCommandTemplates(dialect.commands, {
+      command: schemas.command,
+      file: dialect.commands.schema,
+      crm: schemas.crm,
+      registry,
+    }),
   ];
   // A text that may be too long is the one static finding a sample (short texts) does not run into.
   const seen = new Set(found.filter((f) => f.code !== 'too_long').map((f) => f.path));
@@ -35,7 +40,13 @@ export function checkDialect(dialect: DialectConfig, schemas: DialectSchemas): D
   const unique = new Map<string, DialectFinding>();
   for (const finding of samples) {
     const key = `${finding.path} ${finding.message.replace(/^the command built from the .* sample/, '')}`;
-    if (![...seen].some((path) => finding.path === path || finding.path.startsWith(`${path}/`) || path.startsWith(`${finding.path}/`)) && !unique.has(key)) unique.set(key, finding);
+    if (
+      ![...seen].some(
+        (path) => finding.path === path || finding.path.startsWith(`${path}/`) || path.startsWith(`${finding.path}/`),
+      ) &&
+      !unique.has(key)
+    )
+      unique.set(key, finding);
   }
   return [...found, ...unique.values()];
 }

@@ -21,7 +21,11 @@ export type ValidateCommand = (message: unknown) => readonly CommandProblem[];
  * patterns, fields a template leaves out when the CRM does). Each problem is placed at the template
  * field that writes the value.
  */
-export function checkSamples(commands: DialectConfig['commands'], validate: ValidateCommand, file: string): DialectFinding[] {
+export function checkSamples(
+  commands: DialectConfig['commands'],
+  validate: ValidateCommand,
+  file: string,
+): DialectFinding[] {
   const findings: DialectFinding[] = [];
   for (const { name, command } of crmSamples) {
     const where = `/commands/${token(command.type)}/message`;
@@ -33,7 +37,13 @@ export function checkSamples(commands: DialectConfig['commands'], validate: Vali
       if (!(error instanceof TemplateError)) throw error;
       const [at = where.slice(1), ...rest] = error.message.split(': ');
       const [problem, fix = 'make the template handle this value'] = rest.join(': ').split('; fix: ');
-      findings.push({ code: 'sample_invalid', severity: 'warning', path: `/${at}`, message: `the ${name} sample cannot be built: ${problem}`, fix });
+      findings.push({
+        code: 'sample_invalid',
+        severity: 'warning',
+        path: `/${at}`,
+        message: `the ${name} sample cannot be built: ${problem}`,
+        fix,
+      });
       continue;
     }
     for (const problem of validate(built)) {

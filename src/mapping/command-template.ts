@@ -31,7 +31,10 @@ type Build = (scope: Scope) => unknown;
  * tree of closures (JSONata, measured on the reference create command, took ~43 µs a message).
  * `where` is the template's place in the dialect, for errors.
  */
-export function compileTemplate(template: Template, where: string): (command: unknown, context: TemplateContext) => unknown {
+export function compileTemplate(
+  template: Template,
+  where: string,
+): (command: unknown, context: TemplateContext) => unknown {
   const build = compileNode(template, where);
   return (command, context) => build({ value: command, index: 0, context });
 }
@@ -51,11 +54,16 @@ function compileNode(node: Template, where: string): Build {
     const { start = 1, step = 1 } = node.index;
     return ({ index }) => start + index * step;
   }
-  if ('each' in node && typeof node.each === 'string' && 'item' in node) return compileEach(node.each, node.item as Template, where);
+  if ('each' in node && typeof node.each === 'string' && 'item' in node)
+    return compileEach(node.each, node.item as Template, where);
   if ('from' in node && typeof node.from === 'string') return compileFrom(node as FromValue, where);
-  if ('fill' in node && typeof node.fill === 'string') return compileText(node.fill, (node as { maxLength?: number }).maxLength);
+  if ('fill' in node && typeof node.fill === 'string')
+    return compileText(node.fill, (node as { maxLength?: number }).maxLength);
   // { fields: {...} } writes out an object whose field names would read as keywords.
-  const written = 'fields' in node && Object.keys(node).length === 1 && node.fields !== null && typeof node.fields === 'object' ? (node.fields as Record<string, Template>) : (node as Record<string, Template>);
+  const written =
+    'fields' in node && Object.keys(node).length === 1 && node.fields !== null && typeof node.fields === 'object'
+      ? (node.fields as Record<string, Template>)
+      : (node as Record<string, Template>);
   const fields = Object.entries(written).map(([key, value]) => [key, compileNode(value, `${where}/${key}`)] as const);
   return (scope) => {
     const built: Record<string, unknown> = {};
@@ -89,7 +97,8 @@ function compileEach(pointer: string, item: Template, where: string): Build {
   return (scope) => {
     const list = read(scope.value);
     if (list === undefined) return undefined;
-    if (!Array.isArray(list)) throw new TemplateError(`${where}: expected an array at ${pointer}, found ${describe(list)}`);
+    if (!Array.isArray(list))
+      throw new TemplateError(`${where}: expected an array at ${pointer}, found ${describe(list)}`);
     return list.map((value, index) => buildItem({ value, index, context: scope.context }));
   };
 }
@@ -126,7 +135,10 @@ function compileFrom(spec: FromValue, where: string): Build {
     if (value === undefined) return undefined;
     if (table) {
       const key = String(value);
-      if (!table.has(key)) throw new TemplateError(`${where}: ${describe(value)} at ${spec.from} is not in its table (${[...table.keys()].join(', ')}); fix: add it to the table in the dialect`);
+      if (!table.has(key))
+        throw new TemplateError(
+          `${where}: ${describe(value)} at ${spec.from} is not in its table (${[...table.keys()].join(', ')}); fix: add it to the table in the dialect`,
+        );
       value = table.get(key);
     }
     if (spec.dateFormat) value = formatDate(value, spec.dateFormat, where, spec.from);
@@ -138,10 +150,20 @@ function compileFrom(spec: FromValue, where: string): Build {
 /** A date or date-time (ISO 8601) in a pattern of YYYY MM DD HH mm ss, in UTC. */
 export function formatDate(value: unknown, pattern: string, where = '', from = ''): string {
   const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw new TemplateError(`${where}: ${describe(value)} at ${from} is not a date or date-time, so dateFormat cannot write it`);
+  if (Number.isNaN(ms))
+    throw new TemplateError(
+      `${where}: ${describe(value)} at ${from} is not a date or date-time, so dateFormat cannot write it`,
+    );
   const date = new Date(ms);
   const two = (n: number) => String(n).padStart(2, '0');
-  const fields: Record<string, string> = { YYYY: String(date.getUTCFullYear()).padStart(4, '0'), MM: two(date.getUTCMonth() + 1), DD: two(date.getUTCDate()), HH: two(date.getUTCHours()), mm: two(date.getUTCMinutes()), ss: two(date.getUTCSeconds()) };
+  const fields: Record<string, string> = {
+    YYYY: String(date.getUTCFullYear()).padStart(4, '0'),
+    MM: two(date.getUTCMonth() + 1),
+    DD: two(date.getUTCDate()),
+    HH: two(date.getUTCHours()),
+    mm: two(date.getUTCMinutes()),
+    ss: two(date.getUTCSeconds()),
+  };
   return pattern.replace(/YYYY|MM|DD|HH|mm|ss/g, (token) => fields[token]!);
 }
 
@@ -154,7 +176,9 @@ function convert(value: unknown, as: NonNullable<FromValue['as']>, where: string
   if (as === 'string') return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isFinite(number) || (as === 'integer' && !Number.isInteger(number))) {
-    throw new TemplateError(`${where}: ${describe(value)} at ${from} is not ${as === 'integer' ? 'an integer' : 'a number'}`);
+    throw new TemplateError(
+      `${where}: ${describe(value)} at ${from} is not ${as === 'integer' ? 'an integer' : 'a number'}`,
+    );
   }
   return number;
 }

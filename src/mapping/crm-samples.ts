@@ -1,4 +1,10 @@
-import type { CrmCommand, CrmOrderCancel, CrmOrderCreate, CrmOrderUpdate, OrderLine } from '../contracts/generated/crm/command.js';
+import type {
+  CrmCommand,
+  CrmOrderCancel,
+  CrmOrderCreate,
+  CrmOrderUpdate,
+  OrderLine,
+} from '../contracts/generated/crm/command.js';
 import type { TemplateContext } from './command-template.js';
 
 /**
@@ -22,7 +28,14 @@ const lines: OrderLine[] = [
   { sku: 'KIT-7', description: 'Fastener kit', quantity: 1, unit: 'set' },
 ];
 
-const minimalCreate: CrmOrderCreate = { messageId: 'crm-1', type: 'order.create', ...envelope, partner: 'shop', customer: { id: 'C-1007', name: 'Nordbau GmbH' }, lines: [line] };
+const minimalCreate: CrmOrderCreate = {
+  messageId: 'crm-1',
+  type: 'order.create',
+  ...envelope,
+  partner: 'shop',
+  customer: { id: 'C-1007', name: 'Nordbau GmbH' },
+  lines: [line],
+};
 const fullCreate: CrmOrderCreate = {
   ...minimalCreate,
   messageId: 'crm-2',
@@ -31,8 +44,18 @@ const fullCreate: CrmOrderCreate = {
   priority: 'rush',
   notes: 'Deliver to gate 3; call before arrival.',
 };
-const cancel: CrmOrderCancel = { messageId: 'crm-3', type: 'order.cancel', ...envelope, reason: 'Customer withdrew the order' };
-const update = (messageId: string, changes: CrmOrderUpdate['changes']): CrmOrderUpdate => ({ messageId, type: 'order.update', ...envelope, changes });
+const cancel: CrmOrderCancel = {
+  messageId: 'crm-3',
+  type: 'order.cancel',
+  ...envelope,
+  reason: 'Customer withdrew the order',
+};
+const update = (messageId: string, changes: CrmOrderUpdate['changes']): CrmOrderUpdate => ({
+  messageId,
+  type: 'order.update',
+  ...envelope,
+  changes,
+});
 
 export const crmSamples: readonly CrmSample[] = [
   { name: 'minimal order.create', command: minimalCreate },
@@ -42,7 +65,15 @@ export const crmSamples: readonly CrmSample[] = [
   { name: 'order.update of the priority only', command: update('crm-5', { priority: 'normal' }) },
   { name: 'order.update of the notes only', command: update('crm-6', { notes: 'Second gate closed.' }) },
   { name: 'order.update of the lines only', command: update('crm-7', { lines: [line] }) },
-  { name: 'full order.update', command: update('crm-8', { requestedDeliveryDate: '2026-05-04', priority: 'rush', notes: 'Partial delivery allowed.', lines }) },
+  {
+    name: 'full order.update',
+    command: update('crm-8', {
+      requestedDeliveryDate: '2026-05-04',
+      priority: 'rush',
+      notes: 'Partial delivery allowed.',
+      lines,
+    }),
+  },
 ];
 
 /** What the gateway supplies to a sample: a message id as it derives them, and a fixed time. */

@@ -35,19 +35,25 @@ export function closest(wanted: string, known: readonly string[]): string | unde
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const distance = name.toLowerCase() === wanted.toLowerCase() ? 0 : editDistance(wanted, name);
-    if (distance <= Math.max(1, Math.floor(wanted.length / 4)) && (!best || distance < best.distance)) best = { name, distance };
+    if (distance <= Math.max(1, Math.floor(wanted.length / 4)) && (!best || distance < best.distance))
+      best = { name, distance };
   }
   if (best) return best.name;
   // A name cut short (prio for priority) or overlong.
   const lower = wanted.toLowerCase();
-  return wanted.length >= 3 ? known.filter((name) => name.toLowerCase().startsWith(lower) || lower.startsWith(name.toLowerCase())).sort((a, b) => a.length - b.length)[0] : undefined;
+  return wanted.length >= 3
+    ? known
+        .filter((name) => name.toLowerCase().startsWith(lower) || lower.startsWith(name.toLowerCase()))
+        .sort((a, b) => a.length - b.length)[0]
+    : undefined;
 }
 
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = row;
   }
   return previous[b.length]!;

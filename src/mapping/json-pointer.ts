@@ -6,7 +6,10 @@ export function readPointer(document: unknown, pointer: string): unknown {
 /** A reader for one pointer, its tokens decoded once: for paths read on every message. */
 export function pointerReader(pointer: string): (document: unknown) => unknown {
   if (pointer === '') return (document) => document;
-  const keys = pointer.slice(1).split('/').map((raw) => raw.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const keys = pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => raw.replaceAll('~1', '/').replaceAll('~0', '~'));
   return (document) => {
     let node: unknown = document;
     for (const key of keys) {

@@ -11,7 +11,12 @@ export interface LintFinding {
 
 /** Findings that a valid mapping can still have: gaps and contradictions with the status model. */
 export function lintMapping(mapping: DialectConfig): LintFinding[] {
-  return [...unmappedStates(mapping), ...unreachableStatuses(mapping), ...forbiddenMoves(mapping), ...missingAcceptance(mapping)];
+  return [
+    ...unmappedStates(mapping),
+    ...unreachableStatuses(mapping),
+    ...forbiddenMoves(mapping),
+    ...missingAcceptance(mapping),
+  ];
 }
 
 function unmappedStates({ states }: DialectConfig): LintFinding[] {
@@ -19,12 +24,14 @@ function unmappedStates({ states }: DialectConfig): LintFinding[] {
     (state.next ?? []).flatMap((next, i) =>
       Object.hasOwn(states, next)
         ? []
-        : [{
-            code: 'unmapped_state' as const,
-            path: `/states/${name}/next/${i}`,
-            message: `MES state ${next} (reachable from ${name}) maps to nothing: its events would be quarantined`,
-            fix: `add ${next} under states with the external status it means`,
-          }],
+        : [
+            {
+              code: 'unmapped_state' as const,
+              path: `/states/${name}/next/${i}`,
+              message: `MES state ${next} (reachable from ${name}) maps to nothing: its events would be quarantined`,
+              fix: `add ${next} under states with the external status it means`,
+            },
+          ],
     ),
   );
 }
@@ -47,22 +54,26 @@ function forbiddenMoves({ states }: DialectConfig): LintFinding[] {
       const from = state.status;
       const to = states[next]?.status;
       if (from === undefined || to === undefined || from === to || canMove(from, to)) return [];
-      return [{
-        code: 'forbidden_move' as const,
-        path: `/states/${name}/next/${i}`,
-        message: `MES move ${name} → ${next} would need ${from} → ${to}, which the status model forbids`,
-        fix: `map ${name} or ${next} to another status, or drop ${next} from ${name}.next if the MES cannot make that move`,
-      }];
+      return [
+        {
+          code: 'forbidden_move' as const,
+          path: `/states/${name}/next/${i}`,
+          message: `MES move ${name} → ${next} would need ${from} → ${to}, which the status model forbids`,
+          fix: `map ${name} or ${next} to another status, or drop ${next} from ${name}.next if the MES cannot make that move`,
+        },
+      ];
     }),
   );
 }
 
 function missingAcceptance({ states }: DialectConfig): LintFinding[] {
   if (Object.values(states).some((s) => s.ack === 'accepted')) return [];
-  return [{
-    code: 'no_acceptance',
-    path: '/states',
-    message: 'no MES state acknowledges a command as accepted: every order would end up flagged lost',
-    fix: 'set ack: accepted on the state the MES enters when it takes an order over',
-  }];
+  return [
+    {
+      code: 'no_acceptance',
+      path: '/states',
+      message: 'no MES state acknowledges a command as accepted: every order would end up flagged lost',
+      fix: 'set ack: accepted on the state the MES enters when it takes an order over',
+    },
+  ];
 }

@@ -25,7 +25,12 @@ export function needsBody(lookup: OrderLookup): boolean {
 }
 
 /** Reads the MES's answer about one order by the dialect: status, then `foundPointer`, then the state at `statePointer`. */
-export function readOrderAnswer(lookup: OrderLookup, status: number, body: () => unknown, stateRule?: NonNullable<DialectConfig['events']['values']>['state']): OrderAnswer {
+export function readOrderAnswer(
+  lookup: OrderLookup,
+  status: number,
+  body: () => unknown,
+  stateRule?: NonNullable<DialectConfig['events']['values']>['state'],
+): OrderAnswer {
   if (isUnknownStatus(lookup, status)) return { knows: false };
   if (status < 200 || status > 299) return { error: `the MES API answered ${status}` };
   if (!needsBody(lookup)) return { knows: true };
@@ -41,5 +46,7 @@ export function readOrderAnswer(lookup: OrderLookup, status: number, body: () =>
   }
   if (lookup.statePointer === undefined) return { knows: true };
   const state = readText(readPointer(document, lookup.statePointer), stateRule);
-  return state ? { knows: true, state } : { error: `the MES answer has no state at ${lookup.statePointer} (api.orderLookup.statePointer in the dialect)` };
+  return state
+    ? { knows: true, state }
+    : { error: `the MES answer has no state at ${lookup.statePointer} (api.orderLookup.statePointer in the dialect)` };
 }

@@ -1,4 +1,15 @@
-import { allowsType, matches, maxDepth, nodeTypes, requiredAt, stepPlace, typeOf, type JsonType, type Node, type Place } from './schema-walk.js';
+import {
+  allowsType,
+  matches,
+  maxDepth,
+  nodeTypes,
+  requiredAt,
+  stepPlace,
+  typeOf,
+  type JsonType,
+  type Node,
+  type Place,
+} from './schema-walk.js';
 
 // What values fit a place of a schema (see schema-walk.ts): as conservative as the walk.
 
@@ -6,7 +17,9 @@ import { allowsType, matches, maxDepth, nodeTypes, requiredAt, stepPlace, typeOf
 export function valuesAt(place: Place): unknown[] | undefined {
   const values: unknown[] = [];
   for (const conjunction of place.alternatives) {
-    const listed = conjunction.map(({ schema }) => ('const' in schema ? [schema.const] : Array.isArray(schema.enum) ? schema.enum : undefined)).find((v) => v !== undefined);
+    const listed = conjunction
+      .map(({ schema }) => ('const' in schema ? [schema.const] : Array.isArray(schema.enum) ? schema.enum : undefined))
+      .find((v) => v !== undefined);
     if (!listed) return undefined;
     values.push(...listed.filter((value) => conjunction.every((node) => fitsNode(node, value) === undefined)));
   }
@@ -15,14 +28,18 @@ export function valuesAt(place: Place): unknown[] | undefined {
 
 /** The most characters a text here may have, when the schema says so in every alternative. */
 export function maxLengthAt(place: Place): number | undefined {
-  const limits = place.alternatives.map((c) => Math.min(...c.map(({ schema }) => (typeof schema.maxLength === 'number' ? schema.maxLength : Infinity))));
+  const limits = place.alternatives.map((c) =>
+    Math.min(...c.map(({ schema }) => (typeof schema.maxLength === 'number' ? schema.maxLength : Infinity))),
+  );
   const most = Math.max(...limits);
   return Number.isFinite(most) ? most : undefined;
 }
 
 /** The string format every alternative here names (e.g. date-time), if they agree on one. */
 export function formatAt(place: Place): string | undefined {
-  const formats = place.alternatives.map((c) => c.map(({ schema }) => schema.format).find((f) => typeof f === 'string'));
+  const formats = place.alternatives.map((c) =>
+    c.map(({ schema }) => schema.format).find((f) => typeof f === 'string'),
+  );
   return formats.every((f) => f !== undefined && f === formats[0]) ? (formats[0] as string) : undefined;
 }
 
@@ -31,7 +48,9 @@ export function doesNotFit(place: Place, value: unknown, depth = 0): string | un
   let first: string | undefined;
   let ofItsType: string | undefined;
   for (const conjunction of place.alternatives) {
-    const problem = conjunction.map((node) => fitsNode(node, value)).find((p) => p !== undefined) ?? (depth < maxDepth ? fitsInside({ alternatives: [conjunction] }, value, depth) : undefined);
+    const problem =
+      conjunction.map((node) => fitsNode(node, value)).find((p) => p !== undefined) ??
+      (depth < maxDepth ? fitsInside({ alternatives: [conjunction] }, value, depth) : undefined);
     if (problem === undefined) return undefined;
     first ??= problem;
     // The reason of an alternative of the value's own type says more than "must be an integer".
@@ -68,25 +87,35 @@ function fitsNode(node: Node, value: unknown): string | undefined {
   const wrongType = typeProblem(node, value);
   if (wrongType) return wrongType;
   if ('const' in schema && !same(schema.const, value)) return `must be ${JSON.stringify(schema.const)}`;
-  if (Array.isArray(schema.enum) && !schema.enum.some((allowed) => same(allowed, value))) return `is not one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (Array.isArray(schema.enum) && !schema.enum.some((allowed) => same(allowed, value)))
+    return `is not one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   if (typeof value === 'string') {
     const length = [...value].length;
-    if (typeof schema.minLength === 'number' && length < schema.minLength) return `is shorter than ${schema.minLength} characters`;
-    if (typeof schema.maxLength === 'number' && length > schema.maxLength) return `is longer than ${schema.maxLength} characters`;
-    if (typeof schema.pattern === 'string' && matches(schema.pattern, value) === false) return `does not match the pattern ${schema.pattern}`;
+    if (typeof schema.minLength === 'number' && length < schema.minLength)
+      return `is shorter than ${schema.minLength} characters`;
+    if (typeof schema.maxLength === 'number' && length > schema.maxLength)
+      return `is longer than ${schema.maxLength} characters`;
+    if (typeof schema.pattern === 'string' && matches(schema.pattern, value) === false)
+      return `does not match the pattern ${schema.pattern}`;
   }
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) return `is less than the minimum ${schema.minimum}`;
-    if (typeof schema.maximum === 'number' && value > schema.maximum) return `is more than the maximum ${schema.maximum}`;
-    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum) return `must be more than ${schema.exclusiveMinimum}`;
-    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum) return `must be less than ${schema.exclusiveMaximum}`;
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      return `is less than the minimum ${schema.minimum}`;
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      return `is more than the maximum ${schema.maximum}`;
+    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum)
+      return `must be more than ${schema.exclusiveMinimum}`;
+    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum)
+      return `must be less than ${schema.exclusiveMaximum}`;
   }
   return undefined;
 }
 
 function typeProblem(node: Node, value: unknown): string | undefined {
   const types = nodeTypes({ ...node, schema: { type: node.schema.type } });
-  return types && !allowsType([...types], typeOf(value)) ? `must be ${[...types].map(article).join(' or ')}, not ${article(typeOf(value))}` : undefined;
+  return types && !allowsType([...types], typeOf(value))
+    ? `must be ${[...types].map(article).join(' or ')}, not ${article(typeOf(value))}`
+    : undefined;
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -94,5 +123,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 export function article(type: JsonType): string {
-  return type === 'null' ? 'null' : `${type === 'integer' || type === 'object' || type === 'array' ? 'an' : 'a'} ${type}`;
+  return type === 'null'
+    ? 'null'
+    : `${type === 'integer' || type === 'object' || type === 'array' ? 'an' : 'a'} ${type}`;
 }

@@ -59,11 +59,14 @@ function expand(node: Node, depth: number): Conjunction[] | undefined {
     const target = resolveRef(self, schema.$ref);
     parts.push(target ? (expand(target, depth + 1) ?? [[]]) : [[]]);
   }
-  for (const sub of arrayOf(schema.allOf)) parts.push(expand({ ...self, schema: sub as Record<string, unknown> }, depth + 1) ?? [[]]);
+  for (const sub of arrayOf(schema.allOf))
+    parts.push(expand({ ...self, schema: sub as Record<string, unknown> }, depth + 1) ?? [[]]);
   for (const keyword of ['anyOf', 'oneOf'] as const) {
     const branches = arrayOf(schema[keyword]);
     if (!branches.length) continue;
-    const union = branches.map((sub) => expand({ ...self, schema: sub as Record<string, unknown> }, depth + 1) ?? [[]]).flat();
+    const union = branches
+      .map((sub) => expand({ ...self, schema: sub as Record<string, unknown> }, depth + 1) ?? [[]])
+      .flat();
     parts.push(union);
   }
   for (const part of parts) {
@@ -92,7 +95,12 @@ function resolveRef(node: Node, ref: string): Node | undefined {
     if (schema === null || typeof schema !== 'object' || !Object.hasOwn(schema, key)) return undefined;
     schema = (schema as Record<string, unknown>)[key];
   }
-  return { schema: schema as Record<string, unknown>, document, base: uri === own || ref.startsWith('#') ? node.base : uri, registry: node.registry };
+  return {
+    schema: schema as Record<string, unknown>,
+    document,
+    base: uri === own || ref.startsWith('#') ? node.base : uri,
+    registry: node.registry,
+  };
 }
 
 function arrayOf(value: unknown): unknown[] {
@@ -111,7 +119,8 @@ export function typeOf(value: unknown): JsonType {
 /** The types one schema allows by type, const and enum; undefined when it says nothing. */
 export function nodeTypes({ schema }: Node): Set<JsonType> | undefined {
   let types: Set<JsonType> | undefined;
-  if (typeof schema.type === 'string' || Array.isArray(schema.type)) types = new Set([schema.type].flat() as JsonType[]);
+  if (typeof schema.type === 'string' || Array.isArray(schema.type))
+    types = new Set([schema.type].flat() as JsonType[]);
   if ('const' in schema) types = intersect(types, new Set([typeOf(schema.const)]));
   if (Array.isArray(schema.enum)) types = intersect(types, new Set(schema.enum.map(typeOf)));
   return types;
@@ -155,7 +164,8 @@ type Child = Node | 'none' | 'free';
 function propertyChild(node: Node, key: string): Child {
   const { schema } = node;
   const properties = schema.properties as Record<string, unknown> | undefined;
-  if (properties && Object.hasOwn(properties, key)) return { ...node, schema: properties[key] as Record<string, unknown> };
+  if (properties && Object.hasOwn(properties, key))
+    return { ...node, schema: properties[key] as Record<string, unknown> };
   const patterns = Object.entries((schema.patternProperties as Record<string, unknown> | undefined) ?? {});
   for (const [pattern, sub] of patterns) {
     if (matches(pattern, key) !== false) return { ...node, schema: sub as Record<string, unknown> };
@@ -169,8 +179,14 @@ function propertyChild(node: Node, key: string): Child {
 function itemChildren(node: Node, index: number | undefined): Child[] {
   const prefix = arrayOf(node.schema.prefixItems);
   const items = node.schema.items;
-  const rest: Child = items === undefined || items === true ? 'free' : items === false ? 'none' : { ...node, schema: items as Record<string, unknown> };
-  if (index !== undefined) return [index < prefix.length ? { ...node, schema: prefix[index] as Record<string, unknown> } : rest];
+  const rest: Child =
+    items === undefined || items === true
+      ? 'free'
+      : items === false
+        ? 'none'
+        : { ...node, schema: items as Record<string, unknown> };
+  if (index !== undefined)
+    return [index < prefix.length ? { ...node, schema: prefix[index] as Record<string, unknown> } : rest];
   return [...prefix.map((schema): Child => ({ ...node, schema: schema as Record<string, unknown> })), rest];
 }
 
@@ -178,7 +194,9 @@ function itemChildren(node: Node, index: number | undefined): Child[] {
 function join(choices: Child[][], depth: number): Conjunction[] {
   let result: Conjunction[] = [[]];
   for (const options of choices) {
-    const expanded = options.filter((c) => c !== 'none').flatMap((c) => (c === 'free' ? [[]] : (expand(c, depth) ?? [[]])));
+    const expanded = options
+      .filter((c) => c !== 'none')
+      .flatMap((c) => (c === 'free' ? [[]] : (expand(c, depth) ?? [[]])));
     result = result.flatMap((left) => expanded.map((right) => [...left, ...right]));
     if (result.length > maxAlternatives) return [[]];
   }
@@ -191,22 +209,43 @@ export function stepPlace(place: Place, token: Token): Place | undefined {
   const found: Conjunction[] = [];
   for (const conjunction of place.alternatives) {
     const types = conjunctionTypes(conjunction);
-    if (typeof token === 'string' && (!types || types.has('object'))) found.push(...join(conjunction.map((node) => [propertyChild(node, token)]), 0));
-    if (index !== -1 && (!types || types.has('array'))) found.push(...join(conjunction.map((node) => itemChildren(node, index)), 0));
+    if (typeof token === 'string' && (!types || types.has('object')))
+      found.push(
+        ...join(
+          conjunction.map((node) => [propertyChild(node, token)]),
+          0,
+        ),
+      );
+    if (index !== -1 && (!types || types.has('array')))
+      found.push(
+        ...join(
+          conjunction.map((node) => itemChildren(node, index)),
+          0,
+        ),
+      );
     if (found.length > maxAlternatives) return open;
   }
   return found.length ? { alternatives: found } : undefined;
 }
 
 export type PointerWalk =
-  | { ok: true; place: Place; /** Every step is a required field: the value is in every valid document. */ required: boolean }
-  | { ok: false; /** The longest prefix that exists, and its place. */ at: string; parent: Place; token: string };
+  | {
+      ok: true;
+      place: Place /** Every step is a required field: the value is in every valid document. */;
+      required: boolean;
+    }
+  | { ok: false /** The longest prefix that exists, and its place. */; at: string; parent: Place; token: string };
 
 /** Follows a JSON Pointer (from `prefix`, for messages) through the schema. */
 export function walkPointer(place: Place, pointer: string, prefix = ''): PointerWalk {
   let at = prefix;
   let required = true;
-  for (const token of pointer === '' ? [] : pointer.slice(1).split('/').map((raw) => raw.replaceAll('~1', '/').replaceAll('~0', '~'))) {
+  for (const token of pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((raw) => raw.replaceAll('~1', '/').replaceAll('~0', '~'))) {
     const next = stepPlace(place, token);
     if (!next) return { ok: false, at, parent: place, token };
     required &&= requiredAt(place).includes(token);
@@ -218,13 +257,19 @@ export function walkPointer(place: Place, pointer: string, prefix = ''): Pointer
 
 /** The fields every value here must have, whichever alternative it follows. */
 export function requiredAt(place: Place): string[] {
-  const sets = place.alternatives.map((conjunction) => new Set(conjunction.flatMap(({ schema }) => arrayOf(schema.required).map(String))));
+  const sets = place.alternatives.map(
+    (conjunction) => new Set(conjunction.flatMap(({ schema }) => arrayOf(schema.required).map(String))),
+  );
   return [...(sets[0] ?? [])].filter((field) => sets.every((set) => set.has(field)));
 }
 
 /** The fields the schema names here (for "it allows: …"). */
 export function propertyNamesAt(place: Place): string[] {
-  return [...new Set(place.alternatives.flat().flatMap(({ schema }) => Object.keys((schema.properties as object | undefined) ?? {})))];
+  return [
+    ...new Set(
+      place.alternatives.flat().flatMap(({ schema }) => Object.keys((schema.properties as object | undefined) ?? {})),
+    ),
+  ];
 }
 
 /** Whether text matches a schema pattern (Unicode, as Ajv reads them); undefined for a pattern JavaScript cannot read. */

@@ -22,7 +22,11 @@ export interface Quarantine {
 export function translate(event: MesEventFields, states: DialectConfig['states']): Translation | Quarantine {
   const mapped = Object.hasOwn(states, event.state) ? states[event.state] : undefined;
   if (mapped === undefined) {
-    return { kind: 'quarantine', event, reason: `unknown MES state ${JSON.stringify(event.state)}: add it to the dialect's states` };
+    return {
+      kind: 'quarantine',
+      event,
+      reason: `unknown MES state ${JSON.stringify(event.state)}: add it to the dialect's states`,
+    };
   }
   const translation: Translation = { kind: 'translated', event };
   if (mapped.status !== undefined) translation.status = mapped.status;

@@ -14,7 +14,9 @@ export interface CommandLine<O extends Options, P extends boolean> {
   allowPositionals?: P;
 }
 
-type Parsed<O extends Options, P extends boolean> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: P; strict: true }>>;
+type Parsed<O extends Options, P extends boolean> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: P; strict: true }>
+>;
 
 /** The line `--config DIR` has in every usage text. */
 export const configOptionUsage = '--config DIR   config directory (default: ORDERBRIDGE_CONFIG or ./config)';
@@ -24,14 +26,23 @@ export const configOptionUsage = '--config DIR   config directory (default: ORDE
  * to stdout and gives exit code 0; an unknown option, a missing value or a stray argument prints one
  * line naming it and pointing at `--help`, and gives 2. Otherwise the parsed values and positionals.
  */
-export function parseCommandLine<const O extends Options, const P extends boolean = false>(line: CommandLine<O, P>, args: string[], io: Pick<CliIo, 'out' | 'err'>): Parsed<O, P> | 0 | 2 {
+export function parseCommandLine<const O extends Options, const P extends boolean = false>(
+  line: CommandLine<O, P>,
+  args: string[],
+  io: Pick<CliIo, 'out' | 'err'>,
+): Parsed<O, P> | 0 | 2 {
   const end = args.indexOf('--');
   if ((end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h')) {
     io.out(line.usage);
     return 0;
   }
   try {
-    return parseArgs({ args, options: line.options, allowPositionals: (line.allowPositionals ?? false) as P, strict: true });
+    return parseArgs({
+      args,
+      options: line.options,
+      allowPositionals: (line.allowPositionals ?? false) as P,
+      strict: true,
+    });
   } catch (error) {
     if (!isParseArgsError(error)) throw error;
     io.err(usageErrorLine(line.command, error));
@@ -51,9 +62,20 @@ export function usageErrorLine(command: string, error: Error & { code?: string }
   const option = named?.split(' ')[0];
   let problem: string;
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) problem = `unknown option ${option}`;
-  else if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && named) problem = `unexpected argument ${JSON.stringify(named)}`;
-  else if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /argument (missing|is ambiguous)/.test(error.message)) problem = `option ${option} needs a value`;
-  else if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /does not take an argument/.test(error.message)) problem = `option ${option} takes no value`;
+  else if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && named)
+    problem = `unexpected argument ${JSON.stringify(named)}`;
+  else if (
+    error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' &&
+    option &&
+    /argument (missing|is ambiguous)/.test(error.message)
+  )
+    problem = `option ${option} needs a value`;
+  else if (
+    error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' &&
+    option &&
+    /does not take an argument/.test(error.message)
+  )
+    problem = `option ${option} takes no value`;
   else problem = firstSentence(error.message);
   const prefix = `orderbridge ${command}`.trim();
   return `${prefix}: ${problem} (${prefix} --help shows the usage)`;

@@ -39,7 +39,11 @@ export class HttpRequestMetrics {
     let byStatus = byMethod.get(method);
     if (!byStatus) byMethod.set(method, (byStatus = new Map()));
     let series = byStatus.get(status);
-    if (!series) byStatus.set(status, (series = { route, method, status, count: 0, sum: 0, buckets: new Float64Array(this.bounds.length + 1) }));
+    if (!series)
+      byStatus.set(
+        status,
+        (series = { route, method, status, count: 0, sum: 0, buckets: new Float64Array(this.bounds.length + 1) }),
+      );
     series.count += 1;
     series.sum += seconds;
     let bucket = 0;
@@ -61,8 +65,17 @@ export class HttpRequestMetrics {
    */
   registerHistogram(registry: Registry, name: string, help: string): HistogramMetric {
     const metric = {
-      name, help, type: 'histogram' as const, aggregator: 'sum' as const,
-      get: async () => ({ name, help, type: 'histogram' as const, aggregator: 'sum' as const, values: this.#histogramValues(name) }),
+      name,
+      help,
+      type: 'histogram' as const,
+      aggregator: 'sum' as const,
+      get: async () => ({
+        name,
+        help,
+        type: 'histogram' as const,
+        aggregator: 'sum' as const,
+        values: this.#histogramValues(name),
+      }),
       reset: () => this.reset(),
     };
     // The registry needs only name, type, get() and reset() of a metric; it renders values as given.

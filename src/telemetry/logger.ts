@@ -11,7 +11,10 @@ export function createLogger(options: { level?: string; name?: string; destinati
       level: options.level ?? 'info',
       // trace_id/span_id of the active span on every line logged inside one (none with tracing off).
       mixin: activeTraceIds,
-      redact: { paths: ['apiKey', '*.apiKey', 'authorization', '*.authorization', 'password', '*.password', 'url', '*.url'], censor: '[redacted]' },
+      redact: {
+        paths: ['apiKey', '*.apiKey', 'authorization', '*.authorization', 'password', '*.password', 'url', '*.url'],
+        censor: '[redacted]',
+      },
     },
     options.destination,
   );

@@ -27,7 +27,12 @@ export function rabbitmqDestination(exchange: string, routingKey: string, queue?
 }
 
 /** A PRODUCER span for one basic.publish (operation type `send`). */
-export function publishSpan(exchange: string, routingKey: string, messageId: string | undefined, peer: MessagingPeer = {}): SpanSpec {
+export function publishSpan(
+  exchange: string,
+  routingKey: string,
+  messageId: string | undefined,
+  peer: MessagingPeer = {},
+): SpanSpec {
   const destination = rabbitmqDestination(exchange, routingKey);
   return {
     name: `publish ${destination}`,
@@ -66,7 +71,12 @@ export function processSpan(queue: string, { fields, properties }: Delivered, pe
   };
 }
 
-function common(operation: string, type: 'send' | 'process', destination: string, { server, clientId }: MessagingPeer): Attributes {
+function common(
+  operation: string,
+  type: 'send' | 'process',
+  destination: string,
+  { server, clientId }: MessagingPeer,
+): Attributes {
   return {
     'messaging.system': 'rabbitmq',
     'messaging.operation.name': operation,
@@ -81,7 +91,10 @@ function common(operation: string, type: 'send' | 'process', destination: string
 export function brokerServer(url: string): MessagingPeer['server'] {
   try {
     const { protocol, hostname, port } = new URL(url);
-    return { address: hostname.replace(/^\[(.*)\]$/, '$1'), port: port ? Number(port) : protocol === 'amqps:' ? 5671 : 5672 };
+    return {
+      address: hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: port ? Number(port) : protocol === 'amqps:' ? 5671 : 5672,
+    };
   } catch {
     return undefined;
   }

@@ -11,7 +11,9 @@ import { NodeSDK, resources, type NodeSDKConfiguration } from '@opentelemetry/sd
 export function createTracingSdk(env: NodeJS.ProcessEnv, more: Partial<NodeSDKConfiguration> = {}): NodeSDK {
   return new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'orderbridge',
-    resource: resources.defaultResource().merge(resources.resourceFromAttributes({ 'service.version': packageVersion() })),
+    resource: resources
+      .defaultResource()
+      .merge(resources.resourceFromAttributes({ 'service.version': packageVersion() })),
     instrumentations: [],
     ...more,
   });

@@ -1,4 +1,16 @@
-import { context, INVALID_SPAN_CONTEXT, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { errorMessage } from '../shared/error-message.js';
 
 export { SpanKind, SpanStatusCode, type Context, type Span };
@@ -54,10 +66,16 @@ export function traceHeaders(passThrough?: Carrier): Record<string, string> {
  * Runs `work` in a new span (a child of `parent`, or of the active context), ends it when `work`
  * settles and records a thrown error on it.
  */
-export function inSpan<T>(name: string, options: { kind: SpanKind; attributes?: Attributes; parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
+export function inSpan<T>(
+  name: string,
+  options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
   if (!enabled) return work(noSpan);
   const spanOptions = { kind: options.kind, ...(options.attributes ? { attributes: options.attributes } : {}) };
-  return tracer.startActiveSpan(name, spanOptions, options.parent ?? context.active(), (span) => endedWith(span, async () => work(span)));
+  return tracer.startActiveSpan(name, spanOptions, options.parent ?? context.active(), (span) =>
+    endedWith(span, async () => work(span)),
+  );
 }
 
 /**
@@ -65,9 +83,15 @@ export function inSpan<T>(name: string, options: { kind: SpanKind; attributes?: 
  * tracing is on). Its result, synchronous or not, is returned as it is: a route that answers
  * synchronously (a cached read) stays synchronous with tracing on.
  */
-export function inServerSpan<T>(name: string, carrier: () => Carrier, work: (span: Span) => T | Promise<T>): T | Promise<T> {
+export function inServerSpan<T>(
+  name: string,
+  carrier: () => Carrier,
+  work: (span: Span) => T | Promise<T>,
+): T | Promise<T> {
   if (!enabled) return work(noSpan);
-  return tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, contextFrom(carrier()), (span) => endedWith(span, () => work(span)));
+  return tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, contextFrom(carrier()), (span) =>
+    endedWith(span, () => work(span)),
+  );
 }
 
 /**

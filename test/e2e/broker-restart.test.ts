@@ -6,7 +6,8 @@ import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e } from '../helpers/e2e.js';
 
 const { dialect } = loadConfig({ dir: defaultConfigDir, env: {} });
-const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', ['-q', ...args], { stdio: 'ignore', timeout: 120_000 });
+const rabbitmqctl = (...args: string[]) =>
+  execFileSync('rabbitmqctl', ['-q', ...args], { stdio: 'ignore', timeout: 120_000 });
 
 // Restarting the broker's app cuts every connection on this machine: tap runs one test file at a
 // time (jobs: 1), so no other test shares the broker while this one runs.

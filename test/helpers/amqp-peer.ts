@@ -13,7 +13,9 @@ export async function amqpPeer(url: string) {
   return {
     channel,
     async publish(exchange: string, routingKey: string, body: unknown, headers: Record<string, unknown> = {}) {
-      const content = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      const content = Buffer.isBuffer(body)
+        ? body
+        : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
       channel.publish(exchange, routingKey, content, { persistent: true, contentType: 'application/json', headers });
       await channel.waitForConfirms();
     },
@@ -39,7 +41,11 @@ export async function amqpPeer(url: string) {
 }
 
 /** Polls until the condition holds; fails with the description after the timeout. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, description: string): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  description: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${description}`);

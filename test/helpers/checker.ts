@@ -22,11 +22,27 @@ export interface CheckResult {
  * Compares what the CRM simulator sent and heard with what the ledger and the MES simulator hold,
  * independently of the gateway's own counters.
  */
-export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Database, dialect: DialectConfig): CheckResult {
+export function checkRun(
+  report: CrmReport,
+  mes: MesStats,
+  ledger: Database.Database,
+  dialect: DialectConfig,
+): CheckResult {
   const sent = new Set(Object.keys(report.orders));
-  const orders = ledger.prepare('SELECT order_id, status, attention FROM orders').all() as { order_id: string; status: string; attention: string | null }[];
+  const orders = ledger.prepare('SELECT order_id, status, attention FROM orders').all() as {
+    order_id: string;
+    status: string;
+    attention: string | null;
+  }[];
   const inLedger = new Map(orders.map((o) => [o.order_id, o]));
-  const unresolved = new Set(ledger.prepare(`SELECT order_id FROM messages WHERE channel = 'crm.command' AND state IN ('received', 'forwarded', 'redelivered')`).pluck().all() as string[]);
+  const unresolved = new Set(
+    ledger
+      .prepare(
+        `SELECT order_id FROM messages WHERE channel = 'crm.command' AND state IN ('received', 'forwarded', 'redelivered')`,
+      )
+      .pluck()
+      .all() as string[],
+  );
   const lost = [...sent].filter((id) => !inLedger.has(id) || unresolved.has(id));
   const unexpected = [...new Set([...inLedger.keys(), ...Object.keys(mes.orders)])].filter((id) => !sent.has(id));
   const mismatched: CheckResult['mismatched'] = [];
@@ -36,8 +52,16 @@ export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Data
     const crmStatus = report.orders[order.order_id]?.status;
     // The CRM owns delivered: the MES last saw the order dispatched.
     const expected = mesStatus === 'shipped' && order.status === 'delivered' ? 'delivered' : mesStatus;
-    if ((expected !== undefined && expected !== order.status) || (crmStatus !== undefined && crmStatus !== null && crmStatus !== order.status)) {
-      mismatched.push({ orderId: order.order_id, ledger: order.status, ...(mesState ? { mes: mesState } : {}), crm: crmStatus });
+    if (
+      (expected !== undefined && expected !== order.status) ||
+      (crmStatus !== undefined && crmStatus !== null && crmStatus !== order.status)
+    ) {
+      mismatched.push({
+        orderId: order.order_id,
+        ledger: order.status,
+        ...(mesState ? { mes: mesState } : {}),
+        crm: crmStatus,
+      });
     }
   }
   return {
@@ -46,8 +70,14 @@ export function checkRun(report: CrmReport, mes: MesStats, ledger: Database.Data
     duplicated: mes.duplicateOrders,
     unexpected,
     mismatched,
-    flaggedLost: orders.filter((o) => o.attention === 'lost').map((o) => o.order_id).sort(),
-    flaggedStuck: orders.filter((o) => o.attention === 'stuck').map((o) => o.order_id).sort(),
+    flaggedLost: orders
+      .filter((o) => o.attention === 'lost')
+      .map((o) => o.order_id)
+      .sort(),
+    flaggedStuck: orders
+      .filter((o) => o.attention === 'stuck')
+      .map((o) => o.order_id)
+      .sort(),
     finalStatuses: Object.fromEntries(orders.map((o) => [o.order_id, o.status])),
   };
 }

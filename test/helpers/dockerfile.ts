@@ -33,7 +33,8 @@ export interface Stage {
 }
 
 /** What a RUN line does that only a container can: skipped here, and said so. */
-const containerOnly = /^(?:apt-get|apk|chown|chgrp|useradd|groupadd|adduser|addgroup)(?=\s|$)|^rm -rf \/var\/lib\/apt\/lists\/\*$/;
+const containerOnly =
+  /^(?:apt-get|apk|chown|chgrp|useradd|groupadd|adduser|addgroup)(?=\s|$)|^rm -rf \/var\/lib\/apt\/lists\/\*$/;
 
 /** The stages of a Dockerfile, with ARG defaults substituted in FROM and continuation lines joined. */
 export function parseDockerfile(text: string): Stage[] {
@@ -48,7 +49,8 @@ export function parseDockerfile(text: string): Stage[] {
     if (!line || line.startsWith('#')) continue;
     const [, keyword = '', rest = ''] = /^(\w+)\s*(.*)$/s.exec(line) ?? [];
     const stage = stages.at(-1);
-    const substitute = (value: string) => value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => args[(a ?? b)!] ?? '');
+    const substitute = (value: string) =>
+      value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => args[(a ?? b)!] ?? '');
     switch (keyword.toUpperCase()) {
       case 'ARG': {
         const [name, value = ''] = rest.split('=');
@@ -59,24 +61,43 @@ export function parseDockerfile(text: string): Stage[] {
         const words = rest.split(/\s+/).filter((w) => !w.startsWith('--'));
         const image = substitute(words[0]!);
         const base = stages.find((s) => s.name === image);
-        stages.push({ index: stages.length, name: words[2], image, workdir: base?.workdir ?? '/', env: { ...base?.env }, steps: [], expose: [] });
+        stages.push({
+          index: stages.length,
+          name: words[2],
+          image,
+          workdir: base?.workdir ?? '/',
+          env: { ...base?.env },
+          steps: [],
+          expose: [],
+        });
         break;
       }
       case 'WORKDIR':
         stage!.workdir = posix.resolve(stage!.workdir, rest);
         break;
       case 'ENV':
-        for (const [, name, value] of rest.matchAll(/(\w+)=("[^"]*"|\S+)/g)) stage!.env[name!] = value!.replace(/^"|"$/g, '');
+        for (const [, name, value] of rest.matchAll(/(\w+)=("[^"]*"|\S+)/g))
+          stage!.env[name!] = value!.replace(/^"|"$/g, '');
         break;
       case 'COPY': {
         const words = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(/\s+/);
         const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
         const paths = words.filter((w) => !w.startsWith('--'));
-        stage!.steps.push({ kind: 'copy', ...(from ? { from } : {}), sources: paths.slice(0, -1), dest: paths.at(-1)!, line: start });
+        stage!.steps.push({
+          kind: 'copy',
+          ...(from ? { from } : {}),
+          sources: paths.slice(0, -1),
+          dest: paths.at(-1)!,
+          line: start,
+        });
         break;
       }
       case 'RUN':
-        stage!.steps.push({ kind: 'run', command: rest.startsWith('[') ? (JSON.parse(rest) as string[]).join(' ') : rest, line: start });
+        stage!.steps.push({
+          kind: 'run',
+          command: rest.startsWith('[') ? (JSON.parse(rest) as string[]).join(' ') : rest,
+          line: start,
+        });
         break;
       case 'ENTRYPOINT':
         stage!.entrypoint = JSON.parse(rest) as string[];
@@ -101,12 +122,20 @@ export function parseDockerfile(text: string): Stage[] {
 /** .dockerignore as a predicate on context-relative paths (a pattern also excludes what is under a match). */
 export function dockerignore(context: string): (path: string) => boolean {
   const file = join(context, '.dockerignore');
-  const rules = (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((pattern) => {
-    const negate = pattern.startsWith('!');
-    const body = posix.normalize((negate ? pattern.slice(1) : pattern).replace(/^\/+/, ''));
-    const regex = body.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '(?:.*/)?');
-    return { negate, regex: new RegExp(`^${regex}(?:/.*)?$`) };
-  });
+  const rules = (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [])
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((pattern) => {
+      const negate = pattern.startsWith('!');
+      const body = posix.normalize((negate ? pattern.slice(1) : pattern).replace(/^\/+/, ''));
+      const regex = body
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*\/?/g, '\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\u0000/g, '(?:.*/)?');
+      return { negate, regex: new RegExp(`^${regex}(?:/.*)?$`) };
+    });
   return (path) => rules.reduce((ignored, rule) => (rule.regex.test(path) ? !rule.negate : ignored), false);
 }
 
@@ -149,10 +178,12 @@ export async function emulateStages(stages: Stage[], options: EmulateOptions): P
     const label = stage.name ?? `stage ${stage.index}`;
     const dependencies = stage.steps.flatMap((s) => (s.kind === 'copy' && s.from ? [byName(s.from)] : []));
     const base = byName(stage.image);
-    const done = await Promise.all([...dependencies, ...(base ? [base] : [])].map((s) => {
-      if (!s) throw new StageFailed(`${label}: COPY --from names no stage`);
-      return run(s);
-    }));
+    const done = await Promise.all(
+      [...dependencies, ...(base ? [base] : [])].map((s) => {
+        if (!s) throw new StageFailed(`${label}: COPY --from names no stage`);
+        return run(s);
+      }),
+    );
     const started = Date.now();
     const root = join(options.scratch, label.replace(/\W/g, '-'));
     mkdirSync(root, { recursive: true });
@@ -168,16 +199,25 @@ export async function emulateStages(stages: Stage[], options: EmulateOptions): P
         const into = step.dest.endsWith('/') || step.sources.length > 1;
         const target = inRoot(posix.resolve(stage.workdir, step.dest));
         for (const source of step.sources) {
-          const absolute = step.from ? join(sourceRoot, posix.resolve(stage.workdir, source)) : join(sourceRoot, source);
-          if (!existsSync(absolute)) throw new StageFailed(`${label}, line ${step.line}: COPY ${source}: not found in ${step.from ? `stage ${step.from}` : 'the build context'}`);
+          const absolute = step.from
+            ? join(sourceRoot, posix.resolve(stage.workdir, source))
+            : join(sourceRoot, source);
+          if (!existsSync(absolute))
+            throw new StageFailed(
+              `${label}, line ${step.line}: COPY ${source}: not found in ${step.from ? `stage ${step.from}` : 'the build context'}`,
+            );
           const destination = into && !statSync(absolute).isDirectory() ? join(target, posix.basename(source)) : target;
           mkdirSync(dirname(destination), { recursive: true });
           // From an earlier stage (scratch to scratch): hard links, as quick as a layer; never from the context, whose files a RUN may write.
-          if (step.from && !existsSync(destination) && spawnSync('cp', ['-al', absolute, destination]).status === 0) continue;
+          if (step.from && !existsSync(destination) && spawnSync('cp', ['-al', absolute, destination]).status === 0)
+            continue;
           cpSync(absolute, destination, {
             recursive: true,
             verbatimSymlinks: true,
-            filter: (path) => step.from !== undefined || !ignored(relative(options.context, path)) || relative(options.context, path) === '',
+            filter: (path) =>
+              step.from !== undefined ||
+              !ignored(relative(options.context, path)) ||
+              relative(options.context, path) === '',
           });
         }
         continue;
@@ -187,14 +227,35 @@ export async function emulateStages(stages: Stage[], options: EmulateOptions): P
       skipped.push(...parts.filter((part) => containerOnly.test(part)));
       if (!kept.length) continue;
       // Never outside the scratch folder: a command naming another absolute path is not run on this machine.
-      const outside = kept.join(' ').split(/\s+/).find((word) => /^["']?\//.test(word) && !(stage.workdir !== '/' && new RegExp(`^["']?${stage.workdir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|["']?$)`).test(word)));
+      const outside = kept
+        .join(' ')
+        .split(/\s+/)
+        .find(
+          (word) =>
+            /^["']?\//.test(word) &&
+            !(
+              stage.workdir !== '/' &&
+              new RegExp(`^["']?${stage.workdir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|["']?$)`).test(word)
+            ),
+        );
       if (outside !== undefined || /[;|`]|\$\(|>/.test(kept.join(' '))) {
-        throw new StageFailed(`${label}, line ${step.line}: RUN ${kept.join(' && ')}: not run here (${outside === undefined ? 'only simple commands joined by && are' : `${outside} is outside the stage's WORKDIR`}); list it as a container's only in test/helpers/dockerfile.ts if it is`);
+        throw new StageFailed(
+          `${label}, line ${step.line}: RUN ${kept.join(' && ')}: not run here (${outside === undefined ? 'only simple commands joined by && are' : `${outside} is outside the stage's WORKDIR`}); list it as a container's only in test/helpers/dockerfile.ts if it is`,
+        );
       }
       // The stage's own absolute paths (its WORKDIR) are its folders here; no other absolute path may be written.
       const workdir = stage.workdir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const command = stage.workdir === '/' ? kept.join(' && ') : kept.join(' && ').replace(new RegExp(`(?<=^|\\s)${workdir}(?=/|\\s|$)`, 'g'), dir);
-      await shell(command, dir, { ...options.env, ...stage.env }, options.timeoutMs, `${label}, line ${step.line}: RUN ${kept.join(' && ')}`);
+      const command =
+        stage.workdir === '/'
+          ? kept.join(' && ')
+          : kept.join(' && ').replace(new RegExp(`(?<=^|\\s)${workdir}(?=/|\\s|$)`, 'g'), dir);
+      await shell(
+        command,
+        dir,
+        { ...options.env, ...stage.env },
+        options.timeoutMs,
+        `${label}, line ${step.line}: RUN ${kept.join(' && ')}`,
+      );
       ran.push(kept.join(' && '));
     }
     return { stage, root, dir, ran, skipped, ms: Date.now() - started };
@@ -215,7 +276,12 @@ function shell(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: 
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new StageFailed(`${what} failed (${signal ? `killed after ${timeoutMs} ms` : `exit ${code}`}):\n${output.trim().split('\n').slice(-40).join('\n')}`));
+      else
+        reject(
+          new StageFailed(
+            `${what} failed (${signal ? `killed after ${timeoutMs} ms` : `exit ${code}`}):\n${output.trim().split('\n').slice(-40).join('\n')}`,
+          ),
+        );
     });
   });
 }

@@ -55,10 +55,20 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const vhost = createVhost('ob-e2e');
   const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
   const mesPort = await freePort();
-  const config = writeConfigDir({ 'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`, 'http.port': 0, 'metrics.port': 0, ...options.gateway });
+  const config = writeConfigDir({
+    'mesApi.baseUrl': `http://127.0.0.1:${mesPort}`,
+    'http.port': 0,
+    'metrics.port': 0,
+    ...options.gateway,
+  });
   const ledgerPath = join(data, 'ledger.db');
   const reportPath = join(data, 'crm-report.json');
-  const env = { AMQP_URL: vhost.url, ORDERBRIDGE_LEDGER_PATH: ledgerPath, ORDERBRIDGE_CONFIG: config.dir, ORDERBRIDGE_LOG_LEVEL: 'info' };
+  const env = {
+    AMQP_URL: vhost.url,
+    ORDERBRIDGE_LEDGER_PATH: ledgerPath,
+    ORDERBRIDGE_CONFIG: config.dir,
+    ORDERBRIDGE_LOG_LEVEL: 'info',
+  };
   let ledger: Database.Database | undefined;
   t.teardown(() => {
     ledger?.close();
@@ -98,7 +108,25 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     },
   };
   await waitForMesApi(mesPort, run.mes);
-  run.crm = startOrderbridge(t, `${name}-crm`, ['sim', 'crm', '--orders', String(options.orders), '--rate', String(options.rate), '--report', reportPath, '--timeout-ms', String(options.timeoutMs ?? 90_000), ...(options.runId ? ['--run-id', options.runId] : []), ...(options.crm ?? [])], env);
+  run.crm = startOrderbridge(
+    t,
+    `${name}-crm`,
+    [
+      'sim',
+      'crm',
+      '--orders',
+      String(options.orders),
+      '--rate',
+      String(options.rate),
+      '--report',
+      reportPath,
+      '--timeout-ms',
+      String(options.timeoutMs ?? 90_000),
+      ...(options.runId ? ['--run-id', options.runId] : []),
+      ...(options.crm ?? []),
+    ],
+    env,
+  );
   if (options.during) await options.during(run);
   const crmExit = await run.crm.exited;
   if (crmExit !== 0) throw new Error(`CRM simulator exited ${crmExit}:\n${run.crm.output().slice(-3000)}`);
@@ -119,7 +147,8 @@ async function waitForMesApi(port: number, mes: Started): Promise<void> {
     } catch {
       // not listening yet
     }
-    if (mes.child.exitCode !== null || Date.now() > deadline) throw new Error(`MES simulator did not come up:\n${mes.output().slice(-2000)}`);
+    if (mes.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`MES simulator did not come up:\n${mes.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -19,7 +19,14 @@ export interface LedgerDriver {
 /** The CRM's order.create for `orderId`, as the pipeline hands it to the ledger. */
 export function create(orderId: string, crmMessageId = `crm-${orderId}`): CommandInput {
   const mesId = mesCommandId(crmMessageId);
-  return { crmMessageId, type: 'order.create', orderId, partner: 'shop', sentAt: new Date(T0).toISOString(), mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: `{"header":{"messageId":"${mesId}"}}` } };
+  return {
+    crmMessageId,
+    type: 'order.create',
+    orderId,
+    partner: 'shop',
+    sentAt: new Date(T0).toISOString(),
+    mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: `{"header":{"messageId":"${mesId}"}}` },
+  };
 }
 
 /** The port-level behaviour every ledger driver must show, as subtests of `t`. */
@@ -29,102 +36,214 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     const event = (state: string, opts: Parameters<typeof mesEvent>[1] = {}) => {
       const read = readMesEvent(mesEvent(state, opts), config.dialect.events);
       if (!read.ok) throw new Error(read.problems.join());
-      return { fields: read.fields, translation: translate(read.fields, config.dialect.states), type: 'ORDER_STATE_CHANGED' };
+      return {
+        fields: read.fields,
+        translation: translate(read.fields, config.dialect.states),
+        type: 'ORDER_STATE_CHANGED',
+      };
     };
     return { ledger, config, event };
   };
 
-  t.test('a command is forwarded once; its redelivery before the confirm forwards the same message again', async (t) => {
-    const { ledger } = await setup(t);
-    const first = await ledger.recordCommand(create('A-1'), T0);
-    t.match(first, { kind: 'forward', redelivery: false, out: { channel: 'mes.command', messageId: mesCommandId('crm-A-1') } });
-    t.same(await ledger.recordCommand(create('A-1'), T0 + 5), { kind: 'already_forwarded' }, 'a second copy from the CRM is not forwarded');
-    const again = await ledger.recordCommand({ ...create('A-1'), redelivered: true }, T0 + 10);
-    t.match(again, { kind: 'forward', redelivery: true, out: { messageId: mesCommandId('crm-A-1') } }, 'a redelivery before the confirm forwards again, same id');
-    if (first.kind !== 'forward') throw new Error('expected forward');
-    await ledger.markForwarded(first.out, T0 + 20);
-    t.same(await ledger.recordCommand(create('A-1'), T0 + 30), { kind: 'already_forwarded' });
-    const stats = await ledger.stats();
-    t.same(stats.commandsByState, { forwarded: 1 });
-    t.equal(stats.openCommands, 1);
-  });
+  t.test(
+    'a command is forwarded once; its redelivery before the confirm forwards the same message again',
+    async (t) => {
+      const { ledger } = await setup(t);
+      const first = await ledger.recordCommand(create('A-1'), T0);
+      t.match(first, {
+        kind: 'forward',
+        redelivery: false,
+        out: { channel: 'mes.command', messageId: mesCommandId('crm-A-1') },
+      });
+      t.same(
+        await ledger.recordCommand(create('A-1'), T0 + 5),
+        { kind: 'already_forwarded' },
+        'a second copy from the CRM is not forwarded',
+      );
+      const again = await ledger.recordCommand({ ...create('A-1'), redelivered: true }, T0 + 10);
+      t.match(
+        again,
+        { kind: 'forward', redelivery: true, out: { messageId: mesCommandId('crm-A-1') } },
+        'a redelivery before the confirm forwards again, same id',
+      );
+      if (first.kind !== 'forward') throw new Error('expected forward');
+      await ledger.markForwarded(first.out, T0 + 20);
+      t.same(await ledger.recordCommand(create('A-1'), T0 + 30), { kind: 'already_forwarded' });
+      const stats = await ledger.stats();
+      t.same(stats.commandsByState, { forwarded: 1 });
+      t.equal(stats.openCommands, 1);
+    },
+  );
 
   t.test('a second create for an order and a cancel for an unknown order are refused', async (t) => {
     const { ledger } = await setup(t);
     await ledger.recordCommand(create('A-2'), T0);
-    t.match(await ledger.recordCommand(create('A-2', 'crm-other'), T0), { kind: 'refused', reason: /order A-2 already exists/ });
-    const cancel: CommandInput = { crmMessageId: 'c-1', type: 'order.cancel', orderId: 'NOPE', sentAt: new Date(T0).toISOString(), mes: { messageId: mesCommandId('c-1'), routingKey: 'CANCEL_ORDER', payload: '{}' } };
+    t.match(await ledger.recordCommand(create('A-2', 'crm-other'), T0), {
+      kind: 'refused',
+      reason: /order A-2 already exists/,
+    });
+    const cancel: CommandInput = {
+      crmMessageId: 'c-1',
+      type: 'order.cancel',
+      orderId: 'NOPE',
+      sentAt: new Date(T0).toISOString(),
+      mes: { messageId: mesCommandId('c-1'), routingKey: 'CANCEL_ORDER', payload: '{}' },
+    };
     t.match(await ledger.recordCommand(cancel, T0), { kind: 'refused', reason: /unknown order NOPE/ });
     t.match(await ledger.recordCommand(cancel, T0), { kind: 'refused' }, 'the redelivery is refused the same way');
   });
 
-  t.test('acceptance by correlation id acknowledges the command and moves the status; a duplicate re-offers only unconfirmed events', async (t) => {
-    const { ledger, event } = await setup(t);
-    const fwd = await ledger.recordCommand(create('A-3'), T0);
-    if (fwd.kind !== 'forward') throw new Error('expected forward');
-    await ledger.markForwarded(fwd.out, T0);
-    const accepted = await ledger.recordMesEvent(event('ACCEPTED', { eventId: 'e1', orderId: 'A-3', correlationId: mesCommandId('crm-A-3'), at: '2026-11-25T10:00:01Z' }), T0 + 1000);
-    t.match(accepted, { kind: 'recorded', state: 'applied' });
-    if (accepted.kind !== 'recorded') throw new Error('expected recorded');
-    t.same(accepted.publish.map((m) => m.routingKey), ['order.ack.accepted', 'order.status.accepted']);
-    const ack = JSON.parse(accepted.publish[0]!.payload);
-    t.match(ack, { specversion: '1.0', type: 'dev.orderbridge.order.acknowledged', subject: 'A-3', data: { acknowledgement: 'accepted', commandId: 'crm-A-3' } });
-    t.equal((await ledger.getOrder('A-3'))?.state.status, 'accepted');
+  t.test(
+    'acceptance by correlation id acknowledges the command and moves the status; a duplicate re-offers only unconfirmed events',
+    async (t) => {
+      const { ledger, event } = await setup(t);
+      const fwd = await ledger.recordCommand(create('A-3'), T0);
+      if (fwd.kind !== 'forward') throw new Error('expected forward');
+      await ledger.markForwarded(fwd.out, T0);
+      const accepted = await ledger.recordMesEvent(
+        event('ACCEPTED', {
+          eventId: 'e1',
+          orderId: 'A-3',
+          correlationId: mesCommandId('crm-A-3'),
+          at: '2026-11-25T10:00:01Z',
+        }),
+        T0 + 1000,
+      );
+      t.match(accepted, { kind: 'recorded', state: 'applied' });
+      if (accepted.kind !== 'recorded') throw new Error('expected recorded');
+      t.same(
+        accepted.publish.map((m) => m.routingKey),
+        ['order.ack.accepted', 'order.status.accepted'],
+      );
+      const ack = JSON.parse(accepted.publish[0]!.payload);
+      t.match(ack, {
+        specversion: '1.0',
+        type: 'dev.orderbridge.order.acknowledged',
+        subject: 'A-3',
+        data: { acknowledgement: 'accepted', commandId: 'crm-A-3' },
+      });
+      t.equal((await ledger.getOrder('A-3'))?.state.status, 'accepted');
 
-    const copy = await ledger.recordMesEvent(event('ACCEPTED', { eventId: 'e1', orderId: 'A-3', correlationId: mesCommandId('crm-A-3') }), T0 + 1500);
-    t.same(copy, { kind: 'duplicate', publish: [] }, 'a duplicate copy leaves the publishing to the first');
-    const dup = await ledger.recordMesEvent({ ...event('ACCEPTED', { eventId: 'e1', orderId: 'A-3', correlationId: mesCommandId('crm-A-3') }), redelivered: true }, T0 + 2000);
-    t.match(dup, { kind: 'duplicate', publish: [{ routingKey: 'order.ack.accepted' }, { routingKey: 'order.status.accepted' }] }, 'a redelivery offers the unconfirmed events again');
-    await ledger.markPublished(accepted.publish.map((m) => m.rowId), T0 + 2000);
-    t.match(await ledger.recordMesEvent({ ...event('ACCEPTED', { eventId: 'e1', orderId: 'A-3' }), redelivered: true }, T0 + 3000), { kind: 'duplicate', publish: [] }, 'once confirmed, nothing');
-    t.same((await ledger.stats()).commandsByState, { acknowledged: 1 });
-    t.same(await ledger.overdueCommands(T0 + 10 * 60_000, 10), [], 'an acknowledged command is never overdue');
-  });
+      const copy = await ledger.recordMesEvent(
+        event('ACCEPTED', { eventId: 'e1', orderId: 'A-3', correlationId: mesCommandId('crm-A-3') }),
+        T0 + 1500,
+      );
+      t.same(copy, { kind: 'duplicate', publish: [] }, 'a duplicate copy leaves the publishing to the first');
+      const dup = await ledger.recordMesEvent(
+        {
+          ...event('ACCEPTED', { eventId: 'e1', orderId: 'A-3', correlationId: mesCommandId('crm-A-3') }),
+          redelivered: true,
+        },
+        T0 + 2000,
+      );
+      t.match(
+        dup,
+        { kind: 'duplicate', publish: [{ routingKey: 'order.ack.accepted' }, { routingKey: 'order.status.accepted' }] },
+        'a redelivery offers the unconfirmed events again',
+      );
+      await ledger.markPublished(
+        accepted.publish.map((m) => m.rowId),
+        T0 + 2000,
+      );
+      t.match(
+        await ledger.recordMesEvent(
+          { ...event('ACCEPTED', { eventId: 'e1', orderId: 'A-3' }), redelivered: true },
+          T0 + 3000,
+        ),
+        { kind: 'duplicate', publish: [] },
+        'once confirmed, nothing',
+      );
+      t.same((await ledger.stats()).commandsByState, { acknowledged: 1 });
+      t.same(await ledger.overdueCommands(T0 + 10 * 60_000, 10), [], 'an acknowledged command is never overdue');
+    },
+  );
 
-  t.test('a state change without correlation is evidence of acceptance; late and unknown events are recorded, not applied', async (t) => {
-    const { ledger, event } = await setup(t);
-    const fwd = await ledger.recordCommand(create('A-4'), T0);
-    if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
-    const cutting = await ledger.recordMesEvent(event('CUTTING', { eventId: 'e2', orderId: 'A-4', at: '2026-11-25T10:05:00Z' }), T0 + 1000);
-    t.match(cutting, { kind: 'recorded', state: 'applied', publish: [{ routingKey: 'order.ack.accepted' }, { routingKey: 'order.status.in_production' }] });
-    const late = await ledger.recordMesEvent(event('PLANNING', { eventId: 'e3', orderId: 'A-4', at: '2026-11-25T10:01:00Z' }), T0 + 2000);
-    t.match(late, { kind: 'recorded', state: 'out_of_order', publish: [] });
-    const unknown = await ledger.recordMesEvent(event('SANDBLASTING', { eventId: 'e4', orderId: 'A-4', at: '2026-11-25T10:06:00Z' }), T0 + 3000);
-    t.match(unknown, { kind: 'recorded', state: 'quarantined', publish: [] });
-    const stranger = await ledger.recordMesEvent(event('CUTTING', { eventId: 'e5', orderId: 'NEVER-SEEN' }), T0 + 3000);
-    t.match(stranger, { kind: 'recorded', state: 'quarantined' });
-    t.equal((await ledger.getOrder('A-4'))?.state.status, 'in_production');
-    t.same((await ledger.stats()).eventsByState, { applied: 1, out_of_order: 1, quarantined: 2 });
-  });
+  t.test(
+    'a state change without correlation is evidence of acceptance; late and unknown events are recorded, not applied',
+    async (t) => {
+      const { ledger, event } = await setup(t);
+      const fwd = await ledger.recordCommand(create('A-4'), T0);
+      if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
+      const cutting = await ledger.recordMesEvent(
+        event('CUTTING', { eventId: 'e2', orderId: 'A-4', at: '2026-11-25T10:05:00Z' }),
+        T0 + 1000,
+      );
+      t.match(cutting, {
+        kind: 'recorded',
+        state: 'applied',
+        publish: [{ routingKey: 'order.ack.accepted' }, { routingKey: 'order.status.in_production' }],
+      });
+      const late = await ledger.recordMesEvent(
+        event('PLANNING', { eventId: 'e3', orderId: 'A-4', at: '2026-11-25T10:01:00Z' }),
+        T0 + 2000,
+      );
+      t.match(late, { kind: 'recorded', state: 'out_of_order', publish: [] });
+      const unknown = await ledger.recordMesEvent(
+        event('SANDBLASTING', { eventId: 'e4', orderId: 'A-4', at: '2026-11-25T10:06:00Z' }),
+        T0 + 3000,
+      );
+      t.match(unknown, { kind: 'recorded', state: 'quarantined', publish: [] });
+      const stranger = await ledger.recordMesEvent(
+        event('CUTTING', { eventId: 'e5', orderId: 'NEVER-SEEN' }),
+        T0 + 3000,
+      );
+      t.match(stranger, { kind: 'recorded', state: 'quarantined' });
+      t.equal((await ledger.getOrder('A-4'))?.state.status, 'in_production');
+      t.same((await ledger.stats()).eventsByState, { applied: 1, out_of_order: 1, quarantined: 2 });
+    },
+  );
 
-  t.test('an unacknowledged command is re-forwarded with backoff, then flagged lost; a late acknowledgement clears the flag', async (t) => {
-    const { ledger, event, config } = await setup(t, { acknowledgement: { deadline: '1s', maxAttempts: 3, backoff: 2, evidenceLookup: false } });
-    t.equal(config.gateway.acknowledgement.deadline, '1s');
-    const fwd = await ledger.recordCommand(create('A-5'), T0);
-    if (fwd.kind !== 'forward') throw new Error('expected forward');
-    await ledger.markForwarded(fwd.out, T0);
-    t.same(await ledger.overdueCommands(T0 + 999, 10), [], 'not before the deadline');
-    const [due1] = await ledger.overdueCommands(T0 + 1000, 10);
-    t.match(due1, { orderId: 'A-5', attempts: 1 });
-    t.match(await ledger.resolveOverdueCommand(due1!.rowId, T0 + 1000, undefined), [{ channel: 'mes.command', messageId: mesCommandId('crm-A-5') }], 'same message id');
-    t.same(await ledger.overdueCommands(T0 + 2999, 10), [], 'second wait is deadline × 2');
-    const [due2] = await ledger.overdueCommands(T0 + 3000, 10);
-    t.match(await ledger.resolveOverdueCommand(due2!.rowId, T0 + 3000, undefined), [{ channel: 'mes.command' }]);
-    const [due3] = await ledger.overdueCommands(T0 + 7000, 10);
-    t.match(due3, { attempts: 3 });
-    const lost = await ledger.resolveOverdueCommand(due3!.rowId, T0 + 7000, undefined);
-    t.match(lost, [{ channel: 'order.event', routingKey: 'order.attention.lost' }]);
-    t.match(JSON.parse(lost[0]!.payload), { data: { kind: 'attention_raised', attention: 'lost', commandId: 'crm-A-5' } });
-    t.match(await ledger.getOrder('A-5'), { attention: { kind: 'lost', since: T0 + 7000 } });
-    t.same(await ledger.overdueCommands(T0 + 60_000, 10), [], 'a lost command is not retried forever');
+  t.test(
+    'an unacknowledged command is re-forwarded with backoff, then flagged lost; a late acknowledgement clears the flag',
+    async (t) => {
+      const { ledger, event, config } = await setup(t, {
+        acknowledgement: { deadline: '1s', maxAttempts: 3, backoff: 2, evidenceLookup: false },
+      });
+      t.equal(config.gateway.acknowledgement.deadline, '1s');
+      const fwd = await ledger.recordCommand(create('A-5'), T0);
+      if (fwd.kind !== 'forward') throw new Error('expected forward');
+      await ledger.markForwarded(fwd.out, T0);
+      t.same(await ledger.overdueCommands(T0 + 999, 10), [], 'not before the deadline');
+      const [due1] = await ledger.overdueCommands(T0 + 1000, 10);
+      t.match(due1, { orderId: 'A-5', attempts: 1 });
+      t.match(
+        await ledger.resolveOverdueCommand(due1!.rowId, T0 + 1000, undefined),
+        [{ channel: 'mes.command', messageId: mesCommandId('crm-A-5') }],
+        'same message id',
+      );
+      t.same(await ledger.overdueCommands(T0 + 2999, 10), [], 'second wait is deadline × 2');
+      const [due2] = await ledger.overdueCommands(T0 + 3000, 10);
+      t.match(await ledger.resolveOverdueCommand(due2!.rowId, T0 + 3000, undefined), [{ channel: 'mes.command' }]);
+      const [due3] = await ledger.overdueCommands(T0 + 7000, 10);
+      t.match(due3, { attempts: 3 });
+      const lost = await ledger.resolveOverdueCommand(due3!.rowId, T0 + 7000, undefined);
+      t.match(lost, [{ channel: 'order.event', routingKey: 'order.attention.lost' }]);
+      t.match(JSON.parse(lost[0]!.payload), {
+        data: { kind: 'attention_raised', attention: 'lost', commandId: 'crm-A-5' },
+      });
+      t.match(await ledger.getOrder('A-5'), { attention: { kind: 'lost', since: T0 + 7000 } });
+      t.same(await ledger.overdueCommands(T0 + 60_000, 10), [], 'a lost command is not retried forever');
 
-    const late = await ledger.recordMesEvent(event('ACCEPTED', { eventId: 'late', orderId: 'A-5', correlationId: mesCommandId('crm-A-5') }), T0 + 8000);
-    t.match(late, { kind: 'recorded', publish: [{ routingKey: 'order.ack.accepted' }, { routingKey: 'order.attention.cleared' }, { routingKey: 'order.status.accepted' }] });
-    t.equal((await ledger.getOrder('A-5'))?.attention, null);
-  });
+      const late = await ledger.recordMesEvent(
+        event('ACCEPTED', { eventId: 'late', orderId: 'A-5', correlationId: mesCommandId('crm-A-5') }),
+        T0 + 8000,
+      );
+      t.match(late, {
+        kind: 'recorded',
+        publish: [
+          { routingKey: 'order.ack.accepted' },
+          { routingKey: 'order.attention.cleared' },
+          { routingKey: 'order.status.accepted' },
+        ],
+      });
+      t.equal((await ledger.getOrder('A-5'))?.attention, null);
+    },
+  );
 
   t.test('evidence from the MES API acknowledges instead of flagging lost', async (t) => {
-    const { ledger } = await setup(t, { acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: true } });
+    const { ledger } = await setup(t, {
+      acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: true },
+    });
     const fwd = await ledger.recordCommand(create('A-6'), T0);
     if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
     const [due] = await ledger.overdueCommands(T0 + 1000, 10);
@@ -138,38 +257,86 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     const { ledger, event } = await setup(t, { stuck: { deadlines: { received: '10s', accepted: '5s' } } });
     const fwd = await ledger.recordCommand(create('A-7'), T0);
     if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
-    await ledger.recordMesEvent(event('ACCEPTED', { eventId: 'a7', orderId: 'A-7', correlationId: mesCommandId('crm-A-7'), at: '2026-11-25T10:00:01Z' }), T0 + 1000);
+    await ledger.recordMesEvent(
+      event('ACCEPTED', {
+        eventId: 'a7',
+        orderId: 'A-7',
+        correlationId: mesCommandId('crm-A-7'),
+        at: '2026-11-25T10:00:01Z',
+      }),
+      T0 + 1000,
+    );
     t.same(await ledger.flagStuckOrders(T0 + 5999, 10), [], 'nothing due yet');
     const stuck = await ledger.flagStuckOrders(T0 + 6000, 10);
     t.match(stuck, [{ routingKey: 'order.attention.stuck' }]);
     t.same(await ledger.flagStuckOrders(T0 + 60_000, 10), [], 'flagged once');
-    const progress = await ledger.recordMesEvent(event('CUTTING', { eventId: 'c7', orderId: 'A-7', at: '2026-11-25T10:01:00Z' }), T0 + 61_000);
-    t.match(progress, { kind: 'recorded', publish: [{ routingKey: 'order.status.in_production' }, { routingKey: 'order.attention.cleared' }] });
+    const progress = await ledger.recordMesEvent(
+      event('CUTTING', { eventId: 'c7', orderId: 'A-7', at: '2026-11-25T10:01:00Z' }),
+      T0 + 61_000,
+    );
+    t.match(progress, {
+      kind: 'recorded',
+      publish: [{ routingKey: 'order.status.in_production' }, { routingKey: 'order.attention.cleared' }],
+    });
   });
 
   t.test('the order timeline lists messages and changes in time order', async (t) => {
     const { ledger, event } = await setup(t);
     const fwd = await ledger.recordCommand(create('A-8'), T0);
     if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0 + 5);
-    await ledger.recordMesEvent(event('ACCEPTED', { eventId: 'a8', orderId: 'A-8', correlationId: mesCommandId('crm-A-8') }), T0 + 1000);
+    await ledger.recordMesEvent(
+      event('ACCEPTED', { eventId: 'a8', orderId: 'A-8', correlationId: mesCommandId('crm-A-8') }),
+      T0 + 1000,
+    );
     const timeline = await ledger.timeline('A-8');
     const kinds = timeline.map((e) => e.kind);
     t.same(kinds.slice(0, 3), ['received order.create', 'sent order.create', 'status_changed']);
     t.ok(kinds.includes('command_accepted'));
-    t.ok(timeline.every((e, i) => i === 0 || e.at >= timeline[i - 1]!.at), 'sorted by time');
+    t.ok(
+      timeline.every((e, i) => i === 0 || e.at >= timeline[i - 1]!.at),
+      'sorted by time',
+    );
   });
 
-  t.test('a dead letter\'s origin is what the ledger recorded; a replay frees a refused id and is journalled', async (t) => {
-    const { ledger } = await setup(t);
-    await ledger.recordInvalid({ channel: 'mes.event', messageId: 'invalid:abc', reason: 'undecodable: not JSON' }, T0);
-    const cancel: CommandInput = { crmMessageId: 'c-9', type: 'order.cancel', orderId: 'NOPE-9', sentAt: new Date(T0).toISOString(), mes: { messageId: mesCommandId('c-9'), routingKey: 'CANCEL_ORDER', payload: '{}' } };
-    t.match(await ledger.recordCommand(cancel, T0), { kind: 'refused' });
-    t.same(await ledger.deadLetteredChannels(['invalid:abc']), ['mes.event'], 'by the dead letter\'s own id');
-    t.same(await ledger.deadLetteredChannels(['c-9']), ['crm.command'], 'by the refused message\'s id');
-    t.same(await ledger.deadLetteredChannels(['never-seen']), [], 'nothing for a letter the gateway did not make');
-    await ledger.releaseDeadLetter('crm.command', ['c-9'], { id: 'invalid:def', orderId: 'NOPE-9', replays: 1 }, T0 + 1000);
-    t.same(await ledger.deadLetteredChannels(['c-9']), ['crm.command'], 'still found after its id was freed (a replay that found no queue can be tried again)');
-    t.match(await ledger.recordCommand(cancel, T0 + 2000), { kind: 'refused' }, 'the replayed copy is handled afresh (refused again: its order is still unknown)');
-    t.ok((await ledger.timeline('NOPE-9')).some((e) => e.kind === 'replayed'), 'the replay is in the order\'s timeline');
-  });
+  t.test(
+    "a dead letter's origin is what the ledger recorded; a replay frees a refused id and is journalled",
+    async (t) => {
+      const { ledger } = await setup(t);
+      await ledger.recordInvalid(
+        { channel: 'mes.event', messageId: 'invalid:abc', reason: 'undecodable: not JSON' },
+        T0,
+      );
+      const cancel: CommandInput = {
+        crmMessageId: 'c-9',
+        type: 'order.cancel',
+        orderId: 'NOPE-9',
+        sentAt: new Date(T0).toISOString(),
+        mes: { messageId: mesCommandId('c-9'), routingKey: 'CANCEL_ORDER', payload: '{}' },
+      };
+      t.match(await ledger.recordCommand(cancel, T0), { kind: 'refused' });
+      t.same(await ledger.deadLetteredChannels(['invalid:abc']), ['mes.event'], "by the dead letter's own id");
+      t.same(await ledger.deadLetteredChannels(['c-9']), ['crm.command'], "by the refused message's id");
+      t.same(await ledger.deadLetteredChannels(['never-seen']), [], 'nothing for a letter the gateway did not make');
+      await ledger.releaseDeadLetter(
+        'crm.command',
+        ['c-9'],
+        { id: 'invalid:def', orderId: 'NOPE-9', replays: 1 },
+        T0 + 1000,
+      );
+      t.same(
+        await ledger.deadLetteredChannels(['c-9']),
+        ['crm.command'],
+        'still found after its id was freed (a replay that found no queue can be tried again)',
+      );
+      t.match(
+        await ledger.recordCommand(cancel, T0 + 2000),
+        { kind: 'refused' },
+        'the replayed copy is handled afresh (refused again: its order is still unknown)',
+      );
+      t.ok(
+        (await ledger.timeline('NOPE-9')).some((e) => e.kind === 'replayed'),
+        "the replay is in the order's timeline",
+      );
+    },
+  );
 }

@@ -23,7 +23,14 @@ const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
  * OpenAPI describes the body's type by `content` (a Content-Type header there is ignored), the
  * rest is HTTP framing. Every other header a route sends must be in the document.
  */
-export const framingHeaders = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+export const framingHeaders = new Set([
+  'content-type',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+]);
 
 /** One real answer as the document sees it: the operation, the response key it falls under (200, 4XX, default), and what was wrong. */
 export interface Checked {
@@ -43,7 +50,9 @@ export interface Checked {
  * type (ajv). `coverage()` tells which operations, statuses and declared headers were seen.
  */
 export async function openApiConformance(document: object) {
-  const dereferenced = (await SwaggerParser.dereference(structuredClone(document) as never)) as unknown as { paths: Record<string, Record<string, Operation>> };
+  const dereferenced = (await SwaggerParser.dereference(structuredClone(document) as never)) as unknown as {
+    paths: Record<string, Record<string, Operation>>;
+  };
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
   const compiled = new WeakMap<object, ValidateFunction>();
@@ -53,7 +62,9 @@ export async function openApiConformance(document: object) {
       validate = ajv.compile(schema);
       compiled.set(schema, validate);
     }
-    return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}`);
+    return validate(value)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}`);
   };
 
   const operations = Object.entries(dereferenced.paths).flatMap(([template, item]) =>
@@ -74,16 +85,32 @@ export async function openApiConformance(document: object) {
     const status = response.status;
     const body = await response.text();
     const found = operations.find((o) => o.method === method && o.pattern.test(path));
-    if (!found) return { operation: `${method} ${path}`, documentedAs: undefined, status, problems: [`${method} ${path}: no operation in the document`], body };
+    if (!found)
+      return {
+        operation: `${method} ${path}`,
+        documentedAs: undefined,
+        status,
+        problems: [`${method} ${path}: no operation in the document`],
+        body,
+      };
     const { operationId } = found.operation;
     const where = `${operationId} (${method} ${found.template}) ${status}`;
     const responses = found.operation.responses;
     const documentedAs = [String(status), `${String(status)[0]}XX`, 'default'].find((key) => responses[key]);
-    if (!documentedAs) return { operation: operationId, documentedAs, status, problems: [`${where}: status not documented (documented: ${Object.keys(responses).join(', ')})`], body };
+    if (!documentedAs)
+      return {
+        operation: operationId,
+        documentedAs,
+        status,
+        problems: [`${where}: status not documented (documented: ${Object.keys(responses).join(', ')})`],
+        body,
+      };
     const documented = responses[documentedAs]!;
     const problems: string[] = [];
 
-    const declared = new Map(Object.entries(documented.headers ?? {}).map(([name, header]) => [name.toLowerCase(), { name, header }]));
+    const declared = new Map(
+      Object.entries(documented.headers ?? {}).map(([name, header]) => [name.toLowerCase(), { name, header }]),
+    );
     for (const [lower, { name, header }] of declared) {
       if (lower === 'content-type') continue;
       const value = response.headers.get(lower);
@@ -91,10 +118,13 @@ export async function openApiConformance(document: object) {
         if (header.required) problems.push(`${where}: header ${name} is declared required but was not sent`);
         continue;
       }
-      if (header.schema) for (const p of schemaProblems(header.schema, headerValue(value, header.schema))) problems.push(`${where}: header ${name}: ${JSON.stringify(value)} ${p}`);
+      if (header.schema)
+        for (const p of schemaProblems(header.schema, headerValue(value, header.schema)))
+          problems.push(`${where}: header ${name}: ${JSON.stringify(value)} ${p}`);
     }
     const sent = [...response.headers.keys()].filter((name) => !framingHeaders.has(name));
-    for (const name of sent) if (!declared.has(name)) problems.push(`${where}: header ${name} is sent but not declared`);
+    for (const name of sent)
+      if (!declared.has(name)) problems.push(`${where}: header ${name} is sent but not declared`);
     const record = seen.get(`${operationId} ${documentedAs}`) ?? { count: 0, headers: new Set<string>() };
     record.count += 1;
     for (const name of sent) record.headers.add(name);
@@ -102,13 +132,19 @@ export async function openApiConformance(document: object) {
 
     const content = documented.content ?? {};
     if (body === '') {
-      if (Object.keys(content).length && method !== 'HEAD') problems.push(`${where}: documented with a body (${Object.keys(content).join(', ')}) but none was sent`);
+      if (Object.keys(content).length && method !== 'HEAD')
+        problems.push(`${where}: documented with a body (${Object.keys(content).join(', ')}) but none was sent`);
     } else {
       const contentType = response.headers.get('content-type') ?? '';
       const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-      const key = Object.keys(content).find((k) => k.toLowerCase() === mediaType) ?? Object.keys(content).find((k) => k === `${mediaType.split('/')[0]}/*`) ?? Object.keys(content).find((k) => k === '*/*');
+      const key =
+        Object.keys(content).find((k) => k.toLowerCase() === mediaType) ??
+        Object.keys(content).find((k) => k === `${mediaType.split('/')[0]}/*`) ??
+        Object.keys(content).find((k) => k === '*/*');
       if (key === undefined) {
-        problems.push(`${where}: body of type ${JSON.stringify(contentType)} is not documented (documented: ${Object.keys(content).join(', ') || 'no body'})`);
+        problems.push(
+          `${where}: body of type ${JSON.stringify(contentType)} is not documented (documented: ${Object.keys(content).join(', ') || 'no body'})`,
+        );
       } else {
         const schema = content[key]!.schema;
         const isJson = mediaType === 'application/json' || mediaType.endsWith('+json');
@@ -131,8 +167,14 @@ export async function openApiConformance(document: object) {
    * never seen, and for each response seen, the headers it declares that no answer carried.
    */
   function coverage() {
-    const uncalled = operations.filter((o) => ![...seen.keys()].some((key) => key.startsWith(`${o.operation.operationId} `))).map((o) => o.operation.operationId);
-    const unseenStatuses = operations.flatMap((o) => Object.keys(o.operation.responses).filter((key) => !seen.has(`${o.operation.operationId} ${key}`)).map((key) => `${o.operation.operationId} ${key}`));
+    const uncalled = operations
+      .filter((o) => ![...seen.keys()].some((key) => key.startsWith(`${o.operation.operationId} `)))
+      .map((o) => o.operation.operationId);
+    const unseenStatuses = operations.flatMap((o) =>
+      Object.keys(o.operation.responses)
+        .filter((key) => !seen.has(`${o.operation.operationId} ${key}`))
+        .map((key) => `${o.operation.operationId} ${key}`),
+    );
     const neverSentHeaders = operations.flatMap((o) =>
       Object.entries(o.operation.responses).flatMap(([key, response]) => {
         const record = seen.get(`${o.operation.operationId} ${key}`);

@@ -27,7 +27,13 @@ export function startOrderbridge(t: Test, name: string, args: string[], env: Rec
  * Starts a child process, its output kept (and written to test-artifacts/<name>.log); stopped by
  * PID in the test's teardown whatever happens.
  */
-export function startProcess(t: Test, name: string, command: string, args: string[], env: Record<string, string>): Started {
+export function startProcess(
+  t: Test,
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Started {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: string[] = [];
   mkdirSync(join(root, 'test-artifacts'), { recursive: true });
@@ -38,7 +44,9 @@ export function startProcess(t: Test, name: string, command: string, args: strin
       log.write(chunk);
     });
   }
-  const exited = new Promise<number | null>((done) => child.on('exit', (code, signal) => done(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((done) =>
+    child.on('exit', (code, signal) => done(code ?? (signal ? -1 : null))),
+  );
   const alive = () => child.exitCode === null && child.signalCode === null;
   const started: Started = {
     name,
@@ -69,8 +77,12 @@ export function startProcess(t: Test, name: string, command: string, args: strin
 export async function waitForOutput(started: Started, pattern: RegExp, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(started.output())) {
-    if (started.child.exitCode !== null || started.child.signalCode !== null) throw new Error(`${started.name} exited before printing ${pattern}:\n${started.output().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`${started.name} did not print ${pattern} within ${timeoutMs} ms:\n${started.output().slice(-2000)}`);
+    if (started.child.exitCode !== null || started.child.signalCode !== null)
+      throw new Error(`${started.name} exited before printing ${pattern}:\n${started.output().slice(-2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${started.name} did not print ${pattern} within ${timeoutMs} ms:\n${started.output().slice(-2000)}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -8,6 +8,9 @@ let deep = { leaf: 1 };
 for (let i = 0; i < Number(depth); i++) deep = { a: deep };
 const connection = await connect(url);
 const channel = await connection.createConfirmChannel();
-channel.publish(exchange, routingKey, Buffer.from(body), { persistent: true, headers: { deep, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
+channel.publish(exchange, routingKey, Buffer.from(body), {
+  persistent: true,
+  headers: { deep, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+});
 await channel.waitForConfirms();
 await connection.close();

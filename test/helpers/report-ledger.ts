@@ -20,10 +20,18 @@ export async function fakeMes(t: Test, holds: Record<string, string>) {
     asked.push(ref);
     askedAt.push(Date.now());
     const state = holds[ref];
-    res.writeHead(state ? 200 : 404, { 'content-type': 'application/json' }).end(state ? JSON.stringify({ externalRef: ref, state }) : '{}');
+    res
+      .writeHead(state ? 200 : 404, { 'content-type': 'application/json' })
+      .end(state ? JSON.stringify({ externalRef: ref, state }) : '{}');
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked, askedAt };
 }
 
@@ -36,32 +44,52 @@ export async function fakeMes(t: Test, holds: Record<string, string>) {
  */
 export async function seededReportLedger(t: Test, mesUrl: string) {
   const env = testConfig();
-  const config = withGatewayOverrides(env.config, { mesApi: { baseUrl: mesUrl }, acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: false } });
+  const config = withGatewayOverrides(env.config, {
+    mesApi: { baseUrl: mesUrl },
+    acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: false },
+  });
   const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(config) });
   t.teardown(async () => {
     await ledger.close();
     env.remove();
   });
-  for (const [i, id] of ['A-OK', 'A-LOST', 'A-ACKLOST', 'A-STUCK', 'A-UNCONF', 'A-DUP', 'A-UNKNOWN', 'A-EVID'].entries()) await createAndForward(ledger, id, T0 + i * 10);
-  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN']) await applyMesEvent(ledger, config.dialect, 'ACCEPTED', id, T0 + 500, { eventId: `${id}-acc` });
+  for (const [i, id] of [
+    'A-OK',
+    'A-LOST',
+    'A-ACKLOST',
+    'A-STUCK',
+    'A-UNCONF',
+    'A-DUP',
+    'A-UNKNOWN',
+    'A-EVID',
+  ].entries())
+    await createAndForward(ledger, id, T0 + i * 10);
+  for (const id of ['A-OK', 'A-STUCK', 'A-DUP', 'A-UNKNOWN'])
+    await applyMesEvent(ledger, config.dialect, 'ACCEPTED', id, T0 + 500, { eventId: `${id}-acc` });
   // The watchdog gives up on A-LOST and A-ACKLOST (maxAttempts 1): both flagged lost. For A-EVID
   // its evidence look-up found the order in the MES: closed as acknowledged without an acknowledgement.
   for (const due of await ledger.overdueCommands(T0 + 60_000, 10)) {
     const out = await ledger.resolveOverdueCommand(due.rowId, T0 + 60_000, due.orderId === 'A-EVID' ? true : undefined);
-    await ledger.markPublished(out.map((p) => p.rowId), T0 + 60_000);
+    await ledger.markPublished(
+      out.map((p) => p.rowId),
+      T0 + 60_000,
+    );
   }
   // A-UNCONF's acceptance: its order events are queued but never confirmed by the broker.
   await ledger.recordMesEvent(mesEventInput(config.dialect, 'ACCEPTED', 'A-UNCONF', T0 + 600), T0 + 600);
   // A-DUP's next event arrives twice.
-  for (const redelivered of [false, true]) await applyMesEvent(ledger, config.dialect, 'CUTTING', 'A-DUP', T0 + 700, { redelivered });
+  for (const redelivered of [false, true])
+    await applyMesEvent(ledger, config.dialect, 'CUTTING', 'A-DUP', T0 + 700, { redelivered });
   // A-UNKNOWN: a state nobody mapped.
   await ledger.recordMesEvent(mesEventInput(config.dialect, 'LASER_ETCHING', 'A-UNKNOWN', T0 + 800), T0 + 800);
   // A-STUCK stays accepted past every deadline while the MES has it in production.
   const flagged = await ledger.flagStuckOrders(T0 + 30 * 86_400_000, 100);
-  await ledger.markPublished(flagged.filter((p) => !p.messageId.includes('A-UNCONF')).map((p) => p.rowId), T0 + 30 * 86_400_000);
+  await ledger.markPublished(
+    flagged.filter((p) => !p.messageId.includes('A-UNCONF')).map((p) => p.rowId),
+    T0 + 30 * 86_400_000,
+  );
   return { ledger, config };
 }
-
 
 /** The MES read proxy a report asks through (to config's mesApi), closed in the test's teardown. */
 export function mesReader(t: Test, config: Config): MesReadProxy {

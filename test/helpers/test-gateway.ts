@@ -11,12 +11,32 @@ import { createVhost } from './vhost.js';
  * The gateway in-process on a fresh vhost and ledger, with a peer to publish and collect on the
  * broker; everything is stopped and removed in the test's teardown.
  */
-export async function startTestGateway(t: Test, options: { vhost?: string; dialect?: string; gateway?: DeepPartial<GatewayConfig>; secrets?: Record<string, string>; clock?: () => number; beforeStart?: (vhostUrl: string, amqp: GatewayConfig['amqp']) => Promise<void> } = {}) {
+export async function startTestGateway(
+  t: Test,
+  options: {
+    vhost?: string;
+    dialect?: string;
+    gateway?: DeepPartial<GatewayConfig>;
+    secrets?: Record<string, string>;
+    clock?: () => number;
+    beforeStart?: (vhostUrl: string, amqp: GatewayConfig['amqp']) => Promise<void>;
+  } = {},
+) {
   const vhost = createVhost(options.vhost);
-  const env = testConfig({ amqpUrl: vhost.url, ...(options.dialect ? { dialect: options.dialect } : {}), ...(options.gateway ? { gateway: options.gateway } : {}) });
-  const config = options.secrets ? { ...env.config, secrets: { ...env.config.secrets, ...options.secrets } } : env.config;
+  const env = testConfig({
+    amqpUrl: vhost.url,
+    ...(options.dialect ? { dialect: options.dialect } : {}),
+    ...(options.gateway ? { gateway: options.gateway } : {}),
+  });
+  const config = options.secrets
+    ? { ...env.config, secrets: { ...env.config.secrets, ...options.secrets } }
+    : env.config;
   await options.beforeStart?.(vhost.url, config.gateway.amqp);
-  const gateway = await startGateway({ config, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
+  const gateway = await startGateway({
+    config,
+    logger: silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const peer = await amqpPeer(vhost.url);
   t.teardown(async () => {
     await peer.close();

@@ -27,7 +27,13 @@ async function webhookReceiver(t: Test) {
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  );
   return { posts, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/orders` };
 }
 
@@ -42,57 +48,111 @@ async function webhookReceiver(t: Test) {
  */
 function asBindingMessage({ message }: Received) {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.properties.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  for (const [name, value] of Object.entries(message.properties.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
   if (message.properties.contentType) headers['content-type'] = String(message.properties.contentType);
   return { headers, body: message.content.toString('utf8') };
 }
 
-t.test('order events are CloudEvents in structured mode on the broker and on webhooks: the cloudevents SDK reads both, the webhook signature verifies', async (t) => {
-  const partnerHooks = await webhookReceiver(t);
-  const { peer, amqp } = await startTestGateway(t, {
-    vhost: 'ob-cloudevents',
-    gateway: {
-      partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: 'a'.repeat(64), requestsPerSecond: 100, webhooks: [{ url: partnerHooks.url, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }] }],
-      webhooks: { checkInterval: '100ms', retrySchedule: ['100ms'] },
-    },
-    secrets: { ALPHA_WEBHOOK_SECRET: secret },
-  });
-  const { exchanges, queues } = amqp;
-  const onBroker = await peer.collect(queues.crmOrderEvents);
-  await peer.publish(exchanges.crmCommands, 'order.create', { messageId: 'crm-CE-1', type: 'order.create', sentAt: new Date().toISOString(), orderId: 'CE-1', partner: 'alpha', customer: { id: 'C', name: 'C' }, lines: [{ sku: 'S', quantity: 1 }] });
-  await peer.publish(exchanges.mesEvents, 'ORDER_STATE_CHANGED', mesEvent('ACCEPTED', { orderId: 'CE-1', eventId: 'ev-ce-1', at: new Date().toISOString(), correlationId: mesCommandId('crm-CE-1') }));
-  await waitFor(() => onBroker.length >= 2 && partnerHooks.posts.length >= onBroker.length, 10_000, 'the order events on the broker and at the webhook');
+t.test(
+  'order events are CloudEvents in structured mode on the broker and on webhooks: the cloudevents SDK reads both, the webhook signature verifies',
+  async (t) => {
+    const partnerHooks = await webhookReceiver(t);
+    const { peer, amqp } = await startTestGateway(t, {
+      vhost: 'ob-cloudevents',
+      gateway: {
+        partners: [
+          {
+            id: 'alpha',
+            name: 'Alpha',
+            apiKeySha256: 'a'.repeat(64),
+            requestsPerSecond: 100,
+            webhooks: [{ url: partnerHooks.url, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }],
+          },
+        ],
+        webhooks: { checkInterval: '100ms', retrySchedule: ['100ms'] },
+      },
+      secrets: { ALPHA_WEBHOOK_SECRET: secret },
+    });
+    const { exchanges, queues } = amqp;
+    const onBroker = await peer.collect(queues.crmOrderEvents);
+    await peer.publish(exchanges.crmCommands, 'order.create', {
+      messageId: 'crm-CE-1',
+      type: 'order.create',
+      sentAt: new Date().toISOString(),
+      orderId: 'CE-1',
+      partner: 'alpha',
+      customer: { id: 'C', name: 'C' },
+      lines: [{ sku: 'S', quantity: 1 }],
+    });
+    await peer.publish(
+      exchanges.mesEvents,
+      'ORDER_STATE_CHANGED',
+      mesEvent('ACCEPTED', {
+        orderId: 'CE-1',
+        eventId: 'ev-ce-1',
+        at: new Date().toISOString(),
+        correlationId: mesCommandId('crm-CE-1'),
+      }),
+    );
+    await waitFor(
+      () => onBroker.length >= 2 && partnerHooks.posts.length >= onBroker.length,
+      10_000,
+      'the order events on the broker and at the webhook',
+    );
 
-  t.test('on RabbitMQ (CloudEvents AMQP protocol binding, structured mode)', async (t) => {
-    for (const received of onBroker) {
-      const { properties } = received.message;
-      t.equal(properties.contentType, structuredJson, 'content-type: the JSON event format\'s media type');
-      const message = asBindingMessage(received);
-      t.notOk(Object.keys(message.headers).some((h) => h.startsWith('ce-') || h.startsWith('cloudevents')), 'no event attribute in the headers: the content-type alone tells it is an event');
-      t.ok(HTTP.isEvent(message), 'the SDK detects an event');
-      const event = HTTP.toEvent(message) as CloudEvent<unknown>;
-      t.ok(event.validate(), 'a valid CloudEvent 1.0');
-      t.same(JSON.parse(JSON.stringify(event)), JSON.parse(message.body), 'every attribute and the data, as sent');
-      const asInReadme = HTTP.toEvent({ headers: { 'content-type': properties.contentType }, body: message.body }) as CloudEvent<unknown>;
-      t.same(asInReadme.toJSON(), event.toJSON(), 'the same event from the content-type alone (the README\'s consumer)');
-      t.equal(properties.messageId, event.id, 'AMQP message-id: the event id');
-      t.equal(properties.type, event.type, 'AMQP type: the event type');
-    }
-    t.same(onBroker.map((r) => (r.body as { type: string }).type).sort(), ['dev.orderbridge.order.acknowledged', 'dev.orderbridge.order.status_changed']);
-  });
+    t.test('on RabbitMQ (CloudEvents AMQP protocol binding, structured mode)', async (t) => {
+      for (const received of onBroker) {
+        const { properties } = received.message;
+        t.equal(properties.contentType, structuredJson, "content-type: the JSON event format's media type");
+        const message = asBindingMessage(received);
+        t.notOk(
+          Object.keys(message.headers).some((h) => h.startsWith('ce-') || h.startsWith('cloudevents')),
+          'no event attribute in the headers: the content-type alone tells it is an event',
+        );
+        t.ok(HTTP.isEvent(message), 'the SDK detects an event');
+        const event = HTTP.toEvent(message) as CloudEvent<unknown>;
+        t.ok(event.validate(), 'a valid CloudEvent 1.0');
+        t.same(JSON.parse(JSON.stringify(event)), JSON.parse(message.body), 'every attribute and the data, as sent');
+        const asInReadme = HTTP.toEvent({
+          headers: { 'content-type': properties.contentType },
+          body: message.body,
+        }) as CloudEvent<unknown>;
+        t.same(
+          asInReadme.toJSON(),
+          event.toJSON(),
+          "the same event from the content-type alone (the README's consumer)",
+        );
+        t.equal(properties.messageId, event.id, 'AMQP message-id: the event id');
+        t.equal(properties.type, event.type, 'AMQP type: the event type');
+      }
+      t.same(onBroker.map((r) => (r.body as { type: string }).type).sort(), [
+        'dev.orderbridge.order.acknowledged',
+        'dev.orderbridge.order.status_changed',
+      ]);
+    });
 
-  t.test('on the webhook (HTTP protocol binding, structured mode; Standard Webhooks signature)', async (t) => {
-    const verifier = new Webhook(secret);
-    for (const post of partnerHooks.posts) {
-      t.equal(post.headers['content-type'], structuredJson);
-      const signed = verifier.verify(post.body, { 'webhook-id': String(post.headers['webhook-id']), 'webhook-timestamp': String(post.headers['webhook-timestamp']), 'webhook-signature': String(post.headers['webhook-signature']) });
-      const event = HTTP.toEvent({ headers: post.headers, body: post.body }) as CloudEvent<unknown>;
-      t.ok(event.validate(), 'the SDK reads a valid CloudEvent 1.0');
-      t.same(signed, JSON.parse(post.body), 'the signature covers the event as sent');
-      t.equal(post.headers['webhook-id'], event.id, 'webhook-id: the event id, the same on every attempt');
-      const sameOnBroker = onBroker.find((r) => r.message.properties.messageId === event.id);
-      t.equal(post.body, sameOnBroker?.message.content.toString('utf8'), 'byte for byte the event published to the broker');
-      t.notOk(post.headers.traceparent, 'tracing off: no trace context is made');
-    }
-  });
-});
+    t.test('on the webhook (HTTP protocol binding, structured mode; Standard Webhooks signature)', async (t) => {
+      const verifier = new Webhook(secret);
+      for (const post of partnerHooks.posts) {
+        t.equal(post.headers['content-type'], structuredJson);
+        const signed = verifier.verify(post.body, {
+          'webhook-id': String(post.headers['webhook-id']),
+          'webhook-timestamp': String(post.headers['webhook-timestamp']),
+          'webhook-signature': String(post.headers['webhook-signature']),
+        });
+        const event = HTTP.toEvent({ headers: post.headers, body: post.body }) as CloudEvent<unknown>;
+        t.ok(event.validate(), 'the SDK reads a valid CloudEvent 1.0');
+        t.same(signed, JSON.parse(post.body), 'the signature covers the event as sent');
+        t.equal(post.headers['webhook-id'], event.id, 'webhook-id: the event id, the same on every attempt');
+        const sameOnBroker = onBroker.find((r) => r.message.properties.messageId === event.id);
+        t.equal(
+          post.body,
+          sameOnBroker?.message.content.toString('utf8'),
+          'byte for byte the event published to the broker',
+        );
+        t.notOk(post.headers.traceparent, 'tracing off: no trace context is made');
+      }
+    });
+  },
+);

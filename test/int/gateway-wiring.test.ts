@@ -24,7 +24,13 @@ async function listen(t: Test, handle: (req: IncomingMessage, body: string) => {
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
@@ -33,7 +39,15 @@ async function setup(t: Test, mesApiUrl: string, webhookUrl?: string) {
     gateway: {
       mesApi: { baseUrl: mesApiUrl },
       partners: [
-        { id: 'alpha', name: 'Alpha', apiKeySha256: sha256(keys.alpha), requestsPerSecond: 1000, ...(webhookUrl ? { webhooks: [{ url: webhookUrl, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }] } : {}) },
+        {
+          id: 'alpha',
+          name: 'Alpha',
+          apiKeySha256: sha256(keys.alpha),
+          requestsPerSecond: 1000,
+          ...(webhookUrl
+            ? { webhooks: [{ url: webhookUrl, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }] }
+            : {}),
+        },
         { id: 'beta', name: 'Beta', apiKeySha256: sha256(keys.beta), requestsPerSecond: 1000 },
         { id: 'ops', name: 'Plant operators', apiKeySha256: sha256(keys.ops), role: 'operator' },
       ],
@@ -43,52 +57,87 @@ async function setup(t: Test, mesApiUrl: string, webhookUrl?: string) {
   });
   const { exchanges, queues } = amqp;
   const toMes = await peer.collect(queues.mesCommands);
-  const get = (path: string, key: string) => fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const get = (path: string, key: string) =>
+    fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { authorization: `Bearer ${key}` } });
   const createOrder = async (orderId: string, partner: string) => {
-    await peer.publish(exchanges.crmCommands, 'order.create', { messageId: `crm-${orderId}`, type: 'order.create', sentAt: new Date().toISOString(), orderId, partner, customer: { id: 'C', name: 'C' }, lines: [{ sku: 'S', quantity: 1 }] });
-    await waitFor(() => toMes.some((m) => (m.body as { body: { externalRef: string } }).body.externalRef === orderId), 5000, `${orderId} forwarded`);
+    await peer.publish(exchanges.crmCommands, 'order.create', {
+      messageId: `crm-${orderId}`,
+      type: 'order.create',
+      sentAt: new Date().toISOString(),
+      orderId,
+      partner,
+      customer: { id: 'C', name: 'C' },
+      lines: [{ sku: 'S', quantity: 1 }],
+    });
+    await waitFor(
+      () => toMes.some((m) => (m.body as { body: { externalRef: string } }).body.externalRef === orderId),
+      5000,
+      `${orderId} forwarded`,
+    );
   };
   const mesSays = (orderId: string, state: string, eventId: string) =>
-    peer.publish(exchanges.mesEvents, 'ORDER_STATE_CHANGED', mesEvent(state, { orderId, eventId, at: new Date().toISOString(), ...(state === 'ACCEPTED' ? { correlationId: mesCommandId(`crm-${orderId}`) } : {}) }));
+    peer.publish(
+      exchanges.mesEvents,
+      'ORDER_STATE_CHANGED',
+      mesEvent(state, {
+        orderId,
+        eventId,
+        at: new Date().toISOString(),
+        ...(state === 'ACCEPTED' ? { correlationId: mesCommandId(`crm-${orderId}`) } : {}),
+      }),
+    );
   return { gateway, get, createOrder, mesSays };
 }
 
-t.test('cached MES reads: a hit costs no MES call, an MES event ends the entry, partners see only their own', async (t) => {
-  const calls: string[] = [];
-  const states = new Map<string, string>();
-  const mesApi = await listen(t, (req) => {
-    calls.push(req.url ?? '');
-    const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('externalRef') ?? '';
-    if (req.url?.startsWith('/worklist')) return { status: 200, body: '{"items":[]}' };
-    return states.has(ref) ? { status: 200, body: JSON.stringify({ externalRef: ref, state: states.get(ref) }) } : { status: 404 };
-  });
-  const { get, createOrder, mesSays, gateway } = await setup(t, mesApi);
-  await createOrder('W-1', 'alpha');
-  states.set('W-1', 'CUTTING');
-  const first = await get('/mes/orders/W-1', keys.alpha);
-  t.equal(first.status, 200);
-  t.match(first.headers.get('cache-status'), /fwd=miss/);
-  const second = await get('/mes/orders/W-1', keys.alpha);
-  t.match(second.headers.get('cache-status'), /hit/);
-  t.equal(calls.length, 1, 'one MES call for two reads');
+t.test(
+  'cached MES reads: a hit costs no MES call, an MES event ends the entry, partners see only their own',
+  async (t) => {
+    const calls: string[] = [];
+    const states = new Map<string, string>();
+    const mesApi = await listen(t, (req) => {
+      calls.push(req.url ?? '');
+      const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('externalRef') ?? '';
+      if (req.url?.startsWith('/worklist')) return { status: 200, body: '{"items":[]}' };
+      return states.has(ref)
+        ? { status: 200, body: JSON.stringify({ externalRef: ref, state: states.get(ref) }) }
+        : { status: 404 };
+    });
+    const { get, createOrder, mesSays, gateway } = await setup(t, mesApi);
+    await createOrder('W-1', 'alpha');
+    states.set('W-1', 'CUTTING');
+    const first = await get('/mes/orders/W-1', keys.alpha);
+    t.equal(first.status, 200);
+    t.match(first.headers.get('cache-status'), /fwd=miss/);
+    const second = await get('/mes/orders/W-1', keys.alpha);
+    t.match(second.headers.get('cache-status'), /hit/);
+    t.equal(calls.length, 1, 'one MES call for two reads');
 
-  states.set('W-1', 'WELDING');
-  await mesSays('W-1', 'WELDING', 'ev-w1-welding');
-  await waitFor(async () => (await gateway.ledger.getOrder('W-1'))?.state.status === 'in_production', 5000, 'the event consumed');
-  const third = await get('/mes/orders/W-1', keys.alpha);
-  t.match(await third.json(), { state: 'WELDING' }, 'fresh after the MES event, long before the TTL');
-  t.equal(calls.length, 2);
+    states.set('W-1', 'WELDING');
+    await mesSays('W-1', 'WELDING', 'ev-w1-welding');
+    await waitFor(
+      async () => (await gateway.ledger.getOrder('W-1'))?.state.status === 'in_production',
+      5000,
+      'the event consumed',
+    );
+    const third = await get('/mes/orders/W-1', keys.alpha);
+    t.match(await third.json(), { state: 'WELDING' }, 'fresh after the MES event, long before the TTL');
+    t.equal(calls.length, 2);
 
-  t.equal((await get('/mes/orders/W-1', keys.beta)).status, 404, "another partner's order is not found");
-  t.equal((await get('/mes/orders/W-1', keys.ops)).status, 200, 'operators read every order');
-  t.equal((await get('/mes/worklist', keys.alpha)).status, 403, 'work lists are for operators');
-  t.equal((await get('/mes/worklist', keys.ops)).status, 200);
-  const unknown = await get('/mes/work-list', keys.ops);
-  t.equal(unknown.status, 404, 'an unknown MES route name is not found');
-  t.match(await unknown.json(), { type: /no-route$/, detail: /the configured ones are: worklist\./ }, 'and the answer names the configured ones');
-  t.equal((await get('/mes/work-list', keys.alpha)).status, 403, 'to operators only');
-  t.equal((await get('/mes/orders/W-1/extra', keys.ops)).status, 404);
-});
+    t.equal((await get('/mes/orders/W-1', keys.beta)).status, 404, "another partner's order is not found");
+    t.equal((await get('/mes/orders/W-1', keys.ops)).status, 200, 'operators read every order');
+    t.equal((await get('/mes/worklist', keys.alpha)).status, 403, 'work lists are for operators');
+    t.equal((await get('/mes/worklist', keys.ops)).status, 200);
+    const unknown = await get('/mes/work-list', keys.ops);
+    t.equal(unknown.status, 404, 'an unknown MES route name is not found');
+    t.match(
+      await unknown.json(),
+      { type: /no-route$/, detail: /the configured ones are: worklist\./ },
+      'and the answer names the configured ones',
+    );
+    t.equal((await get('/mes/work-list', keys.alpha)).status, 403, 'to operators only');
+    t.equal((await get('/mes/orders/W-1/extra', keys.ops)).status, 404);
+  },
+);
 
 t.test("a partner's order events reach its webhook, signed per Standard Webhooks", async (t) => {
   const received: { headers: IncomingMessage['headers']; body: string }[] = [];
@@ -105,7 +154,21 @@ t.test("a partner's order events reach its webhook, signed per Standard Webhooks
   await waitFor(() => received.length >= 2, 10_000, 'two webhooks for alpha');
   await new Promise((r) => setTimeout(r, 300));
   const verifier = new Webhook(secret);
-  const events = received.map((r) => verifier.verify(r.body, { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) }) as { subject: string; type: string });
-  t.same(events.map((e) => e.subject), ['H-1', 'H-1'], "only alpha's order, every delivery verified");
-  t.same(events.map((e) => e.type).sort(), ['dev.orderbridge.order.acknowledged', 'dev.orderbridge.order.status_changed']);
+  const events = received.map(
+    (r) =>
+      verifier.verify(r.body, {
+        'webhook-id': String(r.headers['webhook-id']),
+        'webhook-timestamp': String(r.headers['webhook-timestamp']),
+        'webhook-signature': String(r.headers['webhook-signature']),
+      }) as { subject: string; type: string },
+  );
+  t.same(
+    events.map((e) => e.subject),
+    ['H-1', 'H-1'],
+    "only alpha's order, every delivery verified",
+  );
+  t.same(events.map((e) => e.type).sort(), [
+    'dev.orderbridge.order.acknowledged',
+    'dev.orderbridge.order.status_changed',
+  ]);
 });

@@ -2,7 +2,11 @@ import t, { type Test } from 'tap';
 import { connect, type Socket } from 'node:net';
 import { Hono } from 'hono';
 import { startHttpServer } from '../../src/adapters/http/server.js';
-import { defaultHttpServerLimits, httpServerLimits, type HttpServerLimits } from '../../src/adapters/http/server-limits.js';
+import {
+  defaultHttpServerLimits,
+  httpServerLimits,
+  type HttpServerLimits,
+} from '../../src/adapters/http/server-limits.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 
@@ -40,7 +44,12 @@ function exchange(port: number, request: string, { timeoutMs = 5000 } = {}): Pro
       clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('utf8');
       const [headers = '', body = ''] = text.split('\r\n\r\n');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), headers, body, closedAfterMs: performance.now() - started });
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
+        headers,
+        body,
+        closedAfterMs: performance.now() - started,
+      });
     });
   });
 }
@@ -67,33 +76,46 @@ t.test('oversize headers are a 431 problem, an oversize URL a 414 problem, garba
   t.equal(garbage.status, 400);
   t.match(problemOf(t, garbage), { type: /malformed-request/ });
 
-  const fine = await exchange(port, `GET /ping HTTP/1.1\r\nHost: x\r\nX-Small: ${'a'.repeat(4000)}\r\nConnection: close\r\n\r\n`);
+  const fine = await exchange(
+    port,
+    `GET /ping HTTP/1.1\r\nHost: x\r\nX-Small: ${'a'.repeat(4000)}\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(fine.status, 200, 'headers under the limit pass');
   t.equal(fine.body, 'pong');
 });
 
-t.test('a slow client that never finishes its headers is cut off after headersTimeout with a 408 problem', async (t) => {
-  const port = await server(t, { headersTimeoutMs: 400, requestTimeoutMs: 1000 });
-  const slow = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\nX-Slow: ', { timeoutMs: 3000 });
-  t.ok(slow.closedAfterMs >= 350 && slow.closedAfterMs < 1000, `closed after ${Math.round(slow.closedAfterMs)} ms (headersTimeout 400 ms)`);
-  t.equal(slow.status, 408);
-  t.match(problemOf(t, slow), { type: /request-timeout/ });
-});
+t.test(
+  'a slow client that never finishes its headers is cut off after headersTimeout with a 408 problem',
+  async (t) => {
+    const port = await server(t, { headersTimeoutMs: 400, requestTimeoutMs: 1000 });
+    const slow = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\nX-Slow: ', { timeoutMs: 3000 });
+    t.ok(
+      slow.closedAfterMs >= 350 && slow.closedAfterMs < 1000,
+      `closed after ${Math.round(slow.closedAfterMs)} ms (headersTimeout 400 ms)`,
+    );
+    t.equal(slow.status, 408);
+    t.match(problemOf(t, slow), { type: /request-timeout/ });
+  },
+);
 
 t.test('an idle keep-alive connection is closed after keepAliveTimeout', async (t) => {
   const port = await server(t, { keepAliveTimeoutMs: 300 });
   const idle = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 3000 });
   t.equal(idle.status, 200);
   // Node keeps a keep-alive socket 1 s past keepAliveTimeout (its grace for a request already on the way).
-  t.ok(idle.closedAfterMs >= 250 && idle.closedAfterMs < 2000, `closed after ${Math.round(idle.closedAfterMs)} ms (keepAliveTimeout 300 ms)`);
+  t.ok(
+    idle.closedAfterMs >= 250 && idle.closedAfterMs < 2000,
+    `closed after ${Math.round(idle.closedAfterMs)} ms (keepAliveTimeout 300 ms)`,
+  );
 });
 
 t.test('connections beyond maxConnections are closed as they arrive; a freed slot is usable again', async (t) => {
   const port = await server(t, { maxConnections: 2 });
-  const open = (): Promise<Socket> => new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', () => undefined);
-  });
+  const open = (): Promise<Socket> =>
+    new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(socket));
+      socket.on('error', () => undefined);
+    });
   const held = [await open(), await open()];
   t.teardown(() => held.forEach((socket) => socket.destroy()));
   await new Promise((r) => setTimeout(r, 50));
@@ -109,25 +131,50 @@ t.test('connections beyond maxConnections are closed as they arrive; a freed slo
 t.test('the http section of the config sets the limits; headersTimeout may not exceed requestTimeout', async (t) => {
   const base = { host: '127.0.0.1', port: 0, bodyLimitBytes: 65536 };
   t.same(httpServerLimits(base), defaultHttpServerLimits, 'defaults when left out');
-  t.same(httpServerLimits({ ...base, maxHeaderBytes: 4096, headersTimeout: '2s', requestTimeout: '5s', keepAliveTimeout: '1s', maxConnections: 10 }), { maxHeaderBytes: 4096, headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 1000, maxConnections: 10 });
-  t.throws(() => httpServerLimits({ ...base, headersTimeout: '40s' }), /http.headersTimeout \(40000 ms\) exceeds http.requestTimeout \(30000 ms\)/);
+  t.same(
+    httpServerLimits({
+      ...base,
+      maxHeaderBytes: 4096,
+      headersTimeout: '2s',
+      requestTimeout: '5s',
+      keepAliveTimeout: '1s',
+      maxConnections: 10,
+    }),
+    {
+      maxHeaderBytes: 4096,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      keepAliveTimeoutMs: 1000,
+      maxConnections: 10,
+    },
+  );
+  t.throws(
+    () => httpServerLimits({ ...base, headersTimeout: '40s' }),
+    /http.headersTimeout \(40000 ms\) exceeds http.requestTimeout \(30000 ms\)/,
+  );
 });
 
-t.test('the gateway: its partner port applies config http limits and has no /metrics; the metrics listener has', async (t) => {
-  const { gateway } = await startTestGateway(t, { gateway: { http: { maxHeaderBytes: 4096 } } });
-  const partner = `http://127.0.0.1:${gateway.http.port}`;
-  const big = await exchange(gateway.http.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6000)}\r\n\r\n`);
-  t.equal(big.status, 431, 'http.maxHeaderBytes from the config');
-  t.match(problemOf(t, big), { detail: /at most 4096 bytes/ });
+t.test(
+  'the gateway: its partner port applies config http limits and has no /metrics; the metrics listener has',
+  async (t) => {
+    const { gateway } = await startTestGateway(t, { gateway: { http: { maxHeaderBytes: 4096 } } });
+    const partner = `http://127.0.0.1:${gateway.http.port}`;
+    const big = await exchange(
+      gateway.http.port,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6000)}\r\n\r\n`,
+    );
+    t.equal(big.status, 431, 'http.maxHeaderBytes from the config');
+    t.match(problemOf(t, big), { detail: /at most 4096 bytes/ });
 
-  const onPartnerPort = await fetch(`${partner}/metrics`);
-  t.equal(onPartnerPort.status, 404, 'no /metrics on the partner port');
-  t.equal(onPartnerPort.headers.get('content-type'), 'application/problem+json');
-  t.not(gateway.metricsHttp.port, gateway.http.port);
-  const metrics = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/metrics`);
-  t.equal(metrics.status, 200);
-  t.match(await metrics.text(), /orderbridge_orders/);
-  const other = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/v1/orders`);
-  t.equal(other.status, 404, 'the metrics listener serves nothing else');
-  t.match(await other.json(), { type: /no-route/, detail: /GET \/metrics only/ });
-});
+    const onPartnerPort = await fetch(`${partner}/metrics`);
+    t.equal(onPartnerPort.status, 404, 'no /metrics on the partner port');
+    t.equal(onPartnerPort.headers.get('content-type'), 'application/problem+json');
+    t.not(gateway.metricsHttp.port, gateway.http.port);
+    const metrics = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/metrics`);
+    t.equal(metrics.status, 200);
+    t.match(await metrics.text(), /orderbridge_orders/);
+    const other = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/v1/orders`);
+    t.equal(other.status, 404, 'the metrics listener serves nothing else');
+    t.match(await other.json(), { type: /no-route/, detail: /GET \/metrics only/ });
+  },
+);

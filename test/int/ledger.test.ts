@@ -21,7 +21,11 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
   const { ledger } = setup(t);
   const db = ledger.db;
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  t.equal(db.pragma('synchronous', { simple: true }), 1, 'SQLite itself NORMAL: the group commit does the fsync (configured FULL)');
+  t.equal(
+    db.pragma('synchronous', { simple: true }),
+    1,
+    'SQLite itself NORMAL: the group commit does the fsync (configured FULL)',
+  );
   t.ok(ledger.commits.durable, 'configured FULL: units wait for the fsync of their commit');
   const env = testConfig();
   const normal = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(env.config) });
@@ -45,10 +49,13 @@ t.test('messages that arrive together share one commit (group commit)', async (t
 t.test('one failing unit rolls back alone inside a shared commit', async (t) => {
   const { ledger } = setup(t);
   const sqlite = ledger;
-  const [ok, failed] = await Promise.allSettled([sqlite.commits.run(() => sqlite.db.prepare(`INSERT INTO journal (at, kind) VALUES (1, 'kept')`).run()), sqlite.commits.run(() => {
-    sqlite.db.prepare(`INSERT INTO journal (at, kind) VALUES (1, 'rolled back')`).run();
-    throw new Error('boom');
-  })]);
+  const [ok, failed] = await Promise.allSettled([
+    sqlite.commits.run(() => sqlite.db.prepare(`INSERT INTO journal (at, kind) VALUES (1, 'kept')`).run()),
+    sqlite.commits.run(() => {
+      sqlite.db.prepare(`INSERT INTO journal (at, kind) VALUES (1, 'rolled back')`).run();
+      throw new Error('boom');
+    }),
+  ]);
   t.equal(ok.status, 'fulfilled');
   t.equal(failed.status, 'rejected');
   t.same(sqlite.db.prepare('SELECT kind FROM journal').pluck().all(), ['kept']);
@@ -59,9 +66,14 @@ t.test("the watchdog's every-tick queries search an index; none walks a table", 
   const db = ledger.db;
   const statements = prepareStatements(db);
   for (const name of ['unpublished', 'overdue', 'stuckOrders'] as const) {
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(T0, 100) as { detail: string }[]).map((row) => row.detail);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(T0, 100) as { detail: string }[]).map(
+      (row) => row.detail,
+    );
     t.match(plan[0], /^SEARCH \w+ USING (COVERING )?INDEX /, `${name}: ${plan.join(' | ')}`);
-    t.notOk(plan.some((step) => /^SCAN (messages|orders)\b/.test(step)), `${name} scans no table`);
+    t.notOk(
+      plan.some((step) => /^SCAN (messages|orders)\b/.test(step)),
+      `${name} scans no table`,
+    );
   }
 });
 

@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMesApiClient } from '../../src/adapters/mes/api-client.js';
 
-
 // The reference MES's order look-up, as config/gateway.yaml configures it: the fake MES below speaks it.
 const referenceLookup = { path: '/orders', query: 'externalRef', statePointer: '/state' };
 t.test('the evidence lookup says known, unknown, or cannot tell', async (t) => {
@@ -15,11 +14,21 @@ t.test('the evidence lookup says known, unknown, or cannot tell', async (t) => {
     else res.writeHead(404).end();
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  );
   const client = createMesApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 200, referenceLookup);
   t.equal(await client.knowsOrder('KNOWN'), true);
   t.equal(await client.knowsOrder('NEVER'), false);
   t.equal(await client.knowsOrder('BROKEN'), undefined, 'a 503 is not evidence either way');
   t.equal(await client.knowsOrder('SLOW'), undefined, 'a timeout is not evidence either way');
-  t.equal(await createMesApiClient('http://127.0.0.1:1', 200, referenceLookup).knowsOrder('X'), undefined, 'nothing listening');
+  t.equal(
+    await createMesApiClient('http://127.0.0.1:1', 200, referenceLookup).knowsOrder('X'),
+    undefined,
+    'nothing listening',
+  );
 });

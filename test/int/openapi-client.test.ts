@@ -130,34 +130,52 @@ const tsconfig = {
   include: ['*.ts'],
 };
 
-t.test('a client generated from /openapi.json with openapi-typescript type-checks a plain program (strict)', async (t) => {
-  const env = testConfig();
-  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
-  const dir = mkdtempSync(join(tmpdir(), 'orderbridge-openapi-client-'));
-  t.teardown(async () => {
-    await ledger.close();
-    env.remove();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const noBroker = { publish: () => Promise.reject(new NotPublishedError('no broker in this test')) };
-  const app = createHttpApp({ config: env.config, ledger, logger: silentLogger, publisher: noBroker, clock: Date.now, readiness: { brokerConnected: () => true } });
-  const served = await app.request('/openapi.json');
-  t.equal(served.status, 200);
+t.test(
+  'a client generated from /openapi.json with openapi-typescript type-checks a plain program (strict)',
+  async (t) => {
+    const env = testConfig();
+    const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
+    const dir = mkdtempSync(join(tmpdir(), 'orderbridge-openapi-client-'));
+    t.teardown(async () => {
+      await ledger.close();
+      env.remove();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const noBroker = { publish: () => Promise.reject(new NotPublishedError('no broker in this test')) };
+    const app = createHttpApp({
+      config: env.config,
+      ledger,
+      logger: silentLogger,
+      publisher: noBroker,
+      clock: Date.now,
+      readiness: { brokerConnected: () => true },
+    });
+    const served = await app.request('/openapi.json');
+    t.equal(served.status, 200);
 
-  // defaultNonNullable: false, as the README says: with it on, openapi-typescript makes every field
-  // with a default required, in request bodies too (a line's unit), not only in answers.
-  const types = astToString(await openapiTS((await served.json()) as Parameters<typeof openapiTS>[0], { silent: true, defaultNonNullable: false }));
-  writeFileSync(join(dir, 'api.ts'), types);
-  writeFileSync(join(dir, 'client.ts'), program);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    // defaultNonNullable: false, as the README says: with it on, openapi-typescript makes every field
+    // with a default required, in request bodies too (a line's unit), not only in answers.
+    const types = astToString(
+      await openapiTS((await served.json()) as Parameters<typeof openapiTS>[0], {
+        silent: true,
+        defaultNonNullable: false,
+      }),
+    );
+    writeFileSync(join(dir, 'api.ts'), types);
+    writeFileSync(join(dir, 'client.ts'), program);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
 
-  const result = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', dir], { cwd: dir }).then(
-    () => ({ code: 0, output: '' }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
-  );
-  t.equal(result.code, 0, 'tsc --noEmit passes on the generated types and the program');
-  t.equal(result.output, '', 'no diagnostics');
-  // openapi-typescript always exports an empty root `$defs` type; none may sit inside a schema.
-  t.notMatch(types, /\$defs\??:|\["\$defs"\]/, 'no JSON Schema $defs leak into the generated types');
-});
+    const result = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', dir], { cwd: dir }).then(
+      () => ({ code: 0, output: '' }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? 1,
+        output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      }),
+    );
+    t.equal(result.code, 0, 'tsc --noEmit passes on the generated types and the program');
+    t.equal(result.output, '', 'no diagnostics');
+    // openapi-typescript always exports an empty root `$defs` type; none may sit inside a schema.
+    t.notMatch(types, /\$defs\??:|\["\$defs"\]/, 'no JSON Schema $defs leak into the generated types');
+  },
+);

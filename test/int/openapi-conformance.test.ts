@@ -10,7 +10,12 @@ import { startTestGateway } from '../helpers/test-gateway.js';
 const keyOf = () => randomBytes(24).toString('base64url');
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 const keys = { alpha: keyOf(), beta: keyOf(), ops: keyOf(), slow: keyOf() };
-const order = { reference: 'PO-4711', customer: { id: 'C-9', name: 'Acme' }, lines: [{ sku: 'FLANGE-80', quantity: 12 }], priority: 'rush' };
+const order = {
+  reference: 'PO-4711',
+  customer: { id: 'C-9', name: 'Acme' },
+  lines: [{ sku: 'FLANGE-80', quantity: 12 }],
+  priority: 'rush',
+};
 
 /** A port nothing listens on now, for the MES simulator the gateway is configured with before it starts. */
 async function freePort(): Promise<number> {
@@ -37,52 +42,136 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
         baseUrl: `http://127.0.0.1:${mesPort}`,
         timeout: '300ms',
         // Six failed calls at least before the circuit opens: the first ones show the MES's own failures (504, 502).
-        breaker: { volumeThreshold: 6, errorThresholdPercentage: 50, resetTimeout: '60s', maxConcurrent: 16, maxQueued: 64 },
+        breaker: {
+          volumeThreshold: 6,
+          errorThresholdPercentage: 50,
+          resetTimeout: '60s',
+          maxConcurrent: 16,
+          maxQueued: 64,
+        },
       },
     },
   });
-  const sim = await startMesSimulator({ amqpUrl: amqp.url, queue: amqp.queues.mesCommands, exchange: amqp.exchanges.mesEvents, port: mesPort, stepMs: 60_000, seed: 7, qcFailShare: 0, apiLatencyMs: 0 });
+  const sim = await startMesSimulator({
+    amqpUrl: amqp.url,
+    queue: amqp.queues.mesCommands,
+    exchange: amqp.exchanges.mesEvents,
+    port: mesPort,
+    stepMs: 60_000,
+    seed: 7,
+    qcFailShare: 0,
+    apiLatencyMs: 0,
+  });
   t.teardown(() => sim.stop());
   const base = `http://127.0.0.1:${gateway.http.port}`;
   const mesFaults = async (switches: { apiLatencyMs?: number; apiDown?: boolean }) => {
-    const response = await fetch(`http://127.0.0.1:${mesPort}/faults`, { method: 'POST', body: JSON.stringify(switches), headers: { 'content-type': 'application/json' } });
+    const response = await fetch(`http://127.0.0.1:${mesPort}/faults`, {
+      method: 'POST',
+      body: JSON.stringify(switches),
+      headers: { 'content-type': 'application/json' },
+    });
     t.equal(response.status, 200, `MES faults ${JSON.stringify(switches)}`);
   };
 
   const document = (await (await fetch(`${base}/openapi.json`)).json()) as object;
-  await t.resolves(SwaggerParser.validate(structuredClone(document) as never), 'the served document is valid OpenAPI 3.1');
+  await t.resolves(
+    SwaggerParser.validate(structuredClone(document) as never),
+    'the served document is valid OpenAPI 3.1',
+  );
   const conformance = await openApiConformance(document);
   const problems: string[] = [];
-  const call = async (method: string, path: string, options: { key?: string; headers?: Record<string, string>; body?: string } = {}) => {
-    const headers = { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...options.body !== undefined ? { 'content-type': 'application/json' } : {}, ...options.headers };
-    const response = await fetch(`${base}${path}`, { method, headers, ...(options.body !== undefined ? { body: options.body } : {}) });
+  const call = async (
+    method: string,
+    path: string,
+    options: { key?: string; headers?: Record<string, string>; body?: string } = {},
+  ) => {
+    const headers = {
+      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    };
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: options.body } : {}),
+    });
     const checked = await conformance.check(method, path, response);
     problems.push(...checked.problems);
     return { ...checked, headers: response.headers };
   };
-  const get = (path: string, key?: string, headers: Record<string, string> = {}) => call('GET', path, { ...(key ? { key } : {}), headers });
+  const get = (path: string, key?: string, headers: Record<string, string> = {}) =>
+    call('GET', path, { ...(key ? { key } : {}), headers });
   // One request a second: of three in quick succession, two share a one-second window whenever it turns.
   const twiceAsSlow = async (method: string, path: string) => {
     const statuses: number[] = [];
-    while (statuses.length < 3 && !statuses.includes(429)) statuses.push((await call(method, path, { key: keys.slow })).status);
+    while (statuses.length < 3 && !statuses.includes(429))
+      statuses.push((await call(method, path, { key: keys.slow })).status);
     t.ok(statuses.includes(429), `${method} ${path}: over the rate limit (${statuses.join(', ')})`);
   };
 
   // Unauthenticated routes.
-  for (const path of ['/healthz', '/readyz', '/openapi.json', '/asyncapi.json']) t.equal((await get(path)).status, 200, path);
+  for (const path of ['/healthz', '/readyz', '/openapi.json', '/asyncapi.json'])
+    t.equal((await get(path)).status, 200, path);
 
   // POST /v1/orders
   const body = JSON.stringify(order);
-  const submitted = await call('POST', '/v1/orders', { key: keys.alpha, body, headers: { 'idempotency-key': '"conformance-1"' } });
+  const submitted = await call('POST', '/v1/orders', {
+    key: keys.alpha,
+    body,
+    headers: { 'idempotency-key': '"conformance-1"' },
+  });
   t.equal(submitted.status, 202);
   const orderId = (JSON.parse(submitted.body) as { id: string }).id;
-  t.equal((await call('POST', '/v1/orders', { key: keys.alpha, body, headers: { 'idempotency-key': '"conformance-1"' } })).headers.get('idempotent-replayed'), 'true', 'a replay');
+  t.equal(
+    (
+      await call('POST', '/v1/orders', { key: keys.alpha, body, headers: { 'idempotency-key': '"conformance-1"' } })
+    ).headers.get('idempotent-replayed'),
+    'true',
+    'a replay',
+  );
   t.equal((await call('POST', '/v1/orders', { key: keys.alpha, body })).status, 400, 'no Idempotency-Key');
-  t.equal((await call('POST', '/v1/orders', { key: keys.alpha, body: '{"reference":1}', headers: { 'idempotency-key': '"conformance-2"' } })).status, 400, 'an invalid body');
+  t.equal(
+    (
+      await call('POST', '/v1/orders', {
+        key: keys.alpha,
+        body: '{"reference":1}',
+        headers: { 'idempotency-key': '"conformance-2"' },
+      })
+    ).status,
+    400,
+    'an invalid body',
+  );
   t.equal((await call('POST', '/v1/orders', { body, headers: { 'idempotency-key': '"conformance-3"' } })).status, 401);
-  t.equal((await call('POST', '/v1/orders', { key: keys.alpha, body, headers: { 'idempotency-key': '"conformance-4"', 'content-type': 'text/plain' } })).status, 415);
-  t.equal((await call('POST', '/v1/orders', { key: keys.alpha, body: JSON.stringify({ ...order, reference: 'PO-4712' }), headers: { 'idempotency-key': '"conformance-1"' } })).status, 422);
-  t.equal((await call('POST', '/v1/orders', { key: keys.alpha, body: JSON.stringify({ ...order, notes: 'x'.repeat(5000) }), headers: { 'idempotency-key': '"conformance-5"' } })).status, 413);
+  t.equal(
+    (
+      await call('POST', '/v1/orders', {
+        key: keys.alpha,
+        body,
+        headers: { 'idempotency-key': '"conformance-4"', 'content-type': 'text/plain' },
+      })
+    ).status,
+    415,
+  );
+  t.equal(
+    (
+      await call('POST', '/v1/orders', {
+        key: keys.alpha,
+        body: JSON.stringify({ ...order, reference: 'PO-4712' }),
+        headers: { 'idempotency-key': '"conformance-1"' },
+      })
+    ).status,
+    422,
+  );
+  t.equal(
+    (
+      await call('POST', '/v1/orders', {
+        key: keys.alpha,
+        body: JSON.stringify({ ...order, notes: 'x'.repeat(5000) }),
+        headers: { 'idempotency-key': '"conformance-5"' },
+      })
+    ).status,
+    413,
+  );
   await twiceAsSlow('POST', '/v1/orders');
 
   // GET /v1/orders/{id}, GET /v1/orders
@@ -98,13 +187,24 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
   await twiceAsSlow('GET', '/v1/orders');
 
   // The CRM creates the order; the gateway hands it to the MES, which then knows it.
-  await peer.publish(amqp.exchanges.crmCommands, 'order.create', { messageId: 'crm-create-conformance', type: 'order.create', sentAt: new Date().toISOString(), orderId, partner: 'alpha', customer: order.customer, lines: order.lines });
+  await peer.publish(amqp.exchanges.crmCommands, 'order.create', {
+    messageId: 'crm-create-conformance',
+    type: 'order.create',
+    sentAt: new Date().toISOString(),
+    orderId,
+    partner: 'alpha',
+    customer: order.customer,
+    lines: order.lines,
+  });
   await waitFor(() => sim.stats().orders[orderId] !== undefined, 10_000, 'the MES knows the order');
 
   // GET /mes/orders/{orderId}
   const mesOrder = await get(`/mes/orders/${orderId}`, keys.alpha);
   t.equal(mesOrder.status, 200);
-  t.equal((await get(`/mes/orders/${orderId}`, keys.alpha, { 'if-none-match': mesOrder.headers.get('etag')! })).status, 304);
+  t.equal(
+    (await get(`/mes/orders/${orderId}`, keys.alpha, { 'if-none-match': mesOrder.headers.get('etag')! })).status,
+    304,
+  );
   t.equal((await get(`/mes/orders/${orderId}`, keys.beta)).status, 404, "another partner's order");
   t.equal((await get('/mes/orders/NOT-AT-THE-MES', keys.ops)).status, 404, "the MES's own 404, passed on");
   t.equal((await get('/mes/orders/-not-an-id', keys.ops)).status, 400);
@@ -114,7 +214,10 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
   // GET /mes/worklist (a configured MES read route)
   const worklist = await get('/mes/worklist?limit=10', keys.ops);
   t.equal(worklist.status, 200);
-  t.equal((await get('/mes/worklist?limit=10', keys.ops, { 'if-none-match': worklist.headers.get('etag')! })).status, 304);
+  t.equal(
+    (await get('/mes/worklist?limit=10', keys.ops, { 'if-none-match': worklist.headers.get('etag')! })).status,
+    304,
+  );
   t.equal((await get('/mes/worklist?limit=0', keys.ops)).status, 400);
   t.equal((await get('/mes/worklist', keys.alpha)).status, 403);
   t.equal((await get('/mes/worklist')).status, 401);
@@ -126,7 +229,8 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
   t.equal((await get('/ops', keys.alpha)).status, 403);
   t.equal((await get('/ops')).status, 401);
   await twiceAsSlow('GET', '/ops');
-  for (const format of ['json', 'csv', 'html']) t.equal((await get(`/ops/report?format=${format}`, keys.ops)).status, 200, `report as ${format}`);
+  for (const format of ['json', 'csv', 'html'])
+    t.equal((await get(`/ops/report?format=${format}`, keys.ops)).status, 200, `report as ${format}`);
   t.equal((await get('/ops/report?format=pdf', keys.ops)).status, 400);
   t.equal((await get('/ops/report', keys.alpha)).status, 403);
   t.equal((await get('/ops/report')).status, 401);
@@ -138,19 +242,41 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
   await twiceAsSlow('GET', `/ops/orders/${orderId}/timeline`);
 
   // A CRM command the gateway dead-letters, listed and replayed.
-  await peer.publish(amqp.exchanges.crmCommands, 'order.create', { messageId: 'crm-invalid-conformance', type: 'order.create', orderId: 'BAD-1' });
+  await peer.publish(amqp.exchanges.crmCommands, 'order.create', {
+    messageId: 'crm-invalid-conformance',
+    type: 'order.create',
+    orderId: 'BAD-1',
+  });
   let letters: { id: string }[] = [];
-  await waitFor(async () => {
-    const listed = await get('/ops/dead-letters', keys.ops);
-    letters = (JSON.parse(listed.body) as { groups: { letters: { id: string }[] }[] }).groups.flatMap((g) => g.letters);
-    return letters.length > 0;
-  }, 10_000, 'the dead letter listed');
+  await waitFor(
+    async () => {
+      const listed = await get('/ops/dead-letters', keys.ops);
+      letters = (JSON.parse(listed.body) as { groups: { letters: { id: string }[] }[] }).groups.flatMap(
+        (g) => g.letters,
+      );
+      return letters.length > 0;
+    },
+    10_000,
+    'the dead letter listed',
+  );
   t.equal((await get('/ops/dead-letters', keys.alpha)).status, 403);
   t.equal((await get('/ops/dead-letters')).status, 401);
   await twiceAsSlow('GET', '/ops/dead-letters');
-  t.match((await call('POST', `/ops/dead-letters/${encodeURIComponent(letters[0]!.id)}/replay`, { key: keys.ops })).status, /^(200|409)$/, 'replayed, or refused with a reason');
+  t.match(
+    (await call('POST', `/ops/dead-letters/${encodeURIComponent(letters[0]!.id)}/replay`, { key: keys.ops })).status,
+    /^(200|409)$/,
+    'replayed, or refused with a reason',
+  );
   t.equal((await call('POST', '/ops/dead-letters/no-such-letter/replay', { key: keys.ops })).status, 404);
-  t.equal((await call('POST', '/ops/dead-letters/no-such-letter/replay', { key: keys.ops, body: JSON.stringify({ pad: 'x'.repeat(5000) }) })).status, 413);
+  t.equal(
+    (
+      await call('POST', '/ops/dead-letters/no-such-letter/replay', {
+        key: keys.ops,
+        body: JSON.stringify({ pad: 'x'.repeat(5000) }),
+      })
+    ).status,
+    413,
+  );
   t.equal((await call('POST', '/ops/dead-letters/no-such-letter/replay', { key: keys.alpha })).status, 403);
   t.equal((await call('POST', '/ops/dead-letters/no-such-letter/replay')).status, 401);
   await twiceAsSlow('POST', '/ops/dead-letters/no-such-letter/replay');
@@ -165,12 +291,19 @@ t.test('every route of a running gateway answers as /openapi.json says: status, 
     downStatuses.add((await get(`/mes/orders/DOWN-${i}`, keys.ops)).status);
     downStatuses.add((await get(`/mes/worklist?limit=${20 + i}`, keys.ops)).status);
   }
-  t.ok(downStatuses.has(502) && downStatuses.has(503), `the MES failing: 502, then the open circuit: 503 (${[...downStatuses].join(', ')})`);
+  t.ok(
+    downStatuses.has(502) && downStatuses.has(503),
+    `the MES failing: 502, then the open circuit: 503 (${[...downStatuses].join(', ')})`,
+  );
 
   t.same(problems, [], 'every answer fits the document');
   const coverage = conformance.coverage();
   t.same(coverage.uncalled, [], 'every documented operation was called');
   // Age comes on a 400 only when it is the MES's own 400, passed on: the proxy checks the query first, so it is not provoked here.
-  t.same(coverage.neverSentHeaders, ['getMesOrder 400 Age', 'getMesWorklist 400 Age'], 'every header the document declares for an answer seen here was sent');
+  t.same(
+    coverage.neverSentHeaders,
+    ['getMesOrder 400 Age', 'getMesWorklist 400 Age'],
+    'every header the document declares for an answer seen here was sent',
+  );
   t.comment(`documented, not provoked here: ${coverage.unseenStatuses.join(', ')}`);
 });

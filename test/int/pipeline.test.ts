@@ -33,7 +33,15 @@ async function setup(t: Test, gateway = {}) {
 }
 
 function createCommand(orderId: string, messageId = `crm-${orderId}`) {
-  return { messageId, type: 'order.create', sentAt: new Date().toISOString(), orderId, partner: 'shop', customer: { id: 'C-1', name: 'Acme' }, lines: [{ sku: 'BRKT-200', quantity: 4 }] };
+  return {
+    messageId,
+    type: 'order.create',
+    sentAt: new Date().toISOString(),
+    orderId,
+    partner: 'shop',
+    customer: { id: 'C-1', name: 'Acme' },
+    lines: [{ sku: 'BRKT-200', quantity: 4 }],
+  };
 }
 
 t.test('a CRM order reaches the MES in its format and the MES acceptance reaches the CRM as CloudEvents', async (t) => {
@@ -42,13 +50,28 @@ t.test('a CRM order reaches the MES in its format and the MES acceptance reaches
   await waitFor(() => toMes.length === 1, 5000, 'the MES command');
   const command = toMes[0]!;
   t.ok(validMesCommand(command.body).ok, 'valid MES command');
-  t.match(command.body, { header: { messageId: mesCommandId('crm-P-1'), messageType: 'CREATE_ORDER' }, body: { externalRef: 'P-1', positions: [{ pos: 10, material: 'BRKT-200', qty: 4, uom: 'PCE' }] } });
+  t.match(command.body, {
+    header: { messageId: mesCommandId('crm-P-1'), messageType: 'CREATE_ORDER' },
+    body: { externalRef: 'P-1', positions: [{ pos: 10, material: 'BRKT-200', qty: 4, uom: 'PCE' }] },
+  });
   t.equal(command.message.properties.messageId, mesCommandId('crm-P-1'));
 
-  await peer.publish(exchanges.mesEvents, 'ORDER_ACCEPTED', mesEvent('ACCEPTED', { orderId: 'P-1', eventId: 'ev-p1', correlationId: mesCommandId('crm-P-1'), at: new Date().toISOString() }));
+  await peer.publish(
+    exchanges.mesEvents,
+    'ORDER_ACCEPTED',
+    mesEvent('ACCEPTED', {
+      orderId: 'P-1',
+      eventId: 'ev-p1',
+      correlationId: mesCommandId('crm-P-1'),
+      at: new Date().toISOString(),
+    }),
+  );
   await waitFor(() => toCrm.length === 2, 5000, 'two order events');
   for (const event of toCrm) t.ok(validOrderEvent(event.body).ok, 'valid CloudEvent');
-  t.same(toCrm.map((e) => e.message.fields.routingKey), ['order.ack.accepted', 'order.status.accepted']);
+  t.same(
+    toCrm.map((e) => e.message.fields.routingKey),
+    ['order.ack.accepted', 'order.status.accepted'],
+  );
   t.match(toCrm[0]!.body, { data: { kind: 'acknowledged', acknowledgement: 'accepted', commandId: 'crm-P-1' } });
 });
 
@@ -56,42 +79,73 @@ t.test('the same CRM command twice is forwarded once; the same MES event twice i
   const { gateway, peer, exchanges, toMes, toCrm } = await setup(t);
   await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
   await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
-  const event = mesEvent('ACCEPTED', { orderId: 'P-2', eventId: 'ev-p2', correlationId: mesCommandId('crm-P-2'), at: new Date().toISOString() });
+  const event = mesEvent('ACCEPTED', {
+    orderId: 'P-2',
+    eventId: 'ev-p2',
+    correlationId: mesCommandId('crm-P-2'),
+    at: new Date().toISOString(),
+  });
   await waitFor(() => toMes.length >= 1, 5000, 'the MES command');
   await peer.publish(exchanges.mesEvents, 'ORDER_ACCEPTED', event);
   await peer.publish(exchanges.mesEvents, 'ORDER_ACCEPTED', event);
-  await waitFor(async () => (await gateway.ledger.timeline('P-2')).filter((e) => e.kind === 'duplicate_delivery').length === 2, 5000, 'both duplicates recorded');
+  await waitFor(
+    async () => (await gateway.ledger.timeline('P-2')).filter((e) => e.kind === 'duplicate_delivery').length === 2,
+    5000,
+    'both duplicates recorded',
+  );
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(toMes.length, 1, 'one MES command');
   t.equal(toCrm.length, 2, 'one acknowledgement and one status change, not twice');
 });
 
-t.test('undecodable and schema-invalid messages are dead-lettered with the reason; the pipeline keeps going', async (t) => {
-  const { gateway, peer, exchanges, toMes, deadLetters } = await setup(t);
-  await peer.publish(exchanges.crmCommands, 'order.create', '{not json');
-  await peer.publish(exchanges.crmCommands, 'order.create', { ...createCommand('P-3'), lines: [] });
-  await peer.publish(exchanges.mesEvents, 'ORDER_STATE_CHANGED', { header: { eventId: 'x' }, order: {} });
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-4'));
-  await waitFor(() => deadLetters.length === 3 && toMes.length === 1, 5000, 'three dead letters and one forwarded command');
-  const headers = deadLetters.map((d) => d.message.properties.headers ?? {});
-  t.same(headers.map((h) => h[deadLetterHeaders.reason]).sort(), ['invalid', 'invalid', 'undecodable']);
-  t.match(headers.find((h) => String(h[deadLetterHeaders.error]).includes('/lines'))?.[deadLetterHeaders.error], /\/lines: .*fix:/);
-  t.equal(headers[0]?.[deadLetterHeaders.originalExchange], exchanges.crmCommands);
-  t.equal((await gateway.ledger.stats()).invalid, 3);
-  t.match(toMes[0]!.body, { body: { externalRef: 'P-4' } });
-});
+t.test(
+  'undecodable and schema-invalid messages are dead-lettered with the reason; the pipeline keeps going',
+  async (t) => {
+    const { gateway, peer, exchanges, toMes, deadLetters } = await setup(t);
+    await peer.publish(exchanges.crmCommands, 'order.create', '{not json');
+    await peer.publish(exchanges.crmCommands, 'order.create', { ...createCommand('P-3'), lines: [] });
+    await peer.publish(exchanges.mesEvents, 'ORDER_STATE_CHANGED', { header: { eventId: 'x' }, order: {} });
+    await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-4'));
+    await waitFor(
+      () => deadLetters.length === 3 && toMes.length === 1,
+      5000,
+      'three dead letters and one forwarded command',
+    );
+    const headers = deadLetters.map((d) => d.message.properties.headers ?? {});
+    t.same(headers.map((h) => h[deadLetterHeaders.reason]).sort(), ['invalid', 'invalid', 'undecodable']);
+    t.match(
+      headers.find((h) => String(h[deadLetterHeaders.error]).includes('/lines'))?.[deadLetterHeaders.error],
+      /\/lines: .*fix:/,
+    );
+    t.equal(headers[0]?.[deadLetterHeaders.originalExchange], exchanges.crmCommands);
+    t.equal((await gateway.ledger.stats()).invalid, 3);
+    t.match(toMes[0]!.body, { body: { externalRef: 'P-4' } });
+  },
+);
 
-t.test('a command the MES never acknowledges is re-forwarded with the same id, then flagged lost to the CRM', async (t) => {
-  const { peer, exchanges, toMes, toCrm } = await setup(t, { acknowledgement: { deadline: '300ms', maxAttempts: 2, backoff: 1, evidenceLookup: false }, stuck: { checkInterval: '100ms' } });
-  const sent = Date.now();
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-5'));
-  await waitFor(() => toCrm.some((e) => e.message.fields.routingKey === 'order.attention.lost'), 5000, 'the lost event');
-  const detected = Date.now() - sent;
-  t.equal(toMes.length, 2, 'forwarded twice');
-  t.same(new Set(toMes.map((m) => m.message.properties.messageId)).size, 1, 'with one message id');
-  t.ok(detected < 600 + 2000, `flagged lost ${detected} ms after sending (deadlines 2 × 300 ms)`);
-  t.match(toCrm.at(-1)!.body, { data: { kind: 'attention_raised', attention: 'lost', orderId: 'P-5', commandId: 'crm-P-5' } });
-});
+t.test(
+  'a command the MES never acknowledges is re-forwarded with the same id, then flagged lost to the CRM',
+  async (t) => {
+    const { peer, exchanges, toMes, toCrm } = await setup(t, {
+      acknowledgement: { deadline: '300ms', maxAttempts: 2, backoff: 1, evidenceLookup: false },
+      stuck: { checkInterval: '100ms' },
+    });
+    const sent = Date.now();
+    await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-5'));
+    await waitFor(
+      () => toCrm.some((e) => e.message.fields.routingKey === 'order.attention.lost'),
+      5000,
+      'the lost event',
+    );
+    const detected = Date.now() - sent;
+    t.equal(toMes.length, 2, 'forwarded twice');
+    t.same(new Set(toMes.map((m) => m.message.properties.messageId)).size, 1, 'with one message id');
+    t.ok(detected < 600 + 2000, `flagged lost ${detected} ms after sending (deadlines 2 × 300 ms)`);
+    t.match(toCrm.at(-1)!.body, {
+      data: { kind: 'attention_raised', attention: 'lost', orderId: 'P-5', commandId: 'crm-P-5' },
+    });
+  },
+);
 
 t.test('after its connection is dropped the gateway reconnects, re-declares and resumes consuming', async (t) => {
   const { gateway, peer, exchanges, toMes } = await setup(t);
@@ -116,8 +170,11 @@ t.test('classic queues work as well as quorum queues', async (t) => {
 
 /** Closes the broker-side connections with this client-provided name, as a network cut would. */
 function closeConnectionsOf(name: string): void {
-  const lines = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' }).split('\n');
+  const lines = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], {
+    encoding: 'utf8',
+  }).split('\n');
   const pids = lines.filter((l) => l.includes(name)).map((l) => l.split('\t')[0]!);
   if (!pids.length) throw new Error(`no connection named ${name}`);
-  for (const pid of pids) execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: connection cut'], { stdio: 'ignore' });
+  for (const pid of pids)
+    execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: connection cut'], { stdio: 'ignore' });
 }

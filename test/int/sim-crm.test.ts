@@ -53,7 +53,13 @@ async function crmWorld(t: Test) {
   const events = await connection.createConfirmChannel();
   let clock = Date.parse('2030-01-01T08:00:00Z');
 
-  const publishEvent = async (orderId: string, kind: StatusChange['kind'], status: StatusChange['status'], extra: Partial<StatusChange> = {}, id: string = randomUUID()) => {
+  const publishEvent = async (
+    orderId: string,
+    kind: StatusChange['kind'],
+    status: StatusChange['status'],
+    extra: Partial<StatusChange> = {},
+    id: string = randomUUID(),
+  ) => {
     clock += 1000;
     const event: OrderEvent = {
       specversion: '1.0',
@@ -70,7 +76,10 @@ async function crmWorld(t: Test) {
     return event;
   };
   const publishRaw = async (content: string, routingKey = 'event') => {
-    events.publish(amqp.exchanges.orderEvents, routingKey, Buffer.from(content), { persistent: true, contentType: 'application/json' });
+    events.publish(amqp.exchanges.orderEvents, routingKey, Buffer.from(content), {
+      persistent: true,
+      contentType: 'application/json',
+    });
     await events.waitForConfirms();
   };
 
@@ -103,92 +112,166 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000
   }
 }
 
-t.test('the CRM sends valid commands, follows every answer, reports delivery of shipped orders and settles with a true report', async (t) => {
-  const world = await crmWorld(t);
-  const total = 12;
-  const seed = 1;
-  const shares = { cancelShare: 0.25, updateShare: 0.25 };
-  const sim = await world.start({ orders: total, rate: 500, runId: 'T1', seed, ...shares, deliverAfterMs: 50, timeoutMs: 15000 });
-  const generator = createOrderGenerator({ seed, runId: 'T1', partner: 'shop', ...shares });
-  const followUps = Array.from({ length: total }, (_, i) => generator.followUpsOf(i + 1));
-  const expectedCommands = total + followUps.filter((f) => f.cancel).length + followUps.filter((f) => f.update).length;
-  t.ok(followUps.some((f) => f.cancel) && followUps.some((f) => f.update), `seed ${seed} cancels and updates some orders`);
+t.test(
+  'the CRM sends valid commands, follows every answer, reports delivery of shipped orders and settles with a true report',
+  async (t) => {
+    const world = await crmWorld(t);
+    const total = 12;
+    const seed = 1;
+    const shares = { cancelShare: 0.25, updateShare: 0.25 };
+    const sim = await world.start({
+      orders: total,
+      rate: 500,
+      runId: 'T1',
+      seed,
+      ...shares,
+      deliverAfterMs: 50,
+      timeoutMs: 15000,
+    });
+    const generator = createOrderGenerator({ seed, runId: 'T1', partner: 'shop', ...shares });
+    const followUps = Array.from({ length: total }, (_, i) => generator.followUpsOf(i + 1));
+    const expectedCommands =
+      total + followUps.filter((f) => f.cancel).length + followUps.filter((f) => f.update).length;
+    t.ok(
+      followUps.some((f) => f.cancel) && followUps.some((f) => f.update),
+      `seed ${seed} cancels and updates some orders`,
+    );
 
-  await waitFor('every command', () => world.commands.length === expectedCommands);
-  const ids = Array.from({ length: total }, (_, i) => orderIdFor('T1', i + 1));
-  t.same(world.commands.filter((c) => c.body.type === 'order.create').map((c) => c.body.orderId), ids, 'creates in order, with run-scoped ids');
-  for (const { body, message } of world.commands) {
-    const valid = validCommand(body);
-    t.ok(valid.ok, `${body.messageId} matches the CRM command contract`, valid.ok ? {} : { problems: valid.problems });
-    t.equal(message.fields.routingKey, body.type, 'routing key is the command type');
-    t.equal(message.properties.messageId, body.messageId);
-    t.equal(message.properties.deliveryMode, 2, 'persistent');
-    t.equal(message.properties.contentType, 'application/json');
-  }
-  t.equal(new Set(world.commands.map((c) => c.body.messageId)).size, expectedCommands, 'message ids are unique');
-  followUps.forEach((f, i) => {
-    const kinds = world.commands.filter((c) => c.body.orderId === ids[i]).map((c) => c.body.type);
-    t.same(kinds.sort(), ['order.create', ...(f.cancel ? ['order.cancel'] : []), ...(f.update ? ['order.update'] : [])].sort(), `${ids[i]} got its follow-ups`);
-  });
-  const create = (orderId: string) => world.commands.find((c) => c.body.orderId === orderId && c.body.type === 'order.create')!.body.messageId;
+    await waitFor('every command', () => world.commands.length === expectedCommands);
+    const ids = Array.from({ length: total }, (_, i) => orderIdFor('T1', i + 1));
+    t.same(
+      world.commands.filter((c) => c.body.type === 'order.create').map((c) => c.body.orderId),
+      ids,
+      'creates in order, with run-scoped ids',
+    );
+    for (const { body, message } of world.commands) {
+      const valid = validCommand(body);
+      t.ok(
+        valid.ok,
+        `${body.messageId} matches the CRM command contract`,
+        valid.ok ? {} : { problems: valid.problems },
+      );
+      t.equal(message.fields.routingKey, body.type, 'routing key is the command type');
+      t.equal(message.properties.messageId, body.messageId);
+      t.equal(message.properties.deliveryMode, 2, 'persistent');
+      t.equal(message.properties.contentType, 'application/json');
+    }
+    t.equal(new Set(world.commands.map((c) => c.body.messageId)).size, expectedCommands, 'message ids are unique');
+    followUps.forEach((f, i) => {
+      const kinds = world.commands.filter((c) => c.body.orderId === ids[i]).map((c) => c.body.type);
+      t.same(
+        kinds.sort(),
+        ['order.create', ...(f.cancel ? ['order.cancel'] : []), ...(f.update ? ['order.update'] : [])].sort(),
+        `${ids[i]} got its follow-ups`,
+      );
+    });
+    const create = (orderId: string) =>
+      world.commands.find((c) => c.body.orderId === orderId && c.body.type === 'order.create')!.body.messageId;
 
-  // Play the gateway: six orders go all the way, the others end every other way an order can end.
-  const allTheWay = ids.slice(0, 6);
-  const [rejected, lost, stuck, failed, cancelled, noisy] = ids.slice(6) as [string, string, string, string, string, string];
-  const shippedAt = new Map<string, number>();
-  for (const id of allTheWay) {
-    await world.publishEvent(id, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: create(id) });
-    await world.publishEvent(id, 'status_changed', 'in_production', { previousStatus: 'accepted' });
-    await world.publishEvent(id, 'status_changed', 'ready', { previousStatus: 'in_production' });
-    await world.publishEvent(id, 'status_changed', 'shipped', { previousStatus: 'ready' });
-    shippedAt.set(id, Date.now());
-  }
-  await world.publishEvent(rejected, 'acknowledged', 'rejected', { acknowledgement: 'rejected', commandId: create(rejected), reason: 'NO_CAPACITY' });
-  await world.publishEvent(lost, 'attention_raised', 'received', { attention: 'lost' });
-  await world.publishEvent(stuck, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: create(stuck) });
-  await world.publishEvent(stuck, 'attention_raised', 'accepted', { attention: 'stuck' });
-  await world.publishEvent(failed, 'acknowledged', 'failed', { acknowledgement: 'failed', commandId: create(failed) });
-  await world.publishEvent(cancelled, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: create(cancelled) });
-  await world.publishEvent(cancelled, 'acknowledged', 'cancelled', { acknowledgement: 'accepted', commandId: `${cancelled}:cancel` });
-  // The noisy one: a stuck flag that clears, an event heard twice, a late event out of order.
-  const accepted = await world.publishEvent(noisy, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: create(noisy) });
-  await world.publishRaw(JSON.stringify(accepted));
-  await world.publishEvent(noisy, 'attention_raised', 'accepted', { attention: 'stuck' });
-  await world.publishEvent(noisy, 'attention_cleared', 'in_production', { attention: 'stuck' });
-  await world.publishEvent(noisy, 'status_changed', 'shipped', { previousStatus: 'in_production' });
-  shippedAt.set(noisy, Date.now());
-  await world.publishEvent(noisy, 'status_changed', 'ready', { previousStatus: 'in_production', occurredAt: '2029-12-31T00:00:00.000Z' });
-  // Not ours, and not an event at all: both ignored.
-  await world.publishEvent('ORD-other-000001', 'status_changed', 'accepted');
-  await world.publishRaw('{ not json');
+    // Play the gateway: six orders go all the way, the others end every other way an order can end.
+    const allTheWay = ids.slice(0, 6);
+    const [rejected, lost, stuck, failed, cancelled, noisy] = ids.slice(6) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const shippedAt = new Map<string, number>();
+    for (const id of allTheWay) {
+      await world.publishEvent(id, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: create(id) });
+      await world.publishEvent(id, 'status_changed', 'in_production', { previousStatus: 'accepted' });
+      await world.publishEvent(id, 'status_changed', 'ready', { previousStatus: 'in_production' });
+      await world.publishEvent(id, 'status_changed', 'shipped', { previousStatus: 'ready' });
+      shippedAt.set(id, Date.now());
+    }
+    await world.publishEvent(rejected, 'acknowledged', 'rejected', {
+      acknowledgement: 'rejected',
+      commandId: create(rejected),
+      reason: 'NO_CAPACITY',
+    });
+    await world.publishEvent(lost, 'attention_raised', 'received', { attention: 'lost' });
+    await world.publishEvent(stuck, 'acknowledged', 'accepted', {
+      acknowledgement: 'accepted',
+      commandId: create(stuck),
+    });
+    await world.publishEvent(stuck, 'attention_raised', 'accepted', { attention: 'stuck' });
+    await world.publishEvent(failed, 'acknowledged', 'failed', {
+      acknowledgement: 'failed',
+      commandId: create(failed),
+    });
+    await world.publishEvent(cancelled, 'acknowledged', 'accepted', {
+      acknowledgement: 'accepted',
+      commandId: create(cancelled),
+    });
+    await world.publishEvent(cancelled, 'acknowledged', 'cancelled', {
+      acknowledgement: 'accepted',
+      commandId: `${cancelled}:cancel`,
+    });
+    // The noisy one: a stuck flag that clears, an event heard twice, a late event out of order.
+    const accepted = await world.publishEvent(noisy, 'acknowledged', 'accepted', {
+      acknowledgement: 'accepted',
+      commandId: create(noisy),
+    });
+    await world.publishRaw(JSON.stringify(accepted));
+    await world.publishEvent(noisy, 'attention_raised', 'accepted', { attention: 'stuck' });
+    await world.publishEvent(noisy, 'attention_cleared', 'in_production', { attention: 'stuck' });
+    await world.publishEvent(noisy, 'status_changed', 'shipped', { previousStatus: 'in_production' });
+    shippedAt.set(noisy, Date.now());
+    await world.publishEvent(noisy, 'status_changed', 'ready', {
+      previousStatus: 'in_production',
+      occurredAt: '2029-12-31T00:00:00.000Z',
+    });
+    // Not ours, and not an event at all: both ignored.
+    await world.publishEvent('ORD-other-000001', 'status_changed', 'accepted');
+    await world.publishRaw('{ not json');
 
-  const shipped = [...allTheWay, noisy];
-  await waitFor('order.delivered for every shipped order', () => world.facts.length === shipped.length);
-  for (const { body, message, at } of world.facts) {
-    t.ok(validFact(body).ok, `${body.messageId} matches the CRM fact contract`);
-    t.equal(body.type, 'order.delivered');
-    t.equal(message.fields.routingKey, 'order.delivered');
-    t.equal(body.messageId, `${body.orderId}:delivered`);
-    t.ok(at - shippedAt.get(body.orderId)! >= 40, `${body.orderId} delivered about --deliver-after-ms after shipping`);
-  }
-  t.same(world.facts.map((f) => f.body.orderId).sort(), [...shipped].sort());
-  t.same(sim.stats().unanswered.sort(), [...shipped].sort(), 'shipped is not final: the CRM waits for delivered');
+    const shipped = [...allTheWay, noisy];
+    await waitFor('order.delivered for every shipped order', () => world.facts.length === shipped.length);
+    for (const { body, message, at } of world.facts) {
+      t.ok(validFact(body).ok, `${body.messageId} matches the CRM fact contract`);
+      t.equal(body.type, 'order.delivered');
+      t.equal(message.fields.routingKey, 'order.delivered');
+      t.equal(body.messageId, `${body.orderId}:delivered`);
+      t.ok(
+        at - shippedAt.get(body.orderId)! >= 40,
+        `${body.orderId} delivered about --deliver-after-ms after shipping`,
+      );
+    }
+    t.same(world.facts.map((f) => f.body.orderId).sort(), [...shipped].sort());
+    t.same(sim.stats().unanswered.sort(), [...shipped].sort(), 'shipped is not final: the CRM waits for delivered');
 
-  for (const id of shipped) await world.publishEvent(id, 'status_changed', 'delivered', { previousStatus: 'shipped' });
-  const report = await sim.done;
+    for (const id of shipped)
+      await world.publishEvent(id, 'status_changed', 'delivered', { previousStatus: 'shipped' });
+    const report = await sim.done;
 
-  t.match(report, { runId: 'T1', sent: total, published: expectedCommands + shipped.length, timedOut: false, finishedBy: 'settled', duplicateEventsHeard: 1, invalidEventsHeard: 1, foreignEventsHeard: 1 });
-  t.same(report.acknowledged, { accepted: 9, rejected: 1, failed: 1 });
-  t.same(report.byStatus, { delivered: 7, rejected: 1, received: 1, accepted: 1, failed: 1, cancelled: 1 });
-  t.same(report.lost, [lost]);
-  t.same(report.stuck, [stuck]);
-  t.same(report.unanswered, []);
-  t.same(report.orders[noisy], { status: 'delivered', ack: 'accepted', attention: [], events: 6 }, 'the late ready changed nothing');
-  t.same(report.orders[allTheWay[0]!], { status: 'delivered', ack: 'accepted', attention: [], events: 5 });
-  t.same(report.orders[lost], { status: 'received', ack: null, attention: ['lost'], events: 1 });
-  t.equal(Object.keys(report.orders).length, total);
-  t.same(sim.stats(), report, 'stats() after the end is the report');
-});
+    t.match(report, {
+      runId: 'T1',
+      sent: total,
+      published: expectedCommands + shipped.length,
+      timedOut: false,
+      finishedBy: 'settled',
+      duplicateEventsHeard: 1,
+      invalidEventsHeard: 1,
+      foreignEventsHeard: 1,
+    });
+    t.same(report.acknowledged, { accepted: 9, rejected: 1, failed: 1 });
+    t.same(report.byStatus, { delivered: 7, rejected: 1, received: 1, accepted: 1, failed: 1, cancelled: 1 });
+    t.same(report.lost, [lost]);
+    t.same(report.stuck, [stuck]);
+    t.same(report.unanswered, []);
+    t.same(
+      report.orders[noisy],
+      { status: 'delivered', ack: 'accepted', attention: [], events: 6 },
+      'the late ready changed nothing',
+    );
+    t.same(report.orders[allTheWay[0]!], { status: 'delivered', ack: 'accepted', attention: [], events: 5 });
+    t.same(report.orders[lost], { status: 'received', ack: null, attention: ['lost'], events: 1 });
+    t.equal(Object.keys(report.orders).length, total);
+    t.same(sim.stats(), report, 'stats() after the end is the report');
+  },
+);
 
 t.test('without answers the CRM gives up at --timeout-ms and lists every order unanswered', async (t) => {
   const world = await crmWorld(t);
@@ -198,7 +281,10 @@ t.test('without answers the CRM gives up at --timeout-ms and lists every order u
   const report = await sim.done;
   t.ok(Date.now() - started >= 750, 'it waited');
   t.match(report, { sent: 3, published: 3, timedOut: true, finishedBy: 'timeout', foreignEventsHeard: 1 });
-  t.same(report.unanswered, [1, 2, 3].map((i) => orderIdFor('T2', i)));
+  t.same(
+    report.unanswered,
+    [1, 2, 3].map((i) => orderIdFor('T2', i)),
+  );
   t.same(report.byStatus, { unheard: 3 });
   t.equal(world.commands.length, 3);
 });

@@ -36,7 +36,16 @@ async function mesWorld(t: Test, options: MesSimulatorOptions = {}) {
   });
   const commands = await connection.createConfirmChannel();
 
-  const sim = await startMesSimulator({ amqpUrl: vhost.url, queue: amqp.queues.mesCommands, exchange: amqp.exchanges.mesEvents, port: 0, stepMs: 5, seed: 7, qcFailShare: 0, ...options });
+  const sim = await startMesSimulator({
+    amqpUrl: vhost.url,
+    queue: amqp.queues.mesCommands,
+    exchange: amqp.exchanges.mesEvents,
+    port: 0,
+    stepMs: 5,
+    seed: 7,
+    qcFailShare: 0,
+    ...options,
+  });
   t.teardown(async () => {
     await sim.stop();
     await connection.close();
@@ -44,7 +53,12 @@ async function mesWorld(t: Test, options: MesSimulatorOptions = {}) {
   });
 
   const publish = async (body: unknown, routingKey = 'command') => {
-    commands.publish(amqp.exchanges.mesCommands, routingKey, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
+    commands.publish(
+      amqp.exchanges.mesCommands,
+      routingKey,
+      Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+      { persistent: true, contentType: 'application/json' },
+    );
     await commands.waitForConfirms();
   };
   const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${sim.port}${path}`, init);
@@ -55,7 +69,13 @@ async function mesWorld(t: Test, options: MesSimulatorOptions = {}) {
 function command(messageType: MesCommand['header']['messageType'], externalRef: string, messageId: string): MesCommand {
   const body: MesCommand['body'] =
     messageType === 'CREATE_ORDER'
-      ? { externalRef, customerNo: 'C-1', customerName: 'Acme', priority: 5, positions: [{ pos: 10, material: 'BRK-2040', qty: 4, uom: 'PCE' }] }
+      ? {
+          externalRef,
+          customerNo: 'C-1',
+          customerName: 'Acme',
+          priority: 5,
+          positions: [{ pos: 10, material: 'BRK-2040', qty: 4, uom: 'PCE' }],
+        }
       : messageType === 'CANCEL_ORDER'
         ? { externalRef, cancelReason: 'customer changed their mind' }
         : { externalRef, remark: 'please hurry' };
@@ -74,15 +94,24 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000
 function checkWalk(t: Test, events: MesEvent[], dialect: { states: Record<string, { next?: string[] }> }, ref: string) {
   for (const event of events) {
     const valid = validEvent(event);
-    t.ok(valid.ok, `${event.header.eventId} matches the MES event contract`, valid.ok ? {} : { problems: valid.problems });
+    t.ok(
+      valid.ok,
+      `${event.header.eventId} matches the MES event contract`,
+      valid.ok ? {} : { problems: valid.problems },
+    );
   }
   const states = events.map((event) => event.order.state);
   t.equal(states[0], 'ACCEPTED', `${ref} starts ACCEPTED`);
   for (let i = 1; i < events.length; i++) {
     const [before, after] = [events[i - 1]!, events[i]!];
-    if (!dialect.states[before.order.state]?.next?.includes(after.order.state)) t.fail(`${ref}: ${before.order.state} → ${after.order.state} is not in the dialect's workflow`);
-    if (after.order.previousState !== before.order.state) t.fail(`${ref}: previousState of ${after.order.state} is ${after.order.previousState}, not ${before.order.state}`);
-    if (!(after.header.createdAt > before.header.createdAt)) t.fail(`${ref}: createdAt not strictly increasing at ${after.order.state}`);
+    if (!dialect.states[before.order.state]?.next?.includes(after.order.state))
+      t.fail(`${ref}: ${before.order.state} → ${after.order.state} is not in the dialect's workflow`);
+    if (after.order.previousState !== before.order.state)
+      t.fail(
+        `${ref}: previousState of ${after.order.state} is ${after.order.previousState}, not ${before.order.state}`,
+      );
+    if (!(after.header.createdAt > before.header.createdAt))
+      t.fail(`${ref}: createdAt not strictly increasing at ${after.order.state}`);
   }
   return states;
 }
@@ -99,9 +128,27 @@ t.test('a CREATE_ORDER sent twice is accepted once, walks to DISPATCHED and is s
   t.equal(accepted[0]?.header.correlationId, 'cmd-1', 'it answers the command');
   t.equal(accepted[0]?.order.mesOrderNo, 'M-000001');
   const states = checkWalk(t, events, world.dialect, 'ORD-1');
-  t.same(states, ['ACCEPTED', 'PLANNING', 'MATERIAL_RESERVATION', 'CUTTING', 'MACHINING', 'WELDING', 'ASSEMBLY', 'QC_INSPECTION', 'QC_FAILED', 'REWORK', 'QC_INSPECTION', 'PACKING', 'READY_FOR_DISPATCH', 'DISPATCHED']);
+  t.same(states, [
+    'ACCEPTED',
+    'PLANNING',
+    'MATERIAL_RESERVATION',
+    'CUTTING',
+    'MACHINING',
+    'WELDING',
+    'ASSEMBLY',
+    'QC_INSPECTION',
+    'QC_FAILED',
+    'REWORK',
+    'QC_INSPECTION',
+    'PACKING',
+    'READY_FOR_DISPATCH',
+    'DISPATCHED',
+  ]);
   t.equal(new Set(events.map((e) => e.header.eventId)).size, events.length, 'event ids are unique');
-  t.ok(events.every((e, i) => i === 0 || e.header.correlationId === undefined), 'production steps answer no command');
+  t.ok(
+    events.every((e, i) => i === 0 || e.header.correlationId === undefined),
+    'production steps answer no command',
+  );
 
   const stats = world.sim.stats();
   t.equal(stats.commandsReceived, 2);
@@ -111,10 +158,24 @@ t.test('a CREATE_ORDER sent twice is accepted once, walks to DISPATCHED and is s
 
   const byRef = await world.api('/orders?externalRef=ORD-1');
   t.equal(byRef.status, 200);
-  const resource = (await byRef.json()) as { mesOrderNo: string; externalRef: string; state: string; history: { state: string; at: string }[]; updatedAt: string };
+  const resource = (await byRef.json()) as {
+    mesOrderNo: string;
+    externalRef: string;
+    state: string;
+    history: { state: string; at: string }[];
+    updatedAt: string;
+  };
   t.match(resource, { mesOrderNo: 'M-000001', externalRef: 'ORD-1', state: 'DISPATCHED' });
-  t.same(resource.history.map((h) => h.state), states, 'the history is what the events said');
-  t.same(resource.history.map((h) => h.at), events.map((e) => e.header.createdAt), 'at the times the events said');
+  t.same(
+    resource.history.map((h) => h.state),
+    states,
+    'the history is what the events said',
+  );
+  t.same(
+    resource.history.map((h) => h.at),
+    events.map((e) => e.header.createdAt),
+    'at the times the events said',
+  );
   t.equal(resource.updatedAt, events.at(-1)?.header.createdAt);
   t.same(await (await world.api('/orders/M-000001')).json(), resource);
 
@@ -130,77 +191,135 @@ t.test('a CREATE_ORDER sent twice is accepted once, walks to DISPATCHED and is s
   t.same(await (await world.api('/stats')).json(), world.sim.stats(), 'GET /stats is stats()');
 });
 
-t.test('CANCEL and CHANGE after dispatch are refused, for an unknown order UNKNOWN_ORDER; invalid commands are counted', async (t) => {
-  const world = await mesWorld(t);
-  await world.publish(command('CREATE_ORDER', 'ORD-2', 'create-2'));
-  await waitFor('ORD-2 dispatched', () => world.sim.stats().orders['ORD-2'] === 'DISPATCHED');
-  await world.publish(command('CANCEL_ORDER', 'ORD-2', 'cancel-2'));
-  await world.publish(command('CHANGE_ORDER', 'ORD-2', 'change-2'));
-  await world.publish(command('CANCEL_ORDER', 'ORD-NONE', 'cancel-none'));
-  await world.publish('{ not json');
-  await world.publish({ header: { messageId: 'x', messageType: 'EXPLODE', sender: 'ORDERBRIDGE', createdAt: new Date().toISOString() }, body: { externalRef: 'ORD-2' } });
-  await waitFor('three answers', () => world.heard.filter((e) => e.header.eventType === 'ORDER_REJECTED').length === 3);
-  await waitFor('invalid commands counted', () => world.sim.stats().invalidCommands === 2);
+t.test(
+  'CANCEL and CHANGE after dispatch are refused, for an unknown order UNKNOWN_ORDER; invalid commands are counted',
+  async (t) => {
+    const world = await mesWorld(t);
+    await world.publish(command('CREATE_ORDER', 'ORD-2', 'create-2'));
+    await waitFor('ORD-2 dispatched', () => world.sim.stats().orders['ORD-2'] === 'DISPATCHED');
+    await world.publish(command('CANCEL_ORDER', 'ORD-2', 'cancel-2'));
+    await world.publish(command('CHANGE_ORDER', 'ORD-2', 'change-2'));
+    await world.publish(command('CANCEL_ORDER', 'ORD-NONE', 'cancel-none'));
+    await world.publish('{ not json');
+    await world.publish({
+      header: { messageId: 'x', messageType: 'EXPLODE', sender: 'ORDERBRIDGE', createdAt: new Date().toISOString() },
+      body: { externalRef: 'ORD-2' },
+    });
+    await waitFor(
+      'three answers',
+      () => world.heard.filter((e) => e.header.eventType === 'ORDER_REJECTED').length === 3,
+    );
+    await waitFor('invalid commands counted', () => world.sim.stats().invalidCommands === 2);
 
-  const answer = (id: string) => world.heard.find((e) => e.header.correlationId === id);
-  t.match(answer('cancel-2'), { header: { eventType: 'ORDER_REJECTED' }, order: { externalRef: 'ORD-2', state: 'REJECTED', mesOrderNo: 'M-000001' }, error: { code: 'CANCEL_REFUSED' } });
-  t.match(answer('change-2'), { header: { eventType: 'ORDER_REJECTED' }, order: { state: 'REJECTED' }, error: { code: 'CHANGE_REFUSED' } });
-  t.match(answer('cancel-none'), { header: { eventType: 'ORDER_REJECTED' }, order: { externalRef: 'ORD-NONE', state: 'REJECTED' }, error: { code: 'UNKNOWN_ORDER' } });
-  const ordTwo = world.eventsOf('ORD-2');
-  t.ok(ordTwo.every((e, i) => i === 0 || e.header.createdAt > ordTwo[i - 1]!.header.createdAt), 'refusals are later than the dispatch');
-  const stats = world.sim.stats();
-  t.equal(stats.orders['ORD-2'], 'DISPATCHED', 'a refused command leaves the order as it was');
-  t.equal(stats.orders['ORD-NONE'], undefined);
-  t.equal(stats.invalidCommands, 2);
-  t.equal(stats.commandsReceived, 6);
-});
+    const answer = (id: string) => world.heard.find((e) => e.header.correlationId === id);
+    t.match(answer('cancel-2'), {
+      header: { eventType: 'ORDER_REJECTED' },
+      order: { externalRef: 'ORD-2', state: 'REJECTED', mesOrderNo: 'M-000001' },
+      error: { code: 'CANCEL_REFUSED' },
+    });
+    t.match(answer('change-2'), {
+      header: { eventType: 'ORDER_REJECTED' },
+      order: { state: 'REJECTED' },
+      error: { code: 'CHANGE_REFUSED' },
+    });
+    t.match(answer('cancel-none'), {
+      header: { eventType: 'ORDER_REJECTED' },
+      order: { externalRef: 'ORD-NONE', state: 'REJECTED' },
+      error: { code: 'UNKNOWN_ORDER' },
+    });
+    const ordTwo = world.eventsOf('ORD-2');
+    t.ok(
+      ordTwo.every((e, i) => i === 0 || e.header.createdAt > ordTwo[i - 1]!.header.createdAt),
+      'refusals are later than the dispatch',
+    );
+    const stats = world.sim.stats();
+    t.equal(stats.orders['ORD-2'], 'DISPATCHED', 'a refused command leaves the order as it was');
+    t.equal(stats.orders['ORD-NONE'], undefined);
+    t.equal(stats.invalidCommands, 2);
+    t.equal(stats.commandsReceived, 6);
+  },
+);
 
-t.test('CHANGE acknowledges with the current state; CANCEL in production stops the walk; the work list shows the floor', async (t) => {
-  const world = await mesWorld(t, { stepMs: 150 });
-  await world.publish(command('CREATE_ORDER', 'ORD-3', 'create-3'));
-  await waitFor('ORD-3 on the floor', () => ['MATERIAL_RESERVATION', 'CUTTING'].includes(world.sim.stats().orders['ORD-3'] ?? ''));
+t.test(
+  'CHANGE acknowledges with the current state; CANCEL in production stops the walk; the work list shows the floor',
+  async (t) => {
+    const world = await mesWorld(t, { stepMs: 150 });
+    await world.publish(command('CREATE_ORDER', 'ORD-3', 'create-3'));
+    await waitFor('ORD-3 on the floor', () =>
+      ['MATERIAL_RESERVATION', 'CUTTING'].includes(world.sim.stats().orders['ORD-3'] ?? ''),
+    );
 
-  const worklist = (await (await world.api('/worklist?limit=5')).json()) as { total: number; orders: { externalRef: string; mesOrderNo: string }[] };
-  t.equal(worklist.total, 1);
-  t.match(worklist.orders[0], { externalRef: 'ORD-3', mesOrderNo: 'M-000001' });
+    const worklist = (await (await world.api('/worklist?limit=5')).json()) as {
+      total: number;
+      orders: { externalRef: string; mesOrderNo: string }[];
+    };
+    t.equal(worklist.total, 1);
+    t.match(worklist.orders[0], { externalRef: 'ORD-3', mesOrderNo: 'M-000001' });
 
-  await world.publish(command('CHANGE_ORDER', 'ORD-3', 'change-3'));
-  await waitFor('change answered', () => world.heard.some((e) => e.header.correlationId === 'change-3'));
-  const change = world.heard.find((e) => e.header.correlationId === 'change-3')!;
-  t.equal(change.header.eventType, 'ORDER_STATE_CHANGED');
-  const stateAtChange = change.order.state;
-  t.ok(['MATERIAL_RESERVATION', 'CUTTING', 'MACHINING'].includes(stateAtChange), `change echoes the current state (${stateAtChange})`);
+    await world.publish(command('CHANGE_ORDER', 'ORD-3', 'change-3'));
+    await waitFor('change answered', () => world.heard.some((e) => e.header.correlationId === 'change-3'));
+    const change = world.heard.find((e) => e.header.correlationId === 'change-3')!;
+    t.equal(change.header.eventType, 'ORDER_STATE_CHANGED');
+    const stateAtChange = change.order.state;
+    t.ok(
+      ['MATERIAL_RESERVATION', 'CUTTING', 'MACHINING'].includes(stateAtChange),
+      `change echoes the current state (${stateAtChange})`,
+    );
 
-  await world.publish(command('CANCEL_ORDER', 'ORD-3', 'cancel-3'));
-  await waitFor('cancel answered', () => world.heard.some((e) => e.header.correlationId === 'cancel-3'));
-  const cancelled = world.heard.find((e) => e.header.correlationId === 'cancel-3')!;
-  t.match(cancelled, { header: { eventType: 'ORDER_STATE_CHANGED' }, order: { state: 'CANCELLED', externalRef: 'ORD-3' } });
-  t.ok(cancelled.order.previousState, 'with the state it left');
-  const countAtCancel = world.eventsOf('ORD-3').length;
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  t.equal(world.eventsOf('ORD-3').length, countAtCancel, 'no step after CANCELLED');
-  t.equal(world.eventsOf('ORD-3').at(-1)?.order.state, 'CANCELLED');
-  t.equal(world.sim.stats().orders['ORD-3'], 'CANCELLED');
-  t.same(await (await world.api('/worklist')).json(), { total: 0, orders: [] }, 'a cancelled order leaves the work list');
-});
+    await world.publish(command('CANCEL_ORDER', 'ORD-3', 'cancel-3'));
+    await waitFor('cancel answered', () => world.heard.some((e) => e.header.correlationId === 'cancel-3'));
+    const cancelled = world.heard.find((e) => e.header.correlationId === 'cancel-3')!;
+    t.match(cancelled, {
+      header: { eventType: 'ORDER_STATE_CHANGED' },
+      order: { state: 'CANCELLED', externalRef: 'ORD-3' },
+    });
+    t.ok(cancelled.order.previousState, 'with the state it left');
+    const countAtCancel = world.eventsOf('ORD-3').length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    t.equal(world.eventsOf('ORD-3').length, countAtCancel, 'no step after CANCELLED');
+    t.equal(world.eventsOf('ORD-3').at(-1)?.order.state, 'CANCELLED');
+    t.equal(world.sim.stats().orders['ORD-3'], 'CANCELLED');
+    t.same(
+      await (await world.api('/worklist')).json(),
+      { total: 0, orders: [] },
+      'a cancelled order leaves the work list',
+    );
+  },
+);
 
 t.test('drop, stall, reject and error shares hit exactly the orders the seed selects', async (t) => {
   const shares = { drop: 0.1, stall: 0.1, reject: 0.1, error: 0.2, qcFail: 0 };
   const seed = 7;
-  const world = await mesWorld(t, { seed, dropShare: shares.drop, stallShare: shares.stall, rejectShare: shares.reject, errorShare: shares.error });
+  const world = await mesWorld(t, {
+    seed,
+    dropShare: shares.drop,
+    stallShare: shares.stall,
+    rejectShare: shares.reject,
+    errorShare: shares.error,
+  });
   const refs = Array.from({ length: 40 }, (_, i) => `ORD-F-${i}`);
   const plans = new Map(refs.map((ref) => [ref, planFaults(ref, shares, seed)]));
   const expected = (fault: string) => refs.filter((ref) => plans.get(ref)!.fault === fault).sort();
-  for (const fault of ['dropped', 'stalled', 'rejected', 'errored']) t.ok(expected(fault).length > 0, `seed ${seed} selects some ${fault} orders`);
+  for (const fault of ['dropped', 'stalled', 'rejected', 'errored'])
+    t.ok(expected(fault).length > 0, `seed ${seed} selects some ${fault} orders`);
 
   for (const ref of refs) await world.publish(command('CREATE_ORDER', ref, `create-${ref}`));
   const settled = (stats: MesStats) =>
     refs.every((ref) => {
       const fault = plans.get(ref)!.fault;
       const state = stats.orders[ref];
-      return fault === 'dropped' ? state === undefined : fault === 'stalled' ? state === 'ACCEPTED' : fault === 'rejected' ? state === 'REJECTED' : state === 'DISPATCHED';
+      return fault === 'dropped'
+        ? state === undefined
+        : fault === 'stalled'
+          ? state === 'ACCEPTED'
+          : fault === 'rejected'
+            ? state === 'REJECTED'
+            : state === 'DISPATCHED';
     });
-  await waitFor('every order where its fault leaves it', () => settled(world.sim.stats()) && world.sim.stats().commandsReceived === refs.length);
+  await waitFor(
+    'every order where its fault leaves it',
+    () => settled(world.sim.stats()) && world.sim.stats().commandsReceived === refs.length,
+  );
   await new Promise((resolve) => setTimeout(resolve, 200));
 
   const stats = world.sim.stats();
@@ -212,20 +331,49 @@ t.test('drop, stall, reject and error shares hit exactly the orders the seed sel
   t.equal(Object.keys(stats.orders).length, refs.length - expected('dropped').length, 'dropped orders leave no record');
 
   for (const ref of expected('dropped')) t.equal(world.eventsOf(ref).length, 0, `${ref} (dropped) has no event`);
-  for (const ref of expected('stalled')) t.same(world.eventsOf(ref).map((e) => e.order.state), ['ACCEPTED'], `${ref} (stalled) never moves`);
+  for (const ref of expected('stalled'))
+    t.same(
+      world.eventsOf(ref).map((e) => e.order.state),
+      ['ACCEPTED'],
+      `${ref} (stalled) never moves`,
+    );
   for (const ref of expected('rejected')) {
-    t.match(world.eventsOf(ref), [{ header: { eventType: 'ORDER_REJECTED', correlationId: `create-${ref}` }, order: { state: 'REJECTED' }, error: { code: 'NO_CAPACITY' } }], `${ref} rejected`);
+    t.match(
+      world.eventsOf(ref),
+      [
+        {
+          header: { eventType: 'ORDER_REJECTED', correlationId: `create-${ref}` },
+          order: { state: 'REJECTED' },
+          error: { code: 'NO_CAPACITY' },
+        },
+      ],
+      `${ref} rejected`,
+    );
   }
   for (const ref of expected('errored')) {
     const states = checkWalk(t, world.eventsOf(ref), world.dialect, ref);
     const at = states.indexOf('ERROR');
     const errorEvent = world.eventsOf(ref)[at]!;
-    t.match(errorEvent, { header: { eventType: 'PROCESSING_ERROR' }, order: { state: 'ERROR', previousState: plans.get(ref)!.errorAt }, error: { code: 'MACHINE_FAULT' } }, `${ref} errors in ${plans.get(ref)!.errorAt}`);
+    t.match(
+      errorEvent,
+      {
+        header: { eventType: 'PROCESSING_ERROR' },
+        order: { state: 'ERROR', previousState: plans.get(ref)!.errorAt },
+        error: { code: 'MACHINE_FAULT' },
+      },
+      `${ref} errors in ${plans.get(ref)!.errorAt}`,
+    );
     t.equal(states.at(-1), 'DISPATCHED', `${ref} resumes and ships`);
   }
-  const stateResponse = (await (await world.api(`/orders?externalRef=${expected('stalled')[0]}`)).json()) as { state: string };
+  const stateResponse = (await (await world.api(`/orders?externalRef=${expected('stalled')[0]}`)).json()) as {
+    state: string;
+  };
   t.equal(stateResponse.state, 'ACCEPTED', 'the API shows a stalled order where it stalled');
-  t.equal((await world.api(`/orders?externalRef=${expected('dropped')[0]}`)).status, 404, 'the API does not know a dropped order');
+  t.equal(
+    (await world.api(`/orders?externalRef=${expected('dropped')[0]}`)).status,
+    404,
+    'the API does not know a dropped order',
+  );
 });
 
 t.test('duplicate and reorder switches really duplicate and reorder events, and nothing is lost', async (t) => {
@@ -233,7 +381,9 @@ t.test('duplicate and reorder switches really duplicate and reorder events, and 
   const world = await mesWorld(t, { duplicateShare: 0.3, reorderWindow: 12 });
   const refs = Array.from({ length: 4 }, (_, i) => `ORD-R-${i}`);
   for (const ref of refs) await world.publish(command('CREATE_ORDER', ref, `create-${ref}`));
-  await waitFor('every DISPATCHED heard', () => refs.every((ref) => world.eventsOf(ref).some((e) => e.order.state === 'DISPATCHED')));
+  await waitFor('every DISPATCHED heard', () =>
+    refs.every((ref) => world.eventsOf(ref).some((e) => e.order.state === 'DISPATCHED')),
+  );
   await waitFor('every copy heard', () => {
     const stats = world.sim.stats();
     return world.heard.length === stats.eventsPublished + stats.eventsDuplicated;
@@ -241,18 +391,29 @@ t.test('duplicate and reorder switches really duplicate and reorder events, and 
 
   const stats = world.sim.stats();
   const copies = new Map<string, MesEvent[]>();
-  for (const event of world.heard) copies.set(event.header.eventId, [...(copies.get(event.header.eventId) ?? []), event]);
+  for (const event of world.heard)
+    copies.set(event.header.eventId, [...(copies.get(event.header.eventId) ?? []), event]);
   const twice = [...copies.values()].filter((same) => same.length === 2);
   t.ok(stats.eventsDuplicated > 0, `${stats.eventsDuplicated} events duplicated`);
   t.equal(twice.length, stats.eventsDuplicated, 'each duplicated event was heard exactly twice');
-  t.ok([...copies.values()].every((same) => same.length <= 2), 'never more than twice');
-  t.ok(twice.every(([a, b]) => JSON.stringify(a) === JSON.stringify(b)), 'a duplicate is an exact copy');
+  t.ok(
+    [...copies.values()].every((same) => same.length <= 2),
+    'never more than twice',
+  );
+  t.ok(
+    twice.every(([a, b]) => JSON.stringify(a) === JSON.stringify(b)),
+    'a duplicate is an exact copy',
+  );
   t.equal(copies.size, stats.eventsPublished);
 
-  const reordered = refs.filter((ref) => world.eventsOf(ref).some((e, i, all) => i > 0 && e.header.createdAt < all[i - 1]!.header.createdAt));
+  const reordered = refs.filter((ref) =>
+    world.eventsOf(ref).some((e, i, all) => i > 0 && e.header.createdAt < all[i - 1]!.header.createdAt),
+  );
   t.ok(reordered.length > 0, `${reordered.length} orders heard some events out of order`);
   for (const ref of refs) {
-    const unique = [...new Map(world.eventsOf(ref).map((e) => [e.header.eventId, e])).values()].sort((a, b) => (a.header.createdAt < b.header.createdAt ? -1 : 1));
+    const unique = [...new Map(world.eventsOf(ref).map((e) => [e.header.eventId, e])).values()].sort((a, b) =>
+      a.header.createdAt < b.header.createdAt ? -1 : 1,
+    );
     const states = checkWalk(t, unique, world.dialect, ref);
     t.equal(states.at(-1), 'DISPATCHED', `${ref}: by createdAt the walk is complete`);
   }
@@ -260,7 +421,8 @@ t.test('duplicate and reorder switches really duplicate and reorder events, and 
 
 t.test('the API slows down with load, can be taken down, and validates POST /faults', async (t) => {
   const world = await mesWorld(t, { apiLatencyMs: 0 });
-  const post = (body: string) => world.api('/faults', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const post = (body: string) =>
+    world.api('/faults', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 
   const badBodies: [string, string][] = [
     ['{ nope', ''],
@@ -283,7 +445,10 @@ t.test('the API slows down with load, can be taken down, and validates POST /fau
       return performance.now() - started;
     }),
   );
-  t.ok(Math.max(...timings) >= 150, `a burst of 100 requests slows the API (slowest ${Math.round(Math.max(...timings))} ms)`);
+  t.ok(
+    Math.max(...timings) >= 150,
+    `a burst of 100 requests slows the API (slowest ${Math.round(Math.max(...timings))} ms)`,
+  );
 
   t.same(await (await post('{"apiDown":true}')).json(), { apiLatencyMs: 0, apiDown: true });
   const down = await world.api('/orders?externalRef=ORD-X');

@@ -26,7 +26,14 @@ type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 
 /** The connections the simulators name `connectionName` in `vhost`, by their RabbitMQ pid. */
 async function connectionsNamed(vhost: string, connectionName: string): Promise<string[]> {
-  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', '--no-table-headers', 'vhost', 'pid', 'client_properties']);
+  const { stdout } = await run('rabbitmqctl', [
+    '-q',
+    'list_connections',
+    '--no-table-headers',
+    'vhost',
+    'pid',
+    'client_properties',
+  ]);
   return stdout
     .split('\n')
     .map((line) => line.split('\t'))
@@ -55,7 +62,10 @@ async function brokerProxy(t: Test) {
     new Promise<void>((resolve) => {
       server = createServer((client) => {
         const broker = connectTcp(5672, '127.0.0.1');
-        for (const [from, to] of [[client, broker], [broker, client]] as const) {
+        for (const [from, to] of [
+          [client, broker],
+          [broker, client],
+        ] as const) {
           sockets.add(from);
           from.pipe(to);
           from.on('error', () => to.destroy());
@@ -118,188 +128,294 @@ async function world(t: Test, prefix: string) {
     return heard;
   };
   const publisher = await connection.createConfirmChannel();
-  const publish = (exchange: string, routingKey: string, body: unknown) => publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
+  const publish = (exchange: string, routingKey: string, body: unknown) =>
+    publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), {
+      persistent: true,
+      contentType: 'application/json',
+    });
   const logs: string[] = [];
   const logged = (pattern: RegExp) => logs.filter((line) => pattern.test(line)).length;
-  return { vhost, amqp: config.gateway.amqp, dialect: config.dialect, listen, publish, confirmed: () => publisher.waitForConfirms(), stops, logs, logged };
+  return {
+    vhost,
+    amqp: config.gateway.amqp,
+    dialect: config.dialect,
+    listen,
+    publish,
+    confirmed: () => publisher.waitForConfirms(),
+    stops,
+    logs,
+    logged,
+  };
 }
 
 function createOrder(externalRef: string): MesCommand {
   return {
-    header: { messageId: `create-${externalRef}`, messageType: 'CREATE_ORDER', sender: 'ORDERBRIDGE', createdAt: new Date().toISOString() },
-    body: { externalRef, customerNo: 'C-1', customerName: 'Acme', priority: 5, positions: [{ pos: 10, material: 'BRK-2040', qty: 4, uom: 'PCE' }] },
+    header: {
+      messageId: `create-${externalRef}`,
+      messageType: 'CREATE_ORDER',
+      sender: 'ORDERBRIDGE',
+      createdAt: new Date().toISOString(),
+    },
+    body: {
+      externalRef,
+      customerNo: 'C-1',
+      customerName: 'Acme',
+      priority: 5,
+      positions: [{ pos: 10, material: 'BRK-2040', qty: 4, uom: 'PCE' }],
+    },
   };
 }
 
-t.test('the MES carries on when its connection is closed mid-run: every order accepted once, every walk complete', async (t) => {
-  const w = await world(t, 'ob-sim-reconnect');
-  const events = await w.listen<MesEvent>(w.amqp.exchanges.mesEvents);
-  // A small prefetch, slow steps and answers held in a reorder window: when the connection goes,
-  // commands are queued, unacked with their answers unpublished, and orders are walking.
-  const sim = await startMesSimulator({ amqpUrl: w.vhost.url, queue: w.amqp.queues.mesCommands, exchange: w.amqp.exchanges.mesEvents, port: 0, stepMs: 100, seed: 7, qcFailShare: 0, prefetch: 20, reorderWindow: 12, log: (line) => w.logs.push(line) });
-  w.stops.push(() => sim.stop());
+t.test(
+  'the MES carries on when its connection is closed mid-run: every order accepted once, every walk complete',
+  async (t) => {
+    const w = await world(t, 'ob-sim-reconnect');
+    const events = await w.listen<MesEvent>(w.amqp.exchanges.mesEvents);
+    // A small prefetch, slow steps and answers held in a reorder window: when the connection goes,
+    // commands are queued, unacked with their answers unpublished, and orders are walking.
+    const sim = await startMesSimulator({
+      amqpUrl: w.vhost.url,
+      queue: w.amqp.queues.mesCommands,
+      exchange: w.amqp.exchanges.mesEvents,
+      port: 0,
+      stepMs: 100,
+      seed: 7,
+      qcFailShare: 0,
+      prefetch: 20,
+      reorderWindow: 12,
+      log: (line) => w.logs.push(line),
+    });
+    w.stops.push(() => sim.stop());
 
-  const refs = Array.from({ length: 200 }, (_, i) => `ORD-RC-${i}`);
-  const accepted = () => new Set(events.filter((e) => e.header.eventType === 'ORDER_ACCEPTED').map((e) => e.order.externalRef)).size;
-  const connection = await connectionsNamed(w.vhost.name, 'orderbridge sim mes');
-  t.equal(connection.length, 1, 'the MES has one connection');
-  // 30 commands a second for about seven seconds: they keep coming while the connection is closed.
-  const publishing = (async () => {
+    const refs = Array.from({ length: 200 }, (_, i) => `ORD-RC-${i}`);
+    const accepted = () =>
+      new Set(events.filter((e) => e.header.eventType === 'ORDER_ACCEPTED').map((e) => e.order.externalRef)).size;
+    const connection = await connectionsNamed(w.vhost.name, 'orderbridge sim mes');
+    t.equal(connection.length, 1, 'the MES has one connection');
+    // 30 commands a second for about seven seconds: they keep coming while the connection is closed.
+    const publishing = (async () => {
+      for (const ref of refs) {
+        w.publish(w.amqp.exchanges.mesCommands, 'CREATE_ORDER', createOrder(ref));
+        await new Promise((resolve) => setTimeout(resolve, 33));
+      }
+      await w.confirmed();
+    })();
+    await waitFor('30 orders accepted', () => accepted() >= 30);
+    await closeConnections(connection);
+    t.ok(
+      sim.stats().commandsReceived < refs.length,
+      `while commands were still coming (${sim.stats().commandsReceived} received)`,
+    );
+    await publishing;
+    await waitFor('the MES to reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 1);
+    await waitFor('every order dispatched', () => sim.stats().ordersByState.DISPATCHED === refs.length, 60000);
+    // The reorder window may still hold the last steps: the walks are checked once every DISPATCHED is heard.
+    await waitFor(
+      'every DISPATCHED heard',
+      () =>
+        new Set(events.filter((e) => e.order.state === 'DISPATCHED').map((e) => e.order.externalRef)).size ===
+        refs.length,
+    );
+    const unique = () => new Map(events.map((e) => [e.header.eventId, e]));
+    await waitFor('every event confirmed and heard', () => unique().size === sim.stats().eventsPublished);
+
+    t.equal(
+      w.logged(/^lost the RabbitMQ connection \(.*CONNECTION_FORCED.*\); reconnecting$/),
+      1,
+      'one line for the disconnect',
+    );
+    t.equal(
+      w.logged(/^reconnected to RabbitMQ at amqp:\/\/guest@127\.0\.0\.1:5672\//),
+      1,
+      'one line for the reconnect',
+    );
+    t.equal(w.logged(/could not publish/), 0, 'nothing given up');
+    const stats = sim.stats();
+    t.equal(
+      stats.commandsReceived - stats.duplicateCommands,
+      refs.length,
+      `each command took effect once (${stats.duplicateCommands} redelivered after the close, counted as duplicates)`,
+    );
+    t.equal(stats.duplicateOrders, 0, 'no order created twice');
+    t.ok(stats.duplicateCommands <= 20, 'only commands in flight at the close (at most the prefetch) came again');
+
+    const byRef = new Map<string, MesEvent[]>();
+    for (const event of unique().values())
+      byRef.set(event.order.externalRef, [...(byRef.get(event.order.externalRef) ?? []), event]);
+    let incomplete = 0;
     for (const ref of refs) {
-      w.publish(w.amqp.exchanges.mesCommands, 'CREATE_ORDER', createOrder(ref));
-      await new Promise((resolve) => setTimeout(resolve, 33));
+      const walk = (byRef.get(ref) ?? []).sort((a, b) => (a.header.createdAt < b.header.createdAt ? -1 : 1));
+      const acceptances = walk.filter((e) => e.header.eventType === 'ORDER_ACCEPTED');
+      if (acceptances.length !== 1 || acceptances[0]?.header.correlationId !== `create-${ref}`)
+        t.fail(`${ref}: ${acceptances.length} ORDER_ACCEPTED events`);
+      const states = walk.map((e) => e.order.state);
+      const linked = walk.every(
+        (e, i) =>
+          i === 0 ||
+          (w.dialect.states[walk[i - 1]!.order.state]?.next?.includes(e.order.state) &&
+            e.order.previousState === walk[i - 1]!.order.state),
+      );
+      if (states[0] !== 'ACCEPTED' || states.at(-1) !== 'DISPATCHED' || !linked) {
+        incomplete += 1;
+        t.fail(`${ref}: the walk heard is ${states.join(' → ')}`);
+      }
+    }
+    t.equal(incomplete, 0, 'every order was heard accepted once and walking every step to DISPATCHED');
+  },
+);
+
+t.test(
+  'the CRM carries on when its connection is closed by the broker, then dropped, while sending: every command arrives, and it settles',
+  async (t) => {
+    const w = await world(t, 'ob-sim-reconnect');
+    const commands = await w.listen<CrmCommand>(w.amqp.exchanges.crmCommands);
+    const facts = await w.listen<CrmFact>(w.amqp.exchanges.crmEvents);
+    const proxy = await brokerProxy(t);
+    const total = 300;
+    const shares = { cancelShare: 0.1, updateShare: 0.1 };
+    const sim = await startCrmSimulator({
+      amqpUrl: proxy.url(w.vhost.name),
+      queue: w.amqp.queues.crmOrderEvents,
+      commandExchange: w.amqp.exchanges.crmCommands,
+      factExchange: w.amqp.exchanges.crmEvents,
+      orders: total,
+      rate: 30,
+      runId: 'RC',
+      seed: 3,
+      ...shares,
+      deliverAfterMs: 100,
+      timeoutMs: 60000,
+      log: (line) => w.logs.push(line),
+    });
+    w.stops.push(() => sim.stop());
+
+    // Closed by the broker (as when it shuts down), then dropped on the way (as when the network fails).
+    const connection = await connectionsNamed(w.vhost.name, 'orderbridge sim crm');
+    t.equal(connection.length, 1, 'the CRM has one connection');
+    await waitFor('30 commands', () => commands.length >= 30);
+    await closeConnections(connection);
+    t.ok(
+      sim.stats().sent < total,
+      `the broker closed the connection while the CRM was still sending (${sim.stats().sent} sent)`,
+    );
+    await waitFor('the first reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 1);
+    await waitFor('150 commands', () => commands.length >= 150);
+    proxy.cut();
+    t.ok(sim.stats().sent < total, `the connection dropped while the CRM was still sending (${sim.stats().sent} sent)`);
+    await waitFor('the second reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 2);
+
+    const generator = createOrderGenerator({ seed: 3, runId: 'RC', partner: 'shop', ...shares });
+    const ids = Array.from({ length: total }, (_, i) => orderIdFor('RC', i + 1));
+    const expected = ids.flatMap((id, i) => {
+      const { cancel, update } = generator.followUpsOf(i + 1);
+      return [`${id}:create`, ...(update ? [`${id}:update`] : []), ...(cancel ? [`${id}:cancel`] : [])];
+    });
+    const heardIds = () => new Set(commands.map((c) => c.messageId));
+    await waitFor(
+      'every command confirmed',
+      () => sim.stats().sent === total && expected.every((id) => heardIds().has(id)),
+    );
+    const missing = ids.filter((id) => !heardIds().has(`${id}:create`));
+    t.same(missing, [], 'every order.create arrived at least once');
+    t.same([...heardIds()].sort(), [...expected].sort(), 'every follow-up arrived too, and nothing else');
+    t.equal(sim.stats().sent, total, 'the report counts 300 orders sent');
+    t.equal(w.logged(/^lost the RabbitMQ connection .*; reconnecting$/), 2, 'one line per disconnect');
+    t.equal(w.logged(/could not publish/), 0, 'nothing given up');
+
+    // Play the gateway: every order is accepted and shipped; the CRM reports each delivered, and hears that too.
+    let clock = Date.parse('2030-01-01T08:00:00Z');
+    const answer = (
+      orderId: string,
+      kind: StatusChange['kind'],
+      status: StatusChange['status'],
+      extra: Partial<StatusChange> = {},
+    ) => {
+      clock += 1000;
+      const at = new Date(clock).toISOString();
+      const event: OrderEvent = {
+        specversion: '1.0',
+        id: randomUUID(),
+        source: '/orderbridge',
+        type: `dev.orderbridge.order.${kind}`,
+        time: at,
+        subject: orderId,
+        datacontenttype: 'application/json',
+        data: { orderId, kind, status, occurredAt: at, ...extra },
+      };
+      w.publish(w.amqp.exchanges.orderEvents, kind, event);
+    };
+    for (const id of ids) {
+      answer(id, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: `${id}:create` });
+      answer(id, 'status_changed', 'shipped', { previousStatus: 'accepted' });
     }
     await w.confirmed();
-  })();
-  await waitFor('30 orders accepted', () => accepted() >= 30);
-  await closeConnections(connection);
-  t.ok(sim.stats().commandsReceived < refs.length, `while commands were still coming (${sim.stats().commandsReceived} received)`);
-  await publishing;
-  await waitFor('the MES to reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 1);
-  await waitFor('every order dispatched', () => sim.stats().ordersByState.DISPATCHED === refs.length, 60000);
-  // The reorder window may still hold the last steps: the walks are checked once every DISPATCHED is heard.
-  await waitFor('every DISPATCHED heard', () => new Set(events.filter((e) => e.order.state === 'DISPATCHED').map((e) => e.order.externalRef)).size === refs.length);
-  const unique = () => new Map(events.map((e) => [e.header.eventId, e]));
-  await waitFor('every event confirmed and heard', () => unique().size === sim.stats().eventsPublished);
+    await waitFor('order.delivered for every order', () => new Set(facts.map((f) => f.orderId)).size === total);
+    for (const id of ids) answer(id, 'status_changed', 'delivered', { previousStatus: 'shipped' });
+    await w.confirmed();
+    const report = await sim.done;
 
-  t.equal(w.logged(/^lost the RabbitMQ connection \(.*CONNECTION_FORCED.*\); reconnecting$/), 1, 'one line for the disconnect');
-  t.equal(w.logged(/^reconnected to RabbitMQ at amqp:\/\/guest@127\.0\.0\.1:5672\//), 1, 'one line for the reconnect');
-  t.equal(w.logged(/could not publish/), 0, 'nothing given up');
-  const stats = sim.stats();
-  t.equal(stats.commandsReceived - stats.duplicateCommands, refs.length, `each command took effect once (${stats.duplicateCommands} redelivered after the close, counted as duplicates)`);
-  t.equal(stats.duplicateOrders, 0, 'no order created twice');
-  t.ok(stats.duplicateCommands <= 20, 'only commands in flight at the close (at most the prefetch) came again');
+    t.match(report, { runId: 'RC', sent: total, finishedBy: 'settled', timedOut: false });
+    t.same(report.unanswered, []);
+    t.same(report.acknowledged, { accepted: total, rejected: 0, failed: 0 });
+    t.same(report.byStatus, { delivered: total });
+    t.equal(report.published, expected.length + total, 'every command and fact confirmed, each counted once');
+  },
+);
 
-  const byRef = new Map<string, MesEvent[]>();
-  for (const event of unique().values()) byRef.set(event.order.externalRef, [...(byRef.get(event.order.externalRef) ?? []), event]);
-  let incomplete = 0;
-  for (const ref of refs) {
-    const walk = (byRef.get(ref) ?? []).sort((a, b) => (a.header.createdAt < b.header.createdAt ? -1 : 1));
-    const acceptances = walk.filter((e) => e.header.eventType === 'ORDER_ACCEPTED');
-    if (acceptances.length !== 1 || acceptances[0]?.header.correlationId !== `create-${ref}`) t.fail(`${ref}: ${acceptances.length} ORDER_ACCEPTED events`);
-    const states = walk.map((e) => e.order.state);
-    const linked = walk.every((e, i) => i === 0 || (w.dialect.states[walk[i - 1]!.order.state]?.next?.includes(e.order.state) && e.order.previousState === walk[i - 1]!.order.state));
-    if (states[0] !== 'ACCEPTED' || states.at(-1) !== 'DISPATCHED' || !linked) {
-      incomplete += 1;
-      t.fail(`${ref}: the walk heard is ${states.join(' → ')}`);
-    }
-  }
-  t.equal(incomplete, 0, 'every order was heard accepted once and walking every step to DISPATCHED');
-});
+t.test(
+  'while RabbitMQ is unreachable the CRM waits to publish and loses nothing; a stop then does not wait for it',
+  async (t) => {
+    const w = await world(t, 'ob-sim-reconnect');
+    const commands = await w.listen<CrmCommand>(w.amqp.exchanges.crmCommands);
+    const proxy = await brokerProxy(t);
+    const mesLogs: string[] = [];
+    const mes = await startMesSimulator({
+      amqpUrl: proxy.url(w.vhost.name),
+      queue: w.amqp.queues.mesCommands,
+      exchange: w.amqp.exchanges.mesEvents,
+      port: 0,
+      log: (line) => mesLogs.push(line),
+    });
+    w.stops.push(() => mes.stop());
+    const crm = await startCrmSimulator({
+      amqpUrl: proxy.url(w.vhost.name),
+      queue: w.amqp.queues.crmOrderEvents,
+      commandExchange: w.amqp.exchanges.crmCommands,
+      factExchange: w.amqp.exchanges.crmEvents,
+      orders: 100,
+      rate: 50,
+      runId: 'OUT',
+      settle: false,
+      timeoutMs: 30000,
+      log: (line) => w.logs.push(line),
+    });
+    w.stops.push(() => crm.stop());
 
-t.test('the CRM carries on when its connection is closed by the broker, then dropped, while sending: every command arrives, and it settles', async (t) => {
-  const w = await world(t, 'ob-sim-reconnect');
-  const commands = await w.listen<CrmCommand>(w.amqp.exchanges.crmCommands);
-  const facts = await w.listen<CrmFact>(w.amqp.exchanges.crmEvents);
-  const proxy = await brokerProxy(t);
-  const total = 300;
-  const shares = { cancelShare: 0.1, updateShare: 0.1 };
-  const sim = await startCrmSimulator({
-    amqpUrl: proxy.url(w.vhost.name),
-    queue: w.amqp.queues.crmOrderEvents,
-    commandExchange: w.amqp.exchanges.crmCommands,
-    factExchange: w.amqp.exchanges.crmEvents,
-    orders: total,
-    rate: 30,
-    runId: 'RC',
-    seed: 3,
-    ...shares,
-    deliverAfterMs: 100,
-    timeoutMs: 60000,
-    log: (line) => w.logs.push(line),
-  });
-  w.stops.push(() => sim.stop());
+    await waitFor('20 commands', () => commands.length >= 20);
+    await proxy.down();
+    // Long enough for several refused reconnects (200 ms, 400 ms, 800 ms, … apart).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const sentDuringOutage = crm.stats().sent;
+    t.ok(sentDuringOutage < 100, `the CRM was still sending when RabbitMQ went away (${sentDuringOutage} sent)`);
+    t.equal(w.logged(/^lost the RabbitMQ connection/), 1, 'one line for the disconnect, however many reconnects fail');
+    await proxy.up();
+    const report = await crm.done;
+    t.match(report, { finishedBy: 'published', sent: 100, published: 100 });
+    t.same(
+      new Set(commands.map((c) => c.orderId)),
+      new Set(Array.from({ length: 100 }, (_, i) => orderIdFor('OUT', i + 1))),
+      'every order.create arrived',
+    );
+    t.equal(w.logged(/^reconnected to RabbitMQ/), 1, 'one line for the reconnect');
 
-  // Closed by the broker (as when it shuts down), then dropped on the way (as when the network fails).
-  const connection = await connectionsNamed(w.vhost.name, 'orderbridge sim crm');
-  t.equal(connection.length, 1, 'the CRM has one connection');
-  await waitFor('30 commands', () => commands.length >= 30);
-  await closeConnections(connection);
-  t.ok(sim.stats().sent < total, `the broker closed the connection while the CRM was still sending (${sim.stats().sent} sent)`);
-  await waitFor('the first reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 1);
-  await waitFor('150 commands', () => commands.length >= 150);
-  proxy.cut();
-  t.ok(sim.stats().sent < total, `the connection dropped while the CRM was still sending (${sim.stats().sent} sent)`);
-  await waitFor('the second reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 2);
-
-  const generator = createOrderGenerator({ seed: 3, runId: 'RC', partner: 'shop', ...shares });
-  const ids = Array.from({ length: total }, (_, i) => orderIdFor('RC', i + 1));
-  const expected = ids.flatMap((id, i) => {
-    const { cancel, update } = generator.followUpsOf(i + 1);
-    return [`${id}:create`, ...(update ? [`${id}:update`] : []), ...(cancel ? [`${id}:cancel`] : [])];
-  });
-  const heardIds = () => new Set(commands.map((c) => c.messageId));
-  await waitFor('every command confirmed', () => sim.stats().sent === total && expected.every((id) => heardIds().has(id)));
-  const missing = ids.filter((id) => !heardIds().has(`${id}:create`));
-  t.same(missing, [], 'every order.create arrived at least once');
-  t.same([...heardIds()].sort(), [...expected].sort(), 'every follow-up arrived too, and nothing else');
-  t.equal(sim.stats().sent, total, 'the report counts 300 orders sent');
-  t.equal(w.logged(/^lost the RabbitMQ connection .*; reconnecting$/), 2, 'one line per disconnect');
-  t.equal(w.logged(/could not publish/), 0, 'nothing given up');
-
-  // Play the gateway: every order is accepted and shipped; the CRM reports each delivered, and hears that too.
-  let clock = Date.parse('2030-01-01T08:00:00Z');
-  const answer = (orderId: string, kind: StatusChange['kind'], status: StatusChange['status'], extra: Partial<StatusChange> = {}) => {
-    clock += 1000;
-    const at = new Date(clock).toISOString();
-    const event: OrderEvent = { specversion: '1.0', id: randomUUID(), source: '/orderbridge', type: `dev.orderbridge.order.${kind}`, time: at, subject: orderId, datacontenttype: 'application/json', data: { orderId, kind, status, occurredAt: at, ...extra } };
-    w.publish(w.amqp.exchanges.orderEvents, kind, event);
-  };
-  for (const id of ids) {
-    answer(id, 'acknowledged', 'accepted', { acknowledgement: 'accepted', commandId: `${id}:create` });
-    answer(id, 'status_changed', 'shipped', { previousStatus: 'accepted' });
-  }
-  await w.confirmed();
-  await waitFor('order.delivered for every order', () => new Set(facts.map((f) => f.orderId)).size === total);
-  for (const id of ids) answer(id, 'status_changed', 'delivered', { previousStatus: 'shipped' });
-  await w.confirmed();
-  const report = await sim.done;
-
-  t.match(report, { runId: 'RC', sent: total, finishedBy: 'settled', timedOut: false });
-  t.same(report.unanswered, []);
-  t.same(report.acknowledged, { accepted: total, rejected: 0, failed: 0 });
-  t.same(report.byStatus, { delivered: total });
-  t.equal(report.published, expected.length + total, 'every command and fact confirmed, each counted once');
-});
-
-t.test('while RabbitMQ is unreachable the CRM waits to publish and loses nothing; a stop then does not wait for it', async (t) => {
-  const w = await world(t, 'ob-sim-reconnect');
-  const commands = await w.listen<CrmCommand>(w.amqp.exchanges.crmCommands);
-  const proxy = await brokerProxy(t);
-  const mesLogs: string[] = [];
-  const mes = await startMesSimulator({ amqpUrl: proxy.url(w.vhost.name), queue: w.amqp.queues.mesCommands, exchange: w.amqp.exchanges.mesEvents, port: 0, log: (line) => mesLogs.push(line) });
-  w.stops.push(() => mes.stop());
-  const crm = await startCrmSimulator({
-    amqpUrl: proxy.url(w.vhost.name),
-    queue: w.amqp.queues.crmOrderEvents,
-    commandExchange: w.amqp.exchanges.crmCommands,
-    factExchange: w.amqp.exchanges.crmEvents,
-    orders: 100,
-    rate: 50,
-    runId: 'OUT',
-    settle: false,
-    timeoutMs: 30000,
-    log: (line) => w.logs.push(line),
-  });
-  w.stops.push(() => crm.stop());
-
-  await waitFor('20 commands', () => commands.length >= 20);
-  await proxy.down();
-  // Long enough for several refused reconnects (200 ms, 400 ms, 800 ms, … apart).
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  const sentDuringOutage = crm.stats().sent;
-  t.ok(sentDuringOutage < 100, `the CRM was still sending when RabbitMQ went away (${sentDuringOutage} sent)`);
-  t.equal(w.logged(/^lost the RabbitMQ connection/), 1, 'one line for the disconnect, however many reconnects fail');
-  await proxy.up();
-  const report = await crm.done;
-  t.match(report, { finishedBy: 'published', sent: 100, published: 100 });
-  t.same(new Set(commands.map((c) => c.orderId)), new Set(Array.from({ length: 100 }, (_, i) => orderIdFor('OUT', i + 1))), 'every order.create arrived');
-  t.equal(w.logged(/^reconnected to RabbitMQ/), 1, 'one line for the reconnect');
-
-  await waitFor('the MES to reconnect', () => mesLogs.some((line) => line.startsWith('reconnected to RabbitMQ')));
-  await proxy.down();
-  await waitFor('the MES to notice', () => mesLogs.filter((line) => line.startsWith('lost the RabbitMQ connection')).length === 2);
-  const stopping = Date.now();
-  await mes.stop();
-  t.ok(Date.now() - stopping < 2000, `the MES stops at once while RabbitMQ is away (${Date.now() - stopping} ms)`);
-});
+    await waitFor('the MES to reconnect', () => mesLogs.some((line) => line.startsWith('reconnected to RabbitMQ')));
+    await proxy.down();
+    await waitFor(
+      'the MES to notice',
+      () => mesLogs.filter((line) => line.startsWith('lost the RabbitMQ connection')).length === 2,
+    );
+    const stopping = Date.now();
+    await mes.stop();
+    t.ok(Date.now() - stopping < 2000, `the MES stops at once while RabbitMQ is away (${Date.now() - stopping} ms)`);
+  },
+);

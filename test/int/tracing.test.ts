@@ -10,7 +10,11 @@ import { createVhost } from '../helpers/vhost.js';
 
 // Everything in this process records into memory: the gateway and both simulators, in-process.
 const exporter = new tracing.InMemorySpanExporter();
-const sdk = new NodeSDK({ serviceName: 'orderbridge-test', spanProcessors: [new tracing.SimpleSpanProcessor(exporter)], instrumentations: [] });
+const sdk = new NodeSDK({
+  serviceName: 'orderbridge-test',
+  spanProcessors: [new tracing.SimpleSpanProcessor(exporter)],
+  instrumentations: [],
+});
 sdk.start();
 enableTracing();
 t.teardown(() => sdk.shutdown());
@@ -20,7 +24,15 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
   const env = testConfig({ amqpUrl: vhost.url, gateway: { http: { port: 0 } } });
   const { amqp } = env.config.gateway;
   const gateway = await startGateway({ config: env.config, logger: silentLogger });
-  const mes = await startMesSimulator({ amqpUrl: vhost.url, queue: amqp.queues.mesCommands, exchange: amqp.exchanges.mesEvents, port: 0, stepMs: 20, seed: 3, qcFailShare: 0 });
+  const mes = await startMesSimulator({
+    amqpUrl: vhost.url,
+    queue: amqp.queues.mesCommands,
+    exchange: amqp.exchanges.mesEvents,
+    port: 0,
+    stepMs: 20,
+    seed: 3,
+    qcFailShare: 0,
+  });
   t.teardown(async () => {
     await mes.stop();
     await gateway.stop();
@@ -28,8 +40,18 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
     env.remove();
   });
   const crm = await startCrmSimulator({
-    amqpUrl: vhost.url, queue: amqp.queues.crmOrderEvents, commandExchange: amqp.exchanges.crmCommands, factExchange: amqp.exchanges.crmEvents,
-    orders: 3, rate: 50, runId: 'trace', cancelShare: 0, updateShare: 0, deliverAfterMs: 20, timeoutMs: 30_000, log: () => {},
+    amqpUrl: vhost.url,
+    queue: amqp.queues.crmOrderEvents,
+    commandExchange: amqp.exchanges.crmCommands,
+    factExchange: amqp.exchanges.crmEvents,
+    orders: 3,
+    rate: 50,
+    runId: 'trace',
+    cancelShare: 0,
+    updateShare: 0,
+    deliverAfterMs: 20,
+    timeoutMs: 30_000,
+    log: () => {},
   });
   const report = await crm.done;
   t.equal(report.byStatus.delivered, 3, 'three orders delivered');
@@ -39,9 +61,13 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
   const orderId = orderIdFor('trace', 1);
   // Span names after the messaging conventions: `publish {exchange}:{routing key}`, `process {exchange}:{routing key}:{queue}`.
   const publishTo = (exchange: string) => (name: string) => name.startsWith(`publish ${exchange}:`);
-  const processFrom = (exchange: string, queue: string) => (name: string) => name.startsWith(`process ${exchange}:`) && name.endsWith(`:${queue}`);
+  const processFrom = (exchange: string, queue: string) => (name: string) =>
+    name.startsWith(`process ${exchange}:`) && name.endsWith(`:${queue}`);
   // The CRM's publish of the order's create command is the root of the order's trace.
-  const createSpan = spans.find((s) => publishTo(amqp.exchanges.crmCommands)(s.name) && s.attributes['messaging.message.id'] === `${orderId}:create`);
+  const createSpan = spans.find(
+    (s) =>
+      publishTo(amqp.exchanges.crmCommands)(s.name) && s.attributes['messaging.message.id'] === `${orderId}:create`,
+  );
   t.ok(createSpan, 'the CRM simulator records its publish');
   const traceId = createSpan!.spanContext().traceId;
   const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
@@ -63,12 +89,21 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
   for (const [hop, matches] of hops) t.ok(names.some(matches), `the trace holds "${hop}"`);
   const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
   const orphans = inTrace.filter((s) => s !== createSpan && !byId.has(s.parentSpanContext?.spanId ?? ''));
-  t.same(orphans.map((s) => s.name), [], 'every span of the trace hangs off another span of it');
-  const otherOrders = spans.filter((s) => publishTo(exchanges.crmCommands)(s.name) && s.spanContext().traceId !== traceId);
+  t.same(
+    orphans.map((s) => s.name),
+    [],
+    'every span of the trace hangs off another span of it',
+  );
+  const otherOrders = spans.filter(
+    (s) => publishTo(exchanges.crmCommands)(s.name) && s.spanContext().traceId !== traceId,
+  );
   t.equal(otherOrders.length, 2, 'the other two orders have traces of their own');
 
   const timeline = await gateway.ledger.timeline(orderId);
-  t.ok(timeline.filter((entry) => entry.traceId === traceId).length >= 3, 'the ledger keeps the trace id with the order\'s messages');
+  t.ok(
+    timeline.filter((entry) => entry.traceId === traceId).length >= 3,
+    "the ledger keeps the trace id with the order's messages",
+  );
 });
 
 t.test('log lines written inside a span carry its trace_id and span_id; outside, none', async (t) => {
@@ -95,25 +130,76 @@ t.test("an HTTP request's server span continues the caller's traceparent and is 
     env.remove();
   });
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const get = (path: string) => fetch(`http://127.0.0.1:${gateway.http.port}${path}`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+  const get = (path: string) =>
+    fetch(`http://127.0.0.1:${gateway.http.port}${path}`, {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
   t.equal((await get('/healthz')).status, 200);
   t.equal((await get('/no/such/route/42')).status, 404);
-  const server = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);
-  t.same(server.map((s) => [s.name, s.attributes['http.route'], s.attributes['http.response.status_code']]).sort(), [['GET /healthz', '/healthz', 200], ['GET unmatched', 'unmatched', 404]]);
-  t.ok(server.every((s) => s.parentSpanContext?.spanId === '00f067aa0ba902b7' || (s as unknown as { parentSpanId?: string }).parentSpanId === '00f067aa0ba902b7'), 'children of the caller\'s span');
+  const server = exporter
+    .getFinishedSpans()
+    .filter((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);
+  t.same(server.map((s) => [s.name, s.attributes['http.route'], s.attributes['http.response.status_code']]).sort(), [
+    ['GET /healthz', '/healthz', 200],
+    ['GET unmatched', 'unmatched', 404],
+  ]);
+  t.ok(
+    server.every(
+      (s) =>
+        s.parentSpanContext?.spanId === '00f067aa0ba902b7' ||
+        (s as unknown as { parentSpanId?: string }).parentSpanId === '00f067aa0ba902b7',
+    ),
+    "children of the caller's span",
+  );
 });
 
-t.test('a server span around synchronous work keeps it synchronous; around a promise it ends when it settles', async (t) => {
-  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-  const spanOf = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name);
-  t.equal(inServerSpan('sync answer', () => ({ traceparent }), () => 42), 42, 'the value itself, not a promise');
-  t.equal(spanOf('sync answer')?.spanContext().traceId, '0af7651916cd43dd8448eb211c80319c', 'ended at once, in the caller\'s trace');
-  t.throws(() => inServerSpan('sync failure', () => ({}), () => { throw new Error('boom'); }), /boom/, 'a synchronous throw stays synchronous');
-  t.equal(spanOf('sync failure')?.status.code, SpanStatusCode.ERROR, 'and is recorded on the ended span');
-  const later = inServerSpan('async answer', () => ({}), async () => 'done');
-  t.ok(later instanceof Promise);
-  t.equal(await later, 'done');
-  t.ok(spanOf('async answer'), 'ended once the promise settled');
-  await t.rejects(inSpan('async failure', { kind: SpanKind.INTERNAL }, () => { throw new Error('sync throw in inSpan'); }), /sync throw/, 'inSpan still turns a synchronous throw into a rejection');
-  t.equal(spanOf('async failure')?.status.code, SpanStatusCode.ERROR);
-});
+t.test(
+  'a server span around synchronous work keeps it synchronous; around a promise it ends when it settles',
+  async (t) => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const spanOf = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name);
+    t.equal(
+      inServerSpan(
+        'sync answer',
+        () => ({ traceparent }),
+        () => 42,
+      ),
+      42,
+      'the value itself, not a promise',
+    );
+    t.equal(
+      spanOf('sync answer')?.spanContext().traceId,
+      '0af7651916cd43dd8448eb211c80319c',
+      "ended at once, in the caller's trace",
+    );
+    t.throws(
+      () =>
+        inServerSpan(
+          'sync failure',
+          () => ({}),
+          () => {
+            throw new Error('boom');
+          },
+        ),
+      /boom/,
+      'a synchronous throw stays synchronous',
+    );
+    t.equal(spanOf('sync failure')?.status.code, SpanStatusCode.ERROR, 'and is recorded on the ended span');
+    const later = inServerSpan(
+      'async answer',
+      () => ({}),
+      async () => 'done',
+    );
+    t.ok(later instanceof Promise);
+    t.equal(await later, 'done');
+    t.ok(spanOf('async answer'), 'ended once the promise settled');
+    await t.rejects(
+      inSpan('async failure', { kind: SpanKind.INTERNAL }, () => {
+        throw new Error('sync throw in inSpan');
+      }),
+      /sync throw/,
+      'inSpan still turns a synchronous throw into a rejection',
+    );
+    t.equal(spanOf('async failure')?.status.code, SpanStatusCode.ERROR);
+  },
+);

@@ -7,9 +7,21 @@ import { formatCacheStatus, type CacheStatus } from '../../src/adapters/http/cac
 t.test('Cache-Status reads back with a Structured Field parser as the RFC 9211 member meant', async (t) => {
   const statuses: [CacheStatus, string, Record<string, unknown>][] = [
     [{ hit: true, ttl: 12 }, 'Orderbridge; hit; ttl=12', { hit: true, ttl: 12 }],
-    [{ hit: true, ttl: -3, detail: 'revalidating' }, 'Orderbridge; hit; ttl=-3; detail=revalidating', { hit: true, ttl: -3, detail: 'revalidating' }],
-    [{ fwd: 'miss', fwdStatus: 200, stored: true, collapsed: false, ttl: 30 }, 'Orderbridge; fwd=miss; fwd-status=200; stored; ttl=30', { fwd: 'miss', 'fwd-status': 200, stored: true, ttl: 30 }],
-    [{ fwd: 'stale', fwdStatus: 503, collapsed: true, ttl: -42, detail: 'breaker-open' }, 'Orderbridge; fwd=stale; fwd-status=503; collapsed; ttl=-42; detail=breaker-open', { fwd: 'stale', 'fwd-status': 503, collapsed: true, ttl: -42, detail: 'breaker-open' }],
+    [
+      { hit: true, ttl: -3, detail: 'revalidating' },
+      'Orderbridge; hit; ttl=-3; detail=revalidating',
+      { hit: true, ttl: -3, detail: 'revalidating' },
+    ],
+    [
+      { fwd: 'miss', fwdStatus: 200, stored: true, collapsed: false, ttl: 30 },
+      'Orderbridge; fwd=miss; fwd-status=200; stored; ttl=30',
+      { fwd: 'miss', 'fwd-status': 200, stored: true, ttl: 30 },
+    ],
+    [
+      { fwd: 'stale', fwdStatus: 503, collapsed: true, ttl: -42, detail: 'breaker-open' },
+      'Orderbridge; fwd=stale; fwd-status=503; collapsed; ttl=-42; detail=breaker-open',
+      { fwd: 'stale', 'fwd-status': 503, collapsed: true, ttl: -42, detail: 'breaker-open' },
+    ],
     [{ detail: 'invalid-request' }, 'Orderbridge; detail=invalid-request', { detail: 'invalid-request' }],
   ];
   for (const [status, text, parameters] of statuses) {
@@ -19,8 +31,11 @@ t.test('Cache-Status reads back with a Structured Field parser as the RFC 9211 m
     t.equal(others.length, 0, 'one member: this cache');
     const [name, params] = member as [Token, Map<string, unknown>];
     t.ok(name instanceof Token && name.toString() === 'Orderbridge', 'named by a token');
-    const read = Object.fromEntries([...params].map(([key, value]) => [key, value instanceof Token ? value.toString() : value]));
+    const read = Object.fromEntries(
+      [...params].map(([key, value]) => [key, value instanceof Token ? value.toString() : value]),
+    );
     t.same(read, parameters, text);
-    for (const key of ['fwd', 'detail']) if (params.has(key)) t.ok(params.get(key) instanceof Token, `${key} is a token`);
+    for (const key of ['fwd', 'detail'])
+      if (params.has(key)) t.ok(params.get(key) instanceof Token, `${key} is a token`);
   }
 });

@@ -12,7 +12,12 @@ const bin = resolve(root, 'bin/orderbridge.js');
 const { version } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string };
 
 function orderbridge(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' } });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' },
+  });
   return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -22,7 +27,9 @@ const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 function listedCommands(help: string): string[] {
   const start = help.indexOf('Commands:\n');
   const section = start === -1 ? '' : help.slice(start, help.indexOf('\n\n', start) >>> 0);
-  return [...new Set([...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]!))].filter((name) => name !== 'help');
+  return [...new Set([...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]!))].filter(
+    (name) => name !== 'help',
+  );
 }
 
 const help = await runCliCaptured(['--help']);
@@ -34,7 +41,18 @@ t.test('orderbridge --help lists the commands, exit 0', async (t) => {
   const installed = orderbridge('--help');
   t.same(installed, { code: 0, signal: null, stdout: `${help.stdout}\n`, stderr: '' }, 'the same from the bin');
   t.ok(commands.length >= 9, `commands: ${commands.join(', ')}`);
-  for (const command of ['serve', 'check-config', 'demo', 'timeline', 'dead-letters', 'replay', 'report', 'sim', 'test-mapping']) t.ok(commands.includes(command), `${command} is listed`);
+  for (const command of [
+    'serve',
+    'check-config',
+    'demo',
+    'timeline',
+    'dead-letters',
+    'replay',
+    'report',
+    'sim',
+    'test-mapping',
+  ])
+    t.ok(commands.includes(command), `${command} is listed`);
 });
 
 // sim's simulators are subcommands of their own, with options of their own.
@@ -57,18 +75,29 @@ for (const invocation of invocations) {
     t.equal(result.stdout, '', 'nothing on stdout');
     t.equal(lines(result.stderr).length, 1, `one line: ${result.stderr}`);
     t.match(result.stderr, /--bogus-flag/, 'names the flag');
-    t.match(result.stderr, new RegExp(`orderbridge ${name} --help`), 'points at the command\'s --help');
+    t.match(result.stderr, new RegExp(`orderbridge ${name} --help`), "points at the command's --help");
   });
 }
 
-t.test('through the bin: serve --help and serve --bogus-flag end at once with their exit codes and streams', async (t) => {
-  const helped = orderbridge('serve', '--help');
-  t.same({ code: helped.code, signal: helped.signal, stderr: helped.stderr }, { code: 0, signal: null, stderr: '' }, 'exit 0, nothing started');
-  t.equal(helped.stdout, `${(await runCliCaptured(['serve', '--help'])).stdout}\n`);
-  const refused = orderbridge('serve', '--bogus-flag');
-  t.same({ code: refused.code, signal: refused.signal, stdout: refused.stdout }, { code: 2, signal: null, stdout: '' }, 'exit 2, nothing started');
-  t.equal(lines(refused.stderr).length, 1, refused.stderr);
-});
+t.test(
+  'through the bin: serve --help and serve --bogus-flag end at once with their exit codes and streams',
+  async (t) => {
+    const helped = orderbridge('serve', '--help');
+    t.same(
+      { code: helped.code, signal: helped.signal, stderr: helped.stderr },
+      { code: 0, signal: null, stderr: '' },
+      'exit 0, nothing started',
+    );
+    t.equal(helped.stdout, `${(await runCliCaptured(['serve', '--help'])).stdout}\n`);
+    const refused = orderbridge('serve', '--bogus-flag');
+    t.same(
+      { code: refused.code, signal: refused.signal, stdout: refused.stdout },
+      { code: 2, signal: null, stdout: '' },
+      'exit 2, nothing started',
+    );
+    t.equal(lines(refused.stderr).length, 1, refused.stderr);
+  },
+);
 
 t.test('orderbridge help COMMAND is COMMAND --help', async (t) => {
   const result = await runCliCaptured(['help', 'timeline']);

@@ -33,15 +33,26 @@ const pinned = /^[\w./-]+(?::v?\d+\.\d+\.\d+(?:-[\w.-]+)?(?:@sha256:[0-9a-f]{64}
 t.test('docker-compose config validates the compose file; every service is there, every image pinned', async (t) => {
   const dockerCompose = requireTool(t, 'docker-compose');
   if (!dockerCompose) return;
-  const output = execFileSync(dockerCompose, ['-f', composeFile, 'config'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = execFileSync(dockerCompose, ['-f', composeFile, 'config'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const { services } = parse(output) as { services: Record<string, Service> };
   t.same(Object.keys(services).sort(), ['crm-sim', 'grafana', 'mes-sim', 'orderbridge', 'prometheus', 'rabbitmq']);
   for (const [name, service] of Object.entries(services)) {
-    if (service.build) t.equal(service.build.context, root, `${name}: built from this repository's Dockerfile (its base images: test/unit/dockerfile.test.ts)`);
+    if (service.build)
+      t.equal(
+        service.build.context,
+        root,
+        `${name}: built from this repository's Dockerfile (its base images: test/unit/dockerfile.test.ts)`,
+      );
     else t.match(service.image, pinned, `${name}: ${service.image} is pinned`);
   }
 
-  const byCommand = (first: string, second?: string) => Object.entries(services).filter(([, s]) => s.command?.[0] === first && (second === undefined || s.command[1] === second));
+  const byCommand = (first: string, second?: string) =>
+    Object.entries(services).filter(
+      ([, s]) => s.command?.[0] === first && (second === undefined || s.command[1] === second),
+    );
   const [gateway] = byCommand('serve');
   const [mes] = byCommand('sim', 'mes');
   const [crm] = byCommand('sim', 'crm');
@@ -49,7 +60,11 @@ t.test('docker-compose config validates the compose file; every service is there
   if (!gateway || !mes || !crm) return;
   const [rabbitmq] = Object.entries(services).filter(([, s]) => s.image?.startsWith('rabbitmq:'));
   for (const [name, service] of [gateway, mes, crm]) {
-    t.equal(new URL(service.environment!.AMQP_URL!).host, `${rabbitmq![0]}:5672`, `${name}: reaches RabbitMQ by its service name`);
+    t.equal(
+      new URL(service.environment!.AMQP_URL!).host,
+      `${rabbitmq![0]}:5672`,
+      `${name}: reaches RabbitMQ by its service name`,
+    );
     t.ok(service.depends_on?.[name === gateway[0] ? rabbitmq![0] : gateway[0]], `${name}: starts after what it needs`);
   }
 
@@ -58,12 +73,18 @@ t.test('docker-compose config validates the compose file; every service is there
   t.not(mesSettings, 'help');
   if (mesSettings === 'help') return;
   t.equal(mesSettings.host, '0.0.0.0', 'the MES API is reachable from other containers');
-  t.equal(gateway[1].environment?.MES_API_URL, `http://${mes[0]}:${mesSettings.port}`, 'mesApi.baseUrl (MES_API_URL) is the MES simulator');
+  t.equal(
+    gateway[1].environment?.MES_API_URL,
+    `http://${mes[0]}:${mesSettings.port}`,
+    'mesApi.baseUrl (MES_API_URL) is the MES simulator',
+  );
   const crmSettings = parseCrmArgs(crm[1].command!.slice(2), {});
   t.not(crmSettings, 'help', 'the CRM simulator options parse');
 
   // The demo keys the compose file documents are the ones its gateway config holds; the CRM's partner is one of them.
-  const keys = [...readFileSync(composeFile, 'utf8').matchAll(/^#.*Authorization: Bearer ([\x21-\x26\x28-\x7e]{16,256})'/gm)].map((m) => m[1]!);
+  const keys = [
+    ...readFileSync(composeFile, 'utf8').matchAll(/^#.*Authorization: Bearer ([\x21-\x26\x28-\x7e]{16,256})'/gm),
+  ].map((m) => m[1]!);
   t.equal(keys.length, 2, 'a partner key and an operator key are documented');
   const mounted = gateway[1].volumes?.find((v) => v.endsWith(':/app/config/gateway.yaml:ro'));
   t.equal(mounted?.split(':')[0], composeGateway, 'the gateway runs with deploy/docker-compose.gateway.yaml');
@@ -73,9 +94,16 @@ t.test('docker-compose config validates the compose file; every service is there
   writeFileSync(join(dir, 'gateway.yaml'), readFileSync(composeGateway));
   const config = loadConfig({ dir, env: gateway[1].environment ?? {} });
   t.equal(config.gateway.mesApi.baseUrl, `http://${mes[0]}:${mesSettings.port}`);
-  const partners = keys.map((key) => config.gateway.partners.find((p) => p.apiKeySha256 === createHash('sha256').update(key).digest('hex')));
-  t.same(partners.map((p) => p?.role ?? (p ? 'partner' : 'none')), ['partner', 'operator'], 'each documented key opens the API, one as a partner, one as an operator');
-  if (crmSettings !== 'help') t.equal(partners[0]?.id, crmSettings.partner, "the partner key sees the CRM simulator's orders");
+  const partners = keys.map((key) =>
+    config.gateway.partners.find((p) => p.apiKeySha256 === createHash('sha256').update(key).digest('hex')),
+  );
+  t.same(
+    partners.map((p) => p?.role ?? (p ? 'partner' : 'none')),
+    ['partner', 'operator'],
+    'each documented key opens the API, one as a partner, one as an operator',
+  );
+  if (crmSettings !== 'help')
+    t.equal(partners[0]?.id, crmSettings.partner, "the partner key sees the CRM simulator's orders");
 });
 
 t.test("the compose stack's gateway.yaml is config/gateway.yaml but for its demo partners", async (t) => {

@@ -36,8 +36,14 @@ t.test('status-model.json satisfies its own schema', async (t) => {
 
 t.test('reference messages validate; server-owned or unknown fields are refused', async (t) => {
   const create = {
-    messageId: 'crm-msg-1', type: 'order.create', sentAt: '2026-11-25T10:00:00Z', orderId: 'CRM-1001', partner: 'shop',
-    customer: { id: 'C-17', name: 'Acme GmbH' }, lines: [{ sku: 'BRKT-200', quantity: 40 }], priority: 'rush',
+    messageId: 'crm-msg-1',
+    type: 'order.create',
+    sentAt: '2026-11-25T10:00:00Z',
+    orderId: 'CRM-1001',
+    partner: 'shop',
+    customer: { id: 'C-17', name: 'Acme GmbH' },
+    lines: [{ sku: 'BRKT-200', quantity: 40 }],
+    priority: 'rush',
   };
   t.ok(validatorFor('crmOrderCreate')(create).ok);
   t.ok(validatorFor('crmCommand')(create).ok, 'the command union accepts it');
@@ -45,20 +51,51 @@ t.test('reference messages validate; server-owned or unknown fields are refused'
   t.match(withStatus, { ok: false, problems: [{ pointer: '/status', message: 'unknown field "status"' }] });
   const badLine = validatorFor('crmOrderCreate')({ ...create, lines: [{ sku: 'X', quantity: 0 }] });
   t.match(badLine, { ok: false, problems: [{ pointer: '/lines/0/quantity' }] });
-  const cancel = { messageId: 'crm-msg-2', type: 'order.cancel', sentAt: '2026-11-25T10:00:00Z', orderId: 'CRM-1001', reason: 'customer changed mind' };
+  const cancel = {
+    messageId: 'crm-msg-2',
+    type: 'order.cancel',
+    sentAt: '2026-11-25T10:00:00Z',
+    orderId: 'CRM-1001',
+    reason: 'customer changed mind',
+  };
   t.ok(validatorFor('crmCommand')(cancel).ok);
-  const update = { messageId: 'crm-msg-3', type: 'order.update', sentAt: '2026-11-25T10:00:00Z', orderId: 'CRM-1001', changes: {} };
-  t.match(validatorFor('crmOrderUpdate')(update), { ok: false, problems: [{ pointer: '/changes' }] }, 'an update must change something');
+  const update = {
+    messageId: 'crm-msg-3',
+    type: 'order.update',
+    sentAt: '2026-11-25T10:00:00Z',
+    orderId: 'CRM-1001',
+    changes: {},
+  };
+  t.match(
+    validatorFor('crmOrderUpdate')(update),
+    { ok: false, problems: [{ pointer: '/changes' }] },
+    'an update must change something',
+  );
   const event = {
-    specversion: '1.0', id: 'evt-1', source: '/orderbridge', type: 'dev.orderbridge.order.status_changed', time: '2026-11-25T10:00:00Z',
-    subject: 'CRM-1001', datacontenttype: 'application/json',
-    data: { orderId: 'CRM-1001', kind: 'status_changed', status: 'in_production', previousStatus: 'accepted', mesState: 'CUTTING', occurredAt: '2026-11-25T10:00:00Z' },
+    specversion: '1.0',
+    id: 'evt-1',
+    source: '/orderbridge',
+    type: 'dev.orderbridge.order.status_changed',
+    time: '2026-11-25T10:00:00Z',
+    subject: 'CRM-1001',
+    datacontenttype: 'application/json',
+    data: {
+      orderId: 'CRM-1001',
+      kind: 'status_changed',
+      status: 'in_production',
+      previousStatus: 'accepted',
+      mesState: 'CUTTING',
+      occurredAt: '2026-11-25T10:00:00Z',
+    },
   };
   t.ok(validatorFor('orderEvent')(event).ok, 'a CloudEvents order event');
 });
 
 t.test('every schema is JSON Schema 2020-12 with an $id that mirrors its path', async (t) => {
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.schema.json') ? [join(dir, e.name)] : []));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.schema.json') ? [join(dir, e.name)] : [],
+    );
   for (const file of walk(join(root, 'contracts'))) {
     const schema = JSON.parse(readFileSync(file, 'utf8'));
     t.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema', file);

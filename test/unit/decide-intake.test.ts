@@ -6,25 +6,59 @@ import type { Quarantine, Translation } from '../../src/mapping/index.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 const order: OrderRecord = {
-  orderId: 'O-1', partner: 'shop', state: { status: 'received', statusSince: '2026-11-25T10:00:00Z', lastFactAt: { crm: '2026-11-25T10:00:00Z' } },
-  statusEnteredAt: T0, stuckAt: null, attention: null, createdAt: T0, updatedAt: T0, version: 1,
+  orderId: 'O-1',
+  partner: 'shop',
+  state: { status: 'received', statusSince: '2026-11-25T10:00:00Z', lastFactAt: { crm: '2026-11-25T10:00:00Z' } },
+  statusEnteredAt: T0,
+  stuckAt: null,
+  attention: null,
+  createdAt: T0,
+  updatedAt: T0,
+  version: 1,
 };
 const event = { eventId: 'e-1', orderId: 'O-1', state: 'CUTTING', occurredAt: '2026-11-25T10:00:05Z' };
 
 t.test('a CRM command goes to the MES only if its order is in the state the command needs', async (t) => {
-  t.same(decideCommandIntake({ type: 'order.create', orderId: 'O-1' }, undefined, 1), { kind: 'create_order' }, 'a create of a new order makes it');
-  t.same(decideCommandIntake({ type: 'order.create', orderId: 'O-1' }, order, 1), { kind: 'forward' }, "the CRM's first create of a partner's order answers it");
-  t.same(decideCommandIntake({ type: 'order.create', orderId: 'O-1' }, order, 2), { kind: 'refused', reason: 'order O-1 already exists' }, 'a second create is refused');
+  t.same(
+    decideCommandIntake({ type: 'order.create', orderId: 'O-1' }, undefined, 1),
+    { kind: 'create_order' },
+    'a create of a new order makes it',
+  );
+  t.same(
+    decideCommandIntake({ type: 'order.create', orderId: 'O-1' }, order, 1),
+    { kind: 'forward' },
+    "the CRM's first create of a partner's order answers it",
+  );
+  t.same(
+    decideCommandIntake({ type: 'order.create', orderId: 'O-1' }, order, 2),
+    { kind: 'refused', reason: 'order O-1 already exists' },
+    'a second create is refused',
+  );
   t.same(decideCommandIntake({ type: 'order.cancel', orderId: 'O-1' }, order, 0), { kind: 'forward' });
-  t.same(decideCommandIntake({ type: 'order.update', orderId: 'O-9' }, undefined, 0), { kind: 'refused', reason: 'unknown order O-9: no order.create was seen for it' }, 'a follow-up of an unknown order is refused');
+  t.same(
+    decideCommandIntake({ type: 'order.update', orderId: 'O-9' }, undefined, 0),
+    { kind: 'refused', reason: 'unknown order O-9: no order.create was seen for it' },
+    'a follow-up of an unknown order is refused',
+  );
 });
 
 t.test('an MES event in an unknown state, or about an unknown order, is quarantined; otherwise applied', async (t) => {
   const translated: Translation = { kind: 'translated', event, status: 'in_production' };
-  const unknownState: Quarantine = { kind: 'quarantine', event, reason: 'unknown MES state "CUTTING": add it to the dialect\'s states' };
+  const unknownState: Quarantine = {
+    kind: 'quarantine',
+    event,
+    reason: 'unknown MES state "CUTTING": add it to the dialect\'s states',
+  };
   t.same(decideMesEventIntake(translated, order), { kind: 'apply', order, translation: translated });
-  t.same(decideMesEventIntake(unknownState, order), { kind: 'quarantined', reason: unknownState.reason, journal: { kind: 'quarantined', detail: { mesState: 'CUTTING', reason: unknownState.reason } } });
-  t.match(decideMesEventIntake(translated, undefined), { kind: 'quarantined', reason: 'unknown order O-1: it never came through the gateway' });
+  t.same(decideMesEventIntake(unknownState, order), {
+    kind: 'quarantined',
+    reason: unknownState.reason,
+    journal: { kind: 'quarantined', detail: { mesState: 'CUTTING', reason: unknownState.reason } },
+  });
+  t.match(decideMesEventIntake(translated, undefined), {
+    kind: 'quarantined',
+    reason: 'unknown order O-1: it never came through the gateway',
+  });
 });
 
 t.test('a CRM fact about an unknown order is refused', async (t) => {
@@ -32,17 +66,45 @@ t.test('a CRM fact about an unknown order is refused', async (t) => {
   t.same(decideFactIntake('O-9', undefined), { kind: 'refused', reason: 'unknown order O-9' });
 });
 
-t.test('after the last forward, an order the MES API knows is accepted by that evidence, not flagged lost', async (t) => {
-  const command: OpenCommand = { rowId: 2, sourceRowId: 1, crmMessageId: 'crm-1', mesMessageId: 'ob-1', type: 'order.create', state: 'forwarded', attempts: 3, queuedAt: T0 };
-  const policy = { deadlineMs: 30_000, maxAttempts: 3, backoff: 2 };
-  const now = T0 + 600_000;
-  t.match(decideOverdueCommand(command, order, now, policy, true), {
-    kind: 'accepted_by_evidence',
-    reason: 'evidence: the MES API knows the order',
-    changes: [{ kind: 'acknowledged', acknowledgement: 'accepted', commandId: 'crm-1', status: 'received', occurredAt: new Date(now).toISOString() }],
-    journal: [{ kind: 'command_accepted', detail: { commandId: 'crm-1', by: 'evidence: MES API lookup' } }],
-  });
-  t.match(decideOverdueCommand(command, order, now, policy, false), { kind: 'lost' }, 'the MES does not know it: lost');
-  t.match(decideOverdueCommand(command, order, now, policy, undefined), { kind: 'lost' }, 'nobody asked: lost');
-  t.match(decideOverdueCommand({ ...command, attempts: 1 }, order, now, policy, true), { kind: 'reforward' }, 'attempts left: forwarded again, evidence or not');
-});
+t.test(
+  'after the last forward, an order the MES API knows is accepted by that evidence, not flagged lost',
+  async (t) => {
+    const command: OpenCommand = {
+      rowId: 2,
+      sourceRowId: 1,
+      crmMessageId: 'crm-1',
+      mesMessageId: 'ob-1',
+      type: 'order.create',
+      state: 'forwarded',
+      attempts: 3,
+      queuedAt: T0,
+    };
+    const policy = { deadlineMs: 30_000, maxAttempts: 3, backoff: 2 };
+    const now = T0 + 600_000;
+    t.match(decideOverdueCommand(command, order, now, policy, true), {
+      kind: 'accepted_by_evidence',
+      reason: 'evidence: the MES API knows the order',
+      changes: [
+        {
+          kind: 'acknowledged',
+          acknowledgement: 'accepted',
+          commandId: 'crm-1',
+          status: 'received',
+          occurredAt: new Date(now).toISOString(),
+        },
+      ],
+      journal: [{ kind: 'command_accepted', detail: { commandId: 'crm-1', by: 'evidence: MES API lookup' } }],
+    });
+    t.match(
+      decideOverdueCommand(command, order, now, policy, false),
+      { kind: 'lost' },
+      'the MES does not know it: lost',
+    );
+    t.match(decideOverdueCommand(command, order, now, policy, undefined), { kind: 'lost' }, 'nobody asked: lost');
+    t.match(
+      decideOverdueCommand({ ...command, attempts: 1 }, order, now, policy, true),
+      { kind: 'reforward' },
+      'attempts left: forwarded again, evidence or not',
+    );
+  },
+);

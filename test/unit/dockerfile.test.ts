@@ -10,35 +10,52 @@ import { emulateStages, parseDockerfile, StageFailed, type StageRun } from '../h
 // dockerfile.ts), each with exactly what its COPY lines name, so a file a stage needs and does not
 // copy fails here as `docker build` would. ORDERBRIDGE_DOCKERFILE checks another Dockerfile.
 const root = resolve(import.meta.dirname, '../..');
-const dockerfile = process.env.ORDERBRIDGE_DOCKERFILE ? resolve(process.env.ORDERBRIDGE_DOCKERFILE) : join(root, 'Dockerfile');
+const dockerfile = process.env.ORDERBRIDGE_DOCKERFILE
+  ? resolve(process.env.ORDERBRIDGE_DOCKERFILE)
+  : join(root, 'Dockerfile');
 const stages = parseDockerfile(readFileSync(dockerfile, 'utf8'));
 const oneLine = { diagnostic: false, stack: '', at: null } as const;
 
 t.test('every stage is on one Node image, pinned by full version, a Node that is not end-of-life', async (t) => {
   const images = stages.filter((s) => !stages.some((other) => other.name === s.image)).map((s) => s.image);
   t.ok(images.length >= 1, `${images.length} base images`);
-  for (const image of images) t.match(image, /^node:\d+\.\d+\.\d+-[\w.-]+(@sha256:[0-9a-f]{64})?$/, `${image}: node, full version`);
+  for (const image of images)
+    t.match(image, /^node:\d+\.\d+\.\d+-[\w.-]+(@sha256:[0-9a-f]{64})?$/, `${image}: node, full version`);
   t.equal(new Set(images).size, 1, 'the same Node in every stage');
   const major = Number(/^node:(\d+)/.exec(images[0] ?? '')?.[1]);
   // Even majors become LTS; 20 reached its end of life in April 2026.
   t.ok(major % 2 === 0 && major >= 22, `Node ${major}: a supported LTS line`);
 });
 
-t.test("what only a container may do is skipped and said, and a command naming a path outside the stage's folder is refused, not run", async (t) => {
-  const context = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-context-'));
-  const scratch = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-'));
-  t.teardown(() => [context, scratch].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  writeFileSync(join(context, 'a.txt'), 'a');
-  const options = { context, scratch, env: process.env, timeoutMs: 10_000 };
-  const [run] = await emulateStages(parseDockerfile('FROM node:22.23.3-bookworm-slim\nWORKDIR /app\nCOPY a.txt ./\nRUN apt-get update && rm -rf /var/lib/apt/lists/* && cp a.txt /app/b.txt && chown -R node /app\n'), options);
-  t.same(run!.skipped, ['apt-get update', 'rm -rf /var/lib/apt/lists/*', 'chown -R node /app']);
-  t.same(run!.ran, ['cp a.txt /app/b.txt']);
-  t.equal(readFileSync(join(run!.dir, 'b.txt'), 'utf8'), 'a', '/app is the stage folder');
-  const outside = join(tmpdir(), `orderbridge-never-${process.pid}`);
-  await t.rejects(emulateStages(parseDockerfile(`FROM node:22.23.3-bookworm-slim\nWORKDIR /app\nRUN touch ${outside}\n`), options), /outside the stage's WORKDIR/);
-  t.notOk(existsSync(outside), 'not run');
-  await t.rejects(emulateStages(parseDockerfile('FROM node:22.23.3-bookworm-slim\nWORKDIR /app\nCOPY missing ./\n'), options), /COPY missing: not found in the build context/);
-});
+t.test(
+  "what only a container may do is skipped and said, and a command naming a path outside the stage's folder is refused, not run",
+  async (t) => {
+    const context = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-context-'));
+    const scratch = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-'));
+    t.teardown(() => [context, scratch].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+    writeFileSync(join(context, 'a.txt'), 'a');
+    const options = { context, scratch, env: process.env, timeoutMs: 10_000 };
+    const [run] = await emulateStages(
+      parseDockerfile(
+        'FROM node:22.23.3-bookworm-slim\nWORKDIR /app\nCOPY a.txt ./\nRUN apt-get update && rm -rf /var/lib/apt/lists/* && cp a.txt /app/b.txt && chown -R node /app\n',
+      ),
+      options,
+    );
+    t.same(run!.skipped, ['apt-get update', 'rm -rf /var/lib/apt/lists/*', 'chown -R node /app']);
+    t.same(run!.ran, ['cp a.txt /app/b.txt']);
+    t.equal(readFileSync(join(run!.dir, 'b.txt'), 'utf8'), 'a', '/app is the stage folder');
+    const outside = join(tmpdir(), `orderbridge-never-${process.pid}`);
+    await t.rejects(
+      emulateStages(parseDockerfile(`FROM node:22.23.3-bookworm-slim\nWORKDIR /app\nRUN touch ${outside}\n`), options),
+      /outside the stage's WORKDIR/,
+    );
+    t.notOk(existsSync(outside), 'not run');
+    await t.rejects(
+      emulateStages(parseDockerfile('FROM node:22.23.3-bookworm-slim\nWORKDIR /app\nCOPY missing ./\n'), options),
+      /COPY missing: not found in the build context/,
+    );
+  },
+);
 
 /** The environment a stage's commands run in: this machine's, without what `npm test` set for this checkout. */
 function buildEnv(): NodeJS.ProcessEnv {
@@ -73,61 +90,80 @@ function primePrebuild(scratch: string): void {
   writeFileSync(join(scratch, '.prebuild-installrc'), JSON.stringify({ 'local-prebuilds': prebuilds }));
 }
 
-t.test('each stage builds from exactly what its COPY lines name (npm ci, the TypeScript build), and the image it makes starts and is healthy', async (t) => {
-  const scratch = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-'));
-  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
-  primePrebuild(scratch);
-  const env = buildEnv();
-  const started = Date.now();
-  let runs: StageRun[];
-  try {
-    runs = await emulateStages(stages, { context: root, scratch, env, timeoutMs: 240_000 });
-  } catch (error) {
-    if (!(error instanceof StageFailed)) throw error;
-    t.fail(`${dockerfile}: ${error.message}`, oneLine);
-    return;
-  }
-  for (const run of runs) {
-    t.comment(`${run.stage.name ?? 'final stage'}: ${(run.ms / 1000).toFixed(1)} s; ran: ${run.ran.join('; ') || 'nothing'}${run.skipped.length ? `; skipped (a container's only): ${run.skipped.join('; ')}` : ''}`);
-  }
-  const compiled = runs.filter((run) => existsSync(join(run.dir, 'node_modules/better-sqlite3/build/Release/obj.target'))).map((run) => run.stage.name);
-  t.comment(`every stage in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${process.version}; better-sqlite3 ${compiled.length ? `compiled in ${compiled.join(', ')}` : 'from the prebuild'}`);
+t.test(
+  'each stage builds from exactly what its COPY lines name (npm ci, the TypeScript build), and the image it makes starts and is healthy',
+  async (t) => {
+    const scratch = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-'));
+    t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+    primePrebuild(scratch);
+    const env = buildEnv();
+    const started = Date.now();
+    let runs: StageRun[];
+    try {
+      runs = await emulateStages(stages, { context: root, scratch, env, timeoutMs: 240_000 });
+    } catch (error) {
+      if (!(error instanceof StageFailed)) throw error;
+      t.fail(`${dockerfile}: ${error.message}`, oneLine);
+      return;
+    }
+    for (const run of runs) {
+      t.comment(
+        `${run.stage.name ?? 'final stage'}: ${(run.ms / 1000).toFixed(1)} s; ran: ${run.ran.join('; ') || 'nothing'}${run.skipped.length ? `; skipped (a container's only): ${run.skipped.join('; ')}` : ''}`,
+      );
+    }
+    const compiled = runs
+      .filter((run) => existsSync(join(run.dir, 'node_modules/better-sqlite3/build/Release/obj.target')))
+      .map((run) => run.stage.name);
+    t.comment(
+      `every stage in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${process.version}; better-sqlite3 ${compiled.length ? `compiled in ${compiled.join(', ')}` : 'from the prebuild'}`,
+    );
 
-  const image = runs.at(-1)!;
-  const { entrypoint = [], cmd = [], healthcheck, expose } = image.stage;
-  t.ok(entrypoint.length && cmd.length && healthcheck, 'ENTRYPOINT, CMD and HEALTHCHECK');
-  for (const absent of ['src', 'sim', 'test', 'tsconfig.json']) t.notOk(existsSync(join(image.dir, absent)), `the image holds no ${absent}`);
-  const program = (words: string[]) => (words[0] === 'node' ? [process.execPath, ...words.slice(1)] : words);
-  const runtimeEnv = { ...env, ...image.stage.env };
+    const image = runs.at(-1)!;
+    const { entrypoint = [], cmd = [], healthcheck, expose } = image.stage;
+    t.ok(entrypoint.length && cmd.length && healthcheck, 'ENTRYPOINT, CMD and HEALTHCHECK');
+    for (const absent of ['src', 'sim', 'test', 'tsconfig.json'])
+      t.notOk(existsSync(join(image.dir, absent)), `the image holds no ${absent}`);
+    const program = (words: string[]) => (words[0] === 'node' ? [process.execPath, ...words.slice(1)] : words);
+    const runtimeEnv = { ...env, ...image.stage.env };
 
-  // The config and the dialect it ships are whole: check-config, as the ENTRYPOINT runs it.
-  const [command, ...args] = program([...entrypoint, 'check-config']);
-  const checked = spawnSync(command!, args, { cwd: image.dir, env: runtimeEnv, encoding: 'utf8', timeout: 60_000 });
-  t.equal(checked.status, 0, `check-config in the image: ${checked.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    // The config and the dialect it ships are whole: check-config, as the ENTRYPOINT runs it.
+    const [command, ...args] = program([...entrypoint, 'check-config']);
+    const checked = spawnSync(command!, args, { cwd: image.dir, env: runtimeEnv, encoding: 'utf8', timeout: 60_000 });
+    t.equal(checked.status, 0, `check-config in the image: ${checked.stderr.trim().split('\n').slice(-3).join(' | ')}`);
 
-  // The CMD (serve) comes up without a broker (live, not ready) and the HEALTHCHECK passes.
-  const [httpPort, metricsPort, noBroker] = [await freePort(), await freePort(), await freePort()];
-  const [serveCommand, ...serveArgs] = program([...entrypoint, ...cmd]);
-  const serve = spawn(serveCommand!, serveArgs, {
-    cwd: image.dir,
-    env: { ...runtimeEnv, ORDERBRIDGE_HTTP_HOST: '127.0.0.1', ORDERBRIDGE_HTTP_PORT: String(httpPort), ORDERBRIDGE_METRICS_PORT: String(metricsPort), AMQP_URL: `amqp://guest:guest@127.0.0.1:${noBroker}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  serve.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  serve.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((done) => serve.on('exit', () => done()));
-  t.teardown(async () => {
-    if (serve.exitCode === null) serve.kill('SIGKILL');
+    // The CMD (serve) comes up without a broker (live, not ready) and the HEALTHCHECK passes.
+    const [httpPort, metricsPort, noBroker] = [await freePort(), await freePort(), await freePort()];
+    const [serveCommand, ...serveArgs] = program([...entrypoint, ...cmd]);
+    const serve = spawn(serveCommand!, serveArgs, {
+      cwd: image.dir,
+      env: {
+        ...runtimeEnv,
+        ORDERBRIDGE_HTTP_HOST: '127.0.0.1',
+        ORDERBRIDGE_HTTP_PORT: String(httpPort),
+        ORDERBRIDGE_METRICS_PORT: String(metricsPort),
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${noBroker}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    serve.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    serve.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((done) => serve.on('exit', () => done()));
+    t.teardown(async () => {
+      if (serve.exitCode === null) serve.kill('SIGKILL');
+      await exited;
+    });
+    const probe = healthcheck!.replaceAll(`:${expose[0] ?? 8080}/`, `:${httpPort}/`);
+    let healthy = false;
+    for (const deadline = Date.now() + 30_000; !healthy && Date.now() < deadline && serve.exitCode === null; ) {
+      healthy = spawnSync('sh', ['-c', probe], { cwd: image.dir, env: runtimeEnv, timeout: 10_000 }).status === 0;
+      if (!healthy) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    t.ok(
+      healthy,
+      `serve starts and the HEALTHCHECK passes${healthy ? '' : `: ${output.trim().split('\n').slice(-5).join(' | ')}`}`,
+    );
+    serve.kill('SIGTERM');
     await exited;
-  });
-  const probe = healthcheck!.replaceAll(`:${expose[0] ?? 8080}/`, `:${httpPort}/`);
-  let healthy = false;
-  for (const deadline = Date.now() + 30_000; !healthy && Date.now() < deadline && serve.exitCode === null;) {
-    healthy = spawnSync('sh', ['-c', probe], { cwd: image.dir, env: runtimeEnv, timeout: 10_000 }).status === 0;
-    if (!healthy) await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  t.ok(healthy, `serve starts and the HEALTHCHECK passes${healthy ? '' : `: ${output.trim().split('\n').slice(-5).join(' | ')}`}`);
-  serve.kill('SIGTERM');
-  await exited;
-});
+  },
+);

@@ -15,7 +15,7 @@ t.test('with durability, a unit settles only after an fsync that began after its
   let settled = false;
   const unit = commits.run(() => db.prepare('INSERT INTO t VALUES (1)').run()).then(() => (settled = true));
   await new Promise((resolve) => setImmediate(resolve));
-  committed = (db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number);
+  committed = db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number;
   t.equal(committed, 1, 'committed at once: readers see it');
   t.equal(syncs.length, 1, 'one fsync started after the commit');
   await new Promise((resolve) => setTimeout(resolve, 10));
@@ -41,7 +41,10 @@ t.test('a failed fsync fails the units it covers (their messages are redelivered
   const { commits } = setup(async () => {
     if (fail) throw new Error('EIO');
   });
-  await t.rejects(commits.run(() => 1), /EIO/);
+  await t.rejects(
+    commits.run(() => 1),
+    /EIO/,
+  );
   fail = false;
   t.equal(await commits.run(() => 2), 2);
 });

@@ -48,15 +48,19 @@ function importsOf(path: string): string[] {
     .filter((target) => !target.startsWith('..'));
 }
 
-const edges = sourceFiles(src).flatMap((path) => importsOf(path).map((target) => ({ from: relative(src, path), to: target })));
+const edges = sourceFiles(src).flatMap((path) =>
+  importsOf(path).map((target) => ({ from: relative(src, path), to: target })),
+);
 
 t.test('no import points outward: core → only contracts, application → no adapter, ports → no driver', async (t) => {
-  const outward = edges.filter(({ from, to }) => {
-    const [a, b] = [layerOf(from), layerOf(to)];
-    // The ledger's index is where the driver is chosen: the one place a port module names it.
-    if (from === 'ledger/index.ts' && to.startsWith('ledger/sqlite/')) return false;
-    return a !== b && b !== 'support' && !mayImport[a].includes(b);
-  }).map(({ from, to }) => `${from} → ${to}`);
+  const outward = edges
+    .filter(({ from, to }) => {
+      const [a, b] = [layerOf(from), layerOf(to)];
+      // The ledger's index is where the driver is chosen: the one place a port module names it.
+      if (from === 'ledger/index.ts' && to.startsWith('ledger/sqlite/')) return false;
+      return a !== b && b !== 'support' && !mayImport[a].includes(b);
+    })
+    .map(({ from, to }) => `${from} → ${to}`);
   const unknown = outward.filter((edge) => !knownOutward.has(edge));
   t.same(unknown, [], 'every outward import is a known one (fix it, or list it with why)');
   const gone = [...knownOutward.keys()].filter((edge) => !outward.includes(edge));
@@ -64,14 +68,18 @@ t.test('no import points outward: core → only contracts, application → no ad
 });
 
 t.test('only the CLI starts the gateway: nothing else imports the composition root', async (t) => {
-  t.same(edges.filter(({ from, to }) => to === 'gateway.ts' && !from.startsWith('cli/')).map(({ from }) => from), []);
+  t.same(
+    edges.filter(({ from, to }) => to === 'gateway.ts' && !from.startsWith('cli/')).map(({ from }) => from),
+    [],
+  );
 });
 
 // Folders of src/ that import each other, in both directions (through any path of folders).
 const knownFolderCycles = new Map<string, string>([]);
 
 t.test('no import cycle between the top-level folders of src/, except the listed ones', async (t) => {
-  const folderOf = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file.replace(/\.ts$/, ''));
+  const folderOf = (file: string) =>
+    file.includes('/') ? file.slice(0, file.indexOf('/')) : file.replace(/\.ts$/, '');
   const graph = new Map<string, Set<string>>();
   for (const { from, to } of edges) {
     const [a, b] = [folderOf(from), folderOf(to)];
@@ -95,6 +103,14 @@ t.test('no import cycle between the top-level folders of src/, except the listed
     const group = [...seen].filter((other) => other === folder || reachable.get(other)?.has(folder)).sort();
     if (group.length > 1 || seen.has(folder)) cycles.add([...new Set([folder, ...group])].sort().join(' ⇄ '));
   }
-  t.same([...cycles].filter((cycle) => !knownFolderCycles.has(cycle)), [], 'no new cycle between folders');
-  t.same([...knownFolderCycles.keys()].filter((cycle) => !cycles.has(cycle)), [], 'every listed cycle still exists (remove the ones that were broken)');
+  t.same(
+    [...cycles].filter((cycle) => !knownFolderCycles.has(cycle)),
+    [],
+    'no new cycle between folders',
+  );
+  t.same(
+    [...knownFolderCycles.keys()].filter((cycle) => !cycles.has(cycle)),
+    [],
+    'every listed cycle still exists (remove the ones that were broken)',
+  );
 });

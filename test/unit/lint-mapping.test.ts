@@ -22,18 +22,22 @@ t.test('a state reachable in the MES workflow but not mapped', async (t) => {
 });
 
 t.test('an external status nothing reaches', async (t) => {
-  const findings = lintMapping(edit((m) => {
-    m.states.READY_FOR_DISPATCH!.status = 'in_production';
-  }));
+  const findings = lintMapping(
+    edit((m) => {
+      m.states.READY_FOR_DISPATCH!.status = 'in_production';
+    }),
+  );
   t.match(findings, [{ code: 'unreachable_status', message: /external status ready is reached by no MES state/ }]);
-  const crmOwnedRemoved = lintMapping(edit((m) => {
-    m.crmOwned = m.crmOwned.filter((s) => s !== 'delivered');
-  }));
+  const crmOwnedRemoved = lintMapping(
+    edit((m) => {
+      m.crmOwned = m.crmOwned.filter((s) => s !== 'delivered');
+    }),
+  );
   t.match(crmOwnedRemoved, [{ code: 'unreachable_status', fix: /list delivered under crmOwned/ }]);
 });
 
 t.test('an MES move that would need a forbidden transition', async (t) => {
-  const findings = lintMapping(edit((m) => m.states.DISPATCHED!.next = ['CANCELLED']));
+  const findings = lintMapping(edit((m) => (m.states.DISPATCHED!.next = ['CANCELLED'])));
   t.match(findings, [{ code: 'forbidden_move', path: '/states/DISPATCHED/next/0', message: /shipped → cancelled/ }]);
 });
 

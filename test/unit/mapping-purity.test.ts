@@ -9,10 +9,17 @@ t.test('src/mapping imports nothing that does I/O', async (t) => {
     const source = readFileSync(join(dir, file), 'utf8');
     const imports = [...source.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
     for (const specifier of imports) {
-      const allowed = specifier.startsWith('./') || specifier.startsWith('../contracts/generated/') || specifier === '../../contracts/external/status-model.json';
+      const allowed =
+        specifier.startsWith('./') ||
+        specifier.startsWith('../contracts/generated/') ||
+        specifier === '../../contracts/external/status-model.json';
       t.ok(allowed, `${file} imports ${specifier}`);
     }
-    t.notMatch(source, /process\.|Date\.now\(|new Date\(\)|Math\.random|fetch\(|require\(/, `${file} reads no clock, randomness, environment or network`);
+    t.notMatch(
+      source,
+      /process\.|Date\.now\(|new Date\(\)|Math\.random|fetch\(|require\(/,
+      `${file} reads no clock, randomness, environment or network`,
+    );
   }
 });
 
@@ -25,9 +32,16 @@ t.test('src/ledger/decide-* import nothing that does I/O', async (t) => {
     const source = readFileSync(join(dir, file), 'utf8');
     const imports = [...source.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
     for (const specifier of imports) {
-      const allowed = /^\.\/(decide-[a-z-]+|model)\.js$/.test(specifier) || specifier === '../mapping/index.js' || specifier.startsWith('../contracts/generated/');
+      const allowed =
+        /^\.\/(decide-[a-z-]+|model)\.js$/.test(specifier) ||
+        specifier === '../mapping/index.js' ||
+        specifier.startsWith('../contracts/generated/');
       t.ok(allowed, `${file} imports ${specifier}`);
     }
-    t.notMatch(source, /process\.|Date\.now\(|new Date\(\)|Math\.random|fetch\(|require\(/, `${file} reads no clock, randomness, environment or network`);
+    t.notMatch(
+      source,
+      /process\.|Date\.now\(|new Date\(\)|Math\.random|fetch\(|require\(/,
+      `${file} reads no clock, randomness, environment or network`,
+    );
   }
 });

@@ -18,7 +18,14 @@ t.test('the default config has the proxy settings and the work-list route', asyn
     breaker: { maxConcurrent: Number, maxQueued: Number },
     retry: { budgetPercent: 10, window: '10s' },
     cache: { staleWhileRevalidate: String, staleIfError: String, maxBytes: Number },
-    routes: [{ name: 'worklist', path: '/worklist', ttl: '5s', query: [{ name: 'limit', type: 'integer', minimum: 1, maximum: 1000, default: 100 }] }],
+    routes: [
+      {
+        name: 'worklist',
+        path: '/worklist',
+        ttl: '5s',
+        query: [{ name: 'limit', type: 'integer', minimum: 1, maximum: 1000, default: 100 }],
+      },
+    ],
   });
 });
 
@@ -29,7 +36,10 @@ t.test('bad read routes are reported with their path and a fix', async (t) => {
     s
       .replace('    - name: worklist', '    - name: orders')
       .replace('path: /worklist', 'path: /../admin')
-      .replace('{ name: limit, type: integer, minimum: 1, maximum: 1000, default: 100 }', "{ name: limit, type: integer, minimum: 1 }\n        - { name: wc, type: string, pattern: '[A-Z', maxLength: 5 }"),
+      .replace(
+        '{ name: limit, type: integer, minimum: 1, maximum: 1000, default: 100 }',
+        "{ name: limit, type: integer, minimum: 1 }\n        - { name: wc, type: string, pattern: '[A-Z', maxLength: 5 }",
+      ),
   );
   const problems = problemsOf(config.dir);
   t.match(problems, [

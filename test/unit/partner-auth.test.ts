@@ -12,9 +12,15 @@ const partners = [
 /** The authenticator, with node:crypto's hash counted. */
 async function counted(t: Test) {
   const digests = { count: 0 };
-  const { partnerAuthenticator } = await t.mockImport<{ partnerAuthenticator: typeof Authenticator }>('../../src/adapters/http/partner-auth.js', {
-    'node:crypto': { ...crypto, hash: (...args: Parameters<typeof crypto.hash>) => (digests.count++, crypto.hash(...args)) },
-  });
+  const { partnerAuthenticator } = await t.mockImport<{ partnerAuthenticator: typeof Authenticator }>(
+    '../../src/adapters/http/partner-auth.js',
+    {
+      'node:crypto': {
+        ...crypto,
+        hash: (...args: Parameters<typeof crypto.hash>) => (digests.count++, crypto.hash(...args)),
+      },
+    },
+  );
   return { authenticate: partnerAuthenticator(partners), digests };
 }
 
@@ -57,8 +63,13 @@ t.test('a missing or malformed Authorization header is refused with the expected
 
 t.test('the scheme is case-insensitive (RFC 9110 §11.1); the key is not', async (t) => {
   const { authenticate } = await counted(t);
-  for (const scheme of ['bearer', 'BEARER', 'bEaReR']) t.equal(authenticate(`${scheme} ${keys.alpha}`).id, 'alpha', scheme);
+  for (const scheme of ['bearer', 'BEARER', 'bEaReR'])
+    t.equal(authenticate(`${scheme} ${keys.alpha}`).id, 'alpha', scheme);
   t.equal(authenticate(`Bearer   ${keys.alpha}`).id, 'alpha', 'several spaces after the scheme');
   t.throws(() => authenticate(`Bearer ${keys.alpha.toUpperCase()}`), refused, 'the key keeps its case');
-  t.throws(() => authenticate(`Basic ${keys.alpha}`), { ...refused, message: /must be "Bearer <key>"/ }, 'another scheme');
+  t.throws(
+    () => authenticate(`Basic ${keys.alpha}`),
+    { ...refused, message: /must be "Bearer <key>"/ },
+    'another scheme',
+  );
 });

@@ -13,24 +13,38 @@ function refusal(admit: () => void): unknown {
 
 const partner = { id: 'p', name: 'P', apiKeySha256: '0'.repeat(64), requestsPerSecond: 3 };
 
-t.test('a partner gets its requests per second in one-second windows; Retry-After says when the next opens', async (t) => {
-  let now = 10_000;
-  const withinLimit = partnerRateLimiter(() => now);
-  for (let i = 0; i < 3; i++) withinLimit(partner);
-  now += 100;
-  t.match(refusal(() => withinLimit(partner)), { status: 429, headers: { 'retry-after': '1' } }, 'the fourth in the same second is refused at once');
-  withinLimit({ ...partner, id: 'other' });
-  t.pass('another partner has its own window');
-  now += 900;
-  t.doesNotThrow(() => withinLimit(partner), 'a new window opens a second after the first request');
-  t.doesNotThrow(() => withinLimit(partner));
-  t.doesNotThrow(() => withinLimit(partner));
-  t.match(refusal(() => withinLimit(partner)), { status: 429 });
-});
+t.test(
+  'a partner gets its requests per second in one-second windows; Retry-After says when the next opens',
+  async (t) => {
+    let now = 10_000;
+    const withinLimit = partnerRateLimiter(() => now);
+    for (let i = 0; i < 3; i++) withinLimit(partner);
+    now += 100;
+    t.match(
+      refusal(() => withinLimit(partner)),
+      { status: 429, headers: { 'retry-after': '1' } },
+      'the fourth in the same second is refused at once',
+    );
+    withinLimit({ ...partner, id: 'other' });
+    t.pass('another partner has its own window');
+    now += 900;
+    t.doesNotThrow(() => withinLimit(partner), 'a new window opens a second after the first request');
+    t.doesNotThrow(() => withinLimit(partner));
+    t.doesNotThrow(() => withinLimit(partner));
+    t.match(
+      refusal(() => withinLimit(partner)),
+      { status: 429 },
+    );
+  },
+);
 
 t.test('a partner without a configured limit gets the default of 50 per second', async (t) => {
   const withinLimit = partnerRateLimiter(() => 0);
   const { requestsPerSecond: _, ...unlimited } = partner;
   for (let i = 0; i < 50; i++) withinLimit(unlimited);
-  t.match(refusal(() => withinLimit(unlimited)), { status: 429 }, 'the 51st is refused');
+  t.match(
+    refusal(() => withinLimit(unlimited)),
+    { status: 429 },
+    'the 51st is refused',
+  );
 });

@@ -1,5 +1,13 @@
 import t from 'tap';
-import { applyStatus, canMove, initialOrderState, movesFrom, rankOf, type OrderStatus, type StatusFact } from '../../src/mapping/index.js';
+import {
+  applyStatus,
+  canMove,
+  initialOrderState,
+  movesFrom,
+  rankOf,
+  type OrderStatus,
+  type StatusFact,
+} from '../../src/mapping/index.js';
 import { pick, seededRandom, shuffleWithinWindows } from '../helpers/random.js';
 
 const sequences = 5000;
@@ -27,39 +35,52 @@ function deliver(random: () => number, facts: StatusFact[]): StatusFact[] {
   return shuffleWithinWindows(random, withDuplicates, 2 + Math.floor(random() * 8));
 }
 
-t.test(`reordered and duplicated MES events never regress the status (${sequences} sequences, seed ${seed})`, async (t) => {
-  const random = seededRandom(seed);
-  let failures = 0;
-  for (let n = 0; n < sequences && failures < 5; n++) {
-    const walk = generateWalk(random);
-    const arrival = deliver(random, walk);
-    let state = initialOrderState({ status: 'received', source: 'crm', occurredAt: '2026-01-01T00:00:00Z' });
-    for (const fact of arrival) {
-      const outcome = applyStatus(state, fact);
-      if (outcome.kind === 'applied' && !(canMove(outcome.from, outcome.to) && rankOf(outcome.to) >= rankOf(outcome.from))) {
-        failures++;
-        t.fail(`sequence ${n} (seed ${seed}): moved ${outcome.from} → ${outcome.to}`);
+t.test(
+  `reordered and duplicated MES events never regress the status (${sequences} sequences, seed ${seed})`,
+  async (t) => {
+    const random = seededRandom(seed);
+    let failures = 0;
+    for (let n = 0; n < sequences && failures < 5; n++) {
+      const walk = generateWalk(random);
+      const arrival = deliver(random, walk);
+      let state = initialOrderState({ status: 'received', source: 'crm', occurredAt: '2026-01-01T00:00:00Z' });
+      for (const fact of arrival) {
+        const outcome = applyStatus(state, fact);
+        if (
+          outcome.kind === 'applied' &&
+          !(canMove(outcome.from, outcome.to) && rankOf(outcome.to) >= rankOf(outcome.from))
+        ) {
+          failures++;
+          t.fail(`sequence ${n} (seed ${seed}): moved ${outcome.from} → ${outcome.to}`);
+        }
+        state = outcome.state;
       }
-      state = outcome.state;
+      const newest = walk.at(-1)?.status ?? 'received';
+      if (state.status !== newest) {
+        failures++;
+        t.fail(`sequence ${n} (seed ${seed}): ended ${state.status}, the newest event says ${newest}`, {
+          walk: walk.map((f) => f.status),
+          arrival: arrival.map((f) => `${f.status}@${f.occurredAt.slice(11, 19)}`),
+        });
+      }
     }
-    const newest = walk.at(-1)?.status ?? 'received';
-    if (state.status !== newest) {
-      failures++;
-      t.fail(`sequence ${n} (seed ${seed}): ended ${state.status}, the newest event says ${newest}`, {
-        walk: walk.map((f) => f.status),
-        arrival: arrival.map((f) => `${f.status}@${f.occurredAt.slice(11, 19)}`),
-      });
-    }
-  }
-  t.equal(failures, 0, `final status equals the newest event's in all ${sequences} sequences (replay with PROPERTY_SEED=${seed})`);
-});
+    t.equal(
+      failures,
+      0,
+      `final status equals the newest event's in all ${sequences} sequences (replay with PROPERTY_SEED=${seed})`,
+    );
+  },
+);
 
 t.test('the same events in any order end in the same state', async (t) => {
   const random = seededRandom(seed + 1);
   for (let n = 0; n < 500; n++) {
     const walk = generateWalk(random);
     const finals = [walk, deliver(random, walk), deliver(random, walk)].map((arrival) =>
-      arrival.reduce((state, fact) => applyStatus(state, fact).state, initialOrderState({ status: 'received', source: 'crm', occurredAt: '2026-01-01T00:00:00Z' })),
+      arrival.reduce(
+        (state, fact) => applyStatus(state, fact).state,
+        initialOrderState({ status: 'received', source: 'crm', occurredAt: '2026-01-01T00:00:00Z' }),
+      ),
     );
     // statusSince may differ: when the order left a status and came back, a late event in between
     // is not allowed to rewrite when the current stretch began (it is out of order by then).

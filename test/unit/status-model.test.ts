@@ -13,7 +13,17 @@ import { schemas } from '../../src/contracts/schemas.js';
 
 // The specification, written out independently of contracts/external/status-model.json.
 const allowed: Record<OrderStatus, OrderStatus[]> = {
-  received: ['accepted', 'in_production', 'on_hold', 'failed', 'ready', 'shipped', 'delivered', 'rejected', 'cancelled'],
+  received: [
+    'accepted',
+    'in_production',
+    'on_hold',
+    'failed',
+    'ready',
+    'shipped',
+    'delivered',
+    'rejected',
+    'cancelled',
+  ],
   accepted: ['in_production', 'on_hold', 'failed', 'ready', 'shipped', 'delivered', 'cancelled'],
   in_production: ['on_hold', 'failed', 'ready', 'shipped', 'delivered', 'cancelled'],
   on_hold: ['in_production', 'failed', 'ready', 'shipped', 'delivered', 'cancelled'],
@@ -57,7 +67,8 @@ t.test('terminal statuses have no way out; the others have', async (t) => {
 });
 
 t.test('no allowed move lowers the progress rank', async (t) => {
-  for (const from of orderStatuses) for (const to of movesFrom(from)) t.ok(rankOf(to) >= rankOf(from), `${from} → ${to}`);
+  for (const from of orderStatuses)
+    for (const to of movesFrom(from)) t.ok(rankOf(to) >= rankOf(from), `${from} → ${to}`);
 });
 
 t.test('the move list is transitively closed: a missed event never makes a later one forbidden', async (t) => {

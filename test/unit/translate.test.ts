@@ -19,17 +19,38 @@ t.test('JSON Pointers read own properties only, with ~0 and ~1 escapes', async (
 });
 
 t.test('reads the fields of a reference MES event by the configured paths', async (t) => {
-  const event = mesEvent('CUTTING', { eventId: 'ev-9', orderId: 'CRM-7', at: '2026-11-25T10:15:00Z', correlationId: 'cmd-1' });
+  const event = mesEvent('CUTTING', {
+    eventId: 'ev-9',
+    orderId: 'CRM-7',
+    at: '2026-11-25T10:15:00Z',
+    correlationId: 'cmd-1',
+  });
   t.ok(referenceMesValidators().event(event).ok, 'the fixture is a valid MES event');
   const read = readMesEvent(event, dialect.events);
-  t.same(read, { ok: true, fields: { eventId: 'ev-9', orderId: 'CRM-7', state: 'CUTTING', occurredAt: '2026-11-25T10:15:00Z', correlationId: 'cmd-1' }, type: 'ORDER_STATE_CHANGED' });
+  t.same(read, {
+    ok: true,
+    fields: {
+      eventId: 'ev-9',
+      orderId: 'CRM-7',
+      state: 'CUTTING',
+      occurredAt: '2026-11-25T10:15:00Z',
+      correlationId: 'cmd-1',
+    },
+    type: 'ORDER_STATE_CHANGED',
+  });
 });
 
 t.test('names every missing or unusable field', async (t) => {
-  const read = readMesEvent({ header: { eventId: '', createdAt: 'yesterday' }, order: { state: true } }, dialect.events);
+  const read = readMesEvent(
+    { header: { eventId: '', createdAt: 'yesterday' }, order: { state: true } },
+    dialect.events,
+  );
   t.equal(read.ok, false);
   if (!read.ok) {
-    t.match(read.problems.join('\n'), /eventId: expected a non-empty string or number at \/header\/eventId, found an empty string/);
+    t.match(
+      read.problems.join('\n'),
+      /eventId: expected a non-empty string or number at \/header\/eventId, found an empty string/,
+    );
     t.match(read.problems.join('\n'), /orderId: .*\/order\/externalRef, found nothing/);
     t.match(read.problems.join('\n'), /state: .*\/order\/state, found true/);
     t.match(read.problems.join('\n'), /occurredAt: at \/header\/createdAt: "yesterday" is not an ISO 8601 date-time/);

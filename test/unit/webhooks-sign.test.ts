@@ -16,10 +16,16 @@ const vector = {
 
 t.test('the spec vector: v1 HMAC-SHA256 over id.timestamp.body with the decoded whsec_ secret', async (t) => {
   const headers = createSigner(vector.secret).sign(vector.msgId, vector.timestamp * 1000, vector.payload);
-  t.same(headers, { 'webhook-id': vector.msgId, 'webhook-timestamp': String(vector.timestamp), 'webhook-signature': vector.signature });
+  t.same(headers, {
+    'webhook-id': vector.msgId,
+    'webhook-timestamp': String(vector.timestamp),
+    'webhook-signature': vector.signature,
+  });
   // The same value computed by hand, so the vector also pins the scheme, not only the library.
   const key = Buffer.from(vector.secret.slice('whsec_'.length), 'base64');
-  const byHand = createHmac('sha256', key).update(`${vector.msgId}.${vector.timestamp}.${vector.payload}`).digest('base64');
+  const byHand = createHmac('sha256', key)
+    .update(`${vector.msgId}.${vector.timestamp}.${vector.payload}`)
+    .digest('base64');
   t.equal(`v1,${byHand}`, vector.signature);
 });
 
@@ -37,20 +43,31 @@ t.test('the reference verifier accepts our headers and rejects tampering, stale 
   const headers = signer.sign('mes:E-1:0', now, body);
   const verifier = new Webhook(vector.secret);
   t.same(verifier.verify(body, headers), JSON.parse(body));
-  t.same(new Webhook(vector.secret.slice('whsec_'.length)).verify(body, headers), JSON.parse(body), 'with and without the whsec_ prefix');
-  const rejects = (what: string, payload: string, h: Record<string, string>) => t.throws(() => verifier.verify(payload, h), WebhookVerificationError, what);
+  t.same(
+    new Webhook(vector.secret.slice('whsec_'.length)).verify(body, headers),
+    JSON.parse(body),
+    'with and without the whsec_ prefix',
+  );
+  const rejects = (what: string, payload: string, h: Record<string, string>) =>
+    t.throws(() => verifier.verify(payload, h), WebhookVerificationError, what);
   rejects('another body', body.replace('E-1', 'E-2'), { ...headers });
   rejects('another id', body, { ...headers, 'webhook-id': 'mes:E-2:0' });
   rejects('another timestamp', body, { ...headers, 'webhook-timestamp': String(Math.floor(now / 1000) + 1) });
   rejects('a partial signature', body, { ...headers, 'webhook-signature': headers['webhook-signature'].slice(0, 8) });
-  rejects('no signature', body, { 'webhook-id': headers['webhook-id'], 'webhook-timestamp': headers['webhook-timestamp'] });
+  rejects('no signature', body, {
+    'webhook-id': headers['webhook-id'],
+    'webhook-timestamp': headers['webhook-timestamp'],
+  });
   const old = signer.sign('mes:E-1:0', now - 5 * 60_000 - 1000, body);
   rejects('older than the 5 min tolerance', body, { ...old });
   const future = signer.sign('mes:E-1:0', now + 5 * 60_000 + 1000, body);
   rejects('newer than the 5 min tolerance', body, { ...future });
   const other = createSigner(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).sign('mes:E-1:0', now, body);
   rejects('another secret', body, { ...other });
-  const rotated = { ...headers, 'webhook-signature': `v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= ${headers['webhook-signature']}` };
+  const rotated = {
+    ...headers,
+    'webhook-signature': `v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= ${headers['webhook-signature']}`,
+  };
   t.ok(verifier.verify(body, rotated), 'a list of signatures (key rotation) passes when one matches');
 });
 

@@ -6,29 +6,29 @@ import { yamlLocation, yamlLocator, yamlTypeTrap, type YamlScalar } from '../../
 
 // Line numbers below are this text's: keep them in step when editing it.
 const text = [
-  '# a dialect-like file',                 // 1
-  'mes:',                                  // 2
-  '  name: 1e3',                           // 3
-  'states:',                               // 4
-  '  CUTTING:',                            // 5
-  '    description: "Operation 10"',       // 6
-  '    next: [10, 20]',                    // 7
-  '  PAUSED:',                             // 8
-  '    next:',                             // 9
-  '      - CUTTING',                       // 10
-  '      - 08',                            // 11
-  '    description:',                      // 12
-  '  10:',                                 // 13
-  '    description: numeric key',          // 14
-  'paths:',                                // 15
-  '  a/b: /x',                             // 16
-  '  "t~": /y',                            // 17
-  'partners:',                             // 18
-  '  - id: shop',                          // 19
-  '    on: yes',                           // 20
-  'base: &base',                           // 21
-  '  port: "8080"',                        // 22
-  'copy: *base',                           // 23
+  '# a dialect-like file', // 1
+  'mes:', // 2
+  '  name: 1e3', // 3
+  'states:', // 4
+  '  CUTTING:', // 5
+  '    description: "Operation 10"', // 6
+  '    next: [10, 20]', // 7
+  '  PAUSED:', // 8
+  '    next:', // 9
+  '      - CUTTING', // 10
+  '      - 08', // 11
+  '    description:', // 12
+  '  10:', // 13
+  '    description: numeric key', // 14
+  'paths:', // 15
+  '  a/b: /x', // 16
+  '  "t~": /y', // 17
+  'partners:', // 18
+  '  - id: shop', // 19
+  '    on: yes', // 20
+  'base: &base', // 21
+  '  port: "8080"', // 22
+  'copy: *base', // 23
   '',
 ].join('\n');
 
@@ -41,7 +41,8 @@ t.before(() => {
 });
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-const at = (pointer: string, anchor?: 'value' | 'key' | 'parent') => yamlLocation(file, readFileSync(file, 'utf8'), pointer, anchor);
+const at = (pointer: string, anchor?: 'value' | 'key' | 'parent') =>
+  yamlLocation(file, readFileSync(file, 'utf8'), pointer, anchor);
 
 t.test('a scalar is shown at its value: file:line:column, 1-based', async (t) => {
   t.equal(at('/mes/name'), `${file}:3:9`);
@@ -74,9 +75,18 @@ t.test('anchors: the key itself, or the object that lacks a field', async (t) =>
 t.test('a pointer that is not in the file falls back to its nearest existing ancestor', async (t) => {
   const locator = yamlLocator(text);
   t.same(locator.position('/states/CUTTING/status'), { line: 5, column: 3, pointer: '/states/CUTTING', exact: false });
-  t.same(locator.position('/states/CUTTING/next/7'), { line: 7, column: 5, pointer: '/states/CUTTING/next', exact: false });
+  t.same(locator.position('/states/CUTTING/next/7'), {
+    line: 7,
+    column: 5,
+    pointer: '/states/CUTTING/next',
+    exact: false,
+  });
   t.same(locator.position('/nothing/here'), { line: 2, column: 1, pointer: '', exact: false }, 'the document itself');
-  t.same(locator.position('/mes/name/deeper'), { line: 3, column: 9, pointer: '/mes/name', exact: false }, 'a scalar has no children');
+  t.same(
+    locator.position('/mes/name/deeper'),
+    { line: 3, column: 9, pointer: '/mes/name', exact: false },
+    'a scalar has no children',
+  );
   t.same(locator.position('/mes/name'), { line: 3, column: 9, pointer: '/mes/name', exact: true });
 });
 
@@ -101,19 +111,62 @@ t.test('scalars as written: what YAML made of the text', async (t) => {
 
 t.test('the YAML type trap: quote it, remove the quotes, or write true/false', async (t) => {
   const scalar = (source: string, value: unknown, plain = true): YamlScalar => ({ source, value, plain });
-  t.same(yamlTypeTrap(['string'], scalar('10', 10)), { because: 'YAML reads the unquoted 10 as a number', fix: 'quote it: "10"' });
-  t.same(yamlTypeTrap(['string'], scalar('08', 8)), { because: 'YAML reads the unquoted 08 as the number 8', fix: 'quote it: "08"' });
-  t.same(yamlTypeTrap(['string'], scalar('1e3', 1000)), { because: 'YAML reads the unquoted 1e3 as the number 1000', fix: 'quote it: "1e3"' });
-  t.same(yamlTypeTrap(['string'], scalar('null', null)), { because: 'YAML reads the unquoted null as null', fix: 'quote it: "null"' });
-  t.same(yamlTypeTrap(['string'], scalar('~', null)), { because: 'YAML reads the unquoted ~ as null', fix: 'quote it: "~"' });
-  t.same(yamlTypeTrap(['string'], scalar('on', true)), { because: 'YAML reads the unquoted on as the boolean true', fix: 'quote it: "on"' }, 'a YAML 1.1 file');
-  t.same(yamlTypeTrap(['string'], scalar('no', false)), { because: 'YAML reads the unquoted no as the boolean false', fix: 'quote it: "no"' }, 'a YAML 1.1 file');
-  t.same(yamlTypeTrap(['integer'], scalar('8080', '8080', false)), { because: 'the quotes make it a string', fix: 'remove the quotes: 8080' });
-  t.same(yamlTypeTrap(['boolean'], scalar('true', 'true', false)), { because: 'the quotes make it a string', fix: 'remove the quotes: true' });
-  t.same(yamlTypeTrap(['boolean'], scalar('yes', 'yes')), { because: 'YAML 1.2 reads yes as a string, not as true', fix: 'write true' });
-  t.same(yamlTypeTrap(['boolean'], scalar('Off', 'Off')), { because: 'YAML 1.2 reads Off as a string, not as false', fix: 'write false' });
-  t.equal(yamlTypeTrap(['string'], scalar('', null)), undefined, 'an empty value is not to be quoted: it needs a value');
-  t.equal(yamlTypeTrap(['string'], scalar('10', 10, false)), undefined, 'written as a number on purpose (a tag): not a trap');
+  t.same(yamlTypeTrap(['string'], scalar('10', 10)), {
+    because: 'YAML reads the unquoted 10 as a number',
+    fix: 'quote it: "10"',
+  });
+  t.same(yamlTypeTrap(['string'], scalar('08', 8)), {
+    because: 'YAML reads the unquoted 08 as the number 8',
+    fix: 'quote it: "08"',
+  });
+  t.same(yamlTypeTrap(['string'], scalar('1e3', 1000)), {
+    because: 'YAML reads the unquoted 1e3 as the number 1000',
+    fix: 'quote it: "1e3"',
+  });
+  t.same(yamlTypeTrap(['string'], scalar('null', null)), {
+    because: 'YAML reads the unquoted null as null',
+    fix: 'quote it: "null"',
+  });
+  t.same(yamlTypeTrap(['string'], scalar('~', null)), {
+    because: 'YAML reads the unquoted ~ as null',
+    fix: 'quote it: "~"',
+  });
+  t.same(
+    yamlTypeTrap(['string'], scalar('on', true)),
+    { because: 'YAML reads the unquoted on as the boolean true', fix: 'quote it: "on"' },
+    'a YAML 1.1 file',
+  );
+  t.same(
+    yamlTypeTrap(['string'], scalar('no', false)),
+    { because: 'YAML reads the unquoted no as the boolean false', fix: 'quote it: "no"' },
+    'a YAML 1.1 file',
+  );
+  t.same(yamlTypeTrap(['integer'], scalar('8080', '8080', false)), {
+    because: 'the quotes make it a string',
+    fix: 'remove the quotes: 8080',
+  });
+  t.same(yamlTypeTrap(['boolean'], scalar('true', 'true', false)), {
+    because: 'the quotes make it a string',
+    fix: 'remove the quotes: true',
+  });
+  t.same(yamlTypeTrap(['boolean'], scalar('yes', 'yes')), {
+    because: 'YAML 1.2 reads yes as a string, not as true',
+    fix: 'write true',
+  });
+  t.same(yamlTypeTrap(['boolean'], scalar('Off', 'Off')), {
+    because: 'YAML 1.2 reads Off as a string, not as false',
+    fix: 'write false',
+  });
+  t.equal(
+    yamlTypeTrap(['string'], scalar('', null)),
+    undefined,
+    'an empty value is not to be quoted: it needs a value',
+  );
+  t.equal(
+    yamlTypeTrap(['string'], scalar('10', 10, false)),
+    undefined,
+    'written as a number on purpose (a tag): not a trap',
+  );
   t.equal(yamlTypeTrap(['integer'], scalar('eighty', 'eighty', false)), undefined, 'the quotes are not what is wrong');
   t.equal(yamlTypeTrap(['integer'], scalar('3.5', 3.5)), undefined, 'a wrong number is no trap');
   t.equal(yamlTypeTrap(['string', 'null'], scalar('null', null)), undefined, 'the value fits');

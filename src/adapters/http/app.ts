@@ -34,7 +34,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   instrumentRequests(app, router, deps.metrics);
   const limit = config.gateway.http.bodyLimitBytes;
   // Only where a body is read: on GET the limit would make @hono/node-server build a full Request per call.
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: limit, onError: () => { throw new PayloadTooLarge(limit); } }));
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
+    '*',
+    bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new PayloadTooLarge(limit);
+      },
+    }),
+  );
   app.route('/', healthRoutes(ledger, readiness));
   const document = openApiDocument(version, config.gateway.mesApi.routes);
   app.get('/openapi.json', (c) => c.json(document));

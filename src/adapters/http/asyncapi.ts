@@ -43,7 +43,17 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
   const components = new SchemaComponents();
   const ref = (path: string): JsonObject => ({ $ref: path });
   const exchangeBinding = (exchange: DeclaredExchange): JsonObject => ({
-    amqp: { is: 'routingKey', exchange: { name: exchange.name, type: exchange.type, durable: exchange.durable, autoDelete: false, vhost: server.vhost }, bindingVersion },
+    amqp: {
+      is: 'routingKey',
+      exchange: {
+        name: exchange.name,
+        type: exchange.type,
+        durable: exchange.durable,
+        autoDelete: false,
+        vhost: server.vhost,
+      },
+      bindingVersion,
+    },
   });
   const queueBinding = (queue: DeclaredQueue): JsonObject => ({
     amqp: {
@@ -57,29 +67,42 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
   const exchangeNamed = (role: DeclaredExchange['role']) => topology.exchanges.find((e) => e.role === role)!;
 
   // ---- messages ----------------------------------------------------------------------------------
-  const traceparent: JsonObject = { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: 'W3C Trace Context: the trace this message belongs to.' };
+  const traceparent: JsonObject = {
+    type: 'string',
+    pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+    description: 'W3C Trace Context: the trace this message belongs to.',
+  };
   const traceHeaders: JsonObject = {
     type: 'object',
-    description: 'AMQP application headers. The W3C trace context travels here both ways; other headers are passed on as sent.',
+    description:
+      'AMQP application headers. The W3C trace context travels here both ways; other headers are passed on as sent.',
     properties: {
       traceparent,
       tracestate: { type: 'string', description: 'W3C Trace Context vendor state, passed on with traceparent.' },
     },
   };
   const json = 'application/json';
-  const crmCommandTypes = (['crmOrderCreate', 'crmOrderCancel', 'crmOrderUpdate'] as const).map((key) => ({ key, type: constOf(schemas[key], 'type') }));
+  const crmCommandTypes = (['crmOrderCreate', 'crmOrderCancel', 'crmOrderUpdate'] as const).map((key) => ({
+    key,
+    type: constOf(schemas[key], 'type'),
+  }));
   const crmFactTypes = enumOf(schemas.crmFact, 'type');
   const kinds = enumOf(schemas.statusChange, 'kind') as StatusChange['kind'][];
   const cloudEventTypes = enumOf(schemas.orderEvent, 'type');
   const messages: Record<string, JsonObject> = {
-    ...Object.fromEntries(crmCommandTypes.map(({ key, type }) => [pascal(key), {
-      name: type,
-      title: `CRM command ${type}`,
-      summary: `The CRM asks for ${type}; the gateway forwards it to the MES as the dialect's command.`,
-      contentType: json,
-      headers: traceHeaders,
-      payload: components.contract(key),
-    }])),
+    ...Object.fromEntries(
+      crmCommandTypes.map(({ key, type }) => [
+        pascal(key),
+        {
+          name: type,
+          title: `CRM command ${type}`,
+          summary: `The CRM asks for ${type}; the gateway forwards it to the MES as the dialect's command.`,
+          contentType: json,
+          headers: traceHeaders,
+          payload: components.contract(key),
+        },
+      ]),
+    ),
     CrmFact: {
       name: 'crm.fact',
       title: 'CRM fact',
@@ -91,7 +114,8 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     MesEvent: {
       name: 'mes.event',
       title: `MES event (${config.dialect.mes.name})`,
-      summary: 'What the MES reports about an order, in its own format; the dialect reads it (events.paths) and translates its states.',
+      summary:
+        'What the MES reports about an order, in its own format; the dialect reads it (events.paths) and translates its states.',
       contentType: json,
       headers: traceHeaders,
       payload: components.dialect('MesEvent', config.dialectSchemas.event),
@@ -99,29 +123,39 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     MesCommand: {
       name: 'mes.command',
       title: `MES command (${config.dialect.mes.name})`,
-      summary: "A CRM command in the MES's format, written by the dialect's command templates. Its id is derived from the CRM message id: a re-forward carries the same one, so the MES can de-duplicate.",
+      summary:
+        "A CRM command in the MES's format, written by the dialect's command templates. Its id is derived from the CRM message id: a re-forward carries the same one, so the MES can de-duplicate.",
       contentType: json,
       headers: traceHeaders,
       payload: components.dialect('MesCommand', config.dialectSchemas.command),
       bindings: { amqp: { messageType: amqpType.mesCommand, bindingVersion } },
     },
-    ...Object.fromEntries(kinds.map((kind) => {
-      const type = `dev.orderbridge.order.${kind}`;
-      if (!cloudEventTypes.includes(type)) throw new Error(`order-event.schema.json names no CloudEvents type for ${kind}`);
-      return [orderEventMessage(kind), {
-        name: type,
-        title: `Order event ${kind}`,
-        summary: `A CloudEvents 1.0 event of type ${type} in structured content mode (AMQP protocol binding: the content-type is the JSON event format's, the AMQP type the event's type, the message-id its id); its data is a StatusChange. The id is stable: a re-published event carries the same id.`,
-        contentType: orderEventContentType,
-        headers: traceHeaders,
-        payload: { allOf: [components.contract('orderEvent'), { type: 'object', properties: { type: { const: type } } }] },
-        bindings: { amqp: { messageType: type, bindingVersion } },
-      }];
-    })),
+    ...Object.fromEntries(
+      kinds.map((kind) => {
+        const type = `dev.orderbridge.order.${kind}`;
+        if (!cloudEventTypes.includes(type))
+          throw new Error(`order-event.schema.json names no CloudEvents type for ${kind}`);
+        return [
+          orderEventMessage(kind),
+          {
+            name: type,
+            title: `Order event ${kind}`,
+            summary: `A CloudEvents 1.0 event of type ${type} in structured content mode (AMQP protocol binding: the content-type is the JSON event format's, the AMQP type the event's type, the message-id its id); its data is a StatusChange. The id is stable: a re-published event carries the same id.`,
+            contentType: orderEventContentType,
+            headers: traceHeaders,
+            payload: {
+              allOf: [components.contract('orderEvent'), { type: 'object', properties: { type: { const: type } } }],
+            },
+            bindings: { amqp: { messageType: type, bindingVersion } },
+          },
+        ];
+      }),
+    ),
     PartnerOrder: {
       name: constOf(schemas.crmPartnerOrder, 'type'),
       title: 'Partner order for the CRM',
-      summary: 'An order a partner submitted over HTTP (POST /v1/orders), handed to the CRM, which creates it with order.create under the same orderId.',
+      summary:
+        'An order a partner submitted over HTTP (POST /v1/orders), handed to the CRM, which creates it with order.create under the same orderId.',
       contentType: json,
       headers: traceHeaders,
       payload: components.contract('crmPartnerOrder'),
@@ -135,19 +169,39 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
       headers: {
         type: 'object',
         properties: {
-          [deadLetterHeaders.reason]: { type: 'string', enum: [...deadLetterReasons], description: 'Why the gateway dead-lettered it.' },
-          [deadLetterHeaders.error]: { type: 'string', maxLength: 2000, description: 'The error; for invalid messages the JSON Pointer of the field and the fix.' },
+          [deadLetterHeaders.reason]: {
+            type: 'string',
+            enum: [...deadLetterReasons],
+            description: 'Why the gateway dead-lettered it.',
+          },
+          [deadLetterHeaders.error]: {
+            type: 'string',
+            maxLength: 2000,
+            description: 'The error; for invalid messages the JSON Pointer of the field and the fix.',
+          },
           [deadLetterHeaders.originalExchange]: { type: 'string', description: 'The exchange it was published to.' },
-          [deadLetterHeaders.originalRoutingKey]: { type: 'string', description: 'The routing key it was published with.' },
-          [deadLetterHeaders.replays]: { type: 'integer', minimum: 1, description: 'How often it was replayed from the dead letters.' },
-          'x-death': { type: 'array', items: { type: 'object' }, description: "The broker's record, when the broker dead-lettered it (delivery limit, rejected)." },
+          [deadLetterHeaders.originalRoutingKey]: {
+            type: 'string',
+            description: 'The routing key it was published with.',
+          },
+          [deadLetterHeaders.replays]: {
+            type: 'integer',
+            minimum: 1,
+            description: 'How often it was replayed from the dead letters.',
+          },
+          'x-death': {
+            type: 'array',
+            items: { type: 'object' },
+            description: "The broker's record, when the broker dead-lettered it (delivery limit, rejected).",
+          },
           traceparent,
         },
       },
       payload: { description: 'The original body, unchanged (not necessarily JSON).' },
     },
   };
-  const messageRefs = (...names: string[]): JsonObject => Object.fromEntries(names.map((name) => [name, ref(`#/components/messages/${name}`)]));
+  const messageRefs = (...names: string[]): JsonObject =>
+    Object.fromEntries(names.map((name) => [name, ref(`#/components/messages/${name}`)]));
 
   // ---- channels: the exchanges, by routing key ---------------------------------------------------
   const channels: Record<string, JsonObject> = {};
@@ -156,7 +210,12 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     address: '{commandType}',
     title: `CRM commands (exchange ${crmCommands.name})`,
     description: `The CRM publishes its commands here. The gateway's queue is bound with #, so any routing key reaches it (the body's type decides); the command type is the routing key by convention. Larger than ${amqp.maxMessageBytes} bytes is dead-lettered unread.`,
-    parameters: { commandType: { enum: crmCommandTypes.map((c) => c.type), description: 'The command type, as the reference CRM sends it.' } },
+    parameters: {
+      commandType: {
+        enum: crmCommandTypes.map((c) => c.type),
+        description: 'The command type, as the reference CRM sends it.',
+      },
+    },
     messages: messageRefs(...crmCommandTypes.map((c) => pascal(c.key))),
     bindings: exchangeBinding(crmCommands),
   };
@@ -164,7 +223,8 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
   channels.crmEvents = {
     address: '{factType}',
     title: `CRM facts (exchange ${crmEvents.name})`,
-    description: 'The CRM publishes the facts it owns here; any routing key reaches the gateway (bound with #), the fact type by convention.',
+    description:
+      'The CRM publishes the facts it owns here; any routing key reaches the gateway (bound with #), the fact type by convention.',
     parameters: { factType: { enum: crmFactTypes, description: 'The fact type, as the reference CRM sends it.' } },
     messages: messageRefs('CrmFact'),
     bindings: exchangeBinding(crmEvents),
@@ -178,28 +238,55 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     bindings: exchangeBinding(mesEvents),
   };
   const mesCommands = exchangeNamed('mesCommands');
-  const commandKeys = crmCommandTypes.map(({ type }) => ({ type, key: constantTemplate(config.dialect.commands[type as 'order.create' | 'order.cancel' | 'order.update']) }));
+  const commandKeys = crmCommandTypes.map(({ type }) => ({
+    type,
+    key: constantTemplate(config.dialect.commands[type as 'order.create' | 'order.cancel' | 'order.update']),
+  }));
   const keyed = commandKeys.every((c) => c.key !== undefined);
   channels.mesCommands = {
     address: keyed ? '{routingKey}' : null,
     title: `MES commands (exchange ${mesCommands.name})`,
     description: `The gateway publishes the MES's commands here (persistent, mandatory: an unroutable command counts as not sent), with the routing key of the dialect's command template: ${commandKeys.map((c) => `${c.type} → ${c.key === undefined ? 'built per command by its template' : c.key}`).join(', ')}.`,
-    ...(keyed ? { parameters: { routingKey: { enum: [...new Set(commandKeys.map((c) => c.key!))], description: 'The routing key of the command template for the CRM command it carries out.' } } } : {}),
+    ...(keyed
+      ? {
+          parameters: {
+            routingKey: {
+              enum: [...new Set(commandKeys.map((c) => c.key!))],
+              description: 'The routing key of the command template for the CRM command it carries out.',
+            },
+          },
+        }
+      : {}),
     messages: messageRefs('MesCommand'),
     bindings: exchangeBinding(mesCommands),
   };
   const orderEvents = exchangeNamed('orderEvents');
   const statusChange = schemas.statusChange.properties;
   // The routing keys are routingKeyFor's, each field it reads given as an AsyncAPI parameter.
-  const parameterValues: Record<string, readonly string[]> = { status: schemas.orderStatus.enum, acknowledgement: statusChange.acknowledgement.enum, attention: statusChange.attention.enum };
+  const parameterValues: Record<string, readonly string[]> = {
+    status: schemas.orderStatus.enum,
+    acknowledgement: statusChange.acknowledgement.enum,
+    attention: statusChange.attention.enum,
+  };
   for (const kind of kinds) {
-    const address = routingKeyFor({ kind, status: '{status}', acknowledgement: '{acknowledgement}', attention: '{attention}' } as unknown as StatusChange);
+    const address = routingKeyFor({
+      kind,
+      status: '{status}',
+      acknowledgement: '{acknowledgement}',
+      attention: '{attention}',
+    } as unknown as StatusChange);
     const used = [...address.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
     channels[orderEventChannel(kind)] = {
       address,
       title: `Order events: ${kind} (exchange ${orderEvents.name})`,
       description: `The gateway publishes every external change of an order here (persistent, mandatory), after the ledger recorded it; bind to the routing keys you need. The CRM's queue ${topology.queues.find((q) => q.role === 'crmOrderEvents')!.name} gets them all.`,
-      ...(used.length ? { parameters: Object.fromEntries(used.map((name) => [name, { enum: [...parameterValues[name]!], description: `The event's ${name}.` }])) } : {}),
+      ...(used.length
+        ? {
+            parameters: Object.fromEntries(
+              used.map((name) => [name, { enum: [...parameterValues[name]!], description: `The event's ${name}.` }]),
+            ),
+          }
+        : {}),
       messages: messageRefs(orderEventMessage(kind)),
       bindings: exchangeBinding(orderEvents),
     };
@@ -217,7 +304,12 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     address: '{routingKey}',
     title: `Dead letters (exchange ${deadLetter.name})`,
     description: `The other queues dead-letter here (their x-dead-letter-exchange). The gateway publishes what it cannot use with its input as the routing key (${inputChannels.join(', ')}); the broker keeps the original routing key.`,
-    parameters: { routingKey: { description: `The gateway's input (${inputChannels.join(', ')}), or the original routing key of a message the broker dead-lettered.`, examples: [...inputChannels] } },
+    parameters: {
+      routingKey: {
+        description: `The gateway's input (${inputChannels.join(', ')}), or the original routing key of a message the broker dead-lettered.`,
+        examples: [...inputChannels],
+      },
+    },
     messages: messageRefs('DeadLetter'),
     bindings: exchangeBinding(deadLetter),
   };
@@ -230,7 +322,10 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     mesCommands: { consumer: 'the MES', messages: ['MesCommand'] },
     crmOrderEvents: { consumer: 'the CRM', messages: kinds.map(orderEventMessage) },
     crmPartnerOrders: { consumer: 'the CRM', messages: ['PartnerOrder'] },
-    deadLetter: { consumer: 'operators (orderbridge dead-letters, /ops/dead-letters, replay)', messages: ['DeadLetter'] },
+    deadLetter: {
+      consumer: 'operators (orderbridge dead-letters, /ops/dead-letters, replay)',
+      messages: ['DeadLetter'],
+    },
   };
   for (const queue of topology.queues) {
     const doc = queueDocs[queue.role];
@@ -245,17 +340,50 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
   }
 
   // ---- operations: the gateway's ---------------------------------------------------------------
-  const channelMessages = (channel: string): JsonObject[] => Object.keys(channels[channel]!.messages as JsonObject).map((name) => ref(`#/channels/${channel}/messages/${name}`));
-  const receive = (channel: string, summary: string): JsonObject => ({ action: 'receive', channel: ref(`#/channels/${channel}`), summary, messages: channelMessages(channel), bindings: { amqp: { ack: true, bindingVersion } } });
-  const send = (channel: string, summary: string): JsonObject => ({ action: 'send', channel: ref(`#/channels/${channel}`), summary, messages: channelMessages(channel), bindings: { amqp: { deliveryMode: 2, mandatory: true, bindingVersion } } });
+  const channelMessages = (channel: string): JsonObject[] =>
+    Object.keys(channels[channel]!.messages as JsonObject).map((name) => ref(`#/channels/${channel}/messages/${name}`));
+  const receive = (channel: string, summary: string): JsonObject => ({
+    action: 'receive',
+    channel: ref(`#/channels/${channel}`),
+    summary,
+    messages: channelMessages(channel),
+    bindings: { amqp: { ack: true, bindingVersion } },
+  });
+  const send = (channel: string, summary: string): JsonObject => ({
+    action: 'send',
+    channel: ref(`#/channels/${channel}`),
+    summary,
+    messages: channelMessages(channel),
+    bindings: { amqp: { deliveryMode: 2, mandatory: true, bindingVersion } },
+  });
   const operations: Record<string, JsonObject> = {
-    receiveCrmCommands: receive('crmCommandsQueue', 'Validate a CRM command, record it in the ledger, forward it to the MES; acked only once the MES command is confirmed by the broker.'),
-    receiveCrmFacts: receive('crmEventsQueue', 'Apply a CRM fact (delivered, cancelled) to the order under the status model.'),
-    receiveMesEvents: receive('mesEventsQueue', 'Read an MES event by the dialect, acknowledge the command it answers, move the order, publish the resulting order events; acked after they are confirmed.'),
-    sendMesCommands: send('mesCommands', 'Forward a CRM command to the MES (again, with the same message id, while unacknowledged).'),
-    ...Object.fromEntries(kinds.map((kind) => [`send${pascal(orderEventChannel(kind))}`, send(orderEventChannel(kind), `Publish an order event (${kind}) to subscribers (the CRM, partners' systems).`)])),
+    receiveCrmCommands: receive(
+      'crmCommandsQueue',
+      'Validate a CRM command, record it in the ledger, forward it to the MES; acked only once the MES command is confirmed by the broker.',
+    ),
+    receiveCrmFacts: receive(
+      'crmEventsQueue',
+      'Apply a CRM fact (delivered, cancelled) to the order under the status model.',
+    ),
+    receiveMesEvents: receive(
+      'mesEventsQueue',
+      'Read an MES event by the dialect, acknowledge the command it answers, move the order, publish the resulting order events; acked after they are confirmed.',
+    ),
+    sendMesCommands: send(
+      'mesCommands',
+      'Forward a CRM command to the MES (again, with the same message id, while unacknowledged).',
+    ),
+    ...Object.fromEntries(
+      kinds.map((kind) => [
+        `send${pascal(orderEventChannel(kind))}`,
+        send(orderEventChannel(kind), `Publish an order event (${kind}) to subscribers (the CRM, partners' systems).`),
+      ]),
+    ),
     sendPartnerOrders: send('partnerOrders', 'Hand a partner order to the CRM.'),
-    sendDeadLetters: send('deadLetter', 'Dead-letter a message the gateway cannot use, with the reason and the error in its headers.'),
+    sendDeadLetters: send(
+      'deadLetter',
+      'Dead-letter a message the gateway cannot use, with the reason and the error in its headers.',
+    ),
   };
 
   return {
@@ -281,7 +409,9 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
     components: {
       schemas: components.all(),
       messages,
-      securitySchemes: { rabbitmqUser: { type: 'userPassword', description: 'A RabbitMQ user and password (AMQP PLAIN).' } },
+      securitySchemes: {
+        rabbitmqUser: { type: 'userPassword', description: 'A RabbitMQ user and password (AMQP PLAIN).' },
+      },
     },
   };
 }
@@ -315,7 +445,13 @@ function enumOf(schema: { properties: object }, property: string): string[] {
 function constantTemplate(template: { routingKey: unknown }): string | undefined {
   const key = template.routingKey;
   if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return String(key);
-  if (key !== null && typeof key === 'object' && !Array.isArray(key) && Object.keys(key).length === 1 && 'const' in key) {
+  if (
+    key !== null &&
+    typeof key === 'object' &&
+    !Array.isArray(key) &&
+    Object.keys(key).length === 1 &&
+    'const' in key
+  ) {
     const value = (key as { const: unknown }).const;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
   }
@@ -345,7 +481,9 @@ type ContractKey = keyof typeof schemas;
  * AsyncAPI Schema Object (a superset of draft 07), and $defs stay where the references find them.
  */
 class SchemaComponents {
-  private readonly keyOfId = new Map<string, ContractKey>(Object.entries(schemas).map(([key, schema]) => [schema.$id, key as ContractKey]));
+  private readonly keyOfId = new Map<string, ContractKey>(
+    Object.entries(schemas).map(([key, schema]) => [schema.$id, key as ContractKey]),
+  );
   private readonly schemas: Record<string, Json> = {};
 
   contract(key: ContractKey): JsonObject {
@@ -376,7 +514,10 @@ class SchemaComponents {
     const out: JsonObject = {};
     for (const [key, value] of Object.entries(node)) {
       if (key === '$id' || key === '$schema') continue;
-      out[key] = key === '$ref' && typeof value === 'string' ? this.reference(value, self, base) : this.rewrite(value, self, base);
+      out[key] =
+        key === '$ref' && typeof value === 'string'
+          ? this.reference(value, self, base)
+          : this.rewrite(value, self, base);
     }
     return out;
   }

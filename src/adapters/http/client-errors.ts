@@ -32,11 +32,46 @@ function inRequestLine(error: ClientError): boolean {
  */
 export function clientErrorAnswerer(limits: HttpServerLimits): (error: ClientError, socket: Duplex) => void {
   const answers = {
-    malformed: rawResponse(new HttpProblem(400, 'malformed-request', 'Malformed request', 'The request is not valid HTTP/1.1; the connection is closed.')),
-    timeout: rawResponse(new HttpProblem(408, 'request-timeout', 'Request timeout', `The request line and headers must arrive within ${limits.headersTimeoutMs} ms and the whole request within ${limits.requestTimeoutMs} ms; the connection is closed.`)),
-    chunkExtensions: rawResponse(new HttpProblem(413, 'payload-too-large', 'Chunk extensions too large', 'Send the body without chunk extensions.')),
-    uriTooLong: rawResponse(new HttpProblem(414, 'uri-too-long', 'URI too long', `The request line and headers may be at most ${limits.maxHeaderBytes} bytes together; send long input in a POST body.`)),
-    headersTooLarge: rawResponse(new HttpProblem(431, 'request-header-fields-too-large', 'Request header fields too large', `The request line and headers may be at most ${limits.maxHeaderBytes} bytes together.`)),
+    malformed: rawResponse(
+      new HttpProblem(
+        400,
+        'malformed-request',
+        'Malformed request',
+        'The request is not valid HTTP/1.1; the connection is closed.',
+      ),
+    ),
+    timeout: rawResponse(
+      new HttpProblem(
+        408,
+        'request-timeout',
+        'Request timeout',
+        `The request line and headers must arrive within ${limits.headersTimeoutMs} ms and the whole request within ${limits.requestTimeoutMs} ms; the connection is closed.`,
+      ),
+    ),
+    chunkExtensions: rawResponse(
+      new HttpProblem(
+        413,
+        'payload-too-large',
+        'Chunk extensions too large',
+        'Send the body without chunk extensions.',
+      ),
+    ),
+    uriTooLong: rawResponse(
+      new HttpProblem(
+        414,
+        'uri-too-long',
+        'URI too long',
+        `The request line and headers may be at most ${limits.maxHeaderBytes} bytes together; send long input in a POST body.`,
+      ),
+    ),
+    headersTooLarge: rawResponse(
+      new HttpProblem(
+        431,
+        'request-header-fields-too-large',
+        'Request header fields too large',
+        `The request line and headers may be at most ${limits.maxHeaderBytes} bytes together.`,
+      ),
+    ),
   };
   const answerFor = (error: ClientError): Buffer => {
     switch (error.code) {

@@ -10,7 +10,8 @@ import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './probl
 export function jsonMediaTypeProblem(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return 'no Content-Type was sent';
   const [mediaType = '', ...parameters] = contentType.split(';');
-  if (mediaType.trim().toLowerCase() !== 'application/json') return `Content-Type ${JSON.stringify(contentType)} is not application/json`;
+  if (mediaType.trim().toLowerCase() !== 'application/json')
+    return `Content-Type ${JSON.stringify(contentType)} is not application/json`;
   for (const parameter of parameters) {
     const [name = '', value = ''] = parameter.split('=').map((part) => part.trim());
     if (name.toLowerCase() !== 'charset' || value.replace(/^"(.*)"$/, '$1').toLowerCase() !== 'utf-8') {

@@ -17,7 +17,8 @@ export function ownOrdersOnly(ledger: LedgerStore): MiddlewareHandler<PartnerEnv
 /** MES read routes (operator work lists) and the ops routes are for operators. */
 export function operatorsOnly(what = 'MES read routes'): MiddlewareHandler<PartnerEnv> {
   return async (c, next) => {
-    if (c.get('partner').role !== 'operator') throw new HttpProblem(403, 'forbidden', 'Forbidden', `${what} are for operator keys (role: operator).`);
+    if (c.get('partner').role !== 'operator')
+      throw new HttpProblem(403, 'forbidden', 'Forbidden', `${what} are for operator keys (role: operator).`);
     await next();
   };
 }

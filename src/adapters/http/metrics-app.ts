@@ -20,6 +20,9 @@ export function createMetricsApp({ registry }: Metrics, logger: Logger): Hono {
 }
 
 /** Where the metrics listener binds: config `metrics`, by default loopback port 9464 (Prometheus' registry lists 9464 for OpenTelemetry-style exporters). */
-export function metricsListener(gateway: { metrics?: { host?: string; port?: number } }): { host: string; port: number } {
+export function metricsListener(gateway: { metrics?: { host?: string; port?: number } }): {
+  host: string;
+  port: number;
+} {
   return { host: gateway.metrics?.host ?? '127.0.0.1', port: gateway.metrics?.port ?? 9464 };
 }

@@ -23,13 +23,26 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
   // A report reads the whole window of the ledger inside the gateway: one at a time.
   let rendering = false;
 
-  const answer = async (query: Record<string, string>, acceptLanguage: string | undefined, defaultFormat: (typeof formats)[number]) => {
+  const answer = async (
+    query: Record<string, string>,
+    acceptLanguage: string | undefined,
+    defaultFormat: (typeof formats)[number],
+  ) => {
     const window = windowOf(query, Date.now());
     if ('error' in window) throw badQuery(window.field, window.error);
     const format = query.format ?? defaultFormat;
-    if (!(formats as readonly string[]).includes(format)) throw badQuery('format', `format must be one of ${formats.join(', ')}`);
+    if (!(formats as readonly string[]).includes(format))
+      throw badQuery('format', `format must be one of ${formats.join(', ')}`);
     const lang = pickLang(query.lang ?? acceptLanguage);
-    if (rendering) throw new HttpProblem(429, 'report-in-progress', 'A report is being rendered', 'The gateway renders one report at a time; retry in a few seconds, or run orderbridge report.', {}, { 'retry-after': '5' });
+    if (rendering)
+      throw new HttpProblem(
+        429,
+        'report-in-progress',
+        'A report is being rendered',
+        'The gateway renders one report at a time; retry in a few seconds, or run orderbridge report.',
+        {},
+        { 'retry-after': '5' },
+      );
     rendering = true;
     let result;
     try {
@@ -38,9 +51,13 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
       rendering = false;
     }
     const { report, timelines } = result;
-    if (format === 'json') return new Response(JSON.stringify(report), { headers: { 'content-type': 'application/json' } });
-    if (format === 'csv') return new Response(reportCsv(report), { headers: { 'content-type': 'text/csv; charset=utf-8' } });
-    return new Response(reportHtml(report, lang, timelines), { headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang } });
+    if (format === 'json')
+      return new Response(JSON.stringify(report), { headers: { 'content-type': 'application/json' } });
+    if (format === 'csv')
+      return new Response(reportCsv(report), { headers: { 'content-type': 'text/csv; charset=utf-8' } });
+    return new Response(reportHtml(report, lang, timelines), {
+      headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang },
+    });
   };
 
   routes.get('/ops', (c) => answer(singleValuedQuery(c), c.req.header('accept-language'), 'html'));
@@ -56,7 +73,13 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     const id = c.req.param('id');
     const result = await ops.replay((letter) => letter.id === id);
     const [refusal] = result.refused;
-    if (refusal) throw new HttpProblem(409, 'replay-refused', 'Not replayed', `Dead letter ${refusal.letter.id}: ${refusal.problem}.`);
+    if (refusal)
+      throw new HttpProblem(
+        409,
+        'replay-refused',
+        'Not replayed',
+        `Dead letter ${refusal.letter.id}: ${refusal.problem}.`,
+      );
     if (!result.replayed.length) throw new NotFound('dead letter');
     return c.json(result);
   });

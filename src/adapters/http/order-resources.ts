@@ -30,7 +30,10 @@ const maxBytes = 32 * 1024 * 1024;
  * so an entry is dropped by the write that makes it wrong, never by a TTL.
  */
 export function orderResources(ledger: LedgerStore): OrderResources {
-  const cache = new LRUCache<string, OrderResource>({ maxSize: maxBytes, sizeCalculation: (resource) => resource.body.length + 128 });
+  const cache = new LRUCache<string, OrderResource>({
+    maxSize: maxBytes,
+    sizeCalculation: (resource) => resource.body.length + 128,
+  });
   // Bumped by every change: a resource read from the ledger before a change it raced is not kept.
   let changes = 0;
   const unsubscribe = ledger.onOrderChanged((orderId) => {

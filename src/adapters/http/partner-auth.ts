@@ -20,11 +20,15 @@ interface KnownPartner {
  * (bench/RESULTS-proxy.md); a key is hashed once per process, and an unknown key every time.
  */
 export function partnerAuthenticator(partners: readonly Partner[]): (authorization: string | undefined) => Partner {
-  const known: KnownPartner[] = partners.map((partner) => ({ partner, digest: Buffer.from(partner.apiKeySha256, 'hex') }));
+  const known: KnownPartner[] = partners.map((partner) => ({
+    partner,
+    digest: Buffer.from(partner.apiKeySha256, 'hex'),
+  }));
   const byKey = (presented: Buffer) => {
     let found: KnownPartner | undefined;
     // Lengths are not secret: a wrong length cannot be this key whatever its bytes.
-    for (const candidate of known) if (candidate.key?.length === presented.length && timingSafeEqual(candidate.key, presented)) found = candidate;
+    for (const candidate of known)
+      if (candidate.key?.length === presented.length && timingSafeEqual(candidate.key, presented)) found = candidate;
     return found;
   };
   const byDigest = (presented: Buffer) => {
@@ -38,7 +42,12 @@ export function partnerAuthenticator(partners: readonly Partner[]): (authorizati
   return (authorization) => {
     // RFC 9110 §11.1: the scheme is case-insensitive, and one or more spaces may follow it.
     const match = authorization === undefined ? null : /^bearer +([\x21-\x7e]{16,256})$/i.exec(authorization);
-    if (!match) throw new Unauthorized(authorization === undefined ? 'Send your API key as "Authorization: Bearer <key>".' : 'The Authorization header must be "Bearer <key>" with a key of 16 to 256 visible characters.');
+    if (!match)
+      throw new Unauthorized(
+        authorization === undefined
+          ? 'Send your API key as "Authorization: Bearer <key>".'
+          : 'The Authorization header must be "Bearer <key>" with a key of 16 to 256 visible characters.',
+      );
     const presented = Buffer.from(match[1]!, 'latin1');
     const found = byKey(presented) ?? byDigest(presented);
     if (!found) throw new Unauthorized('This API key is not valid (unknown or revoked).');

@@ -22,7 +22,13 @@ export class HttpProblem extends Error {
   }
 
   toJSON(): Problem {
-    return { type: `${typeBase}${this.slug}`, title: this.title, status: this.status, ...(this.detail ? { detail: this.detail } : {}), ...this.extra };
+    return {
+      type: `${typeBase}${this.slug}`,
+      title: this.title,
+      status: this.status,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...this.extra,
+    };
   }
 }
 
@@ -35,9 +41,15 @@ export interface FieldProblem {
 
 export class ValidationFailed extends HttpProblem {
   constructor(where: 'body' | 'query' | 'headers' | 'path', problems: readonly FieldProblem[]) {
-    super(400, 'validation', 'The request is invalid', `${problems.length} problem(s) in the ${where}; each names the field and a fix`, {
-      errors: problems.map((p) => ({ pointer: `/${where}${p.pointer}`, detail: p.message, fix: p.fix })),
-    });
+    super(
+      400,
+      'validation',
+      'The request is invalid',
+      `${problems.length} problem(s) in the ${where}; each names the field and a fix`,
+      {
+        errors: problems.map((p) => ({ pointer: `/${where}${p.pointer}`, detail: p.message, fix: p.fix })),
+      },
+    );
   }
 }
 
@@ -51,7 +63,14 @@ export class NoRoute extends HttpProblem {
 /** A path that is served, with another method. */
 export class MethodNotAllowed extends HttpProblem {
   constructor(allowed: readonly string[]) {
-    super(405, 'method-not-allowed', 'Method not allowed', `This path takes ${allowed.join(', ')}.`, {}, { allow: allowed.join(', ') });
+    super(
+      405,
+      'method-not-allowed',
+      'Method not allowed',
+      `This path takes ${allowed.join(', ')}.`,
+      {},
+      { allow: allowed.join(', ') },
+    );
   }
 }
 
@@ -70,7 +89,14 @@ export class Unauthorized extends HttpProblem {
 
 export class RateLimited extends HttpProblem {
   constructor(retryAfterSeconds: number) {
-    super(429, 'rate-limited', 'Too many requests', `Your rate limit is used up; retry after ${retryAfterSeconds} s.`, {}, { 'retry-after': String(retryAfterSeconds) });
+    super(
+      429,
+      'rate-limited',
+      'Too many requests',
+      `Your rate limit is used up; retry after ${retryAfterSeconds} s.`,
+      {},
+      { 'retry-after': String(retryAfterSeconds) },
+    );
   }
 }
 
@@ -78,13 +104,25 @@ export class PayloadTooLarge extends HttpProblem {
   constructor(limit: number) {
     // The rest of the body is never read: close, so that the client does not send its next
     // request on a connection the server is about to drop.
-    super(413, 'payload-too-large', 'Request body too large', `The body may be at most ${limit} bytes.`, {}, { connection: 'close' });
+    super(
+      413,
+      'payload-too-large',
+      'Request body too large',
+      `The body may be at most ${limit} bytes.`,
+      {},
+      { connection: 'close' },
+    );
   }
 }
 
 export class UnsupportedMediaType extends HttpProblem {
   constructor(detail: string) {
-    super(415, 'unsupported-media-type', 'Unsupported media type', `${detail}: send the body as JSON with Content-Type: application/json (charset=utf-8 or no charset).`);
+    super(
+      415,
+      'unsupported-media-type',
+      'Unsupported media type',
+      `${detail}: send the body as JSON with Content-Type: application/json (charset=utf-8 or no charset).`,
+    );
   }
 }
 
@@ -100,11 +138,20 @@ export class NotReady extends HttpProblem {
  */
 export class InternalError extends HttpProblem {
   constructor(traceId: string | undefined) {
-    super(500, 'internal', 'Internal error', 'Something went wrong on our side; it has been logged.', traceId ? { traceId } : {});
+    super(
+      500,
+      'internal',
+      'Internal error',
+      'Something went wrong on our side; it has been logged.',
+      traceId ? { traceId } : {},
+    );
   }
 }
 
 /** The problem as a whole HTTP answer: problem+json, with the problem's own headers. */
 export function problemResponse(problem: HttpProblem): Response {
-  return new Response(JSON.stringify(problem.toJSON()), { status: problem.status, headers: { 'content-type': problemJson, ...problem.headers } });
+  return new Response(JSON.stringify(problem.toJSON()), {
+    status: problem.status,
+    headers: { 'content-type': problemJson, ...problem.headers },
+  });
 }

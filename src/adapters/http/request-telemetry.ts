@@ -34,7 +34,8 @@ export class RouteRecorder implements Router<Route> {
    * for a wildcard path, or for every method) does not count.
    */
   allowedMethods(path: string): string[] {
-    const routed = (method: string) => this.#router.match(method, path)[0].some(([[, route]]) => route.method === method && !route.path.includes('*'));
+    const routed = (method: string) =>
+      this.#router.match(method, path)[0].some(([[, route]]) => route.method === method && !route.path.includes('*'));
     return httpMethods.filter(routed);
   }
 
@@ -52,7 +53,12 @@ export class RouteRecorder implements Router<Route> {
  */
 export function instrumentRequests(app: Hono<any>, router: RouteRecorder, metrics: Metrics | undefined): void {
   const dispatch = app.fetch;
-  const measured = (request: Request, env: unknown, executionCtx: ExecutionContext | undefined, span: Span | undefined) => {
+  const measured = (
+    request: Request,
+    env: unknown,
+    executionCtx: ExecutionContext | undefined,
+    span: Span | undefined,
+  ) => {
     const started = performance.now();
     const answer = dispatch(request, env, executionCtx);
     // Hono matched this request synchronously inside dispatch(); no other request has been matched since.
@@ -62,7 +68,11 @@ export function instrumentRequests(app: Hono<any>, router: RouteRecorder, metric
       metrics?.http.record(route, request.method, status, (performance.now() - started) / 1000);
       if (span?.isRecording()) {
         span.updateName(`${request.method} ${route}`);
-        span.setAttributes({ 'http.request.method': request.method, 'http.route': route, 'http.response.status_code': status });
+        span.setAttributes({
+          'http.request.method': request.method,
+          'http.route': route,
+          'http.response.status_code': status,
+        });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       }
       return response;
@@ -71,7 +81,10 @@ export function instrumentRequests(app: Hono<any>, router: RouteRecorder, metric
   };
   app.fetch = (request, env, executionCtx) => {
     if (!tracingEnabled()) return measured(request, env, executionCtx, undefined);
-    const carrier = () => ({ traceparent: request.headers.get('traceparent') ?? undefined, tracestate: request.headers.get('tracestate') ?? undefined });
+    const carrier = () => ({
+      traceparent: request.headers.get('traceparent') ?? undefined,
+      tracestate: request.headers.get('tracestate') ?? undefined,
+    });
     return inServerSpan(request.method, carrier, (span) => measured(request, env, executionCtx, span));
   };
 }

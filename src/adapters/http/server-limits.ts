@@ -26,12 +26,15 @@ export function httpServerLimits(http: GatewayConfig['http']): HttpServerLimits 
     maxHeaderBytes: http.maxHeaderBytes ?? defaults.maxHeaderBytes,
     headersTimeoutMs: http.headersTimeout === undefined ? defaults.headersTimeoutMs : durationMs(http.headersTimeout),
     requestTimeoutMs: http.requestTimeout === undefined ? defaults.requestTimeoutMs : durationMs(http.requestTimeout),
-    keepAliveTimeoutMs: http.keepAliveTimeout === undefined ? defaults.keepAliveTimeoutMs : durationMs(http.keepAliveTimeout),
+    keepAliveTimeoutMs:
+      http.keepAliveTimeout === undefined ? defaults.keepAliveTimeoutMs : durationMs(http.keepAliveTimeout),
     maxConnections: http.maxConnections ?? defaults.maxConnections,
   };
   // Node refuses to start a server whose headers may take longer than the whole request.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    throw new Error(`http.headersTimeout (${limits.headersTimeoutMs} ms) exceeds http.requestTimeout (${limits.requestTimeoutMs} ms): make requestTimeout at least headersTimeout`);
+    throw new Error(
+      `http.headersTimeout (${limits.headersTimeoutMs} ms) exceeds http.requestTimeout (${limits.requestTimeoutMs} ms): make requestTimeout at least headersTimeout`,
+    );
   }
   return limits;
 }

@@ -12,7 +12,14 @@ export function singleValuedQuery(c: Context): Record<string, string> {
   const all = c.req.queries();
   const repeated = Object.entries(all).filter(([, values]) => values.length > 1);
   if (repeated.length) {
-    throw new ValidationFailed('query', repeated.map(([name, values]) => ({ pointer: `/${pointerSegment(name)}`, message: `is given ${values.length} times`, fix: `give ${name} once` })));
+    throw new ValidationFailed(
+      'query',
+      repeated.map(([name, values]) => ({
+        pointer: `/${pointerSegment(name)}`,
+        message: `is given ${values.length} times`,
+        fix: `give ${name} once`,
+      })),
+    );
   }
   return Object.fromEntries(Object.entries(all).map(([name, values]) => [name, values[0]!]));
 }

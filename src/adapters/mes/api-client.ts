@@ -13,18 +13,22 @@ export function createMesApiClient(baseUrl: string, timeoutMs: number, orderLook
   const { statePointer: _state, ...lookup } = orderLookup;
   return {
     knowsOrder: (orderId) =>
-      inSpan(`GET ${lookup.path}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } }, async () => {
-        try {
-          const { path, query } = orderLookupTarget(lookup, orderId);
-          const url = new URL(`${path.slice(1)}${query ? `?${query}` : ''}`, withSlash(baseUrl));
-          const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: traceHeaders() });
-          const text = needsBody(lookup) ? await response.text() : (await response.body?.cancel(), '');
-          const answer = readOrderAnswer(lookup, response.status, () => JSON.parse(text));
-          return 'error' in answer ? undefined : answer.knows;
-        } catch {
-          return undefined;
-        }
-      }),
+      inSpan(
+        `GET ${lookup.path}`,
+        { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } },
+        async () => {
+          try {
+            const { path, query } = orderLookupTarget(lookup, orderId);
+            const url = new URL(`${path.slice(1)}${query ? `?${query}` : ''}`, withSlash(baseUrl));
+            const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: traceHeaders() });
+            const text = needsBody(lookup) ? await response.text() : (await response.body?.cancel(), '');
+            const answer = readOrderAnswer(lookup, response.status, () => JSON.parse(text));
+            return 'error' in answer ? undefined : answer.knows;
+          } catch {
+            return undefined;
+          }
+        },
+      ),
   };
 }
 

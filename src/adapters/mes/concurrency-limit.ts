@@ -1,7 +1,11 @@
 /** Why a call was turned away before it reached the MES. */
 export class Overloaded extends Error {
   constructor(readonly reason: 'queue-full' | 'queue-timeout') {
-    super(reason === 'queue-full' ? 'every MES call slot is busy and the wait queue is full' : 'no MES call slot came free in time');
+    super(
+      reason === 'queue-full'
+        ? 'every MES call slot is busy and the wait queue is full'
+        : 'no MES call slot came free in time',
+    );
     this.name = 'Overloaded';
   }
 }
@@ -23,7 +27,15 @@ interface Waiter {
  * `maxWaitMs`. The wait is bounded both in length and in time, so a slow MES can never pile up
  * requests in the gateway's memory or make a caller wait longer than one extra timeout.
  */
-export function createConcurrencyLimit({ slots, maxQueued, maxWaitMs }: { slots: number; maxQueued: number; maxWaitMs: number }): ConcurrencyLimit {
+export function createConcurrencyLimit({
+  slots,
+  maxQueued,
+  maxWaitMs,
+}: {
+  slots: number;
+  maxQueued: number;
+  maxWaitMs: number;
+}): ConcurrencyLimit {
   let active = 0;
   const line: Waiter[] = [];
 

@@ -31,7 +31,13 @@ export interface MesCallerOptions {
   logger: Logger;
   timeoutMs: number;
   maxBodyBytes: number;
-  breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; maxConcurrent: number; maxQueued: number };
+  breaker: {
+    errorThresholdPercentage: number;
+    volumeThreshold: number;
+    resetTimeoutMs: number;
+    maxConcurrent: number;
+    maxQueued: number;
+  };
   retry: { budgetPercent: number; minPerWindow: number; windowMs: number };
   /** Told the duration and outcome of every request that reached the network. */
   onCall?: (seconds: number, outcome: 'ok' | 'error' | 'timeout' | 'unreachable') => void;
@@ -69,7 +75,8 @@ class BodyTooLarge extends Error {
 }
 
 /** 502/503/504 and dropped connections are worth one more try; a timeout is not (the MES is slow, not flaky). */
-const retryable = (failure: MesFailure) => failure.kind === 'unreachable' || (failure.kind === 'mes-error' && [502, 503, 504].includes(failure.status));
+const retryable = (failure: MesFailure) =>
+  failure.kind === 'unreachable' || (failure.kind === 'mes-error' && [502, 503, 504].includes(failure.status));
 
 /**
  * Every MES read goes through here: a bounded number of calls in flight (the rest wait in a short,
@@ -84,7 +91,11 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
     counters.calls += 1;
     const started = performance.now();
     try {
-      const reply = await inSpan(`GET ${url.pathname}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'server.address': url.hostname } }, () => send(url));
+      const reply = await inSpan(
+        `GET ${url.pathname}`,
+        { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'server.address': url.hostname } },
+        () => send(url),
+      );
       options.onCall?.((performance.now() - started) / 1000, 'ok');
       return reply;
     } catch (error) {
@@ -96,12 +107,19 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
   const send = async (url: URL): Promise<MesReply> => {
     // The same deadline as the breaker's timeout, so a call the breaker gave up on also stops
     // holding its connection and its slot.
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json', ...traceHeaders() } });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json', ...traceHeaders() },
+    });
     if (response.status >= 500) {
       await response.body?.cancel().catch(() => {});
       throw new MesStatusError(response.status);
     }
-    return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: await readCapped(response, maxBodyBytes) };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? undefined,
+      body: await readCapped(response, maxBodyBytes),
+    };
   };
 
   const breaker = new CircuitBreaker(request, {
@@ -118,7 +136,10 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
   let openedAt = clock();
   breaker.on('open', () => {
     openedAt = clock();
-    logger.warn({ resetTimeoutMs: options.breaker.resetTimeoutMs }, 'MES API circuit opened: reads are answered from the cache (labelled stale) or with 503');
+    logger.warn(
+      { resetTimeoutMs: options.breaker.resetTimeoutMs },
+      'MES API circuit opened: reads are answered from the cache (labelled stale) or with 503',
+    );
   });
   breaker.on('halfOpen', () => logger.info('MES API circuit half-open: one probe call tests the MES'));
   breaker.on('close', () => logger.info('MES API circuit closed: reads reach the MES again'));
@@ -126,8 +147,17 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
     counters.failures += 1;
   });
 
-  const limit = createConcurrencyLimit({ slots: options.breaker.maxConcurrent, maxQueued: options.breaker.maxQueued, maxWaitMs: timeoutMs });
-  const budget = createRetryBudget({ percent: options.retry.budgetPercent, minPerWindow: options.retry.minPerWindow, windowMs: options.retry.windowMs, clock });
+  const limit = createConcurrencyLimit({
+    slots: options.breaker.maxConcurrent,
+    maxQueued: options.breaker.maxQueued,
+    maxWaitMs: timeoutMs,
+  });
+  const budget = createRetryBudget({
+    percent: options.retry.budgetPercent,
+    minPerWindow: options.retry.minPerWindow,
+    windowMs: options.retry.windowMs,
+    clock,
+  });
 
   const breakerOpen = (): MesFailure => {
     counters.rejectedOpen += 1;

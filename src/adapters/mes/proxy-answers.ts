@@ -21,7 +21,12 @@ export interface CachedAnswer {
 }
 
 /** A cached or just-fetched MES answer, or a 304 when the client's copy is current. */
-export function cachedAnswer(entry: CachedAnswer, now: number, status: CacheStatus, ifNoneMatch: string | undefined): ProxyAnswer {
+export function cachedAnswer(
+  entry: CachedAnswer,
+  now: number,
+  status: CacheStatus,
+  ifNoneMatch: string | undefined,
+): ProxyAnswer {
   const headers: Record<string, string> = {
     'cache-status': formatCacheStatus(status),
     age: String(Math.max(0, Math.floor((now - entry.fetchedAt) / 1000))),
@@ -38,7 +43,12 @@ export function problemAnswer(problem: HttpProblem, status: CacheStatus): ProxyA
   return {
     status: problem.status,
     body: Buffer.from(JSON.stringify(problem.toJSON())),
-    headers: { 'content-type': problemJson, 'cache-status': formatCacheStatus(status), 'cache-control': 'no-store', ...problem.headers },
+    headers: {
+      'content-type': problemJson,
+      'cache-status': formatCacheStatus(status),
+      'cache-control': 'no-store',
+      ...problem.headers,
+    },
   };
 }
 
@@ -70,17 +80,51 @@ export function failureAnswer(failure: MesFailure, status: CacheStatus, timeoutM
 function failureProblem(failure: MesFailure, timeoutMs: number): HttpProblem {
   switch (failure.kind) {
     case 'breaker-open':
-      return new HttpProblem(503, 'mes-unavailable', 'MES unavailable', `The MES API has been failing, so the gateway is not calling it for now (circuit open) and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.`, {}, { 'retry-after': String(failure.retryAfterSeconds) });
+      return new HttpProblem(
+        503,
+        'mes-unavailable',
+        'MES unavailable',
+        `The MES API has been failing, so the gateway is not calling it for now (circuit open) and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.`,
+        {},
+        { 'retry-after': String(failure.retryAfterSeconds) },
+      );
     case 'overloaded':
-      return new HttpProblem(503, 'mes-busy', 'MES busy', 'Every MES call slot is busy and the line for one is full; nothing is cached for this request. Retry shortly.', {}, { 'retry-after': '1' });
+      return new HttpProblem(
+        503,
+        'mes-busy',
+        'MES busy',
+        'Every MES call slot is busy and the line for one is full; nothing is cached for this request. Retry shortly.',
+        {},
+        { 'retry-after': '1' },
+      );
     case 'timeout':
-      return new HttpProblem(504, 'mes-timeout', 'MES timed out', `The MES API did not answer within ${timeoutMs} ms and nothing is cached for this request.`);
+      return new HttpProblem(
+        504,
+        'mes-timeout',
+        'MES timed out',
+        `The MES API did not answer within ${timeoutMs} ms and nothing is cached for this request.`,
+      );
     case 'unreachable':
-      return new HttpProblem(502, 'mes-unreachable', 'MES unreachable', 'The MES API could not be reached and nothing is cached for this request.');
+      return new HttpProblem(
+        502,
+        'mes-unreachable',
+        'MES unreachable',
+        'The MES API could not be reached and nothing is cached for this request.',
+      );
     case 'mes-error':
-      return new HttpProblem(502, 'mes-error', 'MES error', `The MES API answered ${failure.status} and nothing is cached for this request.`);
+      return new HttpProblem(
+        502,
+        'mes-error',
+        'MES error',
+        `The MES API answered ${failure.status} and nothing is cached for this request.`,
+      );
     case 'too-large':
-      return new HttpProblem(502, 'mes-answer-too-large', 'MES answer too large', 'The MES answer is larger than mesApi.maxBodyBytes allows.');
+      return new HttpProblem(
+        502,
+        'mes-answer-too-large',
+        'MES answer too large',
+        'The MES answer is larger than mesApi.maxBodyBytes allows.',
+      );
     default:
       return unreachable(failure);
   }

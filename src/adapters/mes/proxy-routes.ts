@@ -13,9 +13,15 @@ export const mesRoutePath = (name: string) => `/mes/${name}`;
  */
 export function mesProxyRoutes<E extends Env = Env>(proxy: MesReadProxy): Hono<E> {
   const routes = new Hono<E>();
-  routes.get('/mes/orders/:orderId', async (c) => toResponse(await proxy.readOrder(c.req.param('orderId'), { ifNoneMatch: c.req.header('if-none-match') })));
+  routes.get('/mes/orders/:orderId', async (c) =>
+    toResponse(await proxy.readOrder(c.req.param('orderId'), { ifNoneMatch: c.req.header('if-none-match') })),
+  );
   for (const name of proxy.routeNames()) {
-    routes.get(mesRoutePath(name), async (c) => toResponse(await proxy.readRoute(name, new URL(c.req.url).searchParams, { ifNoneMatch: c.req.header('if-none-match') })));
+    routes.get(mesRoutePath(name), async (c) =>
+      toResponse(
+        await proxy.readRoute(name, new URL(c.req.url).searchParams, { ifNoneMatch: c.req.header('if-none-match') }),
+      ),
+    );
   }
   return routes;
 }

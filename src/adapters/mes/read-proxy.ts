@@ -7,7 +7,14 @@ import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { NoRoute, ValidationFailed } from '../http/problems.js';
 import { strongEtag, ttlSeconds, type CacheStatus } from '../http/cache-status.js';
 import { createMesCaller, type BreakerState, type MesCallerOptions, type MesFailure } from './mes-caller.js';
-import { cachedAnswer, failureAnswer, failureDetail, problemAnswer, type CachedAnswer, type ProxyAnswer } from './proxy-answers.js';
+import {
+  cachedAnswer,
+  failureAnswer,
+  failureDetail,
+  problemAnswer,
+  type CachedAnswer,
+  type ProxyAnswer,
+} from './proxy-answers.js';
 import { compileReadRoutes, type ReadRoute } from './read-routes.js';
 
 export type { ProxyAnswer } from './proxy-answers.js';
@@ -92,7 +99,14 @@ const orderIdPattern = new RegExp(orderId.pattern, 'u');
  * The cached, circuit-broken read proxy in front of the MES API. Every answer carries Cache-Status
  * and Age, 2xx answers an ETag; concurrent misses of one key share one MES call.
  */
-export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logger = silentLogger, fetch = globalThis.fetch, onMesCall }: MesReadProxyOptions): MesReadProxy {
+export function createMesReadProxy({
+  mesApi,
+  orderLookup,
+  clock = Date.now,
+  logger = silentLogger,
+  fetch = globalThis.fetch,
+  onMesCall,
+}: MesReadProxyOptions): MesReadProxy {
   const timeoutMs = durationMs(mesApi.timeout);
   const orderTtlMs = durationMs(mesApi.cache.ttl);
   const staleWhileRevalidateMs = durationMs(mesApi.cache.staleWhileRevalidate);
@@ -106,34 +120,70 @@ export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logg
     timeoutMs,
     maxBodyBytes: mesApi.maxBodyBytes,
     breaker: { ...mesApi.breaker, resetTimeoutMs: durationMs(mesApi.breaker.resetTimeout) },
-    retry: { budgetPercent: mesApi.retry.budgetPercent, minPerWindow: mesApi.retry.minPerWindow, windowMs: durationMs(mesApi.retry.window) },
+    retry: {
+      budgetPercent: mesApi.retry.budgetPercent,
+      minPerWindow: mesApi.retry.minPerWindow,
+      windowMs: durationMs(mesApi.retry.window),
+    },
     ...(onMesCall ? { onCall: onMesCall } : {}),
   });
   // Entries outlive their freshness (they may stand in while revalidating or when the MES fails), so
   // ages are checked here rather than by lru-cache's ttl; the cache only bounds count and bytes.
-  const cache = new LRUCache<string, Entry>({ max: mesApi.cache.maxEntries, maxSize: mesApi.cache.maxBytes, sizeCalculation: (entry) => entry.body.byteLength + 256 });
+  const cache = new LRUCache<string, Entry>({
+    max: mesApi.cache.maxEntries,
+    maxSize: mesApi.cache.maxBytes,
+    sizeCalculation: (entry) => entry.body.byteLength + 256,
+  });
   const inflight = new Map<string, Flight>();
-  const counters = { hits: 0, misses: 0, staleServed: 0, staleIfError: 0, coalesced: 0, revalidations: 0, invalidations: 0 };
+  const counters = {
+    hits: 0,
+    misses: 0,
+    staleServed: 0,
+    staleIfError: 0,
+    coalesced: 0,
+    revalidations: 0,
+    invalidations: 0,
+  };
   const baseUrl = mesApi.baseUrl.endsWith('/') ? mesApi.baseUrl : `${mesApi.baseUrl}/`;
-  const mesUrl = (path: string, query: string) => new URL(`${path.replace(/^\//, '')}${query ? `?${query}` : ''}`, baseUrl);
+  const mesUrl = (path: string, query: string) =>
+    new URL(`${path.replace(/^\//, '')}${query ? `?${query}` : ''}`, baseUrl);
 
   /** When the entry stopped being fresh: at the end of its TTL, or earlier at an MES event. */
   const staleSince = (entry: Entry) => Math.min(entry.fetchedAt + entry.ttlMs, entry.invalidatedAt ?? Infinity);
 
   /** Calls the MES and stores a cacheable answer, unless an invalidation overtook the call meanwhile. */
-  const callAndStore = async (key: string, url: URL, ttlMs: number, swrMs: number, flight: { detached: boolean }): Promise<FlightResult> => {
+  const callAndStore = async (
+    key: string,
+    url: URL,
+    ttlMs: number,
+    swrMs: number,
+    flight: { detached: boolean },
+  ): Promise<FlightResult> => {
     const startedAt = clock();
     const outcome = await caller.get(url);
     if (!outcome.ok) return outcome;
     const { status, contentType, body } = outcome.reply;
-    const entry: Entry = { status, contentType, body, etag: status < 300 ? strongEtag(body) : undefined, fetchedAt: startedAt, ttlMs, staleWhileRevalidateMs: swrMs };
+    const entry: Entry = {
+      status,
+      contentType,
+      body,
+      etag: status < 300 ? strongEtag(body) : undefined,
+      fetchedAt: startedAt,
+      ttlMs,
+      staleWhileRevalidateMs: swrMs,
+    };
     const stored = cacheableStatuses.has(status) && !flight.detached;
     if (stored) cache.set(key, entry);
     return { ok: true, entry, stored };
   };
 
   /** One MES call per key at a time: a caller arriving while one is out waits for its answer. */
-  const fetchShared = (key: string, url: URL, ttlMs: number, swrMs: number): { result: Promise<FlightResult>; collapsed: boolean } => {
+  const fetchShared = (
+    key: string,
+    url: URL,
+    ttlMs: number,
+    swrMs: number,
+  ): { result: Promise<FlightResult>; collapsed: boolean } => {
     const current = inflight.get(key);
     if (current) {
       counters.coalesced += 1;
@@ -157,7 +207,13 @@ export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logg
     return entry;
   };
 
-  const read = async (key: string, url: URL, ttlMs: number, swrMs: number, ifNoneMatch: string | undefined): Promise<ProxyAnswer> => {
+  const read = async (
+    key: string,
+    url: URL,
+    ttlMs: number,
+    swrMs: number,
+    ifNoneMatch: string | undefined,
+  ): Promise<ProxyAnswer> => {
     const now = clock();
     const entry = usable(key, now);
     if (entry) {
@@ -171,7 +227,9 @@ export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logg
         counters.staleServed += 1;
         if (!inflight.has(key)) {
           counters.revalidations += 1;
-          fetchShared(key, url, ttlMs, swrMs).result.catch((error: unknown) => logger.error({ err: error, key }, 'MES read proxy: background refresh failed'));
+          fetchShared(key, url, ttlMs, swrMs).result.catch((error: unknown) =>
+            logger.error({ err: error, key }, 'MES read proxy: background refresh failed'),
+          );
         }
         return cachedAnswer(entry, now, { hit: true, ttl: ttlSeconds(fresh), detail: 'revalidating' }, ifNoneMatch);
       }
@@ -199,7 +257,18 @@ export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logg
     if (entry && later - staleSince(entry) <= staleIfErrorMs) {
       counters.staleServed += 1;
       counters.staleIfError += 1;
-      return cachedAnswer(entry, later, { fwd: 'stale', fwdStatus, collapsed, ttl: ttlSeconds(staleSince(entry) - later), detail: failureDetail(failure) }, ifNoneMatch);
+      return cachedAnswer(
+        entry,
+        later,
+        {
+          fwd: 'stale',
+          fwdStatus,
+          collapsed,
+          ttl: ttlSeconds(staleSince(entry) - later),
+          detail: failureDetail(failure),
+        },
+        ifNoneMatch,
+      );
     }
     return failureAnswer(failure, { fwd, fwdStatus, collapsed, detail: failureDetail(failure) }, timeoutMs);
   };
@@ -209,23 +278,59 @@ export function createMesReadProxy({ mesApi, orderLookup, clock = Date.now, logg
   return {
     readOrder(id, options = {}) {
       if (id.length > orderId.maxLength || !orderIdPattern.test(id)) {
-        return Promise.resolve(problemAnswer(new ValidationFailed('path', [{ pointer: '/orderId', message: 'not an order id', fix: orderId.description }]), { detail: 'invalid-request' }));
+        return Promise.resolve(
+          problemAnswer(
+            new ValidationFailed('path', [
+              { pointer: '/orderId', message: 'not an order id', fix: orderId.description },
+            ]),
+            { detail: 'invalid-request' },
+          ),
+        );
       }
-      if (!orderLookup) return Promise.resolve(problemAnswer(new NoRoute('This gateway does not ask the MES about single orders: configure api.orderLookup in the MES dialect.'), { detail: 'not-configured' }));
+      if (!orderLookup)
+        return Promise.resolve(
+          problemAnswer(
+            new NoRoute(
+              'This gateway does not ask the MES about single orders: configure api.orderLookup in the MES dialect.',
+            ),
+            { detail: 'not-configured' },
+          ),
+        );
       const target = orderLookupTarget(orderLookup, id);
-      return read(orderKey(id), mesUrl(target.path, target.query), orderTtlMs, staleWhileRevalidateMs, options.ifNoneMatch);
+      return read(
+        orderKey(id),
+        mesUrl(target.path, target.query),
+        orderTtlMs,
+        staleWhileRevalidateMs,
+        options.ifNoneMatch,
+      );
     },
 
     readRoute(name, query, options = {}) {
       const route: ReadRoute | undefined = routes.get(name);
       if (!route) {
-        return Promise.resolve(problemAnswer(new NoRoute(`No MES read route named ${JSON.stringify(name.slice(0, 64))}; the configured ones are: ${[...routes.keys()].join(', ') || 'none'}.`), { detail: 'unknown-route' }));
+        return Promise.resolve(
+          problemAnswer(
+            new NoRoute(
+              `No MES read route named ${JSON.stringify(name.slice(0, 64))}; the configured ones are: ${[...routes.keys()].join(', ') || 'none'}.`,
+            ),
+            { detail: 'unknown-route' },
+          ),
+        );
       }
       const canonical = route.canonicalQuery(query instanceof URLSearchParams ? query : new URLSearchParams(query));
       if (!canonical.ok) {
-        return Promise.resolve(problemAnswer(new ValidationFailed('query', canonical.errors), { detail: 'invalid-request' }));
+        return Promise.resolve(
+          problemAnswer(new ValidationFailed('query', canonical.errors), { detail: 'invalid-request' }),
+        );
       }
-      return read(`route:${route.name}?${canonical.query}`, mesUrl(route.path, canonical.query), route.ttlMs, route.staleWhileRevalidateMs, options.ifNoneMatch);
+      return read(
+        `route:${route.name}?${canonical.query}`,
+        mesUrl(route.path, canonical.query),
+        route.ttlMs,
+        route.staleWhileRevalidateMs,
+        options.ifNoneMatch,
+      );
     },
 
     routeNames: () => [...routes.keys()],

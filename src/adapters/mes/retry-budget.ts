@@ -12,7 +12,17 @@ export interface RetryBudget {
  * as in Finagle's RetryBudget: when the MES fails broadly, retries stay a small fixed share of the
  * load instead of multiplying it, while a single dropped connection on a quiet gateway is still retried.
  */
-export function createRetryBudget({ percent, minPerWindow, windowMs, clock }: { percent: number; minPerWindow: number; windowMs: number; clock: () => number }): RetryBudget {
+export function createRetryBudget({
+  percent,
+  minPerWindow,
+  windowMs,
+  clock,
+}: {
+  percent: number;
+  minPerWindow: number;
+  windowMs: number;
+  clock: () => number;
+}): RetryBudget {
   const bucketMs = Math.max(1, Math.ceil(windowMs / buckets));
   const calls = new Array<number>(buckets).fill(0);
   const retries = new Array<number>(buckets).fill(0);

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { undecodableHeaders } from './inbound.js';
 
-
 type FieldTable = Record<string | symbol, unknown>;
 interface Codec {
   decodeFields(slice: Buffer): FieldTable;
@@ -22,7 +21,9 @@ const amqplibLib = join(dirname(require.resolve('amqplib')), 'lib');
  */
 function guardFieldDecoding(): void {
   if (require.cache[join(amqplibLib, 'defs.js')]) {
-    throw new Error('amqplib was loaded before its field-table guard: import it through src/adapters/rabbitmq/amqp.ts, never from "amqplib" directly');
+    throw new Error(
+      'amqplib was loaded before its field-table guard: import it through src/adapters/rabbitmq/amqp.ts, never from "amqplib" directly',
+    );
   }
   const codec = require(join(amqplibLib, 'codec.js')) as Codec;
   const decodeFields = codec.decodeFields;

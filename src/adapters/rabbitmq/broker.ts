@@ -15,7 +15,10 @@ import { errorMessage } from '../../shared/error-message.js';
 export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;
 
 export class BrokerUnreachableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     super(`cannot reach RabbitMQ at ${url}: ${errorMessage(cause)}`);
     this.name = 'BrokerUnreachableError';
   }
@@ -69,7 +72,10 @@ export class Broker {
   /** Connects and declares the topology; throws BrokerUnreachableError when the broker cannot be reached. */
   async start(): Promise<void> {
     try {
-      this.model = await connect(this.options.url, this.connectOptions({ waitForConnect: true, initialMaxRetries: this.options.initialRetries ?? 2 }));
+      this.model = await connect(
+        this.options.url,
+        this.connectOptions({ waitForConnect: true, initialMaxRetries: this.options.initialRetries ?? 2 }),
+      );
     } catch (error) {
       throw new BrokerUnreachableError(redactUrl(this.options.url), error);
     }
@@ -82,13 +88,22 @@ export class Broker {
    * Consumers registered meanwhile start on the first connection; publishes fail (NotPublishedError).
    */
   async startInBackground(): Promise<void> {
-    const model = await connect(this.options.url, this.connectOptions({ waitForConnect: false, initialMaxRetries: Infinity }));
+    const model = await connect(
+      this.options.url,
+      this.connectOptions({ waitForConnect: false, initialMaxRetries: Infinity }),
+    );
     this.model = model;
     model.on('connect-failed', (error: Error) => this.outageBegan(error));
     this.watchConnection(model);
   }
 
-  private connectOptions({ waitForConnect, initialMaxRetries }: { waitForConnect: boolean; initialMaxRetries: number }) {
+  private connectOptions({
+    waitForConnect,
+    initialMaxRetries,
+  }: {
+    waitForConnect: boolean;
+    initialMaxRetries: number;
+  }) {
     const { reconnect } = this.options.amqp;
     return {
       clientProperties: { connection_name: this.connectionName },
@@ -121,13 +136,18 @@ export class Broker {
     this.disconnectedSince = Date.now();
     // The message only: a failed connect can carry the URL as it was given, password and all
     // (Node's ERR_INVALID_URL keeps it as \`input\`), and the err serialiser would log every field.
-    this.options.logger.warn({ err: error.message, broker: redactUrl(this.options.url) }, this.everConnected ? 'RabbitMQ connection lost; reconnecting' : 'RabbitMQ unreachable; retrying with backoff');
+    this.options.logger.warn(
+      { err: error.message, broker: redactUrl(this.options.url) },
+      this.everConnected ? 'RabbitMQ connection lost; reconnecting' : 'RabbitMQ unreachable; retrying with backoff',
+    );
   }
 
   /** Runs after every successful (re)connect: topology, publisher, consumers. */
   private async setup(model: ChannelModel): Promise<void> {
     // A connection lost while setting up must not surface as an unhandled 'error' event.
-    model.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'RabbitMQ connection error during setup'));
+    model.on('error', (error: Error) =>
+      this.options.logger.warn({ err: error }, 'RabbitMQ connection error during setup'),
+    );
     const admin = await model.createChannel();
     await declareTopology(admin, this.options.amqp);
     await admin.close();
@@ -144,11 +164,16 @@ export class Broker {
     this.connected = true;
     const outageMs = this.disconnectedSince === undefined ? undefined : Date.now() - this.disconnectedSince;
     this.disconnectedSince = undefined;
-    this.options.logger.info({ reconnects: this.reconnects, ...(outageMs === undefined ? {} : { outageMs }) }, this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected');
+    this.options.logger.info(
+      { reconnects: this.reconnects, ...(outageMs === undefined ? {} : { outageMs }) },
+      this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected',
+    );
   }
 
   /** Runs `work` on the live connection (the ops tools open their own channels on it); fails while disconnected. */
-  async withConnection<T>(work: (model: Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>) => Promise<T>): Promise<T> {
+  async withConnection<T>(
+    work: (model: Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>) => Promise<T>,
+  ): Promise<T> {
     if (!this.model || !this.connected) throw new NotPublishedError('not connected to RabbitMQ');
     return work(this.model);
   }
@@ -163,7 +188,9 @@ export class Broker {
 
   private async startConsumer(model: ChannelModel, consumer: Consumer): Promise<void> {
     const channel = await model.createChannel();
-    channel.on('error', (error: Error) => this.options.logger.warn({ err: error, queue: consumer.queue }, 'consumer channel error'));
+    channel.on('error', (error: Error) =>
+      this.options.logger.warn({ err: error, queue: consumer.queue }, 'consumer channel error'),
+    );
     await channel.prefetch(this.options.amqp.prefetch);
     consumer.channel = channel;
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
@@ -178,11 +205,15 @@ export class Broker {
     let settlement: Settlement;
     try {
       const spec = processSpan(queue, message, this.peer);
-      settlement = await inSpan(spec.name, { ...spec.options, parent: contextFrom(message.properties.headers) }, async (span) => {
-        const outcome = await handler(message);
-        span.setAttribute('orderbridge.settlement', outcome);
-        return outcome;
-      });
+      settlement = await inSpan(
+        spec.name,
+        { ...spec.options, parent: contextFrom(message.properties.headers) },
+        async (span) => {
+          const outcome = await handler(message);
+          span.setAttribute('orderbridge.settlement', outcome);
+          return outcome;
+        },
+      );
     } catch (error) {
       // Handlers dead-letter what a message caused; what reaches here is the broker or the ledger
       // failing. Requeue after a pause instead of spinning through redeliveries until it is back.
@@ -211,15 +242,29 @@ export class Broker {
    * channel is gone. The message carries the active trace context (traceparent), or, with tracing
    * off, the one given in `options.headers`.
    */
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish & { messageId: string },
+  ): Promise<void> {
     const spec = publishSpan(exchange, routingKey, options.messageId, this.peer);
     return inSpan(spec.name, spec.options, () =>
-      this.publishConfirmed(exchange, routingKey, content, { ...options, headers: { ...options.headers, ...traceHeaders(options.headers) } }),
+      this.publishConfirmed(exchange, routingKey, content, {
+        ...options,
+        headers: { ...options.headers, ...traceHeaders(options.headers) },
+      }),
     );
   }
 
-  private publishConfirmed(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
-    const counted = (outcome: 'confirmed' | 'unroutable' | 'nacked' | 'not_connected') => this.options.metrics?.messagesPublished.inc({ exchange, outcome });
+  private publishConfirmed(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish & { messageId: string },
+  ): Promise<void> {
+    const counted = (outcome: 'confirmed' | 'unroutable' | 'nacked' | 'not_connected') =>
+      this.options.metrics?.messagesPublished.inc({ exchange, outcome });
     const channel = this.publisher;
     if (!channel || !this.connected) {
       counted('not_connected');
@@ -231,15 +276,22 @@ export class Broker {
         reject(new NotPublishedError(reason));
       };
       try {
-        channel.publish(exchange, routingKey, content, { persistent: true, mandatory: true, contentType: 'application/json', ...options }, (error) => {
-          // The broker sends basic.return before the confirm of the same message.
-          if (this.returned.delete(options.messageId)) fail('unroutable', `unroutable: no queue bound to ${exchange} for ${routingKey}`);
-          else if (error) fail('nacked', error instanceof Error ? error.message : 'nacked by the broker');
-          else {
-            counted('confirmed');
-            resolve();
-          }
-        });
+        channel.publish(
+          exchange,
+          routingKey,
+          content,
+          { persistent: true, mandatory: true, contentType: 'application/json', ...options },
+          (error) => {
+            // The broker sends basic.return before the confirm of the same message.
+            if (this.returned.delete(options.messageId))
+              fail('unroutable', `unroutable: no queue bound to ${exchange} for ${routingKey}`);
+            else if (error) fail('nacked', error instanceof Error ? error.message : 'nacked by the broker');
+            else {
+              counted('confirmed');
+              resolve();
+            }
+          },
+        );
       } catch (error) {
         fail('not_connected', errorMessage(error));
       }
@@ -252,7 +304,10 @@ export class Broker {
     for (const consumer of this.consumers) {
       if (consumer.channel && consumer.tag) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
     }
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+    ]);
     await this.model?.close().catch(() => undefined);
     this.connected = false;
   }

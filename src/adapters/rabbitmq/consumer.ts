@@ -23,25 +23,55 @@ export interface MessageIntake<T> {
  * Errors a message causes are dead letters too (handler_error); only an unavailable broker or
  * ledger requeues it.
  */
-export function consumerFor<T>(deps: AppDeps, { channel, read, run }: MessageIntake<T>): (message: InboundMessage) => Promise<Settlement> {
+export function consumerFor<T>(
+  deps: AppDeps,
+  { channel, read, run }: MessageIntake<T>,
+): (message: InboundMessage) => Promise<Settlement> {
   const limits = amqpInputLimits(deps.config.gateway);
   return deadLetterOnHandlerError(deps, channel, async (message) => {
     const decoded = decodeDelivery(message, limits);
     if (!decoded.ok) return deadLetterAndAck(deps, message, { channel, reason: decoded.reason, error: decoded.error });
     const input = read(decoded.value);
-    if (!input.ok) return deadLetterAndAck(deps, message, { channel, reason: 'invalid', error: input.error, decoded: decoded.value });
+    if (!input.ok)
+      return deadLetterAndAck(deps, message, {
+        channel,
+        reason: 'invalid',
+        error: input.error,
+        decoded: decoded.value,
+      });
     const outcome = await run(input.value, deliveryOf(message));
-    if (outcome.kind !== 'done') return deadLetterAndAck(deps, message, { channel, reason: outcome.kind, error: outcome.reason, decoded: decoded.value });
+    if (outcome.kind !== 'done')
+      return deadLetterAndAck(deps, message, {
+        channel,
+        reason: outcome.kind,
+        error: outcome.reason,
+        decoded: decoded.value,
+      });
     return 'ack';
   });
 }
 
 /** The gateway's three inputs: each queue, and the consumer that hands its messages to their use case. */
-export function gatewayConsumers(deps: AppDeps): { queue: string; handle: (message: InboundMessage) => Promise<Settlement> }[] {
+export function gatewayConsumers(
+  deps: AppDeps,
+): { queue: string; handle: (message: InboundMessage) => Promise<Settlement> }[] {
   const { queues } = deps.config.gateway.amqp;
   return [
-    { queue: queues.crmCommands, handle: consumerFor(deps, { channel: 'crm.command', read: readCrmCommand, run: forwardCrmCommand(deps) }) },
-    { queue: queues.mesEvents, handle: consumerFor(deps, { channel: 'mes.event', read: dialectMessageReader(deps.config), run: applyMesEvent(deps) }) },
-    { queue: queues.crmEvents, handle: consumerFor(deps, { channel: 'crm.fact', read: readCrmFact, run: applyCrmFact(deps) }) },
+    {
+      queue: queues.crmCommands,
+      handle: consumerFor(deps, { channel: 'crm.command', read: readCrmCommand, run: forwardCrmCommand(deps) }),
+    },
+    {
+      queue: queues.mesEvents,
+      handle: consumerFor(deps, {
+        channel: 'mes.event',
+        read: dialectMessageReader(deps.config),
+        run: applyMesEvent(deps),
+      }),
+    },
+    {
+      queue: queues.crmEvents,
+      handle: consumerFor(deps, { channel: 'crm.fact', read: readCrmFact, run: applyCrmFact(deps) }),
+    },
   ];
 }

@@ -9,7 +9,11 @@ export type Channels = Pick<ChannelModel, 'createChannel' | 'createConfirmChanne
  * (so none is fetched twice in one scan) and every one not removed is given back at the end of the
  * scan; copies are published mandatory on a confirm channel. Channels are closed when `work` ends.
  */
-export async function withDeadLetterQueue<T>(model: Channels, queue: string, work: (letters: DeadLetterQueue) => Promise<T>): Promise<T> {
+export async function withDeadLetterQueue<T>(
+  model: Channels,
+  queue: string,
+  work: (letters: DeadLetterQueue) => Promise<T>,
+): Promise<T> {
   let publisher: Awaited<ReturnType<Channels['createConfirmChannel']>> | undefined;
   let returned = false;
   const letters: DeadLetterQueue = {
@@ -39,7 +43,13 @@ export async function withDeadLetterQueue<T>(model: Channels, queue: string, wor
         });
       }
       returned = false;
-      publisher.publish(exchange, routingKey, letter.content, { persistent: true, mandatory: true, contentType: letter.contentType ?? 'application/json', headers, ...(letter.messageId ? { messageId: letter.messageId } : {}) });
+      publisher.publish(exchange, routingKey, letter.content, {
+        persistent: true,
+        mandatory: true,
+        contentType: letter.contentType ?? 'application/json',
+        headers,
+        ...(letter.messageId ? { messageId: letter.messageId } : {}),
+      });
       await publisher.waitForConfirms();
       // The broker sends basic.return before the confirm of the same message.
       return returned ? 'unroutable' : 'routed';
@@ -53,6 +63,16 @@ export async function withDeadLetterQueue<T>(model: Channels, queue: string, wor
 }
 
 function queuedLetter(message: GetMessage): QueuedLetter {
-  const { messageId, contentType, headers } = message.properties as { messageId?: string; contentType?: string; headers?: Record<string, unknown> };
-  return { content: message.content, routingKey: message.fields.routingKey, headers: headers ?? {}, ...(messageId ? { messageId } : {}), ...(contentType ? { contentType } : {}) };
+  const { messageId, contentType, headers } = message.properties as {
+    messageId?: string;
+    contentType?: string;
+    headers?: Record<string, unknown>;
+  };
+  return {
+    content: message.content,
+    routingKey: message.fields.routingKey,
+    headers: headers ?? {},
+    ...(messageId ? { messageId } : {}),
+    ...(contentType ? { contentType } : {}),
+  };
 }

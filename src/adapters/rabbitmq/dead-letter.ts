@@ -23,13 +23,17 @@ export async function deadLetter(deps: AppDeps, message: InboundMessage, rejecti
   const messageId = invalidMessageId(message.content);
   const orderId = stringField(rejection.decoded, 'orderId');
   // A refused message already has its ledger row (state dead_lettered, with the reason).
-  if (rejection.reason !== 'refused') await deps.ledger.recordInvalid({
-    channel: rejection.channel,
-    messageId,
-    reason: `${rejection.reason}: ${rejection.error}`,
-    ...(orderId ? { orderId } : {}),
-    ...(stringField(rejection.decoded, 'type') ? { type: stringField(rejection.decoded, 'type')! } : {}),
-  }, deps.clock());
+  if (rejection.reason !== 'refused')
+    await deps.ledger.recordInvalid(
+      {
+        channel: rejection.channel,
+        messageId,
+        reason: `${rejection.reason}: ${rejection.error}`,
+        ...(orderId ? { orderId } : {}),
+        ...(stringField(rejection.decoded, 'type') ? { type: stringField(rejection.decoded, 'type')! } : {}),
+      },
+      deps.clock(),
+    );
   await deps.publisher.publish(exchanges.deadLetter, rejection.channel, message.content, {
     messageId,
     headers: {
@@ -43,7 +47,10 @@ export async function deadLetter(deps: AppDeps, message: InboundMessage, rejecti
     contentType: message.properties.contentType ?? 'application/octet-stream',
   });
   deps.metrics?.deadLetters.inc({ channel: rejection.channel, reason: rejection.reason });
-  deps.logger.warn({ channel: rejection.channel, reason: rejection.reason, error: rejection.error }, 'message dead-lettered');
+  deps.logger.warn(
+    { channel: rejection.channel, reason: rejection.reason, error: rejection.error },
+    'message dead-lettered',
+  );
 }
 
 /** The replay count a replayed message carries back (a number only: it decides nothing). */
@@ -53,7 +60,11 @@ function replaysOf(message: InboundMessage): Record<string, number> {
 }
 
 /** Dead-letters the message; the original may then be acked. */
-export async function deadLetterAndAck(deps: AppDeps, message: InboundMessage, rejection: Rejection): Promise<Settlement> {
+export async function deadLetterAndAck(
+  deps: AppDeps,
+  message: InboundMessage,
+  rejection: Rejection,
+): Promise<Settlement> {
   await deadLetter(deps, message, rejection);
   return 'ack';
 }

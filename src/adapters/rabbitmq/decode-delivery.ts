@@ -11,9 +11,19 @@ import { undecodableHeaders, type InboundMessage } from './inbound.js';
 export function decodeDelivery(message: InboundMessage, limits: JsonLimits): Decoded {
   const headers = message.properties.headers ?? {};
   const unreadable = (headers as Record<symbol, unknown>)[undecodableHeaders];
-  if (unreadable !== undefined) return { ok: false, reason: 'undecodable', error: `message headers not decodable: ${String(unreadable)}; fix: send headers as a flat table of strings and numbers` };
+  if (unreadable !== undefined)
+    return {
+      ok: false,
+      reason: 'undecodable',
+      error: `message headers not decodable: ${String(unreadable)}; fix: send headers as a flat table of strings and numbers`,
+    };
   const deep = Object.keys(headers).find((name) => nestedDeeperThan(headers[name], limits.maxDepth));
-  if (deep !== undefined) return { ok: false, reason: 'too_deep', error: `message header ${JSON.stringify(deep.slice(0, 64))} nested deeper than ${limits.maxDepth} levels (input.maxJsonDepth); fix: send headers as a flat table of strings and numbers` };
+  if (deep !== undefined)
+    return {
+      ok: false,
+      reason: 'too_deep',
+      error: `message header ${JSON.stringify(deep.slice(0, 64))} nested deeper than ${limits.maxDepth} levels (input.maxJsonDepth); fix: send headers as a flat table of strings and numbers`,
+    };
   return decodeJson(message.content, limits);
 }
 

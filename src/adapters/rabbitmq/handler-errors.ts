@@ -21,7 +21,12 @@ export function deadLetterOnHandlerError(deps: AppDeps, channel: MessageChannel,
       if (isInfrastructureFault(error)) throw error;
       deps.logger.error({ err: error, channel }, 'message handler failed on this message; dead-lettering it');
       const decoded = decodeJson(message.content, limits);
-      return deadLetterAndAck(deps, message, { channel, reason: 'handler_error', error: describeError(error), ...(decoded.ok ? { decoded: decoded.value } : {}) });
+      return deadLetterAndAck(deps, message, {
+        channel,
+        reason: 'handler_error',
+        error: describeError(error),
+        ...(decoded.ok ? { decoded: decoded.value } : {}),
+      });
     }
   };
 }

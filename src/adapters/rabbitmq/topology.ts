@@ -35,10 +35,28 @@ export interface DeclaredQueue {
  */
 export function topologyOf(amqp: Amqp): { exchanges: DeclaredExchange[]; queues: DeclaredQueue[] } {
   const { exchanges, queues } = amqp;
-  const exchange = (role: DeclaredExchange['role']): DeclaredExchange => ({ role, name: exchanges[role], type: 'topic', durable: true });
-  const queue = (role: DeclaredQueue['role'], bound: DeclaredExchange['role'], args: DeclaredQueue['arguments']): DeclaredQueue => ({ role, name: queues[role], durable: true, arguments: args, exchange: exchanges[bound], bindingKey: '#' });
+  const exchange = (role: DeclaredExchange['role']): DeclaredExchange => ({
+    role,
+    name: exchanges[role],
+    type: 'topic',
+    durable: true,
+  });
+  const queue = (
+    role: DeclaredQueue['role'],
+    bound: DeclaredExchange['role'],
+    args: DeclaredQueue['arguments'],
+  ): DeclaredQueue => ({
+    role,
+    name: queues[role],
+    durable: true,
+    arguments: args,
+    exchange: exchanges[bound],
+    bindingKey: '#',
+  });
   return {
-    exchanges: (['crmCommands', 'crmEvents', 'mesCommands', 'mesEvents', 'orderEvents', 'partnerOrders', 'deadLetter'] as const).map(exchange),
+    exchanges: (
+      ['crmCommands', 'crmEvents', 'mesCommands', 'mesEvents', 'orderEvents', 'partnerOrders', 'deadLetter'] as const
+    ).map(exchange),
     queues: [
       queue('deadLetter', 'deadLetter', { 'x-queue-type': amqp.queueType }),
       queue('crmCommands', 'crmCommands', queueArguments(amqp)),
@@ -58,7 +76,8 @@ export function topologyOf(amqp: Amqp): { exchanges: DeclaredExchange[]; queues:
  */
 export async function declareTopology(channel: Channel, amqp: Amqp): Promise<void> {
   const { exchanges, queues } = topologyOf(amqp);
-  for (const exchange of exchanges) await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
+  for (const exchange of exchanges)
+    await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
   for (const queue of queues) {
     await channel.assertQueue(queue.name, { durable: queue.durable, arguments: queue.arguments });
     await channel.bindQueue(queue.name, queue.exchange, queue.bindingKey);

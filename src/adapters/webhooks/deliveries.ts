@@ -10,7 +10,11 @@ import { createSigner, type WebhookSigner } from './sign.js';
 import type { ResolveAll } from './target-guard.js';
 
 /** The deliveries an event makes: one per endpoint of the order's partner that takes its type. */
-export function deliveriesFor(partner: string, endpoints: readonly WebhookEndpoint[], event: OrderEvent): NewDelivery[] {
+export function deliveriesFor(
+  partner: string,
+  endpoints: readonly WebhookEndpoint[],
+  event: OrderEvent,
+): NewDelivery[] {
   // Serialised once: every attempt sends (and signs) exactly these bytes.
   const payload = JSON.stringify(event);
   return endpoints
@@ -23,7 +27,13 @@ export function deliveriesFor(partner: string, endpoints: readonly WebhookEndpoi
  * (unique on endpoint and event id). Returns the number of deliveries created. Inside the
  * ledger's own transaction use `store.enqueueNow(deliveriesFor(…), now)` instead.
  */
-export function enqueue(store: WebhookStore, partner: string, endpoints: readonly WebhookEndpoint[], event: OrderEvent, now: number): Promise<number> {
+export function enqueue(
+  store: WebhookStore,
+  partner: string,
+  endpoints: readonly WebhookEndpoint[],
+  event: OrderEvent,
+  now: number,
+): Promise<number> {
   const deliveries = deliveriesFor(partner, endpoints, event);
   return deliveries.length ? store.enqueue(deliveries, now) : Promise.resolve(0);
 }
@@ -72,7 +82,12 @@ export class WebhookDispatcher {
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? silentLogger;
     this.perEndpoint = settings.maxConcurrentPerEndpoint ?? Math.max(1, Math.floor(settings.maxConcurrent / 4));
-    this.endpoints = new Map(settings.endpoints.map((e) => [e.url, { settings: e, signer: createSigner(e.secret), label: endpointLabel(e.url) }]));
+    this.endpoints = new Map(
+      settings.endpoints.map((e) => [
+        e.url,
+        { settings: e, signer: createSigner(e.secret), label: endpointLabel(e.url) },
+      ]),
+    );
   }
 
   /** Attempts in flight now. */
@@ -102,7 +117,10 @@ export class WebhookDispatcher {
 
   /** Runs tick() every intervalMs; ticks never overlap. */
   start(intervalMs: number): void {
-    this.loop = startPeriodicTask(() => this.tick(), { intervalMs, onError: (error) => this.logger.error({ err: error }, 'webhook tick failed') });
+    this.loop = startPeriodicTask(() => this.tick(), {
+      intervalMs,
+      onError: (error) => this.logger.error({ err: error }, 'webhook tick failed'),
+    });
   }
 
   /** Stops the loop and waits for the attempts in flight (each ends within timeoutMs). */
@@ -137,19 +155,34 @@ export class WebhookDispatcher {
     const now = this.clock();
     const outcome = decideAfterAttempt(result, attempts, settings.schedule, now, this.random);
     const label = endpoint?.label ?? endpointLabel(delivery.endpoint);
-    await store.recordAttempt({
-      delivery, attempts, state: outcome.state,
-      nextAttemptAt: outcome.state === 'pending' ? outcome.nextAttemptAt : null,
-      status: result.status ?? null,
-      error: result.error ?? (outcome.state === 'failed' || outcome.state === 'disabled' ? outcome.reason : null),
-      journal: journalDetail(delivery, label, attempts, result, outcome),
-      ...(outcome.state === 'disabled' ? { disable: { reason: outcome.reason } } : {}),
-    }, now);
+    await store.recordAttempt(
+      {
+        delivery,
+        attempts,
+        state: outcome.state,
+        nextAttemptAt: outcome.state === 'pending' ? outcome.nextAttemptAt : null,
+        status: result.status ?? null,
+        error: result.error ?? (outcome.state === 'failed' || outcome.state === 'disabled' ? outcome.reason : null),
+        journal: journalDetail(delivery, label, attempts, result, outcome),
+        ...(outcome.state === 'disabled' ? { disable: { reason: outcome.reason } } : {}),
+      },
+      now,
+    );
     this.options.onAttempt?.(outcome.state);
-    const log = { partner: delivery.partner, endpoint: label, eventId: delivery.eventId, attempt: attempts, status: result.status, durationMs: result.durationMs, outcome: outcome.state };
+    const log = {
+      partner: delivery.partner,
+      endpoint: label,
+      eventId: delivery.eventId,
+      attempt: attempts,
+      status: result.status,
+      durationMs: result.durationMs,
+      outcome: outcome.state,
+    };
     if (outcome.state === 'disabled') this.logger.warn(log, 'webhook endpoint answered 410 Gone: disabled');
-    else if (outcome.state === 'failed') this.logger.warn({ ...log, error: result.error }, 'webhook delivery failed for good');
-    else if (outcome.state === 'pending') this.logger.info({ ...log, error: result.error }, 'webhook attempt failed; will retry');
+    else if (outcome.state === 'failed')
+      this.logger.warn({ ...log, error: result.error }, 'webhook delivery failed for good');
+    else if (outcome.state === 'pending')
+      this.logger.info({ ...log, error: result.error }, 'webhook attempt failed; will retry');
   }
 
   /**
@@ -205,7 +238,10 @@ function recordAnswer(span: Span, result: AttemptResult): void {
   if (result.status !== undefined) span.setAttribute('http.response.status_code', result.status);
   const failed = result.status === undefined || result.status >= 400;
   if (!failed) return;
-  span.setAttribute('error.type', result.status === undefined ? transportErrorType(result.error) : String(result.status));
+  span.setAttribute(
+    'error.type',
+    result.status === undefined ? transportErrorType(result.error) : String(result.status),
+  );
   span.setStatus({ code: SpanStatusCode.ERROR, ...(result.error ? { message: result.error } : {}) });
 }
 
@@ -217,7 +253,13 @@ function transportErrorType(error: string | undefined): string {
   return /^([A-Z][A-Z0-9_]+):/.exec(error)?.[1] ?? '_OTHER';
 }
 
-function journalDetail(delivery: DueDelivery, endpoint: string, attempt: number, result: AttemptResult, outcome: AttemptOutcome): Record<string, unknown> {
+function journalDetail(
+  delivery: DueDelivery,
+  endpoint: string,
+  attempt: number,
+  result: AttemptResult,
+  outcome: AttemptOutcome,
+): Record<string, unknown> {
   return {
     eventId: delivery.eventId,
     partner: delivery.partner,

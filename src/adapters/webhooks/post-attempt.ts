@@ -47,7 +47,12 @@ export async function postAttempt(options: PostOptions): Promise<AttemptResult> 
     new Promise<undefined>((resolve) => deadline.addEventListener('abort', () => resolve(undefined), { once: true })),
   ]);
   if (!checked) return { error: `timeout after ${options.timeoutMs} ms resolving the target`, durationMs: elapsed() };
-  if (!checked.ok) return { error: `target refused: ${checked.reason}`, durationMs: elapsed(), ...(checked.permanent ? { permanent: true } : {}) };
+  if (!checked.ok)
+    return {
+      error: `target refused: ${checked.reason}`,
+      durationMs: elapsed(),
+      ...(checked.permanent ? { permanent: true } : {}),
+    };
   try {
     const answer = await send(checked.target, options, deadline);
     return { ...answer, durationMs: elapsed() };
@@ -57,7 +62,11 @@ export async function postAttempt(options: PostOptions): Promise<AttemptResult> 
   }
 }
 
-function send(target: CheckedTarget, options: PostOptions, signal: AbortSignal): Promise<Omit<AttemptResult, 'durationMs'>> {
+function send(
+  target: CheckedTarget,
+  options: PostOptions,
+  signal: AbortSignal,
+): Promise<Omit<AttemptResult, 'durationMs'>> {
   const { url } = target;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -68,7 +77,12 @@ function send(target: CheckedTarget, options: PostOptions, signal: AbortSignal):
       path: `${url.pathname}${url.search}`,
       method: 'POST',
       // The body is a CloudEvent in structured content mode (HTTP protocol binding §3.2), as on the broker.
-      headers: { ...options.headers, 'content-type': orderEventContentType, 'content-length': String(Buffer.byteLength(options.body)), 'user-agent': userAgent },
+      headers: {
+        ...options.headers,
+        'content-type': orderEventContentType,
+        'content-length': String(Buffer.byteLength(options.body)),
+        'user-agent': userAgent,
+      },
       // A fresh connection per attempt: a pooled socket would skip this attempt's guard.
       agent: false,
       lookup: pinnedLookup(target),
@@ -80,7 +94,11 @@ function send(target: CheckedTarget, options: PostOptions, signal: AbortSignal):
         const status = res.statusCode ?? 0;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after'], options.now);
         const ok = status >= 200 && status < 300;
-        resolve({ status, ...(ok || !text ? {} : { error: text }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+        resolve({
+          status,
+          ...(ok || !text ? {} : { error: text }),
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
       }, reject);
     });
     req.end(options.body);

@@ -13,7 +13,13 @@ export type AttemptOutcome =
  * else (3xx, other 4xx, 5xx, timeouts, refused targets) is retried on the schedule until it runs
  * out. `attempts` counts the attempt just made (1 for the first).
  */
-export function decideAfterAttempt(result: AttemptResult, attempts: number, schedule: readonly number[], now: number, random: () => number): AttemptOutcome {
+export function decideAfterAttempt(
+  result: AttemptResult,
+  attempts: number,
+  schedule: readonly number[],
+  now: number,
+  random: () => number,
+): AttemptOutcome {
   const { status } = result;
   if (status !== undefined && status >= 200 && status < 300) return { state: 'delivered' };
   if (status === 410) return { state: 'disabled', reason: 'the endpoint answered 410 Gone' };
@@ -30,7 +36,12 @@ export function decideAfterAttempt(result: AttemptResult, attempts: number, sche
  * receiver sent is honoured as a floor, but never beyond the longest step of the schedule.
  * Undefined when the schedule is used up.
  */
-export function retryDelay(attempts: number, schedule: readonly number[], random: () => number, retryAfterMs?: number): number | undefined {
+export function retryDelay(
+  attempts: number,
+  schedule: readonly number[],
+  random: () => number,
+  retryAfterMs?: number,
+): number | undefined {
   const cap = schedule[attempts - 1];
   if (cap === undefined) return undefined;
   const jittered = Math.floor(random() * cap);

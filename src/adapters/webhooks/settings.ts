@@ -34,15 +34,30 @@ const minute = 60 * second;
 const hour = 60 * minute;
 
 /** 5 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 6 h, 8 h: retries end about 24 h after the first attempt at most. */
-export const defaultRetrySchedule: readonly number[] = [5 * second, 30 * second, 2 * minute, 10 * minute, hour, 3 * hour, 6 * hour, 6 * hour, 8 * hour];
+export const defaultRetrySchedule: readonly number[] = [
+  5 * second,
+  30 * second,
+  2 * minute,
+  10 * minute,
+  hour,
+  3 * hour,
+  6 * hour,
+  6 * hour,
+  8 * hour,
+];
 
-export const defaultWebhookSettings = { timeoutMs: 15 * second, maxConcurrent: 16, schedule: defaultRetrySchedule } as const;
+export const defaultWebhookSettings = {
+  timeoutMs: 15 * second,
+  maxConcurrent: 16,
+  schedule: defaultRetrySchedule,
+} as const;
 
 /** Problems with the settings, each naming the endpoint by index and partner (never by secret); empty when fine. */
 export function webhookSettingsProblems(settings: WebhookSettings): string[] {
   const problems: string[] = [];
   if (!(settings.timeoutMs > 0)) problems.push('timeoutMs must be positive');
-  if (!Number.isInteger(settings.maxConcurrent) || settings.maxConcurrent < 1) problems.push('maxConcurrent must be an integer ≥ 1');
+  if (!Number.isInteger(settings.maxConcurrent) || settings.maxConcurrent < 1)
+    problems.push('maxConcurrent must be an integer ≥ 1');
   if (settings.schedule.some((ms) => !(ms >= 0))) problems.push('schedule entries must be durations ≥ 0');
   const seen = new Set<string>();
   settings.endpoints.forEach((endpoint, i) => {
@@ -53,8 +68,10 @@ export function webhookSettingsProblems(settings: WebhookSettings): string[] {
     } catch {
       problems.push(`${where}: url is not a URL`);
     }
-    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${where}: url must be http(s), not ${url.protocol}`);
-    if (url && (url.username || url.password)) problems.push(`${where}: url must not carry credentials; the signature authenticates the gateway`);
+    if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
+      problems.push(`${where}: url must be http(s), not ${url.protocol}`);
+    if (url && (url.username || url.password))
+      problems.push(`${where}: url must not carry credentials; the signature authenticates the gateway`);
     const secret = secretProblem(endpoint.secret);
     if (secret) problems.push(`${where}: secret ${secret}`);
     if (seen.has(endpoint.url)) problems.push(`${where}: url is listed twice; one endpoint, one entry`);
@@ -67,7 +84,8 @@ export function webhookSettingsProblems(settings: WebhookSettings): string[] {
 export function secretProblem(secret: string): string | undefined {
   if (!secret.startsWith('whsec_')) return 'must start with whsec_';
   const base64 = secret.slice('whsec_'.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 !== 0) return 'must be whsec_ followed by standard base64';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 !== 0)
+    return 'must be whsec_ followed by standard base64';
   const bytes = Buffer.from(base64, 'base64').length;
   if (bytes < 24 || bytes > 64) return `must hold 24 to 64 bytes (it holds ${bytes})`;
   return undefined;

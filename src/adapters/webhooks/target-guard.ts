@@ -101,15 +101,20 @@ export function blockedRange(text: string): string | undefined {
  * and one private address through on the next resolution. The caller connects to the returned
  * address, so nothing is resolved between this check and the connect (no DNS rebinding).
  */
-export async function checkTarget(rawUrl: string, { allowPrivate, resolve = systemResolver }: { allowPrivate: boolean; resolve?: ResolveAll }): Promise<TargetCheck> {
+export async function checkTarget(
+  rawUrl: string,
+  { allowPrivate, resolve = systemResolver }: { allowPrivate: boolean; resolve?: ResolveAll },
+): Promise<TargetCheck> {
   let url: URL;
   try {
     url = new URL(rawUrl);
   } catch {
     return { ok: false, reason: 'not a URL', permanent: true };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: `scheme ${url.protocol} is not http(s)`, permanent: true };
-  if (url.username || url.password) return { ok: false, reason: 'credentials in the URL are not supported', permanent: true };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, reason: `scheme ${url.protocol} is not http(s)`, permanent: true };
+  if (url.username || url.password)
+    return { ok: false, reason: 'credentials in the URL are not supported', permanent: true };
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: { address: string; family: number }[];
   if (isIP(hostname)) addresses = [{ address: hostname, family: isIP(hostname) }];
@@ -117,7 +122,11 @@ export async function checkTarget(rawUrl: string, { allowPrivate, resolve = syst
     try {
       addresses = await resolve(hostname);
     } catch (error) {
-      return { ok: false, reason: `cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, permanent: false };
+      return {
+        ok: false,
+        reason: `cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        permanent: false,
+      };
     }
   }
   const first = addresses[0];
@@ -126,7 +135,12 @@ export async function checkTarget(rawUrl: string, { allowPrivate, resolve = syst
     for (const { address } of addresses) {
       const range = blockedRange(address);
       const what = address === hostname ? address : `${hostname} resolves to ${address}, which`;
-      if (range) return { ok: false, reason: `${what} is in a refused range (${range}); allowPrivateTargets on the endpoint allows it`, permanent: false };
+      if (range)
+        return {
+          ok: false,
+          reason: `${what} is in a refused range (${range}); allowPrivateTargets on the endpoint allows it`,
+          permanent: false,
+        };
     }
   }
   return { ok: true, target: { url, hostname, address: first.address, family: first.family === 6 ? 6 : 4 } };

@@ -39,7 +39,9 @@ export interface ProduceReportOptions {
 }
 
 /** Reads the ledger, reconciles with the MES, and returns the report with the timelines the HTML page embeds. */
-export async function produceReport(options: ProduceReportOptions): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }> {
+export async function produceReport(
+  options: ProduceReportOptions,
+): Promise<{ report: ReconciliationReport; timelines: Record<string, TimelineEntry[]> }> {
   const { config, ledger, from, to, lang } = options;
   const now = options.now ?? Date.now();
   const yieldCpu = cpuPacer(options.cpuShare ?? 1);
@@ -48,14 +50,19 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
   const lookup = config.dialect.api?.orderLookup;
   const pace = pacer(options.lookupsPerSecond ?? 20);
   // Without an order look-up the MES's answers could not be read: nothing is asked.
-  const ask = mes && lookup?.statePointer !== undefined
-    ? async (orderId: string) => {
-      await pace();
-      return askMes(mes, orderId, lookup, config.dialect.events.values?.state);
-    }
-    : undefined;
+  const ask =
+    mes && lookup?.statePointer !== undefined
+      ? async (orderId: string) => {
+          await pace();
+          return askMes(mes, orderId, lookup, config.dialect.events.values?.state);
+        }
+      : undefined;
   const report = await buildReport({
-    rows, from, to, now, lang,
+    rows,
+    from,
+    to,
+    now,
+    lang,
     retentionDays: durationMs(config.gateway.ledger.retention) / 86_400_000,
     statusOfMesState: (state) => {
       const translation = translateState(config, state);
@@ -67,7 +74,8 @@ export async function produceReport(options: ProduceReportOptions): Promise<{ re
     },
     maxLookups: options.maxLookups ?? 200,
     ...(ask ? { askMes: ask } : {}),
-    recordAnswer: (orderId, answer) => void ledger.recordReconciliation(orderId, { by: 'report', ...answer }, Date.now()).catch(() => undefined),
+    recordAnswer: (orderId, answer) =>
+      void ledger.recordReconciliation(orderId, { by: 'report', ...answer }, Date.now()).catch(() => undefined),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const timelines: Record<string, TimelineEntry[]> = {};
@@ -83,9 +91,19 @@ function translateState(config: Config, state: string) {
   return translate({ orderId: '', eventId: '', state, occurredAt: '' }, config.dialect.states);
 }
 
-async function askMes(proxy: MesOrderReader, orderId: string, lookup: OrderLookup, stateRule: TextRule | undefined): Promise<MesAnswer> {
+async function askMes(
+  proxy: MesOrderReader,
+  orderId: string,
+  lookup: OrderLookup,
+  stateRule: TextRule | undefined,
+): Promise<MesAnswer> {
   const answer = await proxy.readOrder(orderId);
-  const read = readOrderAnswer(lookup, answer.status, () => JSON.parse(Buffer.from(answer.body).toString('utf8')), stateRule);
+  const read = readOrderAnswer(
+    lookup,
+    answer.status,
+    () => JSON.parse(Buffer.from(answer.body).toString('utf8')),
+    stateRule,
+  );
   if ('error' in read) return read;
   return read.knows ? { knows: true, state: read.state! } : { knows: false };
 }

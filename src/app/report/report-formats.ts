@@ -10,11 +10,19 @@ export interface ReportFormatOptions {
  * The report as terminal text: headline counts, latency, one block per discrepancy needing action,
  * then the informational ones counted by kind (each one with `details`).
  */
-export function reportText(report: ReconciliationReport, lang: Lang, { details = false }: ReportFormatOptions = {}): string[] {
+export function reportText(
+  report: ReconciliationReport,
+  lang: Lang,
+  { details = false }: ReportFormatOptions = {},
+): string[] {
   const t = texts[lang];
-  const counts = <K extends string>(labels: Record<K, string>, values: Record<K, number>) => (Object.keys(labels) as K[]).map((k) => `${labels[k]} ${values[k]}`).join(' · ');
+  const counts = <K extends string>(labels: Record<K, string>, values: Record<K, number>) =>
+    (Object.keys(labels) as K[]).map((k) => `${labels[k]} ${values[k]}`).join(' · ');
   const ms = (value: number | null) => (value === null ? t.none : `${Math.round(value)} ms`);
-  const byStatus = (values: Record<string, number | undefined>) => Object.entries(values).map(([status, n]) => `${status} ${n}`).join(' · ') || t.none;
+  const byStatus = (values: Record<string, number | undefined>) =>
+    Object.entries(values)
+      .map(([status, n]) => `${status} ${n}`)
+      .join(' · ') || t.none;
   const lines = [
     t.title,
     t.window(report.window.from, report.window.to),
@@ -38,8 +46,14 @@ export function reportText(report: ReconciliationReport, lang: Lang, { details =
   report.discrepancies.forEach(block);
   const { informational } = report;
   if (informational.total) {
-    const counts = informationalKinds.filter((k) => informational.byKind[k]).map((k) => `${t.kinds[k]} ${informational.byKind[k]}`).join(' · ');
-    lines.push('', `${t.sections.informational} (${informational.total}): ${counts}${details ? '' : ` (${t.informationalDetails})`}`);
+    const counts = informationalKinds
+      .filter((k) => informational.byKind[k])
+      .map((k) => `${t.kinds[k]} ${informational.byKind[k]}`)
+      .join(' · ');
+    lines.push(
+      '',
+      `${t.sections.informational} (${informational.total}): ${counts}${details ? '' : ` (${t.informationalDetails})`}`,
+    );
     if (details) informational.items.forEach(block);
   }
   return lines;
@@ -59,16 +73,50 @@ export function mesText(mes: NonNullable<ReconciliationReport['discrepancies'][n
  */
 export function reportCsv(report: ReconciliationReport, { details = false }: ReportFormatOptions = {}): string {
   const quote = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
-  const header = ['kind', 'order_id', 'since', 'status', 'detail', 'action', 'mes_asked', 'mes_knows', 'mes_state', 'mes_status', 'mes_error', 'class', 'count'];
-  const row = (d: Discrepancy, kind: 'action' | 'info') => [d.kind, d.orderId, d.since, d.status ?? '', d.detail, d.action, String(d.mes?.asked ?? false), d.mes?.knows === undefined ? '' : String(d.mes.knows), d.mes?.state ?? '', d.mes?.status ?? '', d.mes?.error ?? '', kind, '1'];
+  const header = [
+    'kind',
+    'order_id',
+    'since',
+    'status',
+    'detail',
+    'action',
+    'mes_asked',
+    'mes_knows',
+    'mes_state',
+    'mes_status',
+    'mes_error',
+    'class',
+    'count',
+  ];
+  const row = (d: Discrepancy, kind: 'action' | 'info') => [
+    d.kind,
+    d.orderId,
+    d.since,
+    d.status ?? '',
+    d.detail,
+    d.action,
+    String(d.mes?.asked ?? false),
+    d.mes?.knows === undefined ? '' : String(d.mes.knows),
+    d.mes?.state ?? '',
+    d.mes?.status ?? '',
+    d.mes?.error ?? '',
+    kind,
+    '1',
+  ];
   const { informational } = report;
   const info = details
     ? informational.items.map((d) => row(d, 'info'))
     : informationalKinds.flatMap((kind) => {
-      const items = informational.items.filter((d) => d.kind === kind);
-      // Since the oldest of them; one action stands for the kind.
-      const since = items.map((d) => d.since).sort()[0];
-      return since === undefined ? [] : [[kind, '', since, '', '', items[0]!.action, '', '', '', '', '', 'info', String(items.length)]];
-    });
-  return [header, ...report.discrepancies.map((d) => row(d, 'action')), ...info].map((cells) => cells.map(quote).join(',')).join('\r\n') + '\r\n';
+        const items = informational.items.filter((d) => d.kind === kind);
+        // Since the oldest of them; one action stands for the kind.
+        const since = items.map((d) => d.since).sort()[0];
+        return since === undefined
+          ? []
+          : [[kind, '', since, '', '', items[0]!.action, '', '', '', '', '', 'info', String(items.length)]];
+      });
+  return (
+    [header, ...report.discrepancies.map((d) => row(d, 'action')), ...info]
+      .map((cells) => cells.map(quote).join(','))
+      .join('\r\n') + '\r\n'
+  );
 }

@@ -7,18 +7,38 @@ import { texts, type Lang } from './texts.js';
  * The report as one self-contained HTML page: no external asset, works offline from a file. The
  * timelines of the discrepancies' orders are embedded, so a click on a row opens one without a server.
  */
-export function reportHtml(report: ReconciliationReport, lang: Lang, timelines: Record<string, TimelineEntry[]>): string {
+export function reportHtml(
+  report: ReconciliationReport,
+  lang: Lang,
+  timelines: Record<string, TimelineEntry[]>,
+): string {
   const t = texts[lang];
-  const headline = (label: string, value: number | string, id: string, warn = false) => `<div class="card${warn ? ' warn' : ''}" data-figure="${id}"><div class="value">${esc(String(value))}</div><div class="label">${esc(label)}</div></div>`;
+  const headline = (label: string, value: number | string, id: string, warn = false) =>
+    `<div class="card${warn ? ' warn' : ''}" data-figure="${id}"><div class="value">${esc(String(value))}</div><div class="label">${esc(label)}</div></div>`;
   const ms = (value: number | null) => (value === null ? t.none : `${Math.round(value)} ms`);
-  const kinds = (Object.keys(t.kinds) as (keyof typeof t.kinds)[]).filter((k) => !(informationalKinds as readonly string[]).includes(k));
-  const row = (d: Discrepancy, i: number) => `<tr data-kind="${d.kind}" data-order="${esc(d.orderId)}" data-index="${i}" tabindex="0">
+  const kinds = (Object.keys(t.kinds) as (keyof typeof t.kinds)[]).filter(
+    (k) => !(informationalKinds as readonly string[]).includes(k),
+  );
+  const row = (
+    d: Discrepancy,
+    i: number,
+  ) => `<tr data-kind="${d.kind}" data-order="${esc(d.orderId)}" data-index="${i}" tabindex="0">
 <td><span class="kind k-${d.kind}">${esc(t.kinds[d.kind])}</span></td><td class="order">${esc(d.orderId)}</td><td>${esc(d.since.replace('T', ' ').slice(0, 19))}</td><td>${esc(d.status ?? '')}</td>
 <td>${esc(d.detail)}</td><td>${esc(d.mes ? mesText(d.mes, lang) : t.none)}</td><td>${esc(d.action)}</td></tr>`;
   const head = `<thead><tr><th>${esc(t.table.kind)}</th><th>${esc(t.table.order)}</th><th>${esc(t.table.since)}</th><th>${esc(t.table.status)}</th><th>${esc(t.table.detail)}</th><th>${esc(t.table.mes)}</th><th>${esc(t.table.action)}</th></tr></thead>`;
   const { informational } = report;
-  const infoCounts = informationalKinds.filter((k) => informational.byKind[k]).map((k) => `${t.kinds[k]} ${informational.byKind[k]}`).join(' · ');
-  const data = { timelines: Object.fromEntries(Object.entries(timelines).map(([id, entries]) => [id, entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() }))])) };
+  const infoCounts = informationalKinds
+    .filter((k) => informational.byKind[k])
+    .map((k) => `${t.kinds[k]} ${informational.byKind[k]}`)
+    .join(' · ');
+  const data = {
+    timelines: Object.fromEntries(
+      Object.entries(timelines).map(([id, entries]) => [
+        id,
+        entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      ]),
+    ),
+  };
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(t.title)}</title>
@@ -54,10 +74,18 @@ ${headline(t.latency.count, report.ackLatencyMs.count, 'ack.count')}${headline('
 <p>${esc(t.reconciliation(report.reconciliation.asked, report.reconciliation.answered, report.reconciliation.notAsked, report.reconciliation.limit))}</p>
 <div class="filters"><select id="kind"><option value="">${esc(t.table.filterAll)}</option>${kinds.map((k) => `<option value="${k}">${esc(t.kinds[k])}</option>`).join('')}</select>
 <input id="search" type="search" placeholder="${esc(t.table.search)}" size="32"></div>
-${report.discrepancies.length ? `<table>${head}
-<tbody id="rows">${report.discrepancies.map(row).join('\n')}</tbody></table>` : `<p>${esc(t.table.none)}</p>`}
-${informational.total ? `<details id="informational"><summary>${esc(`${t.sections.informational} (${informational.total}): ${infoCounts}`)}</summary>
-<table>${head}<tbody id="info-rows">${informational.items.map(row).join('\n')}</tbody></table></details>` : ''}
+${
+  report.discrepancies.length
+    ? `<table>${head}
+<tbody id="rows">${report.discrepancies.map(row).join('\n')}</tbody></table>`
+    : `<p>${esc(t.table.none)}</p>`
+}
+${
+  informational.total
+    ? `<details id="informational"><summary>${esc(`${t.sections.informational} (${informational.total}): ${infoCounts}`)}</summary>
+<table>${head}<tbody id="info-rows">${informational.items.map(row).join('\n')}</tbody></table></details>`
+    : ''
+}
 </section>
 </main>
 <dialog id="timeline"><h2><span>${esc(t.table.timeline)}</span> <span id="timeline-order" class="order"></span></h2><pre id="timeline-body"></pre><form method="dialog"><button>${esc(t.table.close)}</button></form></dialog>
@@ -84,7 +112,12 @@ for (const row of document.querySelectorAll('#rows tr, #info-rows tr')) { row.ad
 }
 
 function statusCards(counts: Record<string, number | undefined>): string {
-  return Object.entries(counts).map(([status, n]) => `<div class="card" data-figure="status.${esc(status)}"><div class="value">${n ?? 0}</div><div class="label">${esc(status)}</div></div>`).join('');
+  return Object.entries(counts)
+    .map(
+      ([status, n]) =>
+        `<div class="card" data-figure="status.${esc(status)}"><div class="value">${n ?? 0}</div><div class="label">${esc(status)}</div></div>`,
+    )
+    .join('');
 }
 
 /** Bars: acknowledgements per bucket; line: p99 ack latency per bucket (own scale, right). */
@@ -96,11 +129,19 @@ function chart(report: ReconciliationReport, legend: { acknowledged: string; p99
   const maxAcks = Math.max(1, ...buckets.map((b) => b.acknowledged));
   const maxP99 = Math.max(1, ...buckets.map((b) => b.p99Ms ?? 0));
   const barW = plotW / Math.max(1, buckets.length);
-  const bars = buckets.map((b, i) => {
-    const h = (b.acknowledged / maxAcks) * plotH;
-    return `<rect x="${(left + i * barW + 1).toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${Math.max(1, barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#7a9cd6"><title>${esc(b.start)}: ${b.acknowledged}</title></rect>`;
-  }).join('');
-  const points = buckets.flatMap((b, i) => (b.p99Ms === null ? [] : [`${(left + (i + 0.5) * barW).toFixed(1)},${(top + plotH - (b.p99Ms / maxP99) * plotH).toFixed(1)}`])).join(' ');
+  const bars = buckets
+    .map((b, i) => {
+      const h = (b.acknowledged / maxAcks) * plotH;
+      return `<rect x="${(left + i * barW + 1).toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${Math.max(1, barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#7a9cd6"><title>${esc(b.start)}: ${b.acknowledged}</title></rect>`;
+    })
+    .join('');
+  const points = buckets
+    .flatMap((b, i) =>
+      b.p99Ms === null
+        ? []
+        : [`${(left + (i + 0.5) * barW).toFixed(1)},${(top + plotH - (b.p99Ms / maxP99) * plotH).toFixed(1)}`],
+    )
+    .join(' ');
   const label = (i: number) => esc(buckets[i]?.start.slice(11, 16) ?? '');
   return `<svg id="chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(legend.acknowledged)} / ${esc(legend.p99)}">
 <line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#c9ced8"/>${bars}

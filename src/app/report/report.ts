@@ -8,7 +8,8 @@ export type Discrepancy = ReconciliationReport['discrepancies'][number];
 export type InformationalKind = keyof ReconciliationReport['informational']['byKind'];
 /** Kinds that need no action (the ledger absorbed them): counted, each listed only on demand. */
 export const informationalKinds: readonly InformationalKind[] = ['duplicate_seen', 'acknowledged_out_of_order'];
-const isInformational = (kind: Discrepancy['kind']): kind is InformationalKind => (informationalKinds as readonly string[]).includes(kind);
+const isInformational = (kind: Discrepancy['kind']): kind is InformationalKind =>
+  (informationalKinds as readonly string[]).includes(kind);
 type MesView = NonNullable<Discrepancy['mes']>;
 
 /** What the MES API says about an order: it has it (in this state), it does not, or it could not be asked. */
@@ -63,12 +64,34 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   const candidates = mesCandidates(rows);
   const mes = await reconcile(input, candidates);
   const discrepancies: Discrepancy[] = [];
-  const add = (kind: Discrepancy['kind'], orderId: string, at: number, detail: string, status: string, view?: MesView) =>
-    discrepancies.push({ kind, orderId, since: iso(at), detail, action: t.actions[kind], ...(isOrderStatus(status) ? { status } : {}), ...(view ? { mes: view } : {}) });
+  const add = (
+    kind: Discrepancy['kind'],
+    orderId: string,
+    at: number,
+    detail: string,
+    status: string,
+    view?: MesView,
+  ) =>
+    discrepancies.push({
+      kind,
+      orderId,
+      since: iso(at),
+      detail,
+      action: t.actions[kind],
+      ...(isOrderStatus(status) ? { status } : {}),
+      ...(view ? { mes: view } : {}),
+    });
 
   for (const lost of rows.lostCommands) {
     const answer = mes.get(lost.orderId);
-    add(answer && 'knows' in answer && answer.knows ? 'acknowledgement_lost' : 'command_never_acknowledged', lost.orderId, lost.at, t.details.lost(lost.reason ?? ''), lost.status, mesView(answer, input));
+    add(
+      answer && 'knows' in answer && answer.knows ? 'acknowledgement_lost' : 'command_never_acknowledged',
+      lost.orderId,
+      lost.at,
+      t.details.lost(lost.reason ?? ''),
+      lost.status,
+      mesView(answer, input),
+    );
   }
   for (const closed of rows.ackedByEvidence) {
     if (closed.mesState === null) {
@@ -78,8 +101,16 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     // A later state acknowledged the command; the answer itself either came after it (reordered on
     // the way: nothing was lost) or never came (lost on the MES → gateway path).
     const answer = closed.laterOutOfOrder.find(input.answersCommand);
-    if (answer === undefined) add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByLaterState(closed.mesState), closed.status);
-    else add('acknowledged_out_of_order', closed.orderId, closed.at, t.details.ackOutOfOrder(closed.mesState, answer), closed.status);
+    if (answer === undefined)
+      add('acknowledgement_lost', closed.orderId, closed.at, t.details.ackByLaterState(closed.mesState), closed.status);
+    else
+      add(
+        'acknowledged_out_of_order',
+        closed.orderId,
+        closed.at,
+        t.details.ackOutOfOrder(closed.mesState, answer),
+        closed.status,
+      );
   }
   const lostOrders = new Set(rows.lostCommands.map((c) => c.orderId));
   for (const flagged of rows.attention) {
@@ -88,17 +119,46 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     const answer = mes.get(flagged.orderId);
     if (!answer || !('knows' in answer)) continue;
     if (!answer.knows) {
-      add('missing_in_mes', flagged.orderId, flagged.since, t.details.missingInMes(flagged.status, flagged.attention), flagged.status, mesView(answer, input));
+      add(
+        'missing_in_mes',
+        flagged.orderId,
+        flagged.since,
+        t.details.missingInMes(flagged.status, flagged.attention),
+        flagged.status,
+        mesView(answer, input),
+      );
       continue;
     }
     const mesStatus = input.statusOfMesState(answer.state);
-    if (mesStatus && isOrderStatus(flagged.status) && mesStatus !== flagged.status && canMove(flagged.status, mesStatus)) {
-      add('status_diverged', flagged.orderId, flagged.since, t.details.diverged(flagged.status, mesStatus, answer.state), flagged.status, mesView(answer, input));
+    if (
+      mesStatus &&
+      isOrderStatus(flagged.status) &&
+      mesStatus !== flagged.status &&
+      canMove(flagged.status, mesStatus)
+    ) {
+      add(
+        'status_diverged',
+        flagged.orderId,
+        flagged.since,
+        t.details.diverged(flagged.status, mesStatus, answer.state),
+        flagged.status,
+        mesView(answer, input),
+      );
     }
   }
-  for (const events of rows.unconfirmedEvents) add('crm_not_informed', events.orderId, events.at, t.details.unconfirmed(events.count, events.types), events.status);
-  for (const duplicate of rows.duplicateDeliveries) add('duplicate_seen', duplicate.orderId, duplicate.at, t.details.duplicates(duplicate.count), '');
-  for (const unknown of rows.unknownStates) if (unknown.reason.startsWith('unknown MES state')) add('unknown_mes_state', unknown.orderId, unknown.at, t.details.unknownState(unknown.mesState), '');
+  for (const events of rows.unconfirmedEvents)
+    add(
+      'crm_not_informed',
+      events.orderId,
+      events.at,
+      t.details.unconfirmed(events.count, events.types),
+      events.status,
+    );
+  for (const duplicate of rows.duplicateDeliveries)
+    add('duplicate_seen', duplicate.orderId, duplicate.at, t.details.duplicates(duplicate.count), '');
+  for (const unknown of rows.unknownStates)
+    if (unknown.reason.startsWith('unknown MES state'))
+      add('unknown_mes_state', unknown.orderId, unknown.at, t.details.unknownState(unknown.mesState), '');
 
   // Stable: within a kind, the order each was found in (the oldest first).
   discrepancies.sort((a, b) => urgency[a.kind] - urgency[b.kind]);
@@ -110,7 +170,12 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   return {
     generatedAt: iso(now),
     window: { from: iso(from), to: iso(to) },
-    coverage: { oldestRecord: rows.oldestRecord === null ? null : iso(rows.oldestRecord), retentionDays: input.retentionDays, complete: rows.oldestRecord === null || rows.oldestRecord <= from || from >= now - input.retentionDays * 86_400_000 },
+    coverage: {
+      oldestRecord: rows.oldestRecord === null ? null : iso(rows.oldestRecord),
+      retentionDays: input.retentionDays,
+      complete:
+        rows.oldestRecord === null || rows.oldestRecord <= from || from >= now - input.retentionDays * 86_400_000,
+    },
     commands: {
       received: Object.values(byState).reduce((a, b) => a + b, 0),
       forwarded: answered + open + n('lost'),
@@ -131,11 +196,22 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     },
     ordersByStatus: statusCounts(rows.ordersByStatus),
     stuckByStatus: statusCounts(rows.stuckByStatus),
-    ackLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null },
+    ackLatencyMs: {
+      count: latencies.length,
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? null,
+    },
     series: series(rows.acks, from, to),
     discrepancies: discrepancies.filter((d) => !isInformational(d.kind)),
     informational: { total: informational.length, byKind, items: informational },
-    reconciliation: { asked: mes.size, answered: [...mes.values()].filter((a) => !('error' in a)).length, notAsked: candidates.length - mes.size, limit: input.askMes ? input.maxLookups : null },
+    reconciliation: {
+      asked: mes.size,
+      answered: [...mes.values()].filter((a) => !('error' in a)).length,
+      notAsked: candidates.length - mes.size,
+      limit: input.askMes ? input.maxLookups : null,
+    },
   };
 }
 
@@ -187,7 +263,12 @@ function series(acks: ReportRows['acks'], from: number, to: number): Reconciliat
     bucketMs,
     buckets: buckets.map((values, i) => {
       values.sort((a, b) => a - b);
-      return { start: new Date(from + i * bucketMs).toISOString(), acknowledged: values.length, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) };
+      return {
+        start: new Date(from + i * bucketMs).toISOString(),
+        acknowledged: values.length,
+        p50Ms: percentile(values, 50),
+        p99Ms: percentile(values, 99),
+      };
     }),
   };
 }

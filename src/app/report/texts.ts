@@ -14,14 +14,40 @@ export interface Texts {
   window: (from: string, to: string) => string;
   coverageIncomplete: (oldest: string) => string;
   generated: (at: string) => string;
-  sections: { commands: string; events: string; orders: string; stuck: string; latency: string; chart: string; discrepancies: string; informational: string; reconciliation: string };
+  sections: {
+    commands: string;
+    events: string;
+    orders: string;
+    stuck: string;
+    latency: string;
+    chart: string;
+    discrepancies: string;
+    informational: string;
+    reconciliation: string;
+  };
   /** How to see each informational discrepancy in the text form. */
   informationalDetails: string;
-  commands: Record<'received' | 'forwarded' | 'acknowledged' | 'rejected' | 'failed' | 'redelivered' | 'lost' | 'open', string>;
+  commands: Record<
+    'received' | 'forwarded' | 'acknowledged' | 'rejected' | 'failed' | 'redelivered' | 'lost' | 'open',
+    string
+  >;
   events: Record<'consumed' | 'duplicates' | 'outOfOrder' | 'quarantined' | 'invalid' | 'deadLettered', string>;
   latency: Record<'count' | 'p50' | 'p90' | 'p99' | 'max', string>;
   chartLegend: { acknowledged: string; p99: string };
-  table: { kind: string; order: string; since: string; status: string; detail: string; action: string; mes: string; filterAll: string; search: string; none: string; timeline: string; close: string };
+  table: {
+    kind: string;
+    order: string;
+    since: string;
+    status: string;
+    detail: string;
+    action: string;
+    mes: string;
+    filterAll: string;
+    search: string;
+    none: string;
+    timeline: string;
+    close: string;
+  };
   kinds: Record<Kind, string>;
   actions: Record<Kind, string>;
   details: {
@@ -44,15 +70,55 @@ export interface Texts {
 const en: Texts = {
   title: 'Orderbridge reconciliation report',
   window: (from, to) => `Window ${from} – ${to}`,
-  coverageIncomplete: (oldest) => `The ledger holds records from ${oldest} only (retention): the window before that is not covered.`,
+  coverageIncomplete: (oldest) =>
+    `The ledger holds records from ${oldest} only (retention): the window before that is not covered.`,
   generated: (at) => `Generated ${at}`,
-  sections: { commands: 'Commands', events: 'Events', orders: 'Orders by status', stuck: 'Stuck orders by status', latency: 'Acknowledgement latency', chart: 'Acknowledgements and latency over the window', discrepancies: 'Discrepancies needing action', informational: 'Informational, nothing to do', reconciliation: 'Reconciliation with the MES' },
+  sections: {
+    commands: 'Commands',
+    events: 'Events',
+    orders: 'Orders by status',
+    stuck: 'Stuck orders by status',
+    latency: 'Acknowledgement latency',
+    chart: 'Acknowledgements and latency over the window',
+    discrepancies: 'Discrepancies needing action',
+    informational: 'Informational, nothing to do',
+    reconciliation: 'Reconciliation with the MES',
+  },
   informationalDetails: 'each one with --details',
-  commands: { received: 'received', forwarded: 'forwarded', acknowledged: 'acknowledged', rejected: 'rejected', failed: 'failed', redelivered: 'redelivered', lost: 'lost', open: 'waiting for the MES' },
-  events: { consumed: 'MES events consumed', duplicates: 'duplicates', outOfOrder: 'out of order', quarantined: 'quarantined', invalid: 'invalid', deadLettered: 'dead-lettered' },
+  commands: {
+    received: 'received',
+    forwarded: 'forwarded',
+    acknowledged: 'acknowledged',
+    rejected: 'rejected',
+    failed: 'failed',
+    redelivered: 'redelivered',
+    lost: 'lost',
+    open: 'waiting for the MES',
+  },
+  events: {
+    consumed: 'MES events consumed',
+    duplicates: 'duplicates',
+    outOfOrder: 'out of order',
+    quarantined: 'quarantined',
+    invalid: 'invalid',
+    deadLettered: 'dead-lettered',
+  },
   latency: { count: 'acknowledged', p50: 'p50', p90: 'p90', p99: 'p99', max: 'max' },
   chartLegend: { acknowledged: 'acknowledgements', p99: 'p99 latency' },
-  table: { kind: 'Kind', order: 'Order', since: 'Since', status: 'Status', detail: 'Detail', action: 'Suggested action', mes: 'MES says', filterAll: 'all kinds', search: 'Filter by order or text', none: 'No discrepancies in this window.', timeline: 'Timeline of order', close: 'Close' },
+  table: {
+    kind: 'Kind',
+    order: 'Order',
+    since: 'Since',
+    status: 'Status',
+    detail: 'Detail',
+    action: 'Suggested action',
+    mes: 'MES says',
+    filterAll: 'all kinds',
+    search: 'Filter by order or text',
+    none: 'No discrepancies in this window.',
+    timeline: 'Timeline of order',
+    close: 'Close',
+  },
   kinds: {
     missing_in_mes: 'the MES does not have the order',
     command_never_acknowledged: 'command never acknowledged',
@@ -64,30 +130,51 @@ const en: Texts = {
     acknowledged_out_of_order: 'acknowledged out of order',
   },
   actions: {
-    missing_in_mes: 'Most urgent: the MES has lost this order. Re-send it from the CRM (or enter it in the MES by hand), then find out how the MES lost it (a restore from a backup, a manual deletion, a failed import).',
-    command_never_acknowledged: 'The MES does not have the order: re-send it from the CRM, and check the MES command queue and its consumer for why it was lost.',
-    acknowledgement_lost: 'Do not re-send: the MES has the order. Check the MES → gateway event path (the MES events exchange and queue); the next MES event corrects the status.',
-    status_diverged: 'The gateway missed an MES event: check the MES events queue and the dead letters (orderbridge dead-letters); the next event of the order corrects it.',
-    crm_not_informed: 'The watchdog republishes unconfirmed events; if this stays, check the order events exchange, its binding to the CRM queue, and the broker.',
-    duplicate_seen: 'Nothing to do: the ledger absorbed it. Many duplicates point at a sender retrying without confirms or a consumer dying before its ack.',
-    unknown_mes_state: 'Add the MES state under states in the dialect (config/mes/<dialect>/dialect.yaml; check it with orderbridge check-config) and restart; the next event of the order then applies.',
-    acknowledged_out_of_order: 'Nothing to do: the ledger put the MES states back in order. Many of these point at reordering between the MES and the gateway (several consumers, requeues).',
+    missing_in_mes:
+      'Most urgent: the MES has lost this order. Re-send it from the CRM (or enter it in the MES by hand), then find out how the MES lost it (a restore from a backup, a manual deletion, a failed import).',
+    command_never_acknowledged:
+      'The MES does not have the order: re-send it from the CRM, and check the MES command queue and its consumer for why it was lost.',
+    acknowledgement_lost:
+      'Do not re-send: the MES has the order. Check the MES → gateway event path (the MES events exchange and queue); the next MES event corrects the status.',
+    status_diverged:
+      'The gateway missed an MES event: check the MES events queue and the dead letters (orderbridge dead-letters); the next event of the order corrects it.',
+    crm_not_informed:
+      'The watchdog republishes unconfirmed events; if this stays, check the order events exchange, its binding to the CRM queue, and the broker.',
+    duplicate_seen:
+      'Nothing to do: the ledger absorbed it. Many duplicates point at a sender retrying without confirms or a consumer dying before its ack.',
+    unknown_mes_state:
+      'Add the MES state under states in the dialect (config/mes/<dialect>/dialect.yaml; check it with orderbridge check-config) and restart; the next event of the order then applies.',
+    acknowledged_out_of_order:
+      'Nothing to do: the ledger put the MES states back in order. Many of these point at reordering between the MES and the gateway (several consumers, requeues).',
   },
   details: {
     lost: (reason) => `Flagged lost by the watchdog: ${reason}`,
     ackByEvidence: (reason) => `Closed by the watchdog without an acknowledgement (${reason})`,
-    ackByLaterState: (state) => `Acknowledged by MES state ${state}: the MES has the order, but its acknowledging state never arrived`,
-    missingInMes: (status, attention) => `Flagged ${attention === 'lost' ? 'lost' : 'stuck'} in ${status}, and the MES API says it has no such order`,
-    ackOutOfOrder: (state, answer) => `Acknowledged by MES state ${state}, which arrived before the acknowledging state ${answer} (out of order); nothing was lost`,
+    ackByLaterState: (state) =>
+      `Acknowledged by MES state ${state}: the MES has the order, but its acknowledging state never arrived`,
+    missingInMes: (status, attention) =>
+      `Flagged ${attention === 'lost' ? 'lost' : 'stuck'} in ${status}, and the MES API says it has no such order`,
+    ackOutOfOrder: (state, answer) =>
+      `Acknowledged by MES state ${state}, which arrived before the acknowledging state ${answer} (out of order); nothing was lost`,
     diverged: (gateway, mes, mesState) => `Gateway: ${gateway}; MES: ${mes} (${mesState})`,
     unconfirmed: (count, types) => `${count} order event(s) not confirmed by the broker (${types})`,
     duplicates: (count) => `${count} duplicate deliver${count === 1 ? 'y' : 'ies'}`,
     unknownState: (state) => `MES state ${JSON.stringify(state)} is not in the mapping`,
   },
-  mes: { notAsked: 'not asked', knows: (state) => `has the order (${state})`, unknown: 'does not know the order', failed: (error) => `could not be asked: ${error}` },
-  reconciliation: (asked, answered, notAsked, limit) => `Asked the MES about ${asked} lost or flagged order(s), ${answered} answered.${!notAsked ? '' : limit === null
-    ? ` ${notAsked} not asked: reconciliation was off (--no-reconcile); run the report without it to ask about them.`
-    : ` ${notAsked} not asked: over the limit of ${limit} look-ups per report; ask about them all with orderbridge report --max-lookups ${asked + notAsked}.`}`,
+  mes: {
+    notAsked: 'not asked',
+    knows: (state) => `has the order (${state})`,
+    unknown: 'does not know the order',
+    failed: (error) => `could not be asked: ${error}`,
+  },
+  reconciliation: (asked, answered, notAsked, limit) =>
+    `Asked the MES about ${asked} lost or flagged order(s), ${answered} answered.${
+      !notAsked
+        ? ''
+        : limit === null
+          ? ` ${notAsked} not asked: reconciliation was off (--no-reconcile); run the report without it to ask about them.`
+          : ` ${notAsked} not asked: over the limit of ${limit} look-ups per report; ask about them all with orderbridge report --max-lookups ${asked + notAsked}.`
+    }`,
   progress: (done, total) => `asking the MES: ${done}/${total}`,
   none: '—',
 };
@@ -95,15 +182,55 @@ const en: Texts = {
 const ru: Texts = {
   title: 'Отчёт сверки Orderbridge',
   window: (from, to) => `Период ${from} – ${to}`,
-  coverageIncomplete: (oldest) => `Журнал хранит записи только с ${oldest} (срок хранения): более ранняя часть периода не покрыта.`,
+  coverageIncomplete: (oldest) =>
+    `Журнал хранит записи только с ${oldest} (срок хранения): более ранняя часть периода не покрыта.`,
   generated: (at) => `Сформирован ${at}`,
-  sections: { commands: 'Команды', events: 'События', orders: 'Заказы по статусам', stuck: 'Зависшие заказы по статусам', latency: 'Время подтверждения', chart: 'Подтверждения и время подтверждения за период', discrepancies: 'Расхождения, требующие действий', informational: 'Для сведения, действий не требуется', reconciliation: 'Сверка с MES' },
+  sections: {
+    commands: 'Команды',
+    events: 'События',
+    orders: 'Заказы по статусам',
+    stuck: 'Зависшие заказы по статусам',
+    latency: 'Время подтверждения',
+    chart: 'Подтверждения и время подтверждения за период',
+    discrepancies: 'Расхождения, требующие действий',
+    informational: 'Для сведения, действий не требуется',
+    reconciliation: 'Сверка с MES',
+  },
   informationalDetails: 'каждое — с --details',
-  commands: { received: 'получено', forwarded: 'передано в MES', acknowledged: 'подтверждено', rejected: 'отклонено', failed: 'ошибка', redelivered: 'отправлено повторно', lost: 'потеряно', open: 'ждут ответа MES' },
-  events: { consumed: 'событий MES получено', duplicates: 'дубликаты', outOfOrder: 'не по порядку', quarantined: 'в карантине', invalid: 'некорректные', deadLettered: 'в очереди ошибок' },
+  commands: {
+    received: 'получено',
+    forwarded: 'передано в MES',
+    acknowledged: 'подтверждено',
+    rejected: 'отклонено',
+    failed: 'ошибка',
+    redelivered: 'отправлено повторно',
+    lost: 'потеряно',
+    open: 'ждут ответа MES',
+  },
+  events: {
+    consumed: 'событий MES получено',
+    duplicates: 'дубликаты',
+    outOfOrder: 'не по порядку',
+    quarantined: 'в карантине',
+    invalid: 'некорректные',
+    deadLettered: 'в очереди ошибок',
+  },
   latency: { count: 'подтверждено', p50: 'p50', p90: 'p90', p99: 'p99', max: 'макс.' },
   chartLegend: { acknowledged: 'подтверждения', p99: 'p99 времени' },
-  table: { kind: 'Вид', order: 'Заказ', since: 'С', status: 'Статус', detail: 'Подробности', action: 'Что сделать', mes: 'Ответ MES', filterAll: 'все виды', search: 'Фильтр по заказу или тексту', none: 'Расхождений за период нет.', timeline: 'История заказа', close: 'Закрыть' },
+  table: {
+    kind: 'Вид',
+    order: 'Заказ',
+    since: 'С',
+    status: 'Статус',
+    detail: 'Подробности',
+    action: 'Что сделать',
+    mes: 'Ответ MES',
+    filterAll: 'все виды',
+    search: 'Фильтр по заказу или тексту',
+    none: 'Расхождений за период нет.',
+    timeline: 'История заказа',
+    close: 'Закрыть',
+  },
   kinds: {
     missing_in_mes: 'заказа нет в MES',
     command_never_acknowledged: 'команда не подтверждена',
@@ -115,30 +242,51 @@ const ru: Texts = {
     acknowledged_out_of_order: 'подтверждено не по порядку',
   },
   actions: {
-    missing_in_mes: 'Срочно: MES потеряла этот заказ. Отправьте его из CRM повторно (или заведите в MES вручную), затем выясните, как MES его потеряла (восстановление из резервной копии, ручное удаление, сбой импорта).',
-    command_never_acknowledged: 'В MES заказа нет: отправьте его из CRM повторно и проверьте очередь команд MES и её получателя — где команда потерялась.',
-    acknowledgement_lost: 'Не отправляйте повторно: заказ в MES есть. Проверьте путь событий MES → шлюз (обменник и очередь событий MES); следующее событие исправит статус.',
-    status_diverged: 'Шлюз пропустил событие MES: проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие заказа исправит статус.',
-    crm_not_informed: 'Сторож шлюза переотправляет неподтверждённые события; если не проходит — проверьте обменник событий заказов, его привязку к очереди CRM и брокер.',
-    duplicate_seen: 'Ничего делать не нужно: журнал поглотил дубликат. Много дубликатов — признак отправителя без подтверждений или получателя, падающего до ack.',
-    unknown_mes_state: 'Добавьте состояние MES в states диалекта (config/mes/<диалект>/dialect.yaml; проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
-    acknowledged_out_of_order: 'Ничего делать не нужно: журнал восстановил порядок состояний MES. Если таких много — события MES переставляются по пути к шлюзу (несколько получателей, возвраты в очередь).',
+    missing_in_mes:
+      'Срочно: MES потеряла этот заказ. Отправьте его из CRM повторно (или заведите в MES вручную), затем выясните, как MES его потеряла (восстановление из резервной копии, ручное удаление, сбой импорта).',
+    command_never_acknowledged:
+      'В MES заказа нет: отправьте его из CRM повторно и проверьте очередь команд MES и её получателя — где команда потерялась.',
+    acknowledgement_lost:
+      'Не отправляйте повторно: заказ в MES есть. Проверьте путь событий MES → шлюз (обменник и очередь событий MES); следующее событие исправит статус.',
+    status_diverged:
+      'Шлюз пропустил событие MES: проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие заказа исправит статус.',
+    crm_not_informed:
+      'Сторож шлюза переотправляет неподтверждённые события; если не проходит — проверьте обменник событий заказов, его привязку к очереди CRM и брокер.',
+    duplicate_seen:
+      'Ничего делать не нужно: журнал поглотил дубликат. Много дубликатов — признак отправителя без подтверждений или получателя, падающего до ack.',
+    unknown_mes_state:
+      'Добавьте состояние MES в states диалекта (config/mes/<диалект>/dialect.yaml; проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
+    acknowledged_out_of_order:
+      'Ничего делать не нужно: журнал восстановил порядок состояний MES. Если таких много — события MES переставляются по пути к шлюзу (несколько получателей, возвраты в очередь).',
   },
   details: {
     lost: (reason) => `Сторож пометил как потерянный: ${reason}`,
     ackByEvidence: (reason) => `Закрыто сторожем без подтверждения (${reason})`,
-    ackByLaterState: (state) => `Подтверждено состоянием MES ${state}: заказ в MES есть, но подтверждающее состояние так и не пришло`,
-    missingInMes: (status, attention) => `Помечен как ${attention === 'lost' ? 'потерянный' : 'зависший'} в статусе ${status}, а API MES отвечает, что такого заказа нет`,
-    ackOutOfOrder: (state, answer) => `Подтверждено состоянием MES ${state}, которое пришло раньше подтверждающего состояния ${answer} (не по порядку); ничего не потеряно`,
+    ackByLaterState: (state) =>
+      `Подтверждено состоянием MES ${state}: заказ в MES есть, но подтверждающее состояние так и не пришло`,
+    missingInMes: (status, attention) =>
+      `Помечен как ${attention === 'lost' ? 'потерянный' : 'зависший'} в статусе ${status}, а API MES отвечает, что такого заказа нет`,
+    ackOutOfOrder: (state, answer) =>
+      `Подтверждено состоянием MES ${state}, которое пришло раньше подтверждающего состояния ${answer} (не по порядку); ничего не потеряно`,
     diverged: (gateway, mes, mesState) => `Шлюз: ${gateway}; MES: ${mes} (${mesState})`,
     unconfirmed: (count, types) => `Событий заказа не подтверждено брокером: ${count} (${types})`,
     duplicates: (count) => `Повторных доставок: ${count}`,
     unknownState: (state) => `Состояния MES ${JSON.stringify(state)} нет в сопоставлении`,
   },
-  mes: { notAsked: 'не спрашивали', knows: (state) => `заказ есть (${state})`, unknown: 'заказа нет', failed: (error) => `не ответила: ${error}` },
-  reconciliation: (asked, answered, notAsked, limit) => `Запросов к MES о потерянных и помеченных заказах: ${asked}, ответов: ${answered}.${!notAsked ? '' : limit === null
-    ? ` Не спрашивали: ${notAsked} — сверка была выключена (--no-reconcile); запустите отчёт без этого флага, чтобы спросить о них.`
-    : ` Не спрашивали: ${notAsked} — сверх предела в ${limit} запросов на отчёт; спросить обо всех: orderbridge report --max-lookups ${asked + notAsked}.`}`,
+  mes: {
+    notAsked: 'не спрашивали',
+    knows: (state) => `заказ есть (${state})`,
+    unknown: 'заказа нет',
+    failed: (error) => `не ответила: ${error}`,
+  },
+  reconciliation: (asked, answered, notAsked, limit) =>
+    `Запросов к MES о потерянных и помеченных заказах: ${asked}, ответов: ${answered}.${
+      !notAsked
+        ? ''
+        : limit === null
+          ? ` Не спрашивали: ${notAsked} — сверка была выключена (--no-reconcile); запустите отчёт без этого флага, чтобы спросить о них.`
+          : ` Не спрашивали: ${notAsked} — сверх предела в ${limit} запросов на отчёт; спросить обо всех: orderbridge report --max-lookups ${asked + notAsked}.`
+    }`,
   progress: (done, total) => `запросы к MES: ${done}/${total}`,
   none: '—',
 };

@@ -33,11 +33,38 @@ export class SqliteContext {
     return () => this.orderChangeListeners.delete(listener);
   }
 
-  insertMessage(m: { direction: 'in' | 'out'; channel: string; type: string; messageId: string; causeId?: number; orderId?: string; state: string; reason?: string; traceId?: string; routingKey?: string; payload?: string; attempts?: number }, now: number): number | undefined {
+  insertMessage(
+    m: {
+      direction: 'in' | 'out';
+      channel: string;
+      type: string;
+      messageId: string;
+      causeId?: number;
+      orderId?: string;
+      state: string;
+      reason?: string;
+      traceId?: string;
+      routingKey?: string;
+      payload?: string;
+      attempts?: number;
+    },
+    now: number,
+  ): number | undefined {
     const row = this.sql.insertMessage.get({
-      direction: m.direction, channel: m.channel, type: m.type, messageId: m.messageId, causeId: m.causeId ?? null, orderId: m.orderId ?? null,
-      state: m.state, attempts: m.attempts ?? 0, reason: m.reason ?? null, traceId: m.traceId ?? null, routingKey: m.routingKey ?? null,
-      payload: m.payload ?? null, now, dueAt: null,
+      direction: m.direction,
+      channel: m.channel,
+      type: m.type,
+      messageId: m.messageId,
+      causeId: m.causeId ?? null,
+      orderId: m.orderId ?? null,
+      state: m.state,
+      attempts: m.attempts ?? 0,
+      reason: m.reason ?? null,
+      traceId: m.traceId ?? null,
+      routingKey: m.routingKey ?? null,
+      payload: m.payload ?? null,
+      now,
+      dueAt: null,
     }) as { id: number } | undefined;
     return row?.id;
   }
@@ -51,19 +78,34 @@ export class SqliteContext {
     const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
     const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
     this.sql.insertOrder.run({
-      orderId: input.orderId, partner: input.partner ?? 'unknown', status: state.status, statusSince: state.statusSince,
-      lastFactAt: JSON.stringify(state.lastFactAt), stuckAt: stuckAfter === undefined ? null : now + stuckAfter, now,
+      orderId: input.orderId,
+      partner: input.partner ?? 'unknown',
+      status: state.status,
+      statusSince: state.statusSince,
+      lastFactAt: JSON.stringify(state.lastFactAt),
+      stuckAt: stuckAfter === undefined ? null : now + stuckAfter,
+      now,
     });
     this.orderChanged(input.orderId);
-    this.journal(now, input.orderId, null, { kind: 'status_changed', detail: { to: 'received', source: 'crm', occurredAt: input.sentAt } });
+    this.journal(now, input.orderId, null, {
+      kind: 'status_changed',
+      detail: { to: 'received', source: 'crm', occurredAt: input.sentAt },
+    });
   }
 
   updateOrder(order: OrderRecord, update: OrderUpdate, now: number): void {
     const result = this.sql.updateOrder.run({
-      orderId: order.orderId, version: order.version, status: update.state.status, statusSince: update.state.statusSince,
-      statusEnteredAt: update.statusEnteredAt, lastFactAt: JSON.stringify(update.state.lastFactAt),
-      attention: update.attention?.kind ?? null, attentionSince: update.attention?.since ?? null, attentionReason: update.attention?.reason ?? null,
-      stuckAt: update.stuckAt, now,
+      orderId: order.orderId,
+      version: order.version,
+      status: update.state.status,
+      statusSince: update.state.statusSince,
+      statusEnteredAt: update.statusEnteredAt,
+      lastFactAt: JSON.stringify(update.state.lastFactAt),
+      attention: update.attention?.kind ?? null,
+      attentionSince: update.attention?.since ?? null,
+      attentionReason: update.attention?.reason ?? null,
+      stuckAt: update.stuckAt,
+      now,
     });
     if (result.changes !== 1) throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
     this.orderChanged(order.orderId);
@@ -76,7 +118,20 @@ export class SqliteContext {
       const routingKey = routingKeyFor(change);
       const event = toOrderEvent(change, messageId, now);
       const payload = JSON.stringify(event);
-      const rowId = this.insertMessage({ direction: 'out', channel: 'order.event', type: change.kind, messageId, causeId: causeId ?? undefined, orderId: change.orderId, state: 'pending', routingKey, payload }, now);
+      const rowId = this.insertMessage(
+        {
+          direction: 'out',
+          channel: 'order.event',
+          type: change.kind,
+          messageId,
+          causeId: causeId ?? undefined,
+          orderId: change.orderId,
+          state: 'pending',
+          routingKey,
+          payload,
+        },
+        now,
+      );
       if (rowId === undefined) return toOut(this.sql.findMessage.get('order.event', messageId) as MessageRow);
       const deliveries = this.orderEventDeliveries?.(this.loadOrder(change.orderId)!.partner, event);
       if (deliveries?.length) this.webhooks.enqueueNow(deliveries, now);
@@ -99,17 +154,29 @@ export class SqliteContext {
 }
 
 export function toOut(row: MessageRow): OutMessage {
-  return { rowId: row.id, channel: row.channel as OutMessage['channel'], messageId: row.message_id, routingKey: row.routing_key ?? '', payload: row.payload ?? '' };
+  return {
+    rowId: row.id,
+    channel: row.channel as OutMessage['channel'],
+    messageId: row.message_id,
+    routingKey: row.routing_key ?? '',
+    payload: row.payload ?? '',
+  };
 }
 
 export function toOrderRecord(row: OrderRow): OrderRecord {
   return {
     orderId: row.order_id,
     partner: row.partner,
-    state: { status: row.status as OrderStatus, statusSince: row.status_since, lastFactAt: JSON.parse(row.last_fact_at) as OrderRecord['state']['lastFactAt'] },
+    state: {
+      status: row.status as OrderStatus,
+      statusSince: row.status_since,
+      lastFactAt: JSON.parse(row.last_fact_at) as OrderRecord['state']['lastFactAt'],
+    },
     statusEnteredAt: row.status_entered_at,
     stuckAt: row.stuck_at,
-    attention: row.attention ? { kind: row.attention, since: row.attention_since ?? row.updated_at, reason: row.attention_reason ?? '' } : null,
+    attention: row.attention
+      ? { kind: row.attention, since: row.attention_since ?? row.updated_at, reason: row.attention_reason ?? '' }
+      : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,

@@ -31,7 +31,11 @@ export class GroupCommit {
   private readonly syncs?: SyncQueue;
 
   /** `onCommit` is told how long each commit took (units and fsync), and whether it failed as a whole. */
-  constructor(private readonly db: Database, durability?: Durability, private readonly onCommit?: (seconds: number, ok: boolean) => void) {
+  constructor(
+    private readonly db: Database,
+    durability?: Durability,
+    private readonly onCommit?: (seconds: number, ok: boolean) => void,
+  ) {
     if (durability) this.syncs = new SyncQueue(durability);
     this.savepoint = db.prepare('SAVEPOINT unit');
     this.release = db.prepare('RELEASE unit');
@@ -41,10 +45,12 @@ export class GroupCommit {
   run<T>(work: () => T): Promise<T> {
     const span = startChildSpan('ledger write', SpanKind.INTERNAL, { 'db.system': 'sqlite' });
     return new Promise<T>((resolve, reject) => {
-      const settle = <A>(finish: (value: A) => void) => (value: A) => {
-        span?.end();
-        finish(value);
-      };
+      const settle =
+        <A>(finish: (value: A) => void) =>
+        (value: A) => {
+          span?.end();
+          finish(value);
+        };
       this.pending.push({ work, resolve: settle(resolve as (value: unknown) => void), reject: settle(reject) });
       if (!this.scheduled) {
         this.scheduled = true;

@@ -23,7 +23,12 @@ export interface SqliteLedgerParts {
 
 // The store is one object made of one part per port, each in its own module over a shared context
 // (one connection, one group commit): the class merges their methods rather than forwarding each.
-export interface SqliteLedger extends PublicOf<SqliteIntake>, PublicOf<SqlitePartnerOrders>, PublicOf<SqliteWatchdogQueries>, PublicOf<SqliteOrderReads>, PublicOf<SqliteOpsRecords> {}
+export interface SqliteLedger
+  extends PublicOf<SqliteIntake>,
+    PublicOf<SqlitePartnerOrders>,
+    PublicOf<SqliteWatchdogQueries>,
+    PublicOf<SqliteOrderReads>,
+    PublicOf<SqliteOpsRecords> {}
 
 /** A part's public methods (keyof leaves private members out). */
 type PublicOf<T> = { [K in keyof T]: T[K] };
@@ -37,14 +42,36 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
   readonly retention: RetentionPruner;
   private readonly context: SqliteContext;
 
-  constructor(readonly db: Database.Database, policy: LedgerPolicy, private readonly parts: SqliteLedgerParts = {}) {
+  constructor(
+    readonly db: Database.Database,
+    policy: LedgerPolicy,
+    private readonly parts: SqliteLedgerParts = {},
+  ) {
     this.commits = new GroupCommit(db, parts.wal?.sync, parts.onCommit);
     this.webhooks = new SqliteWebhookStore(db, this.commits);
     this.retention = new RetentionPruner(db, this.commits);
-    this.context = new SqliteContext(db, prepareStatements(db), this.commits, policy, this.webhooks, parts.orderEventDeliveries);
-    for (const part of [new SqliteIntake(this.context), new SqlitePartnerOrders(this.context), new SqliteWatchdogQueries(this.context), new SqliteOrderReads(this.context), new SqliteOpsRecords(this.context)]) {
+    this.context = new SqliteContext(
+      db,
+      prepareStatements(db),
+      this.commits,
+      policy,
+      this.webhooks,
+      parts.orderEventDeliveries,
+    );
+    for (const part of [
+      new SqliteIntake(this.context),
+      new SqlitePartnerOrders(this.context),
+      new SqliteWatchdogQueries(this.context),
+      new SqliteOrderReads(this.context),
+      new SqliteOpsRecords(this.context),
+    ]) {
       for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(part)) as (keyof typeof part)[]) {
-        if (name !== 'constructor') Object.defineProperty(this, name, { value: (part[name] as (...args: unknown[]) => unknown).bind(part), writable: true, configurable: true });
+        if (name !== 'constructor')
+          Object.defineProperty(this, name, {
+            value: (part[name] as (...args: unknown[]) => unknown).bind(part),
+            writable: true,
+            configurable: true,
+          });
       }
     }
   }

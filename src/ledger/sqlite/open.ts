@@ -23,16 +23,27 @@ export interface SqliteLedgerOptions {
   orderEventDeliveries?: OrderEventDeliveries;
 }
 
-
 /** The path given for the ledger holds none: nothing there, or a file that is not an Orderbridge ledger. */
 export class LedgerNotFoundError extends Error {
-  constructor(readonly path: string, readonly found: 'nothing' | 'not_a_ledger') {
-    super(`${found === 'nothing' ? `no ledger at ${path}` : `${path} is not an Orderbridge ledger`}: check the path (ORDERBRIDGE_LEDGER_PATH, or ledger.path in gateway.yaml of --config); the gateway creates its ledger when it first starts (orderbridge serve)`);
+  constructor(
+    readonly path: string,
+    readonly found: 'nothing' | 'not_a_ledger',
+  ) {
+    super(
+      `${found === 'nothing' ? `no ledger at ${path}` : `${path} is not an Orderbridge ledger`}: check the path (ORDERBRIDGE_LEDGER_PATH, or ledger.path in gateway.yaml of --config); the gateway creates its ledger when it first starts (orderbridge serve)`,
+    );
     this.name = 'LedgerNotFoundError';
   }
 }
 
-export function openSqliteLedger({ path, synchronous, policy, mustExist = false, onCommit, orderEventDeliveries }: SqliteLedgerOptions): SqliteLedger {
+export function openSqliteLedger({
+  path,
+  synchronous,
+  policy,
+  mustExist = false,
+  onCommit,
+  orderEventDeliveries,
+}: SqliteLedgerOptions): SqliteLedger {
   if (path !== ':memory:' && !mustExist) mkdirSync(dirname(path), { recursive: true });
   const db = mustExist ? openExistingLedger(path, false) : new Database(path);
   db.pragma('journal_mode = WAL');
@@ -49,7 +60,11 @@ export function openSqliteLedger({ path, synchronous, policy, mustExist = false,
   db.pragma('busy_timeout = 5000');
   migrateSqlite(db);
   const wal = synchronous === 'FULL' && path !== ':memory:' ? walFsync(`${path}-wal`) : undefined;
-  return new SqliteLedger(db, policy, { ...(wal ? { wal } : {}), ...(onCommit ? { onCommit } : {}), ...(orderEventDeliveries ? { orderEventDeliveries } : {}) });
+  return new SqliteLedger(db, policy, {
+    ...(wal ? { wal } : {}),
+    ...(onCommit ? { onCommit } : {}),
+    ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
+  });
 }
 
 /** fsync of the WAL file through its own read-only handle: fsync covers the file, whoever wrote it. */
@@ -79,10 +94,13 @@ export function openSqliteLedgerReader(path: string, policy: LedgerPolicy): Sqli
 /** Opens the ledger at `path` if there is one; throws LedgerNotFoundError naming the path otherwise. */
 function openExistingLedger(path: string, readonly: boolean): Database.Database {
   // better-sqlite3 says only "directory does not exist" or "unable to open database file".
-  if (path !== ':memory:' && !statSync(path, { throwIfNoEntry: false })?.isFile()) throw new LedgerNotFoundError(path, 'nothing');
+  if (path !== ':memory:' && !statSync(path, { throwIfNoEntry: false })?.isFile())
+    throw new LedgerNotFoundError(path, 'nothing');
   const db = new Database(path, { readonly, fileMustExist: true });
   try {
-    const migrations = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+    const migrations = db
+      .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
+      .get();
     if (migrations === undefined) throw new LedgerNotFoundError(path, 'not_a_ledger');
   } catch (error) {
     db.close();
@@ -91,4 +109,3 @@ function openExistingLedger(path: string, readonly: boolean): Database.Database 
   }
   return db;
 }
-

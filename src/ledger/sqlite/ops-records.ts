@@ -14,7 +14,12 @@ export class SqliteOpsRecords {
    * Before a dead letter is replayed: a message refused earlier gives up its id (renamed, kept for the
    * record), so the replayed copy is handled afresh instead of as a duplicate; the replay is journalled.
    */
-  releaseDeadLetter(channel: string, messageIds: string[], detail: { orderId?: string } & Record<string, unknown>, now: number): Promise<void> {
+  releaseDeadLetter(
+    channel: string,
+    messageIds: string[],
+    detail: { orderId?: string } & Record<string, unknown>,
+    now: number,
+  ): Promise<void> {
     return this.ctx.commits.run(() => {
       for (const messageId of messageIds) this.ctx.sql.releaseRefused.run({ channel, messageId });
       this.ctx.journal(now, detail.orderId ?? null, null, { kind: 'replayed', detail });

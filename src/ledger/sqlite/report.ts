@@ -3,14 +3,21 @@ import type { ReportRows } from '../report-rows.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms). */
 
-const counts = (rows: unknown[], key: string) => Object.fromEntries((rows as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
+const counts = (rows: unknown[], key: string) =>
+  Object.fromEntries((rows as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
 
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
  * journal.at), so a day's report stays fast on a ledger of millions of rows. `between` runs
  * between two queries: the report paces itself there so that it never holds the CPU for long.
  */
-export async function readReportRows(db: Database, from: number, to: number, unconfirmedBefore: number, between: () => Promise<void> = async () => {}): Promise<ReportRows> {
+export async function readReportRows(
+  db: Database,
+  from: number,
+  to: number,
+  unconfirmedBefore: number,
+  between: () => Promise<void> = async () => {},
+): Promise<ReportRows> {
   const window = { from, to };
   const one = <T>(sql: string, params: object = window) => db.prepare(sql).get(params) as T;
   const all = <T>(sql: string, params: object = window) => db.prepare(sql).all(params) as T[];
@@ -21,54 +28,107 @@ export async function readReportRows(db: Database, from: number, to: number, unc
     return result;
   };
   // One pass over the window's messages for every count by channel and state.
-  const byChannelState = await step(() => all<{ channel: string; state: string; n: number; reforwarded: number; byEvidence: number }>(
-    `SELECT channel, state, COUNT(*) AS n, SUM(attempts > 1) AS reforwarded, SUM(reason LIKE 'evidence:%') AS byEvidence FROM messages WHERE ${inWindow} GROUP BY channel, state`));
-  const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) => rows.reduce((total, row) => total + value(row), 0);
+  const byChannelState = await step(() =>
+    all<{ channel: string; state: string; n: number; reforwarded: number; byEvidence: number }>(
+      `SELECT channel, state, COUNT(*) AS n, SUM(attempts > 1) AS reforwarded, SUM(reason LIKE 'evidence:%') AS byEvidence FROM messages WHERE ${inWindow} GROUP BY channel, state`,
+    ),
+  );
+  const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) =>
+    rows.reduce((total, row) => total + value(row), 0);
   const ofChannel = (channel: string) => byChannelState.filter((row) => row.channel === channel);
   return {
     commandsByState: counts(ofChannel('crm.command'), 'state'),
     reforwarded: sum(ofChannel('mes.command'), (row) => row.reforwarded),
     eventsConsumed: sum(ofChannel('mes.event'), (row) => row.n),
     eventsByState: counts(ofChannel('mes.event'), 'state'),
-    invalid: sum(byChannelState.filter((row) => row.state === 'invalid'), (row) => row.n),
-    deadLettered: sum(byChannelState.filter((row) => row.state === 'invalid' || row.state === 'dead_lettered'), (row) => row.n),
+    invalid: sum(
+      byChannelState.filter((row) => row.state === 'invalid'),
+      (row) => row.n,
+    ),
+    deadLettered: sum(
+      byChannelState.filter((row) => row.state === 'invalid' || row.state === 'dead_lettered'),
+      (row) => row.n,
+    ),
     oldestRecord: await step(() => one<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', {}).at),
-    duplicates: await step(() => one<{ n: number }>(`SELECT COUNT(*) AS n FROM journal WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery'`).n),
-    ordersByStatus: await step(() => counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status')),
-    stuckByStatus: await step(() => counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status')),
-    acks: await step(() => all(`
+    duplicates: await step(
+      () =>
+        one<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM journal WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery'`,
+        ).n,
+    ),
+    ordersByStatus: await step(() =>
+      counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status'),
+    ),
+    stuckByStatus: await step(() =>
+      counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status'),
+    ),
+    acks: await step(() =>
+      all(`
       SELECT i.updated_at AS at, MAX(0, i.updated_at - o.created_at) AS ms
       FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
       WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
-        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`)),
-    lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost') ? [] : await step(() => all(`
+        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
+    ),
+    lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost')
+      ? []
+      : await step(() =>
+          all(`
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`)),
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
+        ),
     // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
-    ackedByEvidence: sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0 ? [] : await step(() => all<{ orderId: string; at: number; reason: string; status: string; mesState: string | null; laterOutOfOrder: string }>(`
+    ackedByEvidence:
+      sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0
+        ? []
+        : await step(() =>
+            all<{
+              orderId: string;
+              at: number;
+              reason: string;
+              status: string;
+              mesState: string | null;
+              laterOutOfOrder: string;
+            }>(`
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status,
         (SELECT json_extract(j.detail, '$.mesState') FROM journal j
           WHERE j.order_id = m.order_id AND j.kind = 'command_accepted' AND json_extract(j.detail, '$.commandId') = m.message_id ORDER BY j.id LIMIT 1) AS mesState,
         (SELECT json_group_array(state) FROM (SELECT json_extract(j.detail, '$.mesState') AS state FROM journal j
           WHERE j.order_id = m.order_id AND j.kind = 'out_of_order' AND j.at >= m.updated_at AND json_extract(j.detail, '$.mesState') IS NOT NULL ORDER BY j.id)) AS laterOutOfOrder
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`)
-      .map((row) => ({ ...row, laterOutOfOrder: JSON.parse(row.laterOutOfOrder) as string[] }))),
-    unconfirmedEvents: await step(() => all(`
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`).map(
+              (row) => ({ ...row, laterOutOfOrder: JSON.parse(row.laterOutOfOrder) as string[] }),
+            ),
+          ),
+    unconfirmedEvents: await step(() =>
+      all(
+        `
       SELECT m.order_id AS orderId, MIN(m.created_at) AS at, COUNT(*) AS count, GROUP_CONCAT(DISTINCT m.type) AS types, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
       WHERE m.state = 'pending' AND m.channel = 'order.event' AND m.created_at >= @from AND m.created_at < @before
-      GROUP BY m.order_id ORDER BY MIN(m.id)`, { from, before: Math.min(to, unconfirmedBefore) })),
-    duplicateDeliveries: await step(() => all(`
+      GROUP BY m.order_id ORDER BY MIN(m.id)`,
+        { from, before: Math.min(to, unconfirmedBefore) },
+      ),
+    ),
+    duplicateDeliveries: await step(() =>
+      all(`
       SELECT order_id AS orderId, MIN(at) AS at, COUNT(*) AS count FROM journal
-      WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery' AND order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(id)`)),
-    unknownStates: await step(() => all<{ orderId: string; at: number; detail: string }>(`
-      SELECT order_id AS orderId, at, detail FROM journal WHERE at >= @from AND at < @to AND kind = 'quarantined' AND order_id IS NOT NULL ORDER BY id`)
-      .map((row) => {
-        const detail = JSON.parse(row.detail) as { mesState?: string; reason?: string };
-        return { orderId: row.orderId, at: row.at, mesState: detail.mesState ?? '', reason: detail.reason ?? '' };
-      })),
-    attention: await step(() => all(`SELECT order_id AS orderId, status, attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since`, {})),
+      WHERE at >= @from AND at < @to AND kind = 'duplicate_delivery' AND order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(id)`),
+    ),
+    unknownStates: await step(() =>
+      all<{ orderId: string; at: number; detail: string }>(`
+      SELECT order_id AS orderId, at, detail FROM journal WHERE at >= @from AND at < @to AND kind = 'quarantined' AND order_id IS NOT NULL ORDER BY id`).map(
+        (row) => {
+          const detail = JSON.parse(row.detail) as { mesState?: string; reason?: string };
+          return { orderId: row.orderId, at: row.at, mesState: detail.mesState ?? '', reason: detail.reason ?? '' };
+        },
+      ),
+    ),
+    attention: await step(() =>
+      all(
+        `SELECT order_id AS orderId, status, attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since`,
+        {},
+      ),
+    ),
   };
 }

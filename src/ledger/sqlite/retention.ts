@@ -3,11 +3,14 @@ import { isTerminal, orderStatuses } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Pruned, RetentionPort } from '../store.js';
 
-
 const open = "('received', 'forwarded', 'redelivered', 'pending')";
-const terminal = orderStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
+const terminal = orderStatuses
+  .filter(isTerminal)
+  .map((s) => `'${s}'`)
+  .join(', ');
 /** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
-const ofFlaggedOrder = (alias: string) => `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
+const ofFlaggedOrder = (alias: string) =>
+  `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
 
 /**
  * Removes ledger rows older than the retention in small batches, each batch its own group-commit
@@ -19,7 +22,10 @@ const ofFlaggedOrder = (alias: string) => `EXISTS (SELECT 1 FROM orders o WHERE 
 export class RetentionPruner implements RetentionPort {
   private readonly sql: Record<'messages' | 'journal' | 'orders' | 'webhookDeliveries' | 'idempotencyKeys', Statement>;
 
-  constructor(db: Database, private readonly commits: GroupCommit) {
+  constructor(
+    db: Database,
+    private readonly commits: GroupCommit,
+  ) {
     const finalMessage = `m.created_at < @cutoff AND m.state NOT IN ${open} AND m.due_at IS NULL AND NOT ${ofFlaggedOrder('m')}`;
     this.sql = {
       // Only messages nothing else was caused by: a chain (CRM command → MES command → the order
@@ -27,11 +33,17 @@ export class RetentionPruner implements RetentionPort {
       // never leave a kept message pointing at a removed one.
       messages: db.prepare(`DELETE FROM messages WHERE id IN (
         SELECT m.id FROM messages m WHERE ${finalMessage} AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.cause_id = m.id) ORDER BY m.created_at LIMIT @batch)`),
-      journal: db.prepare(`DELETE FROM journal WHERE id IN (SELECT j.id FROM journal j WHERE j.at < @cutoff AND NOT ${ofFlaggedOrder('j')} ORDER BY j.at LIMIT @batch)`),
+      journal: db.prepare(
+        `DELETE FROM journal WHERE id IN (SELECT j.id FROM journal j WHERE j.at < @cutoff AND NOT ${ofFlaggedOrder('j')} ORDER BY j.at LIMIT @batch)`,
+      ),
       orders: db.prepare(`DELETE FROM orders WHERE order_id IN (
         SELECT order_id FROM orders WHERE updated_at < @cutoff AND status IN (${terminal}) AND attention IS NULL ORDER BY updated_at LIMIT @batch)`),
-      webhookDeliveries: db.prepare("DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE updated_at < @cutoff AND state <> 'pending' LIMIT @batch)"),
-      idempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < @cutoff LIMIT @batch)'),
+      webhookDeliveries: db.prepare(
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE updated_at < @cutoff AND state <> 'pending' LIMIT @batch)",
+      ),
+      idempotencyKeys: db.prepare(
+        'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < @cutoff LIMIT @batch)',
+      ),
     };
   }
 
@@ -39,7 +51,13 @@ export class RetentionPruner implements RetentionPort {
   step(cutoff: number, batch: number): Promise<Pruned> {
     return this.commits.run(() => {
       const run = (statement: Statement) => statement.run({ cutoff, batch }).changes;
-      return { messages: run(this.sql.messages), journal: run(this.sql.journal), orders: run(this.sql.orders), webhookDeliveries: run(this.sql.webhookDeliveries), idempotencyKeys: run(this.sql.idempotencyKeys) };
+      return {
+        messages: run(this.sql.messages),
+        journal: run(this.sql.journal),
+        orders: run(this.sql.orders),
+        webhookDeliveries: run(this.sql.webhookDeliveries),
+        idempotencyKeys: run(this.sql.idempotencyKeys),
+      };
     });
   }
 

@@ -11,19 +11,27 @@ export function prepareStatements(db: Database) {
     findMessage: db.prepare('SELECT * FROM messages WHERE channel = ? AND message_id = ?'),
     messageById: db.prepare('SELECT * FROM messages WHERE id = ?'),
     countDelivery: db.prepare('UPDATE messages SET deliveries = deliveries + 1, updated_at = ? WHERE id = ?'),
-    setMessageState: db.prepare('UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id'),
+    setMessageState: db.prepare(
+      'UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id',
+    ),
     unpublishedCausedBy: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND state = 'pending' ORDER BY id`),
     outOfCommand: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND channel = 'mes.command'`),
     // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
-    markCommandForwarded: db.prepare(`UPDATE messages SET state = 'forwarded', updated_at = @now WHERE id = @id AND state = 'received'`),
+    markCommandForwarded: db.prepare(
+      `UPDATE messages SET state = 'forwarded', updated_at = @now WHERE id = @id AND state = 'received'`,
+    ),
     markOutForwarded: db.prepare(`
       UPDATE messages SET state = 'published', attempts = MAX(attempts, 1), updated_at = @now,
         due_at = CASE WHEN (SELECT state FROM messages c WHERE c.id = @causeId) IN ('received', 'forwarded') THEN @dueAt ELSE NULL END
       WHERE id = @id`),
-    markPublished: db.prepare(`UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending'`),
+    markPublished: db.prepare(
+      `UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending'`,
+    ),
     closeCommand: db.prepare('UPDATE messages SET state = @state, reason = @reason, updated_at = @now WHERE id = @id'),
     clearDue: db.prepare('UPDATE messages SET due_at = NULL, updated_at = ? WHERE id = ?'),
-    reforward: db.prepare('UPDATE messages SET attempts = attempts + 1, due_at = @dueAt, updated_at = @now WHERE id = @id'),
+    reforward: db.prepare(
+      'UPDATE messages SET attempts = attempts + 1, due_at = @dueAt, updated_at = @now WHERE id = @id',
+    ),
     // The gateway's own record of where a dead letter came from: replays trust nothing else.
     // A refused row keeps its state when a replay frees its id (renamed id#refused-N): a replay
     // that did not get through must still find it. Both halves use the (channel, message_id) index.
@@ -41,7 +49,9 @@ export function prepareStatements(db: Database) {
       SELECT m.channel FROM json_each(@ids) AS id CROSS JOIN messages m
         ON m.channel IN ('crm.command', 'mes.event', 'crm.fact') AND m.message_id > id.value || '#refused-' AND m.message_id < id.value || '#refused.'
       WHERE m.direction = 'in' AND m.state = 'dead_lettered'`),
-    releaseRefused: db.prepare(`UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND state = 'dead_lettered'`),
+    releaseRefused: db.prepare(
+      `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND state = 'dead_lettered'`,
+    ),
     openCommands: db.prepare(`
       SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,
              i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS queuedAt
@@ -54,11 +64,15 @@ export function prepareStatements(db: Database) {
              o.routing_key AS routingKey, o.payload AS payload
       FROM messages o JOIN messages i ON i.id = o.cause_id
       WHERE o.id = ? AND i.state IN ('forwarded', 'redelivered')`),
-    overdue: db.prepare('SELECT id AS rowId, order_id AS orderId, attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?'),
+    overdue: db.prepare(
+      'SELECT id AS rowId, order_id AS orderId, attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?',
+    ),
     // The watchdog runs this every tick. Left to itself SQLite walks the whole table in id order (to
     // skip a sort for ORDER BY … LIMIT): ~9 ms per tick on 30,000 rows, on the event loop, growing
     // with the ledger. The partial index holds only the pending rows.
-    unpublished: db.prepare(`SELECT * FROM messages INDEXED BY messages_unpublished WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= ? ORDER BY id LIMIT ?`),
+    unpublished: db.prepare(
+      `SELECT * FROM messages INDEXED BY messages_unpublished WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= ? ORDER BY id LIMIT ?`,
+    ),
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
     insertOrder: db.prepare(`
@@ -70,26 +84,40 @@ export function prepareStatements(db: Database) {
         attention = @attention, attention_since = @attentionSince, attention_reason = @attentionReason, stuck_at = @stuckAt,
         updated_at = @now, version = version + 1
       WHERE order_id = @orderId AND version = @version`),
-    statusHistory: db.prepare(`SELECT at, detail FROM journal WHERE order_id = ? AND kind = 'status_changed' ORDER BY id LIMIT ?`),
+    statusHistory: db.prepare(
+      `SELECT at, detail FROM journal WHERE order_id = ? AND kind = 'status_changed' ORDER BY id LIMIT ?`,
+    ),
     listOrders: db.prepare(`
       SELECT * FROM orders
       WHERE partner = @partner AND (@status IS NULL OR status = @status) AND updated_at >= @updatedSince
         AND (updated_at, order_id) > (@afterUpdatedAt, @afterOrderId)
       ORDER BY updated_at, order_id
       LIMIT @limit`),
-    stuckOrders: db.prepare('SELECT * FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT ?'),
+    stuckOrders: db.prepare(
+      'SELECT * FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= ? AND attention IS NULL ORDER BY stuck_at LIMIT ?',
+    ),
 
     findIdempotencyKey: db.prepare('SELECT * FROM idempotency_keys WHERE partner = ? AND key = ?'),
-    insertIdempotencyKey: db.prepare(`INSERT INTO idempotency_keys (partner, key, request_hash, state, created_at) VALUES (?, ?, ?, 'in_flight', ?)`),
-    finishIdempotencyKey: db.prepare(`UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ? WHERE partner = ? AND key = ?`),
+    insertIdempotencyKey: db.prepare(
+      `INSERT INTO idempotency_keys (partner, key, request_hash, state, created_at) VALUES (?, ?, ?, 'in_flight', ?)`,
+    ),
+    finishIdempotencyKey: db.prepare(
+      `UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ? WHERE partner = ? AND key = ?`,
+    ),
     dropIdempotencyKey: db.prepare('DELETE FROM idempotency_keys WHERE partner = ? AND key = ?'),
-    createsOfOrder: db.prepare(`SELECT COUNT(*) FROM messages WHERE order_id = ? AND channel = 'crm.command' AND type = 'order.create'`),
+    createsOfOrder: db.prepare(
+      `SELECT COUNT(*) FROM messages WHERE order_id = ? AND channel = 'crm.command' AND type = 'order.create'`,
+    ),
     journal: db.prepare('INSERT INTO journal (at, order_id, message_row, kind, detail) VALUES (?, ?, ?, ?, ?)'),
-    timelineMessages: db.prepare('SELECT id, created_at, channel, direction, type, message_id, state, reason, attempts, deliveries, trace_id FROM messages WHERE order_id = ? ORDER BY id'),
+    timelineMessages: db.prepare(
+      'SELECT id, created_at, channel, direction, type, message_id, state, reason, attempts, deliveries, trace_id FROM messages WHERE order_id = ? ORDER BY id',
+    ),
     timelineJournal: db.prepare('SELECT at, kind, message_row, detail FROM journal WHERE order_id = ? ORDER BY id'),
 
     ordersByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM orders GROUP BY status'),
-    attentionCounts: db.prepare('SELECT attention, COUNT(*) AS n FROM orders WHERE attention IS NOT NULL GROUP BY attention'),
+    attentionCounts: db.prepare(
+      'SELECT attention, COUNT(*) AS n FROM orders WHERE attention IS NOT NULL GROUP BY attention',
+    ),
     messagesByState: db.prepare('SELECT channel, state, COUNT(*) AS n FROM messages GROUP BY channel, state'),
   };
 }

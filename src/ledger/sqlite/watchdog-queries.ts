@@ -14,7 +14,9 @@ export class SqliteWatchdogQueries {
 
   resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]> {
     return this.ctx.commits.run(() => {
-      const command = this.ctx.sql.openCommandByRow.get(rowId) as (OpenCommand & { dueAt: number | null; orderId: string; routingKey: string; payload: string }) | undefined;
+      const command = this.ctx.sql.openCommandByRow.get(rowId) as
+        | (OpenCommand & { dueAt: number | null; orderId: string; routingKey: string; payload: string })
+        | undefined;
       // Answered (or resolved by another replica) since it was listed: nothing to do.
       if (!command || command.dueAt === null || command.dueAt > now) return [];
       const order = this.ctx.loadOrder(command.orderId)!;
@@ -29,11 +31,28 @@ export class SqliteWatchdogQueries {
         this.ctx.sql.reforward.run({ id: command.rowId, dueAt: decision.dueAt, now });
         this.ctx.sql.closeCommand.run({ id: command.sourceRowId, state: 'redelivered', reason: null, now });
         this.ctx.journal(now, order.orderId, command.rowId, decision.journal);
-        return [{ rowId: command.rowId, channel: 'mes.command', messageId: command.mesMessageId, routingKey: command.routingKey, payload: command.payload }];
+        return [
+          {
+            rowId: command.rowId,
+            channel: 'mes.command',
+            messageId: command.mesMessageId,
+            routingKey: command.routingKey,
+            payload: command.payload,
+          },
+        ];
       }
       this.ctx.sql.closeCommand.run({ id: command.sourceRowId, state: 'lost', reason: decision.attention.reason, now });
       this.ctx.sql.clearDue.run(now, command.rowId);
-      this.ctx.updateOrder(order, { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention: decision.attention }, now);
+      this.ctx.updateOrder(
+        order,
+        {
+          state: order.state,
+          statusEnteredAt: order.statusEnteredAt,
+          stuckAt: order.stuckAt,
+          attention: decision.attention,
+        },
+        now,
+      );
       for (const entry of decision.journal) this.ctx.journal(now, order.orderId, command.rowId, entry);
       return this.ctx.queueChanges(decision.changes, command.rowId, `lost:${command.mesMessageId}`, now);
     });
@@ -46,7 +65,16 @@ export class SqliteWatchdogQueries {
       (this.ctx.sql.stuckOrders.all(now, limit) as OrderRow[]).flatMap((row) => {
         const order = toOrderRecord(row);
         const decision = decideStuck(order, now);
-        this.ctx.updateOrder(order, { state: order.state, statusEnteredAt: order.statusEnteredAt, stuckAt: order.stuckAt, attention: decision.attention }, now);
+        this.ctx.updateOrder(
+          order,
+          {
+            state: order.state,
+            statusEnteredAt: order.statusEnteredAt,
+            stuckAt: order.stuckAt,
+            attention: decision.attention,
+          },
+          now,
+        );
         this.ctx.journal(now, order.orderId, null, decision.journal);
         return this.ctx.queueChanges([decision.change], null, `stuck:${order.orderId}:${order.statusEnteredAt}`, now);
       }),

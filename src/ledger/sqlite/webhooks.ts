@@ -1,7 +1,15 @@
 import type { Database } from 'better-sqlite3';
 import type { GroupCommit } from './group-commit.js';
-import type { AttemptRecord, ClaimOptions, DeliveryRecord, DeliveryState, DisabledEndpoint, DueDelivery, NewDelivery, WebhookStore } from '../webhook-store.js';
-
+import type {
+  AttemptRecord,
+  ClaimOptions,
+  DeliveryRecord,
+  DeliveryState,
+  DisabledEndpoint,
+  DueDelivery,
+  NewDelivery,
+  WebhookStore,
+} from '../webhook-store.js';
 
 /** Every SQL statement of the webhook store, prepared once. Table names are constants. */
 function prepareWebhookStatements(db: Database) {
@@ -30,7 +38,9 @@ function prepareWebhookStatements(db: Database) {
       ORDER BY next_attempt_at, id
       LIMIT @scan`),
     // The lease: until it runs out no other tick (or replica) takes the delivery.
-    claim: db.prepare(`UPDATE webhook_deliveries SET next_attempt_at = @leaseUntil, updated_at = @now WHERE id = @id AND state = 'pending' AND next_attempt_at <= @now`),
+    claim: db.prepare(
+      `UPDATE webhook_deliveries SET next_attempt_at = @leaseUntil, updated_at = @now WHERE id = @id AND state = 'pending' AND next_attempt_at <= @now`,
+    ),
     // A pending delivery that meanwhile was disabled stays disabled, unless this attempt delivered it.
     recordAttempt: db.prepare(`
       UPDATE webhook_deliveries
@@ -43,7 +53,9 @@ function prepareWebhookStatements(db: Database) {
       UPDATE webhook_deliveries SET state = 'disabled', next_attempt_at = NULL, last_error = @reason, updated_at = @now
       WHERE endpoint = @endpoint AND state = 'pending'`),
     enableEndpoint: db.prepare('DELETE FROM webhook_endpoints_disabled WHERE endpoint = ?'),
-    disabledEndpoints: db.prepare('SELECT endpoint, partner, disabled_at AS disabledAt, reason FROM webhook_endpoints_disabled ORDER BY disabled_at'),
+    disabledEndpoints: db.prepare(
+      'SELECT endpoint, partner, disabled_at AS disabledAt, reason FROM webhook_endpoints_disabled ORDER BY disabled_at',
+    ),
     deliveries: db.prepare(`
       SELECT * FROM webhook_deliveries
       WHERE (@orderId IS NULL OR order_id = @orderId) AND (@eventId IS NULL OR event_id = @eventId) AND (@endpoint IS NULL OR endpoint = @endpoint)
@@ -75,7 +87,10 @@ interface DeliveryRow {
 export class SqliteWebhookStore implements WebhookStore {
   private readonly sql: ReturnType<typeof prepareWebhookStatements>;
 
-  constructor(db: Database, private readonly commits: Pick<GroupCommit, 'run'>) {
+  constructor(
+    db: Database,
+    private readonly commits: Pick<GroupCommit, 'run'>,
+  ) {
     this.sql = prepareWebhookStatements(db);
   }
 
@@ -108,21 +123,57 @@ export class SqliteWebhookStore implements WebhookStore {
     });
   }
 
-  recordAttempt({ delivery, attempts, state, nextAttemptAt, status, error, journal, disable }: AttemptRecord, now: number): Promise<void> {
+  recordAttempt(
+    { delivery, attempts, state, nextAttemptAt, status, error, journal, disable }: AttemptRecord,
+    now: number,
+  ): Promise<void> {
     return this.commits.run(() => {
       this.sql.recordAttempt.run({ id: delivery.id, state, attempts, nextAttemptAt, status, error, now });
-      this.sql.journal.run({ now, orderId: delivery.orderId, eventId: delivery.eventId, kind: 'webhook_attempt', detail: JSON.stringify(journal) });
+      this.sql.journal.run({
+        now,
+        orderId: delivery.orderId,
+        eventId: delivery.eventId,
+        kind: 'webhook_attempt',
+        detail: JSON.stringify(journal),
+      });
       if (disable) {
-        this.sql.disableEndpoint.run({ endpoint: delivery.endpoint, partner: delivery.partner, now, reason: disable.reason });
-        this.sql.disablePending.run({ endpoint: delivery.endpoint, reason: `endpoint disabled: ${disable.reason}`, now });
+        this.sql.disableEndpoint.run({
+          endpoint: delivery.endpoint,
+          partner: delivery.partner,
+          now,
+          reason: disable.reason,
+        });
+        this.sql.disablePending.run({
+          endpoint: delivery.endpoint,
+          reason: `endpoint disabled: ${disable.reason}`,
+          now,
+        });
       }
     });
   }
 
-  async deliveries({ orderId, eventId, endpoint }: { orderId?: string; eventId?: string; endpoint?: string }): Promise<DeliveryRecord[]> {
-    const rows = this.sql.deliveries.all({ orderId: orderId ?? null, eventId: eventId ?? null, endpoint: endpoint ?? null }) as DeliveryRow[];
+  async deliveries({
+    orderId,
+    eventId,
+    endpoint,
+  }: {
+    orderId?: string;
+    eventId?: string;
+    endpoint?: string;
+  }): Promise<DeliveryRecord[]> {
+    const rows = this.sql.deliveries.all({
+      orderId: orderId ?? null,
+      eventId: eventId ?? null,
+      endpoint: endpoint ?? null,
+    }) as DeliveryRow[];
     return rows.map((row) => ({
-      ...toDue(row), state: row.state, nextAttemptAt: row.next_attempt_at, lastStatus: row.last_status, lastError: row.last_error, createdAt: row.created_at, updatedAt: row.updated_at,
+      ...toDue(row),
+      state: row.state,
+      nextAttemptAt: row.next_attempt_at,
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
     }));
   }
 
@@ -136,5 +187,13 @@ export class SqliteWebhookStore implements WebhookStore {
 }
 
 function toDue(row: DeliveryRow): DueDelivery {
-  return { id: row.id, partner: row.partner, endpoint: row.endpoint, eventId: row.event_id, orderId: row.order_id, payload: row.payload, attempts: row.attempts };
+  return {
+    id: row.id,
+    partner: row.partner,
+    endpoint: row.endpoint,
+    eventId: row.event_id,
+    orderId: row.order_id,
+    payload: row.payload,
+    attempts: row.attempts,
+  };
 }
