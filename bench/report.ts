@@ -221,30 +221,29 @@ async function main(): Promise<void> {
     },
     goals: { renderUnder2s: renderMs < goals.renderMs, throughputDropUnder20Percent: drop < goals.throughputDrop },
   };
-  process.stdout.write(
-    [
-      `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page, MES not asked`,
-      table(
-        ['', 'figure', 'goal'],
+  const lines = [
+    `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page, MES not asked`,
+    table(
+      ['', 'figure', 'goal'],
+      [
         [
-          [
-            'render time, median of ' + renders.length,
-            `${formatInt(renderMs)} ms (${renders.map((r) => Math.round(r.ms)).join(' / ')})`,
-            `< ${goals.renderMs} ms: ${summary.goals.renderUnder2s ? 'met' : 'NOT met'}`,
-          ],
-          ['pipeline alone (cmd/s)', formatInt(alone), ''],
-          ['pipeline while reports render (cmd/s)', formatInt(busy), ''],
-          [
-            'throughput drop',
-            `${(drop * 100).toFixed(1)}%`,
-            `< ${goals.throughputDrop * 100}%: ${summary.goals.throughputDropUnder20Percent ? 'met' : 'NOT met'}`,
-          ],
+          `render time, median of ${renders.length}`,
+          `${formatInt(renderMs)} ms (${renders.map((r) => Math.round(r.ms)).join(' / ')})`,
+          `< ${goals.renderMs} ms: ${summary.goals.renderUnder2s ? 'met' : 'NOT met'}`,
         ],
-      ),
-      `runs (alone / while reporting, cmd/s): ${runs.map((r) => `${formatInt(r.alone)} / ${formatInt(r.withReports)} (${r.renders} reports)`).join('; ')}`,
-      `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, 1-min load average ${summary.machine.loadAverage1mAtStart} at the start`,
-    ].join('\n') + '\n',
-  );
+        ['pipeline alone (cmd/s)', formatInt(alone), ''],
+        ['pipeline while reports render (cmd/s)', formatInt(busy), ''],
+        [
+          'throughput drop',
+          `${(drop * 100).toFixed(1)}%`,
+          `< ${goals.throughputDrop * 100}%: ${summary.goals.throughputDropUnder20Percent ? 'met' : 'NOT met'}`,
+        ],
+      ],
+    ),
+    `runs (alone / while reporting, cmd/s): ${runs.map((r) => `${formatInt(r.alone)} / ${formatInt(r.withReports)} (${r.renders} reports)`).join('; ')}`,
+    `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, 1-min load average ${summary.machine.loadAverage1mAtStart} at the start`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 

@@ -4,7 +4,7 @@
 // the gateway knows no MES's types; the simulators and test peers that speak a dialect use them.
 // `--check` generates into memory and fails when the committed files differ (stale types).
 import { readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
-import { join, relative, dirname, basename } from 'node:path';
+import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileFromFile } from 'json-schema-to-typescript';
 

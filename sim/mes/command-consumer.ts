@@ -1,5 +1,4 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { MesCommand } from '../generated/mes/reference/command.js';
 import { referenceMesValidators } from './contracts.js';
 import { contextFrom, inSpan, traceHeaders } from '../../src/telemetry/tracing.js';
 import { processSpan } from '../../src/telemetry/messaging-spans.js';

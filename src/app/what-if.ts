@@ -9,6 +9,7 @@ import {
 } from '../mapping/index.js';
 import { dialectRunner, type ChangeOutcome } from './dialect-outcome.js';
 import { decodeJson } from './message-input.js';
+import { getOrCreate } from '../shared/get-or-create.js';
 
 type Dialect = Pick<Config, 'dialect' | 'dialectSchemas'>;
 
@@ -77,9 +78,7 @@ interface Outcome extends OrderOutcome {
 }
 
 function outcomeOf(outcomes: Map<string, Outcome>, orderId: string): Outcome {
-  let outcome = outcomes.get(orderId);
-  if (!outcome) outcomes.set(orderId, (outcome = { quarantined: [], unreadable: 0 }));
-  return outcome;
+  return getOrCreate(outcomes, orderId, () => ({ quarantined: [], unreadable: 0 }));
 }
 
 function apply(outcomes: Map<string, Outcome>, { fields, status, ack, quarantine }: ChangeOutcome): void {

@@ -137,8 +137,8 @@ const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
 function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string, string>; problems: ConfigProblem[] } {
   const values: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
-  gateway.partners.forEach((partner, p) =>
-    (partner.webhooks ?? []).forEach((webhook, w) => {
+  for (const [p, partner] of gateway.partners.entries())
+    for (const [w, webhook] of (partner.webhooks ?? []).entries()) {
       const name = webhook.secretEnv;
       const value = env[name];
       const pointer = `/partners/${p}/webhooks/${w}/secretEnv`;
@@ -157,8 +157,7 @@ function readSecrets(gateway: GatewayConfig, env: Env): { values: Record<string,
           fix: 'use whsec_ followed by the base64 of 24 to 64 random bytes',
         });
       else values[name] = value;
-    }),
-  );
+    }
   return { values, problems };
 }
 

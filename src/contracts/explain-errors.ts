@@ -45,7 +45,7 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
         (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.[field],
       );
       return {
-        pointer: `${at}/${escape(field)}`,
+        pointer: `${at}/${escapeSegment(field)}`,
         anchor: 'parent',
         message: `missing required field "${field}"`,
         fix: `add ${field}${about ? ` (${about})` : ''}`,
@@ -55,7 +55,7 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       const field = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       return {
-        pointer: `${at}/${escape(field)}`,
+        pointer: `${at}/${escapeSegment(field)}`,
         anchor: 'key',
         message: `unknown field "${field}"`,
         fix: suggest(field, known, `remove it; allowed fields: ${known.join(', ')}`),
@@ -66,7 +66,7 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
       const key = propertyNameOf(error, all);
       const value = key ?? String(error.data);
       return {
-        pointer: key === undefined ? at : `${at}/${escape(key)}`,
+        pointer: key === undefined ? at : `${at}/${escapeSegment(key)}`,
         anchor: key === undefined ? 'value' : 'key',
         message: `${preview(value)} is not one of the allowed values`,
         fix: suggest(value, allowed, `use one of: ${allowed.join(', ')}`),
@@ -93,7 +93,7 @@ function explain(error: ErrorObject, all: ErrorObject[]): SchemaProblem {
     case 'pattern': {
       const key = propertyNameOf(error, all);
       return {
-        pointer: key === undefined ? at : `${at}/${escape(key)}`,
+        pointer: key === undefined ? at : `${at}/${escapeSegment(key)}`,
         anchor: key === undefined ? 'value' : 'key',
         message: `${key === undefined ? found : JSON.stringify(key)} does not have the expected form`,
         fix: described ? `write ${lowerFirst(described)}` : `match the pattern ${String(params.pattern)}`,
@@ -194,7 +194,7 @@ export function preview(value: unknown): string {
 }
 
 const previewLength = 80;
-const escape = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
+const escapeSegment = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const withArticle = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
 const typeName = (value: unknown) =>

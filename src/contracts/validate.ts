@@ -5,9 +5,7 @@ import { explainErrors, type SchemaProblem } from './explain-errors.js';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
 
-export interface Validator<T> {
-  (value: unknown): Validation<T>;
-}
+export type Validator<T> = (value: unknown) => Validation<T>;
 
 function createAjv(): Ajv2020 {
   // allErrors: a user fixing a file wants every problem at once, not one per run.

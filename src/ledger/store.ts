@@ -88,10 +88,8 @@ export interface InvalidInput {
   payload?: string;
 }
 
-export interface Evidence {
-  /** Ask the MES whether it knows the order; undefined when the lookup is off or failed. */
-  (orderId: string): Promise<boolean | undefined>;
-}
+/** Ask the MES whether it knows the order; undefined when the lookup is off or failed. */
+export type Evidence = (orderId: string) => Promise<boolean | undefined>;
 
 export interface TimelineEntry {
   at: number;

@@ -156,9 +156,8 @@ function walk(
     }
     case 'list':
       if (types && !types.includes('array')) return wrongType('an array', 'write a single value here');
-      kind.items.forEach((item, i) =>
-        walk(item, `${where}/${i}`, stepPlace(target, String(i)) ?? open, `${at}/${i}`, source, false, w),
-      );
+      for (const [i, item] of kind.items.entries())
+        walk(item, `${where}/${i}`, stepPlace(target, String(i)) ?? open, `${at}/${i}`, source, false, w);
       return;
     case 'fields': {
       if (types && !types.includes('object'))

@@ -64,9 +64,9 @@ function expand(node: Node, depth: number): Conjunction[] | undefined {
   for (const keyword of ['anyOf', 'oneOf'] as const) {
     const branches = arrayOf(schema[keyword]);
     if (!branches.length) continue;
-    const union = branches
-      .map((sub) => expand({ ...self, schema: sub as Record<string, unknown> }, depth + 1) ?? [[]])
-      .flat();
+    const union = branches.flatMap(
+      (sub) => expand({ ...self, schema: sub as Record<string, unknown> }, depth + 1) ?? [[]],
+    );
     parts.push(union);
   }
   for (const part of parts) {
@@ -148,7 +148,7 @@ export function typesAt(place: Place): JsonType[] | undefined {
   for (const conjunction of place.alternatives) {
     const types = conjunctionTypes(conjunction);
     if (!types) return undefined;
-    types.forEach((type) => found.add(type));
+    for (const type of types) found.add(type);
   }
   return allTypes.filter((type) => found.has(type));
 }

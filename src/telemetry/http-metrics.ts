@@ -1,4 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
+import { getOrCreate } from '../shared/get-or-create.js';
 
 /** One sample line as prom-client's own histograms give it to the registry. */
 export interface HistogramValue {
@@ -34,16 +35,16 @@ export class HttpRequestMetrics {
   constructor(readonly bounds: readonly number[]) {}
 
   record(route: string, method: string, status: number, seconds: number): void {
-    let byMethod = this.#series.get(route);
-    if (!byMethod) this.#series.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(method);
-    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-    let series = byStatus.get(status);
-    if (!series)
-      byStatus.set(
-        status,
-        (series = { route, method, status, count: 0, sum: 0, buckets: new Float64Array(this.bounds.length + 1) }),
-      );
+    const byMethod = getOrCreate(this.#series, route, () => new Map<string, Map<number, Series>>());
+    const byStatus = getOrCreate(byMethod, method, () => new Map<number, Series>());
+    const series = getOrCreate(byStatus, status, () => ({
+      route,
+      method,
+      status,
+      count: 0,
+      sum: 0,
+      buckets: new Float64Array(this.bounds.length + 1),
+    }));
     series.count += 1;
     series.sum += seconds;
     let bucket = 0;
@@ -94,7 +95,9 @@ export class HttpRequestMetrics {
         for (const series of byStatus.values()) {
           count += series.count;
           sum += series.sum;
-          series.buckets.forEach((n, i) => (buckets[i]! += n));
+          series.buckets.forEach((n, i) => {
+            buckets[i]! += n;
+          });
         }
         let cumulative = 0;
         this.bounds.forEach((bound, i) => {

@@ -25,7 +25,9 @@ function brokerRelay(port: number): Promise<Server> {
     }
     client.pipe(broker).pipe(client);
   });
-  server.on('close', () => sockets.forEach((s) => s.destroy()));
+  server.on('close', () => {
+    for (const socket of sockets) socket.destroy();
+  });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 

@@ -128,12 +128,16 @@ export function dockerignore(context: string): (path: string) => boolean {
     .map((pattern) => {
       const negate = pattern.startsWith('!');
       const body = posix.normalize((negate ? pattern.slice(1) : pattern).replace(/^\/+/, ''));
+      // ** (with its slash) matches any folders; within a segment * and ? as in a shell.
       const regex = body
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*\/?/g, '\u0000')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')
-        .replace(/\u0000/g, '(?:.*/)?');
+        .split(/\*\*\/?/)
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
+        .join('(?:.*/)?');
       return { negate, regex: new RegExp(`^${regex}(?:/.*)?$`) };
     });
   return (path) => rules.reduce((ignored, rule) => (rule.regex.test(path) ? !rule.negate : ignored), false);

@@ -8,13 +8,12 @@ import { mesEvent } from '../fixtures/mes-events.js';
 import { waitFor, type Received } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 
-// The document is read back as plain JSON.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the document is read back as plain JSON; the parser checks its shape.
 type Doc = any;
 
 /** The document's channels on the message's exchange whose address (parameters within their enums) matches its routing key. */
 function channelsOf(doc: Doc, exchange: string, routingKey: string): string[] {
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return Object.entries(doc.channels as Record<string, Doc>)
     .filter(([, channel]) => {
       if (channel.bindings.amqp.exchange?.name !== exchange) return false;
@@ -23,7 +22,7 @@ function channelsOf(doc: Doc, exchange: string, routingKey: string): string[] {
         .split(/(\{\w+\})/)
         .map((part) => {
           const name = /^\{(\w+)\}$/.exec(part)?.[1];
-          if (name === undefined) return escape(part);
+          if (name === undefined) return escapeRegExp(part);
           const values = channel.parameters?.[name]?.enum as string[] | undefined;
           return values ? `(?:${values.map(escape).join('|')})` : '.+';
         })

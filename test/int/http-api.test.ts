@@ -22,8 +22,7 @@ const validPage = validatorFor('orderPage');
 const validProblem = validatorFor('problem');
 // These tests only read; nothing may be published.
 const noBroker = { publish: () => Promise.reject(new NotPublishedError('no broker in this test')) };
-// Test reads of JSON answers; the contracts validators check their shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: test reads of JSON answers; the contracts validators check their shape.
 const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
 
 async function setup(t: Test, options: { connected?: () => boolean } = {}) {
@@ -312,7 +311,10 @@ t.test(
     const opsKey = keyOf();
     let reports = 0;
     const ops: OpsService = {
-      report: () => (reports++, Promise.reject(new Error('not in this test'))),
+      report: () => {
+        reports++;
+        return Promise.reject(new Error('not in this test'));
+      },
       timeline: () => Promise.resolve([]),
       deadLetters: () => Promise.resolve([]),
       replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),

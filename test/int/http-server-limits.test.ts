@@ -117,7 +117,9 @@ t.test('connections beyond maxConnections are closed as they arrive; a freed slo
       socket.on('error', () => undefined);
     });
   const held = [await open(), await open()];
-  t.teardown(() => held.forEach((socket) => socket.destroy()));
+  t.teardown(() => {
+    for (const socket of held) socket.destroy();
+  });
   await new Promise((r) => setTimeout(r, 50));
   const third = await exchange(port, 'GET /ping HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 2000 });
   t.equal(third.status, 0, 'no answer: closed before it was read');

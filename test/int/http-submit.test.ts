@@ -8,7 +8,7 @@ const keyOf = () => randomBytes(24).toString('base64url');
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 const keys = { alpha: keyOf(), beta: keyOf() };
 const validPartnerOrder = validatorFor('crmPartnerOrder');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: test reads of JSON answers; the contracts validators check their shape.
 const json = async (response: Response): Promise<any> => response.json();
 const order = {
   reference: 'PO-4711',

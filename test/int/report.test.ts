@@ -529,7 +529,7 @@ t.test(
     const detailed = (await run('--details')).split(/\n(?=Informational, nothing to do)/)[1] ?? '';
     t.match(
       detailed,
-      /^Informational, nothing to do \(4\): duplicate seen 4\n  \[duplicate seen\] A-DUP/,
+      /^Informational, nothing to do \(4\): duplicate seen 4\n {2}\[duplicate seen\] A-DUP/,
       'text --details: each one after the count',
     );
     t.equal(detailed.match(/\[duplicate seen\]/g)?.length, 4);

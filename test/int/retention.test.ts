@@ -1,7 +1,6 @@
 import t from 'tap';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
-import { RetentionPruner } from '../../src/ledger/sqlite/retention.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 

@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { loadConfig } from '../../src/config/index.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
-import { validatorFor } from '../../src/contracts/validate.js';
 import type { MesCommand } from '../../sim/generated/mes/reference/command.js';
 import type { MesEvent } from '../../sim/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';

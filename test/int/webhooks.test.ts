@@ -157,7 +157,7 @@ t.test(
   async (t) => {
     const { store, orderEvents, dispatcher, journal, ledger } = setup(t);
     const answers = [reply(500), reply(429, { 'retry-after': '0' }), reply(204)];
-    const partner = await receiver(t, (n, res, req) => answers[n - 1]!(n, res));
+    const partner = await receiver(t, (n, res) => answers[n - 1]!(n, res));
     const shop = endpoint('shop', partner.url);
     const [event] = await orderEvents('W-1');
     t.equal(await enqueue(store, 'shop', [shop], event!, Date.now()), 1);

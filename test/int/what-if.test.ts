@@ -67,7 +67,7 @@ t.test(
         'description: "Operation 10: cutting"\n    status: on_hold',
       ),
     );
-    changed.edit(referenceDialect, (s) => s.replace(/  PACKING:\n(    .*\n)+/, ''));
+    changed.edit(referenceDialect, (s) => s.replace(/ {2}PACKING:\n( {4}.*\n)+/, ''));
     const candidate = loadConfig({ dir: changed.dir, env: {} });
 
     const result = await whatIf(ledger, current, candidate, { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
@@ -100,7 +100,7 @@ t.test(
     t.match(cli.stdout, /12 MES message\(s\) of the last 3650d kept in the ledger, 3 order\(s\)/);
     t.match(
       cli.stdout,
-      /2 order\(s\) would end differently:\n  W-1  status in_production → on_hold\n  W-2  quarantined none → PACKING/,
+      /2 order\(s\) would end differently:\n {2}W-1 {2}status in_production → on_hold\n {2}W-2 {2}quarantined none → PACKING/,
     );
     const unchanged = await runCliCaptured(
       [

@@ -9,8 +9,7 @@ import type { StatusChange } from '../../src/ledger/model.js';
 import { mesCommandWriter } from '../../src/mapping/mes-command.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 
-// The document is read back as plain JSON.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the document is read back as plain JSON; the parser checks its shape.
 type Doc = any;
 
 const dialects = ['mes/reference', 'mes/line-controller'];

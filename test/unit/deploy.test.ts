@@ -190,7 +190,7 @@ t.test(
       { type: 'datasource', query: 'prometheus' },
       'and as a variable when provisioned from a file',
     );
-    const datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
+    const datasource = { type: 'prometheus', uid: grafanaVariable('DS_PROMETHEUS') };
     for (const name of ['job', 'instance']) {
       t.match(variables[name], { type: 'query', datasource }, `a ${name} variable read from that data source`);
       t.match(JSON.stringify(variables[name]?.query ?? null), /label_values\(/, `${name}: its values are the label's`);
@@ -209,7 +209,7 @@ t.test(
     t.same(
       refs.filter((ref) => JSON.stringify(ref) !== JSON.stringify(datasource)),
       [],
-      'each is ${DS_PROMETHEUS}',
+      `each is ${grafanaVariable('DS_PROMETHEUS')}`,
     );
     // Every metric a query selects is scoped to the chosen job and instances.
     for (const panel of board.panels) {
@@ -226,3 +226,8 @@ t.test(
     }
   },
 );
+
+/** Grafana's ${NAME} reference to a dashboard variable or __inputs entry. */
+function grafanaVariable(name: string): string {
+  return `\${${name}}`;
+}

@@ -32,7 +32,9 @@ t.test(
   async (t) => {
     const context = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-context-'));
     const scratch = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-'));
-    t.teardown(() => [context, scratch].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+    t.teardown(() => {
+      for (const dir of [context, scratch]) rmSync(dir, { recursive: true, force: true });
+    });
     writeFileSync(join(context, 'a.txt'), 'a');
     const options = { context, scratch, env: process.env, timeoutMs: 10_000 };
     const [run] = await emulateStages(

@@ -35,7 +35,7 @@ const generic = new Set([
 ]);
 
 function schemaWords(schema: unknown, words = new Set<string>()): Set<string> {
-  if (Array.isArray(schema)) schema.forEach((item) => schemaWords(item, words));
+  if (Array.isArray(schema)) for (const item of schema) schemaWords(item, words);
   else if (schema && typeof schema === 'object') {
     const node = schema as Record<string, unknown>;
     if (node.properties && typeof node.properties === 'object')

@@ -17,7 +17,10 @@ async function counted(t: Test) {
     {
       'node:crypto': {
         ...crypto,
-        hash: (...args: Parameters<typeof crypto.hash>) => (digests.count++, crypto.hash(...args)),
+        hash: (...args: Parameters<typeof crypto.hash>) => {
+          digests.count++;
+          return crypto.hash(...args);
+        },
       },
     },
   );

@@ -3,7 +3,6 @@ import { referenceMesValidators } from '../../sim/mes/contracts.js';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { readMesEvent, readPointer, translate } from '../../src/mapping/index.js';
-import { validatorFor } from '../../src/contracts/validate.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
 const { dialect } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });

@@ -44,13 +44,9 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
         { 'retry-after': '5' },
       );
     rendering = true;
-    let result;
-    try {
-      result = await ops.report(window, lang, { maxLookups: maxLookupsPerPage });
-    } finally {
+    const { report, timelines } = await ops.report(window, lang, { maxLookups: maxLookupsPerPage }).finally(() => {
       rendering = false;
-    }
-    const { report, timelines } = result;
+    });
     if (format === 'json')
       return new Response(JSON.stringify(report), { headers: { 'content-type': 'application/json' } });
     if (format === 'csv')

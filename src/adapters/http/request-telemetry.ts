@@ -1,4 +1,4 @@
-import type { ExecutionContext, Hono } from 'hono';
+import type { Env, ExecutionContext, Hono, Schema } from 'hono';
 import type { Result, Router } from 'hono/router';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import type { H, RouterRoute } from 'hono/types';
@@ -51,11 +51,15 @@ export class RouteRecorder implements Router<Route> {
  * fetch instead of running as middleware: a middleware would turn every route into an async
  * chain, and a cached read would lose about a fifth of its throughput to it.
  */
-export function instrumentRequests(app: Hono<any>, router: RouteRecorder, metrics: Metrics | undefined): void {
+export function instrumentRequests(
+  app: Hono<Env, Schema, string>,
+  router: RouteRecorder,
+  metrics: Metrics | undefined,
+): void {
   const dispatch = app.fetch;
   const measured = (
     request: Request,
-    env: unknown,
+    env: Parameters<typeof dispatch>[1],
     executionCtx: ExecutionContext | undefined,
     span: Span | undefined,
   ) => {

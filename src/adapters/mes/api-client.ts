@@ -21,7 +21,7 @@ export function createMesApiClient(baseUrl: string, timeoutMs: number, orderLook
             const { path, query } = orderLookupTarget(lookup, orderId);
             const url = new URL(`${path.slice(1)}${query ? `?${query}` : ''}`, withSlash(baseUrl));
             const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: traceHeaders() });
-            const text = needsBody(lookup) ? await response.text() : (await response.body?.cancel(), '');
+            const text = needsBody(lookup) ? await response.text() : await discardBody(response);
             const answer = readOrderAnswer(lookup, response.status, () => JSON.parse(text));
             return 'error' in answer ? undefined : answer.knows;
           } catch {
@@ -33,3 +33,9 @@ export function createMesApiClient(baseUrl: string, timeoutMs: number, orderLook
 }
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
+
+/** Frees the connection of an answer whose status says it all; reads as an empty body. */
+async function discardBody(response: Response): Promise<string> {
+  await response.body?.cancel();
+  return '';
+}

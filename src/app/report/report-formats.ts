@@ -114,9 +114,6 @@ export function reportCsv(report: ReconciliationReport, { details = false }: Rep
           ? []
           : [[kind, '', since, '', '', items[0]!.action, '', '', '', '', '', 'info', String(items.length)]];
       });
-  return (
-    [header, ...report.discrepancies.map((d) => row(d, 'action')), ...info]
-      .map((cells) => cells.map(quote).join(','))
-      .join('\r\n') + '\r\n'
-  );
+  const rows = [header, ...report.discrepancies.map((d) => row(d, 'action')), ...info];
+  return rows.map((cells) => `${cells.map(quote).join(',')}\r\n`).join('');
 }

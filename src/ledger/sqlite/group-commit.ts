@@ -84,7 +84,10 @@ export class GroupCommit {
         else job.reject(result.error);
       });
     };
-    if (!this.syncs) return settle();
+    if (!this.syncs) {
+      settle();
+      return;
+    }
     // Not known durable: the callers do not ack, the broker redelivers, the ledger finishes the work.
     this.syncs.after().then(settle, (error: unknown) => {
       this.onCommit?.((performance.now() - started) / 1000, false);
