@@ -39,4 +39,12 @@ export type { OrderEventDeliveries } from './sqlite/context.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';
 export { ackDueAt, type AckPolicy } from './decide-watchdog.js';
 export type { Deadlines } from './decide-status.js';
+export {
+  ordersNeedingAction,
+  byUrgency,
+  urgencyOf,
+  type ActionReason,
+  type NeedsActionRows,
+  type OrderNeedingAction,
+} from './decide-needs-action.js';
 export { LedgerUnavailableError } from './ledger-errors.js';

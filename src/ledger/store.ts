@@ -3,6 +3,7 @@ import type { AckPolicy } from './decide-watchdog.js';
 import type { Deadlines } from './decide-status.js';
 import type { KeptMesMessage, MessageChannel, OrderQuery, OrderRecord, StatusHistoryEntry } from './model.js';
 import type { ReportRows } from './report-rows.js';
+import type { NeedsActionRows } from './decide-needs-action.js';
 
 /** A message the store decided must go out; the pipeline publishes it and then calls markPublished/markForwarded. */
 export interface OutMessage {
@@ -177,6 +178,8 @@ export interface RetentionPort {
 export interface OpsLedger {
   /** The reconciliation report's rows for a window; `between` runs between its queries (to pace a report beside the pipeline). */
   reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows>;
+  /** What may make an order need a person in [from, to): flags as they are now, the rest by when it happened. */
+  needsActionRows(from: number, to: number): Promise<NeedsActionRows>;
   timeline(orderId: string): Promise<TimelineEntry[]>;
   /** The MES messages received in [from, to) as they arrived (ledger.keepMesEventBodies), oldest first, at most `limit`. */
   mesEventBodies(from: number, to: number, limit: number): Promise<KeptMesMessage[]>;

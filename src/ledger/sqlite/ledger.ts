@@ -3,6 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { GroupCommit, type Durability } from './group-commit.js';
 import type { ReportRows } from '../report-rows.js';
 import { readReportRows } from './report.js';
+import { readNeedsActionRows } from './needs-action.js';
+import type { NeedsActionRows } from '../decide-needs-action.js';
 import { prepareStatements } from './statements.js';
 import { RetentionPruner } from './retention.js';
 import { SqliteWebhookStore } from './webhooks.js';
@@ -95,6 +97,11 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
   /** The reconciliation report's rows for a window; `between` runs between its queries (to pace a report beside the pipeline). */
   reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows> {
     return readReportRows(this.db, from, to, unconfirmedBefore, between);
+  }
+
+  /** What may make an order need a person in the window (src/ledger/decide-needs-action.ts decides). */
+  async needsActionRows(from: number, to: number): Promise<NeedsActionRows> {
+    return readNeedsActionRows(this.db, from, to);
   }
 
   async close(): Promise<void> {
