@@ -4,9 +4,10 @@ import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { createMesReadProxy } from '../adapters/mes/index.js';
 import { createOpsServices } from '../app/ops-services.js';
-import { reportCsv, reportText } from '../app/report/report-formats.js';
+import { needsActionText, reportCsv, reportText } from '../app/report/report-formats.js';
 import { reportHtml } from '../app/report/report-html.js';
-import { langs, pickLang, texts } from '../app/report/texts.js';
+import type { ReconciliationReport } from '../app/report/report.js';
+import { langs, pickLang, texts, type Lang } from '../app/report/texts.js';
 import { windowOf } from '../app/report/window.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
@@ -14,8 +15,12 @@ import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
 import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 
 export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --to T] [--format text|html|json|csv] [--out FILE]
-                         [--lang en|ru] [--no-reconcile] [--max-lookups N] [--details] [--config DIR]
-  The ledger reconciliation report for a window (default: the last 24 h): counts of commands and
+                         [--lang en|ru] [--no-reconcile] [--max-lookups N] [--details] [--needs-action]
+                         [--config DIR]
+  The ledger reconciliation report for a window (default: the last 24 h). First the orders that need
+  a person, each once, the most urgent first (the MES does not know the order, lost, stuck by age,
+  then a quarantined MES event, a dead letter, a rejection or failure the CRM has not answered),
+  with what the MES says and one suggested action; their count is the report's headline. Then counts of commands and
   events, orders by status, stuck orders, acknowledgement latency, and every discrepancy with a
   suggested action, the most urgent first; the informational ones (duplicates, acknowledgements
   overtaken by a later MES state: nothing to do) are counted by kind. Lost and flagged orders are
@@ -25,16 +30,22 @@ export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --
   --out     write to FILE instead of stdout (the format follows a .html/.json/.csv name unless given)
   --details text and csv: each informational discrepancy too, not only their counts (json has them
             in informational.items, the html page in a collapsed section)
+  --needs-action  only the list of orders that need a person (text, json or csv); exit 1 when it
+            is not empty, so a cron job or a CI smoke can use it
   T is an ISO 8601 time, e.g. 2026-11-25T00:00:00Z; --since takes 30m, 24h, 7d.
   ${configOptionUsage}
-  Exit 0 with the report, 2 on bad usage, an invalid config or no ledger at the configured path.`;
+  Exit 0 with the report (with --needs-action: 0 when no order needs a person, 1 when some do), 2 on
+  bad usage, an invalid config or no ledger at the configured path.`;
 
 type Format = 'text' | 'html' | 'json' | 'csv';
 const reportNiceness = 19;
 
 const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 
-/** `orderbridge report`: exit 0 with the report, 2 on bad usage, an invalid config or no ledger at the configured path. */
+/**
+ * `orderbridge report`: exit 0 with the report (with --needs-action 1 when an order needs a person),
+ * 2 on bad usage, an invalid config or no ledger at the configured path.
+ */
 export async function report(args: string[], io: CliIo, isTerminal = process.stderr.isTTY === true): Promise<number> {
   const parsed = parseCommandLine(
     {
@@ -50,6 +61,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
         'no-reconcile': { type: 'boolean', default: false },
         'max-lookups': { type: 'string' },
         details: { type: 'boolean', default: false },
+        'needs-action': { type: 'boolean', default: false },
         config: { type: 'string' },
       },
     },
@@ -66,6 +78,11 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   const format = (values.format ?? formatOfFile(values.out) ?? 'text') as Format;
   if (!formats.includes(format)) {
     io.err(`--format must be one of ${formats.join(', ')}, not ${JSON.stringify(values.format)}`);
+    return 2;
+  }
+  const needsActionOnly = values['needs-action'];
+  if (needsActionOnly && format === 'html') {
+    io.err('--needs-action prints text, json or csv; the html page shows the list first anyway');
     return 2;
   }
   if (values.lang !== undefined && !(langs as readonly string[]).includes(values.lang)) {
@@ -101,25 +118,34 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
     progress.stop();
     const details = { details: values.details };
     const output =
-      format === 'json'
-        ? `${JSON.stringify(result, null, 2)}\n`
-        : format === 'csv'
-          ? reportCsv(result, details)
-          : format === 'html'
-            ? reportHtml(result, lang, timelines)
-            : `${reportText(result, lang, details).join('\n')}\n`;
+      needsActionOnly && format !== 'html'
+        ? needsActionOutput(result, format, lang)
+        : format === 'json'
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : format === 'csv'
+            ? reportCsv(result, details)
+            : format === 'html'
+              ? reportHtml(result, lang, timelines)
+              : `${reportText(result, lang, details).join('\n')}\n`;
     if (values.out) {
       writeFileSync(resolve(io.cwd, values.out), output);
       io.err(
-        `report written to ${values.out} (${result.discrepancies.length} discrepancies needing action, ${result.informational.total} informational)`,
+        `report written to ${values.out} (${result.needsAction.total} orders need a person; ${result.discrepancies.length} discrepancies needing action, ${result.informational.total} informational)`,
       );
     } else io.out(output.replace(/\n$/, ''));
-    return 0;
+    return needsActionOnly && result.needsAction.total > 0 ? 1 : 0;
   } finally {
     progress.stop();
     mes?.close();
     await ledger.close();
   }
+}
+
+/** Only the action list, in the chosen format. */
+function needsActionOutput(result: ReconciliationReport, format: Exclude<Format, 'html'>, lang: Lang): string {
+  if (format === 'json') return `${JSON.stringify(result.needsAction, null, 2)}\n`;
+  if (format === 'csv') return reportCsv(result, { needsActionOnly: true });
+  return `${needsActionText(result, lang).join('\n')}\n`;
 }
 
 function formatOfFile(out: string | undefined): Format | undefined {

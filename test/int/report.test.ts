@@ -142,12 +142,12 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   const csv = reportCsv(report).split('\r\n');
   t.equal(
     csv[0],
-    'kind,order_id,since,status,detail,action,mes_asked,mes_knows,mes_state,mes_status,mes_error,class,count',
+    'kind,order_id,since,status,detail,action,mes_asked,mes_knows,mes_state,mes_status,mes_error,class,count,reasons,for_ms,last_mes_state,dead_letter_reason,mes_not_asked_because,suggestion',
   );
   t.equal(
     csv.filter(Boolean).length,
-    report.discrepancies.length + 2,
-    'one CSV row per discrepancy needing action, one per informational kind',
+    report.needsAction.total + report.discrepancies.length + 2,
+    'one CSV row per order that needs a person, one per discrepancy needing action, one per informational kind',
   );
   const html = reportHtml(report, 'ru', timelines);
   t.match(html, /<html lang="ru">/);
@@ -538,7 +538,7 @@ t.test(
     t.same(
       csv.filter((line) => line.startsWith('duplicate_seen')),
       [
-        `duplicate_seen,,${json.informational.items.map((d) => d.since).sort()[0]},,,${json.informational.items[0]!.action},,,,,,info,4`,
+        `duplicate_seen,,${json.informational.items.map((d) => d.since).sort()[0]},,,${json.informational.items[0]!.action},,,,,,info,4,,,,,,`,
       ],
       'CSV: one row per informational kind, with its count',
     );
@@ -546,8 +546,12 @@ t.test(
       csv
         .slice(1)
         .filter(Boolean)
-        .every((line, i) => (i < json.discrepancies.length ? line.endsWith(',action,1') : line.includes(',info,'))),
-      'those needing action first',
+        .every((line, i) => {
+          const actions = json.needsAction.total;
+          if (i < actions) return line.startsWith('needs_action,');
+          return i < actions + json.discrepancies.length ? line.endsWith(',action,1,,,,,,') : line.includes(',info,');
+        }),
+      'the orders that need a person first, then the discrepancies needing action',
     );
     const csvDetailed = (await run('--format', 'csv', '--details')).split('\r\n');
     t.equal(

@@ -28,7 +28,7 @@ export interface ProduceReportOptions {
   lookupsPerSecond?: number;
   /** An event published this long ago and still unconfirmed is a discrepancy. */
   unconfirmedAfterMs?: number;
-  /** Timelines are embedded for the first this many discrepancies, those needing action first (the HTML page). */
+  /** Timelines are embedded for the first this many orders: the action list's, then the discrepancies' (the HTML page). */
   timelines?: number;
   onProgress?: (done: number, total: number) => void;
   /**
@@ -46,6 +46,8 @@ export async function produceReport(
   const now = options.now ?? Date.now();
   const yieldCpu = cpuPacer(options.cpuShare ?? 1);
   const rows = await ledger.reportRows(from, to, now - (options.unconfirmedAfterMs ?? 60_000), yieldCpu);
+  const actionRows = await ledger.needsActionRows(from, to);
+  await yieldCpu();
   const { mes } = options;
   const lookup = config.dialect.api?.orderLookup;
   const pace = pacer(options.lookupsPerSecond ?? 20);
@@ -59,6 +61,7 @@ export async function produceReport(
       : undefined;
   const report = await buildReport({
     rows,
+    actionRows,
     from,
     to,
     now,
@@ -79,7 +82,8 @@ export async function produceReport(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const timelines: Record<string, TimelineEntry[]> = {};
-  for (const d of [...report.discrepancies, ...report.informational.items].slice(0, options.timelines ?? 200)) {
+  const orders = [...report.needsAction.items, ...report.discrepancies, ...report.informational.items];
+  for (const d of orders.slice(0, options.timelines ?? 200)) {
     if (timelines[d.orderId]) continue;
     timelines[d.orderId] = await ledger.timeline(d.orderId);
     await yieldCpu();

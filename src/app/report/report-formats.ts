@@ -1,3 +1,4 @@
+import type { ActionItem } from './needs-action.js';
 import { informationalKinds, type Discrepancy, type ReconciliationReport } from './report.js';
 import { texts, type Lang } from './texts.js';
 
@@ -27,6 +28,8 @@ export function reportText(
     t.title,
     t.window(report.window.from, report.window.to),
     ...(report.coverage.complete ? [] : [t.coverageIncomplete(report.coverage.oldestRecord ?? t.none)]),
+    '',
+    ...needsActionText(report, lang),
     '',
     `${t.sections.commands}: ${counts(t.commands, report.commands)}`,
     `${t.sections.events}: ${counts(t.events, report.events)}`,
@@ -59,7 +62,42 @@ export function reportText(
   return lines;
 }
 
-export function mesText(mes: NonNullable<ReconciliationReport['discrepancies'][number]['mes']>, lang: Lang): string {
+/** The action list alone: its headline, then one block per order, the most urgent first. */
+export function needsActionText(report: ReconciliationReport, lang: Lang): string[] {
+  const t = texts[lang];
+  const { total, items } = report.needsAction;
+  const lines = [`${t.needsAction.headline(total)}${total ? ` — ${reasonCounts(report, lang)}` : ''}`];
+  if (!total) return [...lines, `  ${t.needsAction.none}`];
+  for (const [i, item] of items.entries()) {
+    lines.push(
+      `  ${i + 1}. ${item.orderId}  ${item.reasons.map((r) => t.needsAction.reasons[r]).join(' · ')}  ${t.needsAction.since(item.since, t.duration(item.forMs))}`,
+      `     ${item.status ?? t.none} · ${t.needsAction.lastMesState(item.mesState)} · ${t.table.mes}: ${actionMesText(item, lang)}`,
+    );
+    if (item.deadLetterReason !== undefined) lines.push(`     ${t.needsAction.deadLetter(item.deadLetterReason)}`);
+    if (item.detail) lines.push(`     ${item.detail}`);
+    lines.push(`     → ${item.action}`);
+  }
+  return lines;
+}
+
+/** The action list's orders by reason, e.g. "lost 2 · stuck 8". */
+export function reasonCounts(report: ReconciliationReport, lang: Lang): string {
+  const t = texts[lang].needsAction;
+  return (Object.keys(t.reasons) as (keyof typeof t.reasons)[])
+    .filter((reason) => report.needsAction.byReason[reason])
+    .map((reason) => `${t.reasons[reason]} ${report.needsAction.byReason[reason]}`)
+    .join(' · ');
+}
+
+/** What the MES said about an order of the action list, or why it was not asked. */
+export function actionMesText(item: ActionItem, lang: Lang): string {
+  const t = texts[lang];
+  const { mes } = item;
+  if (!mes.asked) return `${t.mes.notAsked} (${t.needsAction.notAsked[mes.notAskedBecause ?? 'not_lost_or_stuck']})`;
+  return mesText(mes, lang);
+}
+
+export function mesText(mes: { asked: boolean; knows?: boolean; state?: string; error?: string }, lang: Lang): string {
   const t = texts[lang].mes;
   if (!mes.asked) return t.notAsked;
   if (mes.error) return t.failed(mes.error);
@@ -67,12 +105,16 @@ export function mesText(mes: NonNullable<ReconciliationReport['discrepancies'][n
 }
 
 /**
- * One row per discrepancy needing action (class `action`, count 1), then one row per informational
+ * First one row per order that needs a person (class `needs_action`, kind `needs_action`, with its
+ * reasons, for_ms, last MES state, dead-letter reason, why the MES was not asked and the suggestion),
+ * then one row per discrepancy needing action (class `action`, count 1), then one row per informational
  * kind with its count and no order (class `info`), or with `details` one row per informational
  * discrepancy. RFC 4180 quoting; the headline counts are in the JSON and HTML forms.
  */
-export function reportCsv(report: ReconciliationReport, { details = false }: ReportFormatOptions = {}): string {
-  const quote = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+export function reportCsv(
+  report: ReconciliationReport,
+  { details = false, needsActionOnly = false }: ReportFormatOptions & { needsActionOnly?: boolean } = {},
+): string {
   const header = [
     'kind',
     'order_id',
@@ -87,7 +129,10 @@ export function reportCsv(report: ReconciliationReport, { details = false }: Rep
     'mes_error',
     'class',
     'count',
+    ...actionColumns,
   ];
+  const actions = report.needsAction.items.map(actionRow);
+  if (needsActionOnly) return csvText([header, ...actions]);
   const row = (d: Discrepancy, kind: 'action' | 'info') => [
     d.kind,
     d.orderId,
@@ -102,6 +147,7 @@ export function reportCsv(report: ReconciliationReport, { details = false }: Rep
     d.mes?.error ?? '',
     kind,
     '1',
+    ...actionColumns.map(() => ''),
   ];
   const { informational } = report;
   const info = details
@@ -112,8 +158,64 @@ export function reportCsv(report: ReconciliationReport, { details = false }: Rep
         const since = items.map((d) => d.since).sort()[0];
         return since === undefined
           ? []
-          : [[kind, '', since, '', '', items[0]!.action, '', '', '', '', '', 'info', String(items.length)]];
+          : [
+              [
+                kind,
+                '',
+                since,
+                '',
+                '',
+                items[0]!.action,
+                '',
+                '',
+                '',
+                '',
+                '',
+                'info',
+                String(items.length),
+                ...actionColumns.map(() => ''),
+              ],
+            ];
       });
-  const rows = [header, ...report.discrepancies.map((d) => row(d, 'action')), ...info];
+  return csvText([header, ...actions, ...report.discrepancies.map((d) => row(d, 'action')), ...info]);
+}
+
+const actionColumns = [
+  'reasons',
+  'for_ms',
+  'last_mes_state',
+  'dead_letter_reason',
+  'mes_not_asked_because',
+  'suggestion',
+];
+
+function actionRow(item: ActionItem): string[] {
+  const { mes } = item;
+  return [
+    'needs_action',
+    item.orderId,
+    item.since,
+    item.status ?? '',
+    item.detail ?? '',
+    item.action,
+    String(mes.asked),
+    mes.knows === undefined ? '' : String(mes.knows),
+    mes.state ?? '',
+    mes.status ?? '',
+    mes.error ?? '',
+    'needs_action',
+    '1',
+    item.reasons.join(' '),
+    String(item.forMs),
+    item.mesState ?? '',
+    item.deadLetterReason ?? '',
+    mes.notAskedBecause ?? '',
+    item.suggestion,
+  ];
+}
+
+/** RFC 4180: CRLF line ends, a field with a comma, quote or line break quoted. */
+function csvText(rows: string[][]): string {
+  const quote = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
   return rows.map((cells) => `${cells.map(quote).join(',')}\r\n`).join('');
 }

@@ -1,5 +1,6 @@
 import type { TimelineEntry } from '../../ledger/index.js';
-import { mesText } from './report-formats.js';
+import type { ActionItem } from './needs-action.js';
+import { actionMesText, mesText, reasonCounts } from './report-formats.js';
 import { informationalKinds, type Discrepancy, type ReconciliationReport } from './report.js';
 import { texts, type Lang } from './texts.js';
 
@@ -26,7 +27,15 @@ export function reportHtml(
 <td><span class="kind k-${d.kind}">${esc(t.kinds[d.kind])}</span></td><td class="order">${esc(d.orderId)}</td><td>${esc(d.since.replace('T', ' ').slice(0, 19))}</td><td>${esc(d.status ?? '')}</td>
 <td>${esc(d.detail)}</td><td>${esc(d.mes ? mesText(d.mes, lang) : t.none)}</td><td>${esc(d.action)}</td></tr>`;
   const head = `<thead><tr><th>${esc(t.table.kind)}</th><th>${esc(t.table.order)}</th><th>${esc(t.table.since)}</th><th>${esc(t.table.status)}</th><th>${esc(t.table.detail)}</th><th>${esc(t.table.mes)}</th><th>${esc(t.table.action)}</th></tr></thead>`;
-  const { informational } = report;
+  const { informational, needsAction } = report;
+  const actionRow = (
+    item: ActionItem,
+  ) => `<tr data-order="${esc(item.orderId)}" data-suggestion="${item.suggestion}" tabindex="0">
+<td class="order">${esc(item.orderId)}</td><td>${item.reasons.map((r) => `<span class="kind r-${r}">${esc(t.needsAction.reasons[r])}</span>`).join(' ')}</td>
+<td>${esc(item.since.replace('T', ' ').slice(0, 19))}<br><b>${esc(t.duration(item.forMs))}</b></td><td>${esc(item.status ?? t.none)}</td><td>${esc(item.mesState ?? t.none)}</td>
+<td>${esc(actionMesText(item, lang))}</td><td>${esc([item.deadLetterReason === undefined ? '' : t.needsAction.deadLetter(item.deadLetterReason), item.detail ?? ''].filter(Boolean).join(' · ') || t.none)}</td><td>${esc(item.action)}</td></tr>`;
+  const columns = t.needsAction.columns;
+  const actionHead = `<thead><tr>${(['order', 'reasons', 'since', 'status', 'mesState', 'mes', 'detail', 'action'] as const).map((c) => `<th>${esc(columns[c])}</th>`).join('')}</tr></thead>`;
   const infoCounts = informationalKinds
     .filter((k) => informational.byKind[k])
     .map((k) => `${t.kinds[k]} ${informational.byKind[k]}`)
@@ -51,6 +60,8 @@ h2{font-size:16px;margin:0 0 12px}details{margin-top:16px}summary{cursor:pointer
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e6ec;vertical-align:top}
 tbody tr{cursor:pointer}tbody tr:hover{background:#f0f4ff}.order{font-family:ui-monospace,monospace}.kind{white-space:nowrap;padding:2px 6px;border-radius:4px;background:#eef1f6}
 .k-missing_in_mes{background:#f6c1c1;font-weight:600}.k-command_never_acknowledged,.k-status_diverged{background:#fde8e8}.k-acknowledgement_lost,.k-crm_not_informed{background:#fff4d6}
+.headline{display:flex;align-items:center;gap:16px;margin-bottom:12px}.headline .card{min-width:160px}.headline .value{font-size:32px}
+.r-lost{background:#f6c1c1;font-weight:600}.r-stuck{background:#fde8e8}.r-quarantined,.r-dead_lettered{background:#fff4d6}
 .filters{display:flex;gap:8px;margin-bottom:8px}input,select{font:inherit;padding:4px 6px}
 dialog{max-width:min(1100px,95vw);border:none;border-radius:8px;box-shadow:0 8px 30px rgba(0,0,0,.3)}dialog pre{white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace}
 svg text{font:11px system-ui,sans-serif;fill:#56607a}
@@ -59,6 +70,10 @@ svg text{font:11px system-ui,sans-serif;fill:#56607a}
 <header><h1>${esc(t.title)}</h1><p>${esc(t.window(report.window.from, report.window.to))} · ${esc(t.generated(report.generatedAt))}</p></header>
 <main>
 ${report.coverage.complete ? '' : `<p class="note">${esc(t.coverageIncomplete(report.coverage.oldestRecord ?? t.none))}</p>`}
+<section id="needs-action"><div class="headline">${headline(t.needsAction.title, needsAction.total, 'needsAction.total', needsAction.total > 0)}<p>${esc(reasonCounts(report, lang))}</p></div>
+<h2>${esc(t.needsAction.title)} (${needsAction.total})</h2>
+${needsAction.total ? `<table>${actionHead}<tbody id="actions">${needsAction.items.map(actionRow).join('\n')}</tbody></table>` : `<p>${esc(t.needsAction.none)}</p>`}
+</section>
 <section id="commands"><h2>${esc(t.sections.commands)}</h2><div class="cards">
 ${(Object.keys(t.commands) as (keyof typeof t.commands)[]).map((k) => headline(t.commands[k], report.commands[k], `commands.${k}`, k === 'lost' && report.commands.lost > 0)).join('\n')}
 </div></section>
@@ -105,7 +120,7 @@ function open(orderId) {
   document.getElementById('timeline-body').textContent = entries.map((e) => [e.at, e.kind, e.channel || '', e.messageId || '', e.state ? '-> ' + e.state : '', e.detail ? JSON.stringify(e.detail) : '', e.traceId ? 'trace ' + e.traceId : ''].filter(Boolean).join('  ')).join('\\n') || '-';
   document.getElementById('timeline').showModal();
 }
-for (const row of document.querySelectorAll('#rows tr, #info-rows tr')) { row.addEventListener('click', () => open(row.dataset.order)); row.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(row.dataset.order); }); }
+for (const row of document.querySelectorAll('#actions tr, #rows tr, #info-rows tr')) { row.addEventListener('click', () => open(row.dataset.order)); row.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(row.dataset.order); }); }
 </script>
 </body></html>
 `;

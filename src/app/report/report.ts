@@ -1,6 +1,8 @@
 import type { ReconciliationReport } from '../../contracts/generated/ops/report.js';
+import type { NeedsActionRows } from '../../ledger/index.js';
 import type { ReportRows } from '../../ledger/report-rows.js';
 import { canMove, isOrderStatus, type OrderStatus } from '../../mapping/index.js';
+import { buildActionList } from './needs-action.js';
 import { texts, type Lang } from './texts.js';
 
 export type { ReconciliationReport };
@@ -17,6 +19,8 @@ export type MesAnswer = { knows: true; state: string } | { knows: false } | { er
 
 export interface ReportInput {
   rows: ReportRows;
+  /** What may make an order need a person (the report's action list). */
+  actionRows: NeedsActionRows;
   from: number;
   to: number;
   now: number;
@@ -169,6 +173,14 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   const latencies = rows.acks.map((a) => a.ms).sort((a, b) => a - b);
   return {
     generatedAt: iso(now),
+    needsAction: buildActionList({
+      rows: input.actionRows,
+      now,
+      lang,
+      answers: mes,
+      notAskedBecause: () => (input.askMes ? 'over_limit' : 'reconciliation_off'),
+      statusOfMesState: input.statusOfMesState,
+    }),
     window: { from: iso(from), to: iso(to) },
     coverage: {
       oldestRecord: rows.oldestRecord === null ? null : iso(rows.oldestRecord),

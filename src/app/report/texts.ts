@@ -2,6 +2,8 @@
  * Every text of the reconciliation report (CLI, JSON actions, HTML page) in the languages its
  * readers work in. Add a language by adding one more object of the same shape.
  */
+import type { ActionReason } from '../../ledger/index.js';
+import type { NotAskedBecause, Suggestion } from './needs-action.js';
 import type { Discrepancy } from './report.js';
 
 export type Lang = 'en' | 'ru';
@@ -14,6 +16,21 @@ export interface Texts {
   window: (from: string, to: string) => string;
   coverageIncomplete: (oldest: string) => string;
   generated: (at: string) => string;
+  needsAction: {
+    title: string;
+    /** The report's headline: how many orders need a person. */
+    headline: (count: number) => string;
+    none: string;
+    reasons: Record<ActionReason, string>;
+    suggestions: Record<Suggestion, string>;
+    notAsked: Record<NotAskedBecause, string>;
+    since: (since: string, duration: string) => string;
+    lastMesState: (state: string | null) => string;
+    deadLetter: (reason: string) => string;
+    columns: Record<'order' | 'reasons' | 'since' | 'status' | 'mesState' | 'mes' | 'detail' | 'action', string>;
+  };
+  /** A duration for a person: the two largest units, e.g. 3d 4h. */
+  duration: (ms: number) => string;
   sections: {
     commands: string;
     events: string;
@@ -69,6 +86,62 @@ export interface Texts {
 
 const en: Texts = {
   title: 'Orderbridge reconciliation report',
+  needsAction: {
+    title: 'Needs a person',
+    headline: (count) => (count === 1 ? '1 order needs a person' : `${count} orders need a person`),
+    none: 'No order needs a person.',
+    reasons: {
+      lost: 'lost',
+      stuck: 'stuck',
+      quarantined: 'quarantined MES event',
+      dead_lettered: 'dead letter',
+      rejected: 'rejected, CRM not answered',
+      failed: 'failed, CRM not answered',
+    },
+    suggestions: {
+      resend_to_mes:
+        'Most urgent: the MES does not have this order. Re-send it from the CRM (or enter it in the MES by hand), then find out how the MES lost it.',
+      check_event_path:
+        'Do not re-send: the MES has the order. Check the MES → gateway event path (the MES events exchange and queue); the next MES event corrects the status.',
+      check_mes_has_it:
+        'The MES never acknowledged the order: check in the MES whether it has it (or run the report with reconciliation on); if not, re-send it from the CRM.',
+      check_missed_event:
+        'The MES is further on: the gateway missed an MES event. Check the MES events queue and the dead letters (orderbridge dead-letters); the next event corrects it.',
+      check_mes_progress:
+        'The MES has the order in the same state: ask the work centre why it does not progress (halted line, missing material, on hold in the MES).',
+      check_stuck:
+        'Check in the MES where the order is: if it moved on, check the MES events queue; if it waits, ask the work centre why.',
+      map_mes_state:
+        'Add the MES state under states in the dialect (config/mes/<dialect>/dialect.yaml; check it with orderbridge check-config) and restart; the next event of the order then applies.',
+      check_unknown_order:
+        'The MES reports an order that never came through the gateway: find where the MES got it (entered by hand, another system) and create it from the CRM if it is real.',
+      replay_dead_letter:
+        'orderbridge dead-letters lists the message with its error: fix the sender, the mapping or the config, then orderbridge replay --id ID.',
+      answer_rejection:
+        'The MES rejected the order: tell the customer, or correct the order and re-send it from the CRM.',
+      answer_failure:
+        'The MES reported an error on the order and it has not recovered: fix the cause in the MES, or cancel or re-send it from the CRM.',
+    },
+    notAsked: {
+      reconciliation_off: 'reconciliation off',
+      over_limit: 'over the look-up limit',
+      not_lost_or_stuck: 'only lost and stuck orders are looked up',
+    },
+    since: (since, duration) => `since ${since} (for ${duration})`,
+    lastMesState: (state) => (state === null ? 'no MES state yet' : `last MES state ${state}`),
+    deadLetter: (reason) => `dead letter: ${reason}`,
+    columns: {
+      order: 'Order',
+      reasons: 'Why',
+      since: 'Since (for)',
+      status: 'Status',
+      mesState: 'Last MES state',
+      mes: 'MES says',
+      detail: 'Reason',
+      action: 'Suggested action',
+    },
+  },
+  duration: (ms) => twoUnits(ms, ['d', 'h', 'm', 's'], ''),
   window: (from, to) => `Window ${from} – ${to}`,
   coverageIncomplete: (oldest) =>
     `The ledger holds records from ${oldest} only (retention): the window before that is not covered.`,
@@ -181,6 +254,61 @@ const en: Texts = {
 
 const ru: Texts = {
   title: 'Отчёт сверки Orderbridge',
+  needsAction: {
+    title: 'Требуют внимания человека',
+    headline: (count) => `Заказов, требующих внимания человека: ${count}`,
+    none: 'Ни один заказ не требует внимания человека.',
+    reasons: {
+      lost: 'потерян',
+      stuck: 'завис',
+      quarantined: 'событие MES в карантине',
+      dead_lettered: 'в очереди ошибок',
+      rejected: 'отклонён, CRM не ответила',
+      failed: 'ошибка, CRM не ответила',
+    },
+    suggestions: {
+      resend_to_mes:
+        'Срочно: в MES этого заказа нет. Отправьте его из CRM повторно (или заведите в MES вручную), затем выясните, как MES его потеряла.',
+      check_event_path:
+        'Не отправляйте повторно: заказ в MES есть. Проверьте путь событий MES → шлюз (обменник и очередь событий MES); следующее событие исправит статус.',
+      check_mes_has_it:
+        'MES не подтвердила заказ: проверьте в MES, есть ли он (или запустите отчёт со сверкой); если нет — отправьте его из CRM повторно.',
+      check_missed_event:
+        'MES ушла дальше: шлюз пропустил событие MES. Проверьте очередь событий MES и очередь ошибок (orderbridge dead-letters); следующее событие исправит статус.',
+      check_mes_progress:
+        'В MES заказ в том же состоянии: выясните у участка, почему он не движется (остановлена линия, нет материала, задержан в MES).',
+      check_stuck:
+        'Проверьте в MES, где заказ: если ушёл дальше — проверьте очередь событий MES; если ждёт — выясните у участка почему.',
+      map_mes_state:
+        'Добавьте состояние MES в states диалекта (config/mes/<диалект>/dialect.yaml; проверка: orderbridge check-config) и перезапустите; следующее событие заказа применится.',
+      check_unknown_order:
+        'MES сообщает о заказе, который не проходил через шлюз: выясните, откуда он в MES (заведён вручную, другая система), и если он настоящий — создайте его из CRM.',
+      replay_dead_letter:
+        'orderbridge dead-letters покажет сообщение и ошибку: исправьте отправителя, сопоставление или конфигурацию, затем orderbridge replay --id ID.',
+      answer_rejection: 'MES отклонила заказ: сообщите клиенту или исправьте заказ и отправьте его из CRM повторно.',
+      answer_failure:
+        'MES сообщила об ошибке по заказу, и он не восстановился: устраните причину в MES или отмените либо отправьте заказ из CRM повторно.',
+    },
+    notAsked: {
+      reconciliation_off: 'сверка выключена',
+      over_limit: 'сверх предела запросов',
+      not_lost_or_stuck: 'запрашиваются только потерянные и зависшие заказы',
+    },
+    since: (since, duration) => `с ${since} (уже ${duration})`,
+    lastMesState: (state) => (state === null ? 'состояний MES ещё не было' : `последнее состояние MES ${state}`),
+    deadLetter: (reason) => `в очереди ошибок: ${reason}`,
+    columns: {
+      order: 'Заказ',
+      reasons: 'Почему',
+      since: 'С (сколько)',
+      status: 'Статус',
+      mesState: 'Последнее состояние MES',
+      mes: 'Ответ MES',
+      detail: 'Причина',
+      action: 'Что сделать',
+    },
+  },
+  duration: (ms) => twoUnits(ms, ['д', 'ч', 'мин', 'с'], ' '),
   window: (from, to) => `Период ${from} – ${to}`,
   coverageIncomplete: (oldest) =>
     `Журнал хранит записи только с ${oldest} (срок хранения): более ранняя часть периода не покрыта.`,
@@ -292,6 +420,26 @@ const ru: Texts = {
 };
 
 export const texts: Record<Lang, Texts> = { en, ru };
+
+/** The two largest non-zero units of a duration (days, hours, minutes, seconds), e.g. 3d 4h or 5 мин 2 с. */
+function twoUnits(ms: number, units: [string, string, string, string], gap: string): string {
+  const sizes = [86_400, 3600, 60, 1];
+  let rest = Math.floor(Math.max(0, ms) / 1000);
+  const parts = sizes.map((size) => {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    return n;
+  });
+  const first = Math.max(
+    0,
+    parts.findIndex((n) => n > 0),
+  );
+  return parts
+    .slice(first, first + 2)
+    .map((n, i) => (n || i === 0 ? `${n}${gap}${units[first + i]}` : ''))
+    .filter(Boolean)
+    .join(' ');
+}
 
 /** The reader's language from --lang or an Accept-Language header; English when neither names one we have. */
 export function pickLang(requested: string | undefined): Lang {

@@ -1,9 +1,9 @@
 /* Generated from contracts/ops/report.schema.json by npm run contracts. Do not edit: change the schema. */
 
 export type Count = number;
-export type Ms = number | null;
+export type ActionReason = 'lost' | 'stuck' | 'quarantined' | 'dead_lettered' | 'rejected' | 'failed';
 /**
- * The one external order status that the CRM, the online shop and the partners see. The allowed moves between statuses are in status-model.json.
+ * Its external status; absent when the ledger holds no such order (an MES event for an order that never came through the gateway).
  */
 export type OrderStatus =
   | 'received'
@@ -30,12 +30,40 @@ export type OrderStatus1 =
   | 'delivered'
   | 'rejected'
   | 'cancelled';
+export type Ms = number | null;
+/**
+ * The one external order status that the CRM, the online shop and the partners see. The allowed moves between statuses are in status-model.json.
+ */
+export type OrderStatus2 =
+  | 'received'
+  | 'accepted'
+  | 'in_production'
+  | 'on_hold'
+  | 'failed'
+  | 'ready'
+  | 'shipped'
+  | 'delivered'
+  | 'rejected'
+  | 'cancelled';
 
 /**
- * The ledger reconciliation report for a time window (orderbridge report --format json, GET /ops/report): what went through, what went wrong, and every discrepancy with a suggested action.
+ * The ledger reconciliation report for a time window (orderbridge report --format json, GET /ops/report): first the orders that need a person, then what went through, what went wrong, and every discrepancy with a suggested action.
  */
 export interface ReconciliationReport {
   generatedAt: string;
+  /**
+   * Every order that needs a person, each once, the most urgent first: the MES does not know the order, then lost, then stuck (the oldest first), then a quarantined MES event, a dead letter, a rejection or failure the CRM has not answered. Flags count as they are now, the rest when it happened in the window. total is the report's headline number, and what the gauge orderbridge_orders_needing_action shows for the last 24 h (src/ledger/decide-needs-action.ts defines both).
+   */
+  needsAction: {
+    total: Count;
+    /**
+     * Orders by reason (an order with two reasons counts under both).
+     */
+    byReason: {
+      [k: string]: Count;
+    };
+    items: ActionItem[];
+  };
   window: {
     from: string;
     to: string;
@@ -142,6 +170,66 @@ export interface ReconciliationReport {
     limit: Count | null;
   };
 }
+export interface ActionItem {
+  orderId: string;
+  /**
+   * When the order first needed a person (the earliest of its reasons).
+   */
+  since: string;
+  /**
+   * How long it has needed a person when the report was generated.
+   */
+  forMs: number;
+  /**
+   * Why it needs a person, the most urgent first.
+   *
+   * @minItems 1
+   */
+  reasons: ActionReason[];
+  status?: OrderStatus;
+  /**
+   * The last MES state the gateway heard for it; null: none yet.
+   */
+  mesState: string | null;
+  /**
+   * What the MES API said when asked; when not asked, why not.
+   */
+  mes: {
+    asked: boolean;
+    knows?: boolean;
+    state?: string;
+    status?: OrderStatus1;
+    error?: string;
+    /**
+     * reconciliation_off: --no-reconcile, or the dialect has no order look-up; over_limit: beyond --max-lookups; not_lost_or_stuck: only lost and stuck orders are looked up.
+     */
+    notAskedBecause?: 'reconciliation_off' | 'over_limit' | 'not_lost_or_stuck';
+  };
+  /**
+   * Why its message was dead-lettered.
+   */
+  deadLetterReason?: string;
+  /**
+   * The quarantine's or the MES's rejection or failure reason, where there is one.
+   */
+  detail?: string;
+  /**
+   * Which action is suggested (action is its text in the report's language).
+   */
+  suggestion:
+    | 'resend_to_mes'
+    | 'check_event_path'
+    | 'check_mes_has_it'
+    | 'check_missed_event'
+    | 'check_mes_progress'
+    | 'check_stuck'
+    | 'map_mes_state'
+    | 'check_unknown_order'
+    | 'replay_dead_letter'
+    | 'answer_rejection'
+    | 'answer_failure';
+  action: string;
+}
 /**
  * Orders created in the window, by their external status now.
  */
@@ -171,7 +259,7 @@ export interface Discrepancy {
   since: string;
   detail: string;
   action: string;
-  status?: OrderStatus;
+  status?: OrderStatus2;
   /**
    * What the MES API said when asked (active reconciliation).
    */
