@@ -12,6 +12,7 @@ import { withDeadLetterQueue } from './adapters/rabbitmq/dead-letter-queue.js';
 import { durationMs, type Config } from './config/index.js';
 import { openSqliteLedger, type LedgerPolicy, type LedgerStore, type SqliteLedger } from './ledger/index.js';
 import type { AppDeps } from './app/ports.js';
+import { countOrdersNeedingAction } from './app/report/needs-action.js';
 import { gatewayConsumers } from './adapters/rabbitmq/consumer.js';
 import { Watchdog } from './app/watchdog.js';
 import { startRetention } from './app/retention.js';
@@ -121,6 +122,7 @@ export async function startGateway({
   const metrics = createMetrics({
     ready: () => ready(),
     ledgerStats: () => ledger.stats(),
+    ordersNeedingAction: () => countOrdersNeedingAction(ledger, clock()),
     ledgerSizeBytes: () => ledger.sizeBytes(),
     readProxy: () => mesProxy.stats(),
   });

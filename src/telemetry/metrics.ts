@@ -13,6 +13,8 @@ export interface MetricSources {
   /** Connected to RabbitMQ and the ledger takes writes: what /readyz says. */
   ready?: () => Promise<boolean>;
   ledgerStats?: () => Promise<LedgerCounts>;
+  /** How many orders need a person (src/ledger/decide-needs-action.ts): the report's headline for the last 24 h. */
+  ordersNeedingAction?: () => Promise<number>;
   ledgerSizeBytes?: () => number;
   readProxy?: () => {
     hits: number;
@@ -50,6 +52,13 @@ export function createMetrics(sources: MetricSources = {}) {
     if (!ledgerStats || Date.now() - ledgerStats.at > ledgerStatsMaxAgeMs)
       ledgerStats = { at: Date.now(), stats: sources.ledgerStats() };
     return ledgerStats.stats;
+  };
+  let needingAction: { at: number; count: Promise<number> } | undefined;
+  const currentNeedingAction = () => {
+    if (!sources.ordersNeedingAction) return undefined;
+    if (!needingAction || Date.now() - needingAction.at > ledgerStatsMaxAgeMs)
+      needingAction = { at: Date.now(), count: sources.ordersNeedingAction() };
+    return needingAction.count;
   };
   /** A gauge read from the ledger's counts at scrape time. */
   const ledgerGauge = (name: string, help: string, value: (stats: LedgerCounts) => number) =>
@@ -177,6 +186,15 @@ export function createMetrics(sources: MetricSources = {}) {
       'Orders flagged stuck: in one status longer than its deadline.',
       (stats) => stats.attention.stuck,
     ),
+    ordersNeedingAction: new Gauge({
+      name: 'orderbridge_orders_needing_action',
+      help: 'Orders that need a person: flagged lost or stuck, or with a quarantined MES event, a dead letter or a rejection or failure the CRM has not answered in the last 24 h (the report action list).',
+      registers,
+      async collect() {
+        const count = await currentNeedingAction();
+        if (count !== undefined) this.set(count);
+      },
+    }),
 
     ledgerSize: new Gauge({
       name: 'orderbridge_ledger_size_bytes',

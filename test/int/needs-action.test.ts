@@ -1,4 +1,8 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { produceReport } from '../../src/app/report/produce-report.js';
 import { needsActionText, reportCsv, reportText } from '../../src/app/report/report-formats.js';
 import { reportHtml } from '../../src/app/report/report-html.js';
@@ -8,10 +12,14 @@ import { runCli } from '../../src/cli/main.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { actionMesHolds, actionNow, expectedActionOrder, seededActionLedger } from '../helpers/action-ledger.js';
+import { parseExposition } from '../helpers/prometheus-text.js';
 import { fakeMes, mesReader, T0 } from '../helpers/report-ledger.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
 import { testConfig } from '../helpers/gateway-config.js';
+import { requireTool } from '../helpers/tools.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
+const deploy = resolve(import.meta.dirname, '../../deploy');
 
 t.test('the action list holds exactly the orders that need a person, the most urgent first', async (t) => {
   const mes = await fakeMes(t, actionMesHolds);
@@ -144,6 +152,71 @@ t.test('orderbridge report --needs-action prints only the list and exits 1 while
   const none = await run(['--no-reconcile'], empty.ledgerPath);
   t.equal(none.code, 0, `nothing needs a person: exit 0 ${none.err}`);
   t.match(none.out, /0 orders need a person\n {2}No order needs a person\./);
+});
+
+t.test("the alert rule counts the same number from the gateway's /metrics", async (t) => {
+  const promtool = requireTool(t, 'promtool');
+  if (promtool === undefined) return;
+  const mes = await fakeMes(t, actionMesHolds);
+  const { ledger, config, close } = await seededActionLedger(t, mes.url);
+  const { report } = await produceReport({
+    config,
+    ledger,
+    from: actionNow - 86_400_000,
+    to: actionNow,
+    now: actionNow,
+    lang: 'en',
+  });
+  await close();
+  const { gateway } = await startTestGateway(t, {
+    gateway: { ledger: { path: config.gateway.ledger.path } },
+    clock: () => actionNow,
+  });
+  const scraped = parseExposition(
+    await (await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/metrics`)).text(),
+  ).find((s) => s.name === 'orderbridge_orders_needing_action');
+  t.equal(scraped?.value, report.needsAction.total, "the gauge: the report's headline for the last 24 h");
+
+  // The shipped rule over that series, as Prometheus would evaluate it.
+  const dir = mkdtempSync(join(tmpdir(), 'orderbridge-needs-action-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'test.yml'),
+    JSON.stringify({
+      rule_files: [join(deploy, 'alerts.yml')],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            {
+              series: 'orderbridge_orders_needing_action{job="orderbridge",instance="gw"}',
+              values: `${scraped?.value}x30`,
+            },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '20m',
+              alertname: 'OrderbridgeOrdersNeedAction',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', job: 'orderbridge', instance: 'gw' },
+                  exp_annotations: {
+                    summary: `${report.needsAction.total} order(s) need a person: lost, stuck, a quarantined MES event, a dead letter, or a rejection or failure the CRM has not answered`,
+                    description:
+                      "`orderbridge report --needs-action` lists them, the most urgent first (the MES does not know the order, lost, stuck by age), each with what the MES says and one suggested action; `orderbridge timeline ORDER_ID` shows one order's history.",
+                    runbook_url: 'https://orderbridge.dev/deploy/runbooks.md#orderbridgeordersneedaction',
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  );
+  const tested = spawnSync(promtool, ['test', 'rules', join(dir, 'test.yml')], { encoding: 'utf8' });
+  t.equal(tested.status, 0, `the alert fires counting ${report.needsAction.total}: ${tested.stdout}${tested.stderr}`);
 });
 
 function orderIdsIn(text: string, pattern: RegExp): string[] {
