@@ -35,6 +35,14 @@ export {
   type SqliteLedgerOptions,
 } from './sqlite/open.js';
 export { SqliteLedger } from './sqlite/ledger.js';
+export {
+  openPostgresLedger,
+  maskedUrl,
+  PostgresUnreachableError,
+  PostgresLedgerNotFoundError,
+  type PostgresLedgerOptions,
+} from './postgres/open.js';
+export { PostgresLedger } from './postgres/ledger.js';
 export type { OrderEventDeliveries } from './sqlite/context.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';
 export { ackDueAt, type AckPolicy } from './decide-watchdog.js';

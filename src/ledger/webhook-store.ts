@@ -61,12 +61,11 @@ export interface DisabledEndpoint {
 }
 
 /**
- * Webhook deliveries in the ledger. Methods returning promises run in the ledger's group commit;
- * `enqueueNow` runs in whatever transaction the caller has open (the one that queues the order
- * event), so an event and its deliveries are committed together or not at all.
+ * Webhook deliveries in the ledger; every method runs in the ledger's group commit. The deliveries of
+ * an order event are queued by the ledger itself, in the transaction that queues the event, so an
+ * event and its deliveries are committed together or not at all.
  */
 export interface WebhookStore {
-  enqueueNow(deliveries: NewDelivery[], now: number): number;
   enqueue(deliveries: NewDelivery[], now: number): Promise<number>;
   claimDue(now: number, options: ClaimOptions): Promise<DueDelivery[]>;
   recordAttempt(attempt: AttemptRecord, now: number): Promise<void>;

@@ -24,8 +24,8 @@ export function deliveriesFor(
 
 /**
  * Queues an event for the partner's endpoints; a second call for the same event adds nothing
- * (unique on endpoint and event id). Returns the number of deliveries created. Inside the
- * ledger's own transaction use `store.enqueueNow(deliveriesFor(…), now)` instead.
+ * (unique on endpoint and event id). Returns the number of deliveries created. The ledger queues
+ * the deliveries of the order events it writes itself, in their transaction (orderEventDeliveries).
  */
 export function enqueue(
   store: WebhookStore,

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { OrderEvent } from '../../contracts/generated/external/order-event.js';
-import { initialOrderState, type OrderStatus } from '../../mapping/index.js';
+import { initialOrderState } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
 import { routingKeyFor, toOrderEvent } from '../order-event.js';
-import type { MessageRow, OrderRow, Statements } from './statements.js';
+import type { Statements } from './statements.js';
+import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { NewDelivery } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
 import type { LedgerPolicy, OutMessage } from '../store.js';
@@ -153,32 +154,4 @@ export class SqliteContext {
   }
 }
 
-export function toOut(row: MessageRow): OutMessage {
-  return {
-    rowId: row.id,
-    channel: row.channel as OutMessage['channel'],
-    messageId: row.message_id,
-    routingKey: row.routing_key ?? '',
-    payload: row.payload ?? '',
-  };
-}
-
-export function toOrderRecord(row: OrderRow): OrderRecord {
-  return {
-    orderId: row.order_id,
-    partner: row.partner,
-    state: {
-      status: row.status as OrderStatus,
-      statusSince: row.status_since,
-      lastFactAt: JSON.parse(row.last_fact_at) as OrderRecord['state']['lastFactAt'],
-    },
-    statusEnteredAt: row.status_entered_at,
-    stuckAt: row.stuck_at,
-    attention: row.attention
-      ? { kind: row.attention, since: row.attention_since ?? row.updated_at, reason: row.attention_reason ?? '' }
-      : null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-  };
-}
+export { toOrderRecord, toOut };

@@ -124,38 +124,4 @@ export function prepareStatements(db: Database) {
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
-export interface MessageRow {
-  id: number;
-  direction: 'in' | 'out';
-  channel: string;
-  type: string;
-  message_id: string;
-  cause_id: number | null;
-  order_id: string | null;
-  state: string;
-  attempts: number;
-  deliveries: number;
-  reason: string | null;
-  trace_id: string | null;
-  routing_key: string | null;
-  payload: string | null;
-  created_at: number;
-  updated_at: number;
-  due_at: number | null;
-}
-
-export interface OrderRow {
-  order_id: string;
-  partner: string;
-  status: string;
-  status_since: string;
-  status_entered_at: number;
-  last_fact_at: string;
-  attention: 'lost' | 'stuck' | null;
-  attention_since: number | null;
-  attention_reason: string | null;
-  stuck_at: number | null;
-  created_at: number;
-  updated_at: number;
-  version: number;
-}
+export type { MessageRow, OrderRow } from '../rows.js';

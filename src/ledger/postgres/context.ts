@@ -1,0 +1,160 @@
+import type { Pool, QueryResultRow } from 'pg';
+import { initialOrderState } from '../../mapping/index.js';
+import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
+import { routingKeyFor, toOrderEvent } from '../order-event.js';
+import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import type { OrderEventDeliveries } from '../sqlite/context.js';
+import type { LedgerPolicy, OutMessage } from '../store.js';
+import type { PgGroupCommit, Tx } from './group-commit.js';
+import { sql } from './statements.js';
+import { insertDeliveries } from './webhooks.js';
+
+export interface NewMessage {
+  direction: 'in' | 'out';
+  channel: string;
+  type: string;
+  messageId: string;
+  causeId?: number;
+  orderId?: string;
+  state: string;
+  reason?: string;
+  traceId?: string;
+  routingKey?: string;
+  payload?: string;
+  attempts?: number;
+}
+
+/**
+ * What every PostgreSQL port shares: the pool (reads) and the group commit (writes), the policy,
+ * and the row-level steps every write is made of, each in the unit's transaction `tx`.
+ */
+export class PgContext {
+  constructor(
+    readonly pool: Pool,
+    readonly commits: PgGroupCommit,
+    readonly policy: LedgerPolicy,
+    private readonly orderEventDeliveries?: OrderEventDeliveries,
+  ) {}
+
+  /** Rows of a read outside any unit (it sees what is committed). */
+  async rows<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(text, values)).rows;
+  }
+
+  async insertMessage(tx: Tx, m: NewMessage, now: number): Promise<number | undefined> {
+    const { rows } = await tx.query<{ id: number }>(sql.insertMessage, [
+      m.direction,
+      m.channel,
+      m.type,
+      m.messageId,
+      m.causeId ?? null,
+      m.orderId ?? null,
+      m.state,
+      m.attempts ?? 0,
+      m.reason ?? null,
+      m.traceId ?? null,
+      m.routingKey ?? null,
+      m.payload ?? null,
+      now,
+    ]);
+    return rows[0]?.id;
+  }
+
+  async findMessage(tx: Tx, channel: string, messageId: string): Promise<MessageRow> {
+    return (await tx.query<MessageRow>(sql.findMessage, [channel, messageId])).rows[0]!;
+  }
+
+  setMessageState(tx: Tx, id: number, state: string, reason: string | null | undefined, now: number): void {
+    tx.send(sql.setMessageState, [id, state, reason ?? null, now]);
+  }
+
+  async loadOrder(tx: Pick<Tx, 'query'>, orderId: string): Promise<OrderRecord | undefined> {
+    const row = (await tx.query<OrderRow>(sql.selectOrder, [orderId])).rows[0];
+    return row && toOrderRecord(row);
+  }
+
+  insertOrder(tx: Tx, input: { orderId: string; partner?: string; sentAt: string }, now: number): void {
+    const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
+    const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
+    tx.send(sql.insertOrder, [
+      input.orderId,
+      input.partner ?? 'unknown',
+      state.status,
+      state.statusSince,
+      JSON.stringify(state.lastFactAt),
+      stuckAfter === undefined ? null : now + stuckAfter,
+      now,
+    ]);
+    this.journal(tx, now, input.orderId, null, {
+      kind: 'status_changed',
+      detail: { to: 'received', source: 'crm', occurredAt: input.sentAt },
+    });
+  }
+
+  async updateOrder(tx: Tx, order: OrderRecord, update: OrderUpdate, now: number): Promise<void> {
+    const result = await tx.query(sql.updateOrder, [
+      order.orderId,
+      order.version,
+      update.state.status,
+      update.state.statusSince,
+      update.statusEnteredAt,
+      JSON.stringify(update.state.lastFactAt),
+      update.attention?.kind ?? null,
+      update.attention?.since ?? null,
+      update.attention?.reason ?? null,
+      update.stuckAt,
+      now,
+    ]);
+    if (result.rowCount !== 1)
+      throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
+    tx.orderChanged(order.orderId);
+  }
+
+  /** Records each change as a pending order event; the caller publishes them and marks them published. */
+  async queueChanges(
+    tx: Tx,
+    changes: StatusChange[],
+    causeId: number | null,
+    idPrefix: string,
+    now: number,
+  ): Promise<OutMessage[]> {
+    const queued: OutMessage[] = [];
+    for (const [i, change] of changes.entries()) {
+      const messageId = `${idPrefix}:${i}`;
+      const routingKey = routingKeyFor(change);
+      const event = toOrderEvent(change, messageId, now);
+      const payload = JSON.stringify(event);
+      const rowId = await this.insertMessage(
+        tx,
+        {
+          direction: 'out',
+          channel: 'order.event',
+          type: change.kind,
+          messageId,
+          causeId: causeId ?? undefined,
+          orderId: change.orderId,
+          state: 'pending',
+          routingKey,
+          payload,
+        },
+        now,
+      );
+      if (rowId === undefined) {
+        queued.push(toOut(await this.findMessage(tx, 'order.event', messageId)));
+        continue;
+      }
+      if (this.orderEventDeliveries) {
+        const order = await this.loadOrder(tx, change.orderId);
+        const deliveries = this.orderEventDeliveries(order!.partner, event);
+        if (deliveries.length) insertDeliveries(tx, deliveries, now);
+      }
+      queued.push({ rowId, channel: 'order.event', messageId, routingKey, payload });
+    }
+    return queued;
+  }
+
+  journal(tx: Tx, now: number, orderId: string | null, messageRow: number | null, entry: JournalEntry): void {
+    tx.send(sql.journal, [now, orderId, messageRow, entry.kind, entry.detail ? JSON.stringify(entry.detail) : null]);
+    if (orderId !== null) tx.orderChanged(orderId);
+  }
+}

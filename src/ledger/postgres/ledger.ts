@@ -1,0 +1,114 @@
+import type { Pool } from 'pg';
+import type { NeedsActionRows } from '../decide-needs-action.js';
+import type { ReportRows } from '../report-rows.js';
+import type { OrderEventDeliveries } from '../sqlite/context.js';
+import type { LedgerPolicy, LedgerStore, OpsLedger } from '../store.js';
+import { PgContext } from './context.js';
+import { PgGroupCommit } from './group-commit.js';
+import { PgIntake } from './intake.js';
+import { PgOpsRecords } from './ops-records.js';
+import { PgOrderReads } from './order-reads.js';
+import { PgPartnerOrders } from './partner-orders.js';
+import { readNeedsActionRows, readReportRows } from './report.js';
+import { PgRetentionPruner } from './retention.js';
+import { PgWatchdogQueries } from './watchdog-queries.js';
+import { PgWebhookStore } from './webhooks.js';
+
+export interface PostgresLedgerParts {
+  onCommit?: (seconds: number, ok: boolean) => void;
+  orderEventDeliveries?: OrderEventDeliveries;
+}
+
+// As SqliteLedger: one object made of one part per port, each in its own module over a shared
+// context (the pool and the group commit); the class merges their methods rather than forwarding each.
+export interface PostgresLedger
+  extends PublicOf<PgIntake>,
+    PublicOf<PgPartnerOrders>,
+    PublicOf<PgWatchdogQueries>,
+    PublicOf<PgOrderReads>,
+    PublicOf<PgOpsRecords> {}
+
+/** A part's public methods (keyof leaves private members out). */
+type PublicOf<T> = { [K in keyof T]: T[K] };
+
+/** The acknowledgement ledger on PostgreSQL: every LedgerStore port, the webhook store and the pruner over one pool. */
+export class PostgresLedger implements LedgerStore, OpsLedger {
+  readonly commits: PgGroupCommit;
+  /** Partner webhook deliveries, written in the ledger's own transactions. */
+  readonly webhooks: PgWebhookStore;
+  /** Removes rows past the retention, between the pipeline's units. */
+  readonly retention: PgRetentionPruner;
+  private readonly orderChangeListeners = new Set<(orderId: string) => void>();
+
+  constructor(
+    readonly pool: Pool,
+    policy: LedgerPolicy,
+    parts: PostgresLedgerParts = {},
+  ) {
+    // Told after each commit returns: a read that began before it and ends after it sees the listener's
+    // mark and does not keep what it read (order-resources.ts); a read that begins after it sees the commit.
+    this.commits = new PgGroupCommit(
+      () => pool.connect(),
+      (changed) => {
+        for (const orderId of changed) for (const listener of this.orderChangeListeners) listener(orderId);
+      },
+      parts.onCommit,
+    );
+    const context = new PgContext(pool, this.commits, policy, parts.orderEventDeliveries);
+    this.webhooks = new PgWebhookStore(this.commits, (text, values) => context.rows(text, values));
+    this.retention = new PgRetentionPruner(this.commits);
+    for (const part of [
+      new PgIntake(context),
+      new PgPartnerOrders(context),
+      new PgWatchdogQueries(context),
+      new PgOrderReads(context),
+      new PgOpsRecords(context),
+    ]) {
+      for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(part)) as (keyof typeof part)[]) {
+        if (name !== 'constructor')
+          Object.defineProperty(this, name, {
+            value: (part[name] as (...args: unknown[]) => unknown).bind(part),
+            writable: true,
+            configurable: true,
+          });
+      }
+    }
+  }
+
+  onOrderChanged(listener: (orderId: string) => void): () => void {
+    this.orderChangeListeners.add(listener);
+    return () => this.orderChangeListeners.delete(listener);
+  }
+
+  /** Throws unless PostgreSQL answers now and takes writes (not a read-only standby, not shutting down). */
+  async checkWritable(): Promise<void> {
+    const { rows } = await this.pool.query<{ ro: string }>('SHOW transaction_read_only');
+    if (rows[0]?.ro !== 'off') throw new Error('PostgreSQL takes no writes (transaction_read_only is on)');
+  }
+
+  /** The ledger's tables and their indexes, in bytes. */
+  async sizeBytes(): Promise<number> {
+    const { rows } = await this.pool.query<{ bytes: number }>(
+      `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c
+       WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+         AND c.relname IN ('orders', 'messages', 'journal', 'idempotency_keys', 'webhook_deliveries', 'webhook_endpoints_disabled')`,
+    );
+    return rows[0]?.bytes ?? 0;
+  }
+
+  /** The reconciliation report's rows for a window; `between` runs between its queries (to pace a report beside the pipeline). */
+  reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows> {
+    return readReportRows(this.pool, from, to, unconfirmedBefore, between);
+  }
+
+  /** What may make an order need a person in the window (src/ledger/decide-needs-action.ts decides). */
+  needsActionRows(from: number, to: number): Promise<NeedsActionRows> {
+    return readNeedsActionRows(this.pool, from, to);
+  }
+
+  async close(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.commits.idle();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,111 @@
+import pg from 'pg';
+import { LedgerNotFoundError } from '../sqlite/open.js';
+import type { OrderEventDeliveries } from '../sqlite/context.js';
+import type { LedgerPolicy } from '../store.js';
+import { PostgresLedger } from './ledger.js';
+import { migratePostgres } from './migrate.js';
+
+export interface PostgresLedgerOptions {
+  url: string;
+  policy: LedgerPolicy;
+  /** Open only a ledger that is already there (the ops commands): never create its tables. */
+  mustExist?: boolean;
+  /** Read only: every transaction of every connection is read-only (the ops commands that only read). */
+  readOnly?: boolean;
+  /** Told how long each group commit took, and whether it failed (metrics). */
+  onCommit?: (seconds: number, ok: boolean) => void;
+  /** What each order event must also be delivered as (partner webhooks): queued in the same transaction. */
+  orderEventDeliveries?: OrderEventDeliveries;
+  /** Connections at most (the group commit's writer and the reads beside it). */
+  maxConnections?: number;
+}
+
+/** The URL with its password replaced, for messages and logs. */
+export function maskedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(an unparseable URL)';
+  }
+}
+
+/** PostgreSQL did not answer, or refused the gateway, when the ledger was opened. */
+export class PostgresUnreachableError extends Error {
+  constructor(url: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    const why = `${cause instanceof Error ? cause.message : String(cause)}${typeof code === 'string' ? ` (${code})` : ''}`;
+    super(
+      `cannot open the PostgreSQL ledger at ${maskedUrl(url)}: ${why}. Check ledger.url in gateway.yaml or DATABASE_URL, that PostgreSQL runs and listens there (pg_isready -d URL), that the user and password are right and the database exists (createdb), or set ledger.driver: sqlite for the embedded ledger`,
+      { cause },
+    );
+    this.name = 'PostgresUnreachableError';
+  }
+}
+
+/** The database at the URL holds no Orderbridge ledger (the ops commands never create one). */
+export class PostgresLedgerNotFoundError extends LedgerNotFoundError {
+  constructor(url: string) {
+    super(maskedUrl(url), 'nothing');
+    this.message = `no Orderbridge ledger in the PostgreSQL database ${maskedUrl(url)}: check ledger.url in gateway.yaml or DATABASE_URL; the gateway creates its tables when it first starts (orderbridge serve)`;
+    this.name = 'PostgresLedgerNotFoundError';
+  }
+}
+
+// int8 (ids, epoch milliseconds, counts) as a JS number: every value the ledger keeps is far below 2^53.
+const int8 = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === int8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the ledger in the PostgreSQL database at `url`: checks that it answers (a clear
+ * PostgresUnreachableError otherwise) and applies the migrations it lacks, under an advisory lock.
+ */
+export async function openPostgresLedger({
+  url,
+  policy,
+  mustExist = false,
+  readOnly = false,
+  onCommit,
+  orderEventDeliveries,
+  maxConnections = 8,
+}: PostgresLedgerOptions): Promise<PostgresLedger> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: maxConnections,
+    connectionTimeoutMillis: 5000,
+    // Several statements of a unit go out together on the group commit's connection (bench/RESULTS.md).
+    pipeline: true,
+    types,
+    application_name: 'orderbridge',
+    ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+  });
+  // An idle connection that breaks (PostgreSQL restarted) is dropped from the pool; the next query
+  // opens another or fails, and that failure is what callers see.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw new PostgresUnreachableError(url, error);
+    });
+    try {
+      if (mustExist) {
+        const { rows } = await client.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS found`);
+        if (!rows[0]?.found) throw new PostgresLedgerNotFoundError(url);
+      } else await migratePostgres(client);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return new PostgresLedger(pool, policy, {
+    ...(onCommit ? { onCommit } : {}),
+    ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
+  });
+}

@@ -1,0 +1,162 @@
+import type { Pool } from 'pg';
+import type { NeedsActionRows } from '../decide-needs-action.js';
+import type { ReportRows } from '../report-rows.js';
+
+/** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms); as src/ledger/sqlite/report.ts. */
+
+const counts = (rows: { n: number }[], key: string) =>
+  Object.fromEntries((rows as unknown as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
+
+/**
+ * Every query is bounded by the window on an indexed time column (messages.created_at,
+ * journal.at), so a day's report stays fast on a large ledger. `between` runs between two queries:
+ * the report paces itself there so that it never holds the CPU for long.
+ */
+export async function readReportRows(
+  pool: Pool,
+  from: number,
+  to: number,
+  unconfirmedBefore: number,
+  between: () => Promise<void> = async () => {},
+): Promise<ReportRows> {
+  const all = async <T>(text: string, values: unknown[] = [from, to]): Promise<T[]> => {
+    const { rows } = await pool.query(text, values);
+    await between();
+    return rows as T[];
+  };
+  const inWindow = 'created_at >= $1 AND created_at < $2';
+  // One pass over the window's messages for every count by channel and state.
+  const byChannelState = await all<{
+    channel: string;
+    state: string;
+    n: number;
+    reforwarded: number;
+    byEvidence: number;
+  }>(
+    `SELECT channel, state, COUNT(*)::int AS n, COUNT(*) FILTER (WHERE attempts > 1)::int AS reforwarded,
+       COUNT(*) FILTER (WHERE reason LIKE 'evidence:%')::int AS "byEvidence"
+     FROM messages WHERE ${inWindow} GROUP BY channel, state`,
+  );
+  const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) =>
+    rows.reduce((total, row) => total + value(row), 0);
+  const ofChannel = (channel: string) => byChannelState.filter((row) => row.channel === channel);
+  return {
+    commandsByState: counts(ofChannel('crm.command'), 'state'),
+    reforwarded: sum(ofChannel('mes.command'), (row) => row.reforwarded),
+    eventsConsumed: sum(ofChannel('mes.event'), (row) => row.n),
+    eventsByState: counts(ofChannel('mes.event'), 'state'),
+    invalid: sum(
+      byChannelState.filter((row) => row.state === 'invalid'),
+      (row) => row.n,
+    ),
+    deadLettered: sum(
+      byChannelState.filter((row) => row.state === 'invalid' || row.state === 'dead_lettered'),
+      (row) => row.n,
+    ),
+    oldestRecord: (await all<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', []))[0]?.at ?? null,
+    duplicates: (
+      await all<{ n: number }>(
+        `SELECT COUNT(*)::int AS n FROM journal WHERE at >= $1 AND at < $2 AND kind = 'duplicate_delivery'`,
+      )
+    )[0]!.n,
+    ordersByStatus: counts(
+      await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE ${inWindow} GROUP BY status`),
+      'status',
+    ),
+    stuckByStatus: counts(
+      await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, []),
+      'status',
+    ),
+    acks: await all(`
+      SELECT i.updated_at AS at, GREATEST(0, i.updated_at - o.created_at) AS ms
+      FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
+      WHERE i.created_at >= $1 AND i.created_at < $2 AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
+        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
+    lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost')
+      ? []
+      : await all(`
+      SELECT m.order_id AS "orderId", m.updated_at AS at, m.reason AS reason, o.status AS status
+      FROM messages m JOIN orders o ON o.order_id = m.order_id
+      WHERE m.created_at >= $1 AND m.created_at < $2 AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
+    // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
+    ackedByEvidence:
+      sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0
+        ? []
+        : await all(`
+      SELECT m.order_id AS "orderId", m.updated_at AS at, m.reason AS reason, o.status AS status,
+        (SELECT j.detail::jsonb ->> 'mesState' FROM journal j
+          WHERE j.order_id = m.order_id AND j.kind = 'command_accepted' AND j.detail::jsonb ->> 'commandId' = m.message_id ORDER BY j.id LIMIT 1) AS "mesState",
+        ARRAY(SELECT j.detail::jsonb ->> 'mesState' FROM journal j
+          WHERE j.order_id = m.order_id AND j.kind = 'out_of_order' AND j.at >= m.updated_at AND j.detail::jsonb ->> 'mesState' IS NOT NULL ORDER BY j.id) AS "laterOutOfOrder"
+      FROM messages m JOIN orders o ON o.order_id = m.order_id
+      WHERE m.created_at >= $1 AND m.created_at < $2 AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`),
+    unconfirmedEvents: await all(
+      `
+      SELECT m.order_id AS "orderId", MIN(m.created_at) AS at, COUNT(*)::int AS count,
+        string_agg(DISTINCT m.type, ',') AS types, o.status AS status
+      FROM messages m JOIN orders o ON o.order_id = m.order_id
+      WHERE m.state = 'pending' AND m.channel = 'order.event' AND m.created_at >= $1 AND m.created_at < $2
+      GROUP BY m.order_id, o.status ORDER BY MIN(m.id)`,
+      [from, Math.min(to, unconfirmedBefore)],
+    ),
+    duplicateDeliveries: await all(`
+      SELECT order_id AS "orderId", MIN(at) AS at, COUNT(*)::int AS count FROM journal
+      WHERE at >= $1 AND at < $2 AND kind = 'duplicate_delivery' AND order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(id)`),
+    unknownStates: (
+      await all<{ orderId: string; at: number; detail: string }>(`
+      SELECT order_id AS "orderId", at, detail FROM journal WHERE at >= $1 AND at < $2 AND kind = 'quarantined' AND order_id IS NOT NULL ORDER BY id`)
+    ).map(quarantine),
+    attention: await all(
+      `SELECT order_id AS "orderId", status, attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since`,
+      [],
+    ),
+  };
+}
+
+function quarantine(row: { orderId: string; at: number; detail: string }) {
+  const detail = JSON.parse(row.detail) as { mesState?: string; reason?: string };
+  return { orderId: row.orderId, at: row.at, mesState: detail.mesState ?? '', reason: detail.reason ?? '' };
+}
+
+/**
+ * What may make an order need a person, for the window [from, to) (epoch ms), as
+ * src/ledger/sqlite/needs-action.ts reads it: attention flags as they are now; quarantines, dead
+ * letters and unanswered rejections by when they happened.
+ */
+export async function readNeedsActionRows(pool: Pool, from: number, to: number): Promise<NeedsActionRows> {
+  const all = async <T>(text: string, values: unknown[] = [from, to]) => (await pool.query(text, values)).rows as T[];
+  const flagged = await all<NeedsActionRows['flagged'][number]>(
+    'SELECT order_id AS "orderId", attention, attention_since AS since FROM orders WHERE attention IS NOT NULL ORDER BY attention_since',
+    [],
+  );
+  const quarantined = (
+    await all<{ orderId: string; at: number; detail: string }>(`
+    SELECT order_id AS "orderId", at, detail FROM journal
+    WHERE at >= $1 AND at < $2 AND kind = 'quarantined' AND order_id IS NOT NULL ORDER BY id`)
+  ).map(quarantine);
+  // A replayed letter gave up its message id (#refused-<row>): it is the replay's business now.
+  const deadLettered = await all<NeedsActionRows['deadLettered'][number]>(`
+    SELECT order_id AS "orderId", updated_at AS at, COALESCE(reason, '') AS reason FROM messages
+    WHERE created_at >= $1 AND created_at < $2 AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+      AND order_id IS NOT NULL AND message_id NOT LIKE '%#refused-%' ORDER BY id`);
+  // A failure the MES recovered from (the order left failed) needs nobody; a rejection is final.
+  const unanswered = await all<NeedsActionRows['unanswered'][number]>(`
+    SELECT m.order_id AS "orderId", m.updated_at AS at, m.state AS outcome, m.reason AS reason FROM messages m
+    WHERE m.created_at >= $1 AND m.created_at < $2 AND m.channel = 'crm.command' AND m.state IN ('rejected', 'failed')
+      AND (m.state = 'rejected' OR EXISTS (SELECT 1 FROM orders o WHERE o.order_id = m.order_id AND o.status = 'failed'))
+      AND NOT EXISTS (SELECT 1 FROM messages a WHERE a.order_id = m.order_id AND a.id > m.id
+        AND a.channel IN ('crm.command', 'crm.fact') AND a.state NOT IN ('invalid', 'dead_lettered'))
+    ORDER BY m.id`);
+  const ids = [...new Set([...flagged, ...quarantined, ...deadLettered, ...unanswered].map((row) => row.orderId))];
+  // The last MES state each order reached: its newest journal entry naming one (journal_order index).
+  const orders = await all<NeedsActionRows['orders'][number]>(
+    `
+    SELECT o.order_id AS "orderId", o.status AS status,
+      (SELECT j.detail::jsonb ->> 'mesState' FROM journal j
+        WHERE j.order_id = o.order_id AND j.kind <> 'out_of_order' AND j.detail::jsonb ->> 'mesState' IS NOT NULL
+        ORDER BY j.id DESC LIMIT 1) AS "mesState"
+    FROM orders o WHERE o.order_id = ANY($1::text[])`,
+    [ids],
+  );
+  return { flagged, quarantined, deadLettered, unanswered, orders };
+}

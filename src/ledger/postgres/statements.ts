@@ -1,0 +1,111 @@
+// Every SQL statement of the PostgreSQL ledger's pipeline and reads. Table names are constants; the
+// statements mirror src/ledger/sqlite/statements.ts, parameters positional ($n) as pg wants them.
+
+const openCommandColumns = `o.id AS "rowId", o.cause_id AS "sourceRowId", i.message_id AS "crmMessageId",
+  o.message_id AS "mesMessageId", i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS "queuedAt"`;
+
+export const sql = {
+  // $1 direction, $2 channel, $3 type, $4 message_id, $5 cause_id, $6 order_id, $7 state, $8 attempts,
+  // $9 reason, $10 trace_id, $11 routing_key, $12 payload, $13 now
+  insertMessage: `
+    INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+    ON CONFLICT (channel, message_id) DO NOTHING
+    RETURNING id`,
+  findMessage: 'SELECT * FROM messages WHERE channel = $1 AND message_id = $2',
+  messageById: 'SELECT * FROM messages WHERE id = $1',
+  countDelivery: 'UPDATE messages SET deliveries = deliveries + 1, updated_at = $1 WHERE id = $2',
+  countDeliveryOf:
+    'UPDATE messages SET deliveries = deliveries + 1, updated_at = $1 WHERE channel = $2 AND message_id = $3',
+  // $1 id, $2 state, $3 reason, $4 now
+  setMessageState: 'UPDATE messages SET state = $2, reason = $3, updated_at = $4 WHERE id = $1',
+  unpublishedCausedBy: `SELECT * FROM messages WHERE cause_id = $1 AND state = 'pending' ORDER BY id`,
+  outOfCommand: `SELECT * FROM messages WHERE cause_id = $1 AND channel = 'mes.command'`,
+  // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
+  // $1 out row, $2 now, $3 due at
+  markForwarded: `
+    WITH out AS (SELECT cause_id FROM messages WHERE id = $1),
+    command AS (
+      UPDATE messages SET state = 'forwarded', updated_at = $2
+      WHERE id = (SELECT cause_id FROM out) AND state = 'received'
+      RETURNING id)
+    UPDATE messages SET state = 'published', attempts = GREATEST(attempts, 1), updated_at = $2,
+      due_at = CASE WHEN EXISTS (SELECT 1 FROM command)
+        OR (SELECT state FROM messages c WHERE c.id = (SELECT cause_id FROM out)) IN ('received', 'forwarded') THEN $3::bigint ELSE NULL END
+    WHERE id = $1`,
+  markPublished: `UPDATE messages SET state = 'published', updated_at = $1 WHERE id = ANY($2::bigint[]) AND state = 'pending'`,
+  // $1 id, $2 state, $3 reason, $4 now
+  closeCommand: 'UPDATE messages SET state = $2, reason = $3, updated_at = $4 WHERE id = $1',
+  clearDue: 'UPDATE messages SET due_at = NULL, updated_at = $1 WHERE id = $2',
+  // $1 id, $2 due at, $3 now
+  reforward: 'UPDATE messages SET attempts = attempts + 1, due_at = $2, updated_at = $3 WHERE id = $1',
+  mesEventBodies: `
+    SELECT payload AS body, created_at AS "receivedAt" FROM messages
+    WHERE channel = 'mes.event' AND direction = 'in' AND payload IS NOT NULL AND created_at >= $1 AND created_at < $2
+    ORDER BY id LIMIT $3`,
+  // The gateway's own record of where a dead letter came from: replays trust nothing else. A
+  // refused row keeps its state when a replay frees its id (renamed id#refused-N): a replay that did
+  // not get through must still find it. Both halves use the (channel, message_id) index.
+  deadLetteredChannels: `
+    SELECT channel FROM messages
+    WHERE channel IN ('crm.command', 'mes.event', 'crm.fact') AND message_id = ANY($1::text[])
+      AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+    UNION
+    SELECT m.channel FROM unnest($1::text[]) AS id (value) JOIN messages m
+      ON m.channel IN ('crm.command', 'mes.event', 'crm.fact')
+        AND m.message_id > id.value || '#refused-' AND m.message_id < id.value || '#refused.'
+    WHERE m.direction = 'in' AND m.state = 'dead_lettered'`,
+  releaseRefused: `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = $1 AND message_id = ANY($2::text[]) AND state = 'dead_lettered'`,
+  openCommands: `
+    SELECT ${openCommandColumns}
+    FROM messages o JOIN messages i ON i.id = o.cause_id
+    WHERE o.order_id = $1 AND o.channel = 'mes.command' AND i.state IN ('received', 'forwarded', 'redelivered', 'lost')
+    ORDER BY o.id`,
+  openCommandByRow: `
+    SELECT ${openCommandColumns}, o.due_at AS "dueAt", o.order_id AS "orderId", o.routing_key AS "routingKey", o.payload AS payload
+    FROM messages o JOIN messages i ON i.id = o.cause_id
+    WHERE o.id = $1 AND i.state IN ('forwarded', 'redelivered')`,
+  overdue: `SELECT id AS "rowId", order_id AS "orderId", attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2`,
+  unpublished: `SELECT * FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 ORDER BY id LIMIT $2`,
+
+  selectOrder: 'SELECT * FROM orders WHERE order_id = $1',
+  // $1 order, $2 partner, $3 status, $4 status since, $5 last fact at, $6 stuck at, $7 now
+  insertOrder: `
+    INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $7, $5, $6, $7, $7)`,
+  // Compare-and-set on version: a concurrent writer (another replica) makes this update miss.
+  // $1 order, $2 version, $3 status, $4 status since, $5 status entered at, $6 last fact at,
+  // $7 attention, $8 attention since, $9 attention reason, $10 stuck at, $11 now
+  updateOrder: `
+    UPDATE orders SET status = $3, status_since = $4, status_entered_at = $5, last_fact_at = $6,
+      attention = $7, attention_since = $8, attention_reason = $9, stuck_at = $10,
+      updated_at = $11, version = version + 1
+    WHERE order_id = $1 AND version = $2`,
+  statusHistory: `SELECT at, detail FROM journal WHERE order_id = $1 AND kind = 'status_changed' ORDER BY id LIMIT $2`,
+  // $1 partner, $2 status, $3 updated since, $4 after updated at, $5 after order id, $6 limit
+  listOrders: `
+    SELECT * FROM orders
+    WHERE partner = $1 AND ($2::text IS NULL OR status = $2) AND updated_at >= $3
+      AND (updated_at, order_id) > ($4, $5)
+    ORDER BY updated_at, order_id
+    LIMIT $6`,
+  stuckOrderIds: `SELECT order_id FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= $1 AND attention IS NULL ORDER BY stuck_at LIMIT $2`,
+  // Re-read under the batch's locks: another writer may have moved or flagged them meanwhile.
+  stuckOrdersAmong: `
+    SELECT * FROM orders WHERE order_id = ANY($1::text[]) AND stuck_at IS NOT NULL AND stuck_at <= $2 AND attention IS NULL
+    ORDER BY stuck_at, order_id`,
+
+  findIdempotencyKey: 'SELECT * FROM idempotency_keys WHERE partner = $1 AND key = $2',
+  insertIdempotencyKey: `INSERT INTO idempotency_keys (partner, key, request_hash, state, created_at) VALUES ($1, $2, $3, 'in_flight', $4)`,
+  finishIdempotencyKey: `UPDATE idempotency_keys SET state = 'done', status_code = $1, response = $2 WHERE partner = $3 AND key = $4`,
+  dropIdempotencyKey: 'DELETE FROM idempotency_keys WHERE partner = $1 AND key = $2',
+  createsOfOrder: `SELECT COUNT(*)::int AS n FROM messages WHERE order_id = $1 AND channel = 'crm.command' AND type = 'order.create'`,
+  journal: 'INSERT INTO journal (at, order_id, message_row, kind, detail) VALUES ($1, $2, $3, $4, $5)',
+  timelineMessages:
+    'SELECT id, created_at, channel, direction, type, message_id, state, reason, attempts, deliveries, trace_id FROM messages WHERE order_id = $1 ORDER BY id',
+  timelineJournal: 'SELECT at, kind, message_row, detail FROM journal WHERE order_id = $1 ORDER BY id',
+
+  ordersByStatus: 'SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status',
+  attentionCounts: 'SELECT attention, COUNT(*)::int AS n FROM orders WHERE attention IS NOT NULL GROUP BY attention',
+  messagesByState: 'SELECT channel, state, COUNT(*)::int AS n FROM messages GROUP BY channel, state',
+} as const;

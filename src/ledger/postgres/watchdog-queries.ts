@@ -1,0 +1,102 @@
+import { decideOverdueCommand, decideStuck } from '../decide-watchdog.js';
+import type { OpenCommand } from '../model.js';
+import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import type { OutMessage } from '../store.js';
+import type { PgContext } from './context.js';
+import { sql } from './statements.js';
+
+type OverdueCommand = OpenCommand & { dueAt: number | null; orderId: string; routingKey: string; payload: string };
+
+/** What the watchdog asks and writes: overdue commands, orders past their deadline, unconfirmed events. */
+export class PgWatchdogQueries {
+  constructor(private readonly ctx: PgContext) {}
+
+  async overdueCommands(now: number, limit: number) {
+    return this.ctx.rows<{ rowId: number; orderId: string; attempts: number }>(sql.overdue, [now, limit]);
+  }
+
+  resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]> {
+    return this.ctx.commits.run({ messageRows: [rowId] }, async (tx) => {
+      const command = (await tx.query<OverdueCommand>(sql.openCommandByRow, [rowId])).rows[0];
+      // Answered (or resolved by another replica) since it was listed: nothing to do.
+      if (!command || command.dueAt === null || command.dueAt > now) return [];
+      const order = (await this.ctx.loadOrder(tx, command.orderId))!;
+      const decision = decideOverdueCommand(command, order, now, this.ctx.policy.ack, knownToMes);
+      if (decision.kind === 'accepted_by_evidence') {
+        tx.send(sql.closeCommand, [command.sourceRowId, 'acknowledged', decision.reason, now]);
+        tx.send(sql.clearDue, [now, command.rowId]);
+        for (const entry of decision.journal) this.ctx.journal(tx, now, order.orderId, command.rowId, entry);
+        return this.ctx.queueChanges(tx, decision.changes, command.rowId, `evidence:${command.mesMessageId}`, now);
+      }
+      if (decision.kind === 'reforward') {
+        tx.send(sql.reforward, [command.rowId, decision.dueAt, now]);
+        tx.send(sql.closeCommand, [command.sourceRowId, 'redelivered', null, now]);
+        this.ctx.journal(tx, now, order.orderId, command.rowId, decision.journal);
+        return [
+          {
+            rowId: command.rowId,
+            channel: 'mes.command',
+            messageId: command.mesMessageId,
+            routingKey: command.routingKey,
+            payload: command.payload,
+          },
+        ];
+      }
+      tx.send(sql.closeCommand, [command.sourceRowId, 'lost', decision.attention.reason, now]);
+      tx.send(sql.clearDue, [now, command.rowId]);
+      await this.ctx.updateOrder(
+        tx,
+        order,
+        {
+          state: order.state,
+          statusEnteredAt: order.statusEnteredAt,
+          stuckAt: order.stuckAt,
+          attention: decision.attention,
+        },
+        now,
+      );
+      for (const entry of decision.journal) this.ctx.journal(tx, now, order.orderId, command.rowId, entry);
+      return this.ctx.queueChanges(tx, decision.changes, command.rowId, `lost:${command.mesMessageId}`, now);
+    });
+  }
+
+  async flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
+    // Every watchdog tick asks; a write unit only when one is due. The ids are read first so the
+    // unit can lock their orders before it runs; it reads them again under the locks.
+    const due = (await this.ctx.rows<{ order_id: string }>(sql.stuckOrderIds, [now, limit])).map((row) => row.order_id);
+    if (!due.length) return [];
+    return this.ctx.commits.run({ orders: due }, async (tx) => {
+      const out: OutMessage[] = [];
+      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [due, now])).rows) {
+        const order = toOrderRecord(row);
+        const decision = decideStuck(order, now);
+        await this.ctx.updateOrder(
+          tx,
+          order,
+          {
+            state: order.state,
+            statusEnteredAt: order.statusEnteredAt,
+            stuckAt: order.stuckAt,
+            attention: decision.attention,
+          },
+          now,
+        );
+        this.ctx.journal(tx, now, order.orderId, null, decision.journal);
+        out.push(
+          ...(await this.ctx.queueChanges(
+            tx,
+            [decision.change],
+            null,
+            `stuck:${order.orderId}:${order.statusEnteredAt}`,
+            now,
+          )),
+        );
+      }
+      return out;
+    });
+  }
+
+  async unpublished(createdBefore: number, limit: number): Promise<OutMessage[]> {
+    return (await this.ctx.rows<MessageRow>(sql.unpublished, [createdBefore, limit])).map(toOut);
+  }
+}

@@ -1,0 +1,105 @@
+import pg from 'pg';
+import t, { type Test } from 'tap';
+import type { DeepPartial } from '../../src/config/index.js';
+import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openPostgresLedger } from '../../src/ledger/index.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { orderLockClass } from '../../src/ledger/postgres/group-commit.js';
+import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
+import { freshDatabase } from '../helpers/postgres.js';
+
+async function setup(t: Test, gateway: DeepPartial<GatewayConfig> = {}, url?: string) {
+  const env = testConfig({ gateway });
+  t.teardown(env.remove);
+  const ledger = await openPostgresLedger({ url: url ?? (await freshDatabase(t)), policy: ledgerPolicy(env.config) });
+  t.teardown(() => ledger.close());
+  return { ledger, config: env.config };
+}
+
+ledgerConformance(t, { name: 'postgres', open: (t, gateway) => setup(t, gateway) });
+
+t.test('replicas opening a fresh database together migrate it once', async (t) => {
+  const url = await freshDatabase(t);
+  const env = testConfig();
+  t.teardown(env.remove);
+  const ledgers = await Promise.all(
+    Array.from({ length: 5 }, () => openPostgresLedger({ url, policy: ledgerPolicy(env.config) })),
+  );
+  t.teardown(() => Promise.all(ledgers.map((ledger) => ledger.close())));
+  const { rows } = await ledgers[0]!.pool.query('SELECT version FROM schema_migrations ORDER BY version');
+  t.same(
+    rows.map((row) => row.version),
+    [1, 2],
+  );
+  t.match(await ledgers[4]!.recordCommand(create('M-1'), T0), { kind: 'forward' }, 'every one of them works');
+});
+
+t.test('messages that arrive together share one commit (group commit)', async (t) => {
+  const { ledger } = await setup(t);
+  const before = ledger.commits.batches;
+  const results = await Promise.all(Array.from({ length: 200 }, (_, i) => ledger.recordCommand(create(`G-${i}`), T0)));
+  t.equal(results.filter((r) => r.kind === 'forward').length, 200);
+  t.ok(ledger.commits.batches - before <= 2, `200 commands in ${ledger.commits.batches - before} commit(s)`);
+});
+
+t.test('one failing unit rolls back alone inside a shared commit', async (t) => {
+  const { ledger } = await setup(t);
+  const [ok, failed, invalid] = await Promise.allSettled([
+    ledger.commits.run({}, (tx) => tx.query(`INSERT INTO journal (at, kind) VALUES (1, 'kept')`)),
+    ledger.commits.run({}, async (tx) => {
+      await tx.query(`INSERT INTO journal (at, kind) VALUES (1, 'rolled back')`);
+      throw new Error('boom');
+    }),
+    ledger.commits.run({}, async (tx) => {
+      tx.send(`INSERT INTO journal (at, kind) VALUES (1, 'rolled back too')`);
+      await tx.query('SELECT 1 / 0');
+    }),
+  ]);
+  t.equal(ok.status, 'fulfilled');
+  t.match(failed, { status: 'rejected', reason: { message: 'boom' } });
+  t.match(invalid, { status: 'rejected', reason: { code: '22012' } }, "the database's own error, unchanged");
+  const { rows } = await ledger.pool.query('SELECT kind FROM journal');
+  t.same(
+    rows.map((row) => row.kind),
+    ['kept'],
+  );
+  t.equal(ledger.commits.batches, 1);
+});
+
+t.test('a batch caught in a deadlock is run again, with its batch-mates, and commits', async (t) => {
+  const { ledger } = await setup(t);
+  const fwd = await ledger.recordCommand(create('D-1'), T0);
+  if (fwd.kind !== 'forward') throw new Error('expected forward');
+  // Another session holds the order's row, then waits for the lock the batch took on the same order:
+  // a cycle PostgreSQL breaks by aborting one side. The other session looks for deadlocks only after
+  // 10 s, the batch's after the default 1 s, so the batch is the side aborted and must run again.
+  const other = new pg.Client({ connectionString: ledger.pool.options.connectionString });
+  await other.connect();
+  t.teardown(() => other.end());
+  await other.query(`SET deadlock_timeout = '10s'`);
+  await other.query('BEGIN');
+  await other.query(`UPDATE orders SET updated_at = updated_at WHERE order_id = 'D-1'`);
+  const retriesBefore = ledger.commits.retries;
+  const fact = ledger.recordCrmFact(
+    {
+      messageId: 'f-D-1',
+      type: 'order.delivered',
+      orderId: 'D-1',
+      status: 'delivered',
+      occurredAt: new Date(T0).toISOString(),
+    },
+    T0 + 20,
+  );
+  const mate = ledger.recordCommand(create('D-2'), T0 + 20);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const otherDone = other
+    .query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [orderLockClass, 'D-1'])
+    .then(() => other.query('COMMIT'));
+  const [applied, forwarded] = await Promise.all([fact, mate, otherDone]);
+  t.ok(ledger.commits.retries > retriesBefore, `retried ${ledger.commits.retries - retriesBefore} time(s)`);
+  t.match(applied, { kind: 'recorded', state: 'applied' }, 'the unit that met the deadlock commits on the retry');
+  t.match(forwarded, { kind: 'forward' }, 'so does its batch-mate');
+  t.equal((await ledger.getOrder('D-1'))?.state.status, 'delivered');
+  t.equal((await ledger.getOrder('D-2'))?.state.status, 'received');
+});
