@@ -9,7 +9,7 @@ import { createMesApiClient, createMesReadProxy } from './adapters/mes/index.js'
 import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapters/webhooks/index.js';
 import { Broker } from './adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from './adapters/rabbitmq/dead-letter-queue.js';
-import { durationMs, type Config } from './config/index.js';
+import { brokerUrls, durationMs, type Config } from './config/index.js';
 import { openSqliteLedger, type LedgerPolicy, type LedgerStore, type SqliteLedger } from './ledger/index.js';
 import type { AppDeps } from './app/ports.js';
 import { countOrdersNeedingAction } from './app/report/needs-action.js';
@@ -136,7 +136,7 @@ export async function startGateway({
       ? { orderEventDeliveries: (partner: string, event: OrderEvent) => deliveriesFor(partner, endpoints, event) }
       : {}),
   });
-  const broker = new Broker({ url: amqp.url, amqp, logger, metrics });
+  const broker = new Broker({ urls: brokerUrls(amqp), amqp, logger, metrics });
   try {
     await (waitForBroker ? broker.startInBackground() : broker.start());
   } catch (error) {

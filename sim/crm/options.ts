@@ -62,7 +62,7 @@ The reference CRM: publishes order commands at a steady rate, listens to the ext
 reports delivery of shipped orders, and finishes when every order has a final answer.
 
 Options:
-  --amqp-url URL           RabbitMQ (default: AMQP_URL or ${defaultAmqpUrl})
+  --amqp-url URL[,URL…]    RabbitMQ: one node, or a cluster's nodes (default: AMQP_URL or ${defaultAmqpUrl})
   --orders N               order.create commands to send (default: ${crmDefaults.orders})
   --rate R                 order.create commands per second (default: ${crmDefaults.rate})
   --run-id ID              part of every order id, ORD-<ID>-000001 (default: random hex)

@@ -61,7 +61,7 @@ The reference MES: consumes MES commands from the queue the gateway declares, wa
 through the production workflow, publishes its events, and serves an HTTP API.
 
 Options:
-  --amqp-url URL           RabbitMQ (default: AMQP_URL or ${defaultAmqpUrl})
+  --amqp-url URL[,URL…]    RabbitMQ: one node, or a cluster's nodes (default: AMQP_URL or ${defaultAmqpUrl})
   --queue NAME             command queue to consume (default: ${mesDefaults.queue})
   --exchange NAME          exchange for MES events (default: ${mesDefaults.exchange})
   --port N                 HTTP API port, 0 = any free port (default: ${mesDefaults.port})

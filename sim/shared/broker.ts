@@ -1,5 +1,5 @@
-import { connect } from '../../src/adapters/rabbitmq/amqp.js';
-import type { Channel, ChannelModel, Message, RecoveringChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, Message } from 'amqplib';
+import { ClusterConnection } from '../../src/adapters/rabbitmq/cluster-connection.js';
 import { sleep } from './clock.js';
 import { errorMessage } from '../../src/shared/error-message.js';
 
@@ -38,48 +38,44 @@ export interface ConnectBrokerOptions {
 const backoff = { initialDelay: 200, maxDelay: 5000, factor: 2, jitter: 0.5 };
 
 /**
- * Connects with amqplib's recovery: once connected, a lost connection (broker restart, forced
- * close, network) is reconnected for ever and `setup` runs again on the new one. The first
- * connection fails fast instead, so that a broker that is not running is one clear line.
+ * Connects to the first node of `url` (one AMQP URL, or several comma-separated: the nodes of a
+ * cluster) that answers: once connected, a lost connection (node down, broker restart, forced
+ * close, network) is reconnected for ever, to the next node, and `setup` runs again on the new one.
+ * The first connection fails fast instead, after one try of every node, so that a broker that is not
+ * running is one clear line.
  */
 export async function connectBroker(
   url: string,
   { name, setup, log }: ConnectBrokerOptions,
-): Promise<RecoveringChannelModel> {
+): Promise<ClusterConnection> {
   let setupFailure: unknown;
-  let connection: RecoveringChannelModel;
+  const urls = url.split(',').map((node) => node.trim());
+  const connection = new ClusterConnection({
+    urls,
+    name,
+    backoff,
+    setup: (model: ChannelModel) =>
+      setup(model).catch((error: unknown) => {
+        setupFailure = error;
+        throw error;
+      }),
+  });
+  connection.on('error', () => {});
   try {
-    connection = await connect(url, {
-      clientProperties: { connection_name: name },
-      recovery: {
-        ...backoff,
-        maxRetries: Infinity,
-        initialMaxRetries: 0,
-        setup: (model: ChannelModel) => {
-          // Until setup is done, amqplib forwards none of this connection's errors: a connection
-          // lost meanwhile would throw an unhandled 'error' (it fails setup, which is retried).
-          model.on('error', () => {});
-          return setup(model).catch((error: unknown) => {
-            setupFailure = error;
-            throw error;
-          });
-        },
-      },
-    });
+    await connection.start(1);
   } catch (error) {
     // A queue still missing after --wait-ms, or a refused declaration: RabbitMQ itself was reachable.
     if (error === setupFailure) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const where = redactUrl(url);
+    const where = urls.map(redactUrl).join(', ');
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
       throw new BrokerUnreachable(`cannot reach RabbitMQ at ${where}: start it with \`rabbitmq-server -detached\``);
     }
     throw new BrokerUnreachable(`cannot connect to RabbitMQ at ${where}: ${errorMessage(error)}`);
   }
   // Attached after the first connection, so `connect` only ever means a reconnect.
-  connection.on('error', () => {});
   connection.on('disconnect', (error: Error) => log(`lost the RabbitMQ connection (${error.message}); reconnecting`));
-  connection.on('connect', () => log(`reconnected to RabbitMQ at ${redactUrl(url)}`));
+  connection.on('connect', (address: string) => log(`reconnected to RabbitMQ at ${address}`));
   return connection;
 }
 

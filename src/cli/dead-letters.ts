@@ -1,6 +1,6 @@
-import { Broker, redactUrl } from '../adapters/rabbitmq/broker.js';
+import { Broker } from '../adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from '../adapters/rabbitmq/dead-letter-queue.js';
-import type { Config } from '../config/index.js';
+import { brokerUrls, type Config } from '../config/index.js';
 import { createOpsServices, type OpsServices } from '../app/ops-services.js';
 import { groupByReason, type DeadLetter } from '../app/replay-dead-letters.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -109,14 +109,14 @@ async function withOps(
   const config = loadConfigOrReport(configDirFrom(configDir, io), io, { secrets: 'skip' });
   if (!config) return 2;
   const { amqp } = config.gateway;
-  const broker = new Broker({ url: amqp.url, amqp, logger: silentLogger, initialRetries: 0 });
+  const broker = new Broker({ urls: brokerUrls(amqp), amqp, logger: silentLogger, initialRetries: 0 });
   try {
     await broker.start();
   } catch (error) {
-    io.err(`orderbridge: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`);
+    io.err(`orderbridge: ${errorMessage(error)} — ${rabbitmqHint}`);
     return 3;
   }
-  const ledger = needs.ledger ? openExistingLedger(config, io, 'write') : undefined;
+  const ledger = needs.ledger ? await openExistingLedger(config, io, 'write') : undefined;
   try {
     if (needs.ledger && !ledger) return ledgerNotFoundExitCode;
     const deadLetterQueue = <T>(use: Parameters<typeof withDeadLetterQueue<T>>[2]) =>

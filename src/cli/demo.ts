@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connect } from '../adapters/rabbitmq/amqp.js';
+import { connectFirst, nodeAddress } from '../adapters/rabbitmq/cluster-connection.js';
 import { destination } from 'pino';
-import { BrokerUnreachableError, redactUrl } from '../adapters/rabbitmq/broker.js';
+import { BrokerUnreachableError } from '../adapters/rabbitmq/broker.js';
 import { declareTopology } from '../adapters/rabbitmq/topology.js';
 import { metricsListener } from '../adapters/http/metrics-app.js';
-import { withGatewayOverrides, type Config } from '../config/index.js';
+import { brokerUrls, withGatewayOverrides, type Config } from '../config/index.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { LedgerStats } from '../ledger/index.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -82,7 +82,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     `Gateway HTTP: http://${config.gateway.http.host}:${gateway.http.port}/openapi.json (/healthz, /readyz); metrics: http://${metricsListener(config.gateway).host}:${gateway.metricsHttp.port}/metrics`,
   );
 
-  const env = { ...io.env, AMQP_URL: config.gateway.amqp.url } as Record<string, string>;
+  const env = { ...io.env, AMQP_URL: brokerUrls(config.gateway.amqp).join(',') } as Record<string, string>;
   const bin = join(root, 'bin/orderbridge.js');
   const mes = spawnQuiet(
     bin,
@@ -194,7 +194,7 @@ export function summaryLine(stats: LedgerStats, seconds: number): string {
 async function purgeDemoQueues(config: Config, io: CliIo): Promise<boolean> {
   const { amqp } = config.gateway;
   try {
-    const connection = await connect(amqp.url);
+    const connection = await connectFirst(brokerUrls(amqp));
     const channel = await connection.createChannel();
     await declareTopology(channel, amqp);
     for (const queue of Object.values(amqp.queues)) await channel.purgeQueue(queue);
@@ -202,7 +202,7 @@ async function purgeDemoQueues(config: Config, io: CliIo): Promise<boolean> {
     return true;
   } catch (error) {
     io.err(
-      `orderbridge demo: cannot reach RabbitMQ at ${redactUrl(amqp.url)}: ${errorMessage(error)} — ${rabbitmqHint}`,
+      `orderbridge demo: cannot reach RabbitMQ at ${brokerUrls(amqp).map(nodeAddress).join(', ')}: ${errorMessage(error)} — ${rabbitmqHint}`,
     );
     return false;
   }

@@ -22,5 +22,6 @@ export {
 } from './yaml-locator.js';
 export { yamlTypeTrap } from './yaml-traps.js';
 export { durationMs } from './duration.js';
+export { brokerUrls } from './broker-urls.js';
 export { envOverrides, type Env } from './env-overrides.js';
 export { withGatewayOverrides, type DeepPartial } from './override.js';

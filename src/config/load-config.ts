@@ -260,7 +260,7 @@ export function locateProblem(
   overrides: readonly AppliedOverride[] = [],
 ): ConfigProblem {
   const pointer = problem.pointer || '/';
-  const override = overrides.find((o) => problem.pointer === o.pointer);
+  const override = overrides.find((o) => problem.pointer === o.pointer || problem.pointer.startsWith(`${o.pointer}/`));
   if (override) {
     const inFile = locator.position(problem.pointer)?.exact;
     const fix = problem.expected

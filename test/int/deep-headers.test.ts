@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { brokerUrls } from '../../src/config/index.js';
 import { undecodableHeaders } from '../../src/adapters/rabbitmq/inbound.js';
 import { deadLetterHeaders, senderHeaders } from '../../src/app/dead-letter-headers.js';
 import { nestedDeeperThan } from '../../src/contracts/parse-json.js';
@@ -61,7 +62,7 @@ t.test(
     const { exchanges, queues } = amqp;
     const deadLetters = await peer.collect(queues.deadLetter);
     const toMes = await peer.collect(queues.mesCommands);
-    const url = env.config.gateway.amqp.url;
+    const url = brokerUrls(env.config.gateway.amqp)[0]!;
     const inputs = [exchanges.crmCommands, exchanges.mesEvents, exchanges.crmEvents];
     // 9,300 levels (about what fits amqplib's 64 KiB encoding buffer) overflowed the decoder of a
     // gateway (the connection failed on every delivery); 2,000 decode, but re-encoding them for the

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { Broker } from '../../src/adapters/rabbitmq/broker.js';
+import { brokerUrls } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { LedgerUnavailableError, openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { gatewayConsumers } from '../../src/adapters/rabbitmq/consumer.js';
@@ -48,7 +49,7 @@ t.test(
     const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(config) });
     const metrics = createMetrics();
     const broker = new Broker({
-      url: config.gateway.amqp.url,
+      urls: brokerUrls(config.gateway.amqp),
       amqp: config.gateway.amqp,
       logger: silentLogger,
       metrics,

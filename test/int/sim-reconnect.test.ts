@@ -224,11 +224,7 @@ t.test(
       1,
       'one line for the disconnect',
     );
-    t.equal(
-      w.logged(/^reconnected to RabbitMQ at amqp:\/\/guest@127\.0\.0\.1:5672\//),
-      1,
-      'one line for the reconnect',
-    );
+    t.equal(w.logged(/^reconnected to RabbitMQ at 127\.0\.0\.1:5672$/), 1, 'one line for the reconnect');
     t.equal(w.logged(/could not publish/), 0, 'nothing given up');
     const stats = sim.stats();
     t.equal(

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { ConfigError, durationMs, loadConfig, type ConfigProblem } from '../../src/config/index.js';
+import { brokerUrls, ConfigError, durationMs, loadConfig, type ConfigProblem } from '../../src/config/index.js';
 import { copyConfig, defaultConfigDir, referenceDialect } from '../helpers/config-dir.js';
 
 function problemsOf(dir: string, env = {}): ConfigProblem[] {
@@ -38,6 +38,42 @@ t.test('environment variables override their fields and are validated like the f
     message: /must be an integer/,
   });
 });
+
+t.test(
+  'the broker: amqp.url is a list of one, amqp.urls a cluster, AMQP_URL replaces either (comma-separated)',
+  async (t) => {
+    const nodes = 'amqp://u:p@mq1:5672/vh, amqp://u:p@mq2:5672/vh,amqp://u:p@mq3:5672/vh';
+    t.same(brokerUrls(loadConfig({ dir: defaultConfigDir, env: {} }).gateway.amqp), [
+      'amqp://guest:guest@127.0.0.1:5672',
+    ]);
+    const cluster = loadConfig({ dir: defaultConfigDir, env: { AMQP_URL: nodes } }).gateway.amqp;
+    t.same(brokerUrls(cluster), ['amqp://u:p@mq1:5672/vh', 'amqp://u:p@mq2:5672/vh', 'amqp://u:p@mq3:5672/vh']);
+    t.equal(cluster.url, undefined, "the file's url is replaced, not kept beside the list");
+
+    const config = copyConfig();
+    t.teardown(config.remove);
+    config.edit('gateway.yaml', (s) =>
+      s.replace(/ {2}url: .*\n/, '  urls: [amqp://a:5672, amqp://b:5672]\n'),
+    );
+    const fromFile = loadConfig({ dir: config.dir, env: {} }).gateway.amqp;
+    t.same(brokerUrls(fromFile), ['amqp://a:5672', 'amqp://b:5672']);
+      t.same(brokerUrls(loadConfig({ dir: config.dir, env: { AMQP_URL: 'amqp://c:5672' } }).gateway.amqp), [
+      'amqp://c:5672',
+    ]);
+    const [bad, ...rest] = problemsOf(config.dir, { AMQP_URL: 'amqp://c:5672,http://d' });
+    t.same(rest, []);
+    t.match(bad, { source: 'environment variable AMQP_URL', pointer: '/amqp/urls/1', message: /http:\/\/d/ });
+
+    config.edit('gateway.yaml', (s) => s.replace('  urls:', '  url: amqp://a:5672\n  urls:'));
+    t.match(
+      problemsOf(config.dir),
+      [{ pointer: '/amqp', fix: /url or urls, not both/ }],
+      'url and urls together: one problem',
+    );
+    config.edit('gateway.yaml', (s) => s.replace(/ {2}urls: .*\n/, '').replace(/ {2}url: .*\n/, ''));
+    t.match(problemsOf(config.dir), [{ pointer: '/amqp', message: /urls/ }], 'neither: says urls is missing');
+  },
+);
 
 t.test('a typo in a status, a missing field and a YAML syntax error are all reported at once', async (t) => {
   const config = copyConfig();

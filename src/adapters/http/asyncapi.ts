@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Config } from '../../config/index.js';
+import { brokerUrls, type Config } from '../../config/index.js';
 import { schemas } from '../../contracts/schemas.js';
 import { deadLetterHeaders } from '../../app/dead-letter-headers.js';
 import { orderEventContentType, routingKeyFor } from '../../ledger/order-event.js';
@@ -39,7 +39,8 @@ const deadLetterReasons = ['too_large', 'undecodable', 'too_deep', 'invalid', 'r
 export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonObject {
   const { amqp } = config.gateway;
   const topology = topologyOf(amqp);
-  const server = serverOf(amqp.url);
+  const nodes = brokerUrls(amqp).map(serverOf);
+  const server = nodes[0]!;
   const components = new SchemaComponents();
   const ref = (path: string): JsonObject => ({ $ref: path });
   const exchangeBinding = (exchange: DeclaredExchange): JsonObject => ({
@@ -394,16 +395,20 @@ export function asyncApiDocument(config: AsyncApiConfig, version: string): JsonO
       description: `The messages Orderbridge consumes and publishes on RabbitMQ, with the MES dialect ${JSON.stringify(config.gateway.dialect ?? 'mes/reference')} (${config.dialect.mes.name}). Every exchange is a durable topic exchange and every queue is durable and declared by the gateway. Delivery is at least once: de-duplicate by message id (AMQP message-id; for order events the CloudEvents id).`,
     },
     defaultContentType: json,
-    servers: {
-      rabbitmq: {
-        host: server.host,
-        protocol: server.protocol,
-        protocolVersion: '0.9.1',
-        ...(server.vhost === '/' ? {} : { pathname: `/${server.vhost}` }),
-        description: `RabbitMQ as configured (amqp.url or AMQP_URL), virtual host ${JSON.stringify(server.vhost)}.`,
-        security: [ref('#/components/securitySchemes/rabbitmqUser')],
-      },
-    },
+    // One server per node of the cluster; the first keeps the name a single broker has.
+    servers: Object.fromEntries(
+      nodes.map((node, i) => [
+        i === 0 ? 'rabbitmq' : `rabbitmq-${i + 1}`,
+        {
+          host: node.host,
+          protocol: node.protocol,
+          protocolVersion: '0.9.1',
+          ...(node.vhost === '/' ? {} : { pathname: `/${node.vhost}` }),
+          description: `RabbitMQ as configured (amqp.url, amqp.urls or AMQP_URL)${nodes.length > 1 ? `, node ${i + 1} of ${nodes.length}` : ''}, virtual host ${JSON.stringify(node.vhost)}.`,
+          security: [ref('#/components/securitySchemes/rabbitmqUser')],
+        },
+      ]),
+    ),
     channels,
     operations,
     components: {

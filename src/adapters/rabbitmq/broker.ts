@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from './amqp.js';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options, RecoveringChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
@@ -11,15 +10,17 @@ import { declareTopology } from './topology.js';
 import { NotPublishedError } from '../../app/ports.js';
 import type { Settlement } from './inbound.js';
 import { errorMessage } from '../../shared/error-message.js';
+import { ClusterConnection, nodeAddress } from './cluster-connection.js';
 
 export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;
 
 export class BrokerUnreachableError extends Error {
   constructor(
-    readonly url: string,
+    /** The nodes tried, as host:port: never the credentials. */
+    readonly nodes: string,
     cause: unknown,
   ) {
-    super(`cannot reach RabbitMQ at ${url}: ${errorMessage(cause)}`);
+    super(`cannot reach RabbitMQ at ${nodes}: ${errorMessage(cause)}`);
     this.name = 'BrokerUnreachableError';
   }
 }
@@ -34,21 +35,23 @@ interface Consumer {
 }
 
 export interface BrokerOptions {
-  url: string;
+  /** The broker's nodes (amqp.urls): one, or every node of a cluster. */
+  urls: readonly string[];
   amqp: GatewayConfig['amqp'];
   logger: Logger;
-  /** Retries of the very first connection before start() gives up (later, reconnects never give up). */
+  /** Retries (rounds over every node) of the very first connection before start() gives up; later, reconnects never give up. */
   initialRetries?: number;
   metrics?: Pick<Metrics, 'messagesConsumed' | 'redeliveries' | 'messagesPublished'>;
 }
 
 /**
- * The gateway's RabbitMQ edge: one connection with amqplib's recovery (capped, jittered backoff),
- * topology re-declared and consumers resumed after every reconnect, a confirm channel for
- * publishing, manual acks with a bounded prefetch, and a drain on close.
+ * The gateway's RabbitMQ edge: one connection to the first node of the cluster that answers, moved
+ * to the next node when it drops (capped, jittered backoff), topology re-declared and consumers
+ * resumed after every reconnect, a confirm channel for publishing, manual acks with a bounded
+ * prefetch, and a drain on close.
  */
 export class Broker {
-  private model?: RecoveringChannelModel;
+  private readonly connection: ClusterConnection;
   private publisher?: ConfirmChannel;
   private readonly consumers: Consumer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -61,25 +64,38 @@ export class Broker {
   reconnects = 0;
   /** Shown by the broker for this connection (rabbitmqctl list_connections client_properties). */
   readonly connectionName = `orderbridge-${process.pid}-${randomBytes(3).toString('hex')}`;
-  /** What every messaging span says of the broker and of this client. */
-  private readonly peer: MessagingPeer;
+  /** The node of the live connection (host:port), or undefined while disconnected. */
+  node?: string;
 
   constructor(private readonly options: BrokerOptions) {
-    const server = brokerServer(options.url);
-    this.peer = { ...(server ? { server } : {}), clientId: this.connectionName };
+    const { reconnect } = options.amqp;
+    this.connection = new ClusterConnection({
+      urls: options.urls,
+      name: this.connectionName,
+      backoff: {
+        initialDelay: durationMs(reconnect.initialDelay),
+        maxDelay: durationMs(reconnect.maxDelay),
+        factor: 2,
+        jitter: 0.5,
+      },
+      setup: (model, address) => this.setup(model, address),
+    });
+    this.watchConnection();
   }
 
-  /** Connects and declares the topology; throws BrokerUnreachableError when the broker cannot be reached. */
+  /** What every messaging span says of the broker node in use and of this client. */
+  private peer(): MessagingPeer {
+    const server = this.node ? brokerServer(`amqp://${this.node}`) : undefined;
+    return { ...(server ? { server } : {}), clientId: this.connectionName };
+  }
+
+  /** Connects and declares the topology; throws BrokerUnreachableError when no node can be reached. */
   async start(): Promise<void> {
     try {
-      this.model = await connect(
-        this.options.url,
-        this.connectOptions({ waitForConnect: true, initialMaxRetries: this.options.initialRetries ?? 2 }),
-      );
+      await this.connection.start((this.options.initialRetries ?? 2) + 1);
     } catch (error) {
-      throw new BrokerUnreachableError(redactUrl(this.options.url), error);
+      throw new BrokerUnreachableError(this.options.urls.map(nodeAddress).join(', '), error);
     }
-    this.watchConnection(this.model);
   }
 
   /**
@@ -88,46 +104,20 @@ export class Broker {
    * Consumers registered meanwhile start on the first connection; publishes fail (NotPublishedError).
    */
   async startInBackground(): Promise<void> {
-    const model = await connect(
-      this.options.url,
-      this.connectOptions({ waitForConnect: false, initialMaxRetries: Infinity }),
-    );
-    this.model = model;
-    model.on('connect-failed', (error: Error) => this.outageBegan(error));
-    this.watchConnection(model);
+    this.connection.on('connect-failed', (error: Error) => this.outageBegan(error));
+    void this.connection.start(Infinity);
   }
 
-  private connectOptions({
-    waitForConnect,
-    initialMaxRetries,
-  }: {
-    waitForConnect: boolean;
-    initialMaxRetries: number;
-  }) {
-    const { reconnect } = this.options.amqp;
-    return {
-      clientProperties: { connection_name: this.connectionName },
-      recovery: {
-        initialDelay: durationMs(reconnect.initialDelay),
-        maxDelay: durationMs(reconnect.maxDelay),
-        factor: 2,
-        jitter: 0.5,
-        maxRetries: Infinity,
-        initialMaxRetries,
-        waitForConnect,
-        setup: (model: ChannelModel) => this.setup(model),
-      },
-    };
-  }
-
-  private watchConnection(model: RecoveringChannelModel): void {
-    model.on('disconnect', (error: Error) => {
+  private watchConnection(): void {
+    const { connection } = this;
+    connection.on('disconnect', (error: Error) => {
       this.connected = false;
+      this.node = undefined;
       this.publisher = undefined;
       for (const consumer of this.consumers) consumer.channel = undefined;
       if (!this.closing) this.outageBegan(error);
     });
-    model.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'RabbitMQ connection error'));
+    connection.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'RabbitMQ connection error'));
   }
 
   /** One line when an outage begins, however many attempts fail during it; one when it ends (setup). */
@@ -137,13 +127,13 @@ export class Broker {
     // The message only: a failed connect can carry the URL as it was given, password and all
     // (Node's ERR_INVALID_URL keeps it as \`input\`), and the err serialiser would log every field.
     this.options.logger.warn(
-      { err: error.message, broker: redactUrl(this.options.url) },
+      { err: error.message, nodes: this.options.urls.map(nodeAddress) },
       this.everConnected ? 'RabbitMQ connection lost; reconnecting' : 'RabbitMQ unreachable; retrying with backoff',
     );
   }
 
-  /** Runs after every successful (re)connect: topology, publisher, consumers. */
-  private async setup(model: ChannelModel): Promise<void> {
+  /** Runs after every successful (re)connect, to whichever node: topology, publisher, consumers. */
+  private async setup(model: ChannelModel, node: string): Promise<void> {
     // A connection lost while setting up must not surface as an unhandled 'error' event.
     model.on('error', (error: Error) =>
       this.options.logger.warn({ err: error }, 'RabbitMQ connection error during setup'),
@@ -161,11 +151,12 @@ export class Broker {
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
     if (this.everConnected) this.reconnects++;
     this.everConnected = true;
+    this.node = node;
     this.connected = true;
     const outageMs = this.disconnectedSince === undefined ? undefined : Date.now() - this.disconnectedSince;
     this.disconnectedSince = undefined;
     this.options.logger.info(
-      { reconnects: this.reconnects, ...(outageMs === undefined ? {} : { outageMs }) },
+      { node, reconnects: this.reconnects, ...(outageMs === undefined ? {} : { outageMs }) },
       this.reconnects ? 'RabbitMQ reconnected; consumers resumed' : 'RabbitMQ connected',
     );
   }
@@ -174,15 +165,16 @@ export class Broker {
   async withConnection<T>(
     work: (model: Pick<ChannelModel, 'createChannel' | 'createConfirmChannel'>) => Promise<T>,
   ): Promise<T> {
-    if (!this.model || !this.connected) throw new NotPublishedError('not connected to RabbitMQ');
-    return work(this.model);
+    const model = this.connection.current();
+    if (!model || !this.connected) throw new NotPublishedError('not connected to RabbitMQ');
+    return work(model);
   }
 
   /** Registers a consumer; it starts now if connected and again after every reconnect. */
   async consume(queue: string, handler: MessageHandler): Promise<void> {
     const consumer: Consumer = { queue, handler };
     this.consumers.push(consumer);
-    const model = this.model as unknown as ChannelModel | undefined;
+    const model = this.connection.current();
     if (this.connected && model) await this.startConsumer(model, consumer);
   }
 
@@ -195,8 +187,28 @@ export class Broker {
     consumer.channel = channel;
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
       if (message) this.track(this.settle(channel, message, consumer));
+      else this.consumerCancelled(channel, consumer);
     });
     consumer.tag = consumerTag;
+  }
+
+  /**
+   * The broker cancelled the consumer (its queue was deleted, or moved off a node that left): without
+   * this the gateway would stay connected and never consume from that queue again.
+   */
+  private consumerCancelled(channel: Channel, consumer: Consumer): void {
+    this.options.logger.warn({ queue: consumer.queue }, 'RabbitMQ cancelled a consumer; resuming it after a pause');
+    setTimeout(() => {
+      const model = this.connection.current();
+      if (this.closing || !model || consumer.channel !== channel) return;
+      void channel.close().catch(() => undefined);
+      this.startConsumer(model, consumer).catch((error: unknown) =>
+        this.options.logger.warn(
+          { err: error, queue: consumer.queue },
+          'consumer not resumed; it resumes on reconnect',
+        ),
+      );
+    }, requeuePauseMs).unref();
   }
 
   private async settle(channel: Channel, message: ConsumeMessage, { queue, handler }: Consumer): Promise<void> {
@@ -204,7 +216,7 @@ export class Broker {
     if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
     try {
-      const spec = processSpan(queue, message, this.peer);
+      const spec = processSpan(queue, message, this.peer());
       settlement = await inSpan(
         spec.name,
         { ...spec.options, parent: contextFrom(message.properties.headers) },
@@ -248,7 +260,7 @@ export class Broker {
     content: Buffer,
     options: Options.Publish & { messageId: string },
   ): Promise<void> {
-    const spec = publishSpan(exchange, routingKey, options.messageId, this.peer);
+    const spec = publishSpan(exchange, routingKey, options.messageId, this.peer());
     return inSpan(spec.name, spec.options, () =>
       this.publishConfirmed(exchange, routingKey, content, {
         ...options,
@@ -308,8 +320,9 @@ export class Broker {
       Promise.allSettled([...this.inFlight]),
       new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
     ]);
-    await this.model?.close().catch(() => undefined);
+    await this.connection.close();
     this.connected = false;
+    this.node = undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 /* Generated from contracts/config/gateway.schema.json by npm run contracts. Do not edit: change the schema. */
 
+export type AmqpUrl = string;
 export type AmqpName = string;
 /**
  * A duration such as 500ms, 30s, 5m, 2h or 3d.
@@ -21,9 +22,16 @@ export interface GatewayConfig {
   dialect?: string;
   amqp: {
     /**
-     * Overridden by AMQP_URL.
+     * One broker: the same as urls with one entry. Give url or urls, not both. Overridden by AMQP_URL.
      */
-    url: string;
+    url?: string;
+    /**
+     * The nodes of a RabbitMQ cluster: the gateway connects to the first that answers and, when that connection drops, to the next (round-robin, with the reconnect backoff). Overridden by AMQP_URL (comma-separated).
+     *
+     * @minItems 1
+     * @maxItems 64
+     */
+    urls?: AmqpUrl[];
     /**
      * Unacknowledged messages per consumer; they also form one ledger commit.
      */
