@@ -53,11 +53,12 @@ t.test(
     const config = copyConfig();
     t.teardown(config.remove);
     config.edit('gateway.yaml', (s) =>
-      s.replace(/ {2}url: .*\n/, '  urls: [amqp://a:5672, amqp://b:5672]\n'),
+      s.replace(/ {2}url: .*\n/, '  urls: [amqp://a:5672, amqp://b:5672]\n  quorumInitialGroupSize: 3\n'),
     );
     const fromFile = loadConfig({ dir: config.dir, env: {} }).gateway.amqp;
     t.same(brokerUrls(fromFile), ['amqp://a:5672', 'amqp://b:5672']);
-      t.same(brokerUrls(loadConfig({ dir: config.dir, env: { AMQP_URL: 'amqp://c:5672' } }).gateway.amqp), [
+    t.equal(fromFile.quorumInitialGroupSize, 3);
+    t.same(brokerUrls(loadConfig({ dir: config.dir, env: { AMQP_URL: 'amqp://c:5672' } }).gateway.amqp), [
       'amqp://c:5672',
     ]);
     const [bad, ...rest] = problemsOf(config.dir, { AMQP_URL: 'amqp://c:5672,http://d' });

@@ -58,7 +58,10 @@ export function topologyOf(amqp: Amqp): { exchanges: DeclaredExchange[]; queues:
       ['crmCommands', 'crmEvents', 'mesCommands', 'mesEvents', 'orderEvents', 'partnerOrders', 'deadLetter'] as const
     ).map(exchange),
     queues: [
-      queue('deadLetter', 'deadLetter', { 'x-queue-type': amqp.queueType }),
+      queue('deadLetter', 'deadLetter', {
+        'x-queue-type': amqp.queueType,
+        ...(amqp.queueType === 'quorum' ? quorumGroupSize(amqp) : {}),
+      }),
       queue('crmCommands', 'crmCommands', queueArguments(amqp)),
       queue('crmEvents', 'crmEvents', queueArguments(amqp)),
       queue('mesEvents', 'mesEvents', queueArguments(amqp)),
@@ -86,5 +89,15 @@ export async function declareTopology(channel: Channel, amqp: Amqp): Promise<voi
 
 function queueArguments(amqp: Amqp): Record<string, string | number> {
   const common = { 'x-queue-type': amqp.queueType, 'x-dead-letter-exchange': amqp.exchanges.deadLetter };
-  return amqp.queueType === 'quorum' ? { ...common, 'x-delivery-limit': quorumDeliveryLimit } : common;
+  return amqp.queueType === 'quorum'
+    ? { ...common, 'x-delivery-limit': quorumDeliveryLimit, ...quorumGroupSize(amqp) }
+    : common;
+}
+
+/**
+ * Read by RabbitMQ only when a queue is first declared: changing it later neither resizes existing
+ * queues nor fails their re-declaration (rabbitmq-queues grow/shrink do that).
+ */
+function quorumGroupSize(amqp: Amqp): Record<string, number> {
+  return amqp.quorumInitialGroupSize ? { 'x-quorum-initial-group-size': amqp.quorumInitialGroupSize } : {};
 }

@@ -41,6 +41,10 @@ export interface GatewayConfig {
      */
     maxMessageBytes: number;
     queueType: 'quorum' | 'classic';
+    /**
+     * Replicas of each quorum queue when it is first declared (x-quorum-initial-group-size): the cluster's node count, or an odd number below it. Unset: every node of the cluster.
+     */
+    quorumInitialGroupSize?: number;
     exchanges: {
       /**
        * Where partners' POSTed orders go to the CRM.
