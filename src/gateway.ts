@@ -187,7 +187,7 @@ export async function startGateway({
     mesProxy,
     ops,
     orderResources: resources,
-    readiness: { brokerConnected: () => broker.connected },
+    readiness: { brokerConnected: () => broker.connected, brokerNode: () => broker.node },
   });
   const http = await startHttpServer(
     app,

@@ -46,7 +46,7 @@ async function setup(t: Test, options: { connected?: () => boolean } = {}) {
     logger: silentLogger,
     publisher: noBroker,
     clock: Date.now,
-    readiness: { brokerConnected: options.connected ?? (() => true) },
+    readiness: { brokerConnected: options.connected ?? (() => true), brokerNode: () => 'rabbit-2.internal:5672' },
   });
   const get = (path: string, key?: string) =>
     app.request(path, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
@@ -70,7 +70,9 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   let connected = true;
   const { get, config, ledger } = await setup(t, { connected: () => connected });
   t.equal((await get('/healthz')).status, 200);
-  t.equal((await get('/readyz')).status, 200);
+  const ready = await get('/readyz');
+  t.equal(ready.status, 200);
+  t.same(await ready.json(), { status: 'ready', broker: { node: 'rabbit-2.internal:5672' } }, 'says which node');
   connected = false;
   const notReady = await get('/readyz');
   t.equal(notReady.status, 503);

@@ -134,6 +134,23 @@ const statusBody = (status: string): JsonObject => ({
   'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: status } } } },
 });
 
+const readyBody: JsonObject = {
+  'application/json': {
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: {
+        status: { const: 'ready' },
+        broker: {
+          type: 'object',
+          required: ['node'],
+          properties: { node: { type: 'string', description: 'The RabbitMQ node in use, as host:port' } },
+        },
+      },
+    },
+  },
+};
+
 /**
  * The OpenAPI 3.1 document, generated from the same contracts the gateway validates with, so the
  * two cannot drift. File references become component references and $defs components of their own;
@@ -421,7 +438,7 @@ export function openApiDocument(version: string, mesRoutes: readonly MesReadRout
           security: [],
           summary: 'Broker connected and ledger writable',
           responses: {
-            '200': { description: 'Ready', content: statusBody('ready') },
+            '200': { description: 'Ready, and the RabbitMQ node it is connected to', content: readyBody },
             '503': problem('Not ready'),
             '500': internalError,
           },
