@@ -52,7 +52,8 @@ export function buildActionList(input: ActionListInput): NeedsAction {
 function actionItem(order: OrderNeedingAction, answer: MesAnswer | undefined, input: ActionListInput): ActionItem {
   const mes = mesOf(order, answer, input);
   const suggestion = suggest(order, answer, input);
-  const detail = order.quarantined?.reason ?? order.outcome?.reason ?? undefined;
+  // A command's own reason says only how it was answered (e.g. by correlation id): no help to a person.
+  const detail = order.quarantined?.reason;
   return {
     orderId: order.orderId,
     since: new Date(order.since).toISOString(),

@@ -210,7 +210,7 @@ export interface ActionItem {
    */
   deadLetterReason?: string;
   /**
-   * The quarantine's or the MES's rejection or failure reason, where there is one.
+   * Why its MES event was quarantined, where it was.
    */
   detail?: string;
   /**
