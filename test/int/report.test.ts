@@ -224,9 +224,19 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
   const page = await get(`/ops?${since}`, 'ops', { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' });
   t.equal(page.status, 200);
   t.equal(page.headers.get('content-language'), 'ru', "the page in the reader's language");
-  t.match(await page.text(), /Отчёт сверки Orderbridge/);
+  const html = await page.text();
+  t.match(html, /Отчёт сверки Orderbridge/);
   const json = await get(`/ops/report?${since}&format=json`, 'ops');
-  t.ok(validReport(await json.json()).ok, 'JSON per the contract');
+  const report = (await json.json()) as ReconciliationReport;
+  t.ok(validReport(report).ok, 'JSON per the contract');
+  t.ok(report.needsAction.total > 0);
+  t.match(
+    html,
+    new RegExp(
+      `<main>\\s*(<p class="note">.*</p>\\s*)?<section id="needs-action">.*data-figure="needsAction.total"><div class="value">${report.needsAction.total}<`,
+    ),
+    "/ops: the action list first, its count the page's headline",
+  );
   t.match(await (await get(`/ops/report?${since}&format=csv`, 'ops')).text(), /^kind,order_id,/);
   t.match(await (await get('/ops/orders/A-LOST/timeline', 'ops')).json(), {
     orderId: 'A-LOST',
