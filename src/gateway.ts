@@ -10,7 +10,14 @@ import { deliveriesFor, WebhookDispatcher, type WebhookEndpoint } from './adapte
 import { Broker } from './adapters/rabbitmq/broker.js';
 import { withDeadLetterQueue } from './adapters/rabbitmq/dead-letter-queue.js';
 import { brokerUrls, durationMs, type Config } from './config/index.js';
-import { openSqliteLedger, type LedgerPolicy, type LedgerStore, type SqliteLedger } from './ledger/index.js';
+import {
+  describeLedger,
+  ledgerTarget,
+  openLedger,
+  type Ledger,
+  type LedgerPolicy,
+  type LedgerStore,
+} from './ledger/index.js';
 import type { AppDeps } from './app/ports.js';
 import { countOrdersNeedingAction } from './app/report/needs-action.js';
 import { gatewayConsumers } from './adapters/rabbitmq/consumer.js';
@@ -87,7 +94,7 @@ function webhookEndpoints(config: Config): WebhookEndpoint[] {
 function startWebhooks(
   config: Config,
   endpoints: WebhookEndpoint[],
-  ledger: SqliteLedger,
+  ledger: Ledger,
   clock: () => number,
   logger: Logger,
   metrics: Metrics,
@@ -127,9 +134,8 @@ export async function startGateway({
     readProxy: () => mesProxy.stats(),
   });
   const endpoints = webhookEndpoints(config);
-  const ledger = openSqliteLedger({
-    path: ledgerConfig.path,
-    synchronous: ledgerConfig.synchronous,
+  const target = ledgerTarget(ledgerConfig);
+  const ledger = await openLedger(target, {
     policy: ledgerPolicy(config),
     onCommit: (seconds, ok) => (ok ? metrics.ledgerWrite.observe(seconds) : metrics.ledgerWriteErrors.inc()),
     ...(endpoints.length
@@ -199,7 +205,7 @@ export async function startGateway({
   const metricsHttp = await startHttpServer(createMetricsApp(metrics, logger), metricsAt.host, metricsAt.port);
   logger.info(
     {
-      ledger: ledgerConfig.path,
+      ledger: describeLedger(target),
       queueType: amqp.queueType,
       prefetch: amqp.prefetch,
       http: `http://${config.gateway.http.host}:${http.port}`,

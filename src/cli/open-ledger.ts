@@ -1,25 +1,34 @@
 import type { Config } from '../config/index.js';
 import { ledgerPolicy } from '../gateway.js';
-import { LedgerNotFoundError, openSqliteLedger, openSqliteLedgerReader, type SqliteLedger } from '../ledger/index.js';
+import {
+  LedgerNotFoundError,
+  LedgerUrlMissingError,
+  ledgerTarget,
+  openLedger,
+  PostgresUnreachableError,
+  type Ledger,
+} from '../ledger/index.js';
 import type { CliIo } from './io.js';
 
-/** Exit code of an ops command given a ledger path that holds no ledger: like an invalid config. */
+/** Exit code of an ops command whose configured ledger holds none, or cannot be reached: like an invalid config. */
 export const ledgerNotFoundExitCode = 2;
 
 /**
  * The gateway's ledger for an ops command (report, timeline, replay): only one that already exists,
  * `read` without any write, `write` when the command notes what it did (e.g. the report's MES answers).
- * Says why and returns undefined when the configured path holds no ledger.
+ * Says why and returns undefined when the configured ledger holds none or cannot be reached.
  */
-export function openExistingLedger(config: Config, io: CliIo, access: 'read' | 'write'): SqliteLedger | undefined {
-  const { path, synchronous } = config.gateway.ledger;
+export async function openExistingLedger(
+  config: Config,
+  io: CliIo,
+  access: 'read' | 'write',
+): Promise<Ledger | undefined> {
   try {
-    return access === 'read'
-      ? openSqliteLedgerReader(path, ledgerPolicy(config))
-      : openSqliteLedger({ path, synchronous, policy: ledgerPolicy(config), mustExist: true });
+    return await openLedger(ledgerTarget(config.gateway.ledger), { policy: ledgerPolicy(config), access });
   } catch (error) {
-    if (!(error instanceof LedgerNotFoundError)) throw error;
-    io.err(`orderbridge: ${error.message}`);
+    const known = [LedgerNotFoundError, PostgresUnreachableError, LedgerUrlMissingError];
+    if (!known.some((kind) => error instanceof kind)) throw error;
+    io.err(`orderbridge: ${(error as Error).message}`);
     return undefined;
   }
 }

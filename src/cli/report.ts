@@ -105,7 +105,7 @@ export async function report(args: string[], io: CliIo, isTerminal = process.std
   if (!config) return 2;
 
   // Written to only to note the MES's answers in the orders' timelines; never created here.
-  const ledger = openExistingLedger(config, io, 'write');
+  const ledger = await openExistingLedger(config, io, 'write');
   if (!ledger) return ledgerNotFoundExitCode;
   const progress = progressReporter(io, lang, isTerminal);
   // The MES is asked through the same read proxy as the gateway's partners: breaker, budget, cache.

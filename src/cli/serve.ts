@@ -1,4 +1,5 @@
-import { startGateway } from '../gateway.js';
+import { startGateway, type Gateway } from '../gateway.js';
+import { LedgerUrlMissingError, PostgresUnreachableError } from '../ledger/index.js';
 import { configOptionUsage, parseCommandLine } from '../shared/command-line.js';
 import { createLogger } from '../telemetry/logger.js';
 import { flushTraces } from '../telemetry/tracing.js';
@@ -11,7 +12,8 @@ export const rabbitmqHint =
 export const serveUsage = `Usage: orderbridge serve [--config DIR]
   Runs the gateway (RabbitMQ pipeline, ledger, watchdog, partner HTTP API, /metrics) until SIGTERM
   or SIGINT, then drains and exits 0. While RabbitMQ is out of reach it keeps retrying (/healthz 200,
-  /readyz 503). Refuses a config check-config calls invalid (exit 2).
+  /readyz 503). Refuses a config check-config calls invalid (exit 2); exits 1 when the PostgreSQL
+  ledger (ledger.url, DATABASE_URL) cannot be reached at start.
   ${configOptionUsage}`;
 
 /**
@@ -31,7 +33,15 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   if (!config) return 2;
   const logger = createLogger({ level: io.env.ORDERBRIDGE_LOG_LEVEL ?? 'info' });
   // A service outlives a broker that is not up yet: live at once, ready once RabbitMQ answers.
-  const gateway = await startGateway({ config, logger, waitForBroker: true });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({ config, logger, waitForBroker: true });
+  } catch (error) {
+    // Unlike RabbitMQ, the ledger must answer at start: every message the gateway takes is written there first.
+    if (!(error instanceof PostgresUnreachableError || error instanceof LedgerUrlMissingError)) throw error;
+    io.err(`orderbridge serve: ${error.message}`);
+    return error instanceof LedgerUrlMissingError ? 2 : 1;
+  }
   await new Promise<void>((done) => {
     process.once('SIGTERM', done);
     process.once('SIGINT', done);

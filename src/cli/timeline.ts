@@ -1,4 +1,4 @@
-import type { TimelineEntry } from '../ledger/index.js';
+import { describeLedger, ledgerTarget, type TimelineEntry } from '../ledger/index.js';
 import { configDirFrom, loadConfigOrReport } from './check-config.js';
 import type { CliIo } from './io.js';
 import { ledgerNotFoundExitCode, openExistingLedger } from './open-ledger.js';
@@ -34,13 +34,13 @@ export async function timeline(args: string[], io: CliIo): Promise<number> {
   }
   const config = loadConfigOrReport(configDirFrom(values.config, io), io, { secrets: 'skip' });
   if (!config) return 2;
-  const ledger = openExistingLedger(config, io, 'read');
+  const ledger = await openExistingLedger(config, io, 'read');
   if (!ledger) return ledgerNotFoundExitCode;
   try {
     const entries = await ledger.timeline(orderId);
     if (!entries.length) {
       io.err(
-        `The ledger (${config.gateway.ledger.path}) has nothing about order ${JSON.stringify(orderId)}: check the id, or that this is the gateway's ledger.`,
+        `The ledger (${describeLedger(ledgerTarget(config.gateway.ledger))}) has nothing about order ${JSON.stringify(orderId)}: check the id, or that this is the gateway's ledger.`,
       );
       return 1;
     }

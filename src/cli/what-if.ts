@@ -45,7 +45,7 @@ export async function testMappingAgainstLedger(
     { secrets: 'skip' },
   );
   if (!baseline) return 2;
-  const ledger = openExistingLedger(candidate, io, 'read');
+  const ledger = await openExistingLedger(candidate, io, 'read');
   if (!ledger) return ledgerNotFoundExitCode;
   try {
     const to = Date.now();

@@ -43,6 +43,15 @@ export {
   type PostgresLedgerOptions,
 } from './postgres/open.js';
 export { PostgresLedger } from './postgres/ledger.js';
+export {
+  openLedger,
+  ledgerTarget,
+  describeLedger,
+  LedgerUrlMissingError,
+  type Ledger,
+  type LedgerTarget,
+  type OpenLedgerOptions,
+} from './open-ledger.js';
 export type { OrderEventDeliveries } from './sqlite/context.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';
 export { ackDueAt, type AckPolicy } from './decide-watchdog.js';

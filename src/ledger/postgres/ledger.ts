@@ -39,6 +39,7 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
   /** Removes rows past the retention, between the pipeline's units. */
   readonly retention: PgRetentionPruner;
   private readonly orderChangeListeners = new Set<(orderId: string) => void>();
+  private readonly size = { bytes: 0, measuredAt: 0 };
 
   constructor(
     readonly pool: Pool,
@@ -82,12 +83,28 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
 
   /** Throws unless PostgreSQL answers now and takes writes (not a read-only standby, not shutting down). */
   async checkWritable(): Promise<void> {
-    const { rows } = await this.pool.query<{ ro: string }>('SHOW transaction_read_only');
+    const { rows } = await this.pool.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro");
     if (rows[0]?.ro !== 'off') throw new Error('PostgreSQL takes no writes (transaction_read_only is on)');
   }
 
-  /** The ledger's tables and their indexes, in bytes. */
-  async sizeBytes(): Promise<number> {
+  /**
+   * The ledger's tables and their indexes, in bytes, as last measured: a scrape reads it at once and
+   * starts a new measurement when the last is more than a minute old.
+   */
+  sizeBytes(): number {
+    if (Date.now() - this.size.measuredAt > 60_000) {
+      this.size.measuredAt = Date.now();
+      this.measureSize().then(
+        (bytes) => {
+          this.size.bytes = bytes;
+        },
+        () => undefined,
+      );
+    }
+    return this.size.bytes;
+  }
+
+  private async measureSize(): Promise<number> {
     const { rows } = await this.pool.query<{ bytes: number }>(
       `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c
        WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
