@@ -44,6 +44,33 @@ t.test(
     t.equal(await tab.textContent('[data-figure="commands.received"] .value'), '8', 'headline: commands received');
     t.equal(await tab.textContent('[data-figure="commands.lost"] .value'), '2', 'headline: lost');
     t.ok(await tab.isVisible('#chart rect'), 'the chart is drawn');
+    t.equal(
+      await tab.textContent('[data-figure="needsAction.total"] .value'),
+      String(report.needsAction.total),
+      'the headline: how many orders need a person',
+    );
+    t.ok(
+      (await tab.locator('#needs-action').boundingBox())!.y < (await tab.locator('#commands').boundingBox())!.y,
+      'the action list comes before every count',
+    );
+    t.same(
+      await Promise.all((await tab.locator('#actions tr').all()).map((row) => row.getAttribute('data-order'))),
+      report.needsAction.items.map((item) => item.orderId),
+      'one row per order that needs a person, the most urgent first',
+    );
+    t.equal(
+      await tab.getAttribute('#actions tr:first-child', 'data-suggestion'),
+      'resend_to_mes',
+      'an order the MES does not know first',
+    );
+    await tab.click('#actions tr[data-order="A-STUCK"]');
+    t.equal(
+      await tab.textContent('#timeline-order'),
+      'A-STUCK',
+      "a click on an action row opens that order's timeline",
+    );
+    t.match(await tab.textContent('#timeline-body'), /received order\.create[\s\S]*"attention":"stuck"/);
+    await tab.click('#timeline button');
     const rows = await tab.locator('#rows tr').count();
     t.equal(rows, report.discrepancies.length, 'one row per discrepancy needing action');
     t.equal(

@@ -61,7 +61,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;
 tbody tr{cursor:pointer}tbody tr:hover{background:#f0f4ff}.order{font-family:ui-monospace,monospace}.kind{white-space:nowrap;padding:2px 6px;border-radius:4px;background:#eef1f6}
 .k-missing_in_mes{background:#f6c1c1;font-weight:600}.k-command_never_acknowledged,.k-status_diverged{background:#fde8e8}.k-acknowledgement_lost,.k-crm_not_informed{background:#fff4d6}
 .headline{display:flex;align-items:center;gap:16px;margin-bottom:12px}.headline .card{min-width:160px}.headline .value{font-size:32px}
-.r-lost{background:#f6c1c1;font-weight:600}.r-stuck{background:#fde8e8}.r-quarantined,.r-dead_lettered{background:#fff4d6}
+#actions td:nth-child(-n+3){white-space:nowrap}#actions td:last-child{min-width:320px}.r-lost{background:#f6c1c1;font-weight:600}.r-stuck{background:#fde8e8}.r-quarantined,.r-dead_lettered{background:#fff4d6}
 .filters{display:flex;gap:8px;margin-bottom:8px}input,select{font:inherit;padding:4px 6px}
 dialog{max-width:min(1100px,95vw);border:none;border-radius:8px;box-shadow:0 8px 30px rgba(0,0,0,.3)}dialog pre{white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace}
 svg text{font:11px system-ui,sans-serif;fill:#56607a}
