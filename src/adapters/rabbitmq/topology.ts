@@ -95,8 +95,9 @@ function queueArguments(amqp: Amqp): Record<string, string | number> {
 }
 
 /**
- * Read by RabbitMQ only when a queue is first declared: changing it later neither resizes existing
- * queues nor fails their re-declaration (rabbitmq-queues grow/shrink do that).
+ * RabbitMQ places the replicas only when a queue is first declared, yet checks the argument on every
+ * re-declaration: a changed (or newly set) size makes the declaration fail with PRECONDITION_FAILED.
+ * Existing queues are resized with rabbitmq-queues grow/shrink, not with this setting.
  */
 function quorumGroupSize(amqp: Amqp): Record<string, number> {
   return amqp.quorumInitialGroupSize ? { 'x-quorum-initial-group-size': amqp.quorumInitialGroupSize } : {};

@@ -42,7 +42,7 @@ export interface GatewayConfig {
     maxMessageBytes: number;
     queueType: 'quorum' | 'classic';
     /**
-     * Replicas of each quorum queue when it is first declared (x-quorum-initial-group-size): the cluster's node count, or an odd number below it. Unset: every node of the cluster.
+     * Replicas of each quorum queue when it is first declared (x-quorum-initial-group-size): the cluster's node count, or an odd number below it. Unset: every node of the cluster. Set it before the queues exist: RabbitMQ refuses a re-declaration with another value (PRECONDITION_FAILED); resize existing queues with rabbitmq-queues grow/shrink.
      */
     quorumInitialGroupSize?: number;
     exchanges: {
