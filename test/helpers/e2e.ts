@@ -12,6 +12,11 @@ import { createVhost } from './vhost.js';
 
 export interface E2eOptions {
   orders: number;
+  /**
+   * The broker to run on instead of a fresh vhost of the machine's RabbitMQ: a private node or
+   * cluster (test/helpers/private-rabbit.ts), as AMQP_URL takes it (nodes comma-separated).
+   */
+  amqpUrl?: string;
   rate: number;
   /** gateway.yaml fields to replace, by dotted path. */
   gateway?: Record<string, unknown>;
@@ -52,7 +57,8 @@ export interface E2eResult {
  * default config with the given changes; everything is stopped by PID and removed afterwards.
  */
 export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
-  const vhost = createVhost('ob-e2e');
+  const vhost = options.amqpUrl ? undefined : createVhost('ob-e2e');
+  const amqpUrl = options.amqpUrl ?? vhost!.url;
   const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
   const mesPort = await freePort();
   const config = writeConfigDir({
@@ -64,7 +70,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const ledgerPath = join(data, 'ledger.db');
   const reportPath = join(data, 'crm-report.json');
   const env = {
-    AMQP_URL: vhost.url,
+    AMQP_URL: amqpUrl,
     ORDERBRIDGE_LEDGER_PATH: ledgerPath,
     ORDERBRIDGE_CONFIG: config.dir,
     ORDERBRIDGE_LOG_LEVEL: 'info',
@@ -72,7 +78,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   let ledger: Database.Database | undefined;
   t.teardown(() => {
     ledger?.close();
-    vhost.remove();
+    vhost?.remove();
     config.remove();
     rmSync(data, { recursive: true, force: true });
   });
@@ -90,7 +96,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     gateway: await startGateway(),
     mes: startOrderbridge(t, `${name}-mes`, ['sim', 'mes', '--port', String(mesPort), ...(options.mes ?? [])], env),
     crm: undefined as unknown as Started,
-    vhostUrl: vhost.url,
+    vhostUrl: amqpUrl,
     mesPort,
     gatewayEnv: env,
     gatewayUrl() {
