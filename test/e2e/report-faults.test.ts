@@ -123,5 +123,20 @@ t.test(
       dropped.length + stalled.length,
       'the MES was asked about every lost or stuck order',
     );
+    const listed = report.needsAction.items.map((item) => item.orderId);
+    t.same(
+      [...listed].sort(),
+      [...dropped, ...stalled].sort(),
+      'the action list names exactly the orders the MES dropped or stalled',
+    );
+    t.same(
+      listed.slice(0, dropped.length).sort(),
+      dropped,
+      'the dropped ones first: the MES says it does not know them',
+    );
+    t.ok(
+      report.needsAction.items.slice(dropped.length).every((item) => item.reasons[0] === 'stuck'),
+      'then the stalled ones, stuck',
+    );
   },
 );
