@@ -11,6 +11,9 @@ import { startGateway, type Gateway } from '../gateway.js';
 import type { LedgerStats } from '../ledger/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import { reportHtml } from '../app/report/report-html.js';
+import { reasonCounts } from '../app/report/report-formats.js';
+import type { ReconciliationReport } from '../app/report/report.js';
+import { texts } from '../app/report/texts.js';
 import type { CliIo } from './io.js';
 import { freePort } from './free-port.js';
 import { packageRoot } from './package-root.js';
@@ -133,7 +136,15 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     `Lost orders were flagged after 2 unanswered forwards; stuck ones after their status deadline; both reached the CRM as events.`,
   );
   io.out(
-    `Reconciliation report: ${reportPath} (open it in a browser): ${report.discrepancies.length} discrepancies needing action, each with a suggested action; ${report.informational.total} informational (nothing to do).`,
+    `Reconciliation report: ${reportPath} (open it in a browser): ${texts.en.needsAction.headline(report.needsAction.total)} (${reasonCounts(report, 'en')}), listed first, each with a suggested action; ${report.discrepancies.length} discrepancies needing action; ${report.informational.total} informational (nothing to do).`,
+  );
+  const unlisted = unlistedFlags(final, report);
+  if (unlisted) {
+    io.err(`orderbridge demo: the action list misses ${unlisted} of the orders counted lost or stuck above`);
+    return 1;
+  }
+  io.out(
+    `  Only that list: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge report --since 1h --needs-action (exit 1 while it is not empty)`,
   );
   io.out(
     `  Again, or in Russian: ORDERBRIDGE_LEDGER_PATH=${join(dataDir, 'ledger.db')} npx orderbridge report --since 1h [--lang ru] [--format html --out report.html]`,
@@ -168,6 +179,14 @@ function demoConfig(config: Config, ledgerPath: string, mesPort: number, httpPor
     },
     mesApi: { baseUrl: `http://127.0.0.1:${mesPort}` },
   });
+}
+
+/** How many of the orders the summary counts lost or stuck the report's action list does not name (0: it names all). */
+export function unlistedFlags(stats: LedgerStats, report: ReconciliationReport): number {
+  const listed = report.needsAction.byReason;
+  return (
+    Math.max(0, stats.attention.lost - (listed.lost ?? 0)) + Math.max(0, stats.attention.stuck - (listed.stuck ?? 0))
+  );
 }
 
 export function summaryLine(stats: LedgerStats, seconds: number): string {
