@@ -4,6 +4,7 @@ import { checkRun } from '../helpers/checker.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
 import { runE2e, type E2eRun } from '../helpers/e2e.js';
 import { startPrivateCluster, type PrivateCluster, type PrivateNode } from '../helpers/private-rabbit.js';
+import { waitForOutput } from '../helpers/processes.js';
 
 const { dialect, gateway } = loadConfig({ dir: defaultConfigDir, env: {} });
 const commandsQueue = gateway.amqp.queues.crmCommands;
@@ -84,7 +85,9 @@ t.test(
       crm: ['--deliver-after-ms', '50'],
       timeoutMs: 150_000,
       during: async (run) => {
-        await sleep(3000);
+        // A simulator whose first connection is cut while it sets up exits (it fails fast by design).
+        await waitForOutput(run.crm, /CRM simulator: run/, 20_000);
+        await sleep(2000);
         const members = await cluster.nodes[1]!.ctl('list_queues', '--no-table-headers', 'name', 'members');
         t.match(members, new RegExp(`${commandsQueue}\\s+\\[(?:[^,\\]]+,){2}[^,\\]]+\\]`), 'three replicas');
         const onNode = await readyNode(run);
