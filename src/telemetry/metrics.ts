@@ -28,6 +28,11 @@ export interface MetricSources {
 
 /** Ledger counts are GROUP BY queries: at most one per this interval, however often Prometheus scrapes. */
 const ledgerStatsMaxAgeMs = 5000;
+/**
+ * Orders needing a person walk a day of the ledger's messages and journal (quarantines, dead letters,
+ * rejections) on the gateway's event loop: more work than a GROUP BY of the orders, so less often.
+ */
+const needingActionMaxAgeMs = 30_000;
 const breakerStates = ['closed', 'open', 'half_open'] as const;
 
 /**
@@ -56,7 +61,7 @@ export function createMetrics(sources: MetricSources = {}) {
   let needingAction: { at: number; count: Promise<number> } | undefined;
   const currentNeedingAction = () => {
     if (!sources.ordersNeedingAction) return undefined;
-    if (!needingAction || Date.now() - needingAction.at > ledgerStatsMaxAgeMs)
+    if (!needingAction || Date.now() - needingAction.at > needingActionMaxAgeMs)
       needingAction = { at: Date.now(), count: sources.ordersNeedingAction() };
     return needingAction.count;
   };
