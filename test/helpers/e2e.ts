@@ -8,6 +8,7 @@ import type { CrmReport } from '../../sim/crm/report.js';
 import type { MesStats } from '../../sim/mes/stats.js';
 import { writeConfigDir } from './config-files.js';
 import { startOrderbridge, waitForOutput, type Started } from './processes.js';
+import { sqliteCopyOf } from './postgres.js';
 import { createVhost } from './vhost.js';
 
 export interface E2eOptions {
@@ -17,6 +18,11 @@ export interface E2eOptions {
    * cluster (test/helpers/private-rabbit.ts), as AMQP_URL takes it (nodes comma-separated).
    */
   amqpUrl?: string;
+  /**
+   * A PostgreSQL ledger (DATABASE_URL) instead of the SQLite file; the result's `ledger` is then an
+   * SQLite copy of its tables (sqliteCopyOf), read by the checker like any other.
+   */
+  postgresUrl?: string;
   rate: number;
   /** gateway.yaml fields to replace, by dotted path. */
   gateway?: Record<string, unknown>;
@@ -74,6 +80,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     ORDERBRIDGE_LEDGER_PATH: ledgerPath,
     ORDERBRIDGE_CONFIG: config.dir,
     ORDERBRIDGE_LOG_LEVEL: 'info',
+    ...(options.postgresUrl ? { DATABASE_URL: options.postgresUrl } : {}),
   };
   let ledger: Database.Database | undefined;
   t.teardown(() => {
@@ -141,7 +148,7 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const gatewayLog = run.gateway.output();
   await run.gateway.stop();
   await run.mes.stop();
-  ledger = new Database(ledgerPath, { readonly: true });
+  ledger = options.postgresUrl ? await sqliteCopyOf(options.postgresUrl) : new Database(ledgerPath, { readonly: true });
   return { report: JSON.parse(readFileSync(reportPath, 'utf8')) as CrmReport, mes, ledger, gatewayLog };
 }
 
