@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../../src/config/index.js';
+import { brokerUrls, loadConfig } from '../../src/config/index.js';
 import { parseCrmArgs } from '../../sim/crm/options.js';
 import { parseMesArgs } from '../../sim/mes/options.js';
 import { defaultConfigDir } from '../helpers/config-dir.js';
@@ -19,6 +19,8 @@ const composeGateway = join(root, 'deploy/docker-compose.gateway.yaml');
 
 interface Service {
   image?: string;
+  hostname?: string;
+  profiles?: string[];
   build?: { context: string; dockerfile?: string };
   command?: string[];
   environment?: Record<string, string>;
@@ -38,7 +40,16 @@ t.test('docker-compose config validates the compose file; every service is there
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { services } = parse(output) as { services: Record<string, Service> };
-  t.same(Object.keys(services).sort(), ['crm-sim', 'grafana', 'mes-sim', 'orderbridge', 'prometheus', 'rabbitmq']);
+  t.same(Object.keys(services).sort(), [
+    'crm-sim',
+    'grafana',
+    'mes-sim',
+    'orderbridge',
+    'prometheus',
+    'rabbitmq',
+    'rabbitmq-2',
+    'rabbitmq-3',
+  ]);
   for (const [name, service] of Object.entries(services)) {
     if (service.build)
       t.equal(
@@ -58,12 +69,13 @@ t.test('docker-compose config validates the compose file; every service is there
   const [crm] = byCommand('sim', 'crm');
   t.ok(gateway && mes && crm, 'the gateway, the MES simulator and the CRM simulator run from the image');
   if (!gateway || !mes || !crm) return;
-  const [rabbitmq] = Object.entries(services).filter(([, s]) => s.image?.startsWith('rabbitmq:'));
+  const rabbitmq = Object.entries(services).find(([, s]) => s.image?.startsWith('rabbitmq:') && !s.profiles);
+  const nodes = Object.keys(services).filter((name) => services[name]!.image?.startsWith('rabbitmq:'));
   for (const [name, service] of [gateway, mes, crm]) {
-    t.equal(
-      new URL(service.environment!.AMQP_URL!).host,
-      `${rabbitmq![0]}:5672`,
-      `${name}: reaches RabbitMQ by its service name`,
+    t.same(
+      service.environment!.AMQP_URL!.split(',').map((url) => new URL(url).host),
+      [rabbitmq![0], ...nodes.filter((node) => node !== rabbitmq![0])].map((node) => `${node}:5672`),
+      `${name}: reaches every RabbitMQ node by its service name, the one of the default profile first`,
     );
     t.ok(service.depends_on?.[name === gateway[0] ? rabbitmq![0] : gateway[0]], `${name}: starts after what it needs`);
   }
@@ -105,6 +117,63 @@ t.test('docker-compose config validates the compose file; every service is there
   if (crmSettings !== 'help')
     t.equal(partners[0]?.id, crmSettings.partner, "the partner key sees the CRM simulator's orders");
 });
+
+t.test(
+  'profile "cluster": three RabbitMQ nodes with one cookie join one cluster; quorum queues grow to three',
+  async (t) => {
+    const dockerCompose = requireTool(t, 'docker-compose');
+    if (!dockerCompose) return;
+    const output = execFileSync(dockerCompose, ['-f', composeFile, '--profile', 'cluster', 'config'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const { services } = parse(output) as { services: Record<string, Service> };
+    const nodes = Object.entries(services).filter(([, s]) => s.image?.startsWith('rabbitmq:'));
+    t.equal(nodes.length, 3);
+    const [seed, ...joining] = nodes;
+    t.notOk(seed![1].profiles, `${seed![0]} runs in every profile`);
+    const conf = (name: string) =>
+      readFileSync(join(root, 'deploy/rabbitmq', name), 'utf8')
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'));
+    const peers = conf('join-cluster.conf')
+      .filter((line) => line.startsWith('cluster_formation.classic_config.nodes.'))
+      .map((line) => line.split('=')[1]!.trim());
+    t.same(
+      peers,
+      nodes.map(([, s]) => `rabbit@${s.hostname}`),
+      'the peers are the nodes, by their hostnames',
+    );
+    t.match(conf('quorum-queues.conf'), [
+      'quorum_queue.continuous_membership_reconciliation.enabled = true',
+      `quorum_queue.continuous_membership_reconciliation.target_group_size = ${nodes.length}`,
+    ]);
+    const mounts = (service: Service) => (service.volumes ?? []).map((v) => v.split(':')[1]);
+    for (const [name, service] of nodes) {
+      t.equal(service.hostname, name, `${name}: node rabbit@${name}, the name its peers know`);
+      t.equal(service.command, seed![1].command, `${name}: the same Erlang cookie as ${seed![0]}`);
+      t.ok(mounts(service).includes('/etc/rabbitmq/conf.d/20-quorum-queues.conf'), `${name}: grows quorum queues`);
+    }
+    for (const [name, service] of joining) {
+      t.same(service.profiles, ['cluster'], `${name}: only in the cluster profile`);
+      t.ok(mounts(service).includes('/etc/rabbitmq/conf.d/30-join-cluster.conf'), `${name}: joins ${seed![0]}`);
+      t.ok(service.depends_on?.[seed![0]], `${name}: starts once ${seed![0]} is healthy`);
+    }
+    t.notOk(mounts(seed![1]).includes('/etc/rabbitmq/conf.d/30-join-cluster.conf'), `${seed![0]} seeds the cluster`);
+
+    const gateway = Object.values(services).find((s) => s.command?.[0] === 'serve')!;
+    const dir = mkdtempSync(join(tmpdir(), 'orderbridge-compose-config-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    cpSync(defaultConfigDir, dir, { recursive: true });
+    writeFileSync(join(dir, 'gateway.yaml'), readFileSync(composeGateway));
+    const { amqp } = loadConfig({ dir, env: gateway.environment ?? {} }).gateway;
+    t.same(
+      brokerUrls(amqp).map((url) => new URL(url).host),
+      nodes.map(([name]) => `${name}:5672`),
+      'the gateway fails over between the three nodes',
+    );
+  },
+);
 
 t.test("the compose stack's gateway.yaml is config/gateway.yaml but for its demo partners", async (t) => {
   const shipped = parse(readFileSync(join(defaultConfigDir, 'gateway.yaml'), 'utf8')) as Record<string, unknown>;
