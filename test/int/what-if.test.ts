@@ -4,23 +4,20 @@ import { join } from 'node:path';
 import { runCliCaptured } from '../helpers/cli.js';
 import { whatIf } from '../../src/app/what-if.js';
 import { loadConfig } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
-import { openSqliteLedger } from '../../src/ledger/index.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { copyConfig, referenceDialect } from '../helpers/config-dir.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { create, T0 } from '../helpers/ledger-conformance.js';
+import { testEachDriver } from '../helpers/ledger-drivers.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
-t.test(
+testEachDriver(
+  t,
   'a changed dialect run over the MES messages the ledger kept lists the orders it would change, and only those',
-  async (t) => {
+  async (t, driver) => {
     const env = testConfig();
-    const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
-    t.teardown(async () => {
-      await ledger.close();
-      env.remove();
-    });
+    t.teardown(env.remove);
+    const { ledger, env: ledgerEnv } = await driver.open(t, env.config);
     const current = env.config;
     const walks: Record<string, string[]> = {
       'W-1': ['ACCEPTED', 'PLANNING', 'CUTTING'],
@@ -94,7 +91,7 @@ t.test(
 
     const cli = await runCliCaptured(
       ['test-mapping', '--against-ledger', '--baseline', 'mes/deployed', '--since', '3650d', '--config', changed.dir],
-      { ORDERBRIDGE_LEDGER_PATH: env.ledgerPath },
+      ledgerEnv,
     );
     t.equal(cli.code, 1, 'exit 1: some orders would end differently');
     t.match(cli.stdout, /12 MES message\(s\) of the last 3650d kept in the ledger, 3 order\(s\)/);
@@ -115,13 +112,11 @@ t.test(
         '--config',
         changed.dir,
       ],
-      { ORDERBRIDGE_LEDGER_PATH: env.ledgerPath },
+      ledgerEnv,
     );
     t.equal(unchanged.code, 0);
     t.match(unchanged.stdout, 'No order would end differently.');
-    const noBaseline = await runCliCaptured(['test-mapping', '--against-ledger', '--config', changed.dir], {
-      ORDERBRIDGE_LEDGER_PATH: env.ledgerPath,
-    });
+    const noBaseline = await runCliCaptured(['test-mapping', '--against-ledger', '--config', changed.dir], ledgerEnv);
     t.equal(noBaseline.code, 2);
     t.match(noBaseline.stderr, /--baseline mes\/NAME/);
   },
