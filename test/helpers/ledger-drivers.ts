@@ -1,16 +1,15 @@
 // Every ledger driver, opened fresh for one test: tests of behaviour every store must have run once
-// per driver (SQLite: a temporary file; PostgreSQL: a fresh database), dropped in the teardown.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// per driver (SQLite: testConfig's temporary file; PostgreSQL: a fresh database, dropped in the teardown).
 import type { Test } from 'tap';
-import type { Config } from '../../src/config/index.js';
+import { type Config, withGatewayOverrides } from '../../src/config/index.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { type Ledger, openPostgresLedger, openSqliteLedger } from '../../src/ledger/index.js';
 import { freshDatabase } from './postgres.js';
 
 export interface TestLedger {
   ledger: Ledger;
+  /** The config given, its ledger section naming this ledger. */
+  config: Config;
   /** What an ops command run in a test needs to open this same ledger. */
   env: Record<string, string>;
   /** The number the SQL answers (one row, one column; SQL both drivers speak). */
@@ -21,22 +20,22 @@ export interface TestLedger {
 
 export interface TestLedgerDriver {
   name: 'sqlite' | 'postgres';
-  /** `synchronous` applies to SQLite (NORMAL: no fsync per commit, for tests that write a lot). */
+  /**
+   * SQLite: the file at the config's ledger.path (testConfig's temporary one); PostgreSQL: a fresh
+   * database. `synchronous` applies to SQLite (NORMAL: no fsync per commit, for tests that write a lot).
+   */
   open(t: Test, config: Config, options?: { synchronous?: 'FULL' | 'NORMAL' }): Promise<TestLedger>;
 }
 
 const sqlite: TestLedgerDriver = {
   name: 'sqlite',
   async open(t, config, { synchronous = 'FULL' } = {}) {
-    const dir = mkdtempSync(join(tmpdir(), 'orderbridge-ledger-'));
-    const path = join(dir, 'ledger.db');
+    const { path } = config.gateway.ledger;
     const ledger = openSqliteLedger({ path, synchronous, policy: ledgerPolicy(config) });
-    t.teardown(async () => {
-      await ledger.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    t.teardown(() => ledger.close());
     return {
       ledger,
+      config,
       env: { ORDERBRIDGE_LEDGER_PATH: path },
       count: async (sql) => Number(ledger.db.prepare(sql).pluck().get()),
       rows: async <T>(sql: string) => ledger.db.prepare(sql).all() as T[],
@@ -53,6 +52,7 @@ const postgres: TestLedgerDriver = {
     const rows = async <T>(sql: string) => (await ledger.pool.query(sql)).rows as T[];
     return {
       ledger,
+      config: withGatewayOverrides(config, { ledger: { driver: 'postgres', url } }),
       env: { DATABASE_URL: url },
       count: async (sql) => Number(Object.values((await rows<Record<string, unknown>>(sql))[0] ?? {})[0]),
       rows,

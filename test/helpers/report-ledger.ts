@@ -4,9 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMesReadProxy, type MesReadProxy } from '../../src/adapters/mes/index.js';
 import { withGatewayOverrides, type Config } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
-import { openSqliteLedger } from '../../src/ledger/index.js';
 import { testConfig } from './gateway-config.js';
+import { testLedgerDrivers, type TestLedgerDriver } from './ledger-drivers.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
 export const T0 = Date.parse('2026-11-25T10:00:00Z');
@@ -42,17 +41,14 @@ export async function fakeMes(t: Test, holds: Record<string, string>) {
  * delivered twice), A-UNKNOWN (an MES state the mapping lacks), A-EVID (its acknowledgement never
  * came, the watchdog found the order in the MES); A-OK is fine.
  */
-export async function seededReportLedger(t: Test, mesUrl: string) {
+export async function seededReportLedger(t: Test, mesUrl: string, driver: TestLedgerDriver = testLedgerDrivers[0]!) {
   const env = testConfig();
   const config = withGatewayOverrides(env.config, {
     mesApi: { baseUrl: mesUrl },
     acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: false },
   });
-  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(config) });
-  t.teardown(async () => {
-    await ledger.close();
-    env.remove();
-  });
+  t.teardown(env.remove);
+  const { ledger, config: ledgerConfig, env: ledgerEnv } = await driver.open(t, config);
   for (const [i, id] of [
     'A-OK',
     'A-LOST',
@@ -88,7 +84,7 @@ export async function seededReportLedger(t: Test, mesUrl: string) {
     flagged.filter((p) => !p.messageId.includes('A-UNCONF')).map((p) => p.rowId),
     T0 + 30 * 86_400_000,
   );
-  return { ledger, config };
+  return { ledger, config: ledgerConfig, ledgerEnv };
 }
 
 /** The MES read proxy a report asks through (to config's mesApi), closed in the test's teardown. */

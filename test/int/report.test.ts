@@ -19,11 +19,13 @@ import { testConfig } from '../helpers/gateway-config.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
+import { testEachDriver } from '../helpers/ledger-drivers.js';
 import { fakeMes, mesReader, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
 
-t.test('each kind of discrepancy, produced on purpose, is found and classified; counts match the ledger', async (t) => {
+const everyKind = 'each kind of discrepancy, produced on purpose, is found and classified; counts match the ledger';
+testEachDriver(t, everyKind, async (t, driver) => {
   // The MES holds every order it acknowledged (A-EVID without telling the gateway), A-STUCK further on.
   const mes = await fakeMes(t, {
     'A-ACKLOST': 'ACCEPTED',
@@ -34,7 +36,7 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
     'A-UNCONF': 'ACCEPTED',
     'A-EVID': 'PLANNING',
   });
-  const { ledger, config } = await seeded(t, mes.url);
+  const { ledger, config } = await seeded(t, mes.url, driver);
   const now = T0 + 31 * 86_400_000;
   const { report, timelines } = await produceReport({
     config,
@@ -155,15 +157,15 @@ t.test('each kind of discrepancy, produced on purpose, is found and classified; 
   t.match(html, /data-figure="commands.lost"><div class="value">2</, 'headline numbers');
 });
 
-t.test('orderbridge report and timeline on the command line', async (t) => {
+testEachDriver(t, 'orderbridge report and timeline on the command line', async (t, driver) => {
   const mes = await fakeMes(t, {});
-  const { config } = await seeded(t, mes.url);
+  const { ledgerEnv } = await seeded(t, mes.url, driver);
   const lines: string[] = [];
   const errors: string[] = [];
   const io = {
     out: (line: string) => lines.push(line),
     err: (line: string) => errors.push(line),
-    env: { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path, MES_API_URL: mes.url },
+    env: { ...ledgerEnv, MES_API_URL: mes.url },
     cwd: process.cwd(),
   };
   t.equal(
