@@ -196,6 +196,20 @@ t.test('AsyncAPI: the broker is named by host, port and vhost, never with its cr
   t.match(asyncApiDocument(configOf('mes/reference'), '1').servers, {
     rabbitmq: { host: '127.0.0.1:5672', protocol: 'amqp' },
   });
+  const cluster: Doc = asyncApiDocument(
+    configOf('mes/reference', {
+      AMQP_URL: 'amqps://ob:s3cr3t-pass@rabbit-1:5671/p,amqps://ob:s3cr3t-pass@rabbit-2:5671/p',
+    }),
+    '1',
+  );
+  t.same(
+    Object.values(cluster.servers as Record<string, { host: string }>).map((server) => server.host),
+    ['rabbit-1:5671', 'rabbit-2:5671'],
+    'a cluster: one server per node',
+  );
+  t.notMatch(JSON.stringify(cluster), /s3cr3t-pass/);
+  const { diagnostics } = await new Parser().parse(JSON.stringify(cluster));
+  t.same(diagnostics.filter((d) => d.severity === 0).map(line), [], '@asyncapi/parser reads it with no error');
 });
 
 t.test(
