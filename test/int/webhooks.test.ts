@@ -13,26 +13,24 @@ import {
 } from '../../src/adapters/webhooks/index.js';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import type { OrderEvent } from '../../src/contracts/generated/external/order-event.js';
-import { ledgerPolicy } from '../../src/gateway.js';
-import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 import { testConfig } from '../helpers/gateway-config.js';
+import { testEachDriver, type TestLedgerDriver } from '../helpers/ledger-drivers.js';
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-function setup(t: Test) {
+async function setup(t: Test, driver: TestLedgerDriver) {
   const env = testConfig();
-  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
-  const store = ledger.webhooks;
   const dispatchers: WebhookDispatcher[] = [];
+  // Registered first, so it runs before the ledger closes.
   t.teardown(async () => {
     for (const d of dispatchers) await d.stop();
-    await ledger.close();
-    env.remove();
   });
-  const db = (ledger as SqliteLedger).db;
+  t.teardown(env.remove);
+  const { ledger, rows } = await driver.open(t, env.config);
+  const store = ledger.webhooks;
 
   /** An order of `partner` taken by the MES: its order events (acknowledged, status_changed) exactly as the ledger queued them. */
   async function orderEvents(orderId: string, partner = 'shop'): Promise<OrderEvent[]> {
@@ -78,11 +76,11 @@ function setup(t: Test) {
     return d;
   }
 
-  const journal = (orderId: string) =>
+  const journal = async (orderId: string) =>
     (
-      db
-        .prepare(`SELECT message_row, detail FROM journal WHERE order_id = ? AND kind = 'webhook_attempt' ORDER BY id`)
-        .all(orderId) as { message_row: number | null; detail: string }[]
+      await rows<{ message_row: number | null; detail: string }>(
+        `SELECT message_row, detail FROM journal WHERE order_id = '${orderId}' AND kind = 'webhook_attempt' ORDER BY id`,
+      )
     ).map(
       (row): Record<string, unknown> => ({
         messageRow: row.message_row,
@@ -90,7 +88,7 @@ function setup(t: Test) {
       }),
     );
 
-  return { ledger, store, db, orderEvents, dispatcher, journal };
+  return { ledger, store, rows, orderEvents, dispatcher, journal };
 }
 
 interface Received {
@@ -152,10 +150,11 @@ const endpoint = (partner: string, url: string, more: Partial<WebhookEndpoint> =
   ...more,
 });
 
-t.test(
+testEachDriver(
+  t,
   'failed attempts are retried with backoff until a 2xx, signed afresh with the same webhook-id; every attempt is journalled',
-  async (t) => {
-    const { store, orderEvents, dispatcher, journal, ledger } = setup(t);
+  async (t, driver) => {
+    const { store, orderEvents, dispatcher, journal, ledger } = await setup(t, driver);
     const answers = [reply(500), reply(429, { 'retry-after': '0' }), reply(204)];
     const partner = await receiver(t, (n, res) => answers[n - 1]!(n, res));
     const shop = endpoint('shop', partner.url);
@@ -191,7 +190,7 @@ t.test(
         orderId: 'W-1',
       },
     ]);
-    const attempts = journal('W-1');
+    const attempts = await journal('W-1');
     t.match(attempts, [
       {
         eventId: event!.id,
@@ -214,10 +213,11 @@ t.test(
   },
 );
 
-t.test(
+testEachDriver(
+  t,
   'enqueue is idempotent per endpoint and event, and only for the partner’s endpoints that take the type',
-  async (t) => {
-    const { store, orderEvents } = setup(t);
+  async (t, driver) => {
+    const { store, orderEvents } = await setup(t, driver);
     const events = await orderEvents('W-2');
     const endpoints = [
       endpoint('shop', 'https://a.example/hook'),
@@ -233,10 +233,11 @@ t.test(
   },
 );
 
-t.test(
+testEachDriver(
+  t,
   '410 Gone disables the endpoint and its pending deliveries; other endpoints carry on; enabling takes new events again',
-  async (t) => {
-    const { store, orderEvents, dispatcher, journal } = setup(t);
+  async (t, driver) => {
+    const { store, orderEvents, dispatcher, journal } = await setup(t, driver);
     const gone = await receiver(t, reply(410));
     const fine = await receiver(t, reply(200));
     const endpoints = [endpoint('shop', gone.url), endpoint('shop', fine.url)];
@@ -258,7 +259,7 @@ t.test(
     );
     t.equal(goneDeliveries.filter((x) => x.lastStatus === 410).length, 1);
     t.match(
-      [...journal('W-3'), ...journal('W-4')].filter((a) => a.endpoint === gone.url),
+      [...(await journal('W-3')), ...(await journal('W-4'))].filter((a) => a.endpoint === gone.url),
       [{ status: 410, outcome: 'disabled' }],
     );
 
@@ -287,8 +288,8 @@ t.test(
   },
 );
 
-t.test('after the last scheduled attempt the delivery is failed', async (t) => {
-  const { store, orderEvents, dispatcher, journal } = setup(t);
+testEachDriver(t, 'after the last scheduled attempt the delivery is failed', async (t, driver) => {
+  const { store, orderEvents, dispatcher, journal } = await setup(t, driver);
   const down = await receiver(t, (_n, res) => res.writeHead(503).end('maintenance until tomorrow'));
   const shop = endpoint('shop', down.url);
   const [event] = await orderEvents('W-7');
@@ -300,16 +301,17 @@ t.test('after the last scheduled attempt the delivery is failed', async (t) => {
     { state: 'failed', attempts: 3, lastStatus: 503, lastError: 'maintenance until tomorrow', nextAttemptAt: null },
   ]);
   t.match(
-    journal('W-7').map((a) => a.outcome),
+    (await journal('W-7')).map((a) => a.outcome),
     ['pending', 'pending', 'failed'],
   );
-  t.match(journal('W-7')[2], { status: 503, error: 'maintenance until tomorrow' });
+  t.match((await journal('W-7'))[2], { status: 503, error: 'maintenance until tomorrow' });
 });
 
-t.test(
+testEachDriver(
+  t,
   'a receiver that never answers costs one timeout per attempt; an endless answer is read only up to the limit',
-  async (t) => {
-    const { store, orderEvents, dispatcher, journal } = setup(t);
+  async (t, driver) => {
+    const { store, orderEvents, dispatcher, journal } = await setup(t, driver);
     const silent = await receiver(t, () => undefined);
     const chatty = await receiver(t, (_n, res) => {
       res.writeHead(500);
@@ -325,22 +327,23 @@ t.test(
     const started = Date.now();
     await until(t, d, async () => (await store.deliveries({ orderId: 'W-8' })).every((x) => x.state === 'failed'));
     t.ok(Date.now() - started < 2000, `both done in ${Date.now() - started} ms`);
-    const bySilent = journal('W-8').find((a) => a.endpoint === silent.url)!;
+    const bySilent = (await journal('W-8')).find((a) => a.endpoint === silent.url)!;
     t.match(bySilent, { error: 'timeout after 300 ms', outcome: 'failed' });
     t.ok(
       (bySilent.durationMs as number) >= 290 && (bySilent.durationMs as number) < 1000,
       `the attempt took ${String(bySilent.durationMs)} ms`,
     );
-    const byChatty = journal('W-8').find((a) => a.endpoint === chatty.url)!;
+    const byChatty = (await journal('W-8')).find((a) => a.endpoint === chatty.url)!;
     t.match(byChatty, { status: 500, outcome: 'failed' });
     t.equal((byChatty.error as string).length, 512, 'the answer is kept only up to 512 bytes');
   },
 );
 
-t.test(
+testEachDriver(
+  t,
   'concurrency is bounded overall and per endpoint: a hanging endpoint does not hold back the others',
-  async (t) => {
-    const { store, orderEvents, dispatcher } = setup(t);
+  async (t, driver) => {
+    const { store, orderEvents, dispatcher } = await setup(t, driver);
     const hanging = await receiver(t, () => undefined);
     const slowButFine = await receiver(t, (_n, res) => setTimeout(() => res.writeHead(200).end(), 50));
     const endpoints = [endpoint('shop', hanging.url), endpoint('shop', slowButFine.url)];
@@ -364,50 +367,55 @@ t.test(
   },
 );
 
-t.test('the guard refuses loopback, private and metadata targets unless allowed, before any connection', async (t) => {
-  const { store, orderEvents, dispatcher, journal } = setup(t);
-  const local = await receiver(t, reply(200));
-  const refusedUrls = [
-    local.url,
-    `http://localhost:${local.port}/hooks/orders`,
-    `http://[::1]:${local.port}/hooks/orders`,
-    'http://10.1.2.3/hooks',
-    'http://169.254.169.254/latest/meta-data/',
-  ];
-  const endpoints = refusedUrls.map((url) => endpoint('shop', url, { allowPrivateTargets: false }));
-  const [event] = await orderEvents('W-9');
-  await enqueue(store, 'shop', endpoints, event!, Date.now());
-  const d = dispatcher({ endpoints, schedule: [] });
-  await until(t, d, async () => (await store.deliveries({ orderId: 'W-9' })).every((x) => x.state === 'failed'));
-  t.equal(local.received.length, 0, 'nothing reached the loopback receiver');
-  const errors = journal('W-9').map((a) => a.error as string);
-  t.equal(errors.length, refusedUrls.length);
-  for (const e of errors) t.match(e, /^target refused: .*refused range/);
-  t.match(
-    errors.find((e) => e.includes('localhost')),
-    /localhost resolves to .*loopback/,
-  );
-  t.match(
-    errors.find((e) => e.includes('169.254.169.254')),
-    /cloud metadata/,
-  );
+testEachDriver(
+  t,
+  'the guard refuses loopback, private and metadata targets unless allowed, before any connection',
+  async (t, driver) => {
+    const { store, orderEvents, dispatcher, journal } = await setup(t, driver);
+    const local = await receiver(t, reply(200));
+    const refusedUrls = [
+      local.url,
+      `http://localhost:${local.port}/hooks/orders`,
+      `http://[::1]:${local.port}/hooks/orders`,
+      'http://10.1.2.3/hooks',
+      'http://169.254.169.254/latest/meta-data/',
+    ];
+    const endpoints = refusedUrls.map((url) => endpoint('shop', url, { allowPrivateTargets: false }));
+    const [event] = await orderEvents('W-9');
+    await enqueue(store, 'shop', endpoints, event!, Date.now());
+    const d = dispatcher({ endpoints, schedule: [] });
+    await until(t, d, async () => (await store.deliveries({ orderId: 'W-9' })).every((x) => x.state === 'failed'));
+    t.equal(local.received.length, 0, 'nothing reached the loopback receiver');
+    const errors = (await journal('W-9')).map((a) => a.error as string);
+    t.equal(errors.length, refusedUrls.length);
+    for (const e of errors) t.match(e, /^target refused: .*refused range/);
+    t.match(
+      errors.find((e) => e.includes('localhost')),
+      /localhost resolves to .*loopback/,
+    );
+    t.match(
+      errors.find((e) => e.includes('169.254.169.254')),
+      /cloud metadata/,
+    );
 
-  // The same targets, allowed for the whole gateway (as for an on-premise partner).
-  const [allowed] = await orderEvents('W-10');
-  const allowedEndpoints = [
-    endpoint('shop', local.url, { allowPrivateTargets: undefined }),
-    endpoint('shop', `http://localhost:${local.port}/hooks/orders`, { allowPrivateTargets: undefined }),
-  ];
-  await enqueue(store, 'shop', allowedEndpoints, allowed!, Date.now());
-  const d2 = dispatcher({ endpoints: allowedEndpoints, allowPrivateTargets: true });
-  await until(t, d2, async () => (await store.deliveries({ orderId: 'W-10' })).every((x) => x.state === 'delivered'));
-  t.equal(local.received.length, 2);
-});
+    // The same targets, allowed for the whole gateway (as for an on-premise partner).
+    const [allowed] = await orderEvents('W-10');
+    const allowedEndpoints = [
+      endpoint('shop', local.url, { allowPrivateTargets: undefined }),
+      endpoint('shop', `http://localhost:${local.port}/hooks/orders`, { allowPrivateTargets: undefined }),
+    ];
+    await enqueue(store, 'shop', allowedEndpoints, allowed!, Date.now());
+    const d2 = dispatcher({ endpoints: allowedEndpoints, allowPrivateTargets: true });
+    await until(t, d2, async () => (await store.deliveries({ orderId: 'W-10' })).every((x) => x.state === 'delivered'));
+    t.equal(local.received.length, 2);
+  },
+);
 
-t.test(
+testEachDriver(
+  t,
   'the request goes to the address the guard checked, with the name in Host: the name is resolved once per attempt',
-  async (t) => {
-    const { store, orderEvents, dispatcher } = setup(t);
+  async (t, driver) => {
+    const { store, orderEvents, dispatcher } = await setup(t, driver);
     const partner = await receiver(t, (n, res) => res.writeHead(n === 1 ? 500 : 200).end());
     let lookups = 0;
     // partner.test cannot resolve through the system (.test is reserved): only the pinned address can be reached.
@@ -427,8 +435,8 @@ t.test(
   },
 );
 
-t.test('secrets and URL tokens never reach the logs or the journal', async (t) => {
-  const { store, orderEvents, dispatcher, db } = setup(t);
+testEachDriver(t, 'secrets and URL tokens never reach the logs or the journal', async (t, driver) => {
+  const { store, orderEvents, dispatcher, rows } = await setup(t, driver);
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
   const down = await receiver(t, reply(500));
@@ -439,9 +447,9 @@ t.test('secrets and URL tokens never reach the logs or the journal', async (t) =
   const d = dispatcher({ endpoints: [shop, refused], schedule: [10] }, { logger });
   await until(t, d, async () => (await store.deliveries({ orderId: 'W-12' })).every((x) => x.state === 'failed'));
   t.ok(lines.length >= 4, `${lines.length} log lines`);
-  const journalText = (
-    db.prepare(`SELECT detail FROM journal WHERE kind = 'webhook_attempt'`).pluck().all() as string[]
-  ).join('\n');
+  const journalText = (await rows<{ detail: string }>(`SELECT detail FROM journal WHERE kind = 'webhook_attempt'`))
+    .map((row) => row.detail)
+    .join('\n');
   for (const text of [lines.join('\n'), journalText]) {
     for (const secret of [shop.secret, refused.secret, shop.secret.slice(6), 'tok-1234567890', 'tok-0987654321'])
       t.notOk(text.includes(secret), `no ${secret.slice(0, 9)}…`);
