@@ -66,6 +66,8 @@ export class Broker {
   readonly connectionName = `orderbridge-${process.pid}-${randomBytes(3).toString('hex')}`;
   /** The node of the live connection (host:port), or undefined while disconnected. */
   node?: string;
+  /** What every messaging span says of the broker node in use and of this client. */
+  private peer: MessagingPeer;
 
   constructor(private readonly options: BrokerOptions) {
     const { reconnect } = options.amqp;
@@ -80,13 +82,8 @@ export class Broker {
       },
       setup: (model, address) => this.setup(model, address),
     });
+    this.peer = { clientId: this.connectionName };
     this.watchConnection();
-  }
-
-  /** What every messaging span says of the broker node in use and of this client. */
-  private peer(): MessagingPeer {
-    const server = this.node ? brokerServer(`amqp://${this.node}`) : undefined;
-    return { ...(server ? { server } : {}), clientId: this.connectionName };
   }
 
   /** Connects and declares the topology; throws BrokerUnreachableError when no node can be reached. */
@@ -152,6 +149,8 @@ export class Broker {
     if (this.everConnected) this.reconnects++;
     this.everConnected = true;
     this.node = node;
+    const server = brokerServer(`amqp://${node}`);
+    this.peer = { ...(server ? { server } : {}), clientId: this.connectionName };
     this.connected = true;
     const outageMs = this.disconnectedSince === undefined ? undefined : Date.now() - this.disconnectedSince;
     this.disconnectedSince = undefined;
@@ -216,7 +215,7 @@ export class Broker {
     if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
     try {
-      const spec = processSpan(queue, message, this.peer());
+      const spec = processSpan(queue, message, this.peer);
       settlement = await inSpan(
         spec.name,
         { ...spec.options, parent: contextFrom(message.properties.headers) },
@@ -260,7 +259,7 @@ export class Broker {
     content: Buffer,
     options: Options.Publish & { messageId: string },
   ): Promise<void> {
-    const spec = publishSpan(exchange, routingKey, options.messageId, this.peer());
+    const spec = publishSpan(exchange, routingKey, options.messageId, this.peer);
     return inSpan(spec.name, spec.options, () =>
       this.publishConfirmed(exchange, routingKey, content, {
         ...options,

@@ -110,13 +110,18 @@ export class ClusterConnection extends EventEmitter {
         if (this.model === model) this.connectionLost(lost);
       });
       await this.options.setup(model, nodeAddress(url));
-      if (lost) throw lost;
     } catch (error) {
       await model?.close().catch(() => undefined);
       this.attemptFailed(error instanceof Error ? error : new Error(String(error)), url, maxAttempts);
       return;
     }
     if (this.stopped) return void (await model.close().catch(() => undefined));
+    if (lost) {
+      // Lost after its setup finished: what setup made ready (channels, consumers) must hear it is gone.
+      this.emit('disconnect', lost);
+      this.attemptFailed(lost, url, maxAttempts);
+      return;
+    }
     this.model = model;
     this.address = nodeAddress(url);
     this.failures = 0;
