@@ -14,6 +14,8 @@ export interface LedgerDriver {
   name: string;
   /** A fresh, empty ledger under the default config with these changes; removed in the test's teardown. */
   open(t: Test, gateway?: DeepPartial<GatewayConfig>): Promise<{ ledger: LedgerStore & OpsLedger; config: Config }>;
+  /** Units of work the ledger's group commit has committed so far. */
+  unitsCommitted(ledger: LedgerStore): number;
 }
 
 /** The CRM's order.create for `orderId`, as the pipeline hands it to the ledger. */
@@ -339,4 +341,35 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
       );
     },
   );
+  t.test('a watchdog tick with nothing due writes nothing (no commit, no fsync)', async (t) => {
+    const { ledger } = await setup(t, { stuck: { deadlines: { received: '10s' } } });
+    await ledger.recordCommand(create('U-1'), T0);
+    const unitsBefore = driver.unitsCommitted(ledger);
+    t.same(await ledger.flagStuckOrders(T0 + 9999, 10), []);
+    t.same(await ledger.overdueCommands(T0 + 9999, 10), []);
+    t.same(await ledger.unpublished(T0 + 9999, 10), []);
+    t.equal(driver.unitsCommitted(ledger), unitsBefore, 'no unit, so no commit');
+  });
+
+  t.test('the MES messages kept as they arrived are read back by window, oldest first, up to a limit', async (t) => {
+    const { ledger, event } = await setup(t);
+    await ledger.recordCommand(create('K-1'), T0);
+    for (const [i, state] of ['ACCEPTED', 'PLANNING', 'CUTTING'].entries())
+      await ledger.recordMesEvent(
+        { ...event(state, { eventId: `k-${i}`, orderId: 'K-1' }), body: `{"kept":${i}}` },
+        T0 + 1000 * (i + 1),
+      );
+    await ledger.recordMesEvent(event('PACKING', { eventId: 'k-unkept', orderId: 'K-1' }), T0 + 5000);
+    t.same(await ledger.mesEventBodies(T0, T0 + 10_000, 10), [
+      { body: '{"kept":0}', receivedAt: T0 + 1000 },
+      { body: '{"kept":1}', receivedAt: T0 + 2000 },
+      { body: '{"kept":2}', receivedAt: T0 + 3000 },
+    ]);
+    t.same(
+      (await ledger.mesEventBodies(T0 + 2000, T0 + 3000, 10)).map((m) => m.body),
+      ['{"kept":1}'],
+      '[from, to)',
+    );
+    t.equal((await ledger.mesEventBodies(T0, T0 + 10_000, 2)).length, 2, 'at most the limit');
+  });
 }

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import type { DeepPartial } from '../../src/config/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
 import { ledgerPolicy } from '../../src/gateway.js';
-import { openPostgresLedger } from '../../src/ledger/index.js';
+import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { orderLockClass } from '../../src/ledger/postgres/group-commit.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
@@ -17,7 +17,11 @@ async function setup(t: Test, gateway: DeepPartial<GatewayConfig> = {}, url?: st
   return { ledger, config: env.config };
 }
 
-ledgerConformance(t, { name: 'postgres', open: (t, gateway) => setup(t, gateway) });
+ledgerConformance(t, {
+  name: 'postgres',
+  open: (t, gateway) => setup(t, gateway),
+  unitsCommitted: (ledger) => (ledger as PostgresLedger).commits.units,
+});
 
 t.test('replicas opening a fresh database together migrate it once', async (t) => {
   const url = await freshDatabase(t);

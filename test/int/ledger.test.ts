@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { openSqliteLedger } from '../../src/ledger/index.js';
+import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
 import { prepareStatements } from '../../src/ledger/sqlite/statements.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { testConfig } from '../helpers/gateway-config.js';
@@ -15,7 +15,11 @@ function setup(t: Test, gateway = {}) {
   return { ledger, config: env.config };
 }
 
-ledgerConformance(t, { name: 'sqlite', open: async (t, gateway) => setup(t, gateway) });
+ledgerConformance(t, {
+  name: 'sqlite',
+  open: async (t, gateway) => setup(t, gateway),
+  unitsCommitted: (ledger) => (ledger as SqliteLedger).commits.units,
+});
 
 t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loop before a unit settles', async (t) => {
   const { ledger } = setup(t);
@@ -75,12 +79,4 @@ t.test("the watchdog's every-tick queries search an index; none walks a table", 
       `${name} scans no table`,
     );
   }
-});
-
-t.test('a watchdog tick with nothing due writes nothing (no commit, no fsync)', async (t) => {
-  const { ledger } = setup(t, { stuck: { deadlines: { received: '10s' } } });
-  await ledger.recordCommand(create('U-1'), T0);
-  const unitsBefore = ledger.commits.units;
-  t.same(await ledger.flagStuckOrders(T0 + 9999, 10), []);
-  t.equal(ledger.commits.units, unitsBefore);
 });
