@@ -319,19 +319,12 @@ export class Broker {
       Promise.allSettled([...this.inFlight]),
       new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
     ]);
+    // A channel's close-ok comes after the broker has taken every frame sent on it before: the acks
+    // of the drained messages. Closing only the connection can lose them, and the broker would
+    // redeliver what was done.
+    for (const consumer of this.consumers) await consumer.channel?.close().catch(() => undefined);
     await this.connection.close();
     this.connected = false;
     this.node = undefined;
-  }
-}
-
-/** The URL without its password, for logs and error messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable AMQP URL)';
   }
 }
