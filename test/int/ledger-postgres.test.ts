@@ -107,3 +107,40 @@ t.test('a batch caught in a deadlock is run again, with its batch-mates, and com
   t.equal((await ledger.getOrder('D-1'))?.state.status, 'delivered');
   t.equal((await ledger.getOrder('D-2'))?.state.status, 'received');
 });
+
+t.test('a webhook claim passes over deliveries another gateway is claiming, instead of waiting for them', async (t) => {
+  const { ledger } = await setup(t);
+  const now = Date.now();
+  const deliveries = Array.from({ length: 6 }, (_, i) => ({
+    partner: 'shop',
+    endpoint: 'https://partner.example/hooks',
+    eventId: `ev-${i}`,
+    orderId: `W-${i}`,
+    payload: '{}',
+  }));
+  t.equal(await ledger.webhooks.enqueue(deliveries, now), 6);
+  const other = new pg.Client({ connectionString: ledger.pool.options.connectionString });
+  await other.connect();
+  t.teardown(() => other.end());
+  await other.query('BEGIN');
+  const held = (await other.query('SELECT id FROM webhook_deliveries ORDER BY id LIMIT 3 FOR UPDATE')).rows.map((row) =>
+    Number(row.id),
+  );
+  const options = { limit: 10, perEndpoint: 10, busy: new Map<string, number>(), leaseUntil: now + 60_000 };
+  const waited = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 2000).unref());
+  const claimed = await Promise.race([ledger.webhooks.claimDue(now + 1, options), waited]);
+  if (claimed === 'waited') throw new Error('the claim waited for the rows another gateway holds');
+  const all = (await ledger.pool.query<{ id: number }>('SELECT id FROM webhook_deliveries')).rows.map((r) => r.id);
+  const byId = (ids: number[]) => [...ids].sort((a, b) => a - b);
+  t.same(
+    byId(claimed.map((d) => d.id)),
+    byId(all.filter((id) => !held.includes(id))),
+    'the three deliveries nobody else holds, at once',
+  );
+  await other.query('ROLLBACK');
+  t.same(
+    byId((await ledger.webhooks.claimDue(now + 1, options)).map((d) => d.id)),
+    byId(held),
+    'released, they are claimed next; the ones already leased are not taken again',
+  );
+});

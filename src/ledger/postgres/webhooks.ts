@@ -26,16 +26,20 @@ const sql = {
     ON CONFLICT (endpoint, event_id) DO NOTHING`,
   // At most $2 per endpoint, oldest due first: one dead endpoint with a backlog cannot fill every
   // slot. Uses the partial index on next_attempt_at (state = 'pending'). $1 now, $3 rows to scan.
+  // SKIP LOCKED: rows another gateway is claiming right now are passed over, not waited for; the
+  // rows returned stay locked until this claim commits, so no two claims take the same delivery.
   dueCandidates: `
-    SELECT * FROM (
-      SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.endpoint ORDER BY d.next_attempt_at, d.id) AS place
-      FROM webhook_deliveries d
-      WHERE d.state = 'pending' AND d.next_attempt_at <= $1
-        AND d.endpoint NOT IN (SELECT endpoint FROM webhook_endpoints_disabled)
-    ) AS due
-    WHERE place <= $2
-    ORDER BY next_attempt_at, id
-    LIMIT $3`,
+    WITH due AS (
+      SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY endpoint ORDER BY next_attempt_at, id) AS place
+      FROM webhook_deliveries
+      WHERE state = 'pending' AND next_attempt_at <= $1
+        AND endpoint NOT IN (SELECT endpoint FROM webhook_endpoints_disabled)
+    )
+    SELECT d.* FROM webhook_deliveries d JOIN due ON due.id = d.id
+    WHERE due.place <= $2
+    ORDER BY due.next_attempt_at, due.id
+    LIMIT $3
+    FOR UPDATE OF d SKIP LOCKED`,
   // The lease: until it runs out no other tick (or replica) takes the delivery. $1 ids, $2 now, $3 lease until.
   claim: `
     UPDATE webhook_deliveries SET next_attempt_at = $3, updated_at = $2
