@@ -76,6 +76,7 @@ t.test(
     t.comment(`3 private nodes started and clustered in ${Date.now() - began} ms`);
     t.equal((await cluster.runningNodes(cluster.nodes[0]!)).length, 3, 'three nodes running in one cluster');
     const rounds: Round[] = [];
+    const simulatorLogs: Record<string, () => string> = {};
     const { report, mes, ledger, gatewayLog } = await runE2e(t, {
       amqpUrl: cluster.urls.join(','),
       gateway: { 'amqp.quorumInitialGroupSize': 3 },
@@ -97,6 +98,7 @@ t.test(
         rounds.push(
           await killAndRestart(run, cluster, await cluster.leaderOf(commandsQueue), 'the commands queue leader'),
         );
+        Object.assign(simulatorLogs, { crm: run.crm.output, mes: run.mes.output });
       },
     });
     for (const round of rounds) t.comment(JSON.stringify(round));
@@ -115,6 +117,8 @@ t.test(
       'a reconnect only when its own node died: a leader lost elsewhere moves without one',
     );
     t.notMatch(gatewayLog, /guest:guest/, 'no credentials in the log');
+    for (const [name, output] of Object.entries(simulatorLogs))
+      t.match(output(), /^reconnected to RabbitMQ at 127\.0\.0\.1:\d+$/m, `the ${name} simulator failed over too`);
 
     const check = checkRun(report, mes, ledger, dialect);
     t.equal(report.sent, orders);
