@@ -18,7 +18,7 @@ t.test('a graceful close acks the messages it drained: the broker redelivers non
   // Each round closes while a handler is still working; the race it guards against is lost
   // within a round or two when the acks are not flushed before the connection closes.
   for (let round = 1; round <= 5; round++) {
-    const broker = new Broker({ url: vhost.url, amqp, logger: silentLogger });
+    const broker = new Broker({ urls: [vhost.url], amqp, logger: silentLogger });
     await broker.start();
     let taken = 0;
     let finished = 0;
