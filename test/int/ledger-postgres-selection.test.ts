@@ -4,6 +4,7 @@ import t from 'tap';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { openPostgresLedger, PostgresLedger } from '../../src/ledger/index.js';
 import { runCliCaptured } from '../helpers/cli.js';
+import { writeConfigDir } from '../helpers/config-files.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { create, T0 } from '../helpers/ledger-conformance.js';
 import { freshDatabase, onServer } from '../helpers/postgres.js';
@@ -19,6 +20,26 @@ t.test('serve names the unreachable PostgreSQL, password masked, and exits 1', a
   t.match(stderr, /DATABASE_URL/, 'says what to check');
   t.notMatch(stderr, /s3cret-pw/, 'never the password');
 });
+
+t.test(
+  'a URL pg cannot parse is named as such, without its password; driver postgres without a URL exits 2',
+  async (t) => {
+    for (const url of [
+      'postgres://ob:pw-in-a-bad-url@127.0.0.1:99999/ledger',
+      'postgres://ob:pw-in-a-bad-url@[::1/ledger',
+    ]) {
+      const { code, stderr } = await runCliCaptured(['serve'], { DATABASE_URL: url });
+      t.equal(code, 1, url.replace('pw-in-a-bad-url', '***'));
+      t.match(stderr, 'cannot open the PostgreSQL ledger at postgres://(an unparseable URL): Invalid URL');
+      t.notMatch(stderr, /pw-in-a-bad-url/, 'never the password');
+    }
+    const config = writeConfigDir({ 'ledger.driver': 'postgres' });
+    t.teardown(config.remove);
+    const missing = await runCliCaptured(['serve'], { ORDERBRIDGE_CONFIG: config.dir });
+    t.equal(missing.code, 2);
+    t.match(missing.stderr, /ledger\.driver is postgres but no database is named: set ledger\.url .* or DATABASE_URL/);
+  },
+);
 
 t.test(
   'the ops commands read a PostgreSQL ledger given by DATABASE_URL, and refuse a database without one',

@@ -38,7 +38,8 @@ export class PostgresUnreachableError extends Error {
     const why = `${cause instanceof Error ? cause.message : String(cause)}${typeof code === 'string' ? ` (${code})` : ''}`;
     super(
       `cannot open the PostgreSQL ledger at ${maskedUrl(url)}: ${why}. Check ledger.url in gateway.yaml or DATABASE_URL, that PostgreSQL runs and listens there (pg_isready -d URL), that the user and password are right and the database exists (createdb), or set ledger.driver: sqlite for the embedded ledger`,
-      { cause },
+      // Node's invalid-URL error carries the whole input, password and all: not kept.
+      code === 'ERR_INVALID_URL' ? {} : { cause },
     );
     this.name = 'PostgresUnreachableError';
   }
@@ -89,9 +90,12 @@ export async function openPostgresLedger({
   // opens another or fails, and that failure is what callers see.
   pool.on('error', () => undefined);
   try {
-    const client = await pool.connect().catch((error: unknown) => {
-      throw new PostgresUnreachableError(url, error);
-    });
+    // A URL pg cannot parse throws at once, not through the promise.
+    const client = await Promise.resolve()
+      .then(() => pool.connect())
+      .catch((error: unknown) => {
+        throw new PostgresUnreachableError(url, error);
+      });
     try {
       if (mustExist) {
         const { rows } = await client.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS found`);
