@@ -7,7 +7,7 @@ import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.
 import { testConfig } from '../helpers/gateway-config.js';
 import { orderLockClass } from '../../src/ledger/postgres/group-commit.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
-import { freshDatabase } from '../helpers/postgres.js';
+import { freshDatabase, onServer } from '../helpers/postgres.js';
 
 async function setup(t: Test, gateway: DeepPartial<GatewayConfig> = {}, url?: string) {
   const env = testConfig({ gateway });
@@ -38,6 +38,23 @@ t.test('replicas opening a fresh database together migrate it once', async (t) =
   );
   t.match(await ledgers[4]!.recordCommand(create('M-1'), T0), { kind: 'forward' }, 'every one of them works');
 });
+
+t.test(
+  'commits are durable when they return, whatever the database default says (synchronous_commit on)',
+  async (t) => {
+    const url = await freshDatabase(t);
+    await onServer(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
+    const { ledger } = await setup(t, {}, url);
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    t.teardown(() => other.end());
+    t.equal((await other.query('SHOW synchronous_commit')).rows[0].synchronous_commit, 'off', 'the default here');
+    const setting = await ledger.commits.run({}, (tx) =>
+      tx.query<{ synchronous_commit: string }>('SHOW synchronous_commit'),
+    );
+    t.equal(setting.rows[0]?.synchronous_commit, 'on', "the ledger's own transactions");
+  },
+);
 
 t.test('messages that arrive together share one commit (group commit)', async (t) => {
   const { ledger } = await setup(t);

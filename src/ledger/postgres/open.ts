@@ -84,7 +84,9 @@ export async function openPostgresLedger({
     pipeline: true,
     types,
     application_name: 'orderbridge',
-    ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    // A unit settles (and the broker is acked) once COMMIT returns: that must mean durable, whatever
+    // the server's or the database's default says.
+    options: `-c synchronous_commit=on${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
   });
   // An idle connection that breaks (PostgreSQL restarted) is dropped from the pool; the next query
   // opens another or fails, and that failure is what callers see.
