@@ -183,31 +183,32 @@ export class Broker {
       this.options.logger.warn({ err: error, queue: consumer.queue }, 'consumer channel error'),
     );
     await channel.prefetch(this.options.amqp.prefetch);
-    consumer.channel = channel;
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
       if (message) this.track(this.settle(channel, message, consumer));
       else this.consumerCancelled(channel, consumer);
     });
+    consumer.channel = channel;
     consumer.tag = consumerTag;
   }
 
   /**
-   * The broker cancelled the consumer (its queue was deleted, or moved off a node that left): without
-   * this the gateway would stay connected and never consume from that queue again.
+   * The broker cancelled the consumer (its queue was deleted, or was on a node that left): without
+   * this the gateway would stay connected and never consume from that queue again. Tries again
+   * every pause until the queue is back; a reconnect or a close ends the tries.
    */
-  private consumerCancelled(channel: Channel, consumer: Consumer): void {
-    this.options.logger.warn({ queue: consumer.queue }, 'RabbitMQ cancelled a consumer; resuming it after a pause');
-    setTimeout(() => {
+  private consumerCancelled(cancelled: Channel, consumer: Consumer): void {
+    const { logger } = this.options;
+    logger.warn({ queue: consumer.queue }, 'RabbitMQ cancelled a consumer; resuming it once its queue is back');
+    void cancelled.close().catch(() => undefined);
+    const resume = () => {
       const model = this.connection.current();
-      if (this.closing || !model || consumer.channel !== channel) return;
-      void channel.close().catch(() => undefined);
-      this.startConsumer(model, consumer).catch((error: unknown) =>
-        this.options.logger.warn(
-          { err: error, queue: consumer.queue },
-          'consumer not resumed; it resumes on reconnect',
-        ),
+      if (this.closing || !model || consumer.channel !== cancelled) return;
+      this.startConsumer(model, consumer).then(
+        () => logger.info({ queue: consumer.queue }, 'consumer resumed'),
+        () => setTimeout(resume, requeuePauseMs).unref(),
       );
-    }, requeuePauseMs).unref();
+    };
+    setTimeout(resume, requeuePauseMs).unref();
   }
 
   private async settle(channel: Channel, message: ConsumeMessage, { queue, handler }: Consumer): Promise<void> {
