@@ -29,8 +29,11 @@ function closeConnectionNamed(name: string): void {
 
 t.test('the broker connects to the first node that answers, and says which', async (t) => {
   const vhost = createVhost('ob-cluster-conn');
-  t.teardown(vhost.remove);
-  const { config } = testConfig({ amqpUrl: vhost.url });
+  const { config, remove } = testConfig({ amqpUrl: vhost.url });
+  t.teardown(() => {
+    vhost.remove();
+    remove();
+  });
   const broker = new Broker({ urls: [deadNode, vhost.url], amqp: config.gateway.amqp, logger: silentLogger });
   t.teardown(() => broker.close());
   await broker.start();
@@ -39,7 +42,8 @@ t.test('the broker connects to the first node that answers, and says which', asy
 });
 
 t.test('no node answers: one error naming every node by host and port, never a password', async (t) => {
-  const { config } = testConfig();
+  const { config, remove } = testConfig();
+  t.teardown(remove);
   const broker = new Broker({
     urls: [deadNode, 'amqp://guest:s3cret@localhost:2'],
     amqp: config.gateway.amqp,
