@@ -155,7 +155,9 @@ export class PgGroupCommit {
       const rows = batch.flatMap((job) => job.locks.messageRows ?? []);
       await Promise.all([begin, orders.length || rows.length ? client.query(lockOrders, [orders, rows]) : undefined]);
       const settled: Settled[] = [];
-      for (const job of batch) settled.push(await this.runUnit(client, job.work, changed));
+      const releases: Promise<unknown>[] = [];
+      for (const job of batch) settled.push(await this.runUnit(client, job.work, changed, releases));
+      await Promise.all(releases);
       await client.query('COMMIT');
       return settled;
     } catch (error) {
@@ -169,7 +171,16 @@ export class PgGroupCommit {
     }
   }
 
-  private async runUnit(client: PoolClient, work: Unit<unknown>, changed: Set<string>): Promise<Settled> {
+  /**
+   * Runs one unit in its savepoint. The savepoint's RELEASE goes out behind the unit, ahead of the
+   * next unit's statements, and is awaited (in `releases`) before COMMIT: one round trip less per unit.
+   */
+  private async runUnit(
+    client: PoolClient,
+    work: Unit<unknown>,
+    changed: Set<string>,
+    releases: Promise<unknown>[],
+  ): Promise<Settled> {
     const sent: Promise<unknown>[] = [client.query('SAVEPOINT unit')];
     const tx: Tx = {
       query: (text, values) => client.query(text, values),
@@ -181,7 +192,10 @@ export class PgGroupCommit {
     try {
       const value = await work(tx);
       await Promise.all(sent);
-      await client.query('RELEASE unit');
+      const release = client.query('RELEASE unit');
+      // Awaited before COMMIT; a failure meanwhile must not count as an unhandled rejection.
+      release.catch(() => undefined);
+      releases.push(release);
       return { ok: true, value };
     } catch (error) {
       // Every sent statement has settled before the savepoint is rolled back to.
