@@ -12,6 +12,7 @@ const partners = [
 /** The authenticator, with node:crypto's hash counted. */
 async function counted(t: Test) {
   const digests = { count: 0 };
+  const comparisons = { count: 0 };
   const { partnerAuthenticator } = await t.mockImport<{ partnerAuthenticator: typeof Authenticator }>(
     '../../src/adapters/http/partner-auth.js',
     {
@@ -21,10 +22,14 @@ async function counted(t: Test) {
           digests.count++;
           return crypto.hash(...args);
         },
+        timingSafeEqual: (...args: Parameters<typeof crypto.timingSafeEqual>) => {
+          comparisons.count++;
+          return crypto.timingSafeEqual(...args);
+        },
       },
     },
   );
-  return { authenticate: partnerAuthenticator(partners), digests };
+  return { authenticate: partnerAuthenticator(partners), digests, comparisons };
 }
 
 const bearer = (key: string) => `Bearer ${key}`;
@@ -75,4 +80,26 @@ t.test('the scheme is case-insensitive (RFC 9110 §11.1); the key is not', async
     { ...refused, message: /must be "Bearer <key>"/ },
     'another scheme',
   );
+});
+
+t.test('every key is compared with every partner in constant time, without stopping at a match', async (t) => {
+  const { authenticate, comparisons } = await counted(t);
+  const compared = (key: string) => {
+    const before = comparisons.count;
+    try {
+      authenticate(bearer(key));
+    } catch {
+      // An unknown key is refused; its comparisons are what is counted here.
+    }
+    return comparisons.count - before;
+  };
+  t.equal(compared(keys.alpha), partners.length, 'a first key: its digest against each partner');
+  t.equal(compared(keys.alpha), 1, 'a proved key: against each proved key of its length (alpha), then found');
+  t.equal(
+    compared(keys.beta),
+    1 + partners.length,
+    "a new key: against alpha's proved key, then its digest against each partner",
+  );
+  t.equal(compared(keys.alpha), 2, 'now both proved keys, alpha matching first and beta still compared');
+  t.equal(compared('unknown-key-0123456789abcd'), 2 + partners.length, 'an unknown key: every comparison, always');
 });
