@@ -10,6 +10,7 @@ import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
 import { mesEvent } from '../fixtures/mes-events.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
 
 const validOrderEvent = validatorFor('orderEvent');
 const validMesCommand = referenceMesValidators().command;
@@ -178,3 +179,43 @@ function closeConnectionsOf(name: string): void {
   for (const pid of pids)
     execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: connection cut'], { stdio: 'ignore' });
 }
+
+t.test('past its status deadline the watchdog flags the order stuck and tells the CRM, once', async (t) => {
+  let now = Date.now();
+  const { gateway, peer, amqp } = await startTestGateway(t, {
+    // The timer never fires in this test: each tick is called by hand, on the test's clock.
+    gateway: { stuck: { checkInterval: '1h', deadlines: { accepted: '4h' } } },
+    clock: () => now,
+  });
+  const { exchanges, queues } = amqp;
+  const [toMes, toCrm] = [await peer.collect(queues.mesCommands), await peer.collect(queues.crmOrderEvents)];
+  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('S-1'));
+  await waitFor(() => toMes.length === 1, 5000, 'the MES command');
+  await peer.publish(
+    exchanges.mesEvents,
+    'ORDER_ACCEPTED',
+    mesEvent('ACCEPTED', {
+      orderId: 'S-1',
+      eventId: 'ev-s1',
+      correlationId: mesCommandId('crm-S-1'),
+      at: new Date(now).toISOString(),
+    }),
+  );
+  await waitFor(async () => (await gateway.ledger.getOrder('S-1'))?.state.status === 'accepted', 5000, 'accepted');
+
+  now += 4 * 3600_000 - 1000;
+  await gateway.watchdog.tick();
+  t.notOk((await gateway.ledger.getOrder('S-1'))?.attention, 'a second before the deadline: not stuck');
+
+  now += 2000;
+  await gateway.watchdog.tick();
+  t.match(await gateway.ledger.getOrder('S-1'), { state: { status: 'accepted' }, attention: { kind: 'stuck' } });
+  const stuck = () => toCrm.filter((e) => e.message.fields.routingKey === 'order.attention.stuck');
+  await waitFor(() => stuck().length === 1, 5000, 'the stuck event at the CRM');
+  t.match(stuck()[0]!.body, { data: { kind: 'attention_raised', attention: 'stuck', orderId: 'S-1' } });
+
+  now += 3600_000;
+  await gateway.watchdog.tick();
+  const flags = (await gateway.ledger.timeline('S-1')).filter((e) => e.kind === 'attention_raised');
+  t.equal(flags.length, 1, 'flagged once, however many ticks follow');
+});
