@@ -5,8 +5,13 @@ import type { MesStats } from '../../sim/mes/stats.js';
 
 export interface CheckResult {
   sent: number;
-  /** Sent by the CRM but missing from the ledger, or with a command the ledger never resolved. */
+  /**
+   * Sent by the CRM but missing from the ledger, with a command the ledger never resolved, or with
+   * one forwarded without an acknowledgement deadline (the watchdog would never act on it).
+   */
   lost: string[];
+  /** Orders with an open command whose MES command has no acknowledgement deadline. */
+  forwardedWithoutDeadline: string[];
   /** Orders the MES created more than once (a command forwarded under two ids). */
   duplicated: number;
   /** Orders in the ledger or the MES that the CRM never sent. */
@@ -43,7 +48,18 @@ export function checkRun(
       .pluck()
       .all() as string[],
   );
-  const lost = [...sent].filter((id) => !inLedger.has(id) || unresolved.has(id));
+  const forwardedWithoutDeadline = ledger
+    .prepare(
+      `SELECT DISTINCT command.order_id FROM messages command
+       JOIN messages forwarded ON forwarded.cause_id = command.id AND forwarded.channel = 'mes.command'
+       WHERE command.channel = 'crm.command' AND command.state IN ('received', 'forwarded')
+         AND forwarded.due_at IS NULL ORDER BY command.order_id`,
+    )
+    .pluck()
+    .all() as string[];
+  const lost = [...sent].filter(
+    (id) => !inLedger.has(id) || unresolved.has(id) || forwardedWithoutDeadline.includes(id),
+  );
   const unexpected = [...new Set([...inLedger.keys(), ...Object.keys(mes.orders)])].filter((id) => !sent.has(id));
   const mismatched: CheckResult['mismatched'] = [];
   for (const order of orders) {
@@ -67,6 +83,7 @@ export function checkRun(
   return {
     sent: sent.size,
     lost,
+    forwardedWithoutDeadline,
     duplicated: mes.duplicateOrders,
     unexpected,
     mismatched,
