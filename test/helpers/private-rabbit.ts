@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { freePort } from '../../src/cli/free-port.js';
@@ -71,6 +71,7 @@ export async function startPrivateCluster(t: Test, tag: string, size: number): P
   const nodes: PrivateNode[] = [];
   t.teardown(async () => {
     await Promise.all(nodes.map((node) => node.kill9()));
+    keepLogs(base);
     rmSync(base, { recursive: true, force: true });
   });
   for (let i = 1; i <= size; i++) nodes.push(await privateNode(base, home, `ob-${tag}-${process.pid}-${i}`));
@@ -156,6 +157,14 @@ async function privateNode(base: string, home: string, id: string): Promise<Priv
     ctl,
   };
   return node;
+}
+
+/** The nodes' logs go to test-artifacts/<folder>/<node>/, with the other processes' logs; their data does not. */
+function keepLogs(base: string): void {
+  const artifacts = resolve(import.meta.dirname, '../../test-artifacts', basename(base));
+  for (const entry of readdirSync(base, { withFileTypes: true }))
+    if (entry.isDirectory() && existsSync(join(base, entry.name, 'log')))
+      cpSync(join(base, entry.name, 'log'), join(artifacts, entry.name), { recursive: true });
 }
 
 function pidIn(file: string): number | undefined {
