@@ -108,7 +108,7 @@ const en: Texts = {
       check_missed_event:
         'The MES is further on: the gateway missed an MES event. Check the MES events queue and the dead letters (orderbridge dead-letters); the next event corrects it.',
       check_mes_progress:
-        'The MES has the order in the same state: ask the work centre why it does not progress (halted line, missing material, on hold in the MES).',
+        'The MES has the order in the same state: ask the work centre why it does not progress (halted line, waiting for parts, on hold in the MES).',
       check_stuck:
         'Check in the MES where the order is: if it moved on, check the MES events queue; if it waits, ask the work centre why.',
       map_mes_state:
