@@ -161,3 +161,58 @@ t.test('a webhook claim passes over deliveries another gateway is claiming, inst
     'released, they are claimed next; the ones already leased are not taken again',
   );
 });
+
+t.test('the watchdog passes over orders another gateway is working on, instead of waiting for them', async (t) => {
+  const { ledger } = await setup(t, {
+    acknowledgement: { deadline: '1s', maxAttempts: 3, backoff: 2, evidenceLookup: false },
+    stuck: { deadlines: { received: '10s' } },
+  });
+  for (const id of ['S-BUSY', 'S-FREE', 'O-BUSY', 'O-FREE']) {
+    const forward = await ledger.recordCommand(create(id), T0);
+    if (forward.kind === 'forward' && id.startsWith('O-')) await ledger.markForwarded(forward.out, T0);
+  }
+  const other = new pg.Client({ connectionString: ledger.pool.options.connectionString });
+  await other.connect();
+  t.teardown(() => other.end());
+  await other.query('BEGIN');
+  for (const id of ['S-BUSY', 'O-BUSY'])
+    await other.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [orderLockClass, id]);
+  const atOnce = async <T>(work: Promise<T>): Promise<T> => {
+    const waited = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 2000).unref());
+    const result = await Promise.race([work, waited]);
+    if (result === 'waited') throw new Error('the watchdog waited for an order another gateway holds');
+    return result;
+  };
+  const overdue = await ledger.overdueCommands(T0 + 1000, 10);
+  t.same(overdue.map((c) => c.orderId).sort(), ['O-BUSY', 'O-FREE']);
+  const resolved = await atOnce(
+    Promise.all(
+      overdue.map(async (c) => ({
+        orderId: c.orderId,
+        out: await ledger.resolveOverdueCommand(c.rowId, T0 + 1000, undefined),
+      })),
+    ),
+  );
+  t.same(
+    resolved.map((r) => [r.orderId, r.out.length]).sort(),
+    [
+      ['O-BUSY', 0],
+      ['O-FREE', 1],
+    ],
+    'the free command is forwarded again, the busy one left for the next tick',
+  );
+  const flagged = await atOnce(ledger.flagStuckOrders(T0 + 10_000, 10));
+  t.same(
+    flagged.map((m) => JSON.parse(m.payload).subject).sort(),
+    ['O-FREE', 'S-FREE'],
+    'flagged stuck: the free orders only',
+  );
+  await other.query('COMMIT');
+  t.same(
+    (await ledger.flagStuckOrders(T0 + 10_000, 10)).map((m) => JSON.parse(m.payload).subject).sort(),
+    ['O-BUSY', 'S-BUSY'],
+    'released, the next tick takes them',
+  );
+  const [again] = (await ledger.overdueCommands(T0 + 1000, 10)).filter((c) => c.orderId === 'O-BUSY');
+  t.match(await ledger.resolveOverdueCommand(again!.rowId, T0 + 1000, undefined), [{ channel: 'mes.command' }]);
+});

@@ -1,5 +1,6 @@
 // Every SQL statement of the PostgreSQL ledger's pipeline and reads. Table names are constants; the
 // statements mirror src/ledger/sqlite/statements.ts, parameters positional ($n) as pg wants them.
+import { orderLockClass } from './group-commit.js';
 
 const openCommandColumns = `o.id AS "rowId", o.cause_id AS "sourceRowId", i.message_id AS "crmMessageId",
   o.message_id AS "mesMessageId", i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS "queuedAt"`;
@@ -89,8 +90,13 @@ export const sql = {
       AND (updated_at, order_id) > ($4, $5)
     ORDER BY updated_at, order_id
     LIMIT $6`,
+  // The watchdog's sweeps take an order's lock only if nobody holds it (another gateway working on
+  // that order): they pass over it this tick instead of waiting, as SKIP LOCKED does for rows.
+  // Try-locks never wait, so they need no place in the sorted order the batch's locks are taken in.
+  tryLockOrders: `SELECT id FROM unnest($1::text[]) AS id WHERE pg_try_advisory_xact_lock(${orderLockClass}, hashtext(id))`,
+  tryLockOrderOfMessage: `SELECT pg_try_advisory_xact_lock(${orderLockClass}, hashtext(order_id)) AS locked FROM messages WHERE id = $1 AND order_id IS NOT NULL`,
   stuckOrderIds: `SELECT order_id FROM orders WHERE stuck_at IS NOT NULL AND stuck_at <= $1 AND attention IS NULL ORDER BY stuck_at LIMIT $2`,
-  // Re-read under the batch's locks: another writer may have moved or flagged them meanwhile.
+  // Re-read under the locks: another writer may have moved or flagged them meanwhile.
   stuckOrdersAmong: `
     SELECT * FROM orders WHERE order_id = ANY($1::text[]) AND stuck_at IS NOT NULL AND stuck_at <= $2 AND attention IS NULL
     ORDER BY stuck_at, order_id`,

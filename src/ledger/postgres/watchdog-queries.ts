@@ -16,7 +16,10 @@ export class PgWatchdogQueries {
   }
 
   resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]> {
-    return this.ctx.commits.run({ messageRows: [rowId] }, async (tx) => {
+    return this.ctx.commits.run({}, async (tx) => {
+      const lock = (await tx.query<{ locked: boolean }>(sql.tryLockOrderOfMessage, [rowId])).rows[0];
+      // Its order is busy in another gateway's transaction: the next tick finds the command again.
+      if (!lock?.locked) return [];
       const command = (await tx.query<OverdueCommand>(sql.openCommandByRow, [rowId])).rows[0];
       // Answered (or resolved by another replica) since it was listed: nothing to do.
       if (!command || command.dueAt === null || command.dueAt > now) return [];
@@ -61,13 +64,14 @@ export class PgWatchdogQueries {
   }
 
   async flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
-    // Every watchdog tick asks; a write unit only when one is due. The ids are read first so the
-    // unit can lock their orders before it runs; it reads them again under the locks.
+    // Every watchdog tick asks; a write unit only when one is due. The unit locks those of them
+    // nobody else is working on, and reads them again under the locks.
     const due = (await this.ctx.rows<{ order_id: string }>(sql.stuckOrderIds, [now, limit])).map((row) => row.order_id);
     if (!due.length) return [];
-    return this.ctx.commits.run({ orders: due }, async (tx) => {
+    return this.ctx.commits.run({}, async (tx) => {
+      const free = (await tx.query<{ id: string }>(sql.tryLockOrders, [due])).rows.map((row) => row.id);
       const out: OutMessage[] = [];
-      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [due, now])).rows) {
+      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [free, now])).rows) {
         const order = toOrderRecord(row);
         const decision = decideStuck(order, now);
         await this.ctx.updateOrder(
