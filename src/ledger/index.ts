@@ -31,7 +31,6 @@ export type {
 export {
   openSqliteLedger,
   openSqliteLedgerReader,
-  LedgerNotFoundError,
   type SqliteLedgerOptions,
 } from './sqlite/open.js';
 export { SqliteLedger } from './sqlite/ledger.js';
@@ -52,7 +51,7 @@ export {
   type LedgerTarget,
   type OpenLedgerOptions,
 } from './open-ledger.js';
-export type { OrderEventDeliveries } from './sqlite/context.js';
+export type { OrderEventDeliveries } from './webhook-store.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';
 export { ackDueAt, type AckPolicy } from './decide-watchdog.js';
 export type { Deadlines } from './decide-status.js';
@@ -64,4 +63,4 @@ export {
   type NeedsActionRows,
   type OrderNeedingAction,
 } from './decide-needs-action.js';
-export { LedgerUnavailableError } from './ledger-errors.js';
+export { LedgerNotFoundError, LedgerUnavailableError } from './ledger-errors.js';

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../contracts/generated/config/gateway.js';
 import { maskedUrl, openPostgresLedger } from './postgres/open.js';
 import type { PostgresLedger } from './postgres/ledger.js';
-import type { OrderEventDeliveries } from './sqlite/context.js';
+import type { OrderEventDeliveries } from './webhook-store.js';
 import type { SqliteLedger } from './sqlite/ledger.js';
 import { openSqliteLedger, openSqliteLedgerReader } from './sqlite/open.js';
 import type { LedgerPolicy } from './store.js';

@@ -1,4 +1,5 @@
 // The webhook deliveries port: what the dispatcher needs of the ledger, whatever its driver.
+import type { OrderEvent } from '../contracts/generated/external/order-event.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'disabled';
 
@@ -74,3 +75,6 @@ export interface WebhookStore {
   /** An operator's decision: new events go to the endpoint again; deliveries disabled meanwhile stay so. */
   enableEndpoint(endpoint: string): Promise<boolean>;
 }
+
+/** The deliveries an order event makes (partner webhooks); none when no partner subscribed. */
+export type OrderEventDeliveries = (partner: string, event: OrderEvent) => NewDelivery[];

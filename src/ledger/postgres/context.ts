@@ -3,7 +3,7 @@ import { initialOrderState } from '../../mapping/index.js';
 import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
 import { routingKeyFor, toOrderEvent } from '../order-event.js';
 import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
-import type { OrderEventDeliveries } from '../sqlite/context.js';
+import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy, OutMessage } from '../store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
 import { sql } from './statements.js';

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import type { ReportRows } from '../report-rows.js';
-import type { OrderEventDeliveries } from '../sqlite/context.js';
+import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy, LedgerStore, OpsLedger } from '../store.js';
 import { PgContext } from './context.js';
 import { PgGroupCommit } from './group-commit.js';

@@ -1,9 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import type { ClientBase } from 'pg';
-import { migrationFiles } from '../sqlite/migrate.js';
-
-/** Numbered .sql files for PostgreSQL (`npm run build` copies them into dist/ with the SQLite ones). */
-const migrationsDir = fileURLToPath(new URL('../migrations/postgres/', import.meta.url));
+import { migrationFiles } from '../migrations.js';
 
 /** The advisory lock key every gateway takes to migrate: 'orderbridge' as a 64-bit number. */
 export const migrationLockKey = 0x6f72646572627264n;
@@ -22,7 +18,7 @@ export async function migratePostgres(client: ClientBase): Promise<number[]> {
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((row) => row.version));
     const ran: number[] = [];
-    for (const migration of migrationFiles(migrationsDir)) {
+    for (const migration of migrationFiles('postgres')) {
       if (applied.has(migration.version)) continue;
       await client.query('BEGIN');
       try {

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { LedgerNotFoundError } from '../sqlite/open.js';
-import type { OrderEventDeliveries } from '../sqlite/context.js';
+import { LedgerNotFoundError } from '../ledger-errors.js';
+import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy } from '../store.js';
 import { PostgresLedger } from './ledger.js';
 import { migratePostgres } from './migrate.js';

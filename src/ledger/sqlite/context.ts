@@ -1,17 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { OrderEvent } from '../../contracts/generated/external/order-event.js';
 import { initialOrderState } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
 import { routingKeyFor, toOrderEvent } from '../order-event.js';
 import type { Statements } from './statements.js';
 import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
-import type { NewDelivery } from '../webhook-store.js';
+import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
 import type { LedgerPolicy, OutMessage } from '../store.js';
-
-/** The deliveries an order event makes (partner webhooks); none when no partner subscribed. */
-export type OrderEventDeliveries = (partner: string, event: OrderEvent) => NewDelivery[];
 
 /**
  * What every SQLite port shares: one connection with its statements and group commit, the policy,

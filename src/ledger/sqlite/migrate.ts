@@ -1,17 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** Numbered .sql files beside this module (`npm run build` copies them into dist/). */
-const migrationsDir = fileURLToPath(new URL('../migrations/sqlite/', import.meta.url));
-
-export function migrationFiles(dir = migrationsDir): { version: number; name: string; sql: string }[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((name) => ({ version: Number(name.slice(0, 3)), name, sql: readFileSync(join(dir, name), 'utf8') }));
-}
+import { migrationFiles } from '../migrations.js';
 
 /** Applies the migrations not yet recorded, each in its own transaction, in number order. */
 export function migrateSqlite(db: Database): number[] {
@@ -20,7 +8,7 @@ export function migrateSqlite(db: Database): number[] {
   );
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   const ran: number[] = [];
-  for (const migration of migrationFiles()) {
+  for (const migration of migrationFiles('sqlite')) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);

@@ -5,8 +5,9 @@ import { dirname } from 'node:path';
 import type { Durability } from './group-commit.js';
 import { migrateSqlite } from './migrate.js';
 import type { LedgerPolicy } from '../store.js';
-import type { OrderEventDeliveries } from './context.js';
+import type { OrderEventDeliveries } from '../webhook-store.js';
 import { SqliteLedger } from './ledger.js';
+import { LedgerNotFoundError } from '../ledger-errors.js';
 
 export interface SqliteLedgerOptions {
   path: string;
@@ -21,19 +22,6 @@ export interface SqliteLedgerOptions {
   onCommit?: (seconds: number, ok: boolean) => void;
   /** What each order event must also be delivered as (partner webhooks): queued in the same transaction. */
   orderEventDeliveries?: OrderEventDeliveries;
-}
-
-/** The path given for the ledger holds none: nothing there, or a file that is not an Orderbridge ledger. */
-export class LedgerNotFoundError extends Error {
-  constructor(
-    readonly path: string,
-    readonly found: 'nothing' | 'not_a_ledger',
-  ) {
-    super(
-      `${found === 'nothing' ? `no ledger at ${path}` : `${path} is not an Orderbridge ledger`}: check the path (ORDERBRIDGE_LEDGER_PATH, or ledger.path in gateway.yaml of --config); the gateway creates its ledger when it first starts (orderbridge serve)`,
-    );
-    this.name = 'LedgerNotFoundError';
-  }
 }
 
 export function openSqliteLedger({
