@@ -186,14 +186,18 @@ function editDistance(a: string, b: string): number {
  * bounded (a JSON.stringify of a 9,000-deep value overflows the stack).
  */
 export function preview(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > previewLength ? `${value.slice(0, previewLength)}…` : value);
+  if (typeof value === 'string') {
+    const shown = withoutPasswords(value);
+    return JSON.stringify(shown.length > previewLength ? `${shown.slice(0, previewLength)}…` : shown);
+  }
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value !== null && typeof value === 'object') return 'an object';
   return String(value);
 }
 
 const previewLength = 80;
+/** A URL's password (scheme://user:password@host) is a secret even in a value that is wrong. */
+const withoutPasswords = (text: string) => text.replace(/(:\/\/[^/:@\s]*:)[^@\s]*@/g, '$1***@');
 const escapeSegment = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const withArticle = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);

@@ -272,3 +272,13 @@ t.test('a webhook secret comes from the environment variable the config names, a
     'the rest of the config is loaded as usual',
   );
 });
+
+t.test('a URL refused by the schema is shown without its password, from the environment or the file', async (t) => {
+  const problems = problemsOf(defaultConfigDir, {
+    DATABASE_URL: 'mysql://app:s3cret-db-pw@db:3306/orders',
+    AMQP_URL: 'ftp://guest:s3cret-mq-pw@mq',
+  });
+  const text = JSON.stringify(problems);
+  t.match(text, /mysql:\/\/app:\*\*\*@db:3306/, 'the URL is named, masked');
+  t.notMatch(text, /s3cret/, 'no password');
+});
