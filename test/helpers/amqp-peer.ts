@@ -1,5 +1,8 @@
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { waitFor } from './wait-for.js';
+
+export { waitFor };
 
 export interface Received {
   body: unknown;
@@ -10,6 +13,8 @@ export interface Received {
 export async function amqpPeer(url: string) {
   const connection: ChannelModel = await connect(url);
   const channel: ConfirmChannel = await connection.createConfirmChannel();
+  const collected = new Map<string, Received[]>();
+  let fences = 0;
   return {
     channel,
     async publish(exchange: string, routingKey: string, body: unknown, headers: Record<string, unknown> = {}) {
@@ -22,6 +27,7 @@ export async function amqpPeer(url: string) {
     /** Acks and keeps everything that arrives on the queue. */
     async collect(queue: string): Promise<Received[]> {
       const received: Received[] = [];
+      collected.set(queue, received);
       const consumer = await connection.createChannel();
       await consumer.consume(queue, (message) => {
         if (!message) return;
@@ -36,19 +42,22 @@ export async function amqpPeer(url: string) {
       });
       return received;
     },
+    /**
+     * Resolves once everything the broker took into the queue before this call is among what
+     * `collect(queue)` received, so a count is exact: a marker sent straight to the queue reaches
+     * its one consumer after them. Call it only once the work under test has finished publishing
+     * (its publishes confirmed); the marker is removed again.
+     */
+    async fence(queue: string, timeoutMs = 5000) {
+      const received = collected.get(queue);
+      if (!received) throw new Error(`fence(${queue}): the peer does not collect that queue`);
+      const messageId = `fence-${++fences}`;
+      channel.sendToQueue(queue, Buffer.from('{}'), { messageId });
+      await channel.waitForConfirms();
+      const isMarker = (m: Received) => m.message.properties.messageId === messageId;
+      await waitFor(() => received.some(isMarker), timeoutMs, `the fence in ${queue}`);
+      received.splice(received.findIndex(isMarker), 1);
+    },
     close: () => connection.close().catch(() => undefined),
   };
-}
-
-/** Polls until the condition holds; fails with the description after the timeout. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  description: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
