@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
-import { startGateway } from '../../src/gateway.js';
+import { type Gateway, startGateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer } from './amqp-peer.js';
 import type { DeepPartial } from '../../src/config/index.js';
@@ -45,4 +45,13 @@ export async function startTestGateway(
     env.remove();
   });
   return { gateway, peer, env, amqp: config.gateway.amqp };
+}
+
+/**
+ * How many messages the gateway's consumers have acked. The count goes up only after a handler
+ * returned, so every publish of an acked message was confirmed by the broker before it.
+ */
+export async function messagesAcked(gateway: Pick<Gateway, 'metrics'>): Promise<number> {
+  const { values } = await gateway.metrics.messagesConsumed.get();
+  return values.filter((v) => v.labels.outcome === 'ack').reduce((sum, v) => sum + v.value, 0);
 }

@@ -10,7 +10,7 @@ import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
 import { mesEvent } from '../fixtures/mes-events.js';
-import { startTestGateway } from '../helpers/test-gateway.js';
+import { messagesAcked, startTestGateway } from '../helpers/test-gateway.js';
 
 const validOrderEvent = validatorFor('orderEvent');
 const validMesCommand = referenceMesValidators().command;
@@ -30,7 +30,7 @@ async function setup(t: Test, gateway = {}) {
     vhost.remove();
     env.remove();
   });
-  return { gateway: running, peer, exchanges, toMes, toCrm, deadLetters };
+  return { gateway: running, peer, exchanges, queues, toMes, toCrm, deadLetters };
 }
 
 function createCommand(orderId: string, messageId = `crm-${orderId}`) {
@@ -77,7 +77,7 @@ t.test('a CRM order reaches the MES in its format and the MES acceptance reaches
 });
 
 t.test('the same CRM command twice is forwarded once; the same MES event twice is published once', async (t) => {
-  const { gateway, peer, exchanges, toMes, toCrm } = await setup(t);
+  const { gateway, peer, exchanges, queues, toMes, toCrm } = await setup(t);
   await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
   await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
   const event = mesEvent('ACCEPTED', {
@@ -94,7 +94,9 @@ t.test('the same CRM command twice is forwarded once; the same MES event twice i
     5000,
     'both duplicates recorded',
   );
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitFor(async () => (await messagesAcked(gateway)) === 4, 5000, 'all four deliveries handled');
+  await peer.fence(queues.mesCommands);
+  await peer.fence(queues.crmOrderEvents);
   t.equal(toMes.length, 1, 'one MES command');
   t.equal(toCrm.length, 2, 'one acknowledgement and one status change, not twice');
 });
