@@ -20,7 +20,10 @@ type MesApi = GatewayConfig['mesApi'];
  * hears the MES events, and reads the MES API through the proxy, counting every request that
  * reaches the MES.
  */
-async function proxyWorld(t: Test, options: { sim?: MesSimulatorOptions; mesApi?: DeepPartial<MesApi> } = {}) {
+async function proxyWorld(
+  t: Test,
+  options: { sim?: MesSimulatorOptions; mesApi?: DeepPartial<MesApi>; clock?: () => number } = {},
+) {
   const vhost = createVhost('ob-mes-proxy');
   const base = loadConfig({ dir: configDir, env: { AMQP_URL: vhost.url } });
   const amqp = base.gateway.amqp;
@@ -47,7 +50,12 @@ async function proxyWorld(t: Test, options: { sim?: MesSimulatorOptions; mesApi?
     return fetch(input, init);
   };
   const mesApi = withGatewayOverrides(base, { mesApi: { ...options.mesApi, baseUrl: mesUrl } }).gateway.mesApi;
-  const proxy = createMesReadProxy({ mesApi, orderLookup: base.dialect.api?.orderLookup, fetch: countingFetch });
+  const proxy = createMesReadProxy({
+    mesApi,
+    orderLookup: base.dialect.api?.orderLookup,
+    fetch: countingFetch,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const app = new Hono();
   app.route('/', mesProxyRoutes(proxy));
 
@@ -232,7 +240,11 @@ t.test(
 t.test(
   'MES slowed to 5 s, then down: the breaker opens, stale answers are labelled, a fast 503 otherwise, recovery through one probe',
   async (t) => {
+    // The cache ages by the proxy's clock, which the test moves on; the breaker's reset is opossum's
+    // own timer, so its states are polled.
+    let skewMs = 0;
     const world = await proxyWorld(t, {
+      clock: () => Date.now() + skewMs,
       mesApi: {
         timeout: '300ms',
         breaker: {
@@ -251,7 +263,7 @@ t.test(
 
     // Slow: every call times out after 300 ms; cached orders are answered stale, the others 504.
     await world.faults({ apiLatencyMs: 5000 });
-    await delay(1100);
+    skewMs += 1001;
     const slowStarted = performance.now();
     const slow = await Promise.all([...refs, 'ORD-X1', 'ORD-X2'].map((ref) => world.get(`/mes/orders/${ref}`)));
     t.ok(performance.now() - slowStarted < 1000, 'bounded by the timeout, not by the MES');
@@ -292,8 +304,11 @@ t.test(
 
     // Down: the half-open probe fails, and only that one call reached the MES.
     await world.faults({ apiDown: true, apiLatencyMs: 0 });
-    await delay(1100);
-    t.equal(world.proxy.stats().breaker, 'half-open');
+    await waitFor(
+      'the reset timeout to half-open the circuit',
+      () => world.proxy.stats().breaker === 'half-open',
+      5000,
+    );
     const probing = await Promise.all(
       Array.from({ length: 30 }, (_, i) => world.get(i < 3 ? `/mes/orders/${refs[i]}` : `/mes/orders/ORD-Y${i}`)),
     );
@@ -311,7 +326,7 @@ t.test(
 
     // Back: the next probe succeeds and closes the circuit; again only one call during half-open.
     await world.faults({ apiDown: false, apiLatencyMs: 0 });
-    await delay(1100);
+    await waitFor('the circuit half-open again', () => world.proxy.stats().breaker === 'half-open', 5000);
     const recovering = await Promise.all(Array.from({ length: 30 }, (_, i) => world.get(`/mes/orders/${refs[i % 3]}`)));
     t.equal(world.mesRequests.length, callsWhenOpened + 2, 'one probe again');
     t.ok(recovering.every((a) => a.status === 200));
