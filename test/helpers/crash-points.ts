@@ -228,25 +228,10 @@ export async function crashScene(t: Test, vhost: Vhost) {
     );
     return ready(queue);
   };
-  let fences = 0;
   const settle = async (pipeline: Pipeline) => {
     for (const queue of inputs) await waitFor(async () => (await ready(queue)) === 0, 15_000, `${queue} taken`);
     await pipeline.stop();
-    for (const queue of outputs) {
-      const messageId = `fence-${++fences}`;
-      peer.channel.sendToQueue(queue, Buffer.from('{}'), { messageId });
-      await peer.channel.waitForConfirms();
-      const received = collected.get(queue)!;
-      await waitFor(
-        () => received.some((m) => m.message.properties.messageId === messageId),
-        5000,
-        `fence in ${queue}`,
-      );
-      received.splice(
-        received.findIndex((m) => m.message.properties.messageId === messageId),
-        1,
-      );
-    }
+    for (const queue of outputs) await peer.fence(queue);
   };
   return {
     config,
