@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { waitFor } from '../helpers/amqp-peer.js';
+import type { Ledger } from '../../src/ledger/index.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
@@ -146,13 +147,26 @@ t.test("a partner's order events reach its webhook, signed per Standard Webhooks
     return { status: 204 };
   });
   const mesApi = await listen(t, () => ({ status: 404 }));
-  const { createOrder, mesSays } = await setup(t, mesApi, `${receiver}/hooks`);
+  const { gateway, createOrder, mesSays } = await setup(t, mesApi, `${receiver}/hooks`);
   await createOrder('H-1', 'alpha');
   await createOrder('H-2', 'beta');
   await mesSays('H-1', 'ACCEPTED', 'ev-h1');
   await mesSays('H-2', 'ACCEPTED', 'ev-h2');
-  await waitFor(() => received.length >= 2, 10_000, 'two webhooks for alpha');
-  await new Promise((r) => setTimeout(r, 300));
+  // Deliveries are queued with the order's status change, in its transaction: once both orders are
+  // accepted every delivery there will be is in the ledger, and once none is pending every POST
+  // made has reached the receiver.
+  for (const orderId of ['H-1', 'H-2'])
+    await waitFor(
+      async () => (await gateway.ledger.getOrder(orderId))?.state.status === 'accepted',
+      10_000,
+      `${orderId} accepted`,
+    );
+  const deliveries = () => (gateway.ledger as Ledger).webhooks.deliveries({});
+  await waitFor(
+    async () => (await deliveries()).every((d) => d.state === 'delivered'),
+    10_000,
+    'every webhook delivery made',
+  );
   const verifier = new Webhook(secret);
   const events = received.map(
     (r) =>
