@@ -7,6 +7,7 @@ import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import { enableTracing, inServerSpan, inSpan, SpanKind, SpanStatusCode } from '../../src/telemetry/tracing.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // Everything in this process records into memory: the gateway and both simulators, in-process.
 const exporter = new tracing.InMemorySpanExporter();
@@ -55,23 +56,11 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
   });
   const report = await crm.done;
   t.equal(report.byStatus.delivered, 3, 'three orders delivered');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-
-  const spans = exporter.getFinishedSpans();
   const orderId = orderIdFor('trace', 1);
   // Span names after the messaging conventions: `publish {exchange}:{routing key}`, `process {exchange}:{routing key}:{queue}`.
   const publishTo = (exchange: string) => (name: string) => name.startsWith(`publish ${exchange}:`);
   const processFrom = (exchange: string, queue: string) => (name: string) =>
     name.startsWith(`process ${exchange}:`) && name.endsWith(`:${queue}`);
-  // The CRM's publish of the order's create command is the root of the order's trace.
-  const createSpan = spans.find(
-    (s) =>
-      publishTo(amqp.exchanges.crmCommands)(s.name) && s.attributes['messaging.message.id'] === `${orderId}:create`,
-  );
-  t.ok(createSpan, 'the CRM simulator records its publish');
-  const traceId = createSpan!.spanContext().traceId;
-  const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
-  const names = inTrace.map((s) => s.name);
   const { exchanges, queues } = amqp;
   const hops: [string, (name: string) => boolean][] = [
     [`publish ${exchanges.crmCommands}`, publishTo(exchanges.crmCommands)], // CRM simulator
@@ -86,9 +75,33 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
     [`publish ${exchanges.crmEvents}`, publishTo(exchanges.crmEvents)], // CRM simulator reports delivery
     [`process ${queues.crmEvents}`, processFrom(exchanges.crmEvents, queues.crmEvents)], // gateway consumes the delivery fact
   ];
+  /** The order's trace as exported so far: the CRM's publish of its create command is the root. */
+  const traceSoFar = () => {
+    const spans = exporter.getFinishedSpans();
+    const createSpan = spans.find(
+      (s) => publishTo(exchanges.crmCommands)(s.name) && s.attributes['messaging.message.id'] === `${orderId}:create`,
+    );
+    const traceId = createSpan?.spanContext().traceId;
+    const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
+    const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
+    // A span whose parent has not ended yet looks like an orphan until it has.
+    const orphans = inTrace.filter((s) => s !== createSpan && !byId.has(s.parentSpanContext?.spanId ?? ''));
+    return { spans, createSpan, traceId, inTrace, orphans };
+  };
+  // The gateway still handles the CRM's delivery facts after the simulator is done: wait (bounded)
+  // for the trace to hold every hop with every parent ended, then check it in detail.
+  await waitFor(
+    () => {
+      const { inTrace, orphans } = traceSoFar();
+      return orphans.length === 0 && hops.every(([, matches]) => inTrace.some((s) => matches(s.name)));
+    },
+    5000,
+    'the whole trace',
+  ).catch(() => undefined);
+  const { spans, createSpan, traceId, inTrace, orphans } = traceSoFar();
+  t.ok(createSpan, 'the CRM simulator records its publish');
+  const names = inTrace.map((s) => s.name);
   for (const [hop, matches] of hops) t.ok(names.some(matches), `the trace holds "${hop}"`);
-  const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
-  const orphans = inTrace.filter((s) => s !== createSpan && !byId.has(s.parentSpanContext?.spanId ?? ''));
   t.same(
     orphans.map((s) => s.name),
     [],
