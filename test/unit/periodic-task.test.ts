@@ -1,5 +1,6 @@
 import t from 'tap';
 import { startPeriodicTask } from '../../src/shared/periodic-task.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Timers that keep the event loop alive (an unref'd one is not listed).
@@ -19,9 +20,8 @@ t.test('runs never overlap: the next is scheduled when the previous one has sett
     },
     { intervalMs: 1, onError: () => t.fail('no run fails') },
   );
-  await pause(120);
+  await waitFor(() => runs >= 3, 5000, 'three runs');
   await task.stop();
-  t.ok(runs >= 3, `${runs} runs`);
   t.equal(most, 1, 'one run at a time');
 });
 
@@ -52,7 +52,7 @@ t.test('stop() waits for the run in progress, and no run starts after it', async
     },
     { intervalMs: 1, firstRunAfterMs: 0, onError: () => undefined },
   );
-  await pause(10);
+  await waitFor(() => started === 1, 5000, 'the first run started');
   await task.stop();
   t.equal(finished, 1, 'the run in progress ended before stop() resolved');
   await pause(30);
@@ -69,7 +69,7 @@ t.test('a failed run is reported and the next one still runs', async (t) => {
     },
     { intervalMs: 1, firstRunAfterMs: 0, onError: (error) => errors.push(error) },
   );
-  await pause(40);
+  await waitFor(() => runs >= 2, 5000, 'a run after the failed one');
   await task.stop();
   t.equal(errors.length, 1);
   t.match(errors[0], { message: 'first run fails' });
