@@ -110,9 +110,10 @@ testEachDriver(t, everyKind, async (t, driver) => {
     'active reconciliation asked the MES about the lost commands',
   );
   t.match(report.reconciliation, { asked: mes.asked.length, answered: mes.asked.length, notAsked: 0 });
-  const spanMs = mes.askedAt.at(-1)! - mes.askedAt[0]!;
+  // From the second arrival: the first one also waited for its connection, which shortens the span.
+  const spanMs = mes.askedAt.at(-1)! - mes.askedAt[1]!;
   t.ok(
-    spanMs >= (mes.asked.length - 1) * 50 * 0.9,
+    spanMs >= (mes.asked.length - 2) * 50 * 0.9,
     `paced to at most 20 look-ups a second (${mes.asked.length} in ${spanMs} ms)`,
   );
   t.match(
