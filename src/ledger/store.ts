@@ -154,9 +154,16 @@ export interface LedgerStore {
   stats(): Promise<LedgerStats>;
   /**
    * Calls the listener with the id of every order a write changes (its row or its journal), before
-   * any later read can see the change; returns the function that removes the listener.
+   * any later read can see the change; returns the function that removes the listener. With several
+   * gateways on one database, other gateways' writes are heard too, a little later; `missed` is
+   * called when some of those may have gone unheard (what a cache holds may then be stale).
    */
-  onOrderChanged(listener: (orderId: string) => void): () => void;
+  onOrderChanged(listener: (orderId: string) => void, missed?: () => void): () => void;
+  /**
+   * Whether every change reaches the listeners now, other gateways' included. While it does not, a
+   * cache must neither serve what it holds as fresh nor keep what it reads.
+   */
+  changesFollowed(): boolean;
   close(): Promise<void>;
 }
 

@@ -27,7 +27,8 @@ const maxBytes = 32 * 1024 * 1024;
 
 /**
  * The read model of GET /v1/orders/{id}, kept in memory. The ledger reports every order it changes,
- * so an entry is dropped by the write that makes it wrong, never by a TTL.
+ * this gateway's writes and other gateways' alike, so an entry is dropped by the write that makes it
+ * wrong, never by a TTL.
  */
 export function orderResources(ledger: LedgerStore): OrderResources {
   const cache = new LRUCache<string, OrderResource>({
@@ -36,10 +37,16 @@ export function orderResources(ledger: LedgerStore): OrderResources {
   });
   // Bumped by every change: a resource read from the ledger before a change it raced is not kept.
   let changes = 0;
-  const unsubscribe = ledger.onOrderChanged((orderId) => {
-    changes += 1;
-    cache.delete(orderId);
-  });
+  const unsubscribe = ledger.onOrderChanged(
+    (orderId) => {
+      changes += 1;
+      cache.delete(orderId);
+    },
+    () => {
+      changes += 1;
+      cache.clear();
+    },
+  );
 
   const load = async (orderId: string): Promise<OrderResource | undefined> => {
     const before = changes;
@@ -48,7 +55,8 @@ export function orderResources(ledger: LedgerStore): OrderResources {
     const history = await ledger.statusHistory(order.orderId, historyLimit);
     const body = Buffer.from(JSON.stringify({ ...toResource(order), history } satisfies Order));
     const resource = { partner: order.partner, body, etag: strongEtag(body) };
-    if (changes === before) cache.set(orderId, resource);
+    // While other gateways' changes go unheard (the cache was cleared then), every read goes to the ledger.
+    if (changes === before && ledger.changesFollowed()) cache.set(orderId, resource);
     return resource;
   };
 

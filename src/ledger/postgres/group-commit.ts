@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SpanKind, startChildSpan } from '../../telemetry/tracing.js';
 import { LedgerUnavailableError } from '../ledger-errors.js';
+import { changePayloads, notifyChanges } from './change-feed.js';
 import { isConflict, isStorageFault } from './errors.js';
 
 /** One open transaction, as a unit of work sees it. */
@@ -158,7 +159,9 @@ export class PgGroupCommit {
       const releases: Promise<unknown>[] = [];
       for (const job of batch) settled.push(await this.runUnit(client, job.work, changed, releases));
       await Promise.all(releases);
-      await client.query('COMMIT');
+      // In the transaction: the other gateways hear of these orders when, and only if, it commits.
+      const notified = changed.size ? client.query(notifyChanges, [changePayloads(changed)]) : undefined;
+      await Promise.all([notified, client.query('COMMIT')]);
       return settled;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackFailed: Error) => {

@@ -1,8 +1,10 @@
+import type pg from 'pg';
 import type { Pool } from 'pg';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import type { ReportRows } from '../report-rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy, LedgerStore, OpsLedger } from '../store.js';
+import { PgChangeFeed, type ChangeFeedTiming } from './change-feed.js';
 import { PgContext } from './context.js';
 import { PgGroupCommit } from './group-commit.js';
 import { PgIntake } from './intake.js';
@@ -17,6 +19,9 @@ import { PgWebhookStore } from './webhooks.js';
 export interface PostgresLedgerParts {
   onCommit?: (seconds: number, ok: boolean) => void;
   orderEventDeliveries?: OrderEventDeliveries;
+  /** A new connection to LISTEN for the other gateways' changes on; without it only this ledger's own are heard. */
+  listenClient?: () => pg.Client;
+  changeFeedTiming?: ChangeFeedTiming;
 }
 
 // As SqliteLedger: one object made of one part per port, each in its own module over a shared
@@ -38,7 +43,10 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
   readonly webhooks: PgWebhookStore;
   /** Removes rows past the retention, between the pipeline's units. */
   readonly retention: PgRetentionPruner;
+  /** The other gateways' changes, heard through LISTEN/NOTIFY (when given a listenClient). */
+  readonly changeFeed: PgChangeFeed | undefined;
   private readonly orderChangeListeners = new Set<(orderId: string) => void>();
+  private readonly missedListeners = new Set<() => void>();
   private readonly size = { bytes: 0, measuredAt: 0 };
 
   constructor(
@@ -51,10 +59,22 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
     this.commits = new PgGroupCommit(
       () => pool.connect(),
       (changed) => {
-        for (const orderId of changed) for (const listener of this.orderChangeListeners) listener(orderId);
+        for (const orderId of changed) this.tellChanged(orderId);
       },
       parts.onCommit,
     );
+    this.changeFeed =
+      parts.listenClient &&
+      new PgChangeFeed(
+        parts.listenClient,
+        {
+          changed: (orderId) => this.tellChanged(orderId),
+          missed: () => {
+            for (const listener of this.missedListeners) listener();
+          },
+        },
+        parts.changeFeedTiming,
+      );
     const context = new PgContext(pool, this.commits, policy, parts.orderEventDeliveries);
     this.webhooks = new PgWebhookStore(this.commits, (text, values) => context.rows(text, values));
     this.retention = new PgRetentionPruner(this.commits);
@@ -76,9 +96,22 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
     }
   }
 
-  onOrderChanged(listener: (orderId: string) => void): () => void {
+  onOrderChanged(listener: (orderId: string) => void, missed?: () => void): () => void {
     this.orderChangeListeners.add(listener);
-    return () => this.orderChangeListeners.delete(listener);
+    if (missed) this.missedListeners.add(missed);
+    return () => {
+      this.orderChangeListeners.delete(listener);
+      if (missed) this.missedListeners.delete(missed);
+    };
+  }
+
+  /** Whether the other gateways' changes are heard now (the feed listens); without a feed, only this ledger's own exist. */
+  changesFollowed(): boolean {
+    return this.changeFeed ? this.changeFeed.live : true;
+  }
+
+  private tellChanged(orderId: string): void {
+    for (const listener of this.orderChangeListeners) listener(orderId);
   }
 
   /** Throws unless PostgreSQL answers now and takes writes (not a read-only standby, not shutting down). */
@@ -126,6 +159,7 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
   async close(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     await this.commits.idle();
+    await this.changeFeed?.close();
     await this.pool.end();
   }
 }

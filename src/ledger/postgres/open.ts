@@ -2,6 +2,7 @@ import pg from 'pg';
 import { LedgerNotFoundError } from '../ledger-errors.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy } from '../store.js';
+import type { ChangeFeedTiming } from './change-feed.js';
 import { PostgresLedger } from './ledger.js';
 import { migratePostgres } from './migrate.js';
 
@@ -18,6 +19,8 @@ export interface PostgresLedgerOptions {
   orderEventDeliveries?: OrderEventDeliveries;
   /** Connections at most (the group commit's writer and the reads beside it). */
   maxConnections?: number;
+  /** How the connection that hears other gateways' changes reconnects and checks itself. */
+  changeFeedTiming?: ChangeFeedTiming;
 }
 
 /** The URL with its password replaced, for messages and logs. */
@@ -75,6 +78,7 @@ export async function openPostgresLedger({
   onCommit,
   orderEventDeliveries,
   maxConnections = 8,
+  changeFeedTiming,
 }: PostgresLedgerOptions): Promise<PostgresLedger> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -110,8 +114,25 @@ export async function openPostgresLedger({
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return new PostgresLedger(pool, policy, {
+  const ledger = new PostgresLedger(pool, policy, {
     ...(onCommit ? { onCommit } : {}),
     ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
+    // The ops commands keep no cache: only a gateway listens for the other gateways' changes.
+    ...(mustExist ? {} : { listenClient: () => listenClient(url) }),
+    ...(changeFeedTiming ? { changeFeedTiming } : {}),
+  });
+  await ledger.changeFeed?.start();
+  return ledger;
+}
+
+/** The connection that LISTENs for order changes: its own, never the pool's (a pooled one goes back to others). */
+function listenClient(url: string): pg.Client {
+  // query_timeout bounds the feed's heartbeat on a connection that broke without a word.
+  return new pg.Client({
+    connectionString: url,
+    application_name: 'orderbridge changes',
+    connectionTimeoutMillis: 5000,
+    query_timeout: 5000,
+    keepAlive: true,
   });
 }

@@ -83,6 +83,11 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
     return this.context.onOrderChanged(listener);
   }
 
+  /** One process writes an SQLite ledger: it hears every change. */
+  changesFollowed(): boolean {
+    return true;
+  }
+
   async checkWritable(): Promise<void> {
     // Between group commits no transaction is open, so this only waits for other processes.
     this.db.exec('BEGIN IMMEDIATE');

@@ -1,0 +1,134 @@
+// Several gateways' ledgers on one PostgreSQL database: each hears the others' order changes
+// (LISTEN/NOTIFY), and while it cannot, its order resources are read from the ledger, not memory.
+import t, { type Test } from 'tap';
+import { orderResources } from '../../src/adapters/http/order-resources.js';
+import { ledgerPolicy } from '../../src/gateway.js';
+import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
+import type { ChangeFeedTiming } from '../../src/ledger/postgres/change-feed.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { create, T0 } from '../helpers/ledger-conformance.js';
+import { freshDatabase } from '../helpers/postgres.js';
+
+async function replicas(t: Test, options: { changeFeedTiming?: ChangeFeedTiming; secondListens?: boolean } = {}) {
+  const url = await freshDatabase(t);
+  const env = testConfig();
+  t.teardown(env.remove);
+  const policy = ledgerPolicy(env.config);
+  const timing = options.changeFeedTiming ? { changeFeedTiming: options.changeFeedTiming } : {};
+  const open = (mustExist: boolean) => openPostgresLedger({ url, policy, mustExist, ...timing });
+  const a = await open(false);
+  t.teardown(() => a.close());
+  // Without a feed of its own, B leaves A's the only listening connection on the database.
+  const b = await open(options.secondListens === false);
+  t.teardown(() => b.close());
+  return { a, b };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Resolves when `ledger`'s listeners hear of `orderId`. */
+const heard = (ledger: PostgresLedger, orderId: string) =>
+  new Promise<void>((resolve) => {
+    const stop = ledger.onOrderChanged((id) => {
+      if (id !== orderId) return;
+      stop();
+      resolve();
+    });
+  });
+
+const delivered = (orderId: string, messageId: string, at: number) => ({
+  messageId,
+  type: 'order.delivered',
+  orderId,
+  status: 'delivered' as const,
+  occurredAt: new Date(at).toISOString(),
+});
+
+const statusIn = (resource: { body: Buffer } | undefined) =>
+  resource && (JSON.parse(resource.body.toString()) as { status: string }).status;
+
+t.test("an order changed through one replica is dropped from the other's memory, and read fresh", async (t) => {
+  const { a, b } = await replicas(t);
+  const resources = orderResources(a);
+  t.teardown(resources.close);
+  await Promise.all([heard(a, 'R-1'), b.recordCommand(create('R-1'), T0)]);
+  t.equal(statusIn(await resources.load('R-1')), 'received');
+  t.equal(statusIn(resources.cached('R-1')), 'received', 'kept in memory');
+  const told = heard(a, 'R-1');
+  await b.recordCrmFact(delivered('R-1', 'f-R-1', T0), T0 + 1000);
+  await told;
+  t.equal(resources.cached('R-1'), undefined, 'dropped when replica A heard of the commit');
+  t.equal(statusIn(await resources.load('R-1')), 'delivered', 'read again: the change B made');
+});
+
+t.test('from one replica’s commit to the other replica’s listener: p50 and p99 over 300 changes', async (t) => {
+  const { a, b } = await replicas(t);
+  const percentiles = (ms: number[]) => {
+    const sorted = [...ms].sort((x, y) => x - y);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(2);
+    return { p50: at(0.5), p99: at(0.99), max: at(1) };
+  };
+  // From when B's COMMIT returned (its own listener, called at once) and, an upper bound, from when
+  // B's write began; B's echo of its own notification is not its commit.
+  const sinceCommit: number[] = [];
+  const sinceWrite: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const id = `L-${i}`;
+    let committedAt: number | undefined;
+    const stop = b.onOrderChanged((changed) => {
+      if (changed === id) committedAt ??= performance.now();
+    });
+    const told = heard(a, id);
+    const began = performance.now();
+    await b.recordCommand(create(id), T0);
+    await told;
+    const heardAt = performance.now();
+    stop();
+    sinceCommit.push(heardAt - committedAt!);
+    sinceWrite.push(heardAt - began);
+  }
+  const commit = percentiles(sinceCommit);
+  const write = percentiles(sinceWrite);
+  t.comment(
+    `freshness from B's commit returning to A's listener: p50 ${commit.p50} ms, p99 ${commit.p99} ms, max ${commit.max} ms`,
+  );
+  t.comment(`from B's write starting to A's listener: p50 ${write.p50} ms, p99 ${write.p99} ms, max ${write.max} ms`);
+  t.ok(Number(write.p99) <= 100, `p99 ${write.p99} ms ≤ 100 ms, counted from the start of B's write`);
+});
+
+t.test('while its listening connection is down, a replica reads orders from the ledger, and keeps none', async (t) => {
+  const { a, b } = await replicas(t, {
+    changeFeedTiming: { initialDelayMs: 1500, maxDelayMs: 1500, heartbeatMs: 5000 },
+    secondListens: false,
+  });
+  const resources = orderResources(a);
+  t.teardown(resources.close);
+  await Promise.all([heard(a, 'D-1'), b.recordCommand(create('D-1'), T0)]);
+  await resources.load('D-1');
+  t.ok(resources.cached('D-1'), 'kept while the feed is up');
+  const { rows } = await a.pool.query(
+    `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+     WHERE datname = current_database() AND application_name = 'orderbridge changes'`,
+  );
+  t.same(rows, [{ done: true }], "A's listening connection, the only one, is ended");
+  await waitFor(() => !a.changesFollowed(), 5000, 'the replica notices');
+  await b.recordCrmFact(delivered('D-1', 'f-D-1', T0), T0 + 1000);
+  t.equal(resources.cached('D-1'), undefined, 'nothing served from memory meanwhile');
+  t.equal(statusIn(await resources.load('D-1')), 'delivered', "read from the ledger: B's unheard change");
+  t.equal(resources.cached('D-1'), undefined, 'and not kept');
+  t.notOk(a.changesFollowed(), 'still down while all that happened (the reconnect waits ~1.5 s)');
+  await waitFor(() => a.changesFollowed(), 5000, 'the feed reconnects');
+  await Promise.all([heard(a, 'D-2'), b.recordCommand(create('D-2'), T0)]);
+  await resources.load('D-2');
+  t.equal(statusIn(resources.cached('D-2')), 'received', 'kept again once the feed is back');
+  const told = heard(a, 'D-2');
+  await b.recordCrmFact(delivered('D-2', 'f-D-2', T0), T0 + 1000);
+  await told;
+  t.equal(resources.cached('D-2'), undefined, "and B's changes are heard again");
+});
