@@ -68,7 +68,8 @@ export class Watchdog {
       }),
     );
     await publishOut(this.deps, await ledger.flagStuckOrders(clock(), batch));
-    await publishOut(this.deps, await ledger.unpublished(clock() - (this.options.republishAfterMs ?? 5000), batch));
+    const now = clock();
+    await publishOut(this.deps, await ledger.unpublished(now - (this.options.republishAfterMs ?? 5000), batch, now));
   }
 
   /** Stops the timer and waits for the tick in progress. */

@@ -142,7 +142,12 @@ export interface LedgerStore {
   overdueCommands(now: number, limit: number): Promise<{ rowId: number; orderId: string; attempts: number }[]>;
   resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]>;
   flagStuckOrders(now: number, limit: number): Promise<OutMessage[]>;
-  unpublished(createdBefore: number, limit: number): Promise<OutMessage[]>;
+  /**
+   * Out messages still pending since before `createdBefore`, for the caller to publish again. With
+   * several gateways on one database each is handed to one of them, and not again before it is
+   * as old as `now - createdBefore` once more.
+   */
+  unpublished(createdBefore: number, limit: number, now?: number): Promise<OutMessage[]>;
 
   getOrder(orderId: string): Promise<OrderRecord | undefined>;
   statusHistory(orderId: string, limit: number): Promise<StatusHistoryEntry[]>;

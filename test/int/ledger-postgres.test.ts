@@ -216,3 +216,41 @@ t.test('the watchdog passes over orders another gateway is working on, instead o
   const [again] = (await ledger.overdueCommands(T0 + 1000, 10)).filter((c) => c.orderId === 'O-BUSY');
   t.match(await ledger.resolveOverdueCommand(again!.rowId, T0 + 1000, undefined), [{ channel: 'mes.command' }]);
 });
+
+t.test('the outbox sweep hands each unconfirmed event to one gateway, passing over rows another holds', async (t) => {
+  const url = await freshDatabase(t);
+  const { ledger } = await setup(t, {}, url);
+  const { ledger: replica } = await setup(t, {}, url);
+  for (let i = 0; i < 6; i++) {
+    await ledger.recordCommand(create(`P-${i}`), T0);
+    const fact = { messageId: `f-P-${i}`, type: 'order.delivered', orderId: `P-${i}`, status: 'delivered' as const };
+    await ledger.recordCrmFact({ ...fact, occurredAt: new Date(T0).toISOString() }, T0);
+  }
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  t.teardown(() => other.end());
+  await other.query('BEGIN');
+  const held = (
+    await other.query(`SELECT id FROM messages WHERE channel = 'order.event' ORDER BY id LIMIT 2 FOR UPDATE`)
+  ).rows.map((row) => Number(row.id));
+  const now = T0 + 10_000;
+  const sweep = (store: PostgresLedger, at: number) => {
+    const waited = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 2000).unref());
+    return Promise.race([store.unpublished(at - 5000, 10, at), waited]).then((out) => {
+      if (out === 'waited') throw new Error('the sweep waited for rows another gateway holds');
+      return out.map((m) => m.rowId);
+    });
+  };
+  const [mine, theirs] = await Promise.all([sweep(ledger, now), sweep(replica, now)]);
+  t.same(
+    [...mine, ...theirs].sort((x, y) => x - y),
+    (await ledger.pool.query<{ id: number }>(`SELECT id FROM messages WHERE channel = 'order.event' ORDER BY id`)).rows
+      .map((row) => row.id)
+      .filter((id) => !held.includes(id)),
+    'the four rows nobody held, each to one of the two gateways, at once',
+  );
+  t.same([await sweep(ledger, now + 1000), await sweep(replica, now + 1000)], [[], []], 'taken: not swept again soon');
+  await other.query('ROLLBACK');
+  t.same(await sweep(replica, now + 1000), held, 'released, the held rows are swept next');
+  t.equal((await sweep(ledger, now + 6000)).length, 6, 'still unconfirmed 5 s after it was taken: swept again');
+});

@@ -67,7 +67,17 @@ export const sql = {
     FROM messages o JOIN messages i ON i.id = o.cause_id
     WHERE o.id = $1 AND i.state IN ('forwarded', 'redelivered')`,
   overdue: `SELECT id AS "rowId", order_id AS "orderId", attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2`,
-  unpublished: `SELECT * FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 ORDER BY id LIMIT $2`,
+  unpublished: `SELECT id FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1 LIMIT 1`,
+  // Several gateways sweep: a row another is claiming is passed over (SKIP LOCKED), and a claimed row
+  // is touched, so no gateway sweeps it again until it is as old as an unconfirmed one (the publish
+  // and its confirmation happen after this commit, outside any lock). $1 cutoff, $2 limit, $3 now
+  claimUnpublished: `
+    WITH due AS (
+      SELECT id FROM messages
+      WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1
+      ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+    UPDATE messages m SET updated_at = $3 FROM due WHERE m.id = due.id
+    RETURNING m.*`,
 
   selectOrder: 'SELECT * FROM orders WHERE order_id = $1',
   // $1 order, $2 partner, $3 status, $4 status since, $5 last fact at, $6 stuck at, $7 now

@@ -100,7 +100,13 @@ export class PgWatchdogQueries {
     });
   }
 
-  async unpublished(createdBefore: number, limit: number): Promise<OutMessage[]> {
-    return (await this.ctx.rows<MessageRow>(sql.unpublished, [createdBefore, limit])).map(toOut);
+  async unpublished(createdBefore: number, limit: number, now = createdBefore): Promise<OutMessage[]> {
+    // A read every tick; a write unit only when something is due.
+    if (!(await this.ctx.rows(sql.unpublished, [createdBefore])).length) return [];
+    const claimed = await this.ctx.commits.run(
+      {},
+      async (tx) => (await tx.query<MessageRow>(sql.claimUnpublished, [createdBefore, limit, now])).rows,
+    );
+    return claimed.sort((a, b) => a.id - b.id).map(toOut);
   }
 }
