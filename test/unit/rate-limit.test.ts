@@ -48,3 +48,15 @@ t.test('a partner without a configured limit gets the default of 50 per second',
     'the 51st is refused',
   );
 });
+
+t.test("one of N gateways allows its 1/N share of a partner's rate, rounded up", async (t) => {
+  const now = 10_000;
+  const ofThree = partnerRateLimiter(() => now, 3);
+  const ten = { ...partner, requestsPerSecond: 10 };
+  for (let i = 0; i < 4; i++) t.doesNotThrow(() => ofThree(ten), `request ${i + 1} of ceil(10 / 3) = 4`);
+  t.match(
+    refusal(() => ofThree(ten)),
+    { status: 429 },
+    'the fifth in the second is refused',
+  );
+});

@@ -50,7 +50,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.route('/', asyncApiRoutes(config, version));
 
   // One guard for every partner route: a partner's rate limit is one budget across them.
-  const guard = partnerGuard(config.gateway.partners);
+  const guard = partnerGuard(config.gateway.partners, config.gateway.http.replicas);
   const partners = new Hono<PartnerEnv>();
   partners.route('/', ordersRoutes(ledger, deps.orderResources ?? orderResources(ledger), guard));
   partners.route('/', orderSubmissionRoutes(deps, guard));

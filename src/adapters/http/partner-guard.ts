@@ -17,9 +17,9 @@ export interface PartnerGuard {
   middleware: MiddlewareHandler<PartnerEnv>;
 }
 
-export function partnerGuard(partners: readonly Partner[]): PartnerGuard {
+export function partnerGuard(partners: readonly Partner[], replicas = 1): PartnerGuard {
   const authenticate = partnerAuthenticator(partners);
-  const withinLimit = partnerRateLimiter();
+  const withinLimit = partnerRateLimiter(Date.now, replicas);
   const admit = (c: Context<PartnerEnv>) => {
     const partner = authenticate(c.req.header('authorization'));
     withinLimit(partner);

@@ -9,8 +9,10 @@ const windowMs = 1000;
  * Retry-After, never a slow queue. Decided synchronously (rate-limiter-flexible answers through a
  * Promise, and that alone cost the cached read ~8 % of its throughput: bench/RESULTS-proxy.md).
  * One window per configured partner, so memory is bounded by the configuration.
+ * With `replicas` gateways each allows its share of a partner's rate: a counter shared through the
+ * database would put a round trip in front of every read the gateway answers from memory.
  */
-export function partnerRateLimiter(clock: () => number = Date.now): (partner: Partner) => void {
+export function partnerRateLimiter(clock: () => number = Date.now, replicas = 1): (partner: Partner) => void {
   const windows = new Map<string, { startedAt: number; used: number }>();
   return (partner) => {
     const now = clock();
@@ -20,7 +22,7 @@ export function partnerRateLimiter(clock: () => number = Date.now): (partner: Pa
       windows.set(partner.id, window);
     }
     window.used += 1;
-    if (window.used > (partner.requestsPerSecond ?? defaultRequestsPerSecond)) {
+    if (window.used > Math.ceil((partner.requestsPerSecond ?? defaultRequestsPerSecond) / replicas)) {
       throw new RateLimited(Math.max(1, Math.ceil((window.startedAt + windowMs - now) / 1000)));
     }
   };

@@ -163,6 +163,10 @@ export interface GatewayConfig {
      * Open connections at most; more are closed as they arrive. Default 1000.
      */
     maxConnections?: number;
+    /**
+     * How many gateways serve partners behind one load balancer. Each allows a partner 1/replicas of its requestsPerSecond (rounded up): the limits are not shared, so the balancer must spread a partner's requests evenly. Default 1.
+     */
+    replicas?: number;
   };
   /**
    * The Prometheus /metrics listener: its own host and port, apart from the partner API, because it shows business volumes and has no key. Default 127.0.0.1:9464.
