@@ -27,6 +27,8 @@ export interface MesReadProxyOptions {
   logger?: Logger;
   fetch?: typeof globalThis.fetch;
   onMesCall?: MesCallerOptions['onCall'];
+  /** Whether every change of an order is heard now (invalidateOrder called for it); while not, order reads go to the MES. */
+  changesHeard?: () => boolean;
 }
 
 export interface ReadOptions {
@@ -70,6 +72,8 @@ export interface MesReadProxy {
   routeNames(): string[];
   /** Ends the freshness of the order's entry; call it for every MES event about the order. */
   invalidateOrder(orderId: string): void;
+  /** Ends the freshness of every order's entry (changes may have gone unheard). */
+  invalidateAllOrders(): void;
   stats(): MesReadProxyStats;
   /** Stops the circuit breaker's timers. */
   close(): void;
@@ -106,6 +110,7 @@ export function createMesReadProxy({
   logger = silentLogger,
   fetch = globalThis.fetch,
   onMesCall,
+  changesHeard = () => true,
 }: MesReadProxyOptions): MesReadProxy {
   const timeoutMs = durationMs(mesApi.timeout);
   const orderTtlMs = durationMs(mesApi.cache.ttl);
@@ -275,6 +280,19 @@ export function createMesReadProxy({
 
   const orderKey = (id: string) => `order:${id}`;
 
+  const invalidate = (key: string) => {
+    const entry = cache.peek(key);
+    const flight = inflight.get(key);
+    if (entry || flight) counters.invalidations += 1;
+    if (entry && entry.invalidatedAt === undefined) entry.invalidatedAt = clock();
+    // A call already out may have read the MES before the change: let its callers have it, but do
+    // not store it, and send whoever asks from now on to the MES afresh.
+    if (flight) {
+      flight.detached = true;
+      inflight.delete(key);
+    }
+  };
+
   return {
     readOrder(id, options = {}) {
       if (id.length > orderId.maxLength || !orderIdPattern.test(id)) {
@@ -297,6 +315,8 @@ export function createMesReadProxy({
           ),
         );
       const target = orderLookupTarget(orderLookup, id);
+      // Unheard changes may have made what is kept stale: it may stand in only when the MES fails.
+      if (!changesHeard()) invalidate(orderKey(id));
       return read(
         orderKey(id),
         mesUrl(target.path, target.query),
@@ -336,17 +356,11 @@ export function createMesReadProxy({
     routeNames: () => [...routes.keys()],
 
     invalidateOrder(id) {
-      const key = orderKey(id);
-      const entry = cache.peek(key);
-      const flight = inflight.get(key);
-      if (entry || flight) counters.invalidations += 1;
-      if (entry && entry.invalidatedAt === undefined) entry.invalidatedAt = clock();
-      // A call already out may have read the MES before the change: let its callers have it, but do
-      // not store it, and send whoever asks from now on to the MES afresh.
-      if (flight) {
-        flight.detached = true;
-        inflight.delete(key);
-      }
+      invalidate(orderKey(id));
+    },
+
+    invalidateAllOrders() {
+      for (const key of new Set([...cache.keys(), ...inflight.keys()])) if (key.startsWith('order:')) invalidate(key);
     },
 
     stats() {
