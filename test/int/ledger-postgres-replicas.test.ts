@@ -132,3 +132,27 @@ t.test('while its listening connection is down, a replica reads orders from the 
   await told;
   t.equal(resources.cached('D-2'), undefined, "and B's changes are heard again");
 });
+
+t.test('one Idempotency-Key submitted through both replicas at once makes one order', async (t) => {
+  const { a, b } = await replicas(t);
+  const submit = (i: number) =>
+    (i % 2 ? a : b).submitPartnerOrder(
+      {
+        partner: 'shop',
+        idempotencyKey: 'K-1',
+        requestHash: 'h',
+        orderId: `I-${i}`,
+        crm: { messageId: `crm-I-${i}`, routingKey: 'partner.order.requested', payload: '{}' },
+      },
+      T0,
+    );
+  const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => submit(i)));
+  const kinds = results.map((r) => (r.status === 'fulfilled' ? r.value.kind : `failed: ${r.reason}`));
+  t.equal(kinds.filter((k) => k === 'submitted').length, 1, 'one submitted');
+  t.same(
+    kinds.filter((k) => k !== 'submitted'),
+    Array(39).fill('in_flight'),
+    'the others find its key in flight',
+  );
+  t.equal((await a.pool.query('SELECT COUNT(*)::int AS n FROM orders')).rows[0].n, 1);
+});

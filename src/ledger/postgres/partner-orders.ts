@@ -15,7 +15,10 @@ export class PgPartnerOrders {
   constructor(private readonly ctx: PgContext) {}
 
   submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult> {
-    return this.ctx.commits.run({ orders: [input.orderId] }, async (tx) => {
+    // The key is locked as an order is: the same key sent to two gateways at once, the second waits
+    // for the first's commit and finds the key, instead of failing on its unique index.
+    const keyLock = `idempotency-key:${input.partner}:${input.idempotencyKey}`;
+    return this.ctx.commits.run({ orders: [input.orderId, keyLock] }, async (tx) => {
       const existing = (await tx.query<IdempotencyRow>(sql.findIdempotencyKey, [input.partner, input.idempotencyKey]))
         .rows[0];
       if (existing) {
