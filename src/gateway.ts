@@ -156,7 +156,13 @@ export async function startGateway({
     clock,
     logger,
     onMesCall: (seconds, outcome) => metrics.mesApiDuration.observe({ outcome }, seconds),
+    changesHeard: () => ledger.changesFollowed(),
   });
+  // Other gateways on the same database apply MES events too: the ledger tells of their changes.
+  const stopInvalidating = ledger.onOrderChanged(
+    (orderId) => mesProxy.invalidateOrder(orderId),
+    () => mesProxy.invalidateAllOrders(),
+  );
   const ready = async () =>
     broker.connected &&
     (await ledger.checkWritable().then(
@@ -228,6 +234,7 @@ export async function startGateway({
       await retention.stop();
       await webhooks?.stop();
       await broker.close();
+      stopInvalidating();
       mesProxy.close();
       resources.close();
       await ledger.close();
