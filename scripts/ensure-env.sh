@@ -173,9 +173,20 @@ ensure_rabbitmqctl() {
   return 1
 }
 
+# The tests make a vhost each through the management API when it answers (test/helpers/vhost.ts),
+# else with rabbitmqctl, an Erlang VM per call: the plugin saves minutes. Best effort, never fatal.
+ensure_rabbitmq_management() {
+  listening 15672 && return 0
+  ((EUID == 0)) && type -P rabbitmq-plugins >/dev/null || return 0
+  say "enabling RabbitMQ's management plugin (faster vhosts for the tests)"
+  rabbitmq-plugins enable --online rabbitmq_management >/dev/null 2>&1 || true
+  wait_for_port 15672 30 || say "the management API did not come up: the tests use rabbitmqctl"
+  return 0
+}
+
 # Tools first: when one is missing and cannot be installed, say so at once.
 if [[ -n $bench ]]; then
   ensure_tools && ensure_rabbitmq && ensure_rabbitmqctl
 else
-  ensure_tools && ensure_rabbitmq && ensure_postgres
+  ensure_tools && ensure_rabbitmq && ensure_postgres && ensure_rabbitmq_management
 fi
