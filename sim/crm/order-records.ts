@@ -11,6 +11,8 @@ export interface CrmOrderRecord {
   eventIds: Set<string>;
   status?: OrderStatus;
   statusAt?: number;
+  /** Whether `status` came from a status_changed event (not from another kind's snapshot). */
+  statusFromChange?: boolean;
   /** The MES's answer to the order.create command. */
   ack?: Acknowledgement;
   /** Answers to the other commands, by message id. */
@@ -62,11 +64,17 @@ export class CrmOrders {
     record.eventIds.add(event.id);
     const { data } = event;
     const wasShipped = record.status === 'shipped';
-    // Events may arrive out of order; the newest change says the status, whatever came last.
+    // Events may arrive out of order; the newest change says the status, whatever came last. The
+    // other kinds carry the status the gateway held when it sent them, stamped with that moment: an
+    // acknowledgement found by asking the MES is stamped when it asked, later than MES changes it had
+    // not applied yet. They stand in only until a status change is heard.
     const at = Date.parse(data.occurredAt);
-    if (record.statusAt === undefined || at >= record.statusAt) {
+    const change = data.kind === 'status_changed';
+    const newer = record.statusAt === undefined || at >= record.statusAt;
+    if (change ? newer || !record.statusFromChange : newer && !record.statusFromChange) {
       record.status = data.status;
       record.statusAt = at;
+      record.statusFromChange ||= change;
     }
     switch (data.kind) {
       case 'acknowledged':
