@@ -98,3 +98,53 @@ export function checkRun(
     finalStatuses: Object.fromEntries(orders.map((o) => [o.order_id, o.status])),
   };
 }
+
+/**
+ * Orders whose history does not hold together, each with what is wrong: every status change in the
+ * journal starts where the one before it ended (none lost, none applied on a stale status), the last
+ * one ends at the order's status, and each change after the first went out as exactly one order
+ * event (`order.status.<to>`), in the same order.
+ */
+export function statusChainBreaks(ledger: Database.Database): string[] {
+  const changes = ledger
+    .prepare(`SELECT order_id, detail FROM journal WHERE kind = 'status_changed' ORDER BY id`)
+    .all() as { order_id: string; detail: string }[];
+  const published = ledger
+    .prepare(
+      `SELECT order_id, routing_key FROM messages WHERE channel = 'order.event' AND type = 'status_changed' ORDER BY id`,
+    )
+    .all() as { order_id: string; routing_key: string }[];
+  const chains = groupBy(changes, (row) => JSON.parse(row.detail) as { from?: string; to: string });
+  const events = groupBy(published, (row) => row.routing_key);
+  const statuses = new Map(
+    (ledger.prepare('SELECT order_id, status FROM orders').all() as { order_id: string; status: string }[]).map((o) => [
+      o.order_id,
+      o.status,
+    ]),
+  );
+  const breaks: string[] = [];
+  for (const [orderId, status] of statuses) {
+    const chain = chains.get(orderId) ?? [];
+    chain.forEach((change, i) => {
+      if (i > 0 && change.from !== chain[i - 1]!.to)
+        breaks.push(`${orderId}: change ${i} from ${change.from}, but the one before ended at ${chain[i - 1]!.to}`);
+    });
+    if (chain.at(-1)?.to !== status)
+      breaks.push(`${orderId}: the journal ends at ${chain.at(-1)?.to}, the order is ${status}`);
+    const expected = chain.slice(1).map((change) => `order.status.${change.to}`);
+    const sent = events.get(orderId) ?? [];
+    if (expected.join() !== sent.join())
+      breaks.push(`${orderId}: journal ${expected.join(' ')}, order events ${sent.join(' ')}`);
+  }
+  return breaks;
+}
+
+function groupBy<R extends { order_id: string }, V>(rows: R[], value: (row: R) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const row of rows) {
+    const group = groups.get(row.order_id) ?? [];
+    group.push(value(row));
+    groups.set(row.order_id, group);
+  }
+  return groups;
+}
