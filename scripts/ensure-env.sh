@@ -5,7 +5,9 @@
 #                    here if not); promtool, prometheus, chromium and docker-compose are there.
 #   --bench NAME     what `npm run bench:NAME` needs, and only that: RabbitMQ on 127.0.0.1:5672 and
 #                    rabbitmqctl on PATH (each run makes its own vhost) for every bench (pipeline,
-#                    report, poison, proxy); bench:proxy also wrk (part 1) and nginx (parts 2 and 3).
+#                    report, poison, proxy); bench:proxy also wrk (part 1) and nginx (parts 2 and 3);
+#                    bench:pipeline and bench:report with --ledger postgres also PostgreSQL on 5432 and
+#                    psql (checked, not required: this script cannot see the bench's options).
 #                    --bench alone: what every benchmark needs.
 # A tool is on PATH, or where its ORDERBRIDGE_<TOOL> variable points (ORDERBRIDGE_CHROMIUM=/opt/
 # chromium/chrome; the tests and benchmarks look them up the same way, test/helpers/tools.ts).
@@ -186,7 +188,11 @@ ensure_rabbitmq_management() {
 
 # Tools first: when one is missing and cannot be installed, say so at once.
 if [[ -n $bench ]]; then
-  ensure_tools && ensure_rabbitmq && ensure_rabbitmqctl
+  ensure_tools && ensure_rabbitmq && ensure_rabbitmqctl || exit 1
+  if [[ $bench == pipeline || $bench == report || $bench == all ]]; then
+    { ensure_postgres && type -P psql >/dev/null; } ||
+      say "(only --ledger postgres needs PostgreSQL and psql: \`${sudo}apt-get install -y postgresql-client\` for psql)"
+  fi
 else
   ensure_tools && ensure_rabbitmq && ensure_postgres && ensure_rabbitmq_management
 fi
