@@ -184,6 +184,11 @@ export interface Pruned {
 /** Removes what is past the retention, in small steps between the pipeline's writes. */
 export interface RetentionPort {
   pruneOlderThan(cutoff: number, batch?: number): Promise<Pruned>;
+  /**
+   * A ledger partitioned by time (PostgreSQL): makes the partitions of today and the next days;
+   * `moved` counts rows that had been written while their day had no partition.
+   */
+  createPartitionsAhead?(now: number): Promise<{ created: string[]; moved: number }>;
 }
 
 /** What the ops tools (report, dead-letter replay) read and note in any ledger, beside the pipeline's ports. */

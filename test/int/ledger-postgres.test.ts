@@ -6,6 +6,7 @@ import { ledgerPolicy } from '../../src/gateway.js';
 import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { orderLockClass } from '../../src/ledger/postgres/group-commit.js';
+import { dayPartitions } from '../../src/ledger/postgres/partitions.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
 import { freshDatabase, onServer } from '../helpers/postgres.js';
 
@@ -34,7 +35,15 @@ t.test('replicas opening a fresh database together migrate it once', async (t) =
   const { rows } = await ledgers[0]!.pool.query('SELECT version FROM schema_migrations ORDER BY version');
   t.same(
     rows.map((row) => row.version),
-    [1, 2],
+    [1, 2, 3],
+  );
+  const today = Math.floor(Date.now() / 86_400_000);
+  const days = await dayPartitions(ledgers[0]!.pool);
+  t.ok(
+    [days.messages, days.journal].every(
+      (made) => made.length === 3 && made[0]! >= today - 1 && made[2] === made[0]! + 2,
+    ),
+    'and make the day partitions of today and the next two days once, side by side',
   );
   t.match(await ledgers[4]!.recordCommand(create('M-1'), T0), { kind: 'forward' }, 'every one of them works');
 });

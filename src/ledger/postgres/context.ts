@@ -61,7 +61,8 @@ export class PgContext {
   }
 
   async findMessage(tx: Tx, channel: string, messageId: string): Promise<MessageRow> {
-    return (await tx.query<MessageRow>(sql.findMessage, [channel, messageId])).rows[0]!;
+    const key = (await tx.query<{ id: number }>(sql.findMessageRow, [channel, messageId])).rows[0]!;
+    return (await tx.query<MessageRow>(sql.messageById, [key.id])).rows[0]!;
   }
 
   setMessageState(tx: Tx, id: number, state: string, reason: string | null | undefined, now: number): void {

@@ -141,7 +141,7 @@ export class PgIntake {
       return { kind: 'recorded', state: 'quarantined', publish: [] };
     }
     const { order } = intake;
-    const open = (await tx.query<OpenCommand>(sql.openCommands, [order.orderId])).rows;
+    const open = (await tx.query<OpenCommand>(sql.openCommands, [order.orderId, order.createdAt])).rows;
     const decision = decideMesEvent(order, open, intake.translation, now, this.ctx.policy);
     this.ctx.setMessageState(tx, rowId, decision.eventState, decision.reason, now);
     if (decision.acknowledged) {

@@ -10,6 +10,7 @@ import { PgGroupCommit } from './group-commit.js';
 import { PgIntake } from './intake.js';
 import { PgOpsRecords } from './ops-records.js';
 import { PgOrderReads } from './order-reads.js';
+import { PgPartitions } from './partitions.js';
 import { PgPartnerOrders } from './partner-orders.js';
 import { readNeedsActionRows, readReportRows } from './report.js';
 import { PgRetentionPruner } from './retention.js';
@@ -41,7 +42,7 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
   readonly commits: PgGroupCommit;
   /** Partner webhook deliveries, written in the ledger's own transactions. */
   readonly webhooks: PgWebhookStore;
-  /** Removes rows past the retention, between the pipeline's units. */
+  /** Drops days past the retention, keeping what is still needed; makes the days ahead. */
   readonly retention: PgRetentionPruner;
   /** The other gateways' changes, heard through LISTEN/NOTIFY (when given a listenClient). */
   readonly changeFeed: PgChangeFeed | undefined;
@@ -77,7 +78,7 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
       );
     const context = new PgContext(pool, this.commits, policy, parts.orderEventDeliveries);
     this.webhooks = new PgWebhookStore(this.commits, (text, values) => context.rows(text, values));
-    this.retention = new PgRetentionPruner(this.commits);
+    this.retention = new PgRetentionPruner(pool, this.commits, new PgPartitions(pool));
     for (const part of [
       new PgIntake(context),
       new PgPartnerOrders(context),
@@ -139,9 +140,10 @@ export class PostgresLedger implements LedgerStore, OpsLedger {
 
   private async measureSize(): Promise<number> {
     const { rows } = await this.pool.query<{ bytes: number }>(
-      `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c
-       WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
-         AND c.relname IN ('orders', 'messages', 'journal', 'idempotency_keys', 'webhook_deliveries', 'webhook_endpoints_disabled')`,
+      `SELECT COALESCE(SUM(pg_total_relation_size(p.relid)), 0)::bigint AS bytes
+       FROM unnest(ARRAY['orders', 'messages', 'message_keys', 'journal', 'idempotency_keys', 'webhook_deliveries',
+         'webhook_endpoints_disabled']) AS t (name), pg_partition_tree(t.name::regclass) p
+       WHERE p.isleaf`,
     );
     return rows[0]?.bytes ?? 0;
   }

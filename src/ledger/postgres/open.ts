@@ -68,7 +68,8 @@ const types = {
 
 /**
  * Opens the ledger in the PostgreSQL database at `url`: checks that it answers (a clear
- * PostgresUnreachableError otherwise) and applies the migrations it lacks, under an advisory lock.
+ * PostgresUnreachableError otherwise), applies the migrations it lacks, under an advisory lock, and
+ * makes the day partitions of today and the next days.
  */
 export async function openPostgresLedger({
   url,
@@ -121,6 +122,14 @@ export async function openPostgresLedger({
     ...(mustExist ? {} : { listenClient: () => listenClient(url) }),
     ...(changeFeedTiming ? { changeFeedTiming } : {}),
   });
+  if (!mustExist) {
+    // Today's partitions and the next days', before the first write; the gateway's retention tick
+    // keeps making them ahead (a write for a day without one lands in the DEFAULT partition).
+    await ledger.retention.createPartitionsAhead(Date.now()).catch(async (error: unknown) => {
+      await pool.end().catch(() => undefined);
+      throw error;
+    });
+  }
   await ledger.changeFeed?.start();
   return ledger;
 }

@@ -14,7 +14,13 @@ export class PgOrderReads {
   }
 
   async statusHistory(orderId: string, limit: number): Promise<StatusHistoryEntry[]> {
-    const rows = await this.ctx.rows<{ at: number; detail: string }>(sql.statusHistory, [orderId, limit]);
+    const order = (await this.ctx.rows<{ created_at: number }>(sql.orderCreatedAt, [orderId]))[0];
+    if (!order) return [];
+    const rows = await this.ctx.rows<{ at: number; detail: string }>(sql.statusHistory, [
+      orderId,
+      limit,
+      order.created_at,
+    ]);
     return rows.map((row) => {
       const detail = JSON.parse(row.detail) as {
         to: OrderStatus;

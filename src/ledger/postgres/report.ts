@@ -1,15 +1,21 @@
 import type { Pool } from 'pg';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import type { ReportRows } from '../report-rows.js';
+import { rowIdsWithin } from './partitions.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms); as src/ledger/sqlite/report.ts. */
 
 const counts = (rows: { n: number }[], key: string) =>
   Object.fromEntries((rows as unknown as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
 
+/** A message `alias` created in the window [$1, $2): its ids name its days, so only their partitions are read. */
+const messageInWindow = (alias: string) =>
+  `${alias}.created_at >= $1 AND ${alias}.created_at < $2 AND ${rowIdsWithin(`${alias}.id`, '$1', '$2')}`;
+
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
- * journal.at), so a day's report stays fast on a large ledger. `between` runs between two queries:
+ * journal.at) and reads only the partitions of the window's days, so a day's report stays fast on
+ * a large ledger. `between` runs between two queries:
  * the report paces itself there so that it never holds the CPU for long.
  */
 export async function readReportRows(
@@ -35,7 +41,7 @@ export async function readReportRows(
   }>(
     `SELECT channel, state, COUNT(*)::int AS n, COUNT(*) FILTER (WHERE attempts > 1)::int AS reforwarded,
        COUNT(*) FILTER (WHERE reason LIKE 'evidence:%')::int AS "byEvidence"
-     FROM messages WHERE ${inWindow} GROUP BY channel, state`,
+     FROM messages m WHERE ${messageInWindow('m')} GROUP BY channel, state`,
   );
   const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) =>
     rows.reduce((total, row) => total + value(row), 0);
@@ -69,15 +75,15 @@ export async function readReportRows(
     ),
     acks: await all(`
       SELECT i.updated_at AS at, GREATEST(0, i.updated_at - o.created_at) AS ms
-      FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
-      WHERE i.created_at >= $1 AND i.created_at < $2 AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
+      FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command' AND ${rowIdsWithin('o.id', '$1', '$2')}
+      WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
         AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
     lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost')
       ? []
       : await all(`
       SELECT m.order_id AS "orderId", m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= $1 AND m.created_at < $2 AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
+      WHERE ${messageInWindow('m')} AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
     // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
     ackedByEvidence:
       sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0
@@ -89,13 +95,13 @@ export async function readReportRows(
         ARRAY(SELECT j.detail::jsonb ->> 'mesState' FROM journal j
           WHERE j.order_id = m.order_id AND j.kind = 'out_of_order' AND j.at >= m.updated_at AND j.detail::jsonb ->> 'mesState' IS NOT NULL ORDER BY j.id) AS "laterOutOfOrder"
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= $1 AND m.created_at < $2 AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`),
+      WHERE ${messageInWindow('m')} AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`),
     unconfirmedEvents: await all(
       `
       SELECT m.order_id AS "orderId", MIN(m.created_at) AS at, COUNT(*)::int AS count,
         string_agg(DISTINCT m.type, ',') AS types, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
-      WHERE m.state = 'pending' AND m.channel = 'order.event' AND m.created_at >= $1 AND m.created_at < $2
+      WHERE m.state = 'pending' AND m.channel = 'order.event' AND ${messageInWindow('m')}
       GROUP BY m.order_id, o.status ORDER BY MIN(m.id)`,
       [from, Math.min(to, unconfirmedBefore)],
     ),
@@ -136,13 +142,13 @@ export async function readNeedsActionRows(pool: Pool, from: number, to: number):
   ).map(quarantine);
   // A replayed letter gave up its message id (#refused-<row>): it is the replay's business now.
   const deadLettered = await all<NeedsActionRows['deadLettered'][number]>(`
-    SELECT order_id AS "orderId", updated_at AS at, COALESCE(reason, '') AS reason FROM messages
-    WHERE created_at >= $1 AND created_at < $2 AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+    SELECT m.order_id AS "orderId", m.updated_at AS at, COALESCE(m.reason, '') AS reason FROM messages m
+    WHERE ${messageInWindow('m')} AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
       AND order_id IS NOT NULL AND message_id NOT LIKE '%#refused-%' ORDER BY id`);
   // A failure the MES recovered from (the order left failed) needs nobody; a rejection is final.
   const unanswered = await all<NeedsActionRows['unanswered'][number]>(`
     SELECT m.order_id AS "orderId", m.updated_at AS at, m.state AS outcome, m.reason AS reason FROM messages m
-    WHERE m.created_at >= $1 AND m.created_at < $2 AND m.channel = 'crm.command' AND m.state IN ('rejected', 'failed')
+    WHERE ${messageInWindow('m')} AND m.channel = 'crm.command' AND m.state IN ('rejected', 'failed')
       AND (m.state = 'rejected' OR EXISTS (SELECT 1 FROM orders o WHERE o.order_id = m.order_id AND o.status = 'failed'))
       AND NOT EXISTS (SELECT 1 FROM messages a WHERE a.order_id = m.order_id AND a.id > m.id
         AND a.channel IN ('crm.command', 'crm.fact') AND a.state NOT IN ('invalid', 'dead_lettered'))

@@ -1,6 +1,15 @@
+import type { Pool, PoolClient } from 'pg';
 import { isTerminal, orderStatuses } from '../../mapping/index.js';
 import type { Pruned, RetentionPort } from '../store.js';
 import type { PgGroupCommit } from './group-commit.js';
+import {
+  dayMs,
+  dayPartitions,
+  type PgPartitions,
+  type PartitionsMade,
+  partitionName,
+  rowIdsPerDay,
+} from './partitions.js';
 
 const open = "('received', 'forwarded', 'redelivered', 'pending')";
 const terminal = orderStatuses
@@ -10,61 +19,182 @@ const terminal = orderStatuses
 /** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
 const ofFlaggedOrder = (alias: string) =>
   `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
-const finalMessage = `m.created_at < $1 AND m.state NOT IN ${open} AND m.due_at IS NULL AND NOT ${ofFlaggedOrder('m')}`;
+/** A message nothing needs any more: final, due for nothing, its order not flagged (as on SQLite). */
+const finalMessage = (alias: string) =>
+  `${alias}.state NOT IN ${open} AND ${alias}.due_at IS NULL AND NOT ${ofFlaggedOrder(alias)}`;
 
-// $1 cutoff, $2 batch. The same rules as the SQLite pruner (src/ledger/sqlite/retention.ts).
-const statements = {
+/** The advisory lock a gateway holds while it prunes: the others skip that tick. */
+export const retentionLockKey = 0x6f6272657461696en; // 'obretain'
+
+// Row by row, $1 cutoff, $2 batch, as the SQLite pruner (src/ledger/sqlite/retention.ts) — on the
+// DEFAULT partitions only: what retention kept when it dropped their day, and rows written while
+// their day had no partition. Whole days go by dropping partitions (dropDay).
+const rowStatements = {
   // Only messages nothing else was caused by: a chain (CRM command → MES command → the order event
   // flagging it lost) goes from its end, one link per step, and a batch boundary can never leave a
-  // kept message pointing at a removed one.
-  messages: `DELETE FROM messages WHERE id IN (
-    SELECT m.id FROM messages m WHERE ${finalMessage} AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.cause_id = m.id)
-    ORDER BY m.created_at LIMIT $2)`,
-  journal: `DELETE FROM journal WHERE id IN (
-    SELECT j.id FROM journal j WHERE j.at < $1 AND NOT ${ofFlaggedOrder('j')} ORDER BY j.at LIMIT $2)`,
-  orders: `DELETE FROM orders WHERE order_id IN (
-    SELECT order_id FROM orders WHERE updated_at < $1 AND status IN (${terminal}) AND attention IS NULL ORDER BY updated_at LIMIT $2)`,
-  webhookDeliveries: `DELETE FROM webhook_deliveries WHERE id IN (
-    SELECT id FROM webhook_deliveries WHERE updated_at < $1 AND state <> 'pending' LIMIT $2)`,
-  idempotencyKeys: `DELETE FROM idempotency_keys WHERE (partner, key) IN (
-    SELECT partner, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)`,
+  // kept message pointing at a removed one. Their keys go with them.
+  messages: `WITH gone AS (
+      DELETE FROM messages_default WHERE id IN (
+        SELECT m.id FROM messages_default m
+        WHERE m.created_at < $1 AND ${finalMessage('m')} AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.cause_id = m.id)
+        ORDER BY m.created_at LIMIT $2)
+      RETURNING id),
+    keys AS (DELETE FROM message_keys k USING gone WHERE k.row_id = gone.id)
+    SELECT COUNT(*)::int AS n FROM gone`,
+  journal: `WITH gone AS (
+      DELETE FROM journal_default WHERE id IN (
+        SELECT j.id FROM journal_default j WHERE j.at < $1 AND NOT ${ofFlaggedOrder('j')} ORDER BY j.at LIMIT $2)
+      RETURNING 1)
+    SELECT COUNT(*)::int AS n FROM gone`,
+  orders: `WITH gone AS (
+      DELETE FROM orders WHERE order_id IN (
+        SELECT order_id FROM orders WHERE updated_at < $1 AND status IN (${terminal}) AND attention IS NULL ORDER BY updated_at LIMIT $2)
+      RETURNING 1)
+    SELECT COUNT(*)::int AS n FROM gone`,
+  webhookDeliveries: `WITH gone AS (
+      DELETE FROM webhook_deliveries WHERE id IN (
+        SELECT id FROM webhook_deliveries WHERE updated_at < $1 AND state <> 'pending' LIMIT $2)
+      RETURNING 1)
+    SELECT COUNT(*)::int AS n FROM gone`,
+  idempotencyKeys: `WITH gone AS (
+      DELETE FROM idempotency_keys WHERE (partner, key) IN (
+        SELECT partner, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)
+      RETURNING 1)
+    SELECT COUNT(*)::int AS n FROM gone`,
 } as const;
 
 /**
- * Removes ledger rows older than the retention in small batches, each batch its own group-commit
- * unit, so the pipeline's units go between them and nothing waits long. Never removed: commands
- * still waiting for the MES, messages not yet confirmed by the broker, a message another kept
- * message was caused by, orders not in a final status, and an order flagged lost or stuck with its
- * messages and journal (the timeline an operator needs to resolve it).
+ * What of a detached day partition `part` must stay ($1, $2: its first and past-last id): the same
+ * rules as row by row — open or due, of a flagged order, or the cause of a message that stays (one
+ * in a later day, or, link by link, one of this day that stays).
+ */
+const keptMessages = (part: string) => `
+  WITH RECURSIVE kept (id, cause_id) AS (
+    SELECT m.id, m.cause_id FROM ${part} m
+    WHERE NOT (${finalMessage('m')})
+      OR m.id IN (SELECT c.cause_id FROM messages c WHERE c.cause_id >= $1 AND c.cause_id < $2)
+    UNION
+    SELECT m.id, m.cause_id FROM ${part} m JOIN kept k ON m.id = k.cause_id)
+  INSERT INTO messages SELECT * FROM ${part} WHERE id IN (SELECT id FROM kept)`;
+
+const zero = (): Pruned => ({ messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 });
+
+/**
+ * Retention on PostgreSQL. A day whose every row is past the retention is dropped whole (its
+ * partition of messages and of journal), after what must stay is moved into the DEFAULT partitions:
+ * commands still waiting for the MES, messages not yet confirmed by the broker, a message another
+ * kept message was caused by, and an order flagged lost or stuck with its messages and journal (the
+ * timeline an operator needs to resolve it). Those, and anything else in the DEFAULT partitions,
+ * are pruned row by row in small batches, as orders, webhook deliveries and idempotency keys are.
+ * One gateway prunes at a time: the others find the retention lock taken and skip that tick.
  */
 export class PgRetentionPruner implements RetentionPort {
-  constructor(private readonly commits: PgGroupCommit) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly commits: PgGroupCommit,
+    readonly partitions: PgPartitions,
+  ) {}
 
-  /** One batch per table (at most `batch` rows each). */
+  /** Makes the partitions of today and the next days (and of any day written into while it had none). */
+  createPartitionsAhead(now: number): Promise<PartitionsMade> {
+    return this.partitions.createAhead(now);
+  }
+
+  /** One batch of row-by-row pruning per table (at most `batch` rows each). */
   step(cutoff: number, batch: number): Promise<Pruned> {
     return this.commits.run({}, async (tx) => {
-      const run = async (text: string) => (await tx.query(text, [cutoff, batch])).rowCount ?? 0;
+      const run = async (text: string) => (await tx.query<{ n: number }>(text, [cutoff, batch])).rows[0]!.n;
       return {
-        messages: await run(statements.messages),
-        journal: await run(statements.journal),
-        orders: await run(statements.orders),
-        webhookDeliveries: await run(statements.webhookDeliveries),
-        idempotencyKeys: await run(statements.idempotencyKeys),
+        messages: await run(rowStatements.messages),
+        journal: await run(rowStatements.journal),
+        orders: await run(rowStatements.orders),
+        webhookDeliveries: await run(rowStatements.webhookDeliveries),
+        idempotencyKeys: await run(rowStatements.idempotencyKeys),
       };
     });
   }
 
   /**
-   * Steps until no table fills a batch and no message was removed (whose cause may now be free to
-   * go); yields to other work between steps.
+   * Drops every day before the cutoff's, then steps through the rest until no table fills a batch
+   * and no message was removed (whose cause may now be free to go), yielding to other work between
+   * steps. Returns zeros when another gateway is pruning.
    */
   async pruneOlderThan(cutoff: number, batch = 500): Promise<Pruned> {
-    const total: Pruned = { messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 };
-    for (;;) {
-      const step = await this.step(cutoff, batch);
-      for (const key of Object.keys(total) as (keyof Pruned)[]) total[key] += step[key];
-      if (step.messages === 0 && Object.values(step).every((n) => n < batch)) return total;
-      await new Promise((resolve) => setImmediate(resolve));
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        retentionLockKey.toString(),
+      ]);
+      if (!rows[0]!.locked) return zero();
+      try {
+        const total = await this.dropDaysBefore(client, cutoff);
+        for (;;) {
+          const step = await this.step(cutoff, batch);
+          for (const key of Object.keys(total) as (keyof Pruned)[]) total[key] += step[key];
+          if (step.messages === 0 && Object.values(step).every((n) => n < batch)) return total;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [retentionLockKey.toString()]);
+      }
+    } finally {
+      client.release();
     }
+  }
+
+  /** Drops, oldest first, each day partition whose every row is older than `cutoff`. */
+  private async dropDaysBefore(client: PoolClient, cutoff: number): Promise<Pruned> {
+    const total = zero();
+    const partitions = await dayPartitions(client);
+    const days = [...new Set([...partitions.messages, ...partitions.journal])]
+      .filter((day) => (day + 1) * dayMs <= cutoff)
+      .sort((a, b) => a - b);
+    for (const day of days) {
+      const dropped = await this.dropDay(day, {
+        messages: partitions.messages.includes(day),
+        journal: partitions.journal.includes(day),
+      });
+      total.messages += dropped.messages;
+      total.journal += dropped.journal;
+    }
+    return total;
+  }
+
+  /**
+   * Detaches the day's partitions, copies what must stay into the DEFAULT partitions and drops the
+   * rest, in one transaction: while it holds the tables, no write can change a row of that day
+   * between the choice of what stays and the drop.
+   */
+  private dropDay(
+    day: number,
+    has: Record<'messages' | 'journal', boolean>,
+  ): Promise<{ messages: number; journal: number }> {
+    return this.partitions.locked(async (client) => {
+      const dropped = { messages: 0, journal: 0 };
+      const count = async (text: string, values: unknown[] = []) =>
+        Number((await client.query<{ n: number }>(text, values)).rows[0]!.n);
+      if (has.messages) {
+        const part = partitionName('messages', day);
+        const ids = [day * rowIdsPerDay, (day + 1) * rowIdsPerDay];
+        await client.query(`ALTER TABLE messages DETACH PARTITION ${part}`);
+        const kept = (await client.query(keptMessages(part), ids)).rowCount ?? 0;
+        dropped.messages = (await count(`SELECT COUNT(*)::bigint AS n FROM ${part}`)) - kept;
+        await client.query(
+          `DELETE FROM message_keys WHERE row_id >= $1 AND row_id < $2
+             AND row_id NOT IN (SELECT id FROM messages_default WHERE id >= $1 AND id < $2)`,
+          ids,
+        );
+        await client.query(`DROP TABLE ${part}`);
+      }
+      if (has.journal) {
+        const part = partitionName('journal', day);
+        await client.query(`ALTER TABLE journal DETACH PARTITION ${part}`);
+        const kept = (await client.query(`INSERT INTO journal SELECT * FROM ${part} j WHERE ${ofFlaggedOrder('j')}`))
+          .rowCount;
+        dropped.journal = (await count(`SELECT COUNT(*)::bigint AS n FROM ${part}`)) - (kept ?? 0);
+        await client.query(`DROP TABLE ${part}`);
+      }
+      return dropped;
+    });
   }
 }

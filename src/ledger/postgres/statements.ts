@@ -1,38 +1,48 @@
 // Every SQL statement of the PostgreSQL ledger's pipeline and reads. Table names are constants; the
 // statements mirror src/ledger/sqlite/statements.ts, parameters positional ($n) as pg wants them.
 import { orderLockClass } from './group-commit.js';
+import { dayMs, firstRowIdOfDay, rowIdsOfDayOf, rowIdsPerDay, rowIdsWithin } from './partitions.js';
 
 const openCommandColumns = `o.id AS "rowId", o.cause_id AS "sourceRowId", i.message_id AS "crmMessageId",
   o.message_id AS "mesMessageId", i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS "queuedAt"`;
 
 export const sql = {
+  // (channel, message_id) is unique in message_keys (a unique index of the partitioned messages could
+  // only be unique within a day): a duplicate inserts nothing. The id names the day (partitions.ts).
   // $1 direction, $2 channel, $3 type, $4 message_id, $5 cause_id, $6 order_id, $7 state, $8 attempts,
   // $9 reason, $10 trace_id, $11 routing_key, $12 payload, $13 now
   insertMessage: `
-    INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-    ON CONFLICT (channel, message_id) DO NOTHING
+    WITH key AS (
+      INSERT INTO message_keys (channel, message_id, row_id)
+      VALUES ($2, $4, ${firstRowIdOfDay('$13')} + nextval('message_rows') % ${rowIdsPerDay})
+      ON CONFLICT (channel, message_id) DO NOTHING
+      RETURNING row_id)
+    INSERT INTO messages (id, direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
+    SELECT row_id, $1, $2, $3, $4, $5::bigint, $6, $7, $8::integer, $9, $10, $11, $12, $13::bigint, $13::bigint FROM key
     RETURNING id`,
-  findMessage: 'SELECT * FROM messages WHERE channel = $1 AND message_id = $2',
+  // Two look-ups, not one join: a join would plan every partition of messages.
+  findMessageRow: 'SELECT row_id AS id FROM message_keys WHERE channel = $1 AND message_id = $2',
   messageById: 'SELECT * FROM messages WHERE id = $1',
   countDelivery: 'UPDATE messages SET deliveries = deliveries + 1, updated_at = $1 WHERE id = $2',
-  countDeliveryOf:
-    'UPDATE messages SET deliveries = deliveries + 1, updated_at = $1 WHERE channel = $2 AND message_id = $3',
+  countDeliveryOf: `UPDATE messages SET deliveries = deliveries + 1, updated_at = $1
+    WHERE id = (SELECT row_id FROM message_keys WHERE channel = $2 AND message_id = $3)`,
   // $1 id, $2 state, $3 reason, $4 now
   setMessageState: 'UPDATE messages SET state = $2, reason = $3, updated_at = $4 WHERE id = $1',
-  unpublishedCausedBy: `SELECT * FROM messages WHERE cause_id = $1 AND state = 'pending' ORDER BY id`,
-  outOfCommand: `SELECT * FROM messages WHERE cause_id = $1 AND channel = 'mes.command'`,
+  // What a message caused was written with it or after it: days before its own are not read.
+  unpublishedCausedBy: `SELECT * FROM messages WHERE cause_id = $1 AND id >= $1::bigint / ${rowIdsPerDay} * ${rowIdsPerDay} AND state = 'pending' ORDER BY id`,
+  outOfCommand: `SELECT * FROM messages WHERE cause_id = $1 AND ${rowIdsOfDayOf('id', '$1')} AND channel = 'mes.command'`,
   // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
-  // $1 out row, $2 now, $3 due at
+  // An MES command and its CRM command are written in one unit, so in one day: naming that day lets
+  // PostgreSQL plan one partition instead of all. $1 out row, $2 now, $3 due at
   markForwarded: `
     WITH out AS (SELECT cause_id FROM messages WHERE id = $1),
     command AS (
       UPDATE messages SET state = 'forwarded', updated_at = $2
-      WHERE id = (SELECT cause_id FROM out) AND state = 'received'
+      WHERE id = (SELECT cause_id FROM out) AND ${rowIdsOfDayOf('id', '$1')} AND state = 'received'
       RETURNING id)
     UPDATE messages SET state = 'published', attempts = GREATEST(attempts, 1), updated_at = $2,
       due_at = CASE WHEN EXISTS (SELECT 1 FROM command)
-        OR (SELECT state FROM messages c WHERE c.id = (SELECT cause_id FROM out)) IN ('received', 'forwarded') THEN $3::bigint ELSE NULL END
+        OR (SELECT state FROM messages c WHERE c.id = (SELECT cause_id FROM out) AND ${rowIdsOfDayOf('c.id', '$1')}) IN ('received', 'forwarded') THEN $3::bigint ELSE NULL END
     WHERE id = $1`,
   markPublished: `UPDATE messages SET state = 'published', updated_at = $1 WHERE id = ANY($2::bigint[]) AND state = 'pending'`,
   // $1 id, $2 state, $3 reason, $4 now
@@ -43,29 +53,41 @@ export const sql = {
   mesEventBodies: `
     SELECT payload AS body, created_at AS "receivedAt" FROM messages
     WHERE channel = 'mes.event' AND direction = 'in' AND payload IS NOT NULL AND created_at >= $1 AND created_at < $2
+      AND ${rowIdsWithin('id', '$1', '$2')}
     ORDER BY id LIMIT $3`,
   // The gateway's own record of where a dead letter came from: replays trust nothing else. A
   // refused row keeps its state when a replay frees its id (renamed id#refused-N): a replay that did
-  // not get through must still find it. Both halves use the (channel, message_id) index.
+  // not get through must still find it. Both halves find ids by message_keys' (channel, message_id).
   deadLetteredChannels: `
-    SELECT channel FROM messages
-    WHERE channel IN ('crm.command', 'mes.event', 'crm.fact') AND message_id = ANY($1::text[])
-      AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+    SELECT m.channel FROM message_keys k JOIN messages m ON m.id = k.row_id
+    WHERE k.channel IN ('crm.command', 'mes.event', 'crm.fact') AND k.message_id = ANY($1::text[])
+      AND m.direction = 'in' AND m.state IN ('invalid', 'dead_lettered')
     UNION
-    SELECT m.channel FROM unnest($1::text[]) AS id (value) JOIN messages m
-      ON m.channel IN ('crm.command', 'mes.event', 'crm.fact')
-        AND m.message_id > id.value || '#refused-' AND m.message_id < id.value || '#refused.'
+    SELECT m.channel FROM unnest($1::text[]) AS id (value) JOIN message_keys k
+      ON k.channel IN ('crm.command', 'mes.event', 'crm.fact')
+        AND k.message_id > id.value || '#refused-' AND k.message_id < id.value || '#refused.'
+      JOIN messages m ON m.id = k.row_id
     WHERE m.direction = 'in' AND m.state = 'dead_lettered'`,
-  releaseRefused: `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = $1 AND message_id = ANY($2::text[]) AND state = 'dead_lettered'`,
+  // The key is renamed with its message: the replayed copy takes the freed one.
+  releaseRefused: `
+    WITH renamed AS (
+      UPDATE messages SET message_id = message_id || '#refused-' || id
+      WHERE id IN (SELECT row_id FROM message_keys WHERE channel = $1 AND message_id = ANY($2::text[])) AND state = 'dead_lettered'
+      RETURNING id, message_id)
+    UPDATE message_keys k SET message_id = renamed.message_id FROM renamed WHERE k.row_id = renamed.id`,
+  // An order's commands are no older than the order ($2: its created_at): the days before it are not
+  // read. One day earlier still, so that a gateway whose clock is behind another's by less than a
+  // day, writing around midnight, does not hide a command. $1 order, $2 order created at
   openCommands: `
     SELECT ${openCommandColumns}
     FROM messages o JOIN messages i ON i.id = o.cause_id
     WHERE o.order_id = $1 AND o.channel = 'mes.command' AND i.state IN ('received', 'forwarded', 'redelivered', 'lost')
+      AND o.id >= ${firstRowIdOfDay('$2')} - ${rowIdsPerDay} AND i.id >= ${firstRowIdOfDay('$2')} - ${rowIdsPerDay}
     ORDER BY o.id`,
   openCommandByRow: `
     SELECT ${openCommandColumns}, o.due_at AS "dueAt", o.order_id AS "orderId", o.routing_key AS "routingKey", o.payload AS payload
     FROM messages o JOIN messages i ON i.id = o.cause_id
-    WHERE o.id = $1 AND i.state IN ('forwarded', 'redelivered')`,
+    WHERE o.id = $1 AND ${rowIdsOfDayOf('i.id', '$1')} AND i.state IN ('forwarded', 'redelivered')`,
   overdue: `SELECT id AS "rowId", order_id AS "orderId", attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2`,
   unpublished: `SELECT id FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1 LIMIT 1`,
   // Several gateways sweep: a row another is claiming is passed over (SKIP LOCKED), and a claimed row
@@ -92,7 +114,13 @@ export const sql = {
       attention = $7, attention_since = $8, attention_reason = $9, stuck_at = $10,
       updated_at = $11, version = version + 1
     WHERE order_id = $1 AND version = $2`,
-  statusHistory: `SELECT at, detail FROM journal WHERE order_id = $1 AND kind = 'status_changed' ORDER BY id LIMIT $2`,
+  // Not before the order was made ($3, its created_at; a day earlier for clocks apart around
+  // midnight, as openCommands): the journal's older days are not read. An unknown order has none.
+  statusHistory: `
+    SELECT at, detail FROM journal
+    WHERE order_id = $1 AND kind = 'status_changed' AND at >= $3::bigint - ${dayMs}
+    ORDER BY id LIMIT $2`,
+  orderCreatedAt: 'SELECT created_at FROM orders WHERE order_id = $1',
   // $1 partner, $2 status, $3 updated since, $4 after updated at, $5 after order id, $6 limit
   listOrders: `
     SELECT * FROM orders

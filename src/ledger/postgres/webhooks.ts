@@ -65,7 +65,7 @@ const sql = {
   // Linked to the order event's message row, so the timeline can tell which event an attempt carried.
   journal: `
     INSERT INTO journal (at, order_id, message_row, kind, detail)
-    VALUES ($1, $2, (SELECT id FROM messages WHERE channel = 'order.event' AND message_id = $3), $4, $5)`,
+    VALUES ($1, $2, (SELECT row_id FROM message_keys WHERE channel = 'order.event' AND message_id = $3), $4, $5)`,
 } as const;
 
 interface DeliveryRow {
