@@ -8,6 +8,7 @@ import type { ChangeFeedTiming } from '../../src/ledger/postgres/change-feed.js'
 import { testConfig } from '../helpers/gateway-config.js';
 import { create, T0 } from '../helpers/ledger-conformance.js';
 import { freshDatabase } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 async function replicas(t: Test, options: { changeFeedTiming?: ChangeFeedTiming; secondListens?: boolean } = {}) {
   const url = await freshDatabase(t);
@@ -22,14 +23,6 @@ async function replicas(t: Test, options: { changeFeedTiming?: ChangeFeedTiming;
   const b = await open(options.secondListens === false);
   t.teardown(() => b.close());
   return { a, b };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Resolves when `ledger`'s listeners hear of `orderId`. */

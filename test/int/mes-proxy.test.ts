@@ -1,6 +1,5 @@
 import t from 'tap';
 import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import { Hono } from 'hono';
 import { loadConfig, withGatewayOverrides, type DeepPartial } from '../../src/config/index.js';
@@ -10,6 +9,7 @@ import type { GatewayConfig } from '../../src/contracts/generated/config/gateway
 import type { MesEvent } from '../../sim/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { startMesSimulator, type MesSimulatorOptions } from '../../sim/mes/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const configDir = join(resolve(import.meta.dirname, '../..'), 'config');
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -101,7 +101,7 @@ async function proxyWorld(
       contentType: 'application/json',
     });
     await commands.waitForConfirms();
-    await waitFor(`${externalRef} known to the MES`, () => sim.stats().orders[externalRef] !== undefined);
+    await waitFor(() => sim.stats().orders[externalRef] !== undefined, 10_000, `${externalRef} known to the MES`);
   };
   const faults = async (switches: { apiLatencyMs?: number; apiDown?: boolean }) => {
     const response = await fetch(`${mesUrl}/faults`, {
@@ -126,14 +126,6 @@ async function proxyWorld(
     mesUrl,
     countingFetch,
   };
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 const stateOf = async (response: Response) => ((await response.json()) as { state: string }).state;
@@ -210,7 +202,7 @@ t.test(
     t.teardown(() => ttlOnly.close());
 
     await world.createOrder('ORD-I1');
-    await waitFor('ACCEPTED heard', () => world.heard.some((e) => e.order.externalRef === 'ORD-I1'));
+    await waitFor(() => world.heard.some((e) => e.order.externalRef === 'ORD-I1'), 10_000, 'ACCEPTED heard');
     const first = await stateOf(await world.get('/mes/orders/ORD-I1'));
     const ttlFirst = JSON.parse((await ttlOnly.readOrder('ORD-I1')).body.toString()) as { state: string };
 
@@ -220,7 +212,7 @@ t.test(
       world.heard
         .slice(seen)
         .find((e) => e.order.externalRef === 'ORD-I1' && e.order.state !== first && e.order.state !== ttlFirst.state);
-    await waitFor('the next MES event', () => moved() !== undefined);
+    await waitFor(() => moved() !== undefined, 10_000, 'the next MES event');
     const next = moved()!.order.state;
     const read = await world.get('/mes/orders/ORD-I1');
     const visibleAfterMs = performance.now() - invalidatedAt.get(next)!;
@@ -305,9 +297,9 @@ t.test(
     // Down: the half-open probe fails, and only that one call reached the MES.
     await world.faults({ apiDown: true, apiLatencyMs: 0 });
     await waitFor(
-      'the reset timeout to half-open the circuit',
       () => world.proxy.stats().breaker === 'half-open',
       5000,
+      'the reset timeout to half-open the circuit',
     );
     const probing = await Promise.all(
       Array.from({ length: 30 }, (_, i) => world.get(i < 3 ? `/mes/orders/${refs[i]}` : `/mes/orders/ORD-Y${i}`)),
@@ -326,7 +318,7 @@ t.test(
 
     // Back: the next probe succeeds and closes the circuit; again only one call during half-open.
     await world.faults({ apiDown: false, apiLatencyMs: 0 });
-    await waitFor('the circuit half-open again', () => world.proxy.stats().breaker === 'half-open', 5000);
+    await waitFor(() => world.proxy.stats().breaker === 'half-open', 5000, 'the circuit half-open again');
     const recovering = await Promise.all(Array.from({ length: 30 }, (_, i) => world.get(`/mes/orders/${refs[i % 3]}`)));
     t.equal(world.mesRequests.length, callsWhenOpened + 2, 'one probe again');
     t.ok(recovering.every((a) => a.status === 200));

@@ -10,6 +10,7 @@ import type { MesCommand } from '../../sim/generated/mes/reference/command.js';
 import { createVhost } from '../helpers/vhost.js';
 import { runSim, type RunSimHooks } from '../../sim/cli.js';
 import type { CrmReport } from '../../sim/crm/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const configDir = join(resolve(import.meta.dirname, '../..'), 'config');
 
@@ -24,14 +25,6 @@ async function run(argv: string[], hooks: RunSimHooks = { stopRequested: new Pro
   const captured = capture();
   const code = await runSim(argv, captured.io, hooks);
   return { code, stdout: captured.stdout(), stderr: captured.stderr() };
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 t.test('help and bad flags', async (t) => {
@@ -139,7 +132,11 @@ t.test(
       { ...mes.io, env: { AMQP_URL: vhost.url } },
       { crash: () => (crashes += 1) },
     );
-    await waitFor('the MES to start', () => mes.stderr().includes('MES simulator: consuming mes.order-commands'));
+    await waitFor(
+      () => mes.stderr().includes('MES simulator: consuming mes.order-commands'),
+      10_000,
+      'the MES to start',
+    );
     const channel = await connection.createConfirmChannel();
     for (const [messageId, externalRef] of [
       ['c-1', 'ORD-CLI-1'],
@@ -160,7 +157,7 @@ t.test(
       });
     }
     await channel.waitForConfirms();
-    await waitFor('the crash hook', () => crashes === 1);
+    await waitFor(() => crashes === 1, 10_000, 'the crash hook');
     t.match(mes.stderr(), '--crash-after 2 reached: crashing');
     t.ok(process.listenerCount('SIGTERM') > 0, 'sim mes listens for SIGTERM');
     process.emit('SIGTERM');

@@ -12,6 +12,7 @@ import type { OrderEvent, StatusChange } from '../../src/contracts/generated/ext
 import { createVhost } from '../helpers/vhost.js';
 import { orderIdFor, startCrmSimulator, type CrmSimulatorOptions } from '../../sim/crm/index.js';
 import { createOrderGenerator } from '../../sim/crm/order-generator.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const configDir = join(resolve(import.meta.dirname, '../..'), 'config');
 const validCommand = validatorFor<CrmCommand>('crmCommand');
@@ -104,14 +105,6 @@ async function crmWorld(t: Test) {
   return { start, commands, facts, publishEvent, publishRaw };
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 t.test(
   'the CRM sends valid commands, follows every answer, reports delivery of shipped orders and settles with a true report',
   async (t) => {
@@ -137,7 +130,7 @@ t.test(
       `seed ${seed} cancels and updates some orders`,
     );
 
-    await waitFor('every command', () => world.commands.length === expectedCommands);
+    await waitFor(() => world.commands.length === expectedCommands, 10_000, 'every command');
     const ids = Array.from({ length: total }, (_, i) => orderIdFor('T1', i + 1));
     t.same(
       world.commands.filter((c) => c.body.type === 'order.create').map((c) => c.body.orderId),
@@ -228,7 +221,7 @@ t.test(
     await world.publishRaw('{ not json');
 
     const shipped = [...allTheWay, noisy];
-    await waitFor('order.delivered for every shipped order', () => world.facts.length === shipped.length);
+    await waitFor(() => world.facts.length === shipped.length, 10_000, 'order.delivered for every shipped order');
     for (const { body, message, at } of world.facts) {
       t.ok(validFact(body).ok, `${body.messageId} matches the CRM fact contract`);
       t.equal(body.type, 'order.delivered');
@@ -292,7 +285,7 @@ t.test('without answers the CRM gives up at --timeout-ms and lists every order u
 t.test('stop() ends publishing at once; --no-settle finishes when everything is confirmed', async (t) => {
   const world = await crmWorld(t);
   const slow = await world.start({ orders: 1000, rate: 50, runId: 'T3' });
-  await waitFor('a few commands', () => world.commands.length >= 5);
+  await waitFor(() => world.commands.length >= 5, 10_000, 'a few commands');
   const report = await slow.stop();
   t.equal(report.finishedBy, 'stopped');
   t.ok(report.sent < 1000 && report.sent >= 5, `${report.sent} sent before the stop`);

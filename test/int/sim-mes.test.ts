@@ -8,6 +8,7 @@ import type { MesCommand } from '../../sim/generated/mes/reference/command.js';
 import type { MesEvent } from '../../sim/generated/mes/reference/event.js';
 import { createVhost } from '../helpers/vhost.js';
 import { planFaults, startMesSimulator, type MesSimulatorOptions, type MesStats } from '../../sim/mes/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const configDir = join(resolve(import.meta.dirname, '../..'), 'config');
 const validEvent = referenceMesValidators().event;
@@ -81,14 +82,6 @@ function command(messageType: MesCommand['header']['messageType'], externalRef: 
   return { header: { messageId, messageType, sender: 'ORDERBRIDGE', createdAt: new Date().toISOString() }, body };
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Checks one order's events (in the order given) walk the workflow of the reference dialect with rising createdAt. */
 function checkWalk(t: Test, events: MesEvent[], dialect: { states: Record<string, { next?: string[] }> }, ref: string) {
   for (const event of events) {
@@ -119,7 +112,7 @@ t.test('a CREATE_ORDER sent twice is accepted once, walks to DISPATCHED and is s
   const world = await mesWorld(t, { qcFailShare: 1 });
   await world.publish(command('CREATE_ORDER', 'ORD-1', 'cmd-1'));
   await world.publish(command('CREATE_ORDER', 'ORD-1', 'cmd-1'));
-  await waitFor('ORD-1 dispatched', () => world.eventsOf('ORD-1').some((e) => e.order.state === 'DISPATCHED'));
+  await waitFor(() => world.eventsOf('ORD-1').some((e) => e.order.state === 'DISPATCHED'), 10_000, 'ORD-1 dispatched');
 
   const events = world.eventsOf('ORD-1');
   const accepted = events.filter((e) => e.header.eventType === 'ORDER_ACCEPTED');
@@ -195,7 +188,7 @@ t.test(
   async (t) => {
     const world = await mesWorld(t);
     await world.publish(command('CREATE_ORDER', 'ORD-2', 'create-2'));
-    await waitFor('ORD-2 dispatched', () => world.sim.stats().orders['ORD-2'] === 'DISPATCHED');
+    await waitFor(() => world.sim.stats().orders['ORD-2'] === 'DISPATCHED', 10_000, 'ORD-2 dispatched');
     await world.publish(command('CANCEL_ORDER', 'ORD-2', 'cancel-2'));
     await world.publish(command('CHANGE_ORDER', 'ORD-2', 'change-2'));
     await world.publish(command('CANCEL_ORDER', 'ORD-NONE', 'cancel-none'));
@@ -205,10 +198,11 @@ t.test(
       body: { externalRef: 'ORD-2' },
     });
     await waitFor(
-      'three answers',
       () => world.heard.filter((e) => e.header.eventType === 'ORDER_REJECTED').length === 3,
+      10_000,
+      'three answers',
     );
-    await waitFor('invalid commands counted', () => world.sim.stats().invalidCommands === 2);
+    await waitFor(() => world.sim.stats().invalidCommands === 2, 10_000, 'invalid commands counted');
 
     const answer = (id: string) => world.heard.find((e) => e.header.correlationId === id);
     t.match(answer('cancel-2'), {
@@ -244,8 +238,10 @@ t.test(
   async (t) => {
     const world = await mesWorld(t, { stepMs: 150 });
     await world.publish(command('CREATE_ORDER', 'ORD-3', 'create-3'));
-    await waitFor('ORD-3 on the floor', () =>
-      ['MATERIAL_RESERVATION', 'CUTTING'].includes(world.sim.stats().orders['ORD-3'] ?? ''),
+    await waitFor(
+      () => ['MATERIAL_RESERVATION', 'CUTTING'].includes(world.sim.stats().orders['ORD-3'] ?? ''),
+      10_000,
+      'ORD-3 on the floor',
     );
 
     const worklist = (await (await world.api('/worklist?limit=5')).json()) as {
@@ -256,7 +252,7 @@ t.test(
     t.match(worklist.orders[0], { externalRef: 'ORD-3', mesOrderNo: 'M-000001' });
 
     await world.publish(command('CHANGE_ORDER', 'ORD-3', 'change-3'));
-    await waitFor('change answered', () => world.heard.some((e) => e.header.correlationId === 'change-3'));
+    await waitFor(() => world.heard.some((e) => e.header.correlationId === 'change-3'), 10_000, 'change answered');
     const change = world.heard.find((e) => e.header.correlationId === 'change-3')!;
     t.equal(change.header.eventType, 'ORDER_STATE_CHANGED');
     const stateAtChange = change.order.state;
@@ -266,7 +262,7 @@ t.test(
     );
 
     await world.publish(command('CANCEL_ORDER', 'ORD-3', 'cancel-3'));
-    await waitFor('cancel answered', () => world.heard.some((e) => e.header.correlationId === 'cancel-3'));
+    await waitFor(() => world.heard.some((e) => e.header.correlationId === 'cancel-3'), 10_000, 'cancel answered');
     const cancelled = world.heard.find((e) => e.header.correlationId === 'cancel-3')!;
     t.match(cancelled, {
       header: { eventType: 'ORDER_STATE_CHANGED' },
@@ -316,8 +312,9 @@ t.test('drop, stall, reject and error shares hit exactly the orders the seed sel
             : state === 'DISPATCHED';
     });
   await waitFor(
-    'every order where its fault leaves it',
     () => settled(world.sim.stats()) && world.sim.stats().commandsReceived === refs.length,
+    10_000,
+    'every order where its fault leaves it',
   );
   await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -380,13 +377,19 @@ t.test('duplicate and reorder switches really duplicate and reorder events, and 
   const world = await mesWorld(t, { duplicateShare: 0.3, reorderWindow: 12 });
   const refs = Array.from({ length: 4 }, (_, i) => `ORD-R-${i}`);
   for (const ref of refs) await world.publish(command('CREATE_ORDER', ref, `create-${ref}`));
-  await waitFor('every DISPATCHED heard', () =>
-    refs.every((ref) => world.eventsOf(ref).some((e) => e.order.state === 'DISPATCHED')),
+  await waitFor(
+    () => refs.every((ref) => world.eventsOf(ref).some((e) => e.order.state === 'DISPATCHED')),
+    10_000,
+    'every DISPATCHED heard',
   );
-  await waitFor('every copy heard', () => {
-    const stats = world.sim.stats();
-    return world.heard.length === stats.eventsPublished + stats.eventsDuplicated;
-  });
+  await waitFor(
+    () => {
+      const stats = world.sim.stats();
+      return world.heard.length === stats.eventsPublished + stats.eventsDuplicated;
+    },
+    10_000,
+    'every copy heard',
+  );
 
   const stats = world.sim.stats();
   const copies = new Map<string, MesEvent[]>();

@@ -17,6 +17,7 @@ import { createVhost } from '../helpers/vhost.js';
 import { orderIdFor, startCrmSimulator } from '../../sim/crm/index.js';
 import { createOrderGenerator } from '../../sim/crm/order-generator.js';
 import { startMesSimulator } from '../../sim/mes/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const configDir = join(resolve(import.meta.dirname, '../..'), 'config');
 const run = promisify(execFile);
@@ -89,14 +90,6 @@ async function brokerProxy(t: Test) {
   await up();
   t.teardown(down);
   return { url: (vhost: string) => `amqp://guest:guest@127.0.0.1:${port}/${encodeURIComponent(vhost)}`, up, down, cut };
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A vhost with the gateway's topology and one connection for the test, which plays the gateway. */
@@ -200,24 +193,25 @@ t.test(
       }
       await w.confirmed();
     })();
-    await waitFor('30 orders accepted', () => accepted() >= 30);
+    await waitFor(() => accepted() >= 30, 20_000, '30 orders accepted');
     await closeConnections(connection);
     t.ok(
       sim.stats().commandsReceived < refs.length,
       `while commands were still coming (${sim.stats().commandsReceived} received)`,
     );
     await publishing;
-    await waitFor('the MES to reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 1);
-    await waitFor('every order dispatched', () => sim.stats().ordersByState.DISPATCHED === refs.length, 60000);
+    await waitFor(() => w.logged(/^reconnected to RabbitMQ/) === 1, 20_000, 'the MES to reconnect');
+    await waitFor(() => sim.stats().ordersByState.DISPATCHED === refs.length, 60000, 'every order dispatched');
     // The reorder window may still hold the last steps: the walks are checked once every DISPATCHED is heard.
     await waitFor(
-      'every DISPATCHED heard',
       () =>
         new Set(events.filter((e) => e.order.state === 'DISPATCHED').map((e) => e.order.externalRef)).size ===
         refs.length,
+      20_000,
+      'every DISPATCHED heard',
     );
     const unique = () => new Map(events.map((e) => [e.header.eventId, e]));
-    await waitFor('every event confirmed and heard', () => unique().size === sim.stats().eventsPublished);
+    await waitFor(() => unique().size === sim.stats().eventsPublished, 20_000, 'every event confirmed and heard');
 
     t.equal(
       w.logged(/^lost the RabbitMQ connection \(.*CONNECTION_FORCED.*\); reconnecting$/),
@@ -288,17 +282,17 @@ t.test(
     // Closed by the broker (as when it shuts down), then dropped on the way (as when the network fails).
     const connection = await connectionsNamed(w.vhost.name, 'orderbridge sim crm');
     t.equal(connection.length, 1, 'the CRM has one connection');
-    await waitFor('30 commands', () => commands.length >= 30);
+    await waitFor(() => commands.length >= 30, 20_000, '30 commands');
     await closeConnections(connection);
     t.ok(
       sim.stats().sent < total,
       `the broker closed the connection while the CRM was still sending (${sim.stats().sent} sent)`,
     );
-    await waitFor('the first reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 1);
-    await waitFor('150 commands', () => commands.length >= 150);
+    await waitFor(() => w.logged(/^reconnected to RabbitMQ/) === 1, 20_000, 'the first reconnect');
+    await waitFor(() => commands.length >= 150, 20_000, '150 commands');
     proxy.cut();
     t.ok(sim.stats().sent < total, `the connection dropped while the CRM was still sending (${sim.stats().sent} sent)`);
-    await waitFor('the second reconnect', () => w.logged(/^reconnected to RabbitMQ/) === 2);
+    await waitFor(() => w.logged(/^reconnected to RabbitMQ/) === 2, 20_000, 'the second reconnect');
 
     const generator = createOrderGenerator({ seed: 3, runId: 'RC', partner: 'shop', ...shares });
     const ids = Array.from({ length: total }, (_, i) => orderIdFor('RC', i + 1));
@@ -308,8 +302,9 @@ t.test(
     });
     const heardIds = () => new Set(commands.map((c) => c.messageId));
     await waitFor(
-      'every command confirmed',
       () => sim.stats().sent === total && expected.every((id) => heardIds().has(id)),
+      20_000,
+      'every command confirmed',
     );
     const missing = ids.filter((id) => !heardIds().has(`${id}:create`));
     t.same(missing, [], 'every order.create arrived at least once');
@@ -345,7 +340,7 @@ t.test(
       answer(id, 'status_changed', 'shipped', { previousStatus: 'accepted' });
     }
     await w.confirmed();
-    await waitFor('order.delivered for every order', () => new Set(facts.map((f) => f.orderId)).size === total);
+    await waitFor(() => new Set(facts.map((f) => f.orderId)).size === total, 20_000, 'order.delivered for every order');
     for (const id of ids) answer(id, 'status_changed', 'delivered', { previousStatus: 'shipped' });
     await w.confirmed();
     const report = await sim.done;
@@ -387,7 +382,7 @@ t.test(
     });
     w.stops.push(() => crm.stop());
 
-    await waitFor('20 commands', () => commands.length >= 20);
+    await waitFor(() => commands.length >= 20, 20_000, '20 commands');
     await proxy.down();
     // Long enough for several refused reconnects (200 ms, 400 ms, 800 ms, … apart).
     await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -404,11 +399,16 @@ t.test(
     );
     t.equal(w.logged(/^reconnected to RabbitMQ/), 1, 'one line for the reconnect');
 
-    await waitFor('the MES to reconnect', () => mesLogs.some((line) => line.startsWith('reconnected to RabbitMQ')));
+    await waitFor(
+      () => mesLogs.some((line) => line.startsWith('reconnected to RabbitMQ')),
+      20_000,
+      'the MES to reconnect',
+    );
     await proxy.down();
     await waitFor(
-      'the MES to notice',
       () => mesLogs.filter((line) => line.startsWith('lost the RabbitMQ connection')).length === 2,
+      20_000,
+      'the MES to notice',
     );
     const stopping = Date.now();
     await mes.stop();
