@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import { schemas, type SchemaName } from './schemas.js';
 import { explainErrors, type SchemaProblem } from './explain-errors.js';
+import { getOrCreate } from '../shared/get-or-create.js';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
 
@@ -26,12 +27,8 @@ const compiled = new Map<SchemaName, ValidateFunction>();
 
 function compile(name: SchemaName): ValidateFunction {
   shared ??= createAjv();
-  let validate = compiled.get(name);
-  if (!validate) {
-    validate = shared.getSchema(schemas[name].$id) as ValidateFunction;
-    compiled.set(name, validate);
-  }
-  return validate;
+  const ajv = shared;
+  return getOrCreate(compiled, name, () => ajv.getSchema(schemas[name].$id) as ValidateFunction);
 }
 
 /**
