@@ -6,6 +6,8 @@ import { amqpPeer } from './amqp-peer.js';
 import type { DeepPartial } from '../../src/config/index.js';
 import { testConfig } from './gateway-config.js';
 import { createVhost } from './vhost.js';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
+import { mesEvent } from '../fixtures/mes-events.js';
 
 /**
  * The gateway in-process on a fresh vhost and ledger, with a peer to publish and collect on the
@@ -54,4 +56,56 @@ export async function startTestGateway(
 export async function messagesAcked(gateway: Pick<Gateway, 'metrics'>): Promise<number> {
   const { values } = await gateway.metrics.messagesConsumed.get();
   return values.filter((v) => v.labels.outcome === 'ack').reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * The gateway (as startTestGateway starts it) with one partner, `alpha`, whose order events go to
+ * the webhook at `webhookUrl`, signed with `secret`, checked and retried every 100 ms.
+ */
+export function startGatewayWithWebhookPartner(t: Test, vhost: string, webhookUrl: string, secret: string) {
+  return startTestGateway(t, {
+    vhost,
+    gateway: {
+      partners: [
+        {
+          id: 'alpha',
+          name: 'Alpha',
+          apiKeySha256: 'a'.repeat(64),
+          requestsPerSecond: 100,
+          webhooks: [{ url: webhookUrl, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }],
+        },
+      ],
+      webhooks: { checkInterval: '100ms', retrySchedule: ['100ms'] },
+    },
+    secrets: { ALPHA_WEBHOOK_SECRET: secret },
+  });
+}
+
+/**
+ * The CRM creates order `orderId` for partner alpha and the (reference) MES accepts it: two order
+ * events follow, received and accepted.
+ */
+export async function createAndAcceptOrder(
+  { peer, amqp }: Pick<Awaited<ReturnType<typeof startTestGateway>>, 'peer' | 'amqp'>,
+  orderId: string,
+): Promise<void> {
+  await peer.publish(amqp.exchanges.crmCommands, 'order.create', {
+    messageId: `crm-${orderId}`,
+    type: 'order.create',
+    sentAt: new Date().toISOString(),
+    orderId,
+    partner: 'alpha',
+    customer: { id: 'C', name: 'C' },
+    lines: [{ sku: 'S', quantity: 1 }],
+  });
+  await peer.publish(
+    amqp.exchanges.mesEvents,
+    'ORDER_STATE_CHANGED',
+    mesEvent('ACCEPTED', {
+      orderId,
+      eventId: `ev-${orderId}`,
+      at: new Date().toISOString(),
+      correlationId: mesCommandId(`crm-${orderId}`),
+    }),
+  );
 }

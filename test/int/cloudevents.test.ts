@@ -1,41 +1,16 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { HTTP, type CloudEvent } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
-import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { waitFor, type Received } from '../helpers/amqp-peer.js';
-import { startTestGateway } from '../helpers/test-gateway.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { createAndAcceptOrder, startGatewayWithWebhookPartner } from '../helpers/test-gateway.js';
+import { webhookReceiver } from '../helpers/loopback-http.js';
 
 // No OpenTelemetry SDK in this process: tracing is off, as by default.
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 /** CloudEvents structured content mode, JSON event format: the media type as the SDK spells it (its parser is looked up by it). */
 const structuredJson = 'application/cloudevents+json; charset=utf-8';
-
-/** A partner's webhook receiver on loopback: keeps each POST's headers and body, answers 204. */
-async function webhookReceiver(t: Test) {
-  const posts: { headers: IncomingHttpHeaders; body: string }[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      posts.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(
-    () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  );
-  return { posts, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/orders` };
-}
 
 /**
  * What a CloudEvents receiver on RabbitMQ sees of a message, handed to the SDK's HTTP binding: the
@@ -58,43 +33,10 @@ t.test(
   'order events are CloudEvents in structured mode on the broker and on webhooks: the cloudevents SDK reads both, the webhook signature verifies',
   async (t) => {
     const partnerHooks = await webhookReceiver(t);
-    const { peer, amqp } = await startTestGateway(t, {
-      vhost: 'ob-cloudevents',
-      gateway: {
-        partners: [
-          {
-            id: 'alpha',
-            name: 'Alpha',
-            apiKeySha256: 'a'.repeat(64),
-            requestsPerSecond: 100,
-            webhooks: [{ url: partnerHooks.url, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }],
-          },
-        ],
-        webhooks: { checkInterval: '100ms', retrySchedule: ['100ms'] },
-      },
-      secrets: { ALPHA_WEBHOOK_SECRET: secret },
-    });
-    const { exchanges, queues } = amqp;
-    const onBroker = await peer.collect(queues.crmOrderEvents);
-    await peer.publish(exchanges.crmCommands, 'order.create', {
-      messageId: 'crm-CE-1',
-      type: 'order.create',
-      sentAt: new Date().toISOString(),
-      orderId: 'CE-1',
-      partner: 'alpha',
-      customer: { id: 'C', name: 'C' },
-      lines: [{ sku: 'S', quantity: 1 }],
-    });
-    await peer.publish(
-      exchanges.mesEvents,
-      'ORDER_STATE_CHANGED',
-      mesEvent('ACCEPTED', {
-        orderId: 'CE-1',
-        eventId: 'ev-ce-1',
-        at: new Date().toISOString(),
-        correlationId: mesCommandId('crm-CE-1'),
-      }),
-    );
+    const gateway = await startGatewayWithWebhookPartner(t, 'ob-cloudevents', partnerHooks.url, secret);
+    const { peer, amqp } = gateway;
+    const onBroker = await peer.collect(amqp.queues.crmOrderEvents);
+    await createAndAcceptOrder(gateway, 'CE-1');
     await waitFor(
       () => onBroker.length >= 2 && partnerHooks.posts.length >= onBroker.length,
       10_000,

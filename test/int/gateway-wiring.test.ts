@@ -1,39 +1,17 @@
 import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import type { Ledger } from '../../src/ledger/index.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
+import { listenLoopback, webhookReceiver } from '../helpers/loopback-http.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
 const keyOf = () => randomBytes(24).toString('base64url');
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 const keys = { alpha: keyOf(), beta: keyOf(), ops: keyOf() };
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
-
-/** A loopback HTTP server standing in for the MES API or a partner's webhook receiver. */
-async function listen(t: Test, handle: (req: IncomingMessage, body: string) => { status: number; body?: string }) {
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const answer = handle(req, body);
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body ?? '{}');
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(
-    () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 async function setup(t: Test, mesApiUrl: string, webhookUrl?: string) {
   const { gateway, peer, amqp } = await startTestGateway(t, {
@@ -95,7 +73,7 @@ t.test(
   async (t) => {
     const calls: string[] = [];
     const states = new Map<string, string>();
-    const mesApi = await listen(t, (req) => {
+    const mesApi = await listenLoopback(t, (req) => {
       calls.push(req.url ?? '');
       const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('externalRef') ?? '';
       if (req.url?.startsWith('/worklist')) return { status: 200, body: '{"items":[]}' };
@@ -141,13 +119,9 @@ t.test(
 );
 
 t.test("a partner's order events reach its webhook, signed per Standard Webhooks", async (t) => {
-  const received: { headers: IncomingMessage['headers']; body: string }[] = [];
-  const receiver = await listen(t, (req, body) => {
-    received.push({ headers: req.headers, body });
-    return { status: 204 };
-  });
-  const mesApi = await listen(t, () => ({ status: 404 }));
-  const { gateway, createOrder, mesSays } = await setup(t, mesApi, `${receiver}/hooks`);
+  const { posts: received, url: webhookUrl } = await webhookReceiver(t);
+  const mesApi = await listenLoopback(t, () => ({ status: 404 }));
+  const { gateway, createOrder, mesSays } = await setup(t, mesApi, webhookUrl);
   await createOrder('H-1', 'alpha');
   await createOrder('H-2', 'beta');
   await mesSays('H-1', 'ACCEPTED', 'ev-h1');

@@ -1,15 +1,12 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tracing } from '@opentelemetry/sdk-node';
-import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { createTracingSdk } from '../../src/telemetry/otel-sdk.js';
 import { enableTracing, SpanKind, SpanStatusCode } from '../../src/telemetry/tracing.js';
 import { waitFor } from '../helpers/amqp-peer.js';
-import { startTestGateway } from '../helpers/test-gateway.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { createAndAcceptOrder, startGatewayWithWebhookPartner } from '../helpers/test-gateway.js';
+import { webhookReceiver } from '../helpers/loopback-http.js';
 
 // The gateway's own SDK set-up (resource and all), recording into memory instead of exporting.
 const exporter = new tracing.InMemorySpanExporter();
@@ -22,70 +19,20 @@ const packageVersion = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** A partner's webhook receiver on loopback: answers 503 to the first POST, 204 to the rest. */
-async function webhookReceiver(t: Test) {
-  const posts: { headers: IncomingHttpHeaders; status: number }[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const status = posts.length ? 204 : 503;
-      posts.push({ headers: req.headers, status });
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(
-    () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  );
-  const port = (server.address() as AddressInfo).port;
-  return { posts, port, url: `http://127.0.0.1:${port}/hooks/orders` };
-}
-
 t.test(
   'spans follow the OpenTelemetry messaging and HTTP conventions; webhook POSTs carry their traceparent; the resource names the service version',
   async (t) => {
-    const hooks = await webhookReceiver(t);
-    const { peer, amqp } = await startTestGateway(t, {
-      vhost: 'ob-semconv',
-      gateway: {
-        partners: [
-          {
-            id: 'alpha',
-            name: 'Alpha',
-            apiKeySha256: 'a'.repeat(64),
-            requestsPerSecond: 100,
-            webhooks: [{ url: hooks.url, secretEnv: 'ALPHA_WEBHOOK_SECRET', allowPrivateTargets: true }],
-          },
-        ],
-        webhooks: { checkInterval: '100ms', retrySchedule: ['100ms'] },
-      },
-      secrets: { ALPHA_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}` },
-    });
-    const { exchanges, queues } = amqp;
-    const orderEvents = await peer.collect(queues.crmOrderEvents);
-    await peer.publish(exchanges.crmCommands, 'order.create', {
-      messageId: 'crm-OT-1',
-      type: 'order.create',
-      sentAt: new Date().toISOString(),
-      orderId: 'OT-1',
-      partner: 'alpha',
-      customer: { id: 'C', name: 'C' },
-      lines: [{ sku: 'S', quantity: 1 }],
-    });
-    await peer.publish(
-      exchanges.mesEvents,
-      'ORDER_STATE_CHANGED',
-      mesEvent('ACCEPTED', {
-        orderId: 'OT-1',
-        eventId: 'ev-ot-1',
-        at: new Date().toISOString(),
-        correlationId: mesCommandId('crm-OT-1'),
-      }),
+    const hooks = await webhookReceiver(t, (earlier) => (earlier.length ? 204 : 503));
+    const gateway = await startGatewayWithWebhookPartner(
+      t,
+      'ob-semconv',
+      hooks.url,
+      `whsec_${randomBytes(32).toString('base64')}`,
     );
+    const { peer, amqp } = gateway;
+    const { exchanges, queues } = amqp;
+    const orderEvents = await peer.collect(amqp.queues.crmOrderEvents);
+    await createAndAcceptOrder(gateway, 'OT-1');
     // Two order events, so two deliveries: three POSTs, the first answered 503 and retried.
     await waitFor(
       () => orderEvents.length === 2 && hooks.posts.length === 3,
@@ -160,7 +107,7 @@ t.test(
         t.match(span?.attributes, {
           'http.request.method': 'POST',
           'server.address': '127.0.0.1',
-          'server.port': hooks.port,
+          'server.port': Number(new URL(hooks.url).port),
           'url.full': hooks.url,
           'http.response.status_code': post.status,
           'orderbridge.webhook.event_id': post.headers['webhook-id'],
