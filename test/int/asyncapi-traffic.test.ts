@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import { createHash, randomBytes } from 'node:crypto';
 import { asyncApiDocument } from '../../src/adapters/http/asyncapi.js';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { crmCreateCommand, mesEvent } from '../fixtures/mes-events.js';
 import { waitFor, type Received } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 
@@ -61,15 +61,7 @@ t.test(
 
     // Every output once: an MES command, order events (acknowledgement and status), a partner order, a dead letter.
     const orderId = `AA-${randomBytes(3).toString('hex')}`;
-    await peer.publish(exchanges.crmCommands, 'order.create', {
-      messageId: `crm-${orderId}`,
-      type: 'order.create',
-      sentAt: new Date().toISOString(),
-      orderId,
-      partner: 'shop',
-      customer: { id: 'C-1', name: 'Acme' },
-      lines: [{ sku: 'BRKT-200', quantity: 4 }],
-    });
+    await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand(orderId));
     await waitFor(() => collected[queues.mesCommands]!.length === 1, 5000, 'the MES command');
     await peer.publish(
       exchanges.mesEvents,

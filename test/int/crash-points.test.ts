@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import { submitPartnerOrder } from '../../src/app/submit-partner-order.js';
 import { Watchdog } from '../../src/app/watchdog.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { crmCreateCommand, mesEvent } from '../fixtures/mes-events.js';
 import { Crash, type CrashPoint, crashPoints, crashScene, StepLog } from '../helpers/crash-points.js';
 import { ledgerPolicy } from '../../src/gateway.js';
 import { createVhost } from '../helpers/vhost.js';
@@ -26,16 +26,6 @@ interface MessageRow {
   attempts: number;
   due_at: number | null;
 }
-
-const createCommand = (orderId: string) => ({
-  messageId: `crm-${orderId}`,
-  type: 'order.create',
-  sentAt: new Date().toISOString(),
-  orderId,
-  partner: 'shop',
-  customer: { id: 'C-1', name: 'Acme' },
-  lines: [{ sku: 'BRKT-200', quantity: 4 }],
-});
 
 const accepted = (orderId: string) =>
   mesEvent('ACCEPTED', {
@@ -97,7 +87,7 @@ async function crashThenRecover(t: Test, scene: Scene, at: CrashPoint, inputQueu
 /** A clean pipeline forwards the order and, when asked, the MES accepts it; then it stops. */
 async function orderAt(scene: Scene, orderId: string, { accept }: { accept: boolean }) {
   const forwarding = await scene.start();
-  await scene.peer.publish(scene.exchanges.crmCommands, 'order.create', createCommand(orderId));
+  await scene.peer.publish(scene.exchanges.crmCommands, 'order.create', crmCreateCommand(orderId));
   await scene.settle(forwarding);
   if (accept) {
     const accepting = await scene.start();
@@ -112,7 +102,7 @@ for (const at of crashPoints) {
   t.test(`CRM command, crash ${at}: forwarded under its one id, with an acknowledgement deadline`, async (t) => {
     const scene = await crashScene(t, vhost);
     await crashThenRecover(t, scene, at, scene.queues.crmCommands, () =>
-      scene.peer.publish(scene.exchanges.crmCommands, 'order.create', createCommand('C-1')),
+      scene.peer.publish(scene.exchanges.crmCommands, 'order.create', crmCreateCommand('C-1')),
     );
     const copies = copiesById(scene.toMes);
     t.same([...copies.keys()], [mesCommandId('crm-C-1')], 'only the deterministic MES message id');
@@ -234,7 +224,7 @@ t.test('no step follows a ledger write before the fsync that makes it durable ha
     policy: ledgerPolicy(scene.config),
   });
   const pipeline = await scene.start({ steps: log, ledger });
-  await scene.peer.publish(scene.exchanges.crmCommands, 'order.create', createCommand('D-1'));
+  await scene.peer.publish(scene.exchanges.crmCommands, 'order.create', crmCreateCommand('D-1'));
   await scene.settle(pipeline);
   // (Closing the ledger at the end syncs once more.)
   t.same(log.events.slice(0, log.events.indexOf('before ack') + 1), [

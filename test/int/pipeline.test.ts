@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { crmCreateCommand, mesEvent } from '../fixtures/mes-events.js';
 import { messagesAcked, startTestGateway } from '../helpers/test-gateway.js';
 
 const validOrderEvent = validatorFor('orderEvent');
@@ -33,21 +33,9 @@ async function setup(t: Test, gateway = {}) {
   return { gateway: running, peer, exchanges, queues, toMes, toCrm, deadLetters };
 }
 
-function createCommand(orderId: string, messageId = `crm-${orderId}`) {
-  return {
-    messageId,
-    type: 'order.create',
-    sentAt: new Date().toISOString(),
-    orderId,
-    partner: 'shop',
-    customer: { id: 'C-1', name: 'Acme' },
-    lines: [{ sku: 'BRKT-200', quantity: 4 }],
-  };
-}
-
 t.test('a CRM order reaches the MES in its format and the MES acceptance reaches the CRM as CloudEvents', async (t) => {
   const { peer, exchanges, toMes, toCrm } = await setup(t);
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-1'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-1'));
   await waitFor(() => toMes.length === 1, 5000, 'the MES command');
   const command = toMes[0]!;
   t.ok(validMesCommand(command.body).ok, 'valid MES command');
@@ -78,8 +66,8 @@ t.test('a CRM order reaches the MES in its format and the MES acceptance reaches
 
 t.test('the same CRM command twice is forwarded once; the same MES event twice is published once', async (t) => {
   const { gateway, peer, exchanges, queues, toMes, toCrm } = await setup(t);
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-2'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-2'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-2'));
   const event = mesEvent('ACCEPTED', {
     orderId: 'P-2',
     eventId: 'ev-p2',
@@ -106,9 +94,9 @@ t.test(
   async (t) => {
     const { gateway, peer, exchanges, toMes, deadLetters } = await setup(t);
     await peer.publish(exchanges.crmCommands, 'order.create', '{not json');
-    await peer.publish(exchanges.crmCommands, 'order.create', { ...createCommand('P-3'), lines: [] });
+    await peer.publish(exchanges.crmCommands, 'order.create', { ...crmCreateCommand('P-3'), lines: [] });
     await peer.publish(exchanges.mesEvents, 'ORDER_STATE_CHANGED', { header: { eventId: 'x' }, order: {} });
-    await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-4'));
+    await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-4'));
     await waitFor(
       () => deadLetters.length === 3 && toMes.length === 1,
       5000,
@@ -134,7 +122,7 @@ t.test(
       stuck: { checkInterval: '100ms' },
     });
     const sent = Date.now();
-    await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-5'));
+    await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-5'));
     await waitFor(
       () => toCrm.some((e) => e.message.fields.routingKey === 'order.attention.lost'),
       5000,
@@ -152,12 +140,12 @@ t.test(
 
 t.test('after its connection is dropped the gateway reconnects, re-declares and resumes consuming', async (t) => {
   const { gateway, peer, exchanges, toMes } = await setup(t);
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-6'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-6'));
   await waitFor(() => toMes.length === 1, 5000, 'the first command');
   const reconnectsBefore = gateway.broker.reconnects;
   closeConnectionsOf(gateway.broker.connectionName);
   await waitFor(() => !gateway.broker.connected, 5000, 'the gateway to notice');
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-7'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-7'));
   await waitFor(() => toMes.length === 2, 15_000, 'the command sent while it was away');
   t.ok(gateway.broker.connected);
   t.ok(gateway.broker.reconnects > reconnectsBefore, 'it reconnected');
@@ -166,7 +154,7 @@ t.test('after its connection is dropped the gateway reconnects, re-declares and 
 
 t.test('classic queues work as well as quorum queues', async (t) => {
   const { peer, exchanges, toMes } = await setup(t, { amqp: { queueType: 'classic' } });
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('P-8'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-8'));
   await waitFor(() => toMes.length === 1, 5000, 'the MES command');
   t.match(toMes[0]!.body, { body: { externalRef: 'P-8' } });
 });
@@ -191,7 +179,7 @@ t.test('past its status deadline the watchdog flags the order stuck and tells th
   });
   const { exchanges, queues } = amqp;
   const [toMes, toCrm] = [await peer.collect(queues.mesCommands), await peer.collect(queues.crmOrderEvents)];
-  await peer.publish(exchanges.crmCommands, 'order.create', createCommand('S-1'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('S-1'));
   await waitFor(() => toMes.length === 1, 5000, 'the MES command');
   await peer.publish(
     exchanges.mesEvents,

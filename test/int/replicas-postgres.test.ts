@@ -5,7 +5,7 @@ import t from 'tap';
 import { mainLine } from '../../sim/mes/workflow.js';
 import { shuffleInPlace } from '../../sim/shared/seeded.js';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
-import { mesEvent } from '../fixtures/mes-events.js';
+import { crmCreateCommand, mesEvent } from '../fixtures/mes-events.js';
 import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
 import { statusChainBreaks } from '../helpers/checker.js';
 import { testConfig } from '../helpers/gateway-config.js';
@@ -61,7 +61,8 @@ t.test(
     const toCrm = await peer.collect(queues.crmOrderEvents);
     const random = seededRandom(17);
     const orderIds = Array.from({ length: 8 }, (_, i) => `SPREAD-${i}`);
-    for (const orderId of orderIds) await peer.publish(exchanges.crmCommands, 'order.create', createCommand(orderId));
+    for (const orderId of orderIds)
+      await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand(orderId));
     const acked = async () => (await Promise.all(gateways.map(messagesAcked))).reduce((a, b) => a + b, 0);
     // Acked after the MES command's confirm: counted from here, the creates are all in.
     await waitFor(async () => (await acked()) === orderIds.length, 10_000, 'every create handled');
@@ -117,15 +118,3 @@ t.test(
     }
   },
 );
-
-function createCommand(orderId: string) {
-  return {
-    messageId: `crm-${orderId}`,
-    type: 'order.create',
-    sentAt: new Date().toISOString(),
-    orderId,
-    partner: 'shop',
-    customer: { id: 'C-1', name: 'Acme' },
-    lines: [{ sku: 'BRKT-200', quantity: 4 }],
-  };
-}
