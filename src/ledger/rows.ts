@@ -3,6 +3,22 @@ import type { OrderStatus } from '../mapping/index.js';
 import type { OrderRecord } from './model.js';
 import type { OutMessage } from './store.js';
 
+/** A message row to insert (the ledger stamps its times). */
+export interface NewMessage {
+  direction: 'in' | 'out';
+  channel: string;
+  type: string;
+  messageId: string;
+  causeId?: number;
+  orderId?: string;
+  state: string;
+  reason?: string;
+  traceId?: string;
+  routingKey?: string;
+  payload?: string;
+  attempts?: number;
+}
+
 export interface MessageRow {
   id: number;
   direction: 'in' | 'out';

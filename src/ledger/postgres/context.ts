@@ -2,27 +2,12 @@ import type { Pool, QueryResultRow } from 'pg';
 import { initialOrderState } from '../../mapping/index.js';
 import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
 import { routingKeyFor, toOrderEvent } from '../order-event.js';
-import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import { type MessageRow, type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy, OutMessage } from '../store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
 import { sql } from './statements.js';
 import { insertDeliveries } from './webhooks.js';
-
-export interface NewMessage {
-  direction: 'in' | 'out';
-  channel: string;
-  type: string;
-  messageId: string;
-  causeId?: number;
-  orderId?: string;
-  state: string;
-  reason?: string;
-  traceId?: string;
-  routingKey?: string;
-  payload?: string;
-  attempts?: number;
-}
 
 /**
  * What every PostgreSQL port shares: the pool (reads) and the group commit (writes), the policy,

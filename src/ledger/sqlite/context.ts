@@ -4,7 +4,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
 import { routingKeyFor, toOrderEvent } from '../order-event.js';
 import type { Statements } from './statements.js';
-import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import { type MessageRow, type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
 import type { LedgerPolicy, OutMessage } from '../store.js';
@@ -30,23 +30,7 @@ export class SqliteContext {
     return () => this.orderChangeListeners.delete(listener);
   }
 
-  insertMessage(
-    m: {
-      direction: 'in' | 'out';
-      channel: string;
-      type: string;
-      messageId: string;
-      causeId?: number;
-      orderId?: string;
-      state: string;
-      reason?: string;
-      traceId?: string;
-      routingKey?: string;
-      payload?: string;
-      attempts?: number;
-    },
-    now: number,
-  ): number | undefined {
+  insertMessage(m: NewMessage, now: number): number | undefined {
     const row = this.sql.insertMessage.get({
       direction: m.direction,
       channel: m.channel,
