@@ -1,12 +1,4 @@
-import type { MessageRow } from '../rows.js';
-import {
-  type IntakeRows,
-  markForwarded,
-  recordCommand,
-  recordCrmFact,
-  recordInvalid,
-  recordMesEvent,
-} from '../record-intake.js';
+import { markForwarded, recordCommand, recordCrmFact, recordInvalid, recordMesEvent } from '../record-intake.js';
 import { runAwaiting } from '../plan.js';
 import type {
   CommandInput,
@@ -17,10 +9,10 @@ import type {
   MesEventInput,
   OutMessage,
 } from '../store.js';
-import type { OpenCommand } from '../model.js';
 import type { PgContext } from './context.js';
 import type { Tx } from './group-commit.js';
-import { sql } from './statements.js';
+import type { LedgerRows } from '../rows-port.js';
+import { pgRows } from './rows-port.js';
 
 /** The pipeline's writes (src/ledger/record-intake.ts), each in a unit that locks the orders it touches. */
 export class PgIntake {
@@ -60,31 +52,7 @@ export class PgIntake {
     return this.ctx.commits.run({ messageRows: rowIds }, async (tx) => this.rows(tx).markPublished(rowIds, now));
   }
 
-  /** The rows port on a unit's transaction: reads are awaited, writes whose answer is not needed are pipelined. */
-  private rows(tx: Tx): IntakeRows {
-    const { ctx } = this;
-    const first = async <R extends object>(text: string, values: unknown[]) =>
-      (await tx.query<R>(text, values)).rows[0]!;
-    return {
-      insertMessage: (m, now) => ctx.insertMessage(tx, m, now),
-      findMessage: (channel, messageId) => ctx.findMessage(tx, channel, messageId),
-      loadOrder: (orderId) => ctx.loadOrder(tx, orderId),
-      createsOfOrder: async (orderId) => (await first<{ n: number }>(sql.createsOfOrder, [orderId])).n,
-      openCommands: async (order) =>
-        (await tx.query<OpenCommand>(sql.openCommands, [order.orderId, order.createdAt])).rows,
-      outOfCommand: (commandRowId) => first<MessageRow>(sql.outOfCommand, [commandRowId]),
-      unpublishedCausedBy: async (rowId) => (await tx.query<MessageRow>(sql.unpublishedCausedBy, [rowId])).rows,
-      updateOrder: (order, update, now) => ctx.updateOrder(tx, order, update, now),
-      queueChanges: (changes, causeId, idPrefix, now) => ctx.queueChanges(tx, changes, causeId, idPrefix, now),
-      insertOrder: (input, now) => ctx.insertOrder(tx, input, now),
-      setMessageState: (rowId, state, reason, now) => ctx.setMessageState(tx, rowId, state, reason, now),
-      journal: (now, orderId, rowId, entry) => ctx.journal(tx, now, orderId, rowId, entry),
-      countDelivery: (rowId, now) => tx.send(sql.countDelivery, [now, rowId]),
-      countDeliveryOf: (channel, messageId, now) => tx.send(sql.countDeliveryOf, [now, channel, messageId]),
-      closeCommand: (commandRowId, state, reason, now) => tx.send(sql.closeCommand, [commandRowId, state, reason, now]),
-      clearDue: (rowId, now) => tx.send(sql.clearDue, [now, rowId]),
-      markForwarded: (outRowId, now, dueAt) => tx.send(sql.markForwarded, [outRowId, now, dueAt]),
-      markPublished: (rowIds, now) => tx.send(sql.markPublished, [now, rowIds]),
-    };
+  private rows(tx: Tx): LedgerRows {
+    return pgRows(this.ctx, tx);
   }
 }

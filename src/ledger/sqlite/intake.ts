@@ -1,14 +1,5 @@
-import type { OpenCommand } from '../model.js';
 import { runNow } from '../plan.js';
-import {
-  type IntakeRows,
-  markForwarded,
-  recordCommand,
-  recordCrmFact,
-  recordInvalid,
-  recordMesEvent,
-} from '../record-intake.js';
-import type { MessageRow } from '../rows.js';
+import { markForwarded, recordCommand, recordCrmFact, recordInvalid, recordMesEvent } from '../record-intake.js';
 import type {
   CommandInput,
   CommandResult,
@@ -19,51 +10,15 @@ import type {
   OutMessage,
 } from '../store.js';
 import type { SqliteContext } from './context.js';
+import type { LedgerRows } from '../rows-port.js';
+import { sqliteRows } from './rows-port.js';
 
 /** The pipeline's writes (src/ledger/record-intake.ts), each a unit of the group commit. */
 export class SqliteIntake {
-  /** The rows port on the connection: every answer at once, inside the group commit's transaction. */
-  private readonly rows: IntakeRows;
+  private readonly rows: LedgerRows;
 
   constructor(private readonly ctx: SqliteContext) {
-    const { sql } = ctx;
-    this.rows = {
-      insertMessage: (m, now) => ctx.insertMessage(m, now),
-      findMessage: (channel, messageId) => sql.findMessage.get(channel, messageId) as MessageRow,
-      loadOrder: (orderId) => ctx.loadOrder(orderId),
-      createsOfOrder: (orderId) => sql.createsOfOrder.pluck().get(orderId) as number,
-      openCommands: (order) => sql.openCommands.all(order.orderId) as OpenCommand[],
-      outOfCommand: (commandRowId) => sql.outOfCommand.get(commandRowId) as MessageRow,
-      unpublishedCausedBy: (rowId) => sql.unpublishedCausedBy.all(rowId) as MessageRow[],
-      updateOrder: (order, update, now) => ctx.updateOrder(order, update, now),
-      queueChanges: (changes, causeId, idPrefix, now) => ctx.queueChanges(changes, causeId, idPrefix, now),
-      insertOrder: (input, now) => ctx.insertOrder(input, now),
-      setMessageState: (id, state, reason, now) => {
-        sql.setMessageState.run({ id, state, reason: reason ?? null, orderId: null, now });
-      },
-      journal: (now, orderId, rowId, entry) => ctx.journal(now, orderId, rowId, entry),
-      countDelivery: (rowId, now) => {
-        sql.countDelivery.run(now, rowId);
-      },
-      countDeliveryOf: (channel, messageId, now) => {
-        const row = sql.findMessage.get(channel, messageId) as MessageRow;
-        sql.countDelivery.run(now, row.id);
-      },
-      closeCommand: (id, state, reason, now) => {
-        sql.closeCommand.run({ id, state, reason: reason ?? null, now });
-      },
-      clearDue: (rowId, now) => {
-        sql.clearDue.run(now, rowId);
-      },
-      markForwarded: (outRowId, now, dueAt) => {
-        const row = sql.messageById.get(outRowId) as MessageRow;
-        sql.markCommandForwarded.run({ id: row.cause_id, now });
-        sql.markOutForwarded.run({ id: row.id, causeId: row.cause_id, now, dueAt });
-      },
-      markPublished: (rowIds, now) => {
-        for (const id of rowIds) sql.markPublished.run(now, id);
-      },
-    };
+    this.rows = sqliteRows(ctx);
   }
 
   recordCommand(input: CommandInput, now: number): Promise<CommandResult> {

@@ -1,0 +1,37 @@
+import type { OpenCommand } from '../model.js';
+import type { IdempotencyKeyRow } from '../record-partner-order.js';
+import type { LedgerRows } from '../rows-port.js';
+import type { MessageRow } from '../rows.js';
+import type { PgContext } from './context.js';
+import type { Tx } from './group-commit.js';
+import { sql } from './statements.js';
+
+/** The rows port on a unit's transaction: reads are awaited, writes whose answer is not needed are pipelined. */
+export function pgRows(ctx: PgContext, tx: Tx): LedgerRows {
+  const first = async <R extends object>(text: string, values: unknown[]) => (await tx.query<R>(text, values)).rows[0]!;
+  return {
+    insertMessage: (m, now) => ctx.insertMessage(tx, m, now),
+    findMessage: (channel, messageId) => ctx.findMessage(tx, channel, messageId),
+    loadOrder: (orderId) => ctx.loadOrder(tx, orderId),
+    createsOfOrder: async (orderId) => (await first<{ n: number }>(sql.createsOfOrder, [orderId])).n,
+    openCommands: async (order) =>
+      (await tx.query<OpenCommand>(sql.openCommands, [order.orderId, order.createdAt])).rows,
+    outOfCommand: (commandRowId) => first<MessageRow>(sql.outOfCommand, [commandRowId]),
+    unpublishedCausedBy: async (rowId) => (await tx.query<MessageRow>(sql.unpublishedCausedBy, [rowId])).rows,
+    updateOrder: (order, update, now) => ctx.updateOrder(tx, order, update, now),
+    queueChanges: (changes, causeId, idPrefix, now) => ctx.queueChanges(tx, changes, causeId, idPrefix, now),
+    insertOrder: (input, now) => ctx.insertOrder(tx, input, now),
+    setMessageState: (rowId, state, reason, now) => ctx.setMessageState(tx, rowId, state, reason, now),
+    journal: (now, orderId, rowId, entry) => ctx.journal(tx, now, orderId, rowId, entry),
+    countDelivery: (rowId, now) => tx.send(sql.countDelivery, [now, rowId]),
+    countDeliveryOf: (channel, messageId, now) => tx.send(sql.countDeliveryOf, [now, channel, messageId]),
+    closeCommand: (commandRowId, state, reason, now) => tx.send(sql.closeCommand, [commandRowId, state, reason, now]),
+    clearDue: (rowId, now) => tx.send(sql.clearDue, [now, rowId]),
+    markForwarded: (outRowId, now, dueAt) => tx.send(sql.markForwarded, [outRowId, now, dueAt]),
+    markPublished: (rowIds, now) => tx.send(sql.markPublished, [now, rowIds]),
+    findIdempotencyKey: async (partner, key) =>
+      (await tx.query<IdempotencyKeyRow>(sql.findIdempotencyKey, [partner, key])).rows[0],
+    insertIdempotencyKey: (partner, key, requestHash, now) =>
+      tx.send(sql.insertIdempotencyKey, [partner, key, requestHash, now]),
+  };
+}

@@ -1,0 +1,51 @@
+import type { OpenCommand } from '../model.js';
+import type { IdempotencyKeyRow } from '../record-partner-order.js';
+import type { LedgerRows } from '../rows-port.js';
+import type { MessageRow } from '../rows.js';
+import type { SqliteContext } from './context.js';
+
+/** The rows port on the connection: every answer at once, inside the group commit's transaction. */
+export function sqliteRows(ctx: SqliteContext): LedgerRows {
+  const { sql } = ctx;
+  return {
+    insertMessage: (m, now) => ctx.insertMessage(m, now),
+    findMessage: (channel, messageId) => sql.findMessage.get(channel, messageId) as MessageRow,
+    loadOrder: (orderId) => ctx.loadOrder(orderId),
+    createsOfOrder: (orderId) => sql.createsOfOrder.pluck().get(orderId) as number,
+    openCommands: (order) => sql.openCommands.all(order.orderId) as OpenCommand[],
+    outOfCommand: (commandRowId) => sql.outOfCommand.get(commandRowId) as MessageRow,
+    unpublishedCausedBy: (rowId) => sql.unpublishedCausedBy.all(rowId) as MessageRow[],
+    updateOrder: (order, update, now) => ctx.updateOrder(order, update, now),
+    queueChanges: (changes, causeId, idPrefix, now) => ctx.queueChanges(changes, causeId, idPrefix, now),
+    insertOrder: (input, now) => ctx.insertOrder(input, now),
+    setMessageState: (id, state, reason, now) => {
+      sql.setMessageState.run({ id, state, reason: reason ?? null, orderId: null, now });
+    },
+    journal: (now, orderId, rowId, entry) => ctx.journal(now, orderId, rowId, entry),
+    countDelivery: (rowId, now) => {
+      sql.countDelivery.run(now, rowId);
+    },
+    countDeliveryOf: (channel, messageId, now) => {
+      const row = sql.findMessage.get(channel, messageId) as MessageRow;
+      sql.countDelivery.run(now, row.id);
+    },
+    closeCommand: (id, state, reason, now) => {
+      sql.closeCommand.run({ id, state, reason: reason ?? null, now });
+    },
+    clearDue: (rowId, now) => {
+      sql.clearDue.run(now, rowId);
+    },
+    markForwarded: (outRowId, now, dueAt) => {
+      const row = sql.messageById.get(outRowId) as MessageRow;
+      sql.markCommandForwarded.run({ id: row.cause_id, now });
+      sql.markOutForwarded.run({ id: row.id, causeId: row.cause_id, now, dueAt });
+    },
+    markPublished: (rowIds, now) => {
+      for (const id of rowIds) sql.markPublished.run(now, id);
+    },
+    findIdempotencyKey: (partner, key) => sql.findIdempotencyKey.get(partner, key) as IdempotencyKeyRow | undefined,
+    insertIdempotencyKey: (partner, key, requestHash, now) => {
+      sql.insertIdempotencyKey.run(partner, key, requestHash, now);
+    },
+  };
+}
