@@ -238,6 +238,18 @@ t.test(
       "CROSS's command and MES command stay: an order event of day -34 was caused by the MES command",
     );
     t.equal(await count(danglingCauses), 0, 'no message points at a dropped cause');
+    t.equal(
+      await count(
+        'SELECT COUNT(*)::int AS n FROM messages_default d WHERE NOT EXISTS (SELECT 1 FROM message_keys k WHERE k.row_id = d.id)',
+      ),
+      0,
+      'every kept message still has its key (those taken before the drop are given back)',
+    );
+    t.same(
+      await ledger.recordCommand(createCommandInput('CROSS', day(-35) + 23 * HOUR), NOW),
+      { kind: 'already_forwarded' },
+      "so CROSS's kept command, final before the drop, is still a duplicate when it comes again",
+    );
 
     // Two gateways prune at once, later: one does it, the other skips that tick.
     const other = (await open(t, url)).ledger;
