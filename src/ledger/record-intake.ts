@@ -2,9 +2,10 @@ import { decideCommandIntake, decideFactIntake, decideMesEventIntake } from './d
 import { decideMesEvent } from './decide-mes-event.js';
 import { decideStatusFact } from './decide-status.js';
 import { ackDueAt } from './decide-watchdog.js';
-import type { JournalEntry, OpenCommand, OrderRecord, OrderUpdate, StatusChange } from './model.js';
+import type { JournalEntry, OpenCommand, OrderRecord, OrderUpdate } from './model.js';
 import { answer, type Answer, type Plan } from './plan.js';
-import { type MessageRow, type NewMessage, toOut } from './rows.js';
+import { type OrderEventRows, queueOrderEvents } from './queue-order-events.js';
+import { type MessageRow, toOut } from './rows.js';
 import type {
   CommandInput,
   CommandResult,
@@ -13,14 +14,10 @@ import type {
   InvalidInput,
   LedgerPolicy,
   MesEventInput,
-  OutMessage,
 } from './store.js';
 
 /** The row-level reads and writes the pipeline's ledger writes are made of, in one unit's transaction. */
-export interface IntakeRows {
-  insertMessage(m: NewMessage, now: number): Answer<number | undefined>;
-  findMessage(channel: string, messageId: string): Answer<MessageRow>;
-  loadOrder(orderId: string): Answer<OrderRecord | undefined>;
+export interface IntakeRows extends OrderEventRows {
   /** How many order.create commands the order has had. */
   createsOfOrder(orderId: string): Answer<number>;
   /** The order's commands still waiting for the MES's answer. */
@@ -30,8 +27,6 @@ export interface IntakeRows {
   /** The order events a message caused that were never confirmed published. */
   unpublishedCausedBy(rowId: number): Answer<MessageRow[]>;
   updateOrder(order: OrderRecord, update: OrderUpdate, now: number): Answer<void>;
-  /** Records each change as a pending order event (and its webhook deliveries). */
-  queueChanges(changes: StatusChange[], causeId: number | null, idPrefix: string, now: number): Answer<OutMessage[]>;
   insertOrder(input: { orderId: string; partner?: string; sentAt: string }, now: number): void;
   setMessageState(rowId: number, state: string, reason: string | undefined, now: number): void;
   journal(now: number, orderId: string | null, rowId: number | null, entry: JournalEntry): void;
@@ -169,7 +164,7 @@ export function* recordMesEvent(
   }
   if (decision.order) yield* answer(rows.updateOrder(order, decision.order, now));
   for (const entry of decision.journal) rows.journal(now, order.orderId, rowId, entry);
-  const publish = yield* answer(rows.queueChanges(decision.changes, rowId, `mes:${fields.eventId}`, now));
+  const publish = yield* queueOrderEvents(rows, decision.changes, rowId, `mes:${fields.eventId}`, now);
   const acknowledged = decision.acknowledged && {
     outcome: decision.acknowledged.outcome,
     afterMs: now - decision.acknowledged.command.queuedAt,
@@ -215,7 +210,7 @@ export function* recordCrmFact(
   rows.setMessageState(rowId, decision.eventState, decision.reason, now);
   yield* answer(rows.updateOrder(order, decision.order, now));
   for (const entry of decision.journal) rows.journal(now, order.orderId, rowId, entry);
-  const publish = yield* answer(rows.queueChanges(decision.changes, rowId, `crm:${input.messageId}`, now));
+  const publish = yield* queueOrderEvents(rows, decision.changes, rowId, `crm:${input.messageId}`, now);
   return { kind: 'recorded', state: decision.eventState, publish };
 }
 

@@ -1,5 +1,5 @@
 import type { PartnerOrderRows } from './record-partner-order.js';
-import type { IntakeRows } from './record-intake.js';
+import type { WatchdogRows } from './record-watchdog.js';
 
 /** Every row-level read and write the ledger's plans are written against; each driver implements it. */
-export type LedgerRows = IntakeRows & PartnerOrderRows;
+export type LedgerRows = WatchdogRows & PartnerOrderRows;

@@ -1,13 +1,11 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { initialOrderState } from '../../mapping/index.js';
-import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
-import { routingKeyFor, toOrderEvent } from '../order-event.js';
-import { type MessageRow, type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import type { JournalEntry, OrderRecord, OrderUpdate } from '../model.js';
+import { type MessageRow, type NewMessage, type OrderRow, toOrderRecord } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
-import type { LedgerPolicy, OutMessage } from '../store.js';
+import type { LedgerPolicy } from '../store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
 import { sql } from './statements.js';
-import { insertDeliveries } from './webhooks.js';
 
 /**
  * What every PostgreSQL port shares: the pool (reads) and the group commit (writes), the policy,
@@ -18,7 +16,7 @@ export class PgContext {
     readonly pool: Pool,
     readonly commits: PgGroupCommit,
     readonly policy: LedgerPolicy,
-    private readonly orderEventDeliveries?: OrderEventDeliveries,
+    readonly orderEventDeliveries?: OrderEventDeliveries,
   ) {}
 
   /** Rows of a read outside any unit (it sees what is committed). */
@@ -94,49 +92,6 @@ export class PgContext {
     if (result.rowCount !== 1)
       throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
     tx.orderChanged(order.orderId);
-  }
-
-  /** Records each change as a pending order event; the caller publishes them and marks them published. */
-  async queueChanges(
-    tx: Tx,
-    changes: StatusChange[],
-    causeId: number | null,
-    idPrefix: string,
-    now: number,
-  ): Promise<OutMessage[]> {
-    const queued: OutMessage[] = [];
-    for (const [i, change] of changes.entries()) {
-      const messageId = `${idPrefix}:${i}`;
-      const routingKey = routingKeyFor(change);
-      const event = toOrderEvent(change, messageId, now);
-      const payload = JSON.stringify(event);
-      const rowId = await this.insertMessage(
-        tx,
-        {
-          direction: 'out',
-          channel: 'order.event',
-          type: change.kind,
-          messageId,
-          causeId: causeId ?? undefined,
-          orderId: change.orderId,
-          state: 'pending',
-          routingKey,
-          payload,
-        },
-        now,
-      );
-      if (rowId === undefined) {
-        queued.push(toOut(await this.findMessage(tx, 'order.event', messageId)));
-        continue;
-      }
-      if (this.orderEventDeliveries) {
-        const order = await this.loadOrder(tx, change.orderId);
-        const deliveries = this.orderEventDeliveries(order!.partner, event);
-        if (deliveries.length) insertDeliveries(tx, deliveries, now);
-      }
-      queued.push({ rowId, channel: 'order.event', messageId, routingKey, payload });
-    }
-    return queued;
   }
 
   journal(tx: Tx, now: number, orderId: string | null, messageRow: number | null, entry: JournalEntry): void {

@@ -1,10 +1,12 @@
 import type { OpenCommand } from '../model.js';
 import type { IdempotencyKeyRow } from '../record-partner-order.js';
+import type { OverdueCommand } from '../record-watchdog.js';
 import type { LedgerRows } from '../rows-port.js';
 import type { MessageRow } from '../rows.js';
 import type { PgContext } from './context.js';
 import type { Tx } from './group-commit.js';
 import { sql } from './statements.js';
+import { insertDeliveries } from './webhooks.js';
 
 /** The rows port on a unit's transaction: reads are awaited, writes whose answer is not needed are pipelined. */
 export function pgRows(ctx: PgContext, tx: Tx): LedgerRows {
@@ -19,16 +21,20 @@ export function pgRows(ctx: PgContext, tx: Tx): LedgerRows {
     outOfCommand: (commandRowId) => first<MessageRow>(sql.outOfCommand, [commandRowId]),
     unpublishedCausedBy: async (rowId) => (await tx.query<MessageRow>(sql.unpublishedCausedBy, [rowId])).rows,
     updateOrder: (order, update, now) => ctx.updateOrder(tx, order, update, now),
-    queueChanges: (changes, causeId, idPrefix, now) => ctx.queueChanges(tx, changes, causeId, idPrefix, now),
     insertOrder: (input, now) => ctx.insertOrder(tx, input, now),
     setMessageState: (rowId, state, reason, now) => ctx.setMessageState(tx, rowId, state, reason, now),
     journal: (now, orderId, rowId, entry) => ctx.journal(tx, now, orderId, rowId, entry),
     countDelivery: (rowId, now) => tx.send(sql.countDelivery, [now, rowId]),
     countDeliveryOf: (channel, messageId, now) => tx.send(sql.countDeliveryOf, [now, channel, messageId]),
-    closeCommand: (commandRowId, state, reason, now) => tx.send(sql.closeCommand, [commandRowId, state, reason, now]),
+    closeCommand: (commandRowId, state, reason, now) =>
+      tx.send(sql.closeCommand, [commandRowId, state, reason ?? null, now]),
     clearDue: (rowId, now) => tx.send(sql.clearDue, [now, rowId]),
     markForwarded: (outRowId, now, dueAt) => tx.send(sql.markForwarded, [outRowId, now, dueAt]),
     markPublished: (rowIds, now) => tx.send(sql.markPublished, [now, rowIds]),
+    orderEventDeliveries: ctx.orderEventDeliveries,
+    enqueueDeliveries: (deliveries, now) => insertDeliveries(tx, deliveries, now),
+    overdueCommandByRow: async (rowId) => (await tx.query<OverdueCommand>(sql.openCommandByRow, [rowId])).rows[0],
+    reforward: (rowId, dueAt, now) => tx.send(sql.reforward, [rowId, dueAt, now]),
     findIdempotencyKey: async (partner, key) =>
       (await tx.query<IdempotencyKeyRow>(sql.findIdempotencyKey, [partner, key])).rows[0],
     insertIdempotencyKey: (partner, key, requestHash, now) =>

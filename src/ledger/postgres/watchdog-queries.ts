@@ -1,13 +1,12 @@
-import { decideOverdueCommand, decideStuck } from '../decide-watchdog.js';
-import type { OpenCommand } from '../model.js';
+import { runAwaiting } from '../plan.js';
+import { flagStuck, resolveOverdueCommand } from '../record-watchdog.js';
 import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OutMessage } from '../store.js';
 import type { PgContext } from './context.js';
+import { pgRows } from './rows-port.js';
 import { sql } from './statements.js';
 
-type OverdueCommand = OpenCommand & { dueAt: number | null; orderId: string; routingKey: string; payload: string };
-
-/** What the watchdog asks and writes: overdue commands, orders past their deadline, unconfirmed events. */
+/** What the watchdog asks and writes (src/ledger/record-watchdog.ts): overdue commands, orders past their deadline, unconfirmed events. */
 export class PgWatchdogQueries {
   constructor(private readonly ctx: PgContext) {}
 
@@ -20,46 +19,7 @@ export class PgWatchdogQueries {
       const lock = (await tx.query<{ locked: boolean }>(sql.tryLockOrderOfMessage, [rowId])).rows[0];
       // Its order is busy in another gateway's transaction: the next tick finds the command again.
       if (!lock?.locked) return [];
-      const command = (await tx.query<OverdueCommand>(sql.openCommandByRow, [rowId])).rows[0];
-      // Answered (or resolved by another replica) since it was listed: nothing to do.
-      if (!command || command.dueAt === null || command.dueAt > now) return [];
-      const order = (await this.ctx.loadOrder(tx, command.orderId))!;
-      const decision = decideOverdueCommand(command, order, now, this.ctx.policy.ack, knownToMes);
-      if (decision.kind === 'accepted_by_evidence') {
-        tx.send(sql.closeCommand, [command.sourceRowId, 'acknowledged', decision.reason, now]);
-        tx.send(sql.clearDue, [now, command.rowId]);
-        for (const entry of decision.journal) this.ctx.journal(tx, now, order.orderId, command.rowId, entry);
-        return this.ctx.queueChanges(tx, decision.changes, command.rowId, `evidence:${command.mesMessageId}`, now);
-      }
-      if (decision.kind === 'reforward') {
-        tx.send(sql.reforward, [command.rowId, decision.dueAt, now]);
-        tx.send(sql.closeCommand, [command.sourceRowId, 'redelivered', null, now]);
-        this.ctx.journal(tx, now, order.orderId, command.rowId, decision.journal);
-        return [
-          {
-            rowId: command.rowId,
-            channel: 'mes.command',
-            messageId: command.mesMessageId,
-            routingKey: command.routingKey,
-            payload: command.payload,
-          },
-        ];
-      }
-      tx.send(sql.closeCommand, [command.sourceRowId, 'lost', decision.attention.reason, now]);
-      tx.send(sql.clearDue, [now, command.rowId]);
-      await this.ctx.updateOrder(
-        tx,
-        order,
-        {
-          state: order.state,
-          statusEnteredAt: order.statusEnteredAt,
-          stuckAt: order.stuckAt,
-          attention: decision.attention,
-        },
-        now,
-      );
-      for (const entry of decision.journal) this.ctx.journal(tx, now, order.orderId, command.rowId, entry);
-      return this.ctx.queueChanges(tx, decision.changes, command.rowId, `lost:${command.mesMessageId}`, now);
+      return runAwaiting(resolveOverdueCommand(pgRows(this.ctx, tx), rowId, now, knownToMes, this.ctx.policy));
     });
   }
 
@@ -70,32 +30,10 @@ export class PgWatchdogQueries {
     if (!due.length) return [];
     return this.ctx.commits.run({}, async (tx) => {
       const free = (await tx.query<{ id: string }>(sql.tryLockOrders, [due])).rows.map((row) => row.id);
+      const rows = pgRows(this.ctx, tx);
       const out: OutMessage[] = [];
-      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [free, now])).rows) {
-        const order = toOrderRecord(row);
-        const decision = decideStuck(order, now);
-        await this.ctx.updateOrder(
-          tx,
-          order,
-          {
-            state: order.state,
-            statusEnteredAt: order.statusEnteredAt,
-            stuckAt: order.stuckAt,
-            attention: decision.attention,
-          },
-          now,
-        );
-        this.ctx.journal(tx, now, order.orderId, null, decision.journal);
-        out.push(
-          ...(await this.ctx.queueChanges(
-            tx,
-            [decision.change],
-            null,
-            `stuck:${order.orderId}:${order.statusEnteredAt}`,
-            now,
-          )),
-        );
-      }
+      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [free, now])).rows)
+        out.push(...(await runAwaiting(flagStuck(rows, toOrderRecord(row), now))));
       return out;
     });
   }

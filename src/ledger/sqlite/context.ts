@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
 import { initialOrderState } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
-import type { JournalEntry, OrderRecord, OrderUpdate, StatusChange } from '../model.js';
-import { routingKeyFor, toOrderEvent } from '../order-event.js';
+import type { JournalEntry, OrderRecord, OrderUpdate } from '../model.js';
 import type { Statements } from './statements.js';
-import { type MessageRow, type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import { type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
-import type { LedgerPolicy, OutMessage } from '../store.js';
+import type { LedgerPolicy } from '../store.js';
 
 /**
  * What every SQLite port shares: one connection with its statements and group commit, the policy,
@@ -21,8 +20,8 @@ export class SqliteContext {
     readonly sql: Statements,
     readonly commits: GroupCommit,
     readonly policy: LedgerPolicy,
-    private readonly webhooks: SqliteWebhookStore,
-    private readonly orderEventDeliveries?: OrderEventDeliveries,
+    readonly webhooks: SqliteWebhookStore,
+    readonly orderEventDeliveries?: OrderEventDeliveries,
   ) {}
 
   onOrderChanged(listener: (orderId: string) => void): () => void {
@@ -90,34 +89,6 @@ export class SqliteContext {
     });
     if (result.changes !== 1) throw new Error(`order ${order.orderId} changed concurrently (version ${order.version})`);
     this.orderChanged(order.orderId);
-  }
-
-  /** Records each change as a pending order event; the caller publishes them and marks them published. */
-  queueChanges(changes: StatusChange[], causeId: number | null, idPrefix: string, now: number): OutMessage[] {
-    return changes.map((change, i) => {
-      const messageId = `${idPrefix}:${i}`;
-      const routingKey = routingKeyFor(change);
-      const event = toOrderEvent(change, messageId, now);
-      const payload = JSON.stringify(event);
-      const rowId = this.insertMessage(
-        {
-          direction: 'out',
-          channel: 'order.event',
-          type: change.kind,
-          messageId,
-          causeId: causeId ?? undefined,
-          orderId: change.orderId,
-          state: 'pending',
-          routingKey,
-          payload,
-        },
-        now,
-      );
-      if (rowId === undefined) return toOut(this.sql.findMessage.get('order.event', messageId) as MessageRow);
-      const deliveries = this.orderEventDeliveries?.(this.loadOrder(change.orderId)!.partner, event);
-      if (deliveries?.length) this.webhooks.enqueueNow(deliveries, now);
-      return { rowId, channel: 'order.event', messageId, routingKey, payload };
-    });
   }
 
   journal(now: number, orderId: string | null, messageRow: number | null, entry: JournalEntry): void {

@@ -1,5 +1,6 @@
 import type { OpenCommand } from '../model.js';
 import type { IdempotencyKeyRow } from '../record-partner-order.js';
+import type { OverdueCommand } from '../record-watchdog.js';
 import type { LedgerRows } from '../rows-port.js';
 import type { MessageRow } from '../rows.js';
 import type { SqliteContext } from './context.js';
@@ -16,7 +17,6 @@ export function sqliteRows(ctx: SqliteContext): LedgerRows {
     outOfCommand: (commandRowId) => sql.outOfCommand.get(commandRowId) as MessageRow,
     unpublishedCausedBy: (rowId) => sql.unpublishedCausedBy.all(rowId) as MessageRow[],
     updateOrder: (order, update, now) => ctx.updateOrder(order, update, now),
-    queueChanges: (changes, causeId, idPrefix, now) => ctx.queueChanges(changes, causeId, idPrefix, now),
     insertOrder: (input, now) => ctx.insertOrder(input, now),
     setMessageState: (id, state, reason, now) => {
       sql.setMessageState.run({ id, state, reason: reason ?? null, orderId: null, now });
@@ -42,6 +42,14 @@ export function sqliteRows(ctx: SqliteContext): LedgerRows {
     },
     markPublished: (rowIds, now) => {
       for (const id of rowIds) sql.markPublished.run(now, id);
+    },
+    orderEventDeliveries: ctx.orderEventDeliveries,
+    enqueueDeliveries: (deliveries, now) => {
+      ctx.webhooks.enqueueNow(deliveries, now);
+    },
+    overdueCommandByRow: (rowId) => sql.openCommandByRow.get(rowId) as OverdueCommand | undefined,
+    reforward: (id, dueAt, now) => {
+      sql.reforward.run({ id, dueAt, now });
     },
     findIdempotencyKey: (partner, key) => sql.findIdempotencyKey.get(partner, key) as IdempotencyKeyRow | undefined,
     insertIdempotencyKey: (partner, key, requestHash, now) => {
