@@ -2,13 +2,13 @@ import type {
   AttemptRecord,
   ClaimOptions,
   DeliveryRecord,
-  DeliveryState,
   DisabledEndpoint,
   DueDelivery,
   NewDelivery,
   WebhookStore,
 } from '../webhook-store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
+import { candidatesToScan, choosePerEndpoint, type DeliveryRow, toDeliveryRecord, toDue } from '../webhook-rows.js';
 
 /** Every SQL statement of the webhook store; the same rules as src/ledger/sqlite/webhooks.ts. */
 const sql = {
@@ -68,22 +68,6 @@ const sql = {
     VALUES ($1, $2, (SELECT row_id FROM message_keys WHERE channel = 'order.event' AND message_id = $3), $4, $5)`,
 } as const;
 
-interface DeliveryRow {
-  id: number;
-  partner: string;
-  endpoint: string;
-  event_id: string;
-  order_id: string;
-  payload: string;
-  state: DeliveryState;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
 /** Queues deliveries in the unit's transaction (the one that queues their order event). */
 export function insertDeliveries(tx: Tx, deliveries: NewDelivery[], now: number): void {
   tx.send(sql.insertDeliveries, [
@@ -121,17 +105,10 @@ export class PgWebhookStore implements WebhookStore {
   claimDue(now: number, { limit, perEndpoint, busy, leaseUntil }: ClaimOptions): Promise<DueDelivery[]> {
     if (limit <= 0) return Promise.resolve([]);
     return this.commits.run({}, async (tx) => {
-      const busyTotal = [...busy.values()].reduce((n, b) => n + b, 0);
-      const candidates = (await tx.query<DeliveryRow>(sql.dueCandidates, [now, perEndpoint, limit + busyTotal])).rows;
-      const taken = new Map(busy);
-      const chosen: DeliveryRow[] = [];
-      for (const row of candidates) {
-        if (chosen.length >= limit) break;
-        const inFlight = taken.get(row.endpoint) ?? 0;
-        if (inFlight >= perEndpoint) continue;
-        taken.set(row.endpoint, inFlight + 1);
-        chosen.push(row);
-      }
+      const candidates = (
+        await tx.query<DeliveryRow>(sql.dueCandidates, [now, perEndpoint, candidatesToScan({ limit, busy })])
+      ).rows;
+      const chosen = choosePerEndpoint(candidates, { limit, perEndpoint, busy });
       if (!chosen.length) return [];
       const claimed = new Set(
         (await tx.query<{ id: number }>(sql.claim, [chosen.map((row) => row.id), now, leaseUntil])).rows.map(
@@ -166,15 +143,7 @@ export class PgWebhookStore implements WebhookStore {
     endpoint?: string;
   }): Promise<DeliveryRecord[]> {
     const rows = await this.rows<DeliveryRow>(sql.deliveries, [orderId ?? null, eventId ?? null, endpoint ?? null]);
-    return rows.map((row) => ({
-      ...toDue(row),
-      state: row.state,
-      nextAttemptAt: row.next_attempt_at,
-      lastStatus: row.last_status,
-      lastError: row.last_error,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }));
+    return rows.map(toDeliveryRecord);
   }
 
   async disabledEndpoints(): Promise<DisabledEndpoint[]> {
@@ -184,16 +153,4 @@ export class PgWebhookStore implements WebhookStore {
   enableEndpoint(endpoint: string): Promise<boolean> {
     return this.commits.run({}, async (tx) => (await tx.query(sql.enableEndpoint, [endpoint])).rowCount === 1);
   }
-}
-
-function toDue(row: DeliveryRow): DueDelivery {
-  return {
-    id: row.id,
-    partner: row.partner,
-    endpoint: row.endpoint,
-    eventId: row.event_id,
-    orderId: row.order_id,
-    payload: row.payload,
-    attempts: row.attempts,
-  };
 }

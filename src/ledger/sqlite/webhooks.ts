@@ -4,12 +4,12 @@ import type {
   AttemptRecord,
   ClaimOptions,
   DeliveryRecord,
-  DeliveryState,
   DisabledEndpoint,
   DueDelivery,
   NewDelivery,
   WebhookStore,
 } from '../webhook-store.js';
+import { candidatesToScan, choosePerEndpoint, type DeliveryRow, toDeliveryRecord, toDue } from '../webhook-rows.js';
 
 /** Every SQL statement of the webhook store, prepared once. Table names are constants. */
 function prepareWebhookStatements(db: Database) {
@@ -67,22 +67,6 @@ function prepareWebhookStatements(db: Database) {
   };
 }
 
-interface DeliveryRow {
-  id: number;
-  partner: string;
-  endpoint: string;
-  event_id: string;
-  order_id: string;
-  payload: string;
-  state: DeliveryState;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
 /** The webhook store on the SQLite ledger's connection, committing with the ledger's group commit (SqliteLedger.webhooks). */
 export class SqliteWebhookStore implements WebhookStore {
   private readonly sql: ReturnType<typeof prepareWebhookStatements>;
@@ -107,19 +91,14 @@ export class SqliteWebhookStore implements WebhookStore {
   claimDue(now: number, { limit, perEndpoint, busy, leaseUntil }: ClaimOptions): Promise<DueDelivery[]> {
     if (limit <= 0) return Promise.resolve([]);
     return this.commits.run(() => {
-      const busyTotal = [...busy.values()].reduce((n, b) => n + b, 0);
-      const candidates = this.sql.dueCandidates.all({ now, perEndpoint, scan: limit + busyTotal }) as DeliveryRow[];
-      const taken = new Map(busy);
-      const claimed: DueDelivery[] = [];
-      for (const row of candidates) {
-        if (claimed.length >= limit) break;
-        const inFlight = taken.get(row.endpoint) ?? 0;
-        if (inFlight >= perEndpoint) continue;
-        if (this.sql.claim.run({ id: row.id, now, leaseUntil }).changes !== 1) continue;
-        taken.set(row.endpoint, inFlight + 1);
-        claimed.push(toDue(row));
-      }
-      return claimed;
+      const candidates = this.sql.dueCandidates.all({
+        now,
+        perEndpoint,
+        scan: candidatesToScan({ limit, busy }),
+      }) as DeliveryRow[];
+      return choosePerEndpoint(candidates, { limit, perEndpoint, busy })
+        .filter((row) => this.sql.claim.run({ id: row.id, now, leaseUntil }).changes === 1)
+        .map(toDue);
     });
   }
 
@@ -166,15 +145,7 @@ export class SqliteWebhookStore implements WebhookStore {
       eventId: eventId ?? null,
       endpoint: endpoint ?? null,
     }) as DeliveryRow[];
-    return rows.map((row) => ({
-      ...toDue(row),
-      state: row.state,
-      nextAttemptAt: row.next_attempt_at,
-      lastStatus: row.last_status,
-      lastError: row.last_error,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }));
+    return rows.map(toDeliveryRecord);
   }
 
   async disabledEndpoints(): Promise<DisabledEndpoint[]> {
@@ -184,16 +155,4 @@ export class SqliteWebhookStore implements WebhookStore {
   enableEndpoint(endpoint: string): Promise<boolean> {
     return this.commits.run(() => this.sql.enableEndpoint.run(endpoint).changes === 1);
   }
-}
-
-function toDue(row: DeliveryRow): DueDelivery {
-  return {
-    id: row.id,
-    partner: row.partner,
-    endpoint: row.endpoint,
-    eventId: row.event_id,
-    orderId: row.order_id,
-    payload: row.payload,
-    attempts: row.attempts,
-  };
 }
