@@ -138,6 +138,7 @@ export class PgRetentionPruner implements RetentionPort {
    */
   async pruneOlderThan(cutoff: number, batch = 500): Promise<Pruned> {
     const client = await this.pool.connect();
+    let broken: Error | undefined;
     try {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
         retentionLockKey.toString(),
@@ -152,10 +153,13 @@ export class PgRetentionPruner implements RetentionPort {
           await new Promise((resolve) => setImmediate(resolve));
         }
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [retentionLockKey.toString()]);
+        // A connection that cannot unlock is closed, not pooled: closing it releases the lock.
+        await client.query('SELECT pg_advisory_unlock($1)', [retentionLockKey.toString()]).catch((error: Error) => {
+          broken = error;
+        });
       }
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
