@@ -1,7 +1,7 @@
 // Ledger rows as both drivers read them (snake_case columns, times as epoch ms), and the records made of them.
 import type { OrderStatus } from '../mapping/index.js';
-import type { OrderRecord } from './model.js';
-import type { OutMessage } from './store.js';
+import type { OrderRecord, StatusHistoryEntry } from './model.js';
+import type { LedgerStats, OutMessage, TimelineEntry } from './store.js';
 
 /** A message row to insert (the ledger stamps its times). */
 export interface NewMessage {
@@ -82,5 +82,73 @@ export function toOrderRecord(row: OrderRow): OrderRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
+  };
+}
+
+export interface JournalRow {
+  at: number;
+  kind: string;
+  detail: string | null;
+}
+
+/** A status_changed journal entry as the order's status history tells it. */
+export function toStatusHistoryEntry(row: { at: number; detail: string }): StatusHistoryEntry {
+  const detail = JSON.parse(row.detail) as {
+    to: OrderStatus;
+    source: StatusHistoryEntry['source'];
+    occurredAt?: string;
+    mesState?: string;
+  };
+  return {
+    status: detail.to,
+    at: detail.occurredAt ?? new Date(row.at).toISOString(),
+    source: detail.source,
+    ...(detail.mesState ? { mesState: detail.mesState } : {}),
+  };
+}
+
+/** An order's messages and journal entries, one timeline in time order. */
+export function toTimeline(messages: MessageRow[], journal: JournalRow[]): TimelineEntry[] {
+  return [
+    ...messages.map(
+      (m): TimelineEntry => ({
+        at: m.created_at,
+        kind: `${m.direction === 'in' ? 'received' : 'sent'} ${m.type}`,
+        channel: m.channel,
+        messageId: m.message_id,
+        state: m.state,
+        detail: { attempts: m.attempts, deliveries: m.deliveries, ...(m.reason ? { reason: m.reason } : {}) },
+        ...(m.trace_id ? { traceId: m.trace_id } : {}),
+      }),
+    ),
+    ...journal.map(
+      (j): TimelineEntry => ({
+        at: j.at,
+        kind: j.kind,
+        ...(j.detail ? { detail: JSON.parse(j.detail) as Record<string, unknown> } : {}),
+      }),
+    ),
+  ].sort((a, b) => a.at - b.at);
+}
+
+/** The ledger's counts, from messages by channel and state, orders by attention flag and by status. */
+export function toLedgerStats(
+  messages: { channel: string; state: string; n: number }[],
+  attentionRows: { attention: string; n: number }[],
+  statusRows: { status: string; n: number }[],
+): LedgerStats {
+  const attention = Object.fromEntries(attentionRows.map((r) => [r.attention, Number(r.n)]));
+  const pick = (channel: string) =>
+    Object.fromEntries(messages.filter((m) => m.channel === channel).map((m) => [m.state, Number(m.n)]));
+  const total = (state: string) => messages.filter((m) => m.state === state).reduce((n, m) => n + Number(m.n), 0);
+  const commands = pick('crm.command');
+  return {
+    ordersByStatus: Object.fromEntries(statusRows.map((r) => [r.status, Number(r.n)])),
+    attention: { lost: attention.lost ?? 0, stuck: attention.stuck ?? 0 },
+    commandsByState: commands,
+    eventsByState: pick('mes.event'),
+    invalid: total('invalid'),
+    unpublished: total('pending'),
+    openCommands: (commands.received ?? 0) + (commands.forwarded ?? 0) + (commands.redelivered ?? 0),
   };
 }

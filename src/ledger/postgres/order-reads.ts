@@ -1,6 +1,13 @@
-import type { OrderStatus } from '../../mapping/index.js';
 import type { OrderQuery, OrderRecord, StatusHistoryEntry } from '../model.js';
-import { type MessageRow, type OrderRow, toOrderRecord } from '../rows.js';
+import {
+  type JournalRow,
+  type MessageRow,
+  type OrderRow,
+  toLedgerStats,
+  toOrderRecord,
+  toStatusHistoryEntry,
+  toTimeline,
+} from '../rows.js';
 import type { LedgerStats, TimelineEntry } from '../store.js';
 import type { PgContext } from './context.js';
 import { sql } from './statements.js';
@@ -21,20 +28,7 @@ export class PgOrderReads {
       limit,
       order.created_at,
     ]);
-    return rows.map((row) => {
-      const detail = JSON.parse(row.detail) as {
-        to: OrderStatus;
-        source: StatusHistoryEntry['source'];
-        occurredAt?: string;
-        mesState?: string;
-      };
-      return {
-        status: detail.to,
-        at: detail.occurredAt ?? new Date(row.at).toISOString(),
-        source: detail.source,
-        ...(detail.mesState ? { mesState: detail.mesState } : {}),
-      };
-    });
+    return rows.map(toStatusHistoryEntry);
   }
 
   async listOrders({ partner, status, updatedSince, after, limit }: OrderQuery): Promise<OrderRecord[]> {
@@ -52,27 +46,9 @@ export class PgOrderReads {
   async timeline(orderId: string): Promise<TimelineEntry[]> {
     const [messageRows, journalRows] = await Promise.all([
       this.ctx.rows<MessageRow>(sql.timelineMessages, [orderId]),
-      this.ctx.rows<{ at: number; kind: string; detail: string | null }>(sql.timelineJournal, [orderId]),
+      this.ctx.rows<JournalRow>(sql.timelineJournal, [orderId]),
     ]);
-    const messages = messageRows.map(
-      (m): TimelineEntry => ({
-        at: m.created_at,
-        kind: `${m.direction === 'in' ? 'received' : 'sent'} ${m.type}`,
-        channel: m.channel,
-        messageId: m.message_id,
-        state: m.state,
-        detail: { attempts: m.attempts, deliveries: m.deliveries, ...(m.reason ? { reason: m.reason } : {}) },
-        ...(m.trace_id ? { traceId: m.trace_id } : {}),
-      }),
-    );
-    const journal = journalRows.map(
-      (j): TimelineEntry => ({
-        at: j.at,
-        kind: j.kind,
-        ...(j.detail ? { detail: JSON.parse(j.detail) as Record<string, unknown> } : {}),
-      }),
-    );
-    return [...messages, ...journal].sort((a, b) => a.at - b.at);
+    return toTimeline(messageRows, journalRows);
   }
 
   async stats(): Promise<LedgerStats> {
@@ -81,18 +57,6 @@ export class PgOrderReads {
       this.ctx.rows<{ attention: string; n: number }>(sql.attentionCounts),
       this.ctx.rows<{ status: string; n: number }>(sql.ordersByStatus),
     ]);
-    const attention = Object.fromEntries(attentionRows.map((r) => [r.attention, r.n]));
-    const pick = (channel: string) =>
-      Object.fromEntries(messages.filter((m) => m.channel === channel).map((m) => [m.state, m.n]));
-    const commands = pick('crm.command');
-    return {
-      ordersByStatus: Object.fromEntries(statusRows.map((r) => [r.status, r.n])),
-      attention: { lost: attention.lost ?? 0, stuck: attention.stuck ?? 0 },
-      commandsByState: commands,
-      eventsByState: pick('mes.event'),
-      invalid: messages.filter((m) => m.state === 'invalid').reduce((n, m) => n + m.n, 0),
-      unpublished: messages.filter((m) => m.state === 'pending').reduce((n, m) => n + m.n, 0),
-      openCommands: (commands.received ?? 0) + (commands.forwarded ?? 0) + (commands.redelivered ?? 0),
-    };
+    return toLedgerStats(messages, attentionRows, statusRows);
   }
 }
