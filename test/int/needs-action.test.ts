@@ -200,7 +200,7 @@ t.test("the alert rule counts the same number from the gateway's /metrics", asyn
               alertname: 'OrderbridgeOrdersNeedAction',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'warning', job: 'orderbridge', instance: 'gw' },
+                  exp_labels: { severity: 'warning', job: 'orderbridge' },
                   exp_annotations: {
                     summary: `${report.needsAction.total} order(s) need a person: lost, stuck, a quarantined MES event, a dead letter, or a rejection or failure the CRM has not answered`,
                     description:
