@@ -1,12 +1,15 @@
 import type { Pool } from 'pg';
 import type { NeedsActionRows } from '../decide-needs-action.js';
-import type { ReportRows } from '../report-rows.js';
+import {
+  anyClosedByEvidence,
+  type ChannelStateCount,
+  countsBy,
+  messageFigures,
+  type ReportRows,
+} from '../report-rows.js';
 import { firstRowIdOfDay, rowIdsWithin } from './partitions.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms); as src/ledger/sqlite/report.ts. */
-
-const counts = (rows: { n: number }[], key: string) =>
-  Object.fromEntries((rows as unknown as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
 
 /** A message `alias` created in the window [$1, $2): its ids name its days, so only their partitions are read. */
 const messageInWindow = (alias: string) =>
@@ -32,44 +35,24 @@ export async function readReportRows(
   };
   const inWindow = 'created_at >= $1 AND created_at < $2';
   // One pass over the window's messages for every count by channel and state.
-  const byChannelState = await all<{
-    channel: string;
-    state: string;
-    n: number;
-    reforwarded: number;
-    byEvidence: number;
-  }>(
+  const byChannelState = await all<ChannelStateCount>(
     `SELECT channel, state, COUNT(*)::int AS n, COUNT(*) FILTER (WHERE attempts > 1)::int AS reforwarded,
        COUNT(*) FILTER (WHERE reason LIKE 'evidence:%')::int AS "byEvidence"
      FROM messages m WHERE ${messageInWindow('m')} GROUP BY channel, state`,
   );
-  const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) =>
-    rows.reduce((total, row) => total + value(row), 0);
-  const ofChannel = (channel: string) => byChannelState.filter((row) => row.channel === channel);
   return {
-    commandsByState: counts(ofChannel('crm.command'), 'state'),
-    reforwarded: sum(ofChannel('mes.command'), (row) => row.reforwarded),
-    eventsConsumed: sum(ofChannel('mes.event'), (row) => row.n),
-    eventsByState: counts(ofChannel('mes.event'), 'state'),
-    invalid: sum(
-      byChannelState.filter((row) => row.state === 'invalid'),
-      (row) => row.n,
-    ),
-    deadLettered: sum(
-      byChannelState.filter((row) => row.state === 'invalid' || row.state === 'dead_lettered'),
-      (row) => row.n,
-    ),
+    ...messageFigures(byChannelState),
     oldestRecord: (await all<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', []))[0]?.at ?? null,
     duplicates: (
       await all<{ n: number }>(
         `SELECT COUNT(*)::int AS n FROM journal WHERE at >= $1 AND at < $2 AND kind = 'duplicate_delivery'`,
       )
     )[0]!.n,
-    ordersByStatus: counts(
+    ordersByStatus: countsBy(
       await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE ${inWindow} GROUP BY status`),
       'status',
     ),
-    stuckByStatus: counts(
+    stuckByStatus: countsBy(
       await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, []),
       'status',
     ),
@@ -78,17 +61,16 @@ export async function readReportRows(
       FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command' AND ${rowIdsWithin('o.id', '$1', '$2')}
       WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
         AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
-    lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost')
+    lostCommands: !byChannelState.some((row) => row.channel === 'crm.command' && row.state === 'lost')
       ? []
       : await all(`
       SELECT m.order_id AS "orderId", m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m JOIN orders o ON o.order_id = m.order_id
       WHERE ${messageInWindow('m')} AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
     // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
-    ackedByEvidence:
-      sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0
-        ? []
-        : await all(`
+    ackedByEvidence: !anyClosedByEvidence(byChannelState)
+      ? []
+      : await all(`
       SELECT m.order_id AS "orderId", m.updated_at AS at, m.reason AS reason, o.status AS status,
         (SELECT j.detail::jsonb ->> 'mesState' FROM journal j
           WHERE j.order_id = m.order_id AND j.kind = 'command_accepted' AND j.detail::jsonb ->> 'commandId' = m.message_id ORDER BY j.id LIMIT 1) AS "mesState",

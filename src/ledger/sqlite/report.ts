@@ -1,10 +1,13 @@
 import type { Database } from 'better-sqlite3';
-import type { ReportRows } from '../report-rows.js';
+import {
+  anyClosedByEvidence,
+  type ChannelStateCount,
+  countsBy,
+  messageFigures,
+  type ReportRows,
+} from '../report-rows.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms). */
-
-const counts = (rows: unknown[], key: string) =>
-  Object.fromEntries((rows as Record<string, string | number>[]).map((r) => [String(r[key]), Number(r.n)]));
 
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
@@ -29,26 +32,12 @@ export async function readReportRows(
   };
   // One pass over the window's messages for every count by channel and state.
   const byChannelState = await step(() =>
-    all<{ channel: string; state: string; n: number; reforwarded: number; byEvidence: number }>(
+    all<ChannelStateCount>(
       `SELECT channel, state, COUNT(*) AS n, SUM(attempts > 1) AS reforwarded, SUM(reason LIKE 'evidence:%') AS byEvidence FROM messages WHERE ${inWindow} GROUP BY channel, state`,
     ),
   );
-  const sum = (rows: typeof byChannelState, value: (row: (typeof byChannelState)[number]) => number) =>
-    rows.reduce((total, row) => total + value(row), 0);
-  const ofChannel = (channel: string) => byChannelState.filter((row) => row.channel === channel);
   return {
-    commandsByState: counts(ofChannel('crm.command'), 'state'),
-    reforwarded: sum(ofChannel('mes.command'), (row) => row.reforwarded),
-    eventsConsumed: sum(ofChannel('mes.event'), (row) => row.n),
-    eventsByState: counts(ofChannel('mes.event'), 'state'),
-    invalid: sum(
-      byChannelState.filter((row) => row.state === 'invalid'),
-      (row) => row.n,
-    ),
-    deadLettered: sum(
-      byChannelState.filter((row) => row.state === 'invalid' || row.state === 'dead_lettered'),
-      (row) => row.n,
-    ),
+    ...messageFigures(byChannelState),
     oldestRecord: await step(() => one<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', {}).at),
     duplicates: await step(
       () =>
@@ -57,10 +46,10 @@ export async function readReportRows(
         ).n,
     ),
     ordersByStatus: await step(() =>
-      counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status'),
+      countsBy(all(`SELECT status, COUNT(*) AS n FROM orders WHERE ${inWindow} GROUP BY status`), 'status'),
     ),
     stuckByStatus: await step(() =>
-      counts(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status'),
+      countsBy(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status'),
     ),
     acks: await step(() =>
       all(`
@@ -69,7 +58,7 @@ export async function readReportRows(
       WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
         AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
     ),
-    lostCommands: !ofChannel('crm.command').some((row) => row.state === 'lost')
+    lostCommands: !byChannelState.some((row) => row.channel === 'crm.command' && row.state === 'lost')
       ? []
       : await step(() =>
           all(`
@@ -78,18 +67,17 @@ export async function readReportRows(
       WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' ORDER BY m.id`),
         ),
     // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
-    ackedByEvidence:
-      sum(ofChannel('crm.command'), (row) => row.byEvidence) === 0
-        ? []
-        : await step(() =>
-            all<{
-              orderId: string;
-              at: number;
-              reason: string;
-              status: string;
-              mesState: string | null;
-              laterOutOfOrder: string;
-            }>(`
+    ackedByEvidence: !anyClosedByEvidence(byChannelState)
+      ? []
+      : await step(() =>
+          all<{
+            orderId: string;
+            at: number;
+            reason: string;
+            status: string;
+            mesState: string | null;
+            laterOutOfOrder: string;
+          }>(`
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status,
         (SELECT json_extract(j.detail, '$.mesState') FROM journal j
           WHERE j.order_id = m.order_id AND j.kind = 'command_accepted' AND json_extract(j.detail, '$.commandId') = m.message_id ORDER BY j.id LIMIT 1) AS mesState,
@@ -97,9 +85,9 @@ export async function readReportRows(
           WHERE j.order_id = m.order_id AND j.kind = 'out_of_order' AND j.at >= m.updated_at AND json_extract(j.detail, '$.mesState') IS NOT NULL ORDER BY j.id)) AS laterOutOfOrder
       FROM messages m JOIN orders o ON o.order_id = m.order_id
       WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`).map(
-              (row) => ({ ...row, laterOutOfOrder: JSON.parse(row.laterOutOfOrder) as string[] }),
-            ),
+            (row) => ({ ...row, laterOutOfOrder: JSON.parse(row.laterOutOfOrder) as string[] }),
           ),
+        ),
     unconfirmedEvents: await step(() =>
       all(
         `
