@@ -106,14 +106,15 @@ export class Collector {
     const at = performance.now();
     this.received++;
     const id = String(message.properties.messageId);
+    // A duplicate (at-least-once publishing) neither counts as another command nor moves the first arrival.
+    if (this.recording && !this.messageIds.has(id)) this.arrivals.set(id, at);
     this.messageIds.add(id);
-    if (this.recording) this.arrivals.set(id, at);
     this.last = message;
     if (++this.unacked >= ackEvery) this.ackAll();
     else this.timer ??= setTimeout(() => this.ackAll(), 20);
     if (this.waiters.length) {
-      const done = this.waiters.filter((w) => this.received >= w.count);
-      this.waiters = this.waiters.filter((w) => this.received < w.count);
+      const done = this.waiters.filter((w) => this.messageIds.size >= w.count);
+      this.waiters = this.waiters.filter((w) => this.messageIds.size < w.count);
       for (const waiter of done) waiter.resolve(at);
     }
   }
@@ -126,13 +127,13 @@ export class Collector {
     this.unacked = 0;
   }
 
-  /** Resolves with the arrival time of the `count`-th message in all; rejects after `timeoutMs`. */
+  /** Resolves with the arrival time of the `count`-th distinct message in all; rejects after `timeoutMs`. */
   until(count: number, timeoutMs: number): Promise<number> {
-    if (this.received >= count) return Promise.resolve(performance.now());
+    if (this.messageIds.size >= count) return Promise.resolve(performance.now());
     return new Promise((resolve, reject) => {
       const timeout = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`only ${this.received} of ${count} MES commands arrived within ${timeoutMs} ms`));
+        reject(new Error(`only ${this.messageIds.size} of ${count} MES commands arrived within ${timeoutMs} ms`));
       }, timeoutMs);
       const waiter: Waiter = {
         count,

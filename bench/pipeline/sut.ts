@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Broker } from '../../src/adapters/rabbitmq/broker.js';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import { loadConfig, type Config, withGatewayOverrides } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { GroupCommit } from '../../src/ledger/sqlite/group-commit.js';
 import type { Ledger } from '../../src/ledger/index.js';
@@ -176,9 +176,12 @@ async function main(): Promise<void> {
   if (!url || (mode !== 'raw' && mode !== 'gateway') || (mode === 'gateway' && !ledger)) {
     throw new Error('usage: sut.ts --mode raw|gateway --url AMQP_URL [--ledger PATH|postgres://…] [--diagnose]');
   }
-  // Only where to connect, where the ledger goes and ephemeral HTTP and metrics ports (the gateway's API is
-  // not under test, and a fixed port could be taken) differ from config/.
-  const config = loadConfig({
+  // Only where to connect, where the ledger goes, ephemeral HTTP and metrics ports (the gateway's API is
+  // not under test, and a fixed port could be taken) and the acknowledgement deadline differ from
+  // config/. No MES acknowledges in this bench: past the deadline (30 s, which a run on PostgreSQL or
+  // with a big --orders outlasts) the watchdog would re-forward every command, and its work and the
+  // duplicates would be measured as the pipeline's.
+  const loaded = loadConfig({
     dir: defaultConfigDir,
     env: {
       AMQP_URL: url,
@@ -191,6 +194,7 @@ async function main(): Promise<void> {
           : {}),
     },
   });
+  const config = withGatewayOverrides(loaded, { acknowledgement: { deadline: '1h' } });
   if (mode === 'gateway') await runGateway(config);
   else await runRaw(config, url);
 }
