@@ -4,6 +4,7 @@ import { GroupCommit, type Durability } from './group-commit.js';
 import type { ReportRows } from '../report-rows.js';
 import { readReportRows } from './report.js';
 import { readNeedsActionRows } from './needs-action.js';
+import type { ReportThread } from './report-thread.js';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import { prepareStatements } from './statements.js';
 import { RetentionPruner } from './retention.js';
@@ -22,6 +23,8 @@ export interface SqliteLedgerParts {
   orderEventDeliveries?: OrderEventDeliveries;
   /** fsync of the WAL from the thread pool, when commits must be durable before they settle. */
   wal?: { sync: Durability; close: () => Promise<void> };
+  /** Reads the report's rows off the event loop (a gateway's ledger file); without it, in this thread. */
+  reportThread?: ReportThread;
 }
 
 // The store is one object made of one part per port, each in its own module over a shared context
@@ -102,12 +105,16 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
 
   /** The reconciliation report's rows for a window; `between` runs between its queries (to pace a report beside the pipeline). */
   reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows> {
-    return readReportRows(this.db, from, to, unconfirmedBefore, between);
+    const thread = this.parts.reportThread;
+    return thread
+      ? thread.reportRows(from, to, unconfirmedBefore, between)
+      : readReportRows(this.db, from, to, unconfirmedBefore, between);
   }
 
   /** What may make an order need a person in the window (src/ledger/decide-needs-action.ts decides). */
   async needsActionRows(from: number, to: number): Promise<NeedsActionRows> {
-    return readNeedsActionRows(this.db, from, to);
+    const thread = this.parts.reportThread;
+    return thread ? thread.needsActionRows(from, to) : readNeedsActionRows(this.db, from, to);
   }
 
   async close(): Promise<void> {
@@ -115,6 +122,7 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
     await new Promise((resolve) => setImmediate(resolve));
     await this.commits.idle().catch(() => undefined);
     await this.parts.wal?.close();
+    await this.parts.reportThread?.close();
     this.db.close();
   }
 }

@@ -7,6 +7,7 @@ import { migrateSqlite } from './migrate.js';
 import type { LedgerPolicy } from '../store.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import { SqliteLedger } from './ledger.js';
+import { ReportThread } from './report-thread.js';
 import { LedgerNotFoundError } from '../ledger-errors.js';
 
 export interface SqliteLedgerOptions {
@@ -50,6 +51,7 @@ export function openSqliteLedger({
   const wal = synchronous === 'FULL' && path !== ':memory:' ? walFsync(`${path}-wal`) : undefined;
   return new SqliteLedger(db, policy, {
     ...(wal ? { wal } : {}),
+    ...(path !== ':memory:' ? { reportThread: new ReportThread(path) } : {}),
     ...(onCommit ? { onCommit } : {}),
     ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
   });
