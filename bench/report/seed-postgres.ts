@@ -101,31 +101,26 @@ export async function seedPostgresLedger(
   return seeded;
 }
 
-/** Messages per order, as in seed.ts; ids are the order's number × 9 + the message's place (1..9). */
+/**
+ * Messages per order, as in seed.ts. A message's id is its UTC day × 2^37 + a sequence number
+ * (migration 003, messages partitioned by day on it): here the order's number × 9 + the message's
+ * place (1..9).
+ */
 const slots = 9;
 const dayMs = 86_400_000;
-/** Time-partitioned messages (migration 003): an id is its UTC day × 2^37 + a sequence number. */
 const rowIdsPerDay = 137_438_953_472;
 
 async function fill(client: pg.Client, messages: number, now: number, log: (line: string) => void) {
   const orders = Math.floor(messages / 8);
   const span = 48 * 3_600_000;
-  // Which shape the migrations made: the unpartitioned tables of migration 001, or messages and
-  // journal partitioned by day with message_keys beside them (003).
-  const partitioned = (
-    await client.query<{ found: boolean }>(`SELECT to_regclass('message_keys') IS NOT NULL AS found`)
-  ).rows[0]!.found;
   /** SQL: the id of the order's message in `slot`, created at the SQL expression `at`. */
-  const idOf = (slot: number, at: string) =>
-    partitioned ? `((${at}) / ${dayMs} * ${rowIdsPerDay} + i * ${slots} + ${slot})` : `(i * ${slots} + ${slot})`;
-  if (partitioned) {
-    // The day partitions the rows belong to, made as the gateway makes them (else they all land in DEFAULT).
-    const firstDay = Math.floor((now - span) / dayMs);
-    const lastDay = Math.floor((now + 400_000) / dayMs);
-    for (let day = firstDay; day <= lastDay; day++)
-      for (const table of ['messages', 'journal'])
-        await client.query('SELECT ledger_day_partition($1, $2)', [table, day]);
-  }
+  const idOf = (slot: number, at: string) => `((${at}) / ${dayMs} * ${rowIdsPerDay} + i * ${slots} + ${slot})`;
+  // The day partitions the rows belong to, made as the gateway makes them (else they all land in DEFAULT).
+  const firstDay = Math.floor((now - span) / dayMs);
+  const lastDay = Math.floor((now + 400_000) / dayMs);
+  for (let day = firstDay; day <= lastDay; day++)
+    for (const table of ['messages', 'journal'])
+      await client.query('SELECT ledger_day_partition($1, $2)', [table, day]);
   // Each statement walks every order: the same columns as seed.ts, computed by the server.
   const order = `
     SELECT i, 'BIG-' || lpad(i::text, 7, '0') AS oid,
@@ -135,7 +130,6 @@ async function fill(client: pg.Client, messages: number, now: number, log: (line
     FROM generate_series(0, ${orders - 1}) AS i`;
   const insertMessages = (select: string) => `
     INSERT INTO messages (id, direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, routing_key, payload, created_at, updated_at)
-    ${partitioned ? '' : 'OVERRIDING SYSTEM VALUE'}
     SELECT id, direction, channel, type, message_id, cause_id, oid, state, attempts, reason, routing_key, payload, created_at, created_at + 20
     FROM (${select}) AS rows (id, direction, channel, type, message_id, cause_id, oid, state, attempts, reason, routing_key, payload, created_at)`;
   const statements: [string, string][] = [
@@ -199,6 +193,11 @@ async function fill(client: pg.Client, messages: number, now: number, log: (line
         NULL, at, at + 120000
       FROM (${order}) AS o`,
     ],
+    // One key per message, as the gateway writes it beside each.
+    [
+      'message keys',
+      'INSERT INTO message_keys (channel, message_id, row_id) SELECT channel, message_id, id FROM messages',
+    ],
   ];
   for (const [what, text] of statements) {
     const started = performance.now();
@@ -207,21 +206,8 @@ async function fill(client: pg.Client, messages: number, now: number, log: (line
       `bench: seeded ${(rowCount ?? 0).toLocaleString('en-US')} rows of ${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   }
-  if (partitioned) {
-    const started = performance.now();
-    const { rowCount } = await client.query(
-      'INSERT INTO message_keys (channel, message_id, row_id) SELECT channel, message_id, id FROM messages',
-    );
-    log(
-      `bench: seeded ${(rowCount ?? 0).toLocaleString('en-US')} message keys in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
-  }
   // New rows after the seed (none in this bench, but a gateway pointed at it) must not collide with its ids.
-  await client.query(
-    partitioned
-      ? `SELECT setval('message_rows', ${orders * slots + slots + 1})`
-      : `SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages))`,
-  );
+  await client.query(`SELECT setval('message_rows', ${orders * slots + slots + 1})`);
   await client.query('VACUUM ANALYZE');
   const count = async (table: string) =>
     Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]!.n);
