@@ -29,8 +29,12 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
 }
 
-/** A full version (1.2.3, v3.5.0, 4.1.4-management) or a digest: never a moving tag. */
-const pinned = /^[\w./-]+(?::v?\d+\.\d+\.\d+(?:-[\w.-]+)?(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$/;
+/**
+ * A full version (1.2.3, v3.5.0, 4.1.4-management; PostgreSQL's are major.minor, 15.10) or a digest:
+ * never a moving tag.
+ */
+const pinned =
+  /^(?:[\w./-]+(?::v?\d+\.\d+\.\d+(?:-[\w.-]+)?(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})|postgres:\d+\.\d+(?:-[\w.-]+)?)$/;
 
 t.test('docker-compose config validates the compose file; every service is there, every image pinned', async (t) => {
   const dockerCompose = requireTool(t, 'docker-compose');
@@ -45,6 +49,8 @@ t.test('docker-compose config validates the compose file; every service is there
     'grafana',
     'mes-sim',
     'orderbridge',
+    'orderbridge-2',
+    'postgres',
     'prometheus',
     'rabbitmq',
     'rabbitmq-2',
@@ -64,21 +70,48 @@ t.test('docker-compose config validates the compose file; every service is there
     Object.entries(services).filter(
       ([, s]) => s.command?.[0] === first && (second === undefined || s.command[1] === second),
     );
-  const [gateway] = byCommand('serve');
+  const gateways = byCommand('serve');
+  const [gateway] = gateways;
   const [mes] = byCommand('sim', 'mes');
   const [crm] = byCommand('sim', 'crm');
   t.ok(gateway && mes && crm, 'the gateway, the MES simulator and the CRM simulator run from the image');
   if (!gateway || !mes || !crm) return;
   const rabbitmq = Object.entries(services).find(([, s]) => s.image?.startsWith('rabbitmq:') && !s.profiles);
   const nodes = Object.keys(services).filter((name) => services[name]!.image?.startsWith('rabbitmq:'));
-  for (const [name, service] of [gateway, mes, crm]) {
+  for (const [name, service] of [...gateways, mes, crm]) {
     t.same(
       service.environment!.AMQP_URL!.split(',').map((url) => new URL(url).host),
       [rabbitmq![0], ...nodes.filter((node) => node !== rabbitmq![0])].map((node) => `${node}:5672`),
       `${name}: reaches every RabbitMQ node by its service name, the one of the default profile first`,
     );
-    t.ok(service.depends_on?.[name === gateway[0] ? rabbitmq![0] : gateway[0]], `${name}: starts after what it needs`);
+    t.ok(
+      service.depends_on?.[service.command?.[0] === 'serve' ? rabbitmq![0] : gateway[0]],
+      `${name}: starts after what it needs`,
+    );
   }
+
+  // Two replicas on one PostgreSQL ledger, each scraped by Prometheus.
+  t.equal(gateways.length, 2, 'two gateway replicas');
+  const [postgresName, postgres] = Object.entries(services).find(([, s]) => s.image?.startsWith('postgres:'))!;
+  const { POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: database } = postgres.environment!;
+  const scraped = (
+    parse(readFileSync(join(root, 'deploy/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    }
+  ).scrape_configs
+    .filter((job) => job.job_name === 'orderbridge')
+    .flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+  for (const [name, service] of gateways) {
+    const ledger = new URL(service.environment!.DATABASE_URL!);
+    t.same(
+      [ledger.hostname, ledger.username, ledger.password, ledger.pathname],
+      [postgresName, user, password, `/${database}`],
+      `${name}: its ledger is the ${postgresName} service's database`,
+    );
+    t.ok(service.depends_on?.[postgresName], `${name}: starts after PostgreSQL`);
+    t.ok(scraped.includes(`${name}:9464`), `${name}: Prometheus scrapes its /metrics`);
+  }
+  t.equal(scraped.length, gateways.length, 'Prometheus scrapes every replica, and nothing else as orderbridge');
 
   // The MES simulator listens on all interfaces at the port the gateway's MES_API_URL names.
   const mesSettings = parseMesArgs(mes[1].command!.slice(2), {});
