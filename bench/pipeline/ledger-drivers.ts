@@ -4,18 +4,19 @@
 // Figures: units/s, client CPU µs per unit, and the PostgreSQL backend's CPU per unit (its /proc).
 //   npm run -s bench:build && node dist-bench/bench/ledger-drivers.js [--units 6000] [--batch 50] [--rounds 3]
 // postgres.js is not a dependency any more: `npm install --no-save postgres@4.2.0` before a re-run.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migratePostgres } from '../../src/ledger/postgres/migrate.js';
+import { sql } from '../../src/ledger/postgres/statements.js';
+import { processCpuMs } from '../shared/cpu.js';
+import { createBenchDatabase, defaultPostgresServer } from '../shared/postgres.js';
 
 const { values } = parseArgs({
   options: {
     units: { type: 'string', default: '6000' },
     batch: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
-    server: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+    server: { type: 'string', default: defaultPostgresServer },
   },
 });
 const units = Number(values.units);
@@ -37,8 +38,19 @@ interface Driver {
   close(): Promise<void>;
 }
 
-const insertMessage = `INSERT INTO messages (direction, channel, type, message_id, order_id, state, created_at, updated_at)
-  VALUES ($1, $2, 'order.create', $3, $4, $5, $6, $6) ON CONFLICT (channel, message_id) DO NOTHING RETURNING id`;
+// The ledger's own statement (message key and day-partitioned row), so that this follows the schema.
+const insertMessage = (
+  direction: string,
+  channel: string,
+  messageId: string,
+  orderId: string,
+  state: string,
+  now: number,
+) =>
+  [
+    sql.insertMessage,
+    [direction, channel, 'order.create', messageId, null, orderId, state, 0, null, null, null, null, now],
+  ] as [string, unknown[]];
 const selectOrder = 'SELECT * FROM orders WHERE order_id = $1';
 const insertOrder = `INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, created_at, updated_at)
   VALUES ($1, 'shop', 'received', '2026-12-06T00:00:00Z', $2, '{}', $2, $2)`;
@@ -46,11 +58,13 @@ const journal = `INSERT INTO journal (at, order_id, kind, detail) VALUES ($1, $2
 
 async function recordCommand(conn: Conn, orderId: string, now: number): Promise<void> {
   const sent = [conn.send('SAVEPOINT unit')];
-  const [inserted] = await conn.query(insertMessage, ['in', 'crm.command', `crm-${orderId}`, orderId, 'received', now]);
+  const [inserted] = await conn.query(
+    ...insertMessage('in', 'crm.command', `crm-${orderId}`, orderId, 'received', now),
+  );
   if (!inserted) throw new Error('duplicate');
   const [order] = await conn.query(selectOrder, [orderId]);
   if (!order) sent.push(conn.send(insertOrder, [orderId, now]), conn.send(journal, [now, orderId]));
-  await conn.query(insertMessage, ['out', 'mes.command', `mes-${orderId}`, orderId, 'pending', now]);
+  await conn.query(...insertMessage('out', 'mes.command', `mes-${orderId}`, orderId, 'pending', now));
   await Promise.all(sent);
   await conn.query('RELEASE unit');
 }
@@ -99,36 +113,21 @@ async function postgresJsDriver(url: string): Promise<Driver | undefined> {
   };
 }
 
-/** CPU seconds a process has used (user + system), from /proc. */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `orderbridge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: `${values.server}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = `${values.server}/${name}`;
-  const client = new pg.Client({ connectionString: url });
+/** A fresh database with the ledger's tables; dropped by `drop`. */
+async function freshDatabase(): Promise<{ url: string; drop: () => void }> {
+  const database = await createBenchDatabase(values.server, 'orderbridge_bench');
+  const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   await migratePostgres(client);
   await client.end();
-  return {
-    url,
-    drop: async () => {
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  return database;
 }
 
 async function measure(make: (url: string) => Promise<Driver | undefined>) {
   const database = await freshDatabase();
   const driver = await make(database.url);
   if (!driver) {
-    await database.drop();
+    database.drop();
     return undefined;
   }
   try {
@@ -137,7 +136,7 @@ async function measure(make: (url: string) => Promise<Driver | undefined>) {
     for (let i = 0; i < 5; i++)
       await driver.transaction((conn) => recordCommand(conn, `warm-${i}`, Date.now()).then(() => undefined));
     const cpuBefore = process.cpuUsage();
-    const backendBefore = processCpuSeconds(backend);
+    const backendBefore = processCpuMs(backend) ?? 0;
     const started = performance.now();
     for (let done = 0; done < units; done += batchSize)
       await driver.transaction(async (conn) => {
@@ -149,11 +148,11 @@ async function measure(make: (url: string) => Promise<Driver | undefined>) {
       driver: driver.name,
       unitsPerSecond: Math.round(units / seconds),
       clientCpuUsPerUnit: Math.round((cpu.user + cpu.system) / units),
-      serverCpuUsPerUnit: Math.round(((processCpuSeconds(backend) - backendBefore) * 1e6) / units),
+      serverCpuUsPerUnit: Math.round((((processCpuMs(backend) ?? backendBefore) - backendBefore) * 1000) / units),
     };
   } finally {
     await driver.close();
-    await database.drop();
+    database.drop();
   }
 }
 
