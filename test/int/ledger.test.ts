@@ -48,11 +48,13 @@ t.test('messages that arrive together share one commit (group commit)', async (t
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => ledger.recordCommand(create(`G-${i}`), T0)));
   t.equal(results.filter((r) => r.kind === 'forward').length, 200);
   t.ok(sqlite.commits.batches - before <= 2, `200 commands in ${sqlite.commits.batches - before} commit(s)`);
+  t.equal(sqlite.commits.retriedBatches, 0, 'none run again: no unit failed');
 });
 
 t.test('one failing unit rolls back alone inside a shared commit', async (t) => {
   const { ledger } = setup(t);
   const sqlite = ledger;
+  const retried = sqlite.commits.retriedBatches;
   const [ok, failed] = await Promise.allSettled([
     sqlite.commits.run(() => sqlite.db.prepare(`INSERT INTO journal (at, kind) VALUES (1, 'kept')`).run()),
     sqlite.commits.run(() => {
@@ -63,6 +65,7 @@ t.test('one failing unit rolls back alone inside a shared commit', async (t) => 
   t.equal(ok.status, 'fulfilled');
   t.equal(failed.status, 'rejected');
   t.same(sqlite.db.prepare('SELECT kind FROM journal').pluck().all(), ['kept']);
+  t.equal(sqlite.commits.retriedBatches - retried, 1, 'the batch ran again, a savepoint per unit');
 });
 
 t.test("the watchdog's every-tick queries search an index; none walks a table", async (t) => {

@@ -3,6 +3,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import { SpanKind, startChildSpan } from '../../telemetry/tracing.js';
 import { LedgerUnavailableError } from '../ledger-errors.js';
 
+type UnitResult = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface Job {
   work: () => unknown;
   resolve: (value: unknown) => void;
@@ -15,7 +17,7 @@ export type Durability = () => Promise<void>;
 /**
  * Group commit: every unit of work submitted in the same turn of the event loop (the messages a
  * consumer received together, up to the prefetch) runs in one transaction, so one fsync covers
- * them all. Each unit runs inside its own savepoint, so one failing unit rolls back alone.
+ * them all. One failing unit rolls back alone (commitBatch).
  * With `durability`, a unit's promise settles only once an fsync that began after its commit has
  * finished: the caller (which acks the broker next) never relies on a commit a power cut could take
  * back, and the event loop goes on with the next batch while the disk syncs.
@@ -28,6 +30,8 @@ export class GroupCommit {
   private readonly rollbackTo: Statement;
   batches = 0;
   units = 0;
+  /** Batches run again with a savepoint per unit, because a unit failed. */
+  retriedBatches = 0;
   private readonly syncs?: SyncQueue;
 
   /** `onCommit` is told how long each commit took (units and fsync), and whether it failed as a whole. */
@@ -63,12 +67,10 @@ export class GroupCommit {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
-    const settled: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     const started = performance.now();
+    let settled: UnitResult[];
     try {
-      this.db.transaction(() => {
-        for (const job of batch) settled.push(this.runUnit(job.work));
-      })();
+      settled = this.commitBatch(batch);
     } catch (error) {
       this.onCommit?.((performance.now() - started) / 1000, false);
       for (const job of batch) job.reject(new LedgerUnavailableError(error));
@@ -105,7 +107,26 @@ export class GroupCommit {
     await this.syncs?.after();
   }
 
-  private runUnit(work: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+  /**
+   * Every unit in one transaction. Units seldom fail, so they first run without a savepoint each
+   * (a savepoint copies every page a unit touches); when one throws, the transaction rolls back and
+   * the batch runs again with a savepoint per unit, so the failing one rolls back alone. A unit is
+   * its writes: running it again in the retried transaction is running it once.
+   */
+  private commitBatch(batch: Job[]): UnitResult[] {
+    try {
+      return this.db.transaction(() => batch.map((job): UnitResult => ({ ok: true, value: job.work() })))();
+    } catch {
+      this.retriedBatches++;
+    }
+    const settled: UnitResult[] = [];
+    this.db.transaction(() => {
+      for (const job of batch) settled.push(this.runUnit(job.work));
+    })();
+    return settled;
+  }
+
+  private runUnit(work: () => unknown): UnitResult {
     this.savepoint.run();
     try {
       const value = work();
