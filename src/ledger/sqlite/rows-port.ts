@@ -36,9 +36,8 @@ export function sqliteRows(ctx: SqliteContext): LedgerRows {
       sql.clearDue.run(now, rowId);
     },
     markForwarded: (outRowId, now, dueAt) => {
-      const row = sql.messageById.get(outRowId) as MessageRow;
-      sql.markCommandForwarded.run({ id: row.cause_id, now });
-      sql.markOutForwarded.run({ id: row.id, causeId: row.cause_id, now, dueAt });
+      sql.markCommandForwarded.run({ id: outRowId, now });
+      sql.markOutForwarded.run({ id: outRowId, now, dueAt });
     },
     markPublished: (rowIds, now) => {
       for (const id of rowIds) sql.markPublished.run(now, id);

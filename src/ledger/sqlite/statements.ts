@@ -9,7 +9,6 @@ export function prepareStatements(db: Database) {
       ON CONFLICT (channel, message_id) DO NOTHING
       RETURNING id`),
     findMessage: db.prepare('SELECT * FROM messages WHERE channel = ? AND message_id = ?'),
-    messageById: db.prepare('SELECT * FROM messages WHERE id = ?'),
     countDelivery: db.prepare('UPDATE messages SET deliveries = deliveries + 1, updated_at = ? WHERE id = ?'),
     setMessageState: db.prepare(
       'UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id',
@@ -17,12 +16,14 @@ export function prepareStatements(db: Database) {
     unpublishedCausedBy: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND state = 'pending' ORDER BY id`),
     outOfCommand: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND channel = 'mes.command'`),
     // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
-    markCommandForwarded: db.prepare(
-      `UPDATE messages SET state = 'forwarded', updated_at = @now WHERE id = @id AND state = 'received'`,
-    ),
+    // Both by the MES command's row (@id); its CRM command is its cause.
+    markCommandForwarded: db.prepare(`
+      UPDATE messages SET state = 'forwarded', updated_at = @now
+      WHERE id = (SELECT cause_id FROM messages WHERE id = @id) AND state = 'received'`),
     markOutForwarded: db.prepare(`
       UPDATE messages SET state = 'published', attempts = MAX(attempts, 1), updated_at = @now,
-        due_at = CASE WHEN (SELECT state FROM messages c WHERE c.id = @causeId) IN ('received', 'forwarded') THEN @dueAt ELSE NULL END
+        due_at = CASE WHEN (SELECT c.state FROM messages o JOIN messages c ON c.id = o.cause_id WHERE o.id = @id)
+          IN ('received', 'forwarded') THEN @dueAt ELSE NULL END
       WHERE id = @id`),
     markPublished: db.prepare(
       `UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending'`,
