@@ -1,0 +1,103 @@
+// The SQLite ledger's own cost per CRM command, in process (no broker): record the command, then
+// mark it forwarded, as the pipeline does, in group-commit batches of the consumer's prefetch.
+// Beside it in the same run, the same with the group commit's savepoint per unit (how it committed
+// before 74d0faf: GroupCommit now runs units without one unless one fails), so the ratio says what
+// that costs. Medians of interleaved rounds; synchronous NORMAL (no fsync), so CPU is what shows.
+//   npm run -s bench:build && node dist-bench/bench/pipeline/ledger-units.js [--commands 20000] [--batch 256] [--rounds 5]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { mesCommandId } from '../../src/app/forward-crm-command.js';
+import { GroupCommit } from '../../src/ledger/sqlite/group-commit.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite/open.js';
+import type { LedgerPolicy } from '../../src/ledger/store.js';
+import { median, positiveInt } from '../shared/figures.js';
+
+const { values } = parseArgs({
+  options: {
+    commands: { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '256' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const commands = positiveInt('--commands', values.commands);
+const batch = positiveInt('--batch', values.batch);
+const rounds = positiveInt('--rounds', values.rounds);
+
+type Units = { work: () => unknown }[];
+type Internals = {
+  commitBatch(batch: Units): unknown[];
+  runUnit(work: () => unknown): unknown;
+  db: { transaction(fn: () => void): () => void };
+};
+const groupCommit = GroupCommit.prototype as unknown as Internals;
+const withoutSavepoints = groupCommit.commitBatch;
+/** The group commit as it was: a savepoint per unit, always. */
+function savepointPerUnit(this: Internals, units: Units): unknown[] {
+  const settled: unknown[] = [];
+  this.db.transaction(() => {
+    for (const unit of units) settled.push(this.runUnit(unit.work));
+  })();
+  return settled;
+}
+const sides = { 'no savepoint unless a unit fails': withoutSavepoints, 'savepoint per unit': savepointPerUnit };
+type Side = keyof typeof sides;
+
+const policy: LedgerPolicy = {
+  ack: { deadlineMs: 3_600_000, maxAttempts: 3, backoff: 2 },
+  deadlines: { stuckAfterMs: () => undefined },
+} as unknown as LedgerPolicy;
+
+async function round(side: Side): Promise<{ ms: number; cpuUsPerCommand: number }> {
+  groupCommit.commitBatch = sides[side];
+  const dir = mkdtempSync(join(tmpdir(), 'orderbridge-ledger-units-'));
+  const ledger = openSqliteLedger({ path: join(dir, 'ledger.db'), synchronous: 'NORMAL', policy });
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  for (let first = 0; first < commands; first += batch) {
+    const ids = Array.from({ length: Math.min(batch, commands - first) }, (_, i) => `O-${first + i}`);
+    await Promise.all(
+      ids.map(async (orderId) => {
+        const result = await ledger.recordCommand(
+          {
+            crmMessageId: `crm-${orderId}`,
+            type: 'order.create',
+            orderId,
+            partner: 'bench',
+            sentAt: new Date().toISOString(),
+            mes: { messageId: mesCommandId(`crm-${orderId}`), routingKey: 'order.create', payload: '{"bench":true}' },
+          },
+          Date.now(),
+        );
+        if (result.kind === 'forward') await ledger.markForwarded(result.out, Date.now());
+      }),
+    );
+  }
+  const used = process.cpuUsage(cpu);
+  const ms = performance.now() - started;
+  await ledger.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, cpuUsPerCommand: (used.user + used.system) / commands };
+}
+
+const results = new Map<Side, { ms: number; cpuUsPerCommand: number }[]>();
+const names = Object.keys(sides) as Side[];
+for (let r = 0; r < rounds; r++) {
+  for (const side of r % 2 ? [...names].reverse() : names) {
+    results.set(side, [...(results.get(side) ?? []), await round(side)]);
+  }
+}
+groupCommit.commitBatch = withoutSavepoints;
+const figures = names.map((side) => {
+  const runs = results.get(side)!;
+  return { side, ms: median(runs.map((r) => r.ms)), cpu: median(runs.map((r) => r.cpuUsPerCommand)) };
+});
+console.log(
+  `SQLite ledger, in process: ${commands.toLocaleString('en-US')} commands recorded and marked forwarded, batches of ${batch}, median of ${rounds} interleaved rounds`,
+);
+for (const { side, ms, cpu } of figures)
+  console.log(
+    `  ${side.padEnd(34)} ${cpu.toFixed(1).padStart(6)} µs CPU per command   ${ms.toFixed(0).padStart(6)} ms per round`,
+  );
+console.log(`  ratio (CPU per command, now / before): ${(figures[0]!.cpu / figures[1]!.cpu).toFixed(2)}`);
