@@ -18,6 +18,8 @@ export interface CrmOrderRecord {
   /** Answers to the other commands, by message id. */
   commandAcks: Record<string, Acknowledgement>;
   attention: Set<AttentionKind>;
+  /** When each kind of attention was last raised or cleared, as the events say. */
+  attentionAt: Partial<Record<AttentionKind, number>>;
   deliveryScheduled: boolean;
 }
 
@@ -42,6 +44,7 @@ export class CrmOrders {
       eventIds: new Set(),
       commandAcks: {},
       attention: new Set(),
+      attentionAt: {},
       deliveryScheduled: false,
     });
   }
@@ -84,11 +87,15 @@ export class CrmOrders {
           else record.ack = data.acknowledgement;
         }
         break;
+      // A flag raised and cleared may arrive the other way round (an event republished after a
+      // gateway died unconfirmed): the later of the two says whether it stands.
       case 'attention_raised':
-        if (data.attention) record.attention.add(data.attention);
-        break;
       case 'attention_cleared':
-        if (data.attention) record.attention.delete(data.attention);
+        if (data.attention && at >= (record.attentionAt[data.attention] ?? Number.NEGATIVE_INFINITY)) {
+          record.attentionAt[data.attention] = at;
+          if (data.kind === 'attention_raised') record.attention.add(data.attention);
+          else record.attention.delete(data.attention);
+        }
         break;
       case 'status_changed':
         break;

@@ -59,3 +59,21 @@ t.test('without any status change heard, the newest snapshot says the status', a
   );
   t.equal([...orders.all()][0]?.status, 'failed');
 });
+
+t.test('a flag cleared, then its raise heard late: cleared', async (t) => {
+  const orders = new CrmOrders();
+  orders.noteCreate('O-1', 'crm-O-1');
+  orders.hear(
+    event({
+      kind: 'attention_cleared',
+      attention: 'stuck',
+      status: 'in_production',
+      occurredAt: '2026-12-06T10:00:04Z',
+    }),
+  );
+  // Its gateway died before the broker had it; the outbox sweep of another sent it 5 s later.
+  orders.hear(
+    event({ kind: 'attention_raised', attention: 'stuck', status: 'accepted', occurredAt: '2026-12-06T10:00:03Z' }),
+  );
+  t.same([...([...orders.all()][0]?.attention ?? [])], [], 'not stuck');
+});
