@@ -4,6 +4,7 @@ import { SpanKind, startChildSpan } from '../../telemetry/tracing.js';
 import { LedgerUnavailableError } from '../ledger-errors.js';
 import { changePayloads, notifyChanges } from './change-feed.js';
 import { isConflict, isStorageFault } from './errors.js';
+import { queryConfig } from './prepared.js';
 
 /** One open transaction, as a unit of work sees it. */
 export interface Tx {
@@ -186,9 +187,9 @@ export class PgGroupCommit {
   ): Promise<Settled> {
     const sent: Promise<unknown>[] = [client.query('SAVEPOINT unit')];
     const tx: Tx = {
-      query: (text, values) => client.query(text, values),
+      query: (text, values) => client.query(queryConfig(text, values)),
       send: (text, values) => {
-        sent.push(client.query(text, values));
+        sent.push(client.query(queryConfig(text, values)));
       },
       orderChanged: (orderId) => changed.add(orderId),
     };

@@ -2,11 +2,12 @@
 // statements mirror src/ledger/sqlite/statements.ts, parameters positional ($n) as pg wants them.
 import { orderLockClass } from './group-commit.js';
 import { dayMs, firstRowIdOfDay, rowIdsOfDayOf, rowIdsPerDay, rowIdsWithin } from './partitions.js';
+import { prepared } from './prepared.js';
 
 const openCommandColumns = `o.id AS "rowId", o.cause_id AS "sourceRowId", i.message_id AS "crmMessageId",
   o.message_id AS "mesMessageId", i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS "queuedAt"`;
 
-export const sql = {
+export const sql = prepared({
   // (channel, message_id) is unique in message_keys (a unique index of the partitioned messages could
   // only be unique within a day): a duplicate inserts nothing. The id names the day (partitions.ts).
   // $1 direction, $2 channel, $3 type, $4 message_id, $5 cause_id, $6 order_id, $7 state, $8 attempts,
@@ -152,4 +153,4 @@ export const sql = {
   ordersByStatus: 'SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status',
   attentionCounts: 'SELECT attention, COUNT(*)::int AS n FROM orders WHERE attention IS NOT NULL GROUP BY attention',
   messagesByState: 'SELECT channel, state, COUNT(*)::int AS n FROM messages GROUP BY channel, state',
-} as const;
+} as const);

@@ -9,9 +9,10 @@ import type {
 } from '../webhook-store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
 import { candidatesToScan, choosePerEndpoint, type DeliveryRow, toDeliveryRecord, toDue } from '../webhook-rows.js';
+import { prepared } from './prepared.js';
 
 /** Every SQL statement of the webhook store; the same rules as src/ledger/sqlite/webhooks.ts. */
-const sql = {
+const sql = prepared({
   // A disabled endpoint still gets its row (state disabled): the timeline shows what was not sent and why.
   // All deliveries of one order event in one statement. $1 now, then arrays of partner, endpoint, event, order, payload.
   insertDeliveries: `
@@ -66,7 +67,7 @@ const sql = {
   journal: `
     INSERT INTO journal (at, order_id, message_row, kind, detail)
     VALUES ($1, $2, (SELECT row_id FROM message_keys WHERE channel = 'order.event' AND message_id = $3), $4, $5)`,
-} as const;
+} as const);
 
 /** Queues deliveries in the unit's transaction (the one that queues their order event). */
 export function insertDeliveries(tx: Tx, deliveries: NewDelivery[], now: number): void {
