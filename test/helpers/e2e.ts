@@ -23,6 +23,11 @@ export interface E2eOptions {
    * SQLite copy of its tables (sqliteCopyOf), read by the checker like any other.
    */
   postgresUrl?: string;
+  /**
+   * Gateway processes (`orderbridge serve`) on the one broker and ledger, as replicas (default 1;
+   * more than one needs `postgresUrl`).
+   */
+  replicas?: number;
   rate: number;
   /** gateway.yaml fields to replace, by dotted path. */
   gateway?: Record<string, unknown>;
@@ -37,7 +42,10 @@ export interface E2eOptions {
 }
 
 export interface E2eRun {
+  /** The first replica (the only one by default). */
   gateway: Started;
+  /** Every replica, in order; a restarted one replaces itself. */
+  gateways: Started[];
   mes: Started;
   crm: Started;
   vhostUrl: string;
@@ -48,13 +56,15 @@ export interface E2eRun {
   gatewayUrl(): string;
   /** The running gateway's metrics listener, e.g. http://127.0.0.1:41235/metrics (never on the partner port). */
   metricsUrl(): string;
-  restartGateway(): Promise<void>;
+  /** Starts replica `index` (default the first) again, once it has exited. */
+  restartGateway(index?: number): Promise<void>;
 }
 
 export interface E2eResult {
   report: CrmReport;
   mes: MesStats;
   ledger: Database.Database;
+  /** Every replica's output, one after the other. */
   gatewayLog: string;
 }
 
@@ -63,6 +73,8 @@ export interface E2eResult {
  * default config with the given changes; everything is stopped by PID and removed afterwards.
  */
 export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
+  const replicas = options.replicas ?? 1;
+  if (replicas > 1 && !options.postgresUrl) throw new Error('replicas share a ledger: give postgresUrl');
   const vhost = options.amqpUrl ? undefined : createVhost('ob-e2e');
   const amqpUrl = options.amqpUrl ?? vhost!.url;
   const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
@@ -92,15 +104,24 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
 
   const name = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
   let generation = 0;
-  const startGateway = async () => {
-    const gateway = startOrderbridge(t, `${name}-gateway-${generation++}`, ['serve'], env);
+  const logs: Started[] = [];
+  const startGateway = async (index: number) => {
+    const replica = replicas > 1 ? `${index}-` : '';
+    const gateway = startOrderbridge(t, `${name}-gateway-${replica}${generation++}`, ['serve'], env);
+    logs.push(gateway);
     await waitForOutput(gateway, /gateway started/, 20_000);
     // serve answers HTTP at once and connects to RabbitMQ in the background.
     await waitForOutput(gateway, /RabbitMQ connected/, 20_000);
     return gateway;
   };
+  // One after the other: the first runs the migrations; the others find them done.
+  const gateways: Started[] = [];
+  for (let i = 0; i < replicas; i++) gateways.push(await startGateway(i));
   const run: E2eRun = {
-    gateway: await startGateway(),
+    get gateway() {
+      return gateways[0]!;
+    },
+    gateways,
     mes: startOrderbridge(t, `${name}-mes`, ['sim', 'mes', '--port', String(mesPort), ...(options.mes ?? [])], env),
     crm: undefined as unknown as Started,
     vhostUrl: amqpUrl,
@@ -116,8 +137,8 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
       if (!url) throw new Error(`the gateway did not log its metrics address:\n${run.gateway.output().slice(-2000)}`);
       return url;
     },
-    async restartGateway() {
-      run.gateway = await startGateway();
+    async restartGateway(index = 0) {
+      gateways[index] = await startGateway(index);
     },
   };
   await waitForMesApi(mesPort, run.mes);
@@ -145,8 +166,8 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   if (crmExit !== 0) throw new Error(`CRM simulator exited ${crmExit}:\n${run.crm.output().slice(-3000)}`);
   const mes = (await (await fetch(`http://127.0.0.1:${mesPort}/stats`)).json()) as MesStats;
   if (options.beforeStop) await options.beforeStop(run);
-  const gatewayLog = run.gateway.output();
-  await run.gateway.stop();
+  const gatewayLog = logs.map((gateway) => gateway.output()).join('');
+  await Promise.all(gateways.map((gateway) => gateway.stop()));
   await run.mes.stop();
   ledger = options.postgresUrl ? await sqliteCopyOf(options.postgresUrl) : new Database(ledgerPath, { readonly: true });
   return { report: JSON.parse(readFileSync(reportPath, 'utf8')) as CrmReport, mes, ledger, gatewayLog };

@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { freePort } from '../../src/cli/free-port.js';
+import { alive, tailOf } from './detached-process.js';
 
 // RabbitMQ nodes of a test's own: own node name, AMQP and distribution ports, data and log
 // folders, Erlang cookie and config, all under one temporary folder. They are started with
@@ -172,22 +173,5 @@ function pidIn(file: string): number | undefined {
     return Number(readFileSync(file, 'utf8').trim()) || undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Running, and not a zombie waiting to be reaped (the detached VM's parent is init). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function tailOf(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
-  } catch {
-    return `(no log at ${file})`;
   }
 }
