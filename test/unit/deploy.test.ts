@@ -160,19 +160,27 @@ t.test('Prometheus scrapes the gateway on its metrics listener, never on the par
     .find((job) => job.job_name === 'orderbridge')!
     .static_configs.flatMap((c) => c.targets);
   t.same(
-    targets.map((target) => Number(target.split(':').at(-1))),
+    [...new Set(targets.map((target) => Number(target.split(':').at(-1))))],
     [listener.port],
-    'the metrics port',
+    'the metrics port, on every replica',
   );
-  const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { environment?: Record<string, string>; ports?: string[] }>;
+  // merge: the replicas share their settings through a YAML anchor (<<).
+  const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { command?: string[]; environment?: Record<string, string>; ports?: string[] }>;
   };
-  const service = compose.services.orderbridge!;
-  t.equal(service.environment?.ORDERBRIDGE_METRICS_HOST, '0.0.0.0', 'reachable by Prometheus on the compose network');
-  t.notOk(
-    service.ports?.some((port) => port.includes(String(listener.port))),
-    'but not published to the host',
-  );
+  const gateways = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === 'serve');
+  t.ok(gateways.length > 0);
+  for (const [name, service] of gateways) {
+    t.equal(
+      service.environment?.ORDERBRIDGE_METRICS_HOST,
+      '0.0.0.0',
+      `${name}: reachable by Prometheus on the compose network`,
+    );
+    t.notOk(
+      service.ports?.some((port) => port.includes(String(listener.port))),
+      `${name}: but not published to the host`,
+    );
+  }
 });
 
 t.test(
