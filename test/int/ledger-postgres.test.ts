@@ -72,6 +72,7 @@ t.test('messages that arrive together share one commit (group commit)', async (t
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => ledger.recordCommand(create(`G-${i}`), T0)));
   t.equal(results.filter((r) => r.kind === 'forward').length, 200);
   t.ok(ledger.commits.batches - before <= 2, `200 commands in ${ledger.commits.batches - before} commit(s)`);
+  t.equal(ledger.commits.retriedBatches, 0, 'none run again: no unit failed');
 });
 
 t.test('one failing unit rolls back alone inside a shared commit', async (t) => {
@@ -96,6 +97,7 @@ t.test('one failing unit rolls back alone inside a shared commit', async (t) => 
     ['kept'],
   );
   t.equal(ledger.commits.batches, 1);
+  t.equal(ledger.commits.retriedBatches, 1, 'the batch ran again, a savepoint per unit');
 });
 
 t.test('a batch caught in a deadlock is run again, with its batch-mates, and commits', async (t) => {
