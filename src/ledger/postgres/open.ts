@@ -96,6 +96,10 @@ export async function openPostgresLedger({
   // An idle connection that breaks (PostgreSQL restarted) is dropped from the pool; the next query
   // opens another or fails, and that failure is what callers see.
   pool.on('error', () => undefined);
+  // A connection that breaks while checked out (the group commit's, inside a transaction) emits
+  // 'error' on its client, which the pool listens to only while the client is idle: unheard, that
+  // error ends the process. Its queries fail with it, and that failure is what callers see.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     // A URL pg cannot parse throws at once, not through the promise.
     const client = await Promise.resolve()
