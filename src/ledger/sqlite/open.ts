@@ -25,6 +25,13 @@ export interface SqliteLedgerOptions {
   orderEventDeliveries?: OrderEventDeliveries;
 }
 
+/**
+ * A benchmark comparison switch, not a setting: with ORDERBRIDGE_BENCH_REPORT_ON_LOOP=1 the ledger
+ * reads a report's rows on the event loop as it did before the report thread, so bench:report can
+ * print partner latency beside a report both ways in one run.
+ */
+const reportOnLoopForBench = process.env.ORDERBRIDGE_BENCH_REPORT_ON_LOOP === '1';
+
 export function openSqliteLedger({
   path,
   synchronous,
@@ -51,7 +58,7 @@ export function openSqliteLedger({
   const wal = synchronous === 'FULL' && path !== ':memory:' ? walFsync(`${path}-wal`) : undefined;
   return new SqliteLedger(db, policy, {
     ...(wal ? { wal } : {}),
-    ...(path !== ':memory:' ? { reportThread: new ReportThread(path) } : {}),
+    ...(path !== ':memory:' && !reportOnLoopForBench ? { reportThread: new ReportThread(path) } : {}),
     ...(onCommit ? { onCommit } : {}),
     ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
   });
