@@ -112,11 +112,12 @@ async function runGateway(spec: Extract<ChildSpec, { role: 'gateway' }>): Promis
     {
       http: { port: 0 },
       metrics: { port: 0 },
-      partners: spec.partners.map(({ id, apiKeySha256 }) => ({
+      partners: spec.partners.map(({ id, apiKeySha256, role }) => ({
         id,
         name: id,
         apiKeySha256,
         requestsPerSecond: unlimited,
+        ...(role ? { role } : {}),
       })),
     },
   );

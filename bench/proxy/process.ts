@@ -27,11 +27,14 @@ export async function startChild(
     cpus?: string;
     readyTimeoutMs?: number;
     tracing?: { nodeFlags: string[]; env: Record<string, string> };
+    /** More environment for the child (bench/report's switch that reads a report on the event loop). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ChildServer> {
   const { tracing } = options;
   const child = startIpcChild<FromChild, ToChild>(spec.role, childScript, [JSON.stringify(spec)], {
-    ...(tracing ? { nodeFlags: tracing.nodeFlags, env: tracing.env } : {}),
+    ...(tracing ? { nodeFlags: tracing.nodeFlags } : {}),
+    env: { ...tracing?.env, ...options.env },
   });
   let port: number;
   try {

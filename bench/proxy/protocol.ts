@@ -3,6 +3,8 @@
 export interface PartnerSpec {
   id: string;
   apiKeySha256: string;
+  /** An operator's key: /ops too (bench/report's partner phase renders reports with it). */
+  role?: 'operator';
 }
 
 /** What the parent asks a child to run; passed as one JSON argument. */

@@ -5,7 +5,15 @@
  *   2. the pipeline's throughput on that ledger alone, and while `orderbridge report` renders the
  *      same report over and over in another process; goal: less than 20 % slower.
  *
+ *   3. partners reading their cached orders through the gateway at a fixed rate, alone and while an
+ *      operator renders the 24 h report through /ops (bench/report/partners.ts); goal: partner p99
+ *      with the report ≤ 1.2× without. --beside-partners runs only this one (after the seed);
+ *      --on-loop measures the same again with the report's rows read on the gateway's event loop, as
+ *      before the report thread (a comparison); --cpu-prof DIR profiles the gateway while it reports.
+ *
  *   npm run -s bench:report -- [--messages 1000000] [--orders 20000] [--runs 2] [--renders 5] [--json]
+ *                              [--beside-partners] [--partner-rate 500] [--partner-seconds 10]
+ *                              [--partner-rounds 2] [--on-loop] [--cpu-prof DIR]
  *
  * With --ledger postgres, only the first: a 24-hour report over a PostgreSQL ledger of 10,000,000
  * messages (--messages), seeded once by the server and kept between runs (bench/report/postgres.ts);
@@ -38,6 +46,7 @@ import { defaultConfigDir } from '../../test/helpers/config-dir.js';
 import { repoRoot } from '../shared/paths.js';
 import { defaultPostgresServer, ledgerOption } from '../shared/postgres.js';
 import { type Render, runOnPostgres } from './postgres.js';
+import { partnerGoal, type PartnersFigures, runBesidePartners } from './partners.js';
 
 const goals = { renderMs: 2000, throughputDrop: 0.2 };
 
@@ -52,12 +61,19 @@ const { values } = parseArgs({
     'beside-sqlite': { type: 'boolean', default: false },
     postgres: { type: 'string', default: defaultPostgresServer },
     'drop-cache': { type: 'boolean', default: false },
+    'beside-partners': { type: 'boolean', default: false },
+    'partner-rate': { type: 'string', default: '500' },
+    'partner-seconds': { type: 'string', default: '10' },
+    'partner-rounds': { type: 'string', default: '2' },
+    'on-loop': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
     'usage: npm run -s bench:report -- [--messages N] [--orders N] [--runs R] [--renders N] [--json]\n' +
+      '                                  [--beside-partners] [--partner-rate N] [--partner-seconds N] [--partner-rounds N] [--on-loop] [--cpu-prof DIR]\n' +
       '       npm run -s bench:report -- --ledger postgres [--messages N] [--renders N] [--beside-sqlite] [--postgres URL] [--json] [--drop-cache]\n',
   );
   process.exit(0);
@@ -68,7 +84,17 @@ const options = {
   orders: positiveInt('orders', values.orders),
   runs: positiveInt('runs', values.runs),
   renders: positiveInt('renders', values.renders),
+  partners: {
+    rate: positiveInt('partner-rate', values['partner-rate']),
+    seconds: positiveInt('partner-seconds', values['partner-seconds']),
+    rounds: positiveInt('partner-rounds', values['partner-rounds']),
+    orders: 2000,
+    onLoop: values['on-loop'],
+    ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
+  },
 };
+// --beside-partners: only the partner phase; the default run has all three.
+const onlyPartners = values['beside-partners'];
 const config = loadConfig({ dir: defaultConfigDir, env: {} });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -185,22 +211,41 @@ async function main(): Promise<void> {
     `bench: seeded in ${(seeded.seconds).toFixed(1)} s (${formatInt(seeded.orders)} orders, ${formatInt(seeded.messages)} messages, ${formatInt(seeded.journal)} journal rows, ${(seeded.bytes / 1e6).toFixed(0)} MB)`,
   );
 
-  const renders = [];
-  for (let i = 0; i < options.renders; i++) {
-    const render = await renderOnce({ driver: 'sqlite', path: ledgerPath, synchronous: 'NORMAL' }, now);
-    renders.push(render);
-    log(
-      `render ${i + 1}: ${render.ms.toFixed(0)} ms, ${render.discrepancies} discrepancies, ${formatInt(render.bytes / 1024)} KiB of HTML`,
-    );
-  }
+  const renders: Render[] = [];
   const runs: { run: number; alone: number; withReports: number; renders: number }[] = [];
-  for (let run = 1; run <= options.runs; run++) {
-    const alone = await pipelineRun(ledgerPath, `alone${run}`, false);
-    const busy = await pipelineRun(ledgerPath, `busy${run}`, true);
-    runs.push({ run, alone: alone.throughput, withReports: busy.throughput, renders: busy.renders });
-    log(
-      `run ${run}: pipeline alone ${formatInt(alone.throughput)} cmd/s, while reports render ${formatInt(busy.throughput)} cmd/s (${busy.renders} reports rendered meanwhile)`,
-    );
+  if (!onlyPartners) {
+    for (let i = 0; i < options.renders; i++) {
+      const render = await renderOnce({ driver: 'sqlite', path: ledgerPath, synchronous: 'NORMAL' }, now);
+      renders.push(render);
+      log(
+        `render ${i + 1}: ${render.ms.toFixed(0)} ms, ${render.discrepancies} discrepancies, ${formatInt(render.bytes / 1024)} KiB of HTML`,
+      );
+    }
+    for (let run = 1; run <= options.runs; run++) {
+      const alone = await pipelineRun(ledgerPath, `alone${run}`, false);
+      const busy = await pipelineRun(ledgerPath, `busy${run}`, true);
+      runs.push({ run, alone: alone.throughput, withReports: busy.throughput, renders: busy.renders });
+      log(
+        `run ${run}: pipeline alone ${formatInt(alone.throughput)} cmd/s, while reports render ${formatInt(busy.throughput)} cmd/s (${busy.renders} reports rendered meanwhile)`,
+      );
+    }
+  }
+  const partners = await runBesidePartners(
+    options.partners,
+    { path: ledgerPath, orders: seeded.orders },
+    { cleanup, dir, log },
+  );
+  const machine = { cores: availableParallelism(), node: process.version, loadAverage1mAtStart: round(loadAtStart) };
+  const partnerLines = partnerFigures(partners);
+  const header = `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page`;
+  const machineLine = `machine: ${machine.cores} cores, Node ${machine.node}, 1-min load average ${machine.loadAverage1mAtStart} at the start`;
+  if (onlyPartners) {
+    process.stdout.write(`${[header, ...partnerLines.lines, machineLine].join('\n')}\n`);
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ startedAt: startedAt.toISOString(), machine, ledger: seeded, partners, goals: partnerLines.goals })}\n`,
+      );
+    return;
   }
   const renderMs = median(renders.map((r) => r.ms));
   const alone = median(runs.map((r) => r.alone));
@@ -208,7 +253,7 @@ async function main(): Promise<void> {
   const drop = 1 - busy / alone;
   const summary = {
     startedAt: startedAt.toISOString(),
-    machine: { cores: availableParallelism(), node: process.version, loadAverage1mAtStart: round(loadAtStart) },
+    machine,
     ledger: seeded,
     report: {
       window: '24h',
@@ -224,10 +269,15 @@ async function main(): Promise<void> {
       drop: round(drop, 3),
       runs,
     },
-    goals: { renderUnder2s: renderMs < goals.renderMs, throughputDropUnder20Percent: drop < goals.throughputDrop },
+    partners,
+    goals: {
+      renderUnder2s: renderMs < goals.renderMs,
+      throughputDropUnder20Percent: drop < goals.throughputDrop,
+      ...partnerLines.goals,
+    },
   };
   const lines = [
-    `Report over a ledger of ${formatInt(seeded.messages)} messages (${formatInt(seeded.orders)} orders, ${(seeded.bytes / 1e6).toFixed(0)} MB), a 24-hour window, HTML page, MES not asked`,
+    `${header}, MES not asked (renders and pipeline)`,
     table(
       ['', 'figure', 'goal'],
       [
@@ -246,12 +296,66 @@ async function main(): Promise<void> {
       ],
     ),
     `runs (alone / while reporting, cmd/s): ${runs.map((r) => `${formatInt(r.alone)} / ${formatInt(r.withReports)} (${r.renders} reports)`).join('; ')}`,
-    `machine: ${summary.machine.cores} cores, Node ${summary.machine.node}, 1-min load average ${summary.machine.loadAverage1mAtStart} at the start`,
+    ...partnerLines.lines,
+    machineLine,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
+/** The partner phase's table: p50/p99 alone and with the report, their ratio, the goal; per mode. */
+function partnerFigures(figures: PartnersFigures): { lines: string[]; goals: { partnerP99Within1_2x: boolean } } {
+  const modes = [
+    ['report rows on the worker thread (as shipped)', figures.thread] as const,
+    ...(figures.loop ? [['report rows on the event loop (comparison)', figures.loop] as const] : []),
+  ];
+  const rows = modes.flatMap(([name, mode]) => [
+    [name, '', ''],
+    [
+      '  partner read p50 alone / with report (ms)',
+      `${mode.p50Alone.toFixed(2)} / ${mode.p50WithReport.toFixed(2)}`,
+      '',
+    ],
+    [
+      '  partner read p99 alone / with report (ms)',
+      `${mode.p99Alone.toFixed(2)} / ${mode.p99WithReport.toFixed(2)}`,
+      '',
+    ],
+    [
+      '  p99 with report ÷ alone',
+      `${mode.p99Ratio.toFixed(2)}×`,
+      `≤ ${partnerGoal.p99Ratio}×: ${mode.met ? 'met' : 'NOT met'}`,
+    ],
+    [
+      '  reports rendered while measured (ms each)',
+      mode.withReport
+        .flatMap((w) => w.reportMs ?? [])
+        .map((ms) => Math.round(ms))
+        .join(' / '),
+      '',
+    ],
+    [
+      '  gateway loop stall max alone / with report (ms)',
+      `${Math.max(...mode.alone.map((w) => w.loopStallMaxMs)).toFixed(0)} / ${Math.max(...mode.withReport.map((w) => w.loopStallMaxMs)).toFixed(0)}`,
+      '',
+    ],
+  ]);
+  const failed = modes.reduce(
+    (sum, [, mode]) => sum + [...mode.alone, ...mode.withReport].reduce((s, w) => s + w.failed, 0),
+    0,
+  );
+  const lag = Math.max(
+    ...modes.flatMap(([, mode]) => [...mode.alone, ...mode.withReport].map((w) => w.generatorLagP99)),
+  );
+  return {
+    lines: [
+      `Partners reading ${formatInt(figures.orders)} cached orders (GET /v1/orders/{id}) at ${formatInt(figures.rate)}/s open loop, ${figures.seconds} s windows, ${figures.rounds} rounds alone / while an operator renders GET /ops?since=24h back to back (medians over rounds)`,
+      table(['', 'figure', 'goal'], rows),
+      `partner reads failed: ${failed}; load generator's own send lag p99 at most ${lag.toFixed(2)} ms`,
+    ],
+    goals: { partnerP99Within1_2x: figures.thread.met },
+  };
+}
 (ledger === 'postgres'
   ? runOnPostgres(
       {
