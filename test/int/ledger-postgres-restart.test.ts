@@ -12,7 +12,11 @@ t.test('PostgreSQL restarted while four writers commit: failures, then writes ag
   const uncaught: unknown[] = [];
   const note = (error: unknown) => uncaught.push(error);
   process.on('uncaughtException', note);
-  t.teardown(() => process.off('uncaughtException', note));
+  process.on('unhandledRejection', note);
+  t.teardown(() => {
+    process.off('uncaughtException', note);
+    process.off('unhandledRejection', note);
+  });
   const postgres = await startPrivatePostgres(t, 'restart');
   const url = await postgres.createDatabase('ledger');
   const env = testConfig();
@@ -36,6 +40,6 @@ t.test('PostgreSQL restarted while four writers commit: failures, then writes ag
   writing = false;
   await Promise.all(writers);
   t.ok(failed > 0, `${failed} writes failed while PostgreSQL restarted`);
-  t.same(uncaught, [], 'no connection error escaped to the process');
+  t.same(uncaught, [], 'no connection error escaped to the process (an unheard error event, an unhandled rejection)');
   t.match(await ledger.recordCommand(create('R-after'), T0), { kind: 'forward' }, 'a write after the restart');
 });

@@ -216,7 +216,7 @@ export class PgGroupCommit {
     return {
       query: (text, values) => client.query(queryConfig(text, values)),
       send: (text, values) => {
-        sent.push(client.query(queryConfig(text, values)));
+        sent.push(observed(client.query(queryConfig(text, values))));
       },
       orderChanged: (orderId) => changed.add(orderId),
     };
@@ -232,14 +232,12 @@ export class PgGroupCommit {
     changed: Set<string>,
     releases: Promise<unknown>[],
   ): Promise<Settled> {
-    const sent: Promise<unknown>[] = [client.query('SAVEPOINT unit')];
+    const sent: Promise<unknown>[] = [observed(client.query('SAVEPOINT unit'))];
     try {
       const value = await work(this.unitTx(client, sent, changed));
       await Promise.all(sent);
-      const release = client.query('RELEASE unit');
-      // Awaited before COMMIT; a failure meanwhile must not count as an unhandled rejection.
-      release.catch(() => undefined);
-      releases.push(release);
+      // Awaited before COMMIT.
+      releases.push(observed(client.query('RELEASE unit')));
       return { ok: true, value };
     } catch (error) {
       // Every sent statement has settled before the savepoint is rolled back to.
@@ -253,4 +251,14 @@ export class PgGroupCommit {
       return { ok: false, error: errors[0] };
     }
   }
+}
+
+/**
+ * A statement sent ahead whose failure is read later (with the unit's others): until then the unit
+ * awaits something else, and a rejection nobody listens to yet (PostgreSQL restarting kills every
+ * statement in flight) would end the process. The promise itself still rejects for whoever awaits it.
+ */
+function observed<T>(statement: Promise<T>): Promise<T> {
+  statement.catch(() => undefined);
+  return statement;
 }
