@@ -170,7 +170,11 @@ export async function runBesidePartners(
           options.cpuProfDir && round === 1
             ? join(options.cpuProfDir, `report-beside-partners-${mode}.cpuprofile`)
             : undefined;
-        if (profile) gateway.profileStart();
+        if (profile) {
+          gateway.profileStart();
+          // Starting the profiler stalls the gateway's loop for tens of ms: not inside the window.
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
         const reports = reportLoop(gateway.port, operatorKey);
         const busy = await window(gateway, () => pacedInChild(spec, join(dir, 'paced.json')));
         const reportMs = await reports.stop();
