@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { isTerminal, orderStatuses } from '../../mapping/index.js';
+import { ofFlaggedOrder, openMessageStates, terminalStatuses } from '../retention-rules.js';
 import type { Pruned, RetentionPort } from '../store.js';
 import type { PgGroupCommit } from './group-commit.js';
 import {
@@ -11,14 +11,8 @@ import {
   rowIdsPerDay,
 } from './partitions.js';
 
-const open = "('received', 'forwarded', 'redelivered', 'pending')";
-const terminal = orderStatuses
-  .filter(isTerminal)
-  .map((s) => `'${s}'`)
-  .join(', ');
-/** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
-const ofFlaggedOrder = (alias: string) =>
-  `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
+const open = openMessageStates;
+const terminal = terminalStatuses;
 /** A message nothing needs any more: final, due for nothing, its order not flagged (as on SQLite). */
 const finalMessage = (alias: string) =>
   `${alias}.state NOT IN ${open} AND ${alias}.due_at IS NULL AND NOT ${ofFlaggedOrder(alias)}`;

@@ -1,16 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { isTerminal, orderStatuses } from '../../mapping/index.js';
+import { ofFlaggedOrder, openMessageStates, terminalStatuses } from '../retention-rules.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Pruned, RetentionPort } from '../store.js';
 
-const open = "('received', 'forwarded', 'redelivered', 'pending')";
-const terminal = orderStatuses
-  .filter(isTerminal)
-  .map((s) => `'${s}'`)
-  .join(', ');
-/** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
-const ofFlaggedOrder = (alias: string) =>
-  `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
+const open = openMessageStates;
+const terminal = terminalStatuses;
 
 /**
  * Removes ledger rows older than the retention in small batches, each batch its own group-commit

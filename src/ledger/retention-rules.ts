@@ -1,0 +1,15 @@
+// What retention keeps, as SQL both drivers' retention share (standard SQL, the same on both).
+import { isTerminal, orderStatuses } from '../mapping/index.js';
+
+/** Message states that still wait for something: a command for the MES, an event for the broker. */
+export const openMessageStates = "('received', 'forwarded', 'redelivered', 'pending')";
+
+/** The order statuses after which nothing more happens to an order, as an SQL list. */
+export const terminalStatuses = orderStatuses
+  .filter(isTerminal)
+  .map((s) => `'${s}'`)
+  .join(', ');
+
+/** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
+export const ofFlaggedOrder = (alias: string) =>
+  `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;
