@@ -12,8 +12,8 @@ export interface ReportRows {
   deadLettered: number;
   ordersByStatus: Record<string, number>;
   stuckByStatus: Record<string, number>;
-  /** Acknowledged, rejected or failed commands: when the answer came and how long after forwarding (ms). */
-  acks: { at: number; ms: number }[];
+  /** How long after forwarding the window's commands were acknowledged, rejected or failed (ms). */
+  acks: AckLatencies;
   /** Candidates for discrepancies, each with the order's current status. */
   lostCommands: { orderId: string; at: number; reason: string | null; status: string }[];
   /**
@@ -75,5 +75,67 @@ export function messageFigures(
     eventsByState: countsBy(ofChannel('mes.event'), 'state'),
     invalid: total(inStates('invalid'), (row) => row.n),
     deadLettered: total(inStates('invalid', 'dead_lettered'), (row) => row.n),
+  };
+}
+
+/** The report's series splits its window into this many buckets (the last one may be shorter). */
+const bucketCount = 48;
+
+/** The length of one bucket of the report's series over the window [from, to) (ms). */
+export function bucketMsOf(from: number, to: number): number {
+  return Math.max(1, Math.ceil((to - from) / bucketCount));
+}
+
+/** The series' buckets over [from, to): their length, how many, and the end of the last one. */
+export function seriesBuckets(from: number, to: number): { bucketMs: number; count: number; end: number } {
+  const bucketMs = bucketMsOf(from, to);
+  const count = Math.ceil((to - from) / bucketMs);
+  return { bucketMs, count, end: from + count * bucketMs };
+}
+
+/** Nearest-rank percentiles (`sorted[ceil(p/100·n) - 1]`) of a set of latencies; null when empty. */
+export interface LatencyFigures {
+  count: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface AckLatencies extends LatencyFigures {
+  p90: number | null;
+  max: number | null;
+  /** By when the answer came: bucket i holds those answered in [from + i·bucketMs, from + (i+1)·bucketMs). */
+  buckets: LatencyFigures[];
+}
+
+/**
+ * One row of a driver's latency query: the window's figures (`bucket` null, `overall` 1), or one
+ * bucket's (answers after the last bucket, or before the window, are in no bucket).
+ */
+export interface AckLatencyRow {
+  overall: number | boolean;
+  bucket: number | null;
+  n: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** The report's latency figures from a driver's rows (buckets without answers have none). */
+export function ackLatencies(rows: AckLatencyRow[], from: number, to: number): AckLatencies {
+  const figures = (row: AckLatencyRow | undefined): LatencyFigures => ({
+    count: Number(row?.n ?? 0),
+    p50: row?.p50 ?? null,
+    p99: row?.p99 ?? null,
+  });
+  const overall = rows.find((row) => Number(row.overall) === 1);
+  const byBucket = new Map(
+    rows.filter((row) => Number(row.overall) !== 1 && row.bucket !== null).map((row) => [Number(row.bucket), row]),
+  );
+  return {
+    ...figures(overall),
+    p90: overall?.p90 ?? null,
+    max: overall?.max ?? null,
+    buckets: Array.from({ length: seriesBuckets(from, to).count }, (_, i) => figures(byBucket.get(i))),
   };
 }

@@ -1,6 +1,6 @@
 import type { ReconciliationReport } from '../../contracts/generated/ops/report.js';
 import type { NeedsActionRows } from '../../ledger/index.js';
-import type { ReportRows } from '../../ledger/report-rows.js';
+import { type ReportRows, seriesBuckets } from '../../ledger/report-rows.js';
 import { canMove, isOrderStatus, type OrderStatus } from '../../mapping/index.js';
 import { buildActionList } from './needs-action.js';
 import { texts, type Lang } from './texts.js';
@@ -38,8 +38,6 @@ export interface ReportInput {
   recordAnswer?: (orderId: string, answer: MesAnswer) => void;
   onProgress?: (done: number, total: number) => void;
 }
-
-const bucketCount = 48;
 
 /**
  * The order the report lists discrepancies in, the most urgent first: an order the MES lost is
@@ -170,7 +168,6 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
   const byKind: ReconciliationReport['informational']['byKind'] = {};
   for (const { kind } of informational) if (isInformational(kind)) byKind[kind] = (byKind[kind] ?? 0) + 1;
 
-  const latencies = rows.acks.map((a) => a.ms).sort((a, b) => a - b);
   return {
     generatedAt: iso(now),
     needsAction: buildActionList({
@@ -209,11 +206,11 @@ export async function buildReport(input: ReportInput): Promise<ReconciliationRep
     ordersByStatus: statusCounts(rows.ordersByStatus),
     stuckByStatus: statusCounts(rows.stuckByStatus),
     ackLatencyMs: {
-      count: latencies.length,
-      p50: percentile(latencies, 50),
-      p90: percentile(latencies, 90),
-      p99: percentile(latencies, 99),
-      max: latencies.at(-1) ?? null,
+      count: rows.acks.count,
+      p50: rows.acks.p50,
+      p90: rows.acks.p90,
+      p99: rows.acks.p99,
+      max: rows.acks.max,
     },
     series: series(rows.acks, from, to),
     discrepancies: discrepancies.filter((d) => !isInformational(d.kind)),
@@ -258,29 +255,15 @@ function statusCounts(counts: Record<string, number>): Partial<Record<OrderStatu
   return Object.fromEntries(Object.entries(counts).filter(([status]) => isOrderStatus(status)));
 }
 
-/** Nearest-rank percentile of sorted values; null when there are none. */
-function percentile(sorted: number[], p: number): number | null {
-  if (!sorted.length) return null;
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 function series(acks: ReportRows['acks'], from: number, to: number): ReconciliationReport['series'] {
-  const bucketMs = Math.max(1, Math.ceil((to - from) / bucketCount));
-  const buckets: number[][] = Array.from({ length: Math.ceil((to - from) / bucketMs) }, () => []);
-  for (const ack of acks) {
-    const index = Math.floor((ack.at - from) / bucketMs);
-    if (index >= 0 && index < buckets.length) buckets[index]!.push(ack.ms);
-  }
+  const { bucketMs } = seriesBuckets(from, to);
   return {
     bucketMs,
-    buckets: buckets.map((values, i) => {
-      values.sort((a, b) => a - b);
-      return {
-        start: new Date(from + i * bucketMs).toISOString(),
-        acknowledged: values.length,
-        p50Ms: percentile(values, 50),
-        p99Ms: percentile(values, 99),
-      };
-    }),
+    buckets: acks.buckets.map((bucket, i) => ({
+      start: new Date(from + i * bucketMs).toISOString(),
+      acknowledged: bucket.count,
+      p50Ms: bucket.p50,
+      p99Ms: bucket.p99,
+    })),
   };
 }

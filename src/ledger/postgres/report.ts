@@ -1,11 +1,14 @@
 import type { Pool } from 'pg';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import {
+  type AckLatencyRow,
+  ackLatencies,
   anyClosedByEvidence,
   type ChannelStateCount,
   countsBy,
   messageFigures,
   type ReportRows,
+  seriesBuckets,
 } from '../report-rows.js';
 import { firstRowIdOfDay, rowIdsWithin } from './partitions.js';
 
@@ -34,6 +37,7 @@ export async function readReportRows(
     return rows as T[];
   };
   const inWindow = 'created_at >= $1 AND created_at < $2';
+  const { bucketMs, end } = seriesBuckets(from, to);
   // One pass over the window's messages for every count by channel and state.
   const byChannelState = await all<ChannelStateCount>(
     `SELECT channel, state, COUNT(*)::int AS n, COUNT(*) FILTER (WHERE attempts > 1)::int AS reforwarded,
@@ -56,11 +60,26 @@ export async function readReportRows(
       await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, []),
       'status',
     ),
-    acks: await all(`
-      SELECT i.updated_at AS at, GREATEST(0, i.updated_at - o.created_at) AS ms
-      FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command' AND ${rowIdsWithin('o.id', '$1', '$2')}
-      WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
-        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
+    // Percentiles computed by the server (percentile_disc: nearest rank), of the window and of each
+    // bucket of the series by when the answer came: the rows themselves never leave it.
+    acks: ackLatencies(
+      await all<AckLatencyRow>(
+        `
+      WITH acks AS (
+        SELECT GREATEST(0, i.updated_at - o.created_at) AS ms,
+          CASE WHEN i.updated_at >= $1 AND i.updated_at < $4 THEN (i.updated_at - $1) / $3 END AS bucket
+        FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command' AND ${rowIdsWithin('o.id', '$1', '$2')}
+        WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
+          AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%'))
+      SELECT GROUPING(bucket) AS overall, bucket::int AS bucket, COUNT(*)::int AS n,
+        percentile_disc(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_disc(0.9) WITHIN GROUP (ORDER BY ms) AS p90,
+        percentile_disc(0.99) WITHIN GROUP (ORDER BY ms) AS p99, MAX(ms) AS max
+      FROM acks GROUP BY GROUPING SETS ((), (bucket))`,
+        [from, to, bucketMs, end],
+      ),
+      from,
+      to,
+    ),
     lostCommands: !byChannelState.some((row) => row.channel === 'crm.command' && row.state === 'lost')
       ? []
       : await all(`

@@ -1,10 +1,13 @@
 import type { Database } from 'better-sqlite3';
 import {
+  type AckLatencyRow,
+  ackLatencies,
   anyClosedByEvidence,
   type ChannelStateCount,
   countsBy,
   messageFigures,
   type ReportRows,
+  seriesBuckets,
 } from '../report-rows.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms). */
@@ -22,6 +25,7 @@ export async function readReportRows(
   between: () => Promise<void> = async () => {},
 ): Promise<ReportRows> {
   const window = { from, to };
+  const { bucketMs, end } = seriesBuckets(from, to);
   const one = <T>(sql: string, params: object = window) => db.prepare(sql).get(params) as T;
   const all = <T>(sql: string, params: object = window) => db.prepare(sql).all(params) as T[];
   const inWindow = 'created_at >= @from AND created_at < @to';
@@ -51,12 +55,35 @@ export async function readReportRows(
     stuckByStatus: await step(() =>
       countsBy(all(`SELECT status, COUNT(*) AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, {}), 'status'),
     ),
+    // Nearest-rank percentiles by row number (SQLite's percentile() interpolates), of the window and
+    // of each bucket of the series by when the answer came: the rows themselves never leave SQLite.
     acks: await step(() =>
-      all(`
-      SELECT i.updated_at AS at, MAX(0, i.updated_at - o.created_at) AS ms
-      FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
-      WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
-        AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')`),
+      ackLatencies(
+        all<AckLatencyRow>(
+          `
+      WITH acks AS (
+        SELECT MAX(0, i.updated_at - o.created_at) AS ms,
+          CASE WHEN i.updated_at >= @from AND i.updated_at < @end THEN CAST((i.updated_at - @from) / @bucketMs AS INTEGER) END AS bucket
+        FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
+        WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
+          AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')),
+      ranked AS (
+        SELECT ms, bucket, ROW_NUMBER() OVER (ORDER BY ms) AS rank, COUNT(*) OVER () AS n,
+          ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY ms) AS bucketRank, COUNT(*) OVER (PARTITION BY bucket) AS bucketN
+        FROM acks)
+      SELECT 1 AS overall, NULL AS bucket, COUNT(*) AS n,
+        MAX(CASE WHEN rank = ${nearestRank(50, 'n')} THEN ms END) AS p50, MAX(CASE WHEN rank = ${nearestRank(90, 'n')} THEN ms END) AS p90,
+        MAX(CASE WHEN rank = ${nearestRank(99, 'n')} THEN ms END) AS p99, MAX(ms) AS max
+      FROM ranked
+      UNION ALL
+      SELECT 0, bucket, COUNT(*), MAX(CASE WHEN bucketRank = ${nearestRank(50, 'bucketN')} THEN ms END), NULL,
+        MAX(CASE WHEN bucketRank = ${nearestRank(99, 'bucketN')} THEN ms END), NULL
+      FROM ranked WHERE bucket IS NOT NULL GROUP BY bucket`,
+          { from, to, bucketMs, end },
+        ),
+        from,
+        to,
+      ),
     ),
     lostCommands: !byChannelState.some((row) => row.channel === 'crm.command' && row.state === 'lost')
       ? []
@@ -119,4 +146,9 @@ export async function readReportRows(
       ),
     ),
   };
+}
+
+/** The 1-based rank of the nearest-rank percentile p of `n` rows: ceil(p/100·n), at least 1 (as JS computes it, in doubles). */
+function nearestRank(p: number, n: string): string {
+  return `MAX(1, CAST(ceil(${p / 100} * ${n}) AS INTEGER))`;
 }
