@@ -90,8 +90,9 @@ export async function openPostgresLedger({
     types,
     application_name: 'orderbridge',
     // A unit settles (and the broker is acked) once COMMIT returns: that must mean durable, whatever
-    // the server's or the database's default says.
-    options: `-c synchronous_commit=on${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
+    // the server's or the database's default says. No JIT: only the report's scans cost enough to
+    // trigger it, and compiling them (in every parallel worker) took longer than it saved (bench/RESULTS.md).
+    options: `-c synchronous_commit=on -c jit=off${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
   });
   // An idle connection that breaks (PostgreSQL restarted) is dropped from the pool; the next query
   // opens another or fails, and that failure is what callers see.
