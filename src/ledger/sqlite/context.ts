@@ -7,6 +7,8 @@ import { type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
 import type { LedgerPolicy } from '../store.js';
+import type { LedgerRows } from '../rows-port.js';
+import { sqliteRows } from './rows-port.js';
 
 /**
  * What every SQLite port shares: one connection with its statements and group commit, the policy,
@@ -22,7 +24,12 @@ export class SqliteContext {
     readonly policy: LedgerPolicy,
     readonly webhooks: SqliteWebhookStore,
     readonly orderEventDeliveries?: OrderEventDeliveries,
-  ) {}
+  ) {
+    this.rows = sqliteRows(this);
+  }
+
+  /** The rows port every plan of this connection runs against. */
+  readonly rows: LedgerRows;
 
   onOrderChanged(listener: (orderId: string) => void): () => void {
     this.orderChangeListeners.add(listener);

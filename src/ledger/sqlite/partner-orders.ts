@@ -2,19 +2,13 @@ import { runNow } from '../plan.js';
 import { submitPartnerOrder } from '../record-partner-order.js';
 import type { PartnerOrderInput, PartnerOrderResult } from '../store.js';
 import type { SqliteContext } from './context.js';
-import type { LedgerRows } from '../rows-port.js';
-import { sqliteRows } from './rows-port.js';
 
 /** A partner's POSTed order and its idempotency key (src/ledger/record-partner-order.ts), in one unit. */
 export class SqlitePartnerOrders {
-  private readonly rows: LedgerRows;
-
-  constructor(private readonly ctx: SqliteContext) {
-    this.rows = sqliteRows(ctx);
-  }
+  constructor(private readonly ctx: SqliteContext) {}
 
   submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult> {
-    return this.ctx.commits.run(() => runNow(submitPartnerOrder(this.rows, input, now)));
+    return this.ctx.commits.run(() => runNow(submitPartnerOrder(this.ctx.rows, input, now)));
   }
 
   finishIdempotencyKey(

@@ -1,18 +1,12 @@
 import { runNow } from '../plan.js';
 import { flagStuck, resolveOverdueCommand } from '../record-watchdog.js';
-import type { LedgerRows } from '../rows-port.js';
 import { type MessageRow, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OutMessage } from '../store.js';
 import type { SqliteContext } from './context.js';
-import { sqliteRows } from './rows-port.js';
 
 /** What the watchdog asks and writes (src/ledger/record-watchdog.ts): overdue commands, orders past their deadline, unconfirmed events. */
 export class SqliteWatchdogQueries {
-  private readonly rows: LedgerRows;
-
-  constructor(private readonly ctx: SqliteContext) {
-    this.rows = sqliteRows(ctx);
-  }
+  constructor(private readonly ctx: SqliteContext) {}
 
   async overdueCommands(now: number, limit: number) {
     return this.ctx.sql.overdue.all(now, limit) as { rowId: number; orderId: string; attempts: number }[];
@@ -20,7 +14,7 @@ export class SqliteWatchdogQueries {
 
   resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]> {
     return this.ctx.commits.run(() =>
-      runNow(resolveOverdueCommand(this.rows, rowId, now, knownToMes, this.ctx.policy)),
+      runNow(resolveOverdueCommand(this.ctx.rows, rowId, now, knownToMes, this.ctx.policy)),
     );
   }
 
@@ -29,7 +23,7 @@ export class SqliteWatchdogQueries {
     if (this.ctx.sql.stuckOrders.get(now, 1) === undefined) return [];
     return this.ctx.commits.run(() =>
       (this.ctx.sql.stuckOrders.all(now, limit) as OrderRow[]).flatMap((row) =>
-        runNow(flagStuck(this.rows, toOrderRecord(row), now)),
+        runNow(flagStuck(this.ctx.rows, toOrderRecord(row), now)),
       ),
     );
   }
