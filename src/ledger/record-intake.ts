@@ -5,7 +5,7 @@ import { ackDueAt } from './decide-watchdog.js';
 import type { JournalEntry, OpenCommand, OrderRecord, OrderUpdate } from './model.js';
 import { answer, type Answer, type Plan } from './plan.js';
 import { type OrderEventRows, queueOrderEvents } from './queue-order-events.js';
-import { type MessageRow, toOut } from './rows.js';
+import { type MessageRow, type NewMessage, toOut } from './rows.js';
 import type {
   CommandInput,
   CommandResult,
@@ -40,22 +40,24 @@ export interface IntakeRows extends OrderEventRows {
   markPublished(rowIds: number[], now: number): void;
 }
 
+/** An incoming message recorded as received: its row, or undefined when it is already there (a repeat). */
+function receive(
+  rows: IntakeRows,
+  now: number,
+  message: Omit<NewMessage, 'direction' | 'state'>,
+): Generator<Answer<number | undefined>, number | undefined, number | undefined> {
+  return answer(rows.insertMessage({ direction: 'in', state: 'received', ...message }, now));
+}
+
 /** A CRM command: recorded with the MES command it becomes, or refused, or found repeated. */
 export function* recordCommand(rows: IntakeRows, input: CommandInput, now: number): Plan<CommandResult> {
-  const inserted = yield* answer(
-    rows.insertMessage(
-      {
-        direction: 'in',
-        channel: 'crm.command',
-        type: input.type,
-        messageId: input.crmMessageId,
-        orderId: input.orderId,
-        state: 'received',
-        traceId: input.traceId,
-      },
-      now,
-    ),
-  );
+  const inserted = yield* receive(rows, now, {
+    channel: 'crm.command',
+    type: input.type,
+    messageId: input.crmMessageId,
+    orderId: input.orderId,
+    traceId: input.traceId,
+  });
   if (inserted === undefined) return yield* repeatedCommand(rows, input, now);
 
   const order = yield* answer(rows.loadOrder(input.orderId));
@@ -131,21 +133,14 @@ export function* recordMesEvent(
   now: number,
   policy: LedgerPolicy,
 ): Plan<EventResult> {
-  const rowId = yield* answer(
-    rows.insertMessage(
-      {
-        direction: 'in',
-        channel: 'mes.event',
-        type,
-        messageId: fields.eventId,
-        orderId: fields.orderId,
-        state: 'received',
-        traceId,
-        ...(body !== undefined ? { payload: body } : {}),
-      },
-      now,
-    ),
-  );
+  const rowId = yield* receive(rows, now, {
+    channel: 'mes.event',
+    type,
+    messageId: fields.eventId,
+    orderId: fields.orderId,
+    traceId,
+    ...(body !== undefined ? { payload: body } : {}),
+  });
   if (rowId === undefined) return yield* repeatedEvent(rows, 'mes.event', fields.eventId, redelivered, now);
   const intake = decideMesEventIntake(translation, yield* answer(rows.loadOrder(fields.orderId)));
   if (intake.kind === 'quarantined') {
@@ -179,20 +174,13 @@ export function* recordCrmFact(
   now: number,
   policy: LedgerPolicy,
 ): Plan<EventResult> {
-  const rowId = yield* answer(
-    rows.insertMessage(
-      {
-        direction: 'in',
-        channel: 'crm.fact',
-        type: input.type,
-        messageId: input.messageId,
-        orderId: input.orderId,
-        state: 'received',
-        traceId: input.traceId,
-      },
-      now,
-    ),
-  );
+  const rowId = yield* receive(rows, now, {
+    channel: 'crm.fact',
+    type: input.type,
+    messageId: input.messageId,
+    orderId: input.orderId,
+    traceId: input.traceId,
+  });
   if (rowId === undefined) return yield* repeatedEvent(rows, 'crm.fact', input.messageId, input.redelivered, now);
   const intake = decideFactIntake(input.orderId, yield* answer(rows.loadOrder(input.orderId)));
   if (intake.kind === 'refused') {
