@@ -1,10 +1,9 @@
 // A ledger in which each kind of reconciliation discrepancy happens on purpose, and a stand-in MES API.
 import type { Test } from 'tap';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createMesReadProxy, type MesReadProxy } from '../../src/adapters/mes/index.js';
 import { withGatewayOverrides, type Config } from '../../src/config/index.js';
 import { testConfig } from './gateway-config.js';
+import { listenLoopback } from './loopback-http.js';
 import { testLedgerDrivers, type TestLedgerDriver } from './ledger-drivers.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 
@@ -14,24 +13,14 @@ export const T0 = Date.parse('2026-11-25T10:00:00Z');
 export async function fakeMes(t: Test, holds: Record<string, string>) {
   const asked: string[] = [];
   const askedAt: number[] = [];
-  const server = createServer((req, res) => {
+  const url = await listenLoopback(t, (req) => {
     const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('externalRef') ?? '';
     asked.push(ref);
     askedAt.push(Date.now());
     const state = holds[ref];
-    res
-      .writeHead(state ? 200 : 404, { 'content-type': 'application/json' })
-      .end(state ? JSON.stringify({ externalRef: ref, state }) : '{}');
+    return state ? { status: 200, body: JSON.stringify({ externalRef: ref, state }) } : { status: 404 };
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  t.teardown(
-    () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked, askedAt };
+  return { url, asked, askedAt };
 }
 
 /**
