@@ -2,10 +2,9 @@ import t from 'tap';
 import { runCli } from '../../src/cli/main.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import type { ReconciliationReport } from '../../src/app/report/report.js';
-import { runE2e, type E2eRun } from '../helpers/e2e.js';
+import { runE2e, type E2eRun, stuckOnlyWhenAccepted } from '../helpers/e2e.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
-const long = '60s';
 
 t.test(
   "after an e2e run with faults the report's counts match the checker's, and each fault is classified",
@@ -20,15 +19,7 @@ t.test(
         'acknowledgement.maxAttempts': 1,
         'acknowledgement.evidenceLookup': true,
         'stuck.checkInterval': '250ms',
-        'stuck.deadlines': {
-          received: long,
-          accepted: '3000ms',
-          in_production: long,
-          on_hold: long,
-          failed: long,
-          ready: long,
-          shipped: long,
-        },
+        'stuck.deadlines': stuckOnlyWhenAccepted('3000ms'),
       },
       mes: [
         '--step-ms',

@@ -186,3 +186,20 @@ async function waitForMesApi(port: number, mes: Started): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * `stuck.deadlines` under which only an order left in `accepted` goes stuck (after `after`): every
+ * other status waits a minute, longer than any e2e run, so only the MES's stalls are flagged.
+ */
+export function stuckOnlyWhenAccepted(after: string): Record<string, string> {
+  const long = '60s';
+  return {
+    received: long,
+    accepted: after,
+    in_production: long,
+    on_hold: long,
+    failed: long,
+    ready: long,
+    shipped: long,
+  };
+}
