@@ -266,3 +266,26 @@ t.test('the outbox sweep hands each unconfirmed event to one gateway, passing ov
   t.same(await sweep(replica, now + 1000), held, 'released, the held rows are swept next');
   t.equal((await sweep(ledger, now + 6000)).length, 6, 'still unconfirmed 5 s after it was taken: swept again');
 });
+
+// PostgreSQL ending a connection (a restart, an operator) fails the oldest statement in flight first,
+// often one a unit sent ahead, and the one the unit awaits only when the socket closes, a turn later.
+t.test('a statement sent ahead that fails while its unit awaits another is no unhandled rejection', async (t) => {
+  const url = await freshDatabase(t);
+  const { ledger } = await setup(t, {}, url);
+  const unhandled: unknown[] = [];
+  const note = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', note);
+  t.teardown(() => void process.off('unhandledRejection', note));
+  const operator = new pg.Client({ connectionString: url });
+  await operator.connect();
+  t.teardown(() => operator.end());
+  const unit = ledger.commits.run({}, async (tx) => {
+    const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    tx.send('SELECT pg_sleep(5)');
+    setTimeout(() => void operator.query('SELECT pg_terminate_backend($1)', [pid]), 200);
+    await tx.query('SELECT 1');
+  });
+  await t.rejects(unit, 'the unit fails with its connection');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.same(unhandled, [], 'the sent statement failed, heard by its unit');
+});
