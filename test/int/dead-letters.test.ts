@@ -8,6 +8,7 @@ import type { Channel } from 'amqplib';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { runCli } from '../../src/cli/main.js';
+import type { TimelineEntry } from '../../src/ledger/index.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 import { runCliCaptured } from '../helpers/cli.js';
@@ -96,15 +97,20 @@ t.test(
       { header: { messageType: 'CHANGE_ORDER' }, body: { externalRef: 'D-1' } },
       'the update reached the MES this time',
     );
+    // The MES may hold the update before the broker's confirm reaches the gateway, which marks it then.
+    const forwarded = (entries: TimelineEntry[]) =>
+      entries.some((e) => e.messageId === 'crm-D-1:update' && e.state === 'forwarded');
+    await waitFor(
+      async () => forwarded(await gateway.ledger.timeline('D-1')),
+      5000,
+      'the update marked forwarded',
+    ).catch(() => undefined);
     const timeline = await gateway.ledger.timeline('D-1');
     t.ok(
       timeline.some((e) => e.kind === 'replayed'),
       "the replay is in the order's timeline",
     );
-    t.ok(
-      timeline.some((e) => e.messageId === 'crm-D-1:update' && e.state === 'forwarded'),
-      'the update is ledgered and forwarded',
-    );
+    t.ok(forwarded(timeline), 'the update is ledgered and forwarded');
 
     // The undecodable one is replayed without a fix: it fails again and comes back, counted.
     t.equal(await cli('replay', '--reason', 'undecodable'), 0, errors.join('\n'));
