@@ -8,7 +8,7 @@
 #     headers with node-gyp --nodedir, kept in the same cache as a prebuild for the next run.
 #   - Needs what `npm ci && npm test` made here (node_modules, dist) and the services and tools
 #     scripts/ensure-env.sh makes ready.
-# Usage: scripts/test-node.sh [tap arguments]      (default: --jobs=2 test/unit test/int)
+# Usage: scripts/test-node.sh [tap arguments]      (default: --jobs=2 test/unit/*.test.ts test/int/*.test.ts)
 # ORDERBRIDGE_TEST_NODE=24.21.0 tries another Node (24 aborts today: see the Dockerfile). Messages go
 # to stderr ("test-node:").
 set -euo pipefail
@@ -76,7 +76,7 @@ fi
 args=("$@")
 # Two test files at a time: each integration test has its own vhost, ledger and ports (measured: 2.7
 # min for both suites, 4.4 min one at a time).
-((${#args[@]})) || args=(--jobs=2 test/unit test/int)
+((${#args[@]})) || args=(--jobs=2 test/unit/*.test.ts test/int/*.test.ts)
 say "Node $version ready in $((SECONDS - started)) s; running: tap ${args[*]}"
 
 # ---- the tests ---------------------------------------------------------------------------------
