@@ -5,12 +5,13 @@
  * a local sink), each in a fresh vhost on quorum queues, each in its own process.
  *
  *   npm run -s bench:pipeline -- [--orders 20000] [--runs 3] [--rate 2000] [--latency-seconds 3]
- *                                [--json] [--diagnose] [--cpu-prof DIR]
+ *                                [--json] [--diagnose] [--cpu-prof DIR] [--skip-tracing]
  *
  *   npm run -s bench:pipeline -- --ledger postgres [--replicas 1,2,3] [--postgres postgres://postgres@127.0.0.1:5432]
  *
  * --diagnose times the gateway's group commits (units vs BEGIN/COMMIT); --cpu-prof writes V8 CPU
- * profiles of the child processes. --ledger postgres runs, instead of the traced gateway, the gateway
+ * profiles of the child processes; --skip-tracing runs only the raw and the gateway sides (for A/B
+ * comparisons of the untraced pipeline, in half the time). --ledger postgres runs, instead of the traced gateway, the gateway
  * on PostgreSQL (a fresh database per run, dropped after) with each number of replicas consuming the
  * same queues, and reports the gateways' and PostgreSQL's CPU per command (bench/pipeline/postgres.ts).
  *
@@ -68,6 +69,7 @@ const { values } = parseArgs({
     'latency-seconds': { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
+    'skip-tracing': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     ledger: { type: 'string', default: 'sqlite' },
     replicas: { type: 'string', default: '1' },
@@ -77,7 +79,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'usage: npm run -s bench:pipeline -- [--orders N] [--runs R] [--rate PER_SECOND] [--latency-seconds S] [--json] [--diagnose] [--cpu-prof DIR]\n' +
+    'usage: npm run -s bench:pipeline -- [--orders N] [--runs R] [--rate PER_SECOND] [--latency-seconds S] [--json] [--diagnose] [--cpu-prof DIR] [--skip-tracing]\n' +
       '                                    [--ledger sqlite|postgres [--replicas 1,2,3] [--postgres postgres://USER@HOST:PORT]]\n',
   );
   process.exit(0);
@@ -89,6 +91,7 @@ const options = {
   latencySeconds: positiveInt('latency-seconds', values['latency-seconds']),
   json: values.json,
   diagnose: values.diagnose,
+  skipTracing: values['skip-tracing'],
   cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
   ledger: ledgerOption(values.ledger),
   replicas: values.replicas.split(',').map((count) => positiveInt('replicas', count)),
@@ -100,7 +103,9 @@ if (options.ledger === 'sqlite' && values.replicas !== '1')
 const sides: Side[] =
   options.ledger === 'postgres'
     ? ['raw', 'gateway', ...options.replicas.map(postgresSide)]
-    : ['raw', 'gateway', 'gateway-traced', 'gateway-sampled'];
+    : options.skipTracing
+      ? ['raw', 'gateway']
+      : ['raw', 'gateway', 'gateway-traced', 'gateway-sampled'];
 
 const config = loadConfig({ dir: defaultConfigDir, env: {} });
 const { amqp } = config.gateway;
@@ -336,18 +341,31 @@ function report(summary: ReturnType<typeof summarise>): string {
       `${sampled.rabbitCpuPercent}`,
     ],
   ];
+  const header = [
+    '',
+    'raw',
+    'gateway',
+    'gateway vs raw',
+    'tracing on, all',
+    `tracing on, ${sampledShare * 100}% sampled`,
+  ];
+  const columns = options.skipTracing ? 4 : header.length;
   return [
     `Orderbridge pipeline: ${formatInt(summary.orders)} order.create commands, median of ${summary.runs} run(s) per side, quorum queues, prefetch ${amqp.prefetch}`,
     `latency: ${formatInt(summary.latencyRate)} commands/s for ${summary.latencySeconds} s into an idle system, send → arrival at the MES queue's consumer`,
     '',
     table(
-      ['', 'raw', 'gateway', 'gateway vs raw', 'tracing on, all', `tracing on, ${sampledShare * 100}% sampled`],
-      rows,
+      header.slice(0, columns),
+      rows.map((row) => row.slice(0, columns)),
     ),
     ...queueingNote(summary.latencyRate, gateway.throughput),
-    '',
-    `tracing on (OTLP/HTTP protobuf to a local sink, ${formatInt(summary.otlpBytesPerCommand)} bytes exported per command when every trace is recorded) costs the gateway`,
-    `  ${(summary.tracingCost * 100).toFixed(1)}% of its throughput recording every trace (goal ≤ ${(tracingCostGoal * 100).toFixed(0)}%${summary.meetsTracingGoal ? ', met' : ', NOT met'}), ${(summary.sampledTracingCost * 100).toFixed(1)}% sampling ${sampledShare * 100}% (${summary.meetsTracingGoalSampled ? 'met' : 'NOT met'})`,
+    ...(options.skipTracing
+      ? []
+      : [
+          '',
+          `tracing on (OTLP/HTTP protobuf to a local sink, ${formatInt(summary.otlpBytesPerCommand)} bytes exported per command when every trace is recorded) costs the gateway`,
+          `  ${(summary.tracingCost * 100).toFixed(1)}% of its throughput recording every trace (goal ≤ ${(tracingCostGoal * 100).toFixed(0)}%${summary.meetsTracingGoal ? ', met' : ', NOT met'}), ${(summary.sampledTracingCost * 100).toFixed(1)}% sampling ${sampledShare * 100}% (${summary.meetsTracingGoalSampled ? 'met' : 'NOT met'})`,
+        ]),
     '',
     machineLine(summary.machine),
   ].join('\n');

@@ -11,6 +11,7 @@ import { NotPublishedError } from '../../app/ports.js';
 import type { Settlement } from './inbound.js';
 import { errorMessage } from '../../shared/error-message.js';
 import { ClusterConnection, nodeAddress } from './cluster-connection.js';
+import { coalesceSocketWrites } from './coalesce-writes.js';
 
 export type MessageHandler = (message: ConsumeMessage) => Promise<Settlement>;
 
@@ -135,6 +136,7 @@ export class Broker {
     model.on('error', (error: Error) =>
       this.options.logger.warn({ err: error }, 'RabbitMQ connection error during setup'),
     );
+    coalesceSocketWrites(model);
     const admin = await model.createChannel();
     await declareTopology(admin, this.options.amqp);
     await admin.close();

@@ -20,7 +20,10 @@ export type Durability = () => Promise<void>;
  * them all. One failing unit rolls back alone (commitBatch).
  * With `durability`, a unit's promise settles only once an fsync that began after its commit has
  * finished: the caller (which acks the broker next) never relies on a commit a power cut could take
- * back, and the event loop goes on with the next batch while the disk syncs.
+ * back, and the event loop goes on with other work while the disk syncs. Units submitted while an
+ * fsync runs are committed together once it ends: they could not settle before the next fsync
+ * anyway, and one commit writes each page they share (index leaves, the table's last page) to the
+ * WAL once instead of once per commit.
  */
 export class GroupCommit {
   private pending: Job[] = [];
@@ -64,6 +67,10 @@ export class GroupCommit {
   }
 
   private flush(): void {
+    if (this.syncs?.running) {
+      this.syncs.whenIdle(() => setImmediate(() => this.flush()));
+      return;
+    }
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
@@ -102,8 +109,9 @@ export class GroupCommit {
     return this.syncs !== undefined;
   }
 
-  /** Resolves when every commit so far is durable. */
+  /** Resolves when every unit submitted so far is committed and durable. */
   async idle(): Promise<void> {
+    if (this.pending.length) await this.run(() => undefined);
     await this.syncs?.after();
   }
 
@@ -151,7 +159,8 @@ function isStorageFault(error: unknown): boolean {
 /** One fsync at a time; every request made before an fsync began is covered by it. */
 class SyncQueue {
   private waiting: { resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private running = false;
+  private idleListener?: () => void;
+  running = false;
 
   constructor(private readonly sync: Durability) {}
 
@@ -174,5 +183,13 @@ class SyncQueue {
       }
     }
     this.running = false;
+    const listener = this.idleListener;
+    this.idleListener = undefined;
+    listener?.();
+  }
+
+  /** Calls `listener` once, when the fsync running now (and any queued behind it) has finished. */
+  whenIdle(listener: () => void): void {
+    this.idleListener = listener;
   }
 }
