@@ -10,7 +10,7 @@ import {
   type ReportRows,
   seriesBuckets,
 } from '../report-rows.js';
-import { firstRowIdOfDay, rowIdsWithin } from './partitions.js';
+import { createdOnDaysWithin, firstRowIdOfDay, rowIdsWithin } from './partitions.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms); as src/ledger/sqlite/report.ts. */
 
@@ -18,11 +18,29 @@ import { firstRowIdOfDay, rowIdsWithin } from './partitions.js';
 const messageInWindow = (alias: string) =>
   `${alias}.created_at >= $1 AND ${alias}.created_at < $2 AND ${rowIdsWithin(`${alias}.id`, '$1', '$2')}`;
 
+/** The channels whose counts the report reads (messageFigures); migration 005's messages_report index holds exactly their rows. */
+const countedChannels = `('crm.command', 'mes.command', 'mes.event')`;
+
+/** Settings of the report's read-only transactions (figures: bench/RESULTS.md, 2026-12-06 17:30). */
+const reportSettings = [
+  // The latency query's hash join and percentile sorts over a day of a 10 M-message ledger spill to
+  // disk at the default 4 MB.
+  "SET LOCAL work_mem = '64MB'",
+  // The window's commands and MES events are read from messages_report alone (index-only scans); at
+  // the default 4 the planner seq scans the days' partitions instead, for 2.5x the CPU.
+  'SET LOCAL random_page_cost = 1.1',
+];
+
+/** Runs one query of a report transaction and paces after it. */
+type Read = <T>(text: string, values: unknown[]) => Promise<T[]>;
+
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
  * journal.at) and reads only the partitions of the window's days, so a day's report stays fast on
- * a large ledger. `between` runs between two queries:
- * the report paces itself there so that it never holds the CPU for long.
+ * a large ledger. The latency query runs in its own transaction beside the others, which run one
+ * after another in another: the report holds two of the pool's connections at most (a gateway's
+ * commits take theirs from the same pool). `between` runs after each query: the report paces itself
+ * there so that it never holds the CPU for long.
  */
 export async function readReportRows(
   pool: Pool,
@@ -31,18 +49,83 @@ export async function readReportRows(
   unconfirmedBefore: number,
   between: () => Promise<void> = async () => {},
 ): Promise<ReportRows> {
-  const all = async <T>(text: string, values: unknown[] = [from, to]): Promise<T[]> => {
-    const { rows } = await pool.query(text, values);
-    await between();
-    return rows as T[];
-  };
-  const inWindow = 'created_at >= $1 AND created_at < $2';
+  const [acks, rest] = await Promise.all([
+    inReportTransaction(pool, between, (read) => readAckLatencies(read, from, to)),
+    inReportTransaction(pool, between, (read) => readCountsAndRows(read, from, to, unconfirmedBefore)),
+  ]);
+  return { ...rest, acks };
+}
+
+/** `body` on one connection of `pool`, in a read-only transaction with the report's settings. */
+async function inReportTransaction<T>(pool: Pool, between: () => Promise<void>, body: (read: Read) => Promise<T>) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    for (const setting of reportSettings) await client.query(setting);
+    const result = await body(async <R>(text: string, values: unknown[]) => {
+      const { rows } = await client.query(text, values);
+      await between();
+      return rows as R[];
+    });
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    // A connection that failed mid-transaction is not handed to the next caller.
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}
+
+/**
+ * How long after forwarding the window's commands were answered. Percentiles computed by the server
+ * (percentile_disc: nearest rank), of the window and of each bucket of the series by when the answer
+ * came: the rows themselves never leave it. Both sides of the join are read from messages_report
+ * alone: the forwarded command's day is its id's (rowIdsWithin, for the partitions) and its
+ * created_at's (createdOnDaysWithin, for the index).
+ */
+async function readAckLatencies(read: Read, from: number, to: number): Promise<ReportRows['acks']> {
   const { bucketMs, end } = seriesBuckets(from, to);
-  // One pass over the window's messages for every count by channel and state.
+  const rows = await read<AckLatencyRow>(
+    `
+      WITH acks AS (
+        SELECT GREATEST(0, i.updated_at - o.created_at) AS ms,
+          CASE WHEN i.updated_at >= $1 AND i.updated_at < $4 THEN (i.updated_at - $1) / $3 END AS bucket
+        FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
+          AND ${rowIdsWithin('o.id', '$1', '$2')} AND ${createdOnDaysWithin('o.created_at', '$1', '$2')}
+        WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
+          AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%'))
+      SELECT GROUPING(bucket) AS overall, bucket::int AS bucket, COUNT(*)::int AS n,
+        percentile_disc(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_disc(0.9) WITHIN GROUP (ORDER BY ms) AS p90,
+        percentile_disc(0.99) WITHIN GROUP (ORDER BY ms) AS p99, MAX(ms) AS max
+      FROM acks GROUP BY GROUPING SETS ((), (bucket))`,
+    [from, to, bucketMs, end],
+  );
+  return ackLatencies(rows, from, to);
+}
+
+async function readCountsAndRows(
+  read: Read,
+  from: number,
+  to: number,
+  unconfirmedBefore: number,
+): Promise<Omit<ReportRows, 'acks'>> {
+  const all = <T>(text: string, values: unknown[] = [from, to]) => read<T>(text, values);
+  const inWindow = 'created_at >= $1 AND created_at < $2';
+  // Every count by channel and state the report uses, in one query: the counted channels' messages
+  // from messages_report alone (index-only), and the other channels' only where messageFigures
+  // reads them (invalid, dead-lettered: through messages_needs_action).
   const byChannelState = await all<ChannelStateCount>(
-    `SELECT channel, state, COUNT(*)::int AS n, COUNT(*) FILTER (WHERE attempts > 1)::int AS reforwarded,
-       COUNT(*) FILTER (WHERE reason LIKE 'evidence:%')::int AS "byEvidence"
-     FROM messages m WHERE ${messageInWindow('m')} GROUP BY channel, state`,
+    ['IN', 'NOT IN']
+      .map(
+        (counted) => `
+      SELECT channel, state, COUNT(*)::int AS n, COUNT(*) FILTER (WHERE attempts > 1)::int AS reforwarded,
+        COUNT(*) FILTER (WHERE reason LIKE 'evidence:%')::int AS "byEvidence"
+      FROM messages m WHERE ${messageInWindow('m')} AND channel ${counted} ${countedChannels}
+        ${counted === 'IN' ? '' : `AND state IN ('invalid', 'dead_lettered')`}
+      GROUP BY channel, state`,
+      )
+      .join(' UNION ALL '),
   );
   return {
     ...messageFigures(byChannelState),
@@ -59,26 +142,6 @@ export async function readReportRows(
     stuckByStatus: countsBy(
       await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, []),
       'status',
-    ),
-    // Percentiles computed by the server (percentile_disc: nearest rank), of the window and of each
-    // bucket of the series by when the answer came: the rows themselves never leave it.
-    acks: ackLatencies(
-      await all<AckLatencyRow>(
-        `
-      WITH acks AS (
-        SELECT GREATEST(0, i.updated_at - o.created_at) AS ms,
-          CASE WHEN i.updated_at >= $1 AND i.updated_at < $4 THEN (i.updated_at - $1) / $3 END AS bucket
-        FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command' AND ${rowIdsWithin('o.id', '$1', '$2')}
-        WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
-          AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%'))
-      SELECT GROUPING(bucket) AS overall, bucket::int AS bucket, COUNT(*)::int AS n,
-        percentile_disc(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_disc(0.9) WITHIN GROUP (ORDER BY ms) AS p90,
-        percentile_disc(0.99) WITHIN GROUP (ORDER BY ms) AS p99, MAX(ms) AS max
-      FROM acks GROUP BY GROUPING SETS ((), (bucket))`,
-        [from, to, bucketMs, end],
-      ),
-      from,
-      to,
     ),
     lostCommands: !byChannelState.some((row) => row.channel === 'crm.command' && row.state === 'lost')
       ? []
@@ -159,14 +222,22 @@ export async function readNeedsActionRows(pool: Pool, from: number, to: number):
     ORDER BY m.id`);
   const ids = [...new Set([...flagged, ...quarantined, ...deadLettered, ...unanswered].map((row) => row.orderId))];
   // The last MES state each order reached: its newest journal entry naming one (journal_order index).
-  const orders = await all<NeedsActionRows['orders'][number]>(
-    `
+  // One look-up per order (19,375 in a day of a 10 M-message ledger): two halves on two connections.
+  const halves = [ids.slice(0, ids.length >> 1), ids.slice(ids.length >> 1)].filter((half) => half.length);
+  const orders = (
+    await Promise.all(
+      halves.map((half) =>
+        all<NeedsActionRows['orders'][number]>(
+          `
     SELECT o.order_id AS "orderId", o.status AS status,
       (SELECT j.detail::jsonb ->> 'mesState' FROM journal j
         WHERE j.order_id = o.order_id AND j.kind <> 'out_of_order' AND j.detail::jsonb ->> 'mesState' IS NOT NULL
         ORDER BY j.id DESC LIMIT 1) AS "mesState"
     FROM orders o WHERE o.order_id = ANY($1::text[])`,
-    [ids],
-  );
+          [half],
+        ),
+      ),
+    )
+  ).flat();
   return { flagged, quarantined, deadLettered, unanswered, orders };
 }
