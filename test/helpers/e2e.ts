@@ -68,6 +68,8 @@ export interface E2eResult {
   gatewayLog: string;
 }
 
+const gatewayStartMs = 60_000;
+
 /**
  * Gateway and both simulators as separate processes on a fresh vhost, a fresh ledger and the
  * default config with the given changes; everything is stopped by PID and removed afterwards.
@@ -109,9 +111,11 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     const replica = replicas > 1 ? `${index}-` : '';
     const gateway = startOrderbridge(t, `${name}-gateway-${replica}${generation++}`, ['serve'], env);
     logs.push(gateway);
-    await waitForOutput(gateway, /gateway started/, 20_000);
+    // A start costs a few seconds of CPU: on two cores shared with a run's other processes and
+    // other benchmarks (load 15-20), a gateway started mid-run took more than 20 s to say so.
+    await waitForOutput(gateway, /gateway started/, gatewayStartMs);
     // serve answers HTTP at once and connects to RabbitMQ in the background.
-    await waitForOutput(gateway, /RabbitMQ connected/, 20_000);
+    await waitForOutput(gateway, /RabbitMQ connected/, gatewayStartMs);
     return gateway;
   };
   // One after the other: the first runs the migrations; the others find them done.
