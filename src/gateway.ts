@@ -189,6 +189,7 @@ export async function startGateway({
   const ops = createOpsServices({
     config,
     ledger,
+    ledgerTarget: target,
     mes: mesProxy,
     deadLetterQueue: (use) => broker.withConnection((model) => withDeadLetterQueue(model, amqp.queues.deadLetter, use)),
     clock,
@@ -237,6 +238,7 @@ export async function startGateway({
       stopInvalidating();
       mesProxy.close();
       resources.close();
+      await ops.close();
       await ledger.close();
       logger.info('gateway stopped');
     },

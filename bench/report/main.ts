@@ -8,8 +8,8 @@
  *   3. partners reading their cached orders through the gateway at a fixed rate, alone and while an
  *      operator renders the 24 h report through /ops (bench/report/partners.ts); goal: partner p99
  *      with the report ≤ 1.2× without. --beside-partners runs only this one (after the seed);
- *      --on-loop measures the same again with the report's rows read on the gateway's event loop, as
- *      before the report thread (a comparison); --cpu-prof DIR profiles the gateway while it reports.
+ *      --on-loop measures the same again with the whole report on the gateway's event loop, as before
+ *      the page thread (a comparison); --cpu-prof DIR profiles the gateway while it reports.
  *
  *   npm run -s bench:report -- [--messages 1000000] [--orders 20000] [--runs 2] [--renders 5] [--json]
  *                              [--beside-partners] [--partner-rate 500] [--partner-seconds 10]
@@ -306,8 +306,8 @@ async function main(): Promise<void> {
 /** The partner phase's table: p50/p99 alone and with the report, their ratio, the goal; per mode. */
 function partnerFigures(figures: PartnersFigures): { lines: string[]; goals: { partnerP99Within1_2x: boolean } } {
   const modes = [
-    ['report rows on the worker thread (as shipped)', figures.thread] as const,
-    ...(figures.loop ? [['report rows on the event loop (comparison)', figures.loop] as const] : []),
+    ['page rendered on the page thread (as shipped)', figures.thread] as const,
+    ...(figures.loop ? [['page rendered on the event loop (comparison)', figures.loop] as const] : []),
   ];
   const rows = modes.flatMap(([name, mode]) => [
     [name, '', ''],

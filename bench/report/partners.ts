@@ -4,8 +4,8 @@
  * fixed open-loop rate, latency measured per request from its scheduled send (bench/proxy/paced.ts,
  * in a process of its own). Windows alternate: partners alone, then partners while an operator
  * renders the 24 h report page (GET /ops?since=24h) back to back. Goal: partner p99 with the report
- * ≤ 1.2× without. Measured with the report's rows read on the ledger's worker thread (as shipped)
- * and, for comparison, on the event loop (ORDERBRIDGE_BENCH_REPORT_ON_LOOP=1).
+ * ≤ 1.2× without. Measured with the page rendered on the gateway's report page thread (as shipped)
+ * and, for comparison, all of it on the event loop (ORDERBRIDGE_BENCH_REPORT_ON_LOOP=1).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -29,7 +29,7 @@ export interface PartnersOptions {
   rounds: number;
   /** Distinct orders the partner reads (spread over the whole ledger, each read once before measuring). */
   orders: number;
-  /** Also measure with the report's rows read on the event loop. */
+  /** Also measure with the report rendered on the event loop. */
   onLoop: boolean;
   /** Where to write a CPU profile of the gateway's main thread during each first window with the report. */
   cpuProfDir?: string;
@@ -150,7 +150,7 @@ export async function runBesidePartners(
     );
     try {
       await readAll(gateway.port, paths, shopKey);
-      // The first report warms the page cache of the ledger file and starts the report thread.
+      // The first report warms the page cache of the ledger file and starts the page thread.
       const firstReportMs = await renderReport(gateway.port, operatorKey);
       log(
         `partners (${mode}): gateway up, ${paths.length} orders cached, first report ${Math.round(firstReportMs)} ms`,

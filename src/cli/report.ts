@@ -4,6 +4,7 @@ import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { createMesReadProxy } from '../adapters/mes/index.js';
 import { createOpsServices } from '../app/ops-services.js';
+import { reportNiceness } from '../app/report/produce-report.js';
 import { needsActionText, reportCsv, reportText } from '../app/report/report-formats.js';
 import { reportHtml } from '../app/report/report-html.js';
 import type { ReconciliationReport } from '../app/report/report.js';
@@ -38,7 +39,6 @@ export const reportUsage = `Usage: orderbridge report [--since 24h | --from T --
   bad usage, an invalid config or no ledger at the configured path.`;
 
 type Format = 'text' | 'html' | 'json' | 'csv';
-const reportNiceness = 19;
 
 const formats: readonly Format[] = ['text', 'html', 'json', 'csv'];
 

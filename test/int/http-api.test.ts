@@ -87,7 +87,7 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   );
   // Every route of a gateway with the MES proxy and the ops pages, and nothing else.
   const ops: OpsService = {
-    report: () => Promise.reject(new Error('unused')),
+    reportPage: () => Promise.reject(new Error('unused')),
     timeline: () => Promise.resolve([]),
     deadLetters: () => Promise.resolve([]),
     replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
@@ -313,7 +313,7 @@ t.test(
     const opsKey = keyOf();
     let reports = 0;
     const ops: OpsService = {
-      report: () => {
+      reportPage: () => {
         reports++;
         return Promise.reject(new Error('not in this test'));
       },

@@ -54,7 +54,7 @@ async function setup(t: Test) {
     }),
   });
   const ops: OpsService = {
-    report: () => Promise.reject(new Error('not in this test')),
+    reportPage: () => Promise.reject(new Error('not in this test')),
     timeline: () => Promise.reject(new TypeError('the disk is on fire')),
     deadLetters: () => Promise.resolve([]),
     replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),

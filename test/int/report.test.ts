@@ -11,13 +11,13 @@ import { reportHtml } from '../../src/app/report/report-html.js';
 import type { ReconciliationReport } from '../../src/app/report/report.js';
 import { runCli } from '../../src/cli/main.js';
 import { createHttpApp } from '../../src/adapters/http/app.js';
-import type { OpsService } from '../../src/adapters/http/ops-routes.js';
+import { createOpsServices } from '../../src/app/ops-services.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { copyConfig } from '../helpers/config-dir.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { ledgerPolicy } from '../../src/gateway.js';
-import { openSqliteLedger } from '../../src/ledger/index.js';
+import { ledgerTarget, openSqliteLedger } from '../../src/ledger/index.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 import { testEachDriver } from '../helpers/ledger-drivers.js';
 import { fakeMes, mesReader, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
@@ -204,13 +204,10 @@ t.test('/ops, /ops/report and /ops/orders/{id}/timeline answer operator keys onl
       { id: 'shop', name: 'Shop', apiKeySha256: createHash('sha256').update(key('shop')).digest('hex') },
     ],
   });
-  // Dead letters have their own test (test/int/dead-letters.test.ts) against a real broker.
-  const ops: OpsService = {
-    report: (window, lang) => produceReport({ config, ledger, ...window, lang }),
-    timeline: (id) => ledger.timeline(id),
-    deadLetters: () => Promise.resolve([]),
-    replay: () => Promise.resolve({ replayed: [], refused: [], kept: 0 }),
-  };
+  // As the gateway serves it: pages rendered by the page thread over the ledger's file. Dead letters
+  // have their own test (test/int/dead-letters.test.ts) against a real broker.
+  const ops = createOpsServices({ config, ledger, ledgerTarget: ledgerTarget(config.gateway.ledger) });
+  t.teardown(() => ops.close());
   const app = createHttpApp({
     config,
     ledger,

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { OpsServices } from '../../app/ops-services.js';
 import { groupByReason } from '../../app/replay-dead-letters.js';
-import { reportCsv } from '../../app/report/report-formats.js';
-import { reportHtml } from '../../app/report/report-html.js';
+import { contentTypeOf, reportFormats, type ReportFormat } from '../../app/report/report-page.js';
 import { pickLang } from '../../app/report/texts.js';
 import { windowOf } from '../../app/report/window.js';
 import type { PartnerEnv } from './partner-guard.js';
@@ -10,12 +9,13 @@ import { HttpProblem, NotFound, ValidationFailed } from './problems.js';
 import { singleValuedQuery } from './single-query.js';
 
 /** What the ops routes serve: the operator's services, the same ones the CLI runs (src/app/ops-services.ts). */
-export type OpsService = Pick<OpsServices, 'report' | 'timeline' | 'deadLetters' | 'replay'>;
+export type OpsService = Pick<OpsServices, 'reportPage' | 'timeline' | 'deadLetters' | 'replay'>;
 
 /** A report rendered inside the gateway asks the MES about this many orders at most. */
 const maxLookupsPerPage = 50;
 
-const formats = ['json', 'csv', 'html'] as const;
+/** A page is written this much at a time, the event loop getting a turn between two writes. */
+const chunkBytes = 64 * 1024;
 
 /** /ops (the report page), /ops/report (json, csv or html), /ops/orders/{id}/timeline: behind operator keys. */
 export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
@@ -26,13 +26,12 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
   const answer = async (
     query: Record<string, string>,
     acceptLanguage: string | undefined,
-    defaultFormat: (typeof formats)[number],
+    defaultFormat: ReportFormat,
   ) => {
     const window = windowOf(query, Date.now());
     if ('error' in window) throw badQuery(window.field, window.error);
-    const format = query.format ?? defaultFormat;
-    if (!(formats as readonly string[]).includes(format))
-      throw badQuery('format', `format must be one of ${formats.join(', ')}`);
+    const format = (query.format ?? defaultFormat) as ReportFormat;
+    if (!reportFormats.includes(format)) throw badQuery('format', `format must be one of ${reportFormats.join(', ')}`);
     const lang = pickLang(query.lang ?? acceptLanguage);
     if (rendering)
       throw new HttpProblem(
@@ -44,15 +43,15 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
         { 'retry-after': '5' },
       );
     rendering = true;
-    const { report, timelines } = await ops.report(window, lang, { maxLookups: maxLookupsPerPage }).finally(() => {
+    const page = await ops.reportPage(window, lang, format, { maxLookups: maxLookupsPerPage }).finally(() => {
       rendering = false;
     });
-    if (format === 'json')
-      return new Response(JSON.stringify(report), { headers: { 'content-type': 'application/json' } });
-    if (format === 'csv')
-      return new Response(reportCsv(report), { headers: { 'content-type': 'text/csv; charset=utf-8' } });
-    return new Response(reportHtml(report, lang, timelines), {
-      headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang },
+    return new Response(inChunks(page), {
+      headers: {
+        'content-type': contentTypeOf[format],
+        'content-length': String(page.byteLength),
+        ...(format === 'html' ? { 'content-language': lang } : {}),
+      },
     });
   };
 
@@ -80,6 +79,22 @@ export function opsRoutes(ops: OpsService): Hono<PartnerEnv> {
     return c.json(result);
   });
   return routes;
+}
+
+/** The page a chunk at a time, each after a turn of the event loop: writing a big page never holds it. */
+function inChunks(page: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        await new Promise((resolve) => setImmediate(resolve));
+        controller.enqueue(page.subarray(offset, offset + chunkBytes));
+        offset += chunkBytes;
+        if (offset >= page.byteLength) controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 const queryFix = 'since=24h, or from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z; format=json|csv|html; lang=en|ru';

@@ -14,9 +14,15 @@ export interface MesOrderReader {
 /** The share of a CPU a report takes while reading the ledger next to a running gateway. */
 export const reportCpuShare = 0.6;
 
+/** A report is background work next to a running gateway: it gives way to it for the CPU. */
+export const reportNiceness = 19;
+
+/** What a report reads from the ledger, and the one thing it notes there (what the MES said). */
+export type ReportLedger = Pick<OpsLedger, 'reportRows' | 'needsActionRows' | 'timeline' | 'recordReconciliation'>;
+
 export interface ProduceReportOptions {
   config: Config;
-  ledger: OpsLedger;
+  ledger: ReportLedger;
   from: number;
   to: number;
   lang: Lang;

@@ -1,0 +1,132 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../config/index.js';
+import type { LedgerTarget, OpsLedger } from '../../ledger/index.js';
+import type { MesOrderReader } from './produce-report.js';
+import type { ReportFormat } from './report-page.js';
+import type { Lang } from './texts.js';
+
+export interface PageRequest {
+  from: number;
+  to: number;
+  now: number;
+  lang: Lang;
+  format: ReportFormat;
+  maxLookups: number;
+}
+
+/** What the gateway sends its page thread. */
+export type ToPageThread =
+  | ({ kind: 'render'; id: number } & PageRequest)
+  | { kind: 'mesAnswer'; id: number; status: number; body: Uint8Array }
+  | { kind: 'mesFailed'; id: number; message: string };
+
+/** What the page thread sends the gateway. */
+export type FromPageThread =
+  | { kind: 'page'; id: number; body: Uint8Array }
+  | { kind: 'failed'; id: number; message: string }
+  | { kind: 'readOrder'; id: number; orderId: string }
+  | { kind: 'recordAnswer'; orderId: string; detail: Record<string, unknown>; now: number };
+
+export interface PageThreadData {
+  config: Config;
+  target: LedgerTarget;
+  asksMes: boolean;
+}
+
+export interface PageThreadPorts {
+  config: Config;
+  /** The gateway's own ledger: the thread opens it again, read-only, at this target. */
+  target: LedgerTarget;
+  /** The MES read proxy (breaker, cache, budget) stays in the gateway: the thread asks through it. */
+  mes?: MesOrderReader;
+  /** Notes an MES answer in the order's journal, through the gateway's writable ledger. */
+  ledger: Pick<OpsLedger, 'recordReconciliation'>;
+}
+
+// page-worker.ts beside this module, as it runs: compiled (dist) or loaded as TypeScript (tests).
+const workerUrl = new URL(`./page-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * Renders report pages (ledger reads, assembly, timelines and the encoded page) on a worker thread,
+ * so that the only work a report leaves on the gateway's event loop is answering the thread's MES
+ * look-ups and writing the finished bytes. Started at the first report; it keeps the process alive
+ * only while a report renders.
+ */
+export class ReportPageThread {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pages = new Map<number, { resolve: (page: Uint8Array) => void; reject: (error: Error) => void }>();
+
+  constructor(private readonly ports: PageThreadPorts) {}
+
+  render(request: PageRequest): Promise<Uint8Array> {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pages.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ kind: 'render', id, ...request } satisfies ToPageThread);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const { config, target, mes } = this.ports;
+    const worker = new Worker(workerUrl, {
+      workerData: { config, target, asksMes: mes !== undefined } satisfies PageThreadData,
+    });
+    worker.on('message', (message: FromPageThread) => this.answer(worker, message));
+    const failAll = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const page of this.pages.values()) page.reject(error);
+      this.pages.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`the report page thread stopped (exit ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private answer(worker: Worker, message: FromPageThread): void {
+    const send = (reply: ToPageThread) => worker.postMessage(reply);
+    switch (message.kind) {
+      case 'readOrder':
+        void this.ports.mes!.readOrder(message.orderId).then(
+          ({ status, body }) => send({ kind: 'mesAnswer', id: message.id, status, body }),
+          (error: unknown) => send({ kind: 'mesFailed', id: message.id, message: messageOf(error) }),
+        );
+        return;
+      case 'recordAnswer':
+        void this.ports.ledger
+          .recordReconciliation(message.orderId, message.detail, message.now)
+          .catch(() => undefined);
+        return;
+      case 'page':
+      case 'failed': {
+        const page = this.pages.get(message.id);
+        if (!page) return;
+        this.pages.delete(message.id);
+        if (this.pages.size === 0) worker.unref();
+        if (message.kind === 'page') page.resolve(message.body);
+        else page.reject(new Error(message.message));
+        return;
+      }
+      default: {
+        const unknown: never = message;
+        throw new Error(`unknown message from the page thread: ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
