@@ -13,9 +13,9 @@ import { brokerUrls, durationMs, type Config } from './config/index.js';
 import {
   describeLedger,
   ledgerTarget,
+  ledgerPolicy,
   openLedger,
   type Ledger,
-  type LedgerPolicy,
   type LedgerStore,
 } from './ledger/index.js';
 import type { AppDeps } from './app/ports.js';
@@ -23,7 +23,6 @@ import { countOrdersNeedingAction } from './app/report/needs-action.js';
 import { gatewayConsumers } from './adapters/rabbitmq/consumer.js';
 import { Watchdog } from './app/watchdog.js';
 import { startRetention } from './app/retention.js';
-import { acknowledgedBy } from './mapping/index.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
@@ -60,22 +59,6 @@ const webhookOutcomes = {
   failed: 'failed',
   disabled: 'disabled',
 } as const;
-
-export function ledgerPolicy({ gateway, dialect }: Config): LedgerPolicy {
-  const { acknowledgement, stuck } = gateway;
-  const stuckAfter = new Map(
-    Object.entries(stuck.deadlines).map(([status, duration]) => [status, durationMs(duration)]),
-  );
-  return {
-    ack: {
-      deadlineMs: durationMs(acknowledgement.deadline),
-      maxAttempts: acknowledgement.maxAttempts,
-      backoff: acknowledgement.backoff,
-    },
-    deadlines: { stuckAfterMs: (status) => stuckAfter.get(status) },
-    mesCorrelates: acknowledgedBy(dialect) === 'correlationId',
-  };
-}
 
 /** Every partner's webhook endpoints, with their signing secrets. */
 function webhookEndpoints(config: Config): WebhookEndpoint[] {

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import type { Config } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { mesEvent } from '../../test/fixtures/mes-events.js';

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { declareTopology } from '../../src/adapters/rabbitmq/topology.js';
 import { loadConfig } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { type LedgerTarget, openLedger, openSqliteLedger } from '../../src/ledger/index.js';
 import { produceReport, reportCpuShare } from '../../src/app/report/produce-report.js';
 import { reportHtml } from '../../src/app/report/report-html.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Config } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger } from '../../src/ledger/index.js';
 import { migrationFiles } from '../../src/ledger/migrations.js';
 import { databaseUrl, dropDatabase, withServer } from '../shared/postgres.js';

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 
 export interface SeededLedger {

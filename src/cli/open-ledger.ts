@@ -1,9 +1,9 @@
 import type { Config } from '../config/index.js';
-import { ledgerPolicy } from '../gateway.js';
 import {
   LedgerNotFoundError,
   LedgerUrlMissingError,
   ledgerTarget,
+  ledgerPolicy,
   openLedger,
   PostgresUnreachableError,
   type Ledger,

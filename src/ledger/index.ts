@@ -53,6 +53,7 @@ export {
 } from './open-ledger.js';
 export type { OrderEventDeliveries } from './webhook-store.js';
 export { toOrderEvent, routingKeyFor } from './order-event.js';
+export { ledgerPolicy } from './ledger-policy.js';
 export { ackDueAt, type AckPolicy } from './decide-watchdog.js';
 export type { Deadlines } from './decide-status.js';
 export {

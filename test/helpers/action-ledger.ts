@@ -1,7 +1,7 @@
 // A ledger in which each kind of order that needs a person is made on purpose, beside orders that do not.
 import type { Test } from 'tap';
 import { withGatewayOverrides } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { testConfig } from './gateway-config.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';

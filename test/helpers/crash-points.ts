@@ -6,7 +6,7 @@ import type { InboundMessage, Settlement } from '../../src/adapters/rabbitmq/inb
 import type { AppDeps, Publisher } from '../../src/app/ports.js';
 import type { Config } from '../../src/config/index.js';
 import { brokerUrls } from '../../src/config/broker-urls.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger, type LedgerStore, type SqliteLedger } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer, type Received, waitFor } from './amqp-peer.js';

@@ -2,7 +2,7 @@
 // per driver (SQLite: testConfig's temporary file; PostgreSQL: a fresh database, dropped in the teardown).
 import type { Test } from 'tap';
 import { type Config, withGatewayOverrides } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { type Ledger, openPostgresLedger, openSqliteLedger } from '../../src/ledger/index.js';
 import { freshDatabase } from './postgres.js';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { CrmReport } from '../../sim/crm/report.js';
 import type { MesStats } from '../../sim/mes/stats.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { createAndForward } from '../fixtures/mes-events.js';
 import { checkRun } from '../helpers/checker.js';

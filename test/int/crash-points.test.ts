@@ -5,7 +5,7 @@ import { submitPartnerOrder } from '../../src/app/submit-partner-order.js';
 import { Watchdog } from '../../src/app/watchdog.js';
 import { crmCreateCommand, mesEvent } from '../fixtures/mes-events.js';
 import { Crash, type CrashPoint, crashPoints, crashScene, StepLog } from '../helpers/crash-points.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { createVhost } from '../helpers/vhost.js';
 
 // Every boundary between a handler's steps, one case each: the pipeline stops there for good (as a

@@ -2,7 +2,7 @@ import t from 'tap';
 import { deadLetterHeaders } from '../../src/app/dead-letter-headers.js';
 import { Broker } from '../../src/adapters/rabbitmq/broker.js';
 import { brokerUrls } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { LedgerUnavailableError, openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { gatewayConsumers } from '../../src/adapters/rabbitmq/consumer.js';
 import type { AppDeps } from '../../src/app/ports.js';

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createHttpApp } from '../../src/adapters/http/app.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { withGatewayOverrides, type Config } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger, type LedgerStore } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { OpsService } from '../../src/adapters/http/ops-routes.js';

@@ -7,7 +7,7 @@ import type { OpsService } from '../../src/adapters/http/ops-routes.js';
 import { NotPublishedError } from '../../src/app/ports.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
 import { validatorFor } from '../../src/contracts/validate.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { enableTracing } from '../../src/telemetry/tracing.js';

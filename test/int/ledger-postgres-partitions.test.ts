@@ -3,7 +3,7 @@
 // an unpartitioned ledger. Times are explicit: each scene is laid out over days, nothing sleeps.
 import pg from 'pg';
 import t, { type Test } from 'tap';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
 import { migrationFiles } from '../../src/ledger/migrations.js';
 import { dayMs, dayPartitions, partitionName, rowIdsWithin } from '../../src/ledger/postgres/partitions.js';

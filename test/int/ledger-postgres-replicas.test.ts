@@ -2,7 +2,7 @@
 // (LISTEN/NOTIFY), and while it cannot, its order resources are read from the ledger, not memory.
 import t, { type Test } from 'tap';
 import { orderResources } from '../../src/adapters/http/order-resources.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
 import type { ChangeFeedTiming } from '../../src/ledger/postgres/change-feed.js';
 import { testConfig } from '../helpers/gateway-config.js';

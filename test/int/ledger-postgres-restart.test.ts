@@ -2,7 +2,7 @@
 // test files): the ledger's callers see failures while it is down, the process does not end, and
 // writes go through again once it is back.
 import t from 'tap';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger } from '../../src/ledger/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { create, T0 } from '../helpers/ledger-conformance.js';

@@ -1,7 +1,7 @@
 // The PostgreSQL ledger chosen by config and environment: in the gateway, in serve, and in the ops
 // commands; what an operator sees when PostgreSQL is not there.
 import t from 'tap';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger, PostgresLedger } from '../../src/ledger/index.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { writeConfigDir } from '../helpers/config-files.js';

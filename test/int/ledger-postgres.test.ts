@@ -2,7 +2,7 @@ import pg from 'pg';
 import t, { type Test } from 'tap';
 import type { DeepPartial } from '../../src/config/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { orderLockClass } from '../../src/ledger/postgres/group-commit.js';

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
 import { prepareStatements } from '../../src/ledger/sqlite/statements.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
 

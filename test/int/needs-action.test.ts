@@ -9,7 +9,7 @@ import { reportHtml } from '../../src/app/report/report-html.js';
 import type { ReconciliationReport } from '../../src/app/report/report.js';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { runCli } from '../../src/cli/main.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { actionMesHolds, actionNow, expectedActionOrder, seededActionLedger } from '../helpers/action-ledger.js';
 import { parseExposition } from '../helpers/prometheus-text.js';

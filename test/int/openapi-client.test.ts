@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { createHttpApp } from '../../src/adapters/http/app.js';
 import { NotPublishedError } from '../../src/app/ports.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { testConfig } from '../helpers/gateway-config.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger } from '../../src/ledger/index.js';
 import { type ChannelStateCount, messageFigures } from '../../src/ledger/report-rows.js';
 import { firstRowIdOfDay } from '../../src/ledger/postgres/partitions.js';

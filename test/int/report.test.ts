@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { copyConfig } from '../helpers/config-dir.js';
 import { testConfig } from '../helpers/gateway-config.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { ledgerTarget, openSqliteLedger } from '../../src/ledger/index.js';
 import { applyMesEvent, createAndForward, mesEventInput } from '../fixtures/mes-events.js';
 import { testEachDriver } from '../helpers/ledger-drivers.js';

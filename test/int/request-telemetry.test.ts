@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { createHttpApp } from '../../src/adapters/http/app.js';
 import { RouteRecorder } from '../../src/adapters/http/request-telemetry.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

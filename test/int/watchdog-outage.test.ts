@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { NotPublishedError } from '../../src/app/ports.js';
-import { ledgerPolicy } from '../../src/gateway.js';
+import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import type { AppDeps, Publisher } from '../../src/app/ports.js';
 import { Watchdog } from '../../src/app/watchdog.js';

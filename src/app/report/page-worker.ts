@@ -2,8 +2,7 @@
 // for seconds; here none of it holds the gateway's event loop, or the partner requests behind it.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ledgerPolicy } from '../../gateway.js';
-import { openLedger } from '../../ledger/index.js';
+import { ledgerPolicy, openLedger } from '../../ledger/index.js';
 import type { FromPageThread, PageThreadData, ToPageThread } from './page-thread.js';
 import {
   produceReport,
