@@ -3,6 +3,7 @@ import { ReportPageThread } from '../../src/app/report/page-thread.js';
 import { produceReport } from '../../src/app/report/produce-report.js';
 import { reportPage } from '../../src/app/report/report-page.js';
 import { ledgerTarget } from '../../src/ledger/index.js';
+import { withLongestStall } from '../helpers/event-loop-stall.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { testLedgerDrivers } from '../helpers/ledger-drivers.js';
 
@@ -13,23 +14,6 @@ import { testLedgerDrivers } from '../helpers/ledger-drivers.js';
 
 const from = Date.parse('2026-12-01T00:00:00Z');
 const to = from + 86_400_000;
-
-/** Runs `work` while a 1 ms timer ticks, and gives its result with the longest gap between ticks (ms). */
-async function withLongestStall<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 1);
-  try {
-    const value = await work();
-    return { value, stallMs: Math.max(stallMs, performance.now() - last) };
-  } finally {
-    clearInterval(ticker);
-  }
-}
 
 t.test('a report page renders off the event loop, byte for byte the page rendered in this thread', async (t) => {
   const env = testConfig();

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readNeedsActionRows } from '../../src/ledger/sqlite/needs-action.js';
 import { readReportRows } from '../../src/ledger/sqlite/report.js';
+import { withLongestStall } from '../helpers/event-loop-stall.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { testLedgerDrivers } from '../helpers/ledger-drivers.js';
 
@@ -11,23 +12,6 @@ import { testLedgerDrivers } from '../helpers/ledger-drivers.js';
 
 const from = Date.parse('2026-12-01T00:00:00Z');
 const to = from + 86_400_000;
-
-/** Runs `read` while a 1 ms timer ticks, and gives its result with the longest gap between ticks (ms). */
-async function withLongestStall<T>(read: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 1);
-  try {
-    const value = await read();
-    return { value, stallMs: Math.max(stallMs, performance.now() - last) };
-  } finally {
-    clearInterval(ticker);
-  }
-}
 
 t.test("a report's reads of the gateway's SQLite ledger keep off its event loop, and read the same rows", async (t) => {
   const env = testConfig();
