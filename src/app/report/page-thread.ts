@@ -1,7 +1,9 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Config } from '../../config/index.js';
+import { errorMessage } from '../../shared/error-message.js';
+import { ThreadCalls } from '../../shared/thread-calls.js';
 import type { LedgerTarget, OpsLedger } from '../../ledger/index.js';
 import type { MesOrderReader } from './produce-report.js';
 import type { ReportFormat } from './report-page.js';
@@ -55,44 +57,28 @@ const workerUrl = new URL(`./page-worker${extname(fileURLToPath(import.meta.url)
  * only while a report renders.
  */
 export class ReportPageThread {
-  private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly pages = new Map<number, { resolve: (page: Uint8Array) => void; reject: (error: Error) => void }>();
+  private readonly calls: ThreadCalls<
+    { resolve: (page: Uint8Array) => void; reject: (error: Error) => void },
+    FromPageThread
+  >;
 
-  constructor(private readonly ports: PageThreadPorts) {}
+  constructor(private readonly ports: PageThreadPorts) {
+    const { config, target, mes } = ports;
+    const workerData: PageThreadData = { config, target, asksMes: mes !== undefined };
+    this.calls = new ThreadCalls(
+      { url: workerUrl, options: { workerData }, name: 'the report page thread' },
+      (message, worker) => this.answer(worker, message),
+    );
+  }
 
   render(request: PageRequest): Promise<Uint8Array> {
-    const worker = this.started();
-    const id = this.nextId++;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.pages.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ kind: 'render', id, ...request } satisfies ToPageThread);
-    });
+    return new Promise<Uint8Array>((resolve, reject) =>
+      this.calls.call({ resolve, reject }, (id) => ({ kind: 'render', id, ...request }) satisfies ToPageThread),
+    );
   }
 
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
-  }
-
-  private started(): Worker {
-    if (this.worker) return this.worker;
-    const { config, target, mes } = this.ports;
-    const worker = new Worker(workerUrl, {
-      workerData: { config, target, asksMes: mes !== undefined } satisfies PageThreadData,
-    });
-    worker.on('message', (message: FromPageThread) => this.answer(worker, message));
-    const failAll = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const page of this.pages.values()) page.reject(error);
-      this.pages.clear();
-    };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`the report page thread stopped (exit ${code})`)));
-    this.worker = worker;
-    return worker;
+  close(): Promise<void> {
+    return this.calls.close();
   }
 
   private answer(worker: Worker, message: FromPageThread): void {
@@ -101,7 +87,7 @@ export class ReportPageThread {
       case 'readOrder':
         void this.ports.mes!.readOrder(message.orderId).then(
           ({ status, body }) => send({ kind: 'mesAnswer', id: message.id, status, body }),
-          (error: unknown) => send({ kind: 'mesFailed', id: message.id, message: messageOf(error) }),
+          (error: unknown) => send({ kind: 'mesFailed', id: message.id, message: errorMessage(error) }),
         );
         return;
       case 'recordAnswer':
@@ -111,10 +97,8 @@ export class ReportPageThread {
         return;
       case 'page':
       case 'failed': {
-        const page = this.pages.get(message.id);
+        const page = this.calls.settled(message.id);
         if (!page) return;
-        this.pages.delete(message.id);
-        if (this.pages.size === 0) worker.unref();
         if (message.kind === 'page') page.resolve(message.body);
         else page.reject(new Error(message.message));
         return;
@@ -125,8 +109,4 @@ export class ReportPageThread {
       }
     }
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 // The report page thread (page-thread.ts): a report over a big ledger reads, assembles and renders
 // for seconds; here none of it holds the gateway's event loop, or the partner requests behind it.
+import { errorMessage } from '../../shared/error-message.js';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ledgerPolicy, openLedger } from '../../ledger/index.js';
@@ -74,6 +75,6 @@ async function render({ id, from, to, now, lang, format, maxLookups }: Extract<T
     const body = reportPage(produced, format, lang);
     send({ kind: 'page', id, body }, [body.buffer as ArrayBuffer]);
   } catch (error) {
-    send({ kind: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+    send({ kind: 'failed', id, message: errorMessage(error) });
   }
 }

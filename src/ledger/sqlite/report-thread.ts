@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { ThreadCalls } from '../../shared/thread-calls.js';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import type { ReportRows } from '../report-rows.js';
 
@@ -33,11 +34,14 @@ const workerUrl = new URL(`./report-worker${extname(fileURLToPath(import.meta.ur
  * it after each query, so the report takes the CPU share the caller allows.
  */
 export class ReportThread {
-  private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly calls = new Map<number, Call>();
+  private readonly calls: ThreadCalls<Call, ReportThreadMessage>;
 
-  constructor(private readonly path: string) {}
+  constructor(path: string) {
+    this.calls = new ThreadCalls(
+      { url: workerUrl, options: { workerData: { path } }, name: "the ledger's report thread" },
+      (message, worker) => this.answer(worker, message),
+    );
+  }
 
   reportRows(from: number, to: number, unconfirmedBefore: number, between?: () => Promise<void>): Promise<ReportRows> {
     return this.call({ kind: 'reportRows', args: [from, to, unconfirmedBefore] }, between);
@@ -47,47 +51,29 @@ export class ReportThread {
     return this.call({ kind: 'needsActionRows', args: [from, to] });
   }
 
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
+  close(): Promise<void> {
+    return this.calls.close();
   }
 
   private call<T>(request: Omit<ReportRequest, 'id'>, between?: () => Promise<void>): Promise<T> {
-    const worker = this.started();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (value: never) => void, reject, ...(between ? { between } : {}) });
-      worker.ref();
-      worker.postMessage({ id, ...request } satisfies ReportRequest);
-    });
-  }
-
-  private started(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl, { workerData: { path: this.path } });
-    worker.on('message', (message: ReportThreadMessage) => this.answer(worker, message));
-    const failAll = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const call of this.calls.values()) call.reject(error);
-      this.calls.clear();
-    };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`the ledger's report thread stopped (exit ${code})`)));
-    this.worker = worker;
-    return worker;
+    return new Promise<T>((resolve, reject) =>
+      this.calls.call(
+        { resolve: resolve as (value: never) => void, reject, ...(between ? { between } : {}) },
+        (id) => ({ id, ...request }) satisfies ReportRequest,
+      ),
+    );
   }
 
   private answer(worker: Worker, message: ReportThreadMessage): void {
-    const call = this.calls.get(message.id);
-    if (!call) return;
     if (message.kind === 'between') {
+      const call = this.calls.waiting(message.id);
+      if (!call) return;
       const resume = () => worker.postMessage({ id: message.id, kind: 'resume' });
       void (call.between ? call.between().then(resume, resume) : resume());
       return;
     }
-    this.calls.delete(message.id);
-    if (this.calls.size === 0) worker.unref();
+    const call = this.calls.settled(message.id);
+    if (!call) return;
     if (message.kind === 'done') call.resolve(message.value as never);
     else call.reject(new Error(message.message));
   }

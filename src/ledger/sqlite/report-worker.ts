@@ -1,6 +1,7 @@
 // The report's reads of a gateway's SQLite ledger, on a thread of their own (report-thread.ts):
 // better-sqlite3 answers synchronously, and a report's queries over a big ledger would otherwise
 // hold the gateway's event loop, and every partner request behind it, for as long as each runs.
+import { errorMessage } from '../../shared/error-message.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { readNeedsActionRows } from './needs-action.js';
@@ -38,6 +39,6 @@ async function serve({ id, kind, args }: ReportRequest): Promise<void> {
         : readNeedsActionRows(db, from, to);
     send({ id, kind: 'done', value });
   } catch (error) {
-    send({ id, kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+    send({ id, kind: 'failed', message: errorMessage(error) });
   }
 }
