@@ -1,6 +1,7 @@
 import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ReportPageThread } from '../../src/app/report/page-thread.js';
-import { produceReport } from '../../src/app/report/produce-report.js';
+import { produceReport, reportNiceness } from '../../src/app/report/produce-report.js';
 import { reportPage } from '../../src/app/report/report-page.js';
 import { ledgerTarget } from '../../src/ledger/index.js';
 import { withLongestStall } from '../helpers/event-loop-stall.js';
@@ -41,8 +42,13 @@ t.test('a report page renders off the event loop, byte for byte the page rendere
   });
   t.teardown(() => thread.close());
   const request = { from, to, now: to, lang: 'en', maxLookups: 0 } as const;
+  const ownNiceness = nicenessOf('/proc/self/stat');
+  t.not(ownNiceness, reportNiceness, 'this process does not start at the report niceness');
+  t.notOk(threadNiceness().includes(reportNiceness), 'nor does any of its threads');
   // The thread starts at the first page (once per gateway): started here, outside the comparison.
   await thread.render({ ...request, format: 'csv' });
+  t.ok(threadNiceness().includes(reportNiceness), `the page thread runs at nice ${reportNiceness}`);
+  t.equal(nicenessOf('/proc/self/stat'), ownNiceness, "the gateway's own thread keeps its niceness");
 
   const inThisThread = await withLongestStall(async () =>
     reportPage(await produceReport({ config, ledger, ...request }), 'html', 'en'),
@@ -66,3 +72,14 @@ t.test('a report page renders off the event loop, byte for byte the page rendere
     `rendered on the page thread, the longest stall was ${inItsThread.stallMs.toFixed(1)} ms (in this thread: ${inThisThread.stallMs.toFixed(1)} ms)`,
   );
 });
+
+/** The nice value in a /proc stat file (field 19; the command name before it may hold spaces). */
+function nicenessOf(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+/** The nice value of every thread of this process. */
+function threadNiceness(): number[] {
+  return readdirSync('/proc/self/task').map((thread) => nicenessOf(`/proc/self/task/${thread}/stat`));
+}
