@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './transaction.js';
 
 // The day partitions of messages and journal (migrations/postgres/003_time_partitions.sql).
 
@@ -135,25 +136,13 @@ export class PgPartitions {
   }
 
   /** Runs `work` in one transaction holding the partition lock (waiting at most partitionLockTimeout for any table lock). */
-  async locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+  locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, 'BEGIN', async (client) => {
       // Another gateway making or dropping partitions holds the lock no longer than its own
       // lock_timeout per statement: this one waits for it unbounded, and only then bounds its own.
       await client.query('SELECT pg_advisory_xact_lock($1)', [partitionLockKey.toString()]);
       await client.query(`SET LOCAL lock_timeout = '${partitionLockTimeout}'`);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackFailed: Error) => {
-        broken = rollbackFailed;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      return work(client);
+    });
   }
 }

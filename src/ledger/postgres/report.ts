@@ -11,6 +11,7 @@ import {
   seriesBuckets,
 } from '../report-rows.js';
 import { createdOnDaysWithin, firstRowIdOfDay, rowIdsWithin } from './partitions.js';
+import { inTransaction } from './transaction.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms); as src/ledger/sqlite/report.ts. */
 
@@ -57,24 +58,19 @@ export async function readReportRows(
 }
 
 /** `body` on one connection of `pool`, in a read-only transaction with the report's settings. */
-async function inReportTransaction<T>(pool: Pool, between: () => Promise<void>, body: (read: Read) => Promise<T>) {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN READ ONLY');
+function inReportTransaction<T>(
+  pool: Pool,
+  between: () => Promise<void>,
+  body: (read: Read) => Promise<T>,
+): Promise<T> {
+  return inTransaction(pool, 'BEGIN READ ONLY', async (client) => {
     for (const setting of reportSettings) await client.query(setting);
-    const result = await body(async <R>(text: string, values: unknown[]) => {
+    return body(async <R>(text: string, values: unknown[]) => {
       const { rows } = await client.query(text, values);
       await between();
       return rows as R[];
     });
-    await client.query('COMMIT');
-    client.release();
-    return result;
-  } catch (error) {
-    // A connection that failed mid-transaction is not handed to the next caller.
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
+  });
 }
 
 /**
