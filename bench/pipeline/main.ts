@@ -123,7 +123,7 @@ async function runSide(side: Side, run: number, sink: OtlpSink): Promise<SideRun
   const prefix = `${side}${run}`;
   const sinkBytesBefore = sink.bytes;
   const replicas = replicasOf(side);
-  const vhost = createVhost('ob-bench');
+  const vhost = await createVhost('ob-bench');
   const removeVhost = cleanup.add(() => vhost.remove());
   const dataDir = mkdtempSync(join(tmpdir(), 'orderbridge-bench-'));
   const removeData = cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -52,7 +52,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup = cleanupOnExit(log);
 
 const pin = availableParallelism() >= 2 && hasTaskset();
-const vhost = createVhost('ob-bench-poison');
+const vhost = await createVhost('ob-bench-poison');
 cleanup.add(() => vhost.remove());
 const dir = mkdtempSync(join(tmpdir(), 'orderbridge-bench-poison-'));
 cleanup.add(() => rmSync(dir, { recursive: true, force: true }));

@@ -94,7 +94,7 @@ export async function runPart1(
   tempDir: string,
   otlpEndpoint: string,
 ): Promise<Part1Result> {
-  const vhost = createVhost('ob-bench-proxy');
+  const vhost = await createVhost('ob-bench-proxy');
   const removeVhost = cleanup.add(() => vhost.remove());
   const partners = benchPartners(10);
   const orders = benchOrders('P1', options.orders, partners);

@@ -48,7 +48,7 @@ export async function startWorld(
   tempDir: string,
 ): Promise<World> {
   const { amqp } = config.gateway;
-  const vhost = createVhost('ob-bench-proxy');
+  const vhost = await createVhost('ob-bench-proxy');
   const removeVhost = cleanup.add(() => vhost.remove());
   const connections: ChannelModel[] = [];
   const closers: (() => Promise<void>)[] = [];

@@ -171,7 +171,7 @@ async function pipelineRun(
   prefix: string,
   withReports: boolean,
 ): Promise<{ throughput: number; renders: number }> {
-  const vhost = createVhost('ob-bench-report');
+  const vhost = await createVhost('ob-bench-report');
   const removeVhost = cleanup.add(() => vhost.remove());
   const connection = await connect(vhost.url);
   try {

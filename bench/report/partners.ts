@@ -140,7 +140,7 @@ export async function runBesidePartners(
     { length: Math.min(options.orders, ledger.orders) },
     (_, i) => `/v1/orders/BIG-${String(i * step).padStart(7, '0')}`,
   );
-  const vhost = createVhost('ob-bench-report');
+  const vhost = await createVhost('ob-bench-report');
   const removeVhost = cleanup.add(() => vhost.remove());
   const measure = async (mode: Mode): Promise<ModeFigures> => {
     const gateway = await startChild(

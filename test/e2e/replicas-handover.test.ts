@@ -40,7 +40,7 @@ t.test(
       receiver.closeAllConnections();
       receiver.close();
     });
-    const vhost = createVhost('ob-handover');
+    const vhost = await createVhost('ob-handover');
     t.teardown(() => vhost.remove());
     const config = writeConfigDir({
       'http.port': 0,

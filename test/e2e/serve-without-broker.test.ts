@@ -34,7 +34,7 @@ function brokerRelay(port: number): Promise<Server> {
 t.test(
   'serve started while RabbitMQ is down stays live, not ready, logs the outage once, and consumes once it is up',
   async (t) => {
-    const vhost = createVhost('ob-serve-no-broker');
+    const vhost = await createVhost('ob-serve-no-broker');
     const data = mkdtempSync(join(tmpdir(), 'orderbridge-serve-'));
     const [brokerPort, httpPort] = [await freePort(), await freePort()];
     const config = writeConfigDir({
@@ -44,9 +44,9 @@ t.test(
       'stuck.checkInterval': '200ms',
     });
     let relay: Server | undefined;
-    t.teardown(() => {
+    t.teardown(async () => {
       relay?.close();
-      vhost.remove();
+      await vhost.remove();
       config.remove();
       rmSync(data, { recursive: true, force: true });
     });

@@ -11,9 +11,7 @@ import { openSqliteLedger, type LedgerStore, type SqliteLedger } from '../../src
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer, type Received, waitFor } from './amqp-peer.js';
 import { testConfig } from './gateway-config.js';
-import type { createVhost } from './vhost.js';
-
-type Vhost = ReturnType<typeof createVhost>;
+import type { Vhost } from './vhost.js';
 
 /**
  * The boundaries between a handler's steps where a process can die: after its ledger write

@@ -77,7 +77,7 @@ const gatewayStartMs = 60_000;
 export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
   const replicas = options.replicas ?? 1;
   if (replicas > 1 && !options.postgresUrl) throw new Error('replicas share a ledger: give postgresUrl');
-  const vhost = options.amqpUrl ? undefined : createVhost('ob-e2e');
+  const vhost = options.amqpUrl ? undefined : await createVhost('ob-e2e');
   const amqpUrl = options.amqpUrl ?? vhost!.url;
   const data = mkdtempSync(join(tmpdir(), 'orderbridge-e2e-'));
   const mesPort = await freePort();
@@ -97,9 +97,9 @@ export async function runE2e(t: Test, options: E2eOptions): Promise<E2eResult> {
     ...(options.postgresUrl ? { DATABASE_URL: options.postgresUrl } : {}),
   };
   let ledger: Database.Database | undefined;
-  t.teardown(() => {
+  t.teardown(async () => {
     ledger?.close();
-    vhost?.remove();
+    await vhost?.remove();
     config.remove();
     rmSync(data, { recursive: true, force: true });
   });

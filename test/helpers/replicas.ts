@@ -29,7 +29,7 @@ export async function startReplicas(
   const url = await freshDatabase(t);
   let amqpUrl = 'amqp://guest:guest@127.0.0.1:1/none';
   if (broker === 'vhost') {
-    const vhost = createVhost();
+    const vhost = await createVhost();
     t.teardown(() => vhost.remove());
     amqpUrl = vhost.url;
   }

@@ -24,7 +24,7 @@ export async function startTestGateway(
     beforeStart?: (vhostUrl: string, amqp: GatewayConfig['amqp']) => Promise<void>;
   } = {},
 ) {
-  const vhost = createVhost(options.vhost);
+  const vhost = await createVhost(options.vhost);
   const env = testConfig({
     amqpUrl: vhost.url,
     ...(options.dialect ? { dialect: options.dialect } : {}),
@@ -43,7 +43,7 @@ export async function startTestGateway(
   t.teardown(async () => {
     await peer.close();
     await gateway.stop();
-    vhost.remove();
+    await vhost.remove();
     env.remove();
   });
   return { gateway, peer, env, amqp: config.gateway.amqp };

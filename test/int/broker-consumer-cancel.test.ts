@@ -9,7 +9,7 @@ import { createVhost } from '../helpers/vhost.js';
 // A queue deleted under a consumer (by an operator, or with the node of a classic queue) makes the
 // broker cancel the consumer while the connection lives on: no reconnect would resume it.
 t.test('a consumer the broker cancels is resumed once its queue is back, without a reconnect', async (t) => {
-  const vhost = createVhost('ob-cancel');
+  const vhost = await createVhost('ob-cancel');
   const env = testConfig({ amqpUrl: vhost.url });
   const { amqp } = env.config.gateway;
   const peer = await amqpPeer(vhost.url);
@@ -17,7 +17,7 @@ t.test('a consumer the broker cancels is resumed once its queue is back, without
   t.teardown(async () => {
     await broker.close();
     await peer.close();
-    vhost.remove();
+    await vhost.remove();
     env.remove();
   });
   await broker.start();

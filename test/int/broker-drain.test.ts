@@ -6,13 +6,13 @@ import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
 
 t.test('a graceful close acks the messages it drained: the broker redelivers none of them', async (t) => {
-  const vhost = createVhost('ob-drain');
+  const vhost = await createVhost('ob-drain');
   const env = testConfig({ amqpUrl: vhost.url });
   const { amqp } = env.config.gateway;
   const peer = await amqpPeer(vhost.url);
   t.teardown(async () => {
     await peer.close();
-    vhost.remove();
+    await vhost.remove();
     env.remove();
   });
   // Each round closes while a handler is still working; the race it guards against is lost

@@ -28,10 +28,10 @@ function closeConnectionNamed(name: string): void {
 }
 
 t.test('the broker connects to the first node that answers, and says which', async (t) => {
-  const vhost = createVhost('ob-cluster-conn');
+  const vhost = await createVhost('ob-cluster-conn');
   const { config, remove } = testConfig({ amqpUrl: vhost.url });
-  t.teardown(() => {
-    vhost.remove();
+  t.teardown(async () => {
+    await vhost.remove();
     remove();
   });
   const broker = new Broker({ urls: [deadNode, vhost.url], amqp: config.gateway.amqp, logger: silentLogger });
@@ -60,7 +60,7 @@ t.test('no node answers: one error naming every node by host and port, never a p
 });
 
 t.test('a dropped connection moves to the next node, round-robin, and setup runs there', async (t) => {
-  const vhost = createVhost('ob-cluster-conn');
+  const vhost = await createVhost('ob-cluster-conn');
   t.teardown(vhost.remove);
   const other = vhost.url.replace('127.0.0.1', 'localhost');
   const name = `ob-cluster-conn-${process.pid}`;

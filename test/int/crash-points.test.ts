@@ -16,7 +16,7 @@ import { createVhost } from '../helpers/vhost.js';
 
 type Scene = Awaited<ReturnType<typeof crashScene>>;
 
-const vhost = createVhost('ob-crash');
+const vhost = await createVhost('ob-crash');
 t.teardown(() => vhost.remove());
 
 interface MessageRow {

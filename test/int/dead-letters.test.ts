@@ -339,7 +339,7 @@ t.test(
 );
 
 t.test('replay refuses a ledger path that holds no ledger, naming it, and creates nothing there', async (t) => {
-  const vhost = createVhost('ob-replay-no-ledger');
+  const vhost = await createVhost('ob-replay-no-ledger');
   t.teardown(() => vhost.remove());
   const missing = join(tmpdir(), `orderbridge-no-such-dir-${process.pid}`, 'ledger.db');
   const result = await runCliCaptured(['replay', '--reason', 'invalid'], {

@@ -42,7 +42,7 @@ function faultyLedger(ledger: LedgerStore, unavailableOnce: Set<string>): Ledger
 t.test(
   'an error the message causes dead-letters it once with handler_error on every input; an unavailable ledger requeues',
   async (t) => {
-    const vhost = createVhost('ob-handler-errors');
+    const vhost = await createVhost('ob-handler-errors');
     const env = testConfig({ amqpUrl: vhost.url });
     const { config } = env;
     const { exchanges, queues } = config.gateway.amqp;
@@ -60,7 +60,7 @@ t.test(
       await peer.close();
       await broker.close();
       await ledger.close();
-      vhost.remove();
+      await vhost.remove();
       env.remove();
     });
     const deps: AppDeps = {

@@ -24,7 +24,7 @@ async function proxyWorld(
   t: Test,
   options: { sim?: MesSimulatorOptions; mesApi?: DeepPartial<MesApi>; clock?: () => number } = {},
 ) {
-  const vhost = createVhost('ob-mes-proxy');
+  const vhost = await createVhost('ob-mes-proxy');
   const base = loadConfig({ dir: configDir, env: { AMQP_URL: vhost.url } });
   const amqp = base.gateway.amqp;
   const connection = await connect(vhost.url);
@@ -77,7 +77,7 @@ async function proxyWorld(
     proxy.close();
     await sim.stop();
     await connection.close();
-    vhost.remove();
+    await vhost.remove();
   });
 
   const createOrder = async (externalRef: string) => {

@@ -16,7 +16,7 @@ const validOrderEvent = validatorFor('orderEvent');
 const validMesCommand = referenceMesValidators().command;
 
 async function setup(t: Test, gateway = {}) {
-  const vhost = createVhost();
+  const vhost = await createVhost();
   const env = testConfig({ amqpUrl: vhost.url, gateway });
   const running = await startGateway({ config: env.config, logger: silentLogger });
   const peer = await amqpPeer(vhost.url);
@@ -27,7 +27,7 @@ async function setup(t: Test, gateway = {}) {
   t.teardown(async () => {
     await peer.close();
     await running.stop();
-    vhost.remove();
+    await vhost.remove();
     env.remove();
   });
   return { gateway: running, peer, exchanges, queues, toMes, toCrm, deadLetters };

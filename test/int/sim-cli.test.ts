@@ -91,7 +91,7 @@ t.test('an unreachable RabbitMQ is one clear line and exit code 3, without the p
 });
 
 t.test('a missing queue is waited for, then a clear failure', async (t) => {
-  const vhost = createVhost('ob-sim-cli');
+  const vhost = await createVhost('ob-sim-cli');
   t.teardown(() => vhost.remove());
   const started = Date.now();
   const result = await run(['mes', '--amqp-url', vhost.url, '--wait-ms', '700', '--port', '0']);
@@ -113,13 +113,13 @@ t.test('a missing queue is waited for, then a clear failure', async (t) => {
 t.test(
   'sim mes runs until SIGTERM, crashes through its hook after --crash-after, and sim crm writes its report',
   async (t) => {
-    const vhost = createVhost('ob-sim-cli');
+    const vhost = await createVhost('ob-sim-cli');
     const config = loadConfig({ dir: configDir, env: { AMQP_URL: vhost.url } });
     const connection = await connect(vhost.url);
     const reportDir = mkdtempSync(join(tmpdir(), 'ob-sim-cli-'));
     t.teardown(async () => {
       await connection.close();
-      vhost.remove();
+      await vhost.remove();
       rmSync(reportDir, { recursive: true, force: true });
     });
     await declareTopology(await connection.createChannel(), config.gateway.amqp);

@@ -30,7 +30,7 @@ interface Heard<T> {
 
 /** A vhost with the gateway's topology and the test playing the gateway: it hears the CRM's messages and publishes order events. */
 async function crmWorld(t: Test) {
-  const vhost = createVhost('ob-sim-crm');
+  const vhost = await createVhost('ob-sim-crm');
   const config = loadConfig({ dir: configDir, env: { AMQP_URL: vhost.url } });
   const amqp = config.gateway.amqp;
   const connection = await connect(vhost.url);
@@ -100,7 +100,7 @@ async function crmWorld(t: Test) {
   t.teardown(async () => {
     for (const stop of stops) await stop();
     await connection.close();
-    vhost.remove();
+    await vhost.remove();
   });
   return { start, commands, facts, publishEvent, publishRaw };
 }

@@ -18,7 +18,7 @@ type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 
 /** A vhost with the gateway's topology, the MES simulator in-process, and the test playing the gateway. */
 async function mesWorld(t: Test, options: MesSimulatorOptions = {}) {
-  const vhost = createVhost('ob-sim-mes');
+  const vhost = await createVhost('ob-sim-mes');
   const config = loadConfig({ dir: configDir, env: { AMQP_URL: vhost.url } });
   const amqp = config.gateway.amqp;
   const connection = await connect(vhost.url);
@@ -49,7 +49,7 @@ async function mesWorld(t: Test, options: MesSimulatorOptions = {}) {
   t.teardown(async () => {
     await sim.stop();
     await connection.close();
-    vhost.remove();
+    await vhost.remove();
   });
 
   const publish = async (body: unknown, routingKey = 'command') => {

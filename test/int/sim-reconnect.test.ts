@@ -94,7 +94,7 @@ async function brokerProxy(t: Test) {
 
 /** A vhost with the gateway's topology and one connection for the test, which plays the gateway. */
 async function world(t: Test, prefix: string) {
-  const vhost = createVhost(prefix);
+  const vhost = await createVhost(prefix);
   const stops: (() => Promise<unknown>)[] = [];
   let closeConnection = async () => {};
   // Registered before anything that can fail, so that the vhost never outlives the test.
@@ -102,7 +102,7 @@ async function world(t: Test, prefix: string) {
     // The simulators first: they would reconnect for ever to a vhost that is gone.
     for (const stop of stops) await stop();
     await closeConnection();
-    vhost.remove();
+    await vhost.remove();
   });
   const config = loadConfig({ dir: configDir, env: { AMQP_URL: vhost.url } });
   const connection: ChannelModel = await connect(vhost.url);

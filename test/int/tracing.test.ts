@@ -21,7 +21,7 @@ enableTracing();
 t.teardown(() => sdk.shutdown());
 
 t.test('one trace follows an order CRM → gateway → MES → gateway → CRM across the broker', async (t) => {
-  const vhost = createVhost('ob-trace');
+  const vhost = await createVhost('ob-trace');
   const env = testConfig({ amqpUrl: vhost.url, gateway: { http: { port: 0 } } });
   const { amqp } = env.config.gateway;
   const gateway = await startGateway({ config: env.config, logger: silentLogger });
@@ -37,7 +37,7 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
   t.teardown(async () => {
     await mes.stop();
     await gateway.stop();
-    vhost.remove();
+    await vhost.remove();
     env.remove();
   });
   const crm = await startCrmSimulator({
@@ -134,12 +134,12 @@ t.test('log lines written inside a span carry its trace_id and span_id; outside,
 });
 
 t.test("an HTTP request's server span continues the caller's traceparent and is named by its route", async (t) => {
-  const vhost = createVhost('ob-trace-http');
+  const vhost = await createVhost('ob-trace-http');
   const env = testConfig({ amqpUrl: vhost.url, gateway: { http: { port: 0 } } });
   const gateway = await startGateway({ config: env.config, logger: silentLogger });
   t.teardown(async () => {
     await gateway.stop();
-    vhost.remove();
+    await vhost.remove();
     env.remove();
   });
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
