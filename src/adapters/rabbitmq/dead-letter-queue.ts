@@ -1,4 +1,5 @@
-import type { ChannelModel, GetMessage } from 'amqplib';
+import { setTimeout } from 'node:timers/promises';
+import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import type { DeadLetterQueue, QueuedLetter } from '../../app/replay-dead-letters.js';
 
 /** What the ops tools need of a connection (a plain or a recovering one). */
@@ -21,9 +22,10 @@ export async function withDeadLetterQueue<T>(
       const channel = await model.createChannel();
       const kept: GetMessage[] = [];
       let scanned = 0;
+      let queued = 0;
       try {
-        const { messageCount } = await channel.checkQueue(queue);
-        for (; scanned < Math.min(messageCount, limit); scanned++) {
+        queued = (await channel.checkQueue(queue)).messageCount;
+        for (; scanned < Math.min(queued, limit); scanned++) {
           const message = await channel.get(queue, { noAck: false });
           if (!message) break;
           if ((await decide(queuedLetter(message))) === 'remove') channel.ack(message);
@@ -31,6 +33,7 @@ export async function withDeadLetterQueue<T>(
         }
       } finally {
         for (const message of kept) channel.nack(message, false, true);
+        if (kept.length) await countedAgain(channel, queue, queued - (scanned - kept.length)).catch(() => undefined);
         await channel.close().catch(() => undefined);
       }
       return scanned;
@@ -59,6 +62,17 @@ export async function withDeadLetterQueue<T>(
     return await work(letters);
   } finally {
     await publisher?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A quorum queue counts the letters a scan gave back only once its log has them: until then the next
+ * scan (the next replay an operator asks for) would read too few and miss a letter that is there.
+ * Waits, bounded, until the queue counts them again.
+ */
+async function countedAgain(channel: Channel, queue: string, count: number, timeoutMs = 2000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await setTimeout(10)) {
+    if ((await channel.checkQueue(queue)).messageCount >= count) return;
   }
 }
 
