@@ -182,7 +182,7 @@ export async function startPipeline(
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
 /**
- * A fresh ledger and empty queues (in a vhost the test file shares: a vhost costs seconds of rabbitmqctl), a peer that collects what the gateway sends, and the SQLite
+ * A fresh ledger and empty queues (in a vhost the test file shares), a peer that collects what the gateway sends, and the SQLite
  * rows to assert on. `settle(pipeline)` waits without sleeping until the pipeline has taken every
  * input, stops it gracefully (its work finishes and is acked), and fences every output queue: what
  * the pipeline sent is then all in the peer's hands, so counts are exact.
