@@ -72,8 +72,9 @@ t.test('a duplicate of a message from an earlier day is recognised in a later on
 t.test('gateways make partitions ahead together; rows written while their day had none move into it', async (t) => {
   const { ledger, url, count } = await open(t);
   const others = await Promise.all([open(t, url), open(t, url)]);
-  // Days far from the real today, whose partitions opening the ledger made.
-  const ahead = Date.now() + 30 * dayMs;
+  // The start of a day far from the real today, whose partitions opening the ledger did not make:
+  // its first hours, whatever the hour now (an hour past 23:00 would be the next day's).
+  const ahead = (dayOf(Date.now()) + 30) * dayMs;
   // Nobody made the partitions of that day yet: the write lands in the DEFAULT partition.
   await createAndForward(ledger, 'EARLY-1', ahead + HOUR);
   t.equal(await partitionOf(ledger, 'crm.command', 'crm-EARLY-1'), 'messages_default');
