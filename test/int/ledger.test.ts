@@ -1,13 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
+import type { CheckpointerOptions } from '../../src/ledger/sqlite/checkpointer.js';
 import { prepareStatements } from '../../src/ledger/sqlite/statements.js';
 import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { testConfig } from '../helpers/gateway-config.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
 
-function setup(t: Test, gateway = {}) {
+function setup(t: Test, gateway = {}, checkpoints?: CheckpointerOptions) {
   const env = testConfig({ gateway });
-  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'FULL', policy: ledgerPolicy(env.config) });
+  const ledger = openSqliteLedger({
+    path: env.ledgerPath,
+    synchronous: 'FULL',
+    policy: ledgerPolicy(env.config),
+    ...(checkpoints ? { checkpoints } : {}),
+  });
   t.teardown(async () => {
     await ledger.close();
     env.remove();
@@ -40,6 +49,83 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
   t.notOk(normal.commits.durable, 'configured NORMAL: they do not');
   t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2, 3]);
 });
+
+/** Commands of new orders with random ids (as a CRM's are: each lands on its own index pages), forwarded. */
+async function forwardCommands(ledger: SqliteLedger, count: number, batch: number): Promise<void> {
+  for (let done = 0; done < count; done += batch) {
+    await Promise.all(
+      Array.from({ length: batch }, async () => {
+        const result = await ledger.recordCommand(create(`C-${randomUUID()}`, `crm-${randomUUID()}`), T0);
+        if (result.kind === 'forward') await ledger.markForwarded(result.out, T0);
+      }),
+    );
+  }
+}
+
+t.test('the log is checkpointed on a thread of its own, never inside a commit, and stays bounded', async (t) => {
+  const pauseAbove = 400;
+  const { ledger } = setup(t, {}, { everyMs: 10, writerPauseAboveFrames: pauseAbove, startAboveBytes: 0 });
+  const { db } = ledger;
+  const walPath = `${db.name}-wal`;
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, "the writer's commits never checkpoint");
+  const fileBefore = statSync(db.name).size;
+  let commands = 0;
+  await waitFor(
+    async () => {
+      await forwardCommands(ledger, 60, 60);
+      commands += 60;
+      return statSync(db.name).size > fileBefore;
+    },
+    20_000,
+    'the thread to start and copy the log into the database file',
+  );
+  // The log's file keeps the size it reached while the thread was starting; past that it grows only
+  // if the log never starts over (~7 KiB per command: 15 MB more for these).
+  const walBytesBefore = statSync(walPath).size;
+  await forwardCommands(ledger, 2_100, 60);
+  commands += 2_100;
+  t.equal(db.prepare('SELECT COUNT(*) FROM messages').pluck().get(), 2 * commands, 'every row written');
+  t.ok(statSync(db.name).size > fileBefore + 1_000_000, 'copied into the database file by the thread');
+  // Between two pauses the log holds the frames above which a pause comes, plus the commits written
+  // while the thread slept or copied (a few at this pace).
+  const walBytes = statSync(walPath).size;
+  t.ok(
+    walBytes <= Math.max(walBytesBefore, 6 * pauseAbove * 4_120),
+    `the log started over again and again: ${walBytes} bytes (${walBytesBefore} before these commands)`,
+  );
+  await ledger.close();
+  t.notOk(existsSync(walPath), 'the last connection to close checkpointed the rest and removed the log');
+});
+
+t.test(
+  'the thread starts only once the log outgrows 4 MB; if it fails, the writer checkpoints in its commits again',
+  async (t) => {
+    const { ledger } = setup(t);
+    const { db } = ledger;
+    type Internals = { checkpointer: { worker?: { terminate(): Promise<number> } } };
+    const { checkpointer } = ledger as unknown as Internals;
+    let commands = 0;
+    for (let i = 0; i < 20; i++, commands += 3) await forwardCommands(ledger, 3, 3);
+    t.equal(checkpointer.worker, undefined, 'no thread after 40 commits of a small log');
+    await waitFor(
+      async () => {
+        await forwardCommands(ledger, 60, 60);
+        commands += 60;
+        return checkpointer.worker !== undefined;
+      },
+      20_000,
+      'the thread to start',
+    );
+    t.ok(statSync(`${db.name}-wal`).size > 4_096_000, 'it started past 4 MB of log');
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    await checkpointer.worker?.terminate();
+    t.match((await warned).message, /checkpoint thread failed .*checkpoints in its commits again/);
+    t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000, "SQLite's default again");
+    await forwardCommands(ledger, 300, 60);
+    commands += 300;
+    t.equal(db.prepare('SELECT COUNT(*) FROM messages').pluck().get(), 2 * commands, 'and the commits go on');
+  },
+);
 
 t.test('messages that arrive together share one commit (group commit)', async (t) => {
   const { ledger } = setup(t);

@@ -36,6 +36,8 @@ export class GroupCommit {
   /** Batches run again with a savepoint per unit, because a unit failed. */
   retriedBatches = 0;
   private readonly syncs?: SyncQueue;
+  /** While set, no batch commits (a checkpoint catching up with the log: checkpointer.ts). */
+  private held?: Promise<void>;
 
   /** `onCommit` is told how long each commit took (units and fsync), and whether it failed as a whole. */
   constructor(
@@ -66,7 +68,19 @@ export class GroupCommit {
     });
   }
 
+  /** Commits no batch until `released` settles; units submitted meanwhile wait in the next batch. */
+  holdUntil(released: Promise<void>): void {
+    const held = released.then(() => {
+      if (this.held === held) this.held = undefined;
+    });
+    this.held = held;
+  }
+
   private flush(): void {
+    if (this.held) {
+      void this.held.then(() => setImmediate(() => this.flush()));
+      return;
+    }
     if (this.syncs?.running) {
       this.syncs.whenIdle(() => setImmediate(() => this.flush()));
       return;

@@ -5,6 +5,7 @@ import type { ReportRows } from '../report-rows.js';
 import { readReportRows } from './report.js';
 import { readNeedsActionRows } from './needs-action.js';
 import type { ReportThread } from './report-thread.js';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import type { NeedsActionRows } from '../decide-needs-action.js';
 import { prepareStatements } from './statements.js';
 import { RetentionPruner } from './retention.js';
@@ -25,6 +26,8 @@ export interface SqliteLedgerParts {
   wal?: { sync: Durability; close: () => Promise<void> };
   /** Reads the report's rows off the event loop (a gateway's ledger file); without it, in this thread. */
   reportThread?: ReportThread;
+  /** Checkpoints a gateway's ledger file off the event loop; without it, SQLite checkpoints inside commits. */
+  checkpoints?: CheckpointerOptions;
 }
 
 // The store is one object made of one part per port, each in its own module over a shared context
@@ -47,13 +50,18 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
   /** Removes rows past the retention, between the pipeline's units. */
   readonly retention: RetentionPruner;
   private readonly context: SqliteContext;
+  private readonly checkpointer?: Checkpointer;
 
   constructor(
     readonly db: Database.Database,
     policy: LedgerPolicy,
     private readonly parts: SqliteLedgerParts = {},
   ) {
-    this.commits = new GroupCommit(db, parts.wal?.sync, parts.onCommit);
+    this.commits = new GroupCommit(db, parts.wal?.sync, (seconds, ok) => {
+      parts.onCommit?.(seconds, ok);
+      this.checkpointer?.committed();
+    });
+    if (parts.checkpoints) this.checkpointer = new Checkpointer(db, this.commits, parts.checkpoints);
     this.webhooks = new SqliteWebhookStore(db, this.commits);
     this.retention = new RetentionPruner(db, this.commits);
     this.context = new SqliteContext(
@@ -123,6 +131,7 @@ export class SqliteLedger implements LedgerStore, OpsLedger {
     await this.commits.idle().catch(() => undefined);
     await this.parts.wal?.close();
     await this.parts.reportThread?.close();
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { CheckpointerOptions } from './checkpointer.js';
 import type { Durability } from './group-commit.js';
 import { migrateSqlite } from './migrate.js';
 import type { LedgerPolicy } from '../store.js';
@@ -23,6 +24,8 @@ export interface SqliteLedgerOptions {
   onCommit?: (seconds: number, ok: boolean) => void;
   /** What each order event must also be delivered as (partner webhooks): queued in the same transaction. */
   orderEventDeliveries?: OrderEventDeliveries;
+  /** How the ledger file's checkpoint thread works (src/ledger/sqlite/checkpointer.ts); its defaults otherwise. */
+  checkpoints?: CheckpointerOptions;
 }
 
 /**
@@ -39,14 +42,16 @@ export function openSqliteLedger({
   mustExist = false,
   onCommit,
   orderEventDeliveries,
+  checkpoints = {},
 }: SqliteLedgerOptions): SqliteLedger {
   if (path !== ':memory:' && !mustExist) mkdirSync(dirname(path), { recursive: true });
   const db = mustExist ? openExistingLedger(path, false) : new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL: a commit the gateway relied on (before acking the broker) survives power loss. SQLite's own
   // FULL fsyncs the WAL inside COMMIT, on the event loop; instead SQLite runs NORMAL (it still syncs
-  // around checkpoints) and the group commit fsyncs the WAL from the thread pool before any unit
-  // settles (walFsync below), so the guarantee holds and the loop keeps working meanwhile.
+  // around checkpoints, which run on a thread of their own: checkpointer.ts) and the group commit
+  // fsyncs the WAL from the thread pool before any unit settles (walFsync below), so the guarantee
+  // holds and the loop keeps working meanwhile.
   db.pragma('synchronous = NORMAL');
   // Each group-commit unit runs in a savepoint whose journal outgrows SQLite's in-memory default and
   // spilled to a temp file on every unit (bench/RESULTS.md); crash recovery uses the WAL, not this.
@@ -59,6 +64,7 @@ export function openSqliteLedger({
   return new SqliteLedger(db, policy, {
     ...(wal ? { wal } : {}),
     ...(path !== ':memory:' && !reportOnLoopForBench ? { reportThread: new ReportThread(path) } : {}),
+    ...(path !== ':memory:' ? { checkpoints } : {}),
     ...(onCommit ? { onCommit } : {}),
     ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
   });
