@@ -13,7 +13,7 @@ import { databaseUrl, dropDatabase, withServer } from '../shared/postgres.js';
 import type { SeededLedger } from './seed.js';
 
 /** Bump when the seed's rows change: a cached ledger of another seed is not this one. */
-const seedVersion = 1;
+const seedVersion = 2;
 
 /** Every cached report ledger's name starts so (`--drop-cache` drops them all). */
 export const cachePrefix = 'orderbridge_bench_report_';
@@ -142,8 +142,9 @@ async function fill(client: pg.Client, messages: number, now: number, log: (line
     ],
     [
       'MES commands',
-      insertMessages(`SELECT ${idOf(2, 'at + 5')}, 'out', 'mes.command', 'order.create', 'ob-' || oid, ${idOf(1, 'at')}, oid,
-        'published', CASE WHEN lost THEN 3 ELSE 1 END, NULL, 'CREATE_ORDER', '{}', at + 5 FROM (${order}) AS o`),
+      // Recorded with its CRM command, at the same time, as the gateway does (record-intake.ts).
+      insertMessages(`SELECT ${idOf(2, 'at')}, 'out', 'mes.command', 'order.create', 'ob-' || oid, ${idOf(1, 'at')}, oid,
+        'published', CASE WHEN lost THEN 3 ELSE 1 END, NULL, 'CREATE_ORDER', '{}', at FROM (${order}) AS o`),
     ],
     [
       'MES events',

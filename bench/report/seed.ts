@@ -98,7 +98,8 @@ export async function seedBigLedger(
           routingKey: 'CREATE_ORDER',
           payload: '{}',
         },
-        5,
+        // Recorded with its CRM command, at the same time, as the gateway does (record-intake.ts).
+        0,
       );
       for (const [n, state] of ['ACCEPTED', 'CUTTING', delivered ? 'DISPATCHED' : 'WELDING'].entries()) {
         if (lost) break;

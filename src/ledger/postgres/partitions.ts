@@ -18,12 +18,6 @@ export const firstRowIdOfDay = (ms: string) =>
 /** SQL: the ids of the messages created in [from, to) (epoch-ms SQL expressions): lets PostgreSQL read only those days' partitions. */
 export const rowIdsWithin = (column: string, from: string, to: string) =>
   `${column} >= ${firstRowIdOfDay(from)} AND ${column} < ${firstRowIdOfDay(`(${to})::bigint - 1`)} + ${rowIdsPerDay}`;
-/**
- * SQL: `column` (a message's created_at) falls on a UTC day of [from, to), as rowIdsWithin says of
- * its id (the id names the day of created_at): lets an index on created_at find those rows.
- */
-export const createdOnDaysWithin = (column: string, from: string, to: string) =>
-  `${column} >= ${firstRowIdOfDay(from)} / ${rowIdsPerDay} * ${dayMs} AND ${column} < (${firstRowIdOfDay(`(${to})::bigint - 1`)} / ${rowIdsPerDay} + 1) * ${dayMs}`;
 /** SQL: `column` holds an id of the same UTC day as the message id `id` (an SQL expression). */
 export const rowIdsOfDayOf = (column: string, id: string) =>
   `${column} >= (${id})::bigint / ${rowIdsPerDay} * ${rowIdsPerDay} AND ${column} < ((${id})::bigint / ${rowIdsPerDay} + 1) * ${rowIdsPerDay}`;

@@ -10,7 +10,7 @@ import {
   type ReportRows,
   seriesBuckets,
 } from '../report-rows.js';
-import { createdOnDaysWithin, firstRowIdOfDay, rowIdsWithin } from './partitions.js';
+import { firstRowIdOfDay, rowIdsWithin } from './partitions.js';
 import { inTransaction } from './transaction.js';
 
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms); as src/ledger/sqlite/report.ts. */
@@ -32,15 +32,19 @@ const reportSettings = [
   'SET LOCAL random_page_cost = 1.1',
 ];
 
+/** The figures messageFigures makes of the counts by channel and state. */
+type MessageFigure = keyof ReturnType<typeof messageFigures>;
+
 /** Runs one query of a report transaction and paces after it. */
 type Read = <T>(text: string, values: unknown[]) => Promise<T[]>;
 
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
  * journal.at) and reads only the partitions of the window's days, so a day's report stays fast on
- * a large ledger. The latency query runs in its own transaction beside the others, which run one
- * after another in another: the report holds two of the pool's connections at most (a gateway's
- * commits take theirs from the same pool). `between` runs after each query: the report paces itself
+ * a large ledger. Two transactions side by side, each running its queries one after another: the
+ * counts by channel and state (and the rows they call for), and the latencies and the rest (each
+ * about half of a day's work on a 10 M-message ledger, bench/RESULTS.md). The report holds two of the
+ * pool's connections at most (a gateway's commits take theirs from the same pool). `between` runs after each query: the report paces itself
  * there so that it never holds the CPU for long.
  */
 export async function readReportRows(
@@ -50,11 +54,14 @@ export async function readReportRows(
   unconfirmedBefore: number,
   between: () => Promise<void> = async () => {},
 ): Promise<ReportRows> {
-  const [acks, rest] = await Promise.all([
-    inReportTransaction(pool, between, (read) => readAckLatencies(read, from, to)),
-    inReportTransaction(pool, between, (read) => readCountsAndRows(read, from, to, unconfirmedBefore)),
+  const [counted, rest] = await Promise.all([
+    inReportTransaction(pool, between, (read) => readCounts(read, from, to)),
+    inReportTransaction(pool, between, async (read) => ({
+      acks: await readAckLatencies(read, from, to),
+      ...(await readOtherRows(read, from, to, unconfirmedBefore)),
+    })),
   ]);
-  return { ...rest, acks };
+  return { ...counted, ...rest };
 }
 
 /** `body` on one connection of `pool`, in a read-only transaction with the report's settings. */
@@ -76,19 +83,18 @@ function inReportTransaction<T>(
 /**
  * How long after forwarding the window's commands were answered. Percentiles computed by the server
  * (percentile_disc: nearest rank), of the window and of each bucket of the series by when the answer
- * came: the rows themselves never leave it. Both sides of the join are read from messages_report
- * alone: the forwarded command's day is its id's (rowIdsWithin, for the partitions) and its
- * created_at's (createdOnDaysWithin, for the index).
+ * came: the rows themselves never leave it. A CRM command and the MES command it becomes are recorded
+ * in one unit at one time (record-intake.ts), so the command's own created_at is when it was
+ * forwarded: its rows alone, from messages_report (index-only), without a join to the MES command's.
  */
 async function readAckLatencies(read: Read, from: number, to: number): Promise<ReportRows['acks']> {
   const { bucketMs, end } = seriesBuckets(from, to);
   const rows = await read<AckLatencyRow>(
     `
       WITH acks AS (
-        SELECT GREATEST(0, i.updated_at - o.created_at) AS ms,
+        SELECT GREATEST(0, i.updated_at - i.created_at) AS ms,
           CASE WHEN i.updated_at >= $1 AND i.updated_at < $4 THEN (i.updated_at - $1) / $3 END AS bucket
-        FROM messages i JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
-          AND ${rowIdsWithin('o.id', '$1', '$2')} AND ${createdOnDaysWithin('o.created_at', '$1', '$2')}
+        FROM messages i
         WHERE ${messageInWindow('i')} AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
           AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%'))
       SELECT GROUPING(bucket) AS overall, bucket::int AS bucket, COUNT(*)::int AS n,
@@ -100,14 +106,13 @@ async function readAckLatencies(read: Read, from: number, to: number): Promise<R
   return ackLatencies(rows, from, to);
 }
 
-async function readCountsAndRows(
+/** The window's counts by channel and state, and the lost and evidence-closed commands they call for. */
+async function readCounts(
   read: Read,
   from: number,
   to: number,
-  unconfirmedBefore: number,
-): Promise<Omit<ReportRows, 'acks'>> {
-  const all = <T>(text: string, values: unknown[] = [from, to]) => read<T>(text, values);
-  const inWindow = 'created_at >= $1 AND created_at < $2';
+): Promise<Pick<ReportRows, MessageFigure | 'lostCommands' | 'ackedByEvidence'>> {
+  const all = <T>(text: string) => read<T>(text, [from, to]);
   // Every count by channel and state the report uses, in one query: the counted channels' messages
   // from messages_report alone (index-only), and the other channels' only where messageFigures
   // reads them (invalid, dead-lettered: through messages_needs_action).
@@ -125,20 +130,6 @@ async function readCountsAndRows(
   );
   return {
     ...messageFigures(byChannelState),
-    oldestRecord: (await all<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', []))[0]?.at ?? null,
-    duplicates: (
-      await all<{ n: number }>(
-        `SELECT COUNT(*)::int AS n FROM journal WHERE at >= $1 AND at < $2 AND kind = 'duplicate_delivery'`,
-      )
-    )[0]!.n,
-    ordersByStatus: countsBy(
-      await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE ${inWindow} GROUP BY status`),
-      'status',
-    ),
-    stuckByStatus: countsBy(
-      await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, []),
-      'status',
-    ),
     lostCommands: !byChannelState.some((row) => row.channel === 'crm.command' && row.state === 'lost')
       ? []
       : await all(`
@@ -156,6 +147,33 @@ async function readCountsAndRows(
           WHERE j.order_id = m.order_id AND j.kind = 'out_of_order' AND j.at >= m.updated_at AND j.detail::jsonb ->> 'mesState' IS NOT NULL ORDER BY j.id) AS "laterOutOfOrder"
       FROM messages m JOIN orders o ON o.order_id = m.order_id
       WHERE ${messageInWindow('m')} AND m.channel = 'crm.command' AND m.reason LIKE 'evidence:%' ORDER BY m.id`),
+  };
+}
+
+/** Everything else the report reads: orders by status, duplicates, unconfirmed events, quarantines, flags. */
+async function readOtherRows(
+  read: Read,
+  from: number,
+  to: number,
+  unconfirmedBefore: number,
+): Promise<Omit<ReportRows, MessageFigure | 'lostCommands' | 'ackedByEvidence' | 'acks'>> {
+  const all = <T>(text: string, values: unknown[] = [from, to]) => read<T>(text, values);
+  const inWindow = 'created_at >= $1 AND created_at < $2';
+  return {
+    oldestRecord: (await all<{ at: number | null }>('SELECT MIN(created_at) AS at FROM messages', []))[0]?.at ?? null,
+    duplicates: (
+      await all<{ n: number }>(
+        `SELECT COUNT(*)::int AS n FROM journal WHERE at >= $1 AND at < $2 AND kind = 'duplicate_delivery'`,
+      )
+    )[0]!.n,
+    ordersByStatus: countsBy(
+      await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE ${inWindow} GROUP BY status`),
+      'status',
+    ),
+    stuckByStatus: countsBy(
+      await all(`SELECT status, COUNT(*)::int AS n FROM orders WHERE attention = 'stuck' GROUP BY status`, []),
+      'status',
+    ),
     unconfirmedEvents: await all(
       `
       SELECT m.order_id AS "orderId", MIN(m.created_at) AS at, COUNT(*)::int AS count,

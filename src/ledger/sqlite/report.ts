@@ -68,14 +68,16 @@ export async function readReportRows(
     ),
     // Nearest-rank percentiles by row number (SQLite's percentile() interpolates), of the window and
     // of each bucket of the series by when the answer came: the rows themselves never leave SQLite.
+    // A CRM command and its MES command are recorded in one unit at one time (record-intake.ts):
+    // the command's created_at is when it was forwarded, no join to the MES command's row needed.
     acks: await step(() =>
       ackLatencies(
         all<AckLatencyRow>(
           `
       WITH acks AS (
-        SELECT MAX(0, i.updated_at - o.created_at) AS ms,
+        SELECT MAX(0, i.updated_at - i.created_at) AS ms,
           CASE WHEN i.updated_at >= @from AND i.updated_at < @end THEN CAST((i.updated_at - @from) / @bucketMs AS INTEGER) END AS bucket
-        FROM messages i INDEXED BY messages_created JOIN messages o ON o.cause_id = i.id AND o.channel = 'mes.command'
+        FROM messages i INDEXED BY messages_created
         WHERE i.created_at >= @from AND i.created_at < @to AND i.channel = 'crm.command' AND i.state IN ('acknowledged', 'rejected', 'failed')
           AND (i.reason IS NULL OR i.reason NOT LIKE 'evidence:%')),
       ranked AS (
