@@ -14,6 +14,9 @@ export interface MesOrderReader {
 /** The share of a CPU a report takes while reading the ledger next to a running gateway. */
 export const reportCpuShare = 0.6;
 
+/** Timelines the HTML page embeds, fetched this many at a time (two queries each: within a PostgreSQL ledger's pool of 8). */
+const timelinesAtOnce = 3;
+
 /** A report is background work next to a running gateway: it gives way to it for the CPU. */
 export const reportNiceness = 19;
 
@@ -89,9 +92,12 @@ export async function produceReport(
   });
   const timelines: Record<string, TimelineEntry[]> = {};
   const orders = [...report.needsAction.items, ...report.discrepancies, ...report.informational.items];
-  for (const d of orders.slice(0, options.timelines ?? 200)) {
-    if (timelines[d.orderId]) continue;
-    timelines[d.orderId] = await ledger.timeline(d.orderId);
+  const orderIds = [...new Set(orders.slice(0, options.timelines ?? 200).map((d) => d.orderId))];
+  // A few at once: a ledger server answers them side by side (200 one by one took 0.2 s on PostgreSQL).
+  for (let first = 0; first < orderIds.length; first += timelinesAtOnce) {
+    const some = orderIds.slice(first, first + timelinesAtOnce);
+    const fetched = await Promise.all(some.map((orderId) => ledger.timeline(orderId)));
+    some.forEach((orderId, i) => (timelines[orderId] = fetched[i]!));
     await yieldCpu();
   }
   return { report, timelines };
