@@ -97,7 +97,7 @@ export async function produceReport(
   for (let first = 0; first < orderIds.length; first += timelinesAtOnce) {
     const some = orderIds.slice(first, first + timelinesAtOnce);
     const fetched = await Promise.all(some.map((orderId) => ledger.timeline(orderId)));
-    some.forEach((orderId, i) => (timelines[orderId] = fetched[i]!));
+    for (const [i, orderId] of some.entries()) timelines[orderId] = fetched[i]!;
     await yieldCpu();
   }
   return { report, timelines };
