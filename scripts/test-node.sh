@@ -73,6 +73,9 @@ if $prepare_only; then
 fi
 
 # ---- the copy ----------------------------------------------------------------------------------
+# tap built with the plugins package.json configures (its node_modules is shared below): npm test
+# does it too, but may have stopped before (a lint error), and tap would then load ts-node.
+node scripts/tap-ready.mjs
 work=$(mktemp -d "${TMPDIR:-/tmp}/orderbridge-node$version.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
