@@ -5,6 +5,7 @@ import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
 import type { CheckpointerOptions } from '../../src/ledger/sqlite/checkpointer.js';
 import { prepareStatements } from '../../src/ledger/sqlite/statements.js';
 import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
+import { createAndForward } from '../fixtures/mes-events.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
@@ -53,12 +54,7 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
 /** Commands of new orders with random ids (as a CRM's are: each lands on its own index pages), forwarded. */
 async function forwardCommands(ledger: SqliteLedger, count: number, batch: number): Promise<void> {
   for (let done = 0; done < count; done += batch) {
-    await Promise.all(
-      Array.from({ length: batch }, async () => {
-        const result = await ledger.recordCommand(create(`C-${randomUUID()}`, `crm-${randomUUID()}`), T0);
-        if (result.kind === 'forward') await ledger.markForwarded(result.out, T0);
-      }),
-    );
+    await Promise.all(Array.from({ length: batch }, () => createAndForward(ledger, `C-${randomUUID()}`, T0)));
   }
 }
 
