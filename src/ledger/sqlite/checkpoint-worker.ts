@@ -11,8 +11,8 @@ const { path, everyMs, writerPauseAboveFrames } = workerData as { path: string }
 // The default busy timeout (0): a PASSIVE checkpoint never waits for the gateway's writer anyway.
 const db = new Database(path, { fileMustExist: true });
 
+/** The columns of `PRAGMA wal_checkpoint` this thread reads. */
 interface CheckpointResult {
-  busy: number;
   /** Frames in the log; -1 when the database is not in WAL mode. */
   log: number;
   /** Frames of it already copied into the database file. */

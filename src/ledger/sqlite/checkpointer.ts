@@ -45,7 +45,7 @@ const workerUrl = new URL(`./checkpoint-worker${extname(fileURLToPath(import.met
 /**
  * Checkpoints of a gateway's ledger file on a thread of its own: the writer's connection never
  * checkpoints (SQLite would copy the log back into the database file and fsync it inside a COMMIT,
- * on the event loop: a fifth of the pipeline's CPU per command, bench/RESULTS.md). The thread starts
+ * on the event loop: a fifth to a third of the loop's time per command, bench/RESULTS.md). The thread starts
  * when the log first outgrows SQLite's own threshold, so a small ledger (a test's, a CLI's) costs
  * none. If it fails, the writer checkpoints in its commits again, as SQLite does by default.
  */
