@@ -43,9 +43,9 @@ type Read = <T>(text: string, values: unknown[]) => Promise<T[]>;
  * journal.at) and reads only the partitions of the window's days, so a day's report stays fast on
  * a large ledger. Two transactions side by side, each running its queries one after another: the
  * counts by channel and state (and the rows they call for), and the latencies and the rest (each
- * about half of a day's work on a 10 M-message ledger, bench/RESULTS.md). The report holds two of the
- * pool's connections at most (a gateway's commits take theirs from the same pool). `between` runs after each query: the report paces itself
- * there so that it never holds the CPU for long.
+ * about half of a day's work on a 10 M-message ledger, bench/RESULTS.md). The report holds two of
+ * the pool's connections at most (a gateway's commits take theirs from the same pool). `between`
+ * runs after each query: the report paces itself there so that it never holds the CPU for long.
  */
 export async function readReportRows(
   pool: Pool,
