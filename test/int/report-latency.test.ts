@@ -81,6 +81,13 @@ testEachDriver(
     }
     // Forwarded, never answered: no latency.
     await createAndForward(ledger, 'L-OPEN', from + 1000);
+    const recorded = await ledger.timeline('L-OPEN');
+    const recordedAt = (channel: string) => recorded.find((entry) => entry.channel === channel)?.at;
+    t.equal(
+      recordedAt('mes.command'),
+      recordedAt('crm.command'),
+      'a command and the MES command it becomes are recorded at one time: the latency reads the command alone',
+    );
 
     const { report } = await produceReport({ config, ledger, from, to, now: to + 60_000, lang: 'en' });
     const expected = expectedFigures(acks);
