@@ -88,6 +88,17 @@ const forgetFinalKeys = `
     RETURNING 1)
   SELECT (SELECT MAX(row_id) FROM batch) AS last, (SELECT COUNT(*) FROM gone)::int AS n`;
 
+/**
+ * Folds the +1/-1 rows message_counts got from the writes (migration 006) into one row per hour,
+ * channel and state, leaving out those that sum to nothing. A row written meanwhile is not in this
+ * statement's snapshot: it is neither deleted nor summed, and is folded at the next tick.
+ */
+const compactMessageCounts = `
+  WITH gone AS (DELETE FROM message_counts RETURNING *)
+  INSERT INTO message_counts
+  SELECT hour, channel, state, SUM(n), SUM(reforwarded), SUM(by_evidence) FROM gone
+  GROUP BY hour, channel, state HAVING SUM(n) <> 0 OR SUM(reforwarded) <> 0 OR SUM(by_evidence) <> 0`;
+
 const zero = (): Pruned => ({ messages: 0, journal: 0, orders: 0, webhookDeliveries: 0, idempotencyKeys: 0 });
 
 /**
@@ -126,7 +137,7 @@ export class PgRetentionPruner implements RetentionPort {
   }
 
   /**
-   * Drops every day before the cutoff's, then steps through the rest until no table fills a batch
+   * Folds the report's counts kept by the writes, drops every day before the cutoff's, then steps through the rest until no table fills a batch
    * and no message was removed (whose cause may now be free to go), yielding to other work between
    * steps. Returns zeros when another gateway is pruning.
    */
@@ -139,6 +150,7 @@ export class PgRetentionPruner implements RetentionPort {
       ]);
       if (!rows[0]!.locked) return zero();
       try {
+        await client.query(compactMessageCounts);
         const total = await this.dropDaysBefore(client, cutoff);
         for (;;) {
           const step = await this.step(cutoff, batch);
@@ -203,6 +215,8 @@ export class PgRetentionPruner implements RetentionPort {
         const part = partitionName('messages', day);
         const ids = [day * rowIdsPerDay, (day + 1) * rowIdsPerDay];
         await client.query(`ALTER TABLE messages DETACH PARTITION ${part}`);
+        // The day's counts go with it; the rows kept are counted again as they are copied back.
+        await client.query('DELETE FROM message_counts WHERE hour >= $1 AND hour < $2', [day * 24, (day + 1) * 24]);
         const kept = (await client.query(keptMessages(part), ids)).rowCount ?? 0;
         dropped.messages = (await count(`SELECT COUNT(*)::bigint AS n FROM ${part}`)) - kept;
         await client.query(
