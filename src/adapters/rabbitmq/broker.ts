@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { contextFrom, inSpan, traceHeaders } from '../../telemetry/tracing.js';
+import { contextFrom, inSpan, traceHeaders, tracingEnabled } from '../../telemetry/tracing.js';
 import { brokerServer, processSpan, publishSpan, type MessagingPeer } from '../../telemetry/messaging-spans.js';
 import { declareTopology } from './topology.js';
 import { NotPublishedError } from '../../app/ports.js';
@@ -218,16 +218,7 @@ export class Broker {
     if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
     try {
-      const spec = processSpan(queue, message, this.peer);
-      settlement = await inSpan(
-        spec.name,
-        { ...spec.options, parent: contextFrom(message.properties.headers) },
-        async (span) => {
-          const outcome = await handler(message);
-          span.setAttribute('orderbridge.settlement', outcome);
-          return outcome;
-        },
-      );
+      settlement = tracingEnabled() ? await this.handledInSpan(queue, message, handler) : await handler(message);
     } catch (error) {
       // Handlers dead-letter what a message caused; what reaches here is the broker or the ledger
       // failing. Requeue after a pause instead of spinning through redeliveries until it is back.
@@ -246,6 +237,16 @@ export class Broker {
     }
   }
 
+  /** `handler` in a CONSUMER span continuing the delivery's trace (only when tracing is on: the span's inputs cost ~2 % of a command). */
+  private handledInSpan(queue: string, message: ConsumeMessage, handler: Consumer['handler']): Promise<Settlement> {
+    const spec = processSpan(queue, message, this.peer);
+    return inSpan(spec.name, { ...spec.options, parent: contextFrom(message.properties.headers) }, async (span) => {
+      const outcome = await handler(message);
+      span.setAttribute('orderbridge.settlement', outcome);
+      return outcome;
+    });
+  }
+
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
@@ -262,6 +263,9 @@ export class Broker {
     content: Buffer,
     options: Options.Publish & { messageId: string },
   ): Promise<void> {
+    // With tracing off the headers given travel as they are: they already hold the trace context to pass on.
+    if (!tracingEnabled())
+      return this.publishConfirmed(exchange, routingKey, content, { ...options, headers: options.headers ?? {} });
     const spec = publishSpan(exchange, routingKey, options.messageId, this.peer);
     return inSpan(spec.name, spec.options, () =>
       this.publishConfirmed(exchange, routingKey, content, {
