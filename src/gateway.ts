@@ -52,6 +52,11 @@ export interface GatewayOptions {
 
 /** How often rows past the ledger's retention are looked for. */
 const retentionIntervalMs = 10 * 60_000;
+/**
+ * While MES events wait unread, the watchdog judges deadlines as of when they were last all read,
+ * up to this many acknowledgement deadlines back: a gateway behind for longer raises its alarms anyway.
+ */
+const maxBehindDeadlines = 10;
 
 const webhookOutcomes = {
   delivered: 'delivered',
@@ -158,6 +163,9 @@ export async function startGateway({
   const watchdog = new Watchdog(deps, {
     intervalMs: durationMs(stuck.checkInterval),
     maxAttempts: acknowledgement.maxAttempts,
+    // Deadlines are judged as far as the MES events have been read (src/app/watchdog.ts).
+    mesBacklog: () => broker.readyMessages(amqp.queues.mesEvents),
+    maxBehindMs: maxBehindDeadlines * durationMs(acknowledgement.deadline),
     ...(acknowledgement.evidenceLookup && orderLookup
       ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), orderLookup) }
       : {}),

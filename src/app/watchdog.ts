@@ -2,6 +2,9 @@ import { isInfrastructureFault, type AppDeps, type OrderEvidence } from './ports
 import { publishOut } from './publish-out.js';
 import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js';
 
+/** What the consumers' prefetch holds when their queue is seen empty is handled within this (a few hundred messages). */
+const prefetchGraceMs = 1000;
+
 export interface WatchdogOptions {
   intervalMs: number;
   maxAttempts: number;
@@ -9,6 +12,14 @@ export interface WatchdogOptions {
   /** Order events still unconfirmed after this long are sent again by the sweep. */
   republishAfterMs?: number;
   batch?: number;
+  /**
+   * MES events waiting in their queue for a consumer (none: every one published so far is being
+   * handled). While the gateways are behind, an acknowledgement or a status change may be waiting
+   * there: deadlines are judged as of when the queue was last seen empty, never more than
+   * `maxBehindMs` before now (so that a gateway behind for good still raises its alarms).
+   */
+  mesBacklog?: () => Promise<number>;
+  maxBehindMs?: number;
 }
 
 /**
@@ -19,6 +30,8 @@ export interface WatchdogOptions {
 export class Watchdog {
   private loop?: PeriodicTask;
   private outageSince?: number;
+  /** When the MES event queue was last seen with nothing waiting for a consumer. */
+  private caughtUpAt = 0;
   ticks = 0;
 
   constructor(
@@ -58,7 +71,8 @@ export class Watchdog {
     this.ticks++;
     const { ledger, clock } = this.deps;
     const batch = this.options.batch ?? 500;
-    const overdue = await ledger.overdueCommands(clock(), batch);
+    const judgedAt = await this.judgedAt(clock());
+    const overdue = await ledger.overdueCommands(judgedAt, batch);
     await Promise.all(
       overdue.map(async (due) => {
         const lastChance = due.attempts >= this.options.maxAttempts;
@@ -67,9 +81,22 @@ export class Watchdog {
         await publishOut(this.deps, await ledger.resolveOverdueCommand(due.rowId, clock(), known));
       }),
     );
-    await publishOut(this.deps, await ledger.flagStuckOrders(clock(), batch));
+    await publishOut(this.deps, await ledger.flagStuckOrders(clock(), batch, judgedAt));
     const now = clock();
     await publishOut(this.deps, await ledger.unpublished(now - (this.options.republishAfterMs ?? 5000), batch, now));
+  }
+
+  /**
+   * The time deadlines are judged at: now, unless MES events wait in their queue. Then the last time
+   * it was seen empty, less a grace for what the consumers' prefetch held then; at most
+   * `maxBehindMs` before now.
+   */
+  private async judgedAt(now: number): Promise<number> {
+    const { mesBacklog, maxBehindMs = Number.POSITIVE_INFINITY, intervalMs } = this.options;
+    if (!mesBacklog) return now;
+    if ((await mesBacklog()) === 0) this.caughtUpAt = now;
+    const grace = Math.max(2 * intervalMs, prefetchGraceMs);
+    return Math.min(now, Math.max(this.caughtUpAt - grace, now - maxBehindMs));
   }
 
   /** Stops the timer and waits for the tick in progress. */

@@ -141,7 +141,8 @@ export interface LedgerStore {
 
   overdueCommands(now: number, limit: number): Promise<{ rowId: number; orderId: string; attempts: number }[]>;
   resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]>;
-  flagStuckOrders(now: number, limit: number): Promise<OutMessage[]>;
+  /** Flags (at `now`) the orders whose status deadline passed by `dueBy` (the watchdog may judge as of an earlier time than now). */
+  flagStuckOrders(now: number, limit: number, dueBy?: number): Promise<OutMessage[]>;
   /**
    * Out messages still pending since before `createdBefore`, for the caller to publish again. With
    * several gateways on one database each is handed to one of them, and not again before it is

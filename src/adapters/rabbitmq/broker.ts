@@ -171,6 +171,21 @@ export class Broker {
     return work(model);
   }
 
+  /**
+   * Messages in `queue` that no consumer has been given yet: how far behind its consumers are (the
+   * ones given and not yet settled wait in the consumers' prefetch). Fails while disconnected.
+   */
+  async readyMessages(queue: string): Promise<number> {
+    return this.withConnection(async (model) => {
+      const channel = await model.createChannel();
+      try {
+        return (await channel.checkQueue(queue)).messageCount;
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    });
+  }
+
   /** Registers a consumer; it starts now if connected and again after every reconnect. */
   async consume(queue: string, handler: MessageHandler): Promise<void> {
     const consumer: Consumer = { queue, handler };

@@ -23,16 +23,18 @@ export class PgWatchdogQueries {
     });
   }
 
-  async flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
+  async flagStuckOrders(now: number, limit: number, dueBy = now): Promise<OutMessage[]> {
     // Every watchdog tick asks; a write unit only when one is due. The unit locks those of them
     // nobody else is working on, and reads them again under the locks.
-    const due = (await this.ctx.rows<{ order_id: string }>(sql.stuckOrderIds, [now, limit])).map((row) => row.order_id);
+    const due = (await this.ctx.rows<{ order_id: string }>(sql.stuckOrderIds, [dueBy, limit])).map(
+      (row) => row.order_id,
+    );
     if (!due.length) return [];
     return this.ctx.commits.run({}, async (tx) => {
       const free = (await tx.query<{ id: string }>(sql.tryLockOrders, [due])).rows.map((row) => row.id);
       const rows = pgRows(this.ctx, tx);
       const out: OutMessage[] = [];
-      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [free, now])).rows)
+      for (const row of (await tx.query<OrderRow>(sql.stuckOrdersAmong, [free, dueBy])).rows)
         out.push(...(await runAwaiting(flagStuck(rows, toOrderRecord(row), now))));
       return out;
     });

@@ -18,11 +18,11 @@ export class SqliteWatchdogQueries {
     );
   }
 
-  async flagStuckOrders(now: number, limit: number): Promise<OutMessage[]> {
+  async flagStuckOrders(now: number, limit: number, dueBy = now): Promise<OutMessage[]> {
     // Every watchdog tick asks; a write unit (and, with synchronous FULL, its fsync) only when one is due.
-    if (this.ctx.sql.stuckOrders.get(now, 1) === undefined) return [];
+    if (this.ctx.sql.stuckOrders.get(dueBy, 1) === undefined) return [];
     return this.ctx.commits.run(() =>
-      (this.ctx.sql.stuckOrders.all(now, limit) as OrderRow[]).flatMap((row) =>
+      (this.ctx.sql.stuckOrders.all(dueBy, limit) as OrderRow[]).flatMap((row) =>
         runNow(flagStuck(this.ctx.rows, toOrderRecord(row), now)),
       ),
     );
