@@ -2,9 +2,6 @@ import { isInfrastructureFault, type AppDeps, type OrderEvidence } from './ports
 import { publishOut } from './publish-out.js';
 import { startPeriodicTask, type PeriodicTask } from '../shared/periodic-task.js';
 
-/** What the consumers' prefetch holds when their queue is seen empty is handled within this (a few hundred messages). */
-const prefetchGraceMs = 1000;
-
 export interface WatchdogOptions {
   intervalMs: number;
   maxAttempts: number;
@@ -87,16 +84,15 @@ export class Watchdog {
   }
 
   /**
-   * The time deadlines are judged at: now, unless MES events wait in their queue. Then the last time
-   * it was seen empty, less a grace for what the consumers' prefetch held then; at most
-   * `maxBehindMs` before now.
+   * The time deadlines are judged at: now, unless MES events wait in their queue; then the last time
+   * it was seen empty, at most `maxBehindMs` before now. (What the consumers' prefetch held then is
+   * handled within moments, as at any deadline.)
    */
   private async judgedAt(now: number): Promise<number> {
-    const { mesBacklog, maxBehindMs = Number.POSITIVE_INFINITY, intervalMs } = this.options;
+    const { mesBacklog, maxBehindMs = Number.POSITIVE_INFINITY } = this.options;
     if (!mesBacklog) return now;
     if ((await mesBacklog()) === 0) this.caughtUpAt = now;
-    const grace = Math.max(2 * intervalMs, prefetchGraceMs);
-    return Math.min(now, Math.max(this.caughtUpAt - grace, now - maxBehindMs));
+    return Math.max(this.caughtUpAt, now - maxBehindMs);
   }
 
   /** Stops the timer and waits for the tick in progress. */
