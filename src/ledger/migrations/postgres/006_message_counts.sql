@@ -62,32 +62,15 @@ SELECT created_at / 3600000, channel, state, COUNT(*), COUNT(*) FILTER (WHERE at
 FROM messages WHERE channel IN ('crm.command', 'mes.command', 'mes.event')
 GROUP BY 1, 2, 3;
 
--- As in 003, but the rows moved out of the DEFAULT partition are not counted again (see above).
-CREATE OR REPLACE FUNCTION ledger_day_partition(parent TEXT, day INTEGER) RETURNS BIGINT LANGUAGE plpgsql AS $$
+-- 003's ledger_day_partition, with nothing it moves out of the DEFAULT partition counted again: the
+-- same function under another name, called with orderbridge.moving_rows on for the transaction.
+ALTER FUNCTION ledger_day_partition(TEXT, INTEGER) RENAME TO ledger_day_partition_uncounted;
+CREATE FUNCTION ledger_day_partition(parent TEXT, day INTEGER) RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
-  part TEXT := parent || '_p' || to_char(to_timestamp(day::bigint * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD');
-  key TEXT := CASE parent WHEN 'messages' THEN 'id' WHEN 'journal' THEN 'at' END;
-  span BIGINT := CASE parent WHEN 'messages' THEN 137438953472 ELSE 86400000 END;
-  lo BIGINT := day::bigint * span;
-  hi BIGINT := (day::bigint + 1) * span;
-  strays BOOLEAN;
   moved BIGINT;
 BEGIN
-  IF key IS NULL THEN RAISE EXCEPTION 'not a partitioned ledger table: %', parent; END IF;
-  IF to_regclass(part) IS NOT NULL THEN RETURN -1; END IF;
-  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I >= %s AND %I < %s)', parent || '_default', key, lo, key, hi)
-    INTO strays;
-  IF NOT strays THEN
-    EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', part, parent, lo, hi);
-    RETURN 0;
-  END IF;
-  -- A partition cannot be made over rows the DEFAULT partition holds: they move first, in this transaction.
-  EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, parent);
   PERFORM set_config('orderbridge.moving_rows', 'on', true);
-  EXECUTE format('WITH gone AS (DELETE FROM %I WHERE %I >= %s AND %I < %s RETURNING *) INSERT INTO %I SELECT * FROM gone',
-    parent || '_default', key, lo, key, hi, part);
-  GET DIAGNOSTICS moved = ROW_COUNT;
+  moved := ledger_day_partition_uncounted(parent, day);
   PERFORM set_config('orderbridge.moving_rows', 'off', true);
-  EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', parent, part, lo, hi);
   RETURN moved;
 END $$;
