@@ -21,7 +21,7 @@ import {
 import type { AppDeps } from './app/ports.js';
 import { countOrdersNeedingAction } from './app/report/needs-action.js';
 import { gatewayConsumers } from './adapters/rabbitmq/consumer.js';
-import { Watchdog } from './app/watchdog.js';
+import { Watchdog, type WatchdogOptions } from './app/watchdog.js';
 import { startRetention } from './app/retention.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
@@ -57,6 +57,17 @@ const retentionIntervalMs = 10 * 60_000;
  * up to this many acknowledgement deadlines back: a gateway behind for longer raises its alarms anyway.
  */
 const maxBehindDeadlines = 10;
+
+/** The watchdog's options that make it judge deadlines only as far as the MES events have been read (src/app/watchdog.ts). */
+export function judgedAsFarAsRead(
+  broker: Pick<Broker, 'readyMessages'>,
+  { amqp, acknowledgement }: Config['gateway'],
+): Pick<WatchdogOptions, 'mesBacklog' | 'maxBehindMs'> {
+  return {
+    mesBacklog: () => broker.readyMessages(amqp.queues.mesEvents),
+    maxBehindMs: maxBehindDeadlines * durationMs(acknowledgement.deadline),
+  };
+}
 
 const webhookOutcomes = {
   delivered: 'delivered',
@@ -163,9 +174,7 @@ export async function startGateway({
   const watchdog = new Watchdog(deps, {
     intervalMs: durationMs(stuck.checkInterval),
     maxAttempts: acknowledgement.maxAttempts,
-    // Deadlines are judged as far as the MES events have been read (src/app/watchdog.ts).
-    mesBacklog: () => broker.readyMessages(amqp.queues.mesEvents),
-    maxBehindMs: maxBehindDeadlines * durationMs(acknowledgement.deadline),
+    ...judgedAsFarAsRead(broker, config.gateway),
     ...(acknowledgement.evidenceLookup && orderLookup
       ? { evidence: createMesApiClient(mesApi.baseUrl, durationMs(mesApi.timeout), orderLookup) }
       : {}),

@@ -3,6 +3,7 @@ import { Broker } from '../../src/adapters/rabbitmq/broker.js';
 import type { AppDeps } from '../../src/app/ports.js';
 import { Watchdog } from '../../src/app/watchdog.js';
 import { durationMs } from '../../src/config/index.js';
+import { judgedAsFarAsRead } from '../../src/gateway.js';
 import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openSqliteLedger } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -37,13 +38,13 @@ t.test(
     const began = Date.now();
     let now = began;
     const deadlineMs = durationMs(acknowledgement.deadline);
+    // As the gateway wires it: the MES events queue, 10 acknowledgement deadlines at most.
     const maxBehindMs = 10 * deadlineMs;
     const deps: AppDeps = { ledger, publisher: broker, config: env.config, clock: () => now, logger: silentLogger };
     const watchdog = new Watchdog(deps, {
       intervalMs: 100,
       maxAttempts: 1,
-      mesBacklog: () => broker.readyMessages(amqp.queues.mesEvents),
-      maxBehindMs,
+      ...judgedAsFarAsRead(broker, env.config.gateway),
     });
     const attention = async (orderId: string) => (await ledger.getOrder(orderId))?.attention?.kind ?? null;
     const waiting = async (count: number) => {
