@@ -252,7 +252,10 @@ export class Broker {
     }
   }
 
-  /** `handler` in a CONSUMER span continuing the delivery's trace (only when tracing is on: the span's inputs cost ~2 % of a command). */
+  /**
+   * `handler` in a CONSUMER span continuing the delivery's trace. Only when tracing is on: building
+   * the span's inputs took ~3 % of an untraced gateway's profile (bench/RESULTS.md, 2026-12-07).
+   */
   private handledInSpan(queue: string, message: ConsumeMessage, handler: Consumer['handler']): Promise<Settlement> {
     const spec = processSpan(queue, message, this.peer);
     return inSpan(spec.name, { ...spec.options, parent: contextFrom(message.properties.headers) }, async (span) => {

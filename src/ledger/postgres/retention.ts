@@ -137,9 +137,10 @@ export class PgRetentionPruner implements RetentionPort {
   }
 
   /**
-   * Folds the report's counts kept by the writes, drops every day before the cutoff's, then steps through the rest until no table fills a batch
-   * and no message was removed (whose cause may now be free to go), yielding to other work between
-   * steps. Returns zeros when another gateway is pruning.
+   * Folds the report's counts kept by the writes, drops every day before the cutoff's, then steps
+   * through the rest until no table fills a batch and no message was removed (whose cause may now
+   * be free to go), yielding to other work between steps. Returns zeros when another gateway is
+   * pruning.
    */
   async pruneOlderThan(cutoff: number, batch = 500): Promise<Pruned> {
     const client = await this.pool.connect();
