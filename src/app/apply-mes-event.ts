@@ -2,6 +2,7 @@ import { translate, type MesChange } from '../mapping/index.js';
 import type { EventResult } from '../ledger/index.js';
 import { done, ledgerFacts, type AppDeps, type Delivery, type MessageOutcome } from './ports.js';
 import { publishOut } from './publish-out.js';
+import { traceIdsOf } from '../telemetry/tracing.js';
 
 /**
  * MES message → for each state change it carries, in order: translate its state (or quarantine
@@ -17,7 +18,10 @@ export function applyMesEvent(deps: AppDeps) {
     for (const [index, { fields, type }] of changes.entries()) {
       const translation = translate(fields, dialect.states);
       if (translation.kind === 'quarantine')
-        deps.logger.warn({ mesState: fields.state, orderId: fields.orderId }, 'unknown MES state quarantined');
+        deps.logger.warn(
+          { mesState: fields.state, orderId: fields.orderId, ...traceIdsOf(delivery.trace) },
+          'unknown MES state quarantined',
+        );
       // The message is kept once, with its first change: a what-if run reads all its changes again.
       const body = keepBodies && index === 0 ? { body: delivery.body.toString('utf8') } : {};
       const result = await deps.ledger.recordMesEvent(

@@ -4,12 +4,14 @@ import type { AppDeps, OutMessage, PublishOptions } from './ports.js';
 /**
  * Publishes what the ledger queued and records the broker's confirms. Order events are marked
  * published only after the confirm: until then the watchdog's outbox sweep, or a redelivery of
- * the message that caused them, sends them again (same CloudEvent id).
+ * the message that caused them, sends them again (same CloudEvent id). `trace`: the trace headers
+ * of the message that caused them; none for what the gateway sends of its own accord (the watchdog's,
+ * a partner request's), which continues the active trace context instead.
  */
 export async function publishOut(
   { publisher, ledger, config, clock }: AppDeps,
   out: OutMessage[],
-  trace: Record<string, string> = {},
+  trace?: Record<string, string>,
 ): Promise<void> {
   if (!out.length) return;
   const { exchanges } = config.gateway.amqp;
@@ -22,7 +24,7 @@ export async function publishOut(
     out.map((m) =>
       publisher.publish(exchangeOf[m.channel], m.routingKey, Buffer.from(m.payload), {
         messageId: m.messageId,
-        headers: trace,
+        ...(trace ? { headers: trace } : {}),
         ...describe(m),
       }),
     ),

@@ -63,6 +63,38 @@ export function traceHeaders(passThrough?: Carrier): Record<string, string> {
 }
 
 /**
+ * A span for one hop of a message (a delivery processed, a publish), a child of `parent`, when the
+ * SDK records it; undefined when tracing is off or the sampler drops it. It is never made active: the
+ * message path passes its trace context in the message's headers (headersNaming), because making a
+ * context active turns on AsyncLocalStorage's promise hooks for every message after it. A span not
+ * recorded costs one sampler decision: no attributes, no context, no header of its own (the message
+ * goes on with the trace context it came with, as with tracing off).
+ */
+export function startRecordedSpan(name: string, kind: SpanKind, parent: Context): Span | undefined {
+  if (!enabled) return undefined;
+  const span = tracer.startSpan(name, { kind }, parent);
+  return span.isRecording() ? span : undefined;
+}
+
+/**
+ * The trace context a message being published continues: given headers (a delivery's, passed on),
+ * the one they carry, or none when they carry no trace (its handling was not recorded); given no
+ * headers, the active context (an HTTP request's).
+ */
+export function publishParent(headers: Carrier | undefined): Context | undefined {
+  if (!headers) return context.active();
+  const parent = contextFrom(headers);
+  return trace.getSpanContext(parent) ? parent : undefined;
+}
+
+/** The headers that make `span` the parent of the next hop (the configured propagators': W3C by default). */
+export function headersNaming(span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  return carrier;
+}
+
+/**
  * Runs `work` in a new span (a child of `parent`, or of the active context), ends it when `work`
  * settles and records a thrown error on it.
  */
@@ -98,7 +130,7 @@ export function inServerSpan<T>(
  * `run`'s result, with `span` ended once it is there (a promise: settled); a failure is recorded on
  * the span, with the `error.type` the semantic conventions require of a failed operation.
  */
-function endedWith<R>(span: Span, run: () => R): R {
+export function endedWith<R>(span: Span, run: () => R): R {
   const failed = (error: unknown): never => {
     span.recordException(error instanceof Error ? error : String(error));
     span.setAttribute('error.type', error instanceof Error ? error.name : '_OTHER');
@@ -155,11 +187,27 @@ const allZeros = /^0+$/;
 
 /** The trace id of a traceparent header, or undefined when the header is not a valid one. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
+  return idsOf(traceparent)?.traceId;
+}
+
+/**
+ * The ids a message's traceparent names, for the log lines written while it is handled: the message
+ * path makes no context active (startRecordedSpan), so the logger's mixin cannot find them.
+ */
+export function traceIdsOf(
+  headers: Carrier | undefined,
+): { trace_id: string; span_id: string } | Record<string, never> {
+  const traceparent = headers?.traceparent;
+  const ids = typeof traceparent === 'string' ? idsOf(traceparent) : undefined;
+  return ids ? { trace_id: ids.traceId, span_id: ids.parentId } : {};
+}
+
+function idsOf(traceparent: string | undefined): { traceId: string; parentId: string } | undefined {
   const match = traceparent === undefined ? null : traceparentFormat.exec(traceparent.trim());
   if (!match) return undefined;
   const [, version, traceId, parentId, rest] = match as unknown as [string, string, string, string, string | undefined];
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
-  return allZeros.test(traceId) || allZeros.test(parentId) ? undefined : traceId;
+  return allZeros.test(traceId) || allZeros.test(parentId) ? undefined : { traceId, parentId };
 }
 
 /** Exports what is buffered (before the process exits); a no-op when tracing is off. */

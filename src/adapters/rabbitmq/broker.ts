@@ -4,8 +4,24 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { contextFrom, inSpan, traceHeaders, tracingEnabled } from '../../telemetry/tracing.js';
-import { brokerServer, processSpan, publishSpan, type MessagingPeer } from '../../telemetry/messaging-spans.js';
+import {
+  contextFrom,
+  endedWith,
+  headersNaming,
+  publishParent,
+  SpanKind,
+  startRecordedSpan,
+  traceHeaders,
+  tracingEnabled,
+} from '../../telemetry/tracing.js';
+import {
+  brokerServer,
+  processAttributes,
+  processSpanName,
+  publishAttributes,
+  publishSpanName,
+  type MessagingPeer,
+} from '../../telemetry/messaging-spans.js';
 import { declareTopology } from './topology.js';
 import { NotPublishedError } from '../../app/ports.js';
 import type { Settlement } from './inbound.js';
@@ -253,13 +269,21 @@ export class Broker {
   }
 
   /**
-   * `handler` in a CONSUMER span continuing the delivery's trace. Only when tracing is on: building
-   * the span's inputs took ~3 % of an untraced gateway's profile (bench/RESULTS.md, 2026-12-07).
+   * `handler` in a CONSUMER span continuing the delivery's trace, when the SDK records it; the
+   * handler is given the delivery with headers naming that span, so what it publishes is its child.
+   * A delivery not recorded is handled as with tracing off: its own trace context travels on.
    */
   private handledInSpan(queue: string, message: ConsumeMessage, handler: Consumer['handler']): Promise<Settlement> {
-    const spec = processSpan(queue, message, this.peer);
-    return inSpan(spec.name, { ...spec.options, parent: contextFrom(message.properties.headers) }, async (span) => {
-      const outcome = await handler(message);
+    const { headers } = message.properties;
+    const span = startRecordedSpan(processSpanName(queue, message.fields), SpanKind.CONSUMER, contextFrom(headers));
+    if (!span) return handler(message);
+    span.setAttributes(processAttributes(queue, message, this.peer));
+    const traced = {
+      ...message,
+      properties: { ...message.properties, headers: { ...headers, ...headersNaming(span) } },
+    };
+    return endedWith(span, async () => {
+      const outcome = await handler(traced);
       span.setAttribute('orderbridge.settlement', outcome);
       return outcome;
     });
@@ -272,8 +296,9 @@ export class Broker {
 
   /**
    * Resolves when the broker confirmed the message; rejects when it was nacked, unroutable or the
-   * channel is gone. The message carries the active trace context (traceparent), or, with tracing
-   * off, the one given in `options.headers`.
+   * channel is gone. The message carries the trace context of `options.headers` (a delivery's,
+   * passed on) or, given no headers, the active one (an HTTP request's); with tracing on, a recorded
+   * publish span in that trace becomes the parent instead.
    */
   publish(
     exchange: string,
@@ -284,11 +309,16 @@ export class Broker {
     // With tracing off the headers given travel as they are: they already hold the trace context to pass on.
     if (!tracingEnabled())
       return this.publishConfirmed(exchange, routingKey, content, { ...options, headers: options.headers ?? {} });
-    const spec = publishSpan(exchange, routingKey, options.messageId, this.peer);
-    return inSpan(spec.name, spec.options, () =>
+    const given = options.headers;
+    const parent = publishParent(given);
+    const span = parent && startRecordedSpan(publishSpanName(exchange, routingKey), SpanKind.PRODUCER, parent);
+    if (!span)
+      return this.publishConfirmed(exchange, routingKey, content, { ...options, headers: given ?? traceHeaders() });
+    span.setAttributes(publishAttributes(exchange, routingKey, options.messageId, this.peer));
+    return endedWith(span, () =>
       this.publishConfirmed(exchange, routingKey, content, {
         ...options,
-        headers: { ...options.headers, ...traceHeaders(options.headers) },
+        headers: { ...given, ...headersNaming(span) },
       }),
     );
   }

@@ -3,6 +3,7 @@ import { stringField } from '../../app/message-input.js';
 import type { AppDeps } from '../../app/ports.js';
 import type { MessageChannel } from '../../ledger/model.js';
 import type { ParseRefusal } from '../../contracts/parse-json.js';
+import { traceIdsOf } from '../../telemetry/tracing.js';
 import { invalidMessageId } from './decode-delivery.js';
 import type { InboundMessage, Settlement } from './inbound.js';
 
@@ -48,7 +49,12 @@ export async function deadLetter(deps: AppDeps, message: InboundMessage, rejecti
   });
   deps.metrics?.deadLetters.inc({ channel: rejection.channel, reason: rejection.reason });
   deps.logger.warn(
-    { channel: rejection.channel, reason: rejection.reason, error: rejection.error },
+    {
+      channel: rejection.channel,
+      reason: rejection.reason,
+      error: rejection.error,
+      ...traceIdsOf(message.properties.headers),
+    },
     'message dead-lettered',
   );
 }

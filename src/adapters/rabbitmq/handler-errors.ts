@@ -1,6 +1,7 @@
 import { isInfrastructureFault, type AppDeps } from '../../app/ports.js';
 import { decodeJson } from '../../app/message-input.js';
 import type { MessageChannel } from '../../ledger/model.js';
+import { traceIdsOf } from '../../telemetry/tracing.js';
 import { amqpInputLimits } from './decode-delivery.js';
 import { deadLetterAndAck } from './dead-letter.js';
 import type { InboundMessage, Settlement } from './inbound.js';
@@ -19,7 +20,10 @@ export function deadLetterOnHandlerError(deps: AppDeps, channel: MessageChannel,
       return await handle(message);
     } catch (error) {
       if (isInfrastructureFault(error)) throw error;
-      deps.logger.error({ err: error, channel }, 'message handler failed on this message; dead-lettering it');
+      deps.logger.error(
+        { err: error, channel, ...traceIdsOf(message.properties.headers) },
+        'message handler failed on this message; dead-lettering it',
+      );
       const decoded = decodeJson(message.content, limits);
       return deadLetterAndAck(deps, message, {
         channel,
