@@ -78,12 +78,11 @@ export function startRecordedSpan(name: string, kind: SpanKind, parent: Context)
 
 /**
  * The trace context a message being published continues: given headers (a delivery's, passed on),
- * the one they carry, or none when they carry no trace (its handling was not recorded); given no
- * headers, the active context (an HTTP request's).
+ * the one they carry; given none, the active one (an HTTP request's). No trace context, no span: a
+ * message whose handling was not recorded, or the watchdog's housekeeping, begins no trace there.
  */
 export function publishParent(headers: Carrier | undefined): Context | undefined {
-  if (!headers) return context.active();
-  const parent = contextFrom(headers);
+  const parent = headers ? contextFrom(headers) : context.active();
   return trace.getSpanContext(parent) ? parent : undefined;
 }
 
@@ -113,7 +112,9 @@ export function inSpan<T>(
 /**
  * Runs `work` in a server span continuing the caller's trace context (`carrier` is read only when
  * tracing is on). Its result, synchronous or not, is returned as it is: a route that answers
- * synchronously (a cached read) stays synchronous with tracing on.
+ * synchronously (a cached read) stays synchronous with tracing on. A request the sampler drops makes
+ * nothing active unless the caller sent a trace context, which is then made active as it came, for
+ * what the request sends on (startRecordedSpan says why making a context active costs).
  */
 export function inServerSpan<T>(
   name: string,
@@ -121,9 +122,24 @@ export function inServerSpan<T>(
   work: (span: Span) => T | Promise<T>,
 ): T | Promise<T> {
   if (!enabled) return work(noSpan);
-  return tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, contextFrom(carrier()), (span) =>
-    endedWith(span, () => work(span)),
-  );
+  const parent = contextFrom(carrier());
+  const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+  if (span.isRecording()) return context.with(trace.setSpan(parent, span), () => endedWith(span, () => work(span)));
+  return trace.getSpanContext(parent) ? context.with(parent, () => work(span)) : work(span);
+}
+
+/**
+ * `inSpan` for a call made on behalf of the request or message being handled (an MES call): a child
+ * of the active span, and no span outside one, so a request the sampler dropped, or a timer's
+ * housekeeping, does not begin a trace of its own there.
+ */
+export function inChildSpan<T>(
+  name: string,
+  options: { kind: SpanKind; attributes?: Attributes },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  if (!enabled || !trace.getSpan(context.active())) return work(noSpan);
+  return inSpan(name, options, work);
 }
 
 /**

@@ -58,3 +58,22 @@ t.test('a delivery the sampler drops makes no span and passes its trace context 
     'the MES command names the publish span as its parent',
   );
 });
+
+t.test('a request the sampler drops makes no span; a sampled caller gets its server span', async (t) => {
+  const { gateway } = await startTestGateway(t, { vhost: 'ob-trace-sampled-http', gateway: { http: { port: 0 } } });
+  const serverSpans = () => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
+  const before = serverSpans().length;
+  const get = (headers: Record<string, string>) =>
+    fetch(`http://127.0.0.1:${gateway.http.port}/healthz`, { headers }).then((response) => response.status);
+  t.equal(await get({}), 200);
+  t.equal(await get({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' }), 200);
+  t.equal(serverSpans().length, before, 'none for a request without a trace, nor for an unsampled caller');
+  t.equal(await get({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), 200);
+  t.same(
+    serverSpans()
+      .slice(before)
+      .map((s) => [s.name, s.spanContext().traceId, s.parentSpanContext?.spanId]),
+    [['GET /healthz', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331']],
+    "one, the sampled caller's child",
+  );
+});

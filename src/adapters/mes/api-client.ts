@@ -1,5 +1,5 @@
 import { readOrderAnswer, needsBody, orderLookupTarget, type OrderLookup } from '../../mapping/index.js';
-import { inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
+import { inChildSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 
 /** The MES API calls the gateway makes itself (the partner read proxy arrives with its own module). */
 export interface MesApiClient {
@@ -13,7 +13,7 @@ export function createMesApiClient(baseUrl: string, timeoutMs: number, orderLook
   const { statePointer: _state, ...lookup } = orderLookup;
   return {
     knowsOrder: (orderId) =>
-      inSpan(
+      inChildSpan(
         `GET ${lookup.path}`,
         { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } },
         async () => {

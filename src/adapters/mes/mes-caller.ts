@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../../telemetry/logger.js';
-import { inSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
+import { inChildSpan, SpanKind, traceHeaders } from '../../telemetry/tracing.js';
 import { createConcurrencyLimit, Overloaded } from './concurrency-limit.js';
 import { createRetryBudget } from './retry-budget.js';
 
@@ -91,7 +91,7 @@ export function createMesCaller(options: MesCallerOptions): MesCaller {
     counters.calls += 1;
     const started = performance.now();
     try {
-      const reply = await inSpan(
+      const reply = await inChildSpan(
         `GET ${url.pathname}`,
         { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'server.address': url.hostname } },
         () => send(url),
