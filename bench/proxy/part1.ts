@@ -14,7 +14,7 @@ import type { Cleanup } from '../shared/cleanup.js';
 import { processCpuMs } from '../shared/cpu.js';
 import { machineCpuMs } from '../shared/cpu.js';
 import { startChild, type ChildServer } from './process.js';
-import { tracedChild } from '../shared/otlp-sink.js';
+import { sampledShare, tracedChild } from '../shared/otlp-sink.js';
 import { benchOrders, benchPartners, seedLedger } from './seed.js';
 import { pacedInChild, type PacedFigures } from './paced.js';
 import { runWrk, writeWrkScript, type WrkResult } from './wrk.js';
@@ -83,7 +83,6 @@ export interface Part1Result {
 
 type App = 'bare' | 'gateway' | 'gateway-traced' | 'gateway-sampled';
 const apps: App[] = ['bare', 'gateway', 'gateway-traced', 'gateway-sampled'];
-export const sampledShare = 0.1;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -32,6 +32,13 @@ export async function startOtlpSink(): Promise<OtlpSink> {
 }
 
 /**
+ * What a busy production samples, and what tracing may cost the gateway's throughput (issue 18):
+ * recording every trace, and sampling that share.
+ */
+export const sampledShare = 0.1;
+export const tracingCostGoals = { everyTrace: 0.15, sampled: 0.05 };
+
+/**
  * How a child process traces: the SDK registered before the app (node --import), OTLP over HTTP to
  * the sink, the batch processor's queue large enough that no span is dropped under benchmark load;
  * every trace recorded, or the given share of them (parent-based: a sampled caller stays sampled).
