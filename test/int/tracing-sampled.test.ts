@@ -26,37 +26,79 @@ const command = (orderId: string) => ({
   lines: [{ sku: 'S', quantity: 1 }],
 });
 
+const sampledTrace = '0af7651916cd43dd8448eb211c80319c';
+/** A sampled caller's traceparent, its span id `spanId` (16 hex digits). */
+const sampledBy = (spanId: string) => `00-${sampledTrace}-${spanId}-01`;
+const droppedParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+
+/** The gateway's spans of the message a sampled caller's span `callerSpanId` sent, once both ended (bounded wait). */
+async function spansUnder(callerSpanId: string) {
+  const find = () => {
+    const spans = exporter.getFinishedSpans();
+    const process = spans.find((s) => s.kind === SpanKind.CONSUMER && s.parentSpanContext?.spanId === callerSpanId);
+    const publish = spans.find(
+      (s) => s.kind === SpanKind.PRODUCER && s.parentSpanContext?.spanId === process?.spanContext().spanId,
+    );
+    return { process, publish };
+  };
+  await waitFor(() => find().publish !== undefined, 5000, `the spans under ${callerSpanId}`);
+  return find();
+}
+
 t.test('a delivery the sampler drops makes no span and passes its trace context on unchanged', async (t) => {
   const { peer, amqp } = await startTestGateway(t, { vhost: 'ob-trace-sampled' });
   const { exchanges, queues } = amqp;
   const toMes = await peer.collect(queues.mesCommands);
-  const sampled = '0af7651916cd43dd8448eb211c80319c';
-  const dropped = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
-  await peer.publish(exchanges.crmCommands, 'order.create', command('S-1'), { traceparent: dropped });
+  await peer.publish(exchanges.crmCommands, 'order.create', command('S-1'), {
+    traceparent: droppedParent,
+    baggage: 'tenant=acme',
+  });
   await peer.publish(exchanges.crmCommands, 'order.create', command('S-2'));
   await peer.publish(exchanges.crmCommands, 'order.create', command('S-3'), {
-    traceparent: `00-${sampled}-b7ad6b7169203331-01`,
+    traceparent: sampledBy('b7ad6b7169203331'),
+    baggage: 'tenant=acme',
   });
   await waitFor(() => toMes.length === 3, 5000, 'three MES commands');
-  const traceparentTo = (orderId: string) =>
-    toMes.find((m) => m.message.content.toString().includes(orderId))?.message.properties.headers?.traceparent;
+  const headersTo = (orderId: string) =>
+    toMes.find((m) => m.message.content.toString().includes(orderId))?.message.properties.headers ?? {};
 
-  t.equal(traceparentTo('S-1'), dropped, "an unsampled caller's traceparent, as it came");
-  t.equal(traceparentTo('S-2'), undefined, 'no trace begun for a message that came without one');
-  const spans = exporter.getFinishedSpans();
-  t.ok(
-    spans.every((s) => s.spanContext().traceId === sampled),
-    'spans only in the sampled trace',
-  );
-  const process = spans.find((s) => s.kind === SpanKind.CONSUMER);
-  const publish = spans.find((s) => s.kind === SpanKind.PRODUCER);
-  t.equal(process?.parentSpanContext?.spanId, 'b7ad6b7169203331', "the process span is the caller's child");
-  t.equal(publish?.parentSpanContext?.spanId, process?.spanContext().spanId, 'the publish is its child');
+  t.equal(headersTo('S-1').traceparent, droppedParent, "an unsampled caller's traceparent, as it came");
+  t.equal(headersTo('S-1').baggage, 'tenant=acme', 'and its baggage');
+  t.equal(headersTo('S-2').traceparent, undefined, 'no trace begun for a message that came without one');
+  const { process, publish } = await spansUnder('b7ad6b7169203331');
+  t.equal(process?.spanContext().traceId, sampledTrace, "the process span is the caller's child");
   t.equal(
-    traceparentTo('S-3'),
-    `00-${sampled}-${publish?.spanContext().spanId}-01`,
-    'the MES command names the publish span as its parent',
+    headersTo('S-3').traceparent,
+    `00-${sampledTrace}-${publish?.spanContext().spanId}-01`,
+    'the MES command names the publish span, a child of the process span, as its parent',
   );
+  t.equal(headersTo('S-3').baggage, 'tenant=acme', 'the baggage travels on through recorded spans too');
+  t.same(
+    exporter
+      .getFinishedSpans()
+      .filter((s) => s.spanContext().traceId !== sampledTrace)
+      .map((s) => s.name),
+    [],
+    'no span outside the sampled trace',
+  );
+});
+
+t.test('a dead letter names the span that published it, or carries a dropped trace on', async (t) => {
+  const { peer, amqp } = await startTestGateway(t, { vhost: 'ob-trace-sampled-dlx' });
+  const { exchanges, queues } = amqp;
+  const letters = await peer.collect(queues.deadLetter);
+  const invalid = (orderId: string) => ({ ...command(orderId), lines: 'not a list' });
+  await peer.publish(exchanges.crmCommands, 'order.create', invalid('D-1'), { traceparent: droppedParent });
+  await peer.publish(exchanges.crmCommands, 'order.create', invalid('D-2'), {
+    traceparent: sampledBy('c7ad6b7169203332'),
+  });
+  await waitFor(() => letters.length === 2, 5000, 'two dead letters');
+  const traceparentOf = (orderId: string) =>
+    letters.find((m) => m.message.content.toString().includes(orderId))?.message.properties.headers?.traceparent;
+  t.equal(traceparentOf('D-1'), droppedParent, "a dropped delivery's dead letter: the sender's traceparent");
+  const { publish } = await spansUnder('c7ad6b7169203332');
+  t.match(publish?.name, /^publish orderbridge\.dlx/, 'the dead letter is published in a span of the trace');
+  t.equal(traceparentOf('D-2'), `00-${sampledTrace}-${publish?.spanContext().spanId}-01`, 'and names it');
 });
 
 t.test('a request the sampler drops makes no span; a sampled caller gets its server span', async (t) => {

@@ -12,6 +12,7 @@ import {
   SpanKind,
   startRecordedSpan,
   traceHeaders,
+  traceIdsOf,
   tracingEnabled,
 } from '../../telemetry/tracing.js';
 import {
@@ -255,7 +256,11 @@ export class Broker {
       // failing. Requeue after a pause instead of spinning through redeliveries until it is back.
       settlement = 'requeue';
       if (error instanceof NotPublishedError) this.options.logger.debug({ err: error }, 'not published; requeueing');
-      else this.options.logger.error({ err: error, queue }, 'message not handled; requeueing it after a pause');
+      else
+        this.options.logger.error(
+          { err: error, queue, ...traceIdsOf(message.properties.headers) },
+          'message not handled; requeueing it after a pause',
+        );
       await new Promise((resolve) => setTimeout(resolve, requeuePauseMs));
     }
     metrics?.messagesConsumed.inc({ queue, outcome: settlement });
@@ -275,12 +280,13 @@ export class Broker {
    */
   private handledInSpan(queue: string, message: ConsumeMessage, handler: Consumer['handler']): Promise<Settlement> {
     const { headers } = message.properties;
-    const span = startRecordedSpan(processSpanName(queue, message.fields), SpanKind.CONSUMER, contextFrom(headers));
+    const parent = contextFrom(headers);
+    const span = startRecordedSpan(processSpanName(queue, message.fields), SpanKind.CONSUMER, parent);
     if (!span) return handler(message);
     span.setAttributes(processAttributes(queue, message, this.peer));
     const traced = {
       ...message,
-      properties: { ...message.properties, headers: { ...headers, ...headersNaming(span) } },
+      properties: { ...message.properties, headers: { ...headers, ...headersNaming(span, parent) } },
     };
     return endedWith(span, async () => {
       const outcome = await handler(traced);
@@ -318,7 +324,7 @@ export class Broker {
     return endedWith(span, () =>
       this.publishConfirmed(exchange, routingKey, content, {
         ...options,
-        headers: { ...given, ...headersNaming(span) },
+        headers: { ...given, ...headersNaming(span, parent) },
       }),
     );
   }

@@ -5,7 +5,8 @@ import type { InboundMessage } from './inbound.js';
 export function deliveryOf(message: InboundMessage): Delivery {
   const headers = message.properties.headers ?? {};
   const trace: Record<string, string> = {};
-  for (const key of ['traceparent', 'tracestate']) if (typeof headers[key] === 'string') trace[key] = headers[key];
+  for (const key of ['traceparent', 'tracestate', 'baggage'])
+    if (typeof headers[key] === 'string') trace[key] = headers[key];
   const match = trace.traceparent
     ? /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(trace.traceparent)
     : null;
