@@ -1,6 +1,6 @@
 import t from 'tap';
 import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
-import { enableTracing, SpanKind } from '../../src/telemetry/tracing.js';
+import { enableTracing, inChildSpan, inServerSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 
@@ -117,5 +117,33 @@ t.test('a request the sampler drops makes no span; a sampled caller gets its ser
       .map((s) => [s.name, s.spanContext().traceId, s.parentSpanContext?.spanId]),
     [['GET /healthz', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331']],
     "one, the sampled caller's child",
+  );
+});
+
+t.test("an MES call makes a span only inside a recorded one; else it passes the caller's context on", async (t) => {
+  const callHeaders = () =>
+    inChildSpan('GET /orders/{id}', { kind: SpanKind.CLIENT }, async (span) => ({
+      recorded: span.isRecording(),
+      headers: traceHeaders(),
+    }));
+  const before = exporter.getFinishedSpans().length;
+  t.same(
+    await callHeaders(),
+    { recorded: false, headers: {} },
+    'outside any request (housekeeping): no span, no header',
+  );
+  t.same(
+    await inServerSpan('GET', () => ({ traceparent: droppedParent }), callHeaders),
+    { recorded: false, headers: { traceparent: droppedParent } },
+    "under a dropped request: no span, the caller's traceparent as it came",
+  );
+  t.equal(exporter.getFinishedSpans().length, before, 'nothing recorded');
+  const sampled = await inServerSpan('GET', () => ({ traceparent: sampledBy('d7ad6b7169203333') }), callHeaders);
+  const client = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT);
+  t.ok(sampled.recorded, 'under a sampled request: a recorded span');
+  t.equal(
+    sampled.headers.traceparent,
+    `00-${sampledTrace}-${client?.spanContext().spanId}-01`,
+    'that the MES sees as its parent',
   );
 });
