@@ -3,6 +3,7 @@ import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { enableTracing, inChildSpan, inServerSpan, SpanKind, traceHeaders } from '../../src/telemetry/tracing.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
+import { crmCreateCommand } from '../fixtures/mes-events.js';
 
 // The gateway records what its sampler keeps: a sampled caller's trace, never a trace of its own.
 const exporter = new tracing.InMemorySpanExporter();
@@ -15,16 +16,6 @@ const sdk = new NodeSDK({
 sdk.start();
 enableTracing();
 t.teardown(() => sdk.shutdown());
-
-const command = (orderId: string) => ({
-  messageId: `crm-${orderId}`,
-  type: 'order.create',
-  sentAt: new Date().toISOString(),
-  orderId,
-  partner: 'shop',
-  customer: { id: 'C', name: 'C' },
-  lines: [{ sku: 'S', quantity: 1 }],
-});
 
 const sampledTrace = '0af7651916cd43dd8448eb211c80319c';
 /** A sampled caller's traceparent, its span id `spanId` (16 hex digits). */
@@ -49,12 +40,12 @@ t.test('a delivery the sampler drops makes no span and passes its trace context 
   const { peer, amqp } = await startTestGateway(t, { vhost: 'ob-trace-sampled' });
   const { exchanges, queues } = amqp;
   const toMes = await peer.collect(queues.mesCommands);
-  await peer.publish(exchanges.crmCommands, 'order.create', command('S-1'), {
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('S-1'), {
     traceparent: droppedParent,
     baggage: 'tenant=acme',
   });
-  await peer.publish(exchanges.crmCommands, 'order.create', command('S-2'));
-  await peer.publish(exchanges.crmCommands, 'order.create', command('S-3'), {
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('S-2'));
+  await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('S-3'), {
     traceparent: sampledBy('b7ad6b7169203331'),
     baggage: 'tenant=acme',
   });
@@ -87,7 +78,7 @@ t.test('a dead letter names the span that published it, or carries a dropped tra
   const { peer, amqp } = await startTestGateway(t, { vhost: 'ob-trace-sampled-dlx' });
   const { exchanges, queues } = amqp;
   const letters = await peer.collect(queues.deadLetter);
-  const invalid = (orderId: string) => ({ ...command(orderId), lines: 'not a list' });
+  const invalid = (orderId: string) => ({ ...crmCreateCommand(orderId), lines: 'not a list' });
   await peer.publish(exchanges.crmCommands, 'order.create', invalid('D-1'), { traceparent: droppedParent });
   await peer.publish(exchanges.crmCommands, 'order.create', invalid('D-2'), {
     traceparent: sampledBy('c7ad6b7169203332'),
