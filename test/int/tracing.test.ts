@@ -8,6 +8,8 @@ import { enableTracing, inServerSpan, inSpan, SpanKind, SpanStatusCode } from '.
 import { testConfig } from '../helpers/gateway-config.js';
 import { createVhost } from '../helpers/vhost.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startTestGateway } from '../helpers/test-gateway.js';
+import { createHash } from 'node:crypto';
 
 // Everything in this process records into memory: the gateway and both simulators, in-process.
 const exporter = new tracing.InMemorySpanExporter();
@@ -117,6 +119,66 @@ t.test('one trace follows an order CRM → gateway → MES → gateway → CRM a
     "the ledger keeps the trace id with the order's messages",
   );
 });
+
+t.test(
+  "a partner's order is ledgered and published inside the request's span; a publish outside any span makes none",
+  async (t) => {
+    const key = 'tracing-test-key';
+    const { gateway, peer, amqp } = await startTestGateway(t, {
+      vhost: 'ob-trace-submit',
+      gateway: {
+        partners: [
+          {
+            id: 'alpha',
+            name: 'Alpha',
+            apiKeySha256: createHash('sha256').update(key).digest('hex'),
+            requestsPerSecond: 1000,
+          },
+        ],
+      },
+    });
+    const { exchanges, queues } = amqp;
+    const toCrm = await peer.collect(queues.crmPartnerOrders);
+    const traceId = '5bf92f3577b34da6a3ce929d0e0e4737';
+    const answer = await fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, {
+      method: 'POST',
+      body: JSON.stringify({ reference: 'PO-1', customer: { id: 'C', name: 'C' }, lines: [{ sku: 'S', quantity: 1 }] }),
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        'idempotency-key': '"trace-1"',
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
+    });
+    t.equal(answer.status, 202);
+    const inTrace = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    await waitFor(() => inTrace().some((s) => s.kind === SpanKind.SERVER), 5000, 'the server span');
+    const server = inTrace().find((s) => s.kind === SpanKind.SERVER)!;
+    const childrenOfServer = inTrace().filter((s) => s.parentSpanContext?.spanId === server.spanContext().spanId);
+    t.ok(
+      childrenOfServer.some((s) => s.name === 'ledger write'),
+      "the ledger write is a child of the request's span",
+    );
+    const publish = childrenOfServer.find((s) => s.kind === SpanKind.PRODUCER);
+    t.ok(publish, 'so is the publish to the CRM');
+    await waitFor(() => toCrm.length === 1, 5000, 'the partner order at the CRM');
+    t.equal(
+      toCrm[0]!.message.properties.headers?.traceparent,
+      `00-${traceId}-${publish?.spanContext().spanId}-01`,
+      'which names the publish as its parent',
+    );
+
+    // As the watchdog publishes: no request, no delivery, nothing active.
+    const toMes = await peer.collect(queues.mesCommands);
+    await gateway.broker.publish(exchanges.mesCommands, 'order.create', Buffer.from('{}'), { messageId: 'untraced-1' });
+    await waitFor(() => toMes.length === 1, 5000, 'the message published outside any span');
+    t.equal(toMes[0]!.message.properties.headers?.traceparent, undefined, 'it begins no trace');
+    t.notOk(
+      exporter.getFinishedSpans().some((s) => s.attributes['messaging.message.id'] === 'untraced-1'),
+      'and makes no span',
+    );
+  },
+);
 
 t.test('log lines written inside a span carry its trace_id and span_id; outside, none', async (t) => {
   const lines: string[] = [];
