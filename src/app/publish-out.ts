@@ -8,12 +8,9 @@ import type { AppDeps, OutMessage, PublishOptions } from './ports.js';
  * of the message that caused them; none for what the gateway sends of its own accord (the watchdog's,
  * a partner request's), which continues the active trace context instead.
  */
-export async function publishOut(
-  { publisher, ledger, config, clock }: AppDeps,
-  out: OutMessage[],
-  trace?: Record<string, string>,
-): Promise<void> {
+export async function publishOut(deps: AppDeps, out: OutMessage[], trace?: Record<string, string>): Promise<void> {
   if (!out.length) return;
+  const { publisher, ledger, config, clock } = deps;
   const { exchanges } = config.gateway.amqp;
   const exchangeOf = {
     'mes.command': exchanges.mesCommands,
@@ -31,7 +28,11 @@ export async function publishOut(
   );
   // Re-forwarded MES commands keep their own state (awaiting acknowledgement); the rest are done once confirmed.
   const events = out.filter((m) => m.channel !== 'mes.command').map((m) => m.rowId);
-  if (events.length) await ledger.markPublished(events, clock());
+  if (!events.length) return;
+  // An order's events written meanwhile were held behind these (src/ledger/queue-order-events.ts):
+  // they go out now, in order, and are marked in turn.
+  const held = await ledger.markPublished(events, clock());
+  await publishOut(deps, held);
 }
 
 /**

@@ -8,6 +8,7 @@ import { type OrderEventRows, queueOrderEvents } from './queue-order-events.js';
 import { type MessageRow, type NewMessage, toOut } from './rows.js';
 import type {
   CommandInput,
+  OutMessage,
   CommandResult,
   CrmFactInput,
   EventResult,
@@ -37,7 +38,13 @@ export interface IntakeRows extends OrderEventRows {
   clearDue(rowId: number, now: number): void;
   /** The MES command and its CRM command forwarded; the MES command's acknowledgement due at dueAt. */
   markForwarded(outRowId: number, now: number, dueAt: number): void;
-  markPublished(rowIds: number[], now: number): void;
+  /** Out messages confirmed published; returns the orders whose pending order events these were. */
+  markPublished(rowIds: number[], now: number): Answer<string[]>;
+  /**
+   * The pending order events of these orders written after row `afterRowId` (those held behind the
+   * ones just confirmed), claimed for the caller to publish: touched at `now`, as a sweep claims.
+   */
+  releaseHeldEvents(orderIds: string[], afterRowId: number, now: number): Answer<MessageRow[]>;
 }
 
 /** An incoming message recorded as received: its row, or undefined when it is already there (a repeat). */
@@ -126,6 +133,17 @@ export function markForwarded(rows: IntakeRows, outRowId: number, now: number, p
   rows.markForwarded(outRowId, now, ackDueAt(now, 1, policy.ack));
 }
 
+/**
+ * The broker confirmed these out messages: published. The order events held behind them (written
+ * while they were unconfirmed: queueOrderEvents) are returned, in order, for the caller to publish next.
+ */
+export function* markPublished(rows: IntakeRows, rowIds: number[], now: number): Plan<OutMessage[]> {
+  const orders = yield* answer(rows.markPublished(rowIds, now));
+  if (!orders.length) return [];
+  const held = yield* answer(rows.releaseHeldEvents(orders, Math.min(...rowIds), now));
+  return held.sort((a, b) => a.id - b.id).map(toOut);
+}
+
 /** An MES event: applied to its order (answering a command, changing its status), quarantined, or repeated. */
 export function* recordMesEvent(
   rows: IntakeRows,
@@ -159,7 +177,7 @@ export function* recordMesEvent(
   }
   if (decision.order) yield* answer(rows.updateOrder(order, decision.order, now));
   for (const entry of decision.journal) rows.journal(now, order.orderId, rowId, entry);
-  const publish = yield* queueOrderEvents(rows, decision.changes, rowId, `mes:${fields.eventId}`, now);
+  const publish = yield* queueOrderEvents(rows, order, decision.changes, rowId, `mes:${fields.eventId}`, now);
   const acknowledged = decision.acknowledged && {
     outcome: decision.acknowledged.outcome,
     afterMs: now - decision.acknowledged.command.queuedAt,
@@ -198,7 +216,7 @@ export function* recordCrmFact(
   rows.setMessageState(rowId, decision.eventState, decision.reason, now);
   yield* answer(rows.updateOrder(order, decision.order, now));
   for (const entry of decision.journal) rows.journal(now, order.orderId, rowId, entry);
-  const publish = yield* queueOrderEvents(rows, decision.changes, rowId, `crm:${input.messageId}`, now);
+  const publish = yield* queueOrderEvents(rows, order, decision.changes, rowId, `crm:${input.messageId}`, now);
   return { kind: 'recorded', state: decision.eventState, publish };
 }
 

@@ -40,7 +40,14 @@ export function* resolveOverdueCommand(
     rows.closeCommand(command.sourceRowId, 'acknowledged', decision.reason, now);
     rows.clearDue(command.rowId, now);
     for (const entry of decision.journal) rows.journal(now, order.orderId, command.rowId, entry);
-    return yield* queueOrderEvents(rows, decision.changes, command.rowId, `evidence:${command.mesMessageId}`, now);
+    return yield* queueOrderEvents(
+      rows,
+      order,
+      decision.changes,
+      command.rowId,
+      `evidence:${command.mesMessageId}`,
+      now,
+    );
   }
   if (decision.kind === 'reforward') {
     rows.reforward(command.rowId, decision.dueAt, now);
@@ -53,7 +60,7 @@ export function* resolveOverdueCommand(
   rows.clearDue(command.rowId, now);
   yield* answer(rows.updateOrder(order, { ...unchangedStatus(order), attention: decision.attention }, now));
   for (const entry of decision.journal) rows.journal(now, order.orderId, command.rowId, entry);
-  return yield* queueOrderEvents(rows, decision.changes, command.rowId, `lost:${command.mesMessageId}`, now);
+  return yield* queueOrderEvents(rows, order, decision.changes, command.rowId, `lost:${command.mesMessageId}`, now);
 }
 
 /** An order past its status deadline: flagged stuck, once. Returns the order event to publish. */
@@ -61,7 +68,14 @@ export function* flagStuck(rows: WatchdogRows, order: OrderRecord, now: number):
   const decision = decideStuck(order, now);
   yield* answer(rows.updateOrder(order, { ...unchangedStatus(order), attention: decision.attention }, now));
   rows.journal(now, order.orderId, null, decision.journal);
-  return yield* queueOrderEvents(rows, [decision.change], null, `stuck:${order.orderId}:${order.statusEnteredAt}`, now);
+  return yield* queueOrderEvents(
+    rows,
+    order,
+    [decision.change],
+    null,
+    `stuck:${order.orderId}:${order.statusEnteredAt}`,
+    now,
+  );
 }
 
 function unchangedStatus(order: OrderRecord) {

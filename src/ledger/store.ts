@@ -137,7 +137,8 @@ export interface LedgerStore {
     key: string,
     response: { statusCode: number; body: string } | undefined,
   ): Promise<void>;
-  markPublished(rowIds: number[], now: number): Promise<void>;
+  /** Out messages the broker confirmed; returns the order events held behind them, to publish next (in order). */
+  markPublished(rowIds: number[], now: number): Promise<OutMessage[]>;
 
   overdueCommands(now: number, limit: number): Promise<{ rowId: number; orderId: string; attempts: number }[]>;
   resolveOverdueCommand(rowId: number, now: number, knownToMes: boolean | undefined): Promise<OutMessage[]>;

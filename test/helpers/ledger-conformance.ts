@@ -4,7 +4,7 @@ import type { Test } from 'tap';
 import { mesCommandId } from '../../src/app/forward-crm-command.js';
 import type { Config, DeepPartial } from '../../src/config/index.js';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
-import type { CommandInput, LedgerStore, OpsLedger } from '../../src/ledger/index.js';
+import type { CommandInput, LedgerStore, OpsLedger, OutMessage } from '../../src/ledger/index.js';
 import { readMesEvent, translate } from '../../src/mapping/index.js';
 import { mesEvent } from '../fixtures/mes-events.js';
 
@@ -29,6 +29,24 @@ export function create(orderId: string, crmMessageId = `crm-${orderId}`): Comman
     sentAt: new Date(T0).toISOString(),
     mes: { messageId: mesId, routingKey: 'CREATE_ORDER', payload: `{"header":{"messageId":"${mesId}"}}` },
   };
+}
+
+/**
+ * What the pipeline does once the broker confirmed `out`: marks it published, and publishes (here:
+ * confirms at once) the order events held behind it, until none is left. Returns all it confirmed.
+ */
+export async function confirm(ledger: LedgerStore, out: OutMessage[], at: number): Promise<OutMessage[]> {
+  const confirmed: OutMessage[] = [];
+  for (
+    let next = out;
+    next.length;
+    next = await ledger.markPublished(
+      next.map((m) => m.rowId),
+      at,
+    )
+  )
+    confirmed.push(...next);
+  return confirmed;
 }
 
 /** The port-level behaviour every ledger driver must show, as subtests of `t`. */
@@ -225,6 +243,7 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
       });
       t.match(await ledger.getOrder('A-5'), { attention: { kind: 'lost', since: T0 + 7000 } });
       t.same(await ledger.overdueCommands(T0 + 60_000, 10), [], 'a lost command is not retried forever');
+      await confirm(ledger, lost, T0 + 7000);
 
       const late = await ledger.recordMesEvent(
         event('ACCEPTED', { eventId: 'late', orderId: 'A-5', correlationId: mesCommandId('crm-A-5') }),
@@ -259,7 +278,7 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     const { ledger, event } = await setup(t, { stuck: { deadlines: { received: '10s', accepted: '5s' } } });
     const fwd = await ledger.recordCommand(create('A-7'), T0);
     if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
-    await ledger.recordMesEvent(
+    const accepted = await ledger.recordMesEvent(
       event('ACCEPTED', {
         eventId: 'a7',
         orderId: 'A-7',
@@ -268,9 +287,11 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
       }),
       T0 + 1000,
     );
+    if (accepted.kind === 'recorded') await confirm(ledger, accepted.publish, T0 + 1000);
     t.same(await ledger.flagStuckOrders(T0 + 5999, 10), [], 'nothing due yet');
     const stuck = await ledger.flagStuckOrders(T0 + 6000, 10);
     t.match(stuck, [{ routingKey: 'order.attention.stuck' }]);
+    await confirm(ledger, stuck, T0 + 6000);
     t.same(await ledger.flagStuckOrders(T0 + 60_000, 10), [], 'flagged once');
     const progress = await ledger.recordMesEvent(
       event('CUTTING', { eventId: 'c7', orderId: 'A-7', at: '2026-11-25T10:01:00Z' }),
@@ -281,6 +302,70 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
       publish: [{ routingKey: 'order.status.in_production' }, { routingKey: 'order.attention.cleared' }],
     });
   });
+
+  t.test(
+    "an order's change written while an earlier one is unconfirmed is held, and goes out once that one is confirmed",
+    async (t) => {
+      const { ledger, event } = await setup(t);
+      const fwd = await ledger.recordCommand(create('A-10'), T0);
+      if (fwd.kind === 'forward') await ledger.markForwarded(fwd.out, T0);
+      const other = await ledger.recordCommand(create('B-10'), T0);
+      if (other.kind === 'forward') await ledger.markForwarded(other.out, T0);
+      const accepted = await ledger.recordMesEvent(
+        event('ACCEPTED', { eventId: 'a10', orderId: 'A-10', correlationId: mesCommandId('crm-A-10') }),
+        T0 + 1000,
+      );
+      if (accepted.kind !== 'recorded') throw new Error('expected recorded');
+      t.same(
+        accepted.publish.map((m) => m.routingKey),
+        ['order.ack.accepted', 'order.status.accepted'],
+      );
+      const cutting = await ledger.recordMesEvent(
+        event('CUTTING', { eventId: 'c10', orderId: 'A-10', at: '2026-11-25T10:05:00Z' }),
+        T0 + 2000,
+      );
+      t.match(
+        cutting,
+        { kind: 'recorded', state: 'applied', publish: [] },
+        'held: the accepted events are unconfirmed',
+      );
+      const elsewhere = await ledger.recordMesEvent(
+        event('ACCEPTED', { eventId: 'b10', orderId: 'B-10', correlationId: mesCommandId('crm-B-10') }),
+        T0 + 2000,
+      );
+      t.match(elsewhere, { publish: [{}, {}] }, "another order's events are not held");
+      const redelivered = await ledger.recordMesEvent(
+        { ...event('CUTTING', { eventId: 'c10', orderId: 'A-10', at: '2026-11-25T10:05:00Z' }), redelivered: true },
+        T0 + 3000,
+      );
+      t.same(redelivered, { kind: 'duplicate', publish: [] }, 'its redelivery sends nothing ahead of them either');
+      t.same(
+        (await ledger.unpublished(T0 + 60_000, 10)).map((m) => m.messageId),
+        [...accepted.publish, ...(elsewhere.kind === 'recorded' ? elsewhere.publish : [])].map((m) => m.messageId),
+        'the sweep offers the earlier events, not the held one',
+      );
+      if (elsewhere.kind === 'recorded') await confirm(ledger, elsewhere.publish, T0 + 60_000);
+      const released = await ledger.markPublished(
+        accepted.publish.map((m) => m.rowId),
+        T0 + 61_000,
+      );
+      t.same(
+        released.map((m) => m.routingKey),
+        ['order.status.in_production'],
+        'confirming the earlier events releases the held one',
+      );
+      t.same(await ledger.unpublished(T0 + 60_999, 10), [], 'a released event is not swept while it is in flight');
+      t.same(await ledger.markPublished([released[0]!.rowId], T0 + 62_000), [], 'nothing was held behind it');
+      t.same(
+        await ledger.markPublished(
+          accepted.publish.map((m) => m.rowId),
+          T0 + 63_000,
+        ),
+        [],
+        'a second confirmation of the same events releases nothing again',
+      );
+    },
+  );
 
   t.test('the order timeline lists messages and changes in time order', async (t) => {
     const { ledger, event } = await setup(t);

@@ -8,6 +8,7 @@ import type { ChangeFeedTiming } from '../../src/ledger/postgres/change-feed.js'
 import { testConfig } from '../helpers/gateway-config.js';
 import { create, T0 } from '../helpers/ledger-conformance.js';
 import { freshDatabase } from '../helpers/postgres.js';
+import { mesEventInput } from '../fixtures/mes-events.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 async function replicas(t: Test, options: { changeFeedTiming?: ChangeFeedTiming; secondListens?: boolean } = {}) {
@@ -149,3 +150,27 @@ t.test('one Idempotency-Key submitted through both replicas at once makes one or
   );
   t.equal((await a.pool.query('SELECT COUNT(*)::int AS n FROM orders')).rows[0].n, 1);
 });
+
+t.test(
+  "a change one replica writes while another's earlier change of the order is unconfirmed goes out after it",
+  async (t) => {
+    const { a, b } = await replicas(t);
+    const { dialect } = testConfig().config;
+    const forwarded = await a.recordCommand(create('H-1'), T0);
+    if (forwarded.kind === 'forward') await a.markForwarded(forwarded.out, T0);
+    const accepted = await a.recordMesEvent(mesEventInput(dialect, 'ACCEPTED', 'H-1', T0 + 1000), T0 + 1000);
+    const cutting = await b.recordMesEvent(mesEventInput(dialect, 'CUTTING', 'H-1', T0 + 2000), T0 + 2000);
+    t.match(cutting, { kind: 'recorded', state: 'applied', publish: [] }, "B holds its event behind A's");
+    if (accepted.kind !== 'recorded') throw new Error('expected recorded');
+    const released = await a.markPublished(
+      accepted.publish.map((m) => m.rowId),
+      T0 + 3000,
+    );
+    t.same(
+      released.map((m) => m.routingKey),
+      ['order.status.in_production'],
+      "A, confirming its own, publishes B's next",
+    );
+    t.same(await b.unpublished(T0 + 2999, 10), [], 'no sweep sends it a second time while it is in flight');
+  },
+);

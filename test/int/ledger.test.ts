@@ -163,10 +163,10 @@ t.test("the watchdog's every-tick queries search an index; none walks a table", 
   const { ledger } = setup(t);
   const db = ledger.db;
   const statements = prepareStatements(db);
+  const parameters = { unpublished: [{ cutoff: T0, limit: 100 }], overdue: [T0, 100], stuckOrders: [T0, 100] };
   for (const name of ['unpublished', 'overdue', 'stuckOrders'] as const) {
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(T0, 100) as { detail: string }[]).map(
-      (row) => row.detail,
-    );
+    const explained = db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(...parameters[name]);
+    const plan = (explained as { detail: string }[]).map((row) => row.detail);
     t.match(plan[0], /^SEARCH \w+ USING (COVERING )?INDEX /, `${name}: ${plan.join(' | ')}`);
     t.notOk(
       plan.some((step) => /^SCAN (messages|orders)\b/.test(step)),

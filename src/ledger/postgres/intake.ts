@@ -1,4 +1,11 @@
-import { markForwarded, recordCommand, recordCrmFact, recordInvalid, recordMesEvent } from '../record-intake.js';
+import {
+  markForwarded,
+  markPublished,
+  recordCommand,
+  recordCrmFact,
+  recordInvalid,
+  recordMesEvent,
+} from '../record-intake.js';
 import { runAwaiting } from '../plan.js';
 import type {
   CommandInput,
@@ -48,8 +55,10 @@ export class PgIntake {
     );
   }
 
-  markPublished(rowIds: number[], now: number): Promise<void> {
-    return this.ctx.commits.run({ messageRows: rowIds }, async (tx) => this.rows(tx).markPublished(rowIds, now));
+  markPublished(rowIds: number[], now: number): Promise<OutMessage[]> {
+    return this.ctx.commits.run({ messageRows: rowIds }, (tx) =>
+      runAwaiting(markPublished(this.rows(tx), rowIds, now)),
+    );
   }
 
   private rows(tx: Tx): LedgerRows {

@@ -30,7 +30,14 @@ export function pgRows(ctx: PgContext, tx: Tx): LedgerRows {
       tx.send(sql.closeCommand, [commandRowId, state, reason ?? null, now]),
     clearDue: (rowId, now) => tx.send(sql.clearDue, [now, rowId]),
     markForwarded: (outRowId, now, dueAt) => tx.send(sql.markForwarded, [outRowId, now, dueAt]),
-    markPublished: (rowIds, now) => tx.send(sql.markPublished, [now, rowIds]),
+    markPublished: async (rowIds, now) => {
+      const marked = await tx.query<{ order_id: string | null }>(sql.markPublished, [now, rowIds]);
+      return [...new Set(marked.rows.flatMap((row) => (row.order_id === null ? [] : [row.order_id])))];
+    },
+    unconfirmedEventOf: async (order) =>
+      (await tx.query(sql.unconfirmedEventOf, [order.orderId, order.createdAt])).rows.length > 0,
+    releaseHeldEvents: async (orderIds, afterRowId, now) =>
+      (await tx.query<MessageRow>(sql.releaseHeldEvents, [orderIds, afterRowId, now])).rows,
     orderEventDeliveries: ctx.orderEventDeliveries,
     enqueueDeliveries: (deliveries, now) => insertDeliveries(tx, deliveries, now),
     overdueCommandByRow: async (rowId) => (await tx.query<OverdueCommand>(sql.openCommandByRow, [rowId])).rows[0],

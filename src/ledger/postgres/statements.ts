@@ -1,6 +1,7 @@
 // Every SQL statement of the PostgreSQL ledger's pipeline and reads. Table names are constants; the
 // statements mirror src/ledger/sqlite/statements.ts, parameters positional ($n) as pg wants them.
 import { orderLockClass } from './group-commit.js';
+import { heldBehindAnother } from '../held-events-sql.js';
 import { dayMs, firstRowIdOfDay, rowIdsOfDayOf, rowIdsPerDay, rowIdsWithin } from './partitions.js';
 import { prepared } from './prepared.js';
 
@@ -30,7 +31,11 @@ export const sql = prepared({
   // $1 id, $2 state, $3 reason, $4 now
   setMessageState: 'UPDATE messages SET state = $2, reason = $3, updated_at = $4 WHERE id = $1',
   // What a message caused was written with it or after it: days before its own are not read.
-  unpublishedCausedBy: `SELECT * FROM messages WHERE cause_id = $1 AND id >= $1::bigint / ${rowIdsPerDay} * ${rowIdsPerDay} AND state = 'pending' ORDER BY id`,
+  // Not an order event held behind another cause's unconfirmed one: that one's publisher sends it next.
+  unpublishedCausedBy: `
+    SELECT * FROM messages m WHERE cause_id = $1 AND id >= $1::bigint / ${rowIdsPerDay} * ${rowIdsPerDay} AND state = 'pending'
+      AND NOT (${heldBehindAnother('m')})
+    ORDER BY id`,
   outOfCommand: `SELECT * FROM messages WHERE cause_id = $1 AND ${rowIdsOfDayOf('id', '$1')} AND channel = 'mes.command'`,
   // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
   // An MES command and its CRM command are written in one unit, so in one day: naming that day lets
@@ -45,7 +50,21 @@ export const sql = prepared({
       due_at = CASE WHEN EXISTS (SELECT 1 FROM command)
         OR (SELECT state FROM messages c WHERE c.id = (SELECT cause_id FROM out) AND ${rowIdsOfDayOf('c.id', '$1')}) IN ('received', 'forwarded') THEN $3::bigint ELSE NULL END
     WHERE id = $1`,
-  markPublished: `UPDATE messages SET state = 'published', updated_at = $1 WHERE id = ANY($2::bigint[]) AND state = 'pending'`,
+  // $1 now, $2 rows. Returns the orders whose pending order events these were.
+  markPublished: `
+    UPDATE messages SET state = 'published', updated_at = $1 WHERE id = ANY($2::bigint[]) AND state = 'pending'
+    RETURNING CASE WHEN channel = 'order.event' THEN order_id END AS order_id`,
+  // An order's events are no older than the order: the days before it are not read (as openCommands).
+  // $1 order, $2 order created at
+  unconfirmedEventOf: `
+    SELECT 1 FROM messages WHERE order_id = $1 AND channel = 'order.event' AND state = 'pending'
+      AND id >= ${firstRowIdOfDay('$2')} - ${rowIdsPerDay}
+    LIMIT 1`,
+  // Held events were written after the rows just confirmed ($2: the first of them). $1 orders, $3 now
+  releaseHeldEvents: `
+    UPDATE messages SET updated_at = $3
+    WHERE order_id = ANY($1::text[]) AND channel = 'order.event' AND state = 'pending' AND id > $2
+    RETURNING *`,
   // $1 id, $2 state, $3 reason, $4 now
   closeCommand: 'UPDATE messages SET state = $2, reason = $3, updated_at = $4 WHERE id = $1',
   clearDue: 'UPDATE messages SET due_at = NULL, updated_at = $1 WHERE id = $2',
@@ -93,11 +112,14 @@ export const sql = prepared({
   unpublished: `SELECT id FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1 LIMIT 1`,
   // Several gateways sweep: a row another is claiming is passed over (SKIP LOCKED), and a claimed row
   // is touched, so no gateway sweeps it again until it is as old as an unconfirmed one (the publish
-  // and its confirmation happen after this commit, outside any lock). $1 cutoff, $2 limit, $3 now
+  // and its confirmation happen after this commit, outside any lock). An order event held behind an
+  // earlier unconfirmed one of its order is not due: that one's publisher releases it
+  // (queue-order-events.ts). $1 cutoff, $2 limit, $3 now
   claimUnpublished: `
     WITH due AS (
-      SELECT id FROM messages
+      SELECT id FROM messages m
       WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1
+        AND NOT (${heldBehindAnother('m')})
       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
     UPDATE messages m SET updated_at = $3 FROM due WHERE m.id = due.id
     RETURNING m.*`,

@@ -1,5 +1,12 @@
 import { runNow } from '../plan.js';
-import { markForwarded, recordCommand, recordCrmFact, recordInvalid, recordMesEvent } from '../record-intake.js';
+import {
+  markForwarded,
+  markPublished,
+  recordCommand,
+  recordCrmFact,
+  recordInvalid,
+  recordMesEvent,
+} from '../record-intake.js';
 import type {
   CommandInput,
   CommandResult,
@@ -35,7 +42,7 @@ export class SqliteIntake {
     return this.ctx.commits.run(() => runNow(recordInvalid(this.ctx.rows, input, now)));
   }
 
-  markPublished(rowIds: number[], now: number): Promise<void> {
-    return this.ctx.commits.run(() => this.ctx.rows.markPublished(rowIds, now));
+  markPublished(rowIds: number[], now: number): Promise<OutMessage[]> {
+    return this.ctx.commits.run(() => runNow(markPublished(this.ctx.rows, rowIds, now)));
   }
 }

@@ -40,8 +40,16 @@ export function sqliteRows(ctx: SqliteContext): LedgerRows {
       sql.markOutForwarded.run({ id: outRowId, now, dueAt });
     },
     markPublished: (rowIds, now) => {
-      for (const id of rowIds) sql.markPublished.run(now, id);
+      const orders = new Set<string>();
+      for (const id of rowIds) {
+        const marked = sql.markPublished.get(now, id) as Pick<MessageRow, 'channel' | 'order_id'> | undefined;
+        if (marked?.channel === 'order.event' && marked.order_id !== null) orders.add(marked.order_id);
+      }
+      return [...orders];
     },
+    unconfirmedEventOf: (order) => sql.unconfirmedEventOf.get(order.orderId) !== undefined,
+    releaseHeldEvents: (orderIds, afterRowId, now) =>
+      sql.releaseHeldEvents.all({ orders: JSON.stringify(orderIds), after: afterRowId, now }) as MessageRow[],
     orderEventDeliveries: ctx.orderEventDeliveries,
     enqueueDeliveries: (deliveries, now) => {
       ctx.webhooks.enqueueNow(deliveries, now);

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { heldBehindAnother } from '../held-events-sql.js';
 
 /** Every SQL statement of the SQLite ledger, prepared once. Table names are constants. */
 export function prepareStatements(db: Database) {
@@ -13,7 +14,11 @@ export function prepareStatements(db: Database) {
     setMessageState: db.prepare(
       'UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id',
     ),
-    unpublishedCausedBy: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND state = 'pending' ORDER BY id`),
+    // Not an order event held behind another cause's unconfirmed one: that one's publisher sends it next.
+    unpublishedCausedBy: db.prepare(`
+      SELECT * FROM messages m WHERE cause_id = ? AND state = 'pending'
+        AND NOT (${heldBehindAnother('m')})
+      ORDER BY id`),
     outOfCommand: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND channel = 'mes.command'`),
     // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
     // Both by the MES command's row (@id); its CRM command is its cause.
@@ -26,8 +31,15 @@ export function prepareStatements(db: Database) {
           IN ('received', 'forwarded') THEN @dueAt ELSE NULL END
       WHERE id = @id`),
     markPublished: db.prepare(
-      `UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending'`,
+      `UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending' RETURNING channel, order_id`,
     ),
+    unconfirmedEventOf: db.prepare(
+      `SELECT 1 FROM messages WHERE order_id = ? AND channel = 'order.event' AND state = 'pending' LIMIT 1`,
+    ),
+    releaseHeldEvents: db.prepare(`
+      UPDATE messages SET updated_at = @now
+      WHERE order_id IN (SELECT value FROM json_each(@orders)) AND channel = 'order.event' AND state = 'pending' AND id > @after
+      RETURNING *`),
     closeCommand: db.prepare('UPDATE messages SET state = @state, reason = @reason, updated_at = @now WHERE id = @id'),
     clearDue: db.prepare('UPDATE messages SET due_at = NULL, updated_at = ? WHERE id = ?'),
     reforward: db.prepare(
@@ -71,9 +83,13 @@ export function prepareStatements(db: Database) {
     // The watchdog runs this every tick. Left to itself SQLite walks the whole table in id order (to
     // skip a sort for ORDER BY … LIMIT): ~9 ms per tick on 30,000 rows, on the event loop, growing
     // with the ledger. The partial index holds only the pending rows.
-    unpublished: db.prepare(
-      `SELECT * FROM messages INDEXED BY messages_unpublished WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= ? ORDER BY id LIMIT ?`,
-    ),
+    // An order event held behind an earlier unconfirmed one of its order is not due: that one's
+    // publisher releases it (queue-order-events.ts), and one released since the cutoff is in flight.
+    unpublished: db.prepare(`
+      SELECT * FROM messages m INDEXED BY messages_unpublished
+      WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= @cutoff AND updated_at <= @cutoff
+        AND NOT (${heldBehindAnother('m')})
+      ORDER BY id LIMIT @limit`),
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
     insertOrder: db.prepare(`

@@ -29,6 +29,6 @@ export class SqliteWatchdogQueries {
   }
 
   async unpublished(createdBefore: number, limit: number): Promise<OutMessage[]> {
-    return (this.ctx.sql.unpublished.all(createdBefore, limit) as MessageRow[]).map(toOut);
+    return (this.ctx.sql.unpublished.all({ cutoff: createdBefore, limit }) as MessageRow[]).map(toOut);
   }
 }
