@@ -159,15 +159,25 @@ t.test('one failing unit rolls back alone inside a shared commit', async (t) => 
   t.equal(sqlite.commits.retriedBatches - retried, 1, 'the batch ran again, a savepoint per unit');
 });
 
-t.test("the watchdog's every-tick queries search an index; none walks a table", async (t) => {
+t.test("the watchdog's every-tick queries and an order event's hold search the index meant for them", async (t) => {
   const { ledger } = setup(t);
   const db = ledger.db;
   const statements = prepareStatements(db);
-  const parameters = { unpublished: [{ cutoff: T0, limit: 100 }], overdue: [T0, 100], stuckOrders: [T0, 100] };
-  for (const name of ['unpublished', 'overdue', 'stuckOrders'] as const) {
-    const explained = db.prepare(`EXPLAIN QUERY PLAN ${statements[name].source}`).all(...parameters[name]);
+  // The first search of each, by the index that narrows it to the rows it wants (not merely some
+  // index: the (channel, message_id) one would walk every order event).
+  const checked = {
+    unpublished: { index: 'messages_unpublished', parameters: [{ cutoff: T0, limit: 100 }] },
+    overdue: { index: 'messages_due', parameters: [T0, 100] },
+    stuckOrders: { index: 'orders_stuck_at', parameters: [T0, 100] },
+    unconfirmedEventOf: { index: 'messages_order', parameters: ['A-1'] },
+    releaseHeldEvents: { index: 'messages_order', parameters: [{ orders: '["A-1","A-2"]', after: 10, now: T0 }] },
+    unpublishedCausedBy: { index: 'messages_cause', parameters: [10] },
+  };
+  for (const [name, { index, parameters }] of Object.entries(checked)) {
+    const statement = statements[name as keyof typeof checked];
+    const explained = db.prepare(`EXPLAIN QUERY PLAN ${statement.source}`).all(...parameters);
     const plan = (explained as { detail: string }[]).map((row) => row.detail);
-    t.match(plan[0], /^SEARCH \w+ USING (COVERING )?INDEX /, `${name}: ${plan.join(' | ')}`);
+    t.match(plan[0], new RegExp(`^SEARCH \\w+ USING (COVERING )?INDEX ${index} `), `${name}: ${plan.join(' | ')}`);
     t.notOk(
       plan.some((step) => /^SCAN (messages|orders)\b/.test(step)),
       `${name} scans no table`,

@@ -36,8 +36,9 @@ export function prepareStatements(db: Database) {
     unconfirmedEventOf: db.prepare(
       `SELECT 1 FROM messages WHERE order_id = ? AND channel = 'order.event' AND state = 'pending' LIMIT 1`,
     ),
+    // Left to itself SQLite reads every order event through the (channel, message_id) index.
     releaseHeldEvents: db.prepare(`
-      UPDATE messages SET updated_at = @now
+      UPDATE messages INDEXED BY messages_order SET updated_at = @now
       WHERE order_id IN (SELECT value FROM json_each(@orders)) AND channel = 'order.event' AND state = 'pending' AND id > @after
       RETURNING *`),
     closeCommand: db.prepare('UPDATE messages SET state = @state, reason = @reason, updated_at = @now WHERE id = @id'),
