@@ -24,8 +24,9 @@ export interface OrderEventRows {
  *
  * An order's events go out one publisher at a time, in the order they were written: while an
  * earlier event of the order is unconfirmed, the new ones are held (returned to nobody), and whoever
- * marks that earlier one published claims them next (`releaseHeldEvents`). So a gateway that writes
- * an order's next change cannot publish it ahead of another gateway's publish of the change before.
+ * marks that earlier one published claims them next (`markPublished` in record-intake.ts). So a
+ * gateway that writes an order's next change cannot publish it ahead of another gateway's publish of
+ * the change before.
  */
 export function* queueOrderEvents(
   rows: OrderEventRows,

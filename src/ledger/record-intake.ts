@@ -40,11 +40,10 @@ export interface IntakeRows extends OrderEventRows {
   markForwarded(outRowId: number, now: number, dueAt: number): void;
   /** Out messages confirmed published; returns the orders whose pending order events these were. */
   markPublished(rowIds: number[], now: number): Answer<string[]>;
-  /**
-   * The pending order events of these orders written after row `afterRowId` (those held behind the
-   * ones just confirmed), claimed for the caller to publish: touched at `now`, as a sweep claims.
-   */
-  releaseHeldEvents(orderIds: string[], afterRowId: number, now: number): Answer<MessageRow[]>;
+  /** The pending order events of these orders, in the order they were written. */
+  pendingEventsOf(orderIds: string[]): Answer<MessageRow[]>;
+  /** Out messages claimed for publishing at `now`: the sweep passes over them until they are as old as an unconfirmed one. */
+  claim(rowIds: number[], now: number): void;
 }
 
 /** An incoming message recorded as received: its row, or undefined when it is already there (a repeat). */
@@ -134,14 +133,30 @@ export function markForwarded(rows: IntakeRows, outRowId: number, now: number, p
 }
 
 /**
- * The broker confirmed these out messages: published. The order events held behind them (written
- * while they were unconfirmed: queueOrderEvents) are returned, in order, for the caller to publish next.
+ * The broker confirmed these out messages: published. Of each order's events held behind them
+ * (written while they were unconfirmed: queueOrderEvents), the next cause's are claimed and
+ * returned, in order, for the caller to publish; confirming those releases the next, and so on. One
+ * cause at a time: an event the broker refuses holds the later ones, which never overtake it.
  */
 export function* markPublished(rows: IntakeRows, rowIds: number[], now: number): Plan<OutMessage[]> {
   const orders = yield* answer(rows.markPublished(rowIds, now));
   if (!orders.length) return [];
-  const held = yield* answer(rows.releaseHeldEvents(orders, Math.min(...rowIds), now));
-  return held.sort((a, b) => a.id - b.id).map(toOut);
+  const next = nextCauseOfEachOrder(yield* answer(rows.pendingEventsOf(orders)));
+  if (next.length)
+    rows.claim(
+      next.map((row) => row.id),
+      now,
+    );
+  return next.map(toOut);
+}
+
+/** Of pending order events in write order, those of each order's earliest cause. */
+function nextCauseOfEachOrder(pending: MessageRow[]): MessageRow[] {
+  const causeOf = new Map<string | null, number | null>();
+  return pending.filter((row) => {
+    if (!causeOf.has(row.order_id)) causeOf.set(row.order_id, row.cause_id);
+    return causeOf.get(row.order_id) === row.cause_id;
+  });
 }
 
 /** An MES event: applied to its order (answering a command, changing its status), quarantined, or repeated. */

@@ -160,7 +160,8 @@ t.test(
     if (forwarded.kind === 'forward') await a.markForwarded(forwarded.out, T0);
     const accepted = await a.recordMesEvent(mesEventInput(dialect, 'ACCEPTED', 'H-1', T0 + 1000), T0 + 1000);
     const cutting = await b.recordMesEvent(mesEventInput(dialect, 'CUTTING', 'H-1', T0 + 2000), T0 + 2000);
-    t.match(cutting, { kind: 'recorded', state: 'applied', publish: [] }, "B holds its event behind A's");
+    t.match(cutting, { kind: 'recorded', state: 'applied' });
+    t.same(cutting.kind === 'recorded' && cutting.publish, [], "B holds its event behind A's");
     if (accepted.kind !== 'recorded') throw new Error('expected recorded');
     const released = await a.markPublished(
       accepted.publish.map((m) => m.rowId),
@@ -172,5 +173,37 @@ t.test(
       "A, confirming its own, publishes B's next",
     );
     t.same(await b.unpublished(T0 + 2999, 10), [], 'no sweep sends it a second time while it is in flight');
+  },
+);
+
+t.test(
+  "an order's events go out in the order they were written, across midnight, whichever day each writer's clock gave their ids",
+  async (t) => {
+    const { a, b } = await replicas(t);
+    const { dialect } = testConfig().config;
+    const midnight = Date.parse('2026-11-26T00:00:00Z');
+    const forwarded = await a.recordCommand(create('M-1'), midnight - 60_000);
+    if (forwarded.kind === 'forward') await a.markForwarded(forwarded.out, midnight - 60_000);
+    // A's clock has passed midnight; B's, a little behind, has not: B's later event gets an id of the day before.
+    const accepted = await a.recordMesEvent(mesEventInput(dialect, 'ACCEPTED', 'M-1', midnight - 1000), midnight + 5);
+    const cutting = await b.recordMesEvent(mesEventInput(dialect, 'CUTTING', 'M-1', midnight - 500), midnight - 5);
+    if (accepted.kind !== 'recorded' || cutting.kind !== 'recorded') throw new Error('expected recorded');
+    t.same(cutting.publish, [], "B holds its event behind A's");
+    const routingKeys = (out: { routingKey: string }[]) => out.map((m) => m.routingKey);
+    t.same(
+      routingKeys(await b.unpublished(midnight + 60_000, 10)),
+      ['order.ack.accepted', 'order.status.accepted'],
+      'the sweep offers the events written first, not the one with the lower id',
+    );
+    t.same(
+      routingKeys(
+        await a.markPublished(
+          accepted.publish.map((m) => m.rowId),
+          midnight + 61_000,
+        ),
+      ),
+      ['order.status.in_production'],
+      "confirming A's releases B's",
+    );
   },
 );

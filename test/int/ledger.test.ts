@@ -170,7 +170,7 @@ t.test("the watchdog's every-tick queries and an order event's hold search the i
     overdue: { index: 'messages_due', parameters: [T0, 100] },
     stuckOrders: { index: 'orders_stuck_at', parameters: [T0, 100] },
     unconfirmedEventOf: { index: 'messages_order', parameters: ['A-1'] },
-    releaseHeldEvents: { index: 'messages_order', parameters: [{ orders: '["A-1","A-2"]', after: 10, now: T0 }] },
+    pendingEventsOf: { index: 'messages_order', parameters: ['["A-1","A-2"]'] },
     unpublishedCausedBy: { index: 'messages_cause', parameters: [10] },
   };
   for (const [name, { index, parameters }] of Object.entries(checked)) {

@@ -36,8 +36,8 @@ export function pgRows(ctx: PgContext, tx: Tx): LedgerRows {
     },
     unconfirmedEventOf: async (order) =>
       (await tx.query(sql.unconfirmedEventOf, [order.orderId, order.createdAt])).rows.length > 0,
-    releaseHeldEvents: async (orderIds, afterRowId, now) =>
-      (await tx.query<MessageRow>(sql.releaseHeldEvents, [orderIds, afterRowId, now])).rows,
+    pendingEventsOf: async (orderIds) => (await tx.query<MessageRow>(sql.pendingEventsOf, [orderIds])).rows,
+    claim: (rowIds, now) => tx.send(sql.claim, [rowIds, now]),
     orderEventDeliveries: ctx.orderEventDeliveries,
     enqueueDeliveries: (deliveries, now) => insertDeliveries(tx, deliveries, now),
     overdueCommandByRow: async (rowId) => (await tx.query<OverdueCommand>(sql.openCommandByRow, [rowId])).rows[0],

@@ -8,6 +8,9 @@ import { prepared } from './prepared.js';
 const openCommandColumns = `o.id AS "rowId", o.cause_id AS "sourceRowId", i.message_id AS "crmMessageId",
   o.message_id AS "mesMessageId", i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS "queuedAt"`;
 
+/** The order rows were written in: their ids' sequence part (the day part is the writer's clock). */
+const writeOrder = (row: string) => `(${row}.id % ${rowIdsPerDay})`;
+
 export const sql = prepared({
   // (channel, message_id) is unique in message_keys (a unique index of the partitioned messages could
   // only be unique within a day): a duplicate inserts nothing. The id names the day (partitions.ts).
@@ -34,7 +37,7 @@ export const sql = prepared({
   // Not an order event held behind another cause's unconfirmed one: that one's publisher sends it next.
   unpublishedCausedBy: `
     SELECT * FROM messages m WHERE cause_id = $1 AND id >= $1::bigint / ${rowIdsPerDay} * ${rowIdsPerDay} AND state = 'pending'
-      AND NOT (${heldBehindAnother('m')})
+      AND NOT (${heldBehindAnother('m', writeOrder)})
     ORDER BY id`,
   outOfCommand: `SELECT * FROM messages WHERE cause_id = $1 AND ${rowIdsOfDayOf('id', '$1')} AND channel = 'mes.command'`,
   // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
@@ -60,11 +63,15 @@ export const sql = prepared({
     SELECT 1 FROM messages WHERE order_id = $1 AND channel = 'order.event' AND state = 'pending'
       AND id >= ${firstRowIdOfDay('$2')} - ${rowIdsPerDay}
     LIMIT 1`,
-  // Held events were written after the rows just confirmed ($2: the first of them). $1 orders, $3 now
-  releaseHeldEvents: `
-    UPDATE messages SET updated_at = $3
-    WHERE order_id = ANY($1::text[]) AND channel = 'order.event' AND state = 'pending' AND id > $2
-    RETURNING *`,
+  // In write order: the sequence part of the id (its day part is the writer's clock). An order's
+  // events are no older than the order (a day earlier still, as openCommands). $1 orders
+  pendingEventsOf: `
+    SELECT * FROM messages
+    WHERE order_id = ANY($1::text[]) AND channel = 'order.event' AND state = 'pending'
+      AND id >= ${firstRowIdOfDay('(SELECT min(created_at) FROM orders WHERE order_id = ANY($1::text[]))')} - ${rowIdsPerDay}
+    ORDER BY ${writeOrder('messages')}`,
+  // $1 rows, $2 now
+  claim: 'UPDATE messages SET updated_at = $2 WHERE id = ANY($1::bigint[])',
   // $1 id, $2 state, $3 reason, $4 now
   closeCommand: 'UPDATE messages SET state = $2, reason = $3, updated_at = $4 WHERE id = $1',
   clearDue: 'UPDATE messages SET due_at = NULL, updated_at = $1 WHERE id = $2',
@@ -109,7 +116,11 @@ export const sql = prepared({
     FROM messages o JOIN messages i ON i.id = o.cause_id
     WHERE o.id = $1 AND ${rowIdsOfDayOf('i.id', '$1')} AND i.state IN ('forwarded', 'redelivered')`,
   overdue: `SELECT id AS "rowId", order_id AS "orderId", attempts FROM messages WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2`,
-  unpublished: `SELECT id FROM messages WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1 LIMIT 1`,
+  unpublished: `
+    SELECT id FROM messages m
+    WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1
+      AND NOT (${heldBehindAnother('m', writeOrder)})
+    LIMIT 1`,
   // Several gateways sweep: a row another is claiming is passed over (SKIP LOCKED), and a claimed row
   // is touched, so no gateway sweeps it again until it is as old as an unconfirmed one (the publish
   // and its confirmation happen after this commit, outside any lock). An order event held behind an
@@ -119,7 +130,7 @@ export const sql = prepared({
     WITH due AS (
       SELECT id FROM messages m
       WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= $1 AND updated_at <= $1
-        AND NOT (${heldBehindAnother('m')})
+        AND NOT (${heldBehindAnother('m', writeOrder)})
       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
     UPDATE messages m SET updated_at = $3 FROM due WHERE m.id = due.id
     RETURNING m.*`,

@@ -48,8 +48,10 @@ export function sqliteRows(ctx: SqliteContext): LedgerRows {
       return [...orders];
     },
     unconfirmedEventOf: (order) => sql.unconfirmedEventOf.get(order.orderId) !== undefined,
-    releaseHeldEvents: (orderIds, afterRowId, now) =>
-      sql.releaseHeldEvents.all({ orders: JSON.stringify(orderIds), after: afterRowId, now }) as MessageRow[],
+    pendingEventsOf: (orderIds) => sql.pendingEventsOf.all(JSON.stringify(orderIds)) as MessageRow[],
+    claim: (rowIds, now) => {
+      for (const id of rowIds) sql.claim.run(now, id);
+    },
     orderEventDeliveries: ctx.orderEventDeliveries,
     enqueueDeliveries: (deliveries, now) => {
       ctx.webhooks.enqueueNow(deliveries, now);

@@ -37,10 +37,11 @@ export function prepareStatements(db: Database) {
       `SELECT 1 FROM messages WHERE order_id = ? AND channel = 'order.event' AND state = 'pending' LIMIT 1`,
     ),
     // Left to itself SQLite reads every order event through the (channel, message_id) index.
-    releaseHeldEvents: db.prepare(`
-      UPDATE messages INDEXED BY messages_order SET updated_at = @now
-      WHERE order_id IN (SELECT value FROM json_each(@orders)) AND channel = 'order.event' AND state = 'pending' AND id > @after
-      RETURNING *`),
+    pendingEventsOf: db.prepare(`
+      SELECT * FROM messages INDEXED BY messages_order
+      WHERE order_id IN (SELECT value FROM json_each(?)) AND channel = 'order.event' AND state = 'pending'
+      ORDER BY id`),
+    claim: db.prepare('UPDATE messages SET updated_at = ? WHERE id = ?'),
     closeCommand: db.prepare('UPDATE messages SET state = @state, reason = @reason, updated_at = @now WHERE id = @id'),
     clearDue: db.prepare('UPDATE messages SET due_at = NULL, updated_at = ? WHERE id = ?'),
     reforward: db.prepare(
