@@ -48,7 +48,7 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
     env.remove();
   });
   t.notOk(normal.commits.durable, 'configured NORMAL: they do not');
-  t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2, 3]);
+  t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2, 3, 4]);
 });
 
 /** Commands of new orders with random ids (as a CRM's are: each lands on its own index pages), forwarded. */
@@ -169,8 +169,8 @@ t.test("the watchdog's every-tick queries and an order event's hold search the i
     unpublished: { index: 'messages_unpublished', parameters: [{ cutoff: T0, limit: 100 }] },
     overdue: { index: 'messages_due', parameters: [T0, 100] },
     stuckOrders: { index: 'orders_stuck_at', parameters: [T0, 100] },
-    unconfirmedEventOf: { index: 'messages_order', parameters: ['A-1'] },
-    pendingEventsOf: { index: 'messages_order', parameters: ['["A-1","A-2"]'] },
+    unconfirmedEventOf: { index: 'messages_pending_events', parameters: ['A-1'] },
+    pendingEventsOf: { index: 'messages_pending_events', parameters: ['["A-1","A-2"]'] },
     unpublishedCausedBy: { index: 'messages_cause', parameters: [10] },
   };
   for (const [name, { index, parameters }] of Object.entries(checked)) {

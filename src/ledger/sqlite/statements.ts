@@ -38,7 +38,7 @@ export function prepareStatements(db: Database) {
     ),
     // Left to itself SQLite reads every order event through the (channel, message_id) index.
     pendingEventsOf: db.prepare(`
-      SELECT * FROM messages INDEXED BY messages_order
+      SELECT * FROM messages INDEXED BY messages_pending_events
       WHERE order_id IN (SELECT value FROM json_each(?)) AND channel = 'order.event' AND state = 'pending'
       ORDER BY id`),
     claim: db.prepare('UPDATE messages SET updated_at = ? WHERE id = ?'),
