@@ -9,7 +9,6 @@ import type { NewDelivery, OrderEventDeliveries } from './webhook-store.js';
 export interface OrderEventRows {
   insertMessage(m: NewMessage, now: number): Answer<number | undefined>;
   findMessage(channel: string, messageId: string): Answer<MessageRow>;
-  loadOrder(orderId: string): Answer<OrderRecord | undefined>;
   /** Whether an order event of this order is still unconfirmed (pending): in flight, or held behind another. */
   unconfirmedEventOf(order: OrderRecord): Answer<boolean>;
   /** What each order event must also be delivered as (partner webhooks), if anything. */

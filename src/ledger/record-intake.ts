@@ -19,6 +19,7 @@ import type {
 
 /** The row-level reads and writes the pipeline's ledger writes are made of, in one unit's transaction. */
 export interface IntakeRows extends OrderEventRows {
+  loadOrder(orderId: string): Answer<OrderRecord | undefined>;
   /** How many order.create commands the order has had. */
   createsOfOrder(orderId: string): Answer<number>;
   /** The order's commands still waiting for the MES's answer. */
