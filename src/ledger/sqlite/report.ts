@@ -13,10 +13,14 @@ import {
 /** What the reconciliation report reads from the ledger for one window [from, to) (epoch ms). */
 
 /**
- * The states of a message that ended badly, as the partial index messages_needs_action (migration 003)
- * states them: a query naming this very term can read only those rows, not every message of the window.
+ * The states of a message that ended badly, as the partial index messages_needs_action (migration 005)
+ * states them: a query naming this very term, of the table or its alias `table`, can read only those
+ * rows, not every message of the window. Comparisons joined by OR, not an IN list: see migration 005.
  */
-export const needsActionState = `state IN ('rejected', 'failed', 'lost', 'invalid', 'dead_lettered')`;
+export const needsActionState = (table?: string): string => {
+  const state = table ? `${table}.state` : 'state';
+  return `(${['rejected', 'failed', 'lost', 'invalid', 'dead_lettered'].map((s) => `${state} = '${s}'`).join(' OR ')})`;
+};
 
 /**
  * Every query is bounded by the window on an indexed time column (messages.created_at,
@@ -104,7 +108,7 @@ export async function readReportRows(
           all(`
       SELECT m.order_id AS orderId, m.updated_at AS at, m.reason AS reason, o.status AS status
       FROM messages m INDEXED BY messages_needs_action JOIN orders o ON o.order_id = m.order_id
-      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' AND m.${needsActionState}
+      WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state = 'lost' AND ${needsActionState('m')}
       ORDER BY m.id`),
         ),
     // Both subqueries walk one order's journal (journal_order index); only commands closed by evidence.
