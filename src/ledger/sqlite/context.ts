@@ -36,24 +36,25 @@ export class SqliteContext {
     return () => this.orderChangeListeners.delete(listener);
   }
 
+  /** The new row's id, or undefined when (channel, message id) is already there. */
   insertMessage(m: NewMessage, now: number): number | undefined {
-    const row = this.sql.insertMessage.get({
-      direction: m.direction,
-      channel: m.channel,
-      type: m.type,
-      messageId: m.messageId,
-      causeId: m.causeId ?? null,
-      orderId: m.orderId ?? null,
-      state: m.state,
-      attempts: m.attempts ?? 0,
-      reason: m.reason ?? null,
-      traceId: m.traceId ?? null,
-      routingKey: m.routingKey ?? null,
-      payload: m.payload ?? null,
+    const { changes, lastInsertRowid } = this.sql.insertMessage.run(
+      m.direction,
+      m.channel,
+      m.type,
+      m.messageId,
+      m.causeId ?? null,
+      m.orderId ?? null,
+      m.state,
+      m.attempts ?? 0,
+      m.reason ?? null,
+      m.traceId ?? null,
+      m.routingKey ?? null,
+      m.payload ?? null,
       now,
-      dueAt: null,
-    }) as { id: number } | undefined;
-    return row?.id;
+      now,
+    );
+    return changes === 1 ? Number(lastInsertRowid) : undefined;
   }
 
   loadOrder(orderId: string): OrderRecord | undefined {

@@ -4,11 +4,12 @@ import { heldBehindAnother } from '../held-events-sql.js';
 /** Every SQL statement of the SQLite ledger, prepared once. Table names are constants. */
 export function prepareStatements(db: Database) {
   return {
+    // Positional and without RETURNING (SqliteContext.insertMessage reads the row id from run()):
+    // named parameters and RETURNING cost ~5 µs an insert, the pipeline's most frequent statement.
     insertMessage: db.prepare(`
-      INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at, due_at)
-      VALUES (@direction, @channel, @type, @messageId, @causeId, @orderId, @state, @attempts, @reason, @traceId, @routingKey, @payload, @now, @now, @dueAt)
-      ON CONFLICT (channel, message_id) DO NOTHING
-      RETURNING id`),
+      INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (channel, message_id) DO NOTHING`),
     findMessage: db.prepare('SELECT * FROM messages WHERE channel = ? AND message_id = ?'),
     countDelivery: db.prepare('UPDATE messages SET deliveries = deliveries + 1, updated_at = ? WHERE id = ?'),
     setMessageState: db.prepare(
