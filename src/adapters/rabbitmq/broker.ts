@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
+import { AckWindow } from './ack-window.js';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
 import { durationMs } from '../../config/index.js';
 import type { Metrics } from '../../telemetry/metrics.js';
@@ -49,6 +50,8 @@ interface Consumer {
   queue: string;
   handler: MessageHandler;
   channel?: Channel;
+  /** The acknowledgements of `channel`'s deliveries. */
+  acks?: AckWindow;
   tag?: string;
 }
 
@@ -217,11 +220,14 @@ export class Broker {
       this.options.logger.warn({ err: error, queue: consumer.queue }, 'consumer channel error'),
     );
     await channel.prefetch(this.options.amqp.prefetch);
+    const acks = new AckWindow(channel);
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
-      if (message) this.track(this.settle(channel, message, consumer));
-      else this.consumerCancelled(channel, consumer);
+      if (!message) return this.consumerCancelled(channel, consumer);
+      acks.received(message.fields.deliveryTag);
+      this.track(this.settle(channel, acks, message, consumer));
     });
     consumer.channel = channel;
+    consumer.acks = acks;
     consumer.tag = consumerTag;
   }
 
@@ -245,7 +251,12 @@ export class Broker {
     setTimeout(resume, requeuePauseMs).unref();
   }
 
-  private async settle(channel: Channel, message: ConsumeMessage, { queue, handler }: Consumer): Promise<void> {
+  private async settle(
+    channel: Channel,
+    acks: AckWindow,
+    message: ConsumeMessage,
+    { queue, handler }: Consumer,
+  ): Promise<void> {
     const { metrics } = this.options;
     if (message.fields.redelivered) metrics?.redeliveries.inc({ queue });
     let settlement: Settlement;
@@ -264,9 +275,11 @@ export class Broker {
       await new Promise((resolve) => setTimeout(resolve, requeuePauseMs));
     }
     metrics?.messagesConsumed.inc({ queue, outcome: settlement });
+    const { deliveryTag } = message.fields;
+    if (settlement === 'ack') return acks.ack(deliveryTag);
+    acks.settledElsewhere(deliveryTag);
     try {
-      if (settlement === 'ack') channel.ack(message);
-      else channel.nack(message, false, true);
+      channel.nack(message, false, true);
     } catch {
       // The channel died with the connection: the broker redelivers the message, and the ledger
       // makes the redelivery finish the work instead of doing it twice.
@@ -383,7 +396,14 @@ export class Broker {
     // A channel's close-ok comes after the broker has taken every frame sent on it before: the acks
     // of the drained messages. Closing only the connection can lose them, and the broker would
     // redeliver what was done.
-    for (const consumer of this.consumers) await consumer.channel?.close().catch(() => undefined);
+    for (const consumer of this.consumers) {
+      try {
+        consumer.acks?.flush();
+      } catch {
+        // The channel is gone: the broker redelivers those messages, and the ledger finishes them.
+      }
+      await consumer.channel?.close().catch(() => undefined);
+    }
     await this.connection.close();
     this.connected = false;
     this.node = undefined;
