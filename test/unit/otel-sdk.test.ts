@@ -1,14 +1,36 @@
 import t from 'tap';
-import { metrics } from '@opentelemetry/api';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { metrics, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
 import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
 import { createTracingSdk } from '../../src/telemetry/otel-sdk.js';
 
-// With tracing asked for by an OTLP endpoint, NodeSDK on its own also starts an OTLP metrics exporter
-// (and one for logs): the gateway has neither kind of telemetry to send through OpenTelemetry.
-t.test('the tracing SDK registers no OpenTelemetry meter provider, even with an OTLP endpoint set', async (t) => {
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://127.0.0.1:9';
+// With tracing asked for by an OTLP endpoint, NodeSDK on its own also starts an OTLP exporter for
+// metrics and one for logs: the gateway has neither kind of telemetry to send through OpenTelemetry
+// (its metrics are Prometheus's, its logs pino's).
+t.test('with an OTLP endpoint set, the tracing SDK exports traces and nothing else', async (t) => {
+  const paths: string[] = [];
+  const collector = createServer((request, response) => {
+    paths.push(request.url ?? '');
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  collector.listen(0, '127.0.0.1');
+  await once(collector, 'listening');
+  t.teardown(() => collector.close());
+  const { port } = collector.address() as { port: number };
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
   const sdk = createTracingSdk(process.env);
   sdk.start();
-  t.teardown(() => sdk.shutdown());
+
   t.notOk(metrics.getMeterProvider() instanceof sdkMetrics.MeterProvider, 'no SDK meter provider is registered');
+  trace.getTracer('test').startSpan('a span').end();
+  metrics.getMeter('test').createCounter('a_counter').add(1);
+  logs.getLogger('test').emit({ body: 'a log record' });
+  // Shutting down flushes every exporter there is: each sends what it holds.
+  await sdk.shutdown();
+
+  t.same([...new Set(paths)], ['/v1/traces'], 'only traces reached the collector');
 });
