@@ -68,11 +68,14 @@ export function prepareStatements(db: Database) {
     releaseRefused: db.prepare(
       `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND state = 'dead_lettered'`,
     ),
+    // Once per MES event: its states compared one by one, as an IN list of more than two values costs
+    // a temporary b-tree at every run (migration 005).
     openCommands: db.prepare(`
       SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,
              i.type AS type, i.state AS state, o.attempts AS attempts, o.created_at AS queuedAt
       FROM messages o JOIN messages i ON i.id = o.cause_id
-      WHERE o.order_id = ? AND o.channel = 'mes.command' AND i.state IN ('received', 'forwarded', 'redelivered', 'lost')
+      WHERE o.order_id = ? AND o.channel = 'mes.command'
+        AND (i.state = 'received' OR i.state = 'forwarded' OR i.state = 'redelivered' OR i.state = 'lost')
       ORDER BY o.id`),
     openCommandByRow: db.prepare(`
       SELECT o.id AS rowId, o.cause_id AS sourceRowId, i.message_id AS crmMessageId, o.message_id AS mesMessageId,
