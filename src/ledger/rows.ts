@@ -19,6 +19,29 @@ export interface NewMessage {
   attempts?: number;
 }
 
+/**
+ * A new message's values in the order both drivers' insertMessage statements take them: direction,
+ * channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key,
+ * payload, then the time it was written (created_at; updated_at starts the same).
+ */
+export function newMessageValues(m: NewMessage, now: number): unknown[] {
+  return [
+    m.direction,
+    m.channel,
+    m.type,
+    m.messageId,
+    m.causeId ?? null,
+    m.orderId ?? null,
+    m.state,
+    m.attempts ?? 0,
+    m.reason ?? null,
+    m.traceId ?? null,
+    m.routingKey ?? null,
+    m.payload ?? null,
+    now,
+  ];
+}
+
 export interface MessageRow {
   id: number;
   direction: 'in' | 'out';

@@ -1,7 +1,7 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { initialOrderState } from '../../mapping/index.js';
 import type { JournalEntry, OrderRecord, OrderUpdate } from '../model.js';
-import { type MessageRow, type NewMessage, type OrderRow, toOrderRecord } from '../rows.js';
+import { type MessageRow, type NewMessage, newMessageValues, type OrderRow, toOrderRecord } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy } from '../store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
@@ -25,21 +25,7 @@ export class PgContext {
   }
 
   async insertMessage(tx: Tx, m: NewMessage, now: number): Promise<number | undefined> {
-    const { rows } = await tx.query<{ id: number }>(sql.insertMessage, [
-      m.direction,
-      m.channel,
-      m.type,
-      m.messageId,
-      m.causeId ?? null,
-      m.orderId ?? null,
-      m.state,
-      m.attempts ?? 0,
-      m.reason ?? null,
-      m.traceId ?? null,
-      m.routingKey ?? null,
-      m.payload ?? null,
-      now,
-    ]);
+    const { rows } = await tx.query<{ id: number }>(sql.insertMessage, newMessageValues(m, now));
     return rows[0]?.id;
   }
 

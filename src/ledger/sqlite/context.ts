@@ -3,7 +3,7 @@ import { initialOrderState } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JournalEntry, OrderRecord, OrderUpdate } from '../model.js';
 import type { Statements } from './statements.js';
-import { type NewMessage, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import { type NewMessage, newMessageValues, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
 import type { LedgerPolicy } from '../store.js';
@@ -38,22 +38,8 @@ export class SqliteContext {
 
   /** The new row's id, or undefined when (channel, message id) is already there. */
   insertMessage(m: NewMessage, now: number): number | undefined {
-    const { changes, lastInsertRowid } = this.sql.insertMessage.run(
-      m.direction,
-      m.channel,
-      m.type,
-      m.messageId,
-      m.causeId ?? null,
-      m.orderId ?? null,
-      m.state,
-      m.attempts ?? 0,
-      m.reason ?? null,
-      m.traceId ?? null,
-      m.routingKey ?? null,
-      m.payload ?? null,
-      now,
-      now,
-    );
+    // updated_at: the same time again (better-sqlite3 binds no parameter twice).
+    const { changes, lastInsertRowid } = this.sql.insertMessage.run(...newMessageValues(m, now), now);
     return changes === 1 ? Number(lastInsertRowid) : undefined;
   }
 

@@ -4,7 +4,7 @@ import { heldBehindAnother } from '../held-events-sql.js';
 /** Every SQL statement of the SQLite ledger, prepared once. Table names are constants. */
 export function prepareStatements(db: Database) {
   return {
-    // Positional and without RETURNING (SqliteContext.insertMessage reads the row id from run()):
+    // Positional (newMessageValues, then updated_at) and without RETURNING (the row id from run()):
     // named parameters and RETURNING cost ~5 µs an insert, the pipeline's most frequent statement.
     insertMessage: db.prepare(`
       INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
