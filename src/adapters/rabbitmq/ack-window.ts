@@ -10,25 +10,21 @@ export interface AckChannel {
  * for every delivery up to the first one still being handled. A delivery acknowledged beyond that
  * one is acked on its own then, so a slow message never holds the others (nor the prefetch window).
  *
- * Delivery tags on a channel count up from 1 in delivery order, with no gaps: each delivery is
- * `received` before it is settled, and every delivery received is settled once, by `ack` here or
- * by the caller's own nack (`settledElsewhere`).
+ * Delivery tags on a channel count up in delivery order: each delivery is `received` before it is
+ * settled, and every delivery received is settled once, by `ack` here or by the caller's own nack
+ * (`settledElsewhere`).
  */
 export class AckWindow {
-  /** Tags received and not yet settled. */
+  /** Tags received and not yet settled, oldest first (a Set keeps the order they were added in). */
   private readonly handling = new Set<number>();
   /** Tags settled `ack` whose frame has not gone out yet. */
   private readonly unsent = new Set<number>();
-  /** Every tag up to this one is settled and its ack sent (or nacked by the caller). */
-  private settledUpTo = 0;
-  private lastReceived = 0;
   private flushQueued = false;
 
   constructor(private readonly channel: AckChannel) {}
 
   received(deliveryTag: number): void {
     this.handling.add(deliveryTag);
-    this.lastReceived = deliveryTag;
   }
 
   /** Acknowledged at the end of this tick, with the other deliveries acknowledged by then. */
@@ -37,14 +33,17 @@ export class AckWindow {
     this.unsent.add(deliveryTag);
     if (this.flushQueued) return;
     this.flushQueued = true;
-    setImmediate(() => {
-      try {
-        this.flush();
-      } catch {
-        // The channel died with the connection: the broker redelivers these, and the ledger makes
-        // a redelivery finish the work instead of doing it twice.
-      }
-    });
+    setImmediate(() => this.flushUnlessGone());
+  }
+
+  /** `flush`, where a channel that is gone sends nothing and throws nothing. */
+  flushUnlessGone(): void {
+    try {
+      this.flush();
+    } catch {
+      // The channel died with the connection: the broker redelivers these, and the ledger makes a
+      // redelivery finish the work instead of doing it twice.
+    }
   }
 
   /** The caller settled this delivery itself (a nack). */
@@ -56,27 +55,18 @@ export class AckWindow {
   flush(): void {
     this.flushQueued = false;
     if (this.unsent.size === 0) return;
-    // Every delivery up to `settled` is settled: acknowledged now or before, or nacked.
-    const settled = (this.firstStillHandled() ?? this.lastReceived + 1) - 1;
+    // Every delivery before the oldest one still handled is settled: acknowledged now or before, or nacked.
+    const firstHandled = this.handling.values().next().value ?? Number.POSITIVE_INFINITY;
     // The `multiple` ack names a delivery the broker still holds unacknowledged: the newest of those
     // it covers (RabbitMQ refuses a tag it does not know, and closes the channel).
     let upTo = 0;
     const beyond: number[] = [];
     for (const tag of this.unsent) {
-      if (tag > settled) beyond.push(tag);
+      if (tag > firstHandled) beyond.push(tag);
       else if (tag > upTo) upTo = tag;
     }
     this.unsent.clear();
-    this.settledUpTo = settled;
     if (upTo > 0) this.channel.ack({ fields: { deliveryTag: upTo } }, true);
     for (const tag of beyond) this.channel.ack({ fields: { deliveryTag: tag } }, false);
-  }
-
-  /** The oldest delivery still being handled, found from where the settled run ends. */
-  private firstStillHandled(): number | undefined {
-    if (this.handling.size === 0) return undefined;
-    let tag = this.settledUpTo + 1;
-    while (!this.handling.has(tag)) tag++;
-    return tag;
   }
 }

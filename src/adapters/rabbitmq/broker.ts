@@ -397,11 +397,7 @@ export class Broker {
     // of the drained messages. Closing only the connection can lose them, and the broker would
     // redeliver what was done.
     for (const consumer of this.consumers) {
-      try {
-        consumer.acks?.flush();
-      } catch {
-        // The channel is gone: the broker redelivers those messages, and the ledger finishes them.
-      }
+      consumer.acks?.flushUnlessGone();
       await consumer.channel?.close().catch(() => undefined);
     }
     await this.connection.close();
