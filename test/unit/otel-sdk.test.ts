@@ -22,6 +22,9 @@ t.test('with an OTLP endpoint set, the tracing SDK exports traces and nothing el
   const { port } = collector.address() as { port: number };
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
   process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
+  // What the README says makes no difference: asking for OTLP metrics and logs outright.
+  process.env.OTEL_METRICS_EXPORTER = 'otlp';
+  process.env.OTEL_LOGS_EXPORTER = 'otlp';
   const sdk = createTracingSdk(process.env);
   sdk.start();
 
