@@ -30,7 +30,8 @@ const useManagement = () => {
   return viaManagement;
 };
 
-const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args]);
+/** One rabbitmqctl command against the local node, quiet (-q): its output for a test to read. */
+export const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args]);
 
 export interface Vhost {
   name: string;

@@ -1,18 +1,13 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Broker } from '../../src/adapters/rabbitmq/broker.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { amqpPeer, waitFor } from '../helpers/amqp-peer.js';
 import { testConfig } from '../helpers/gateway-config.js';
-import { createVhost } from '../helpers/vhost.js';
-
-const run = promisify(execFile);
+import { createVhost, rabbitmqctl } from '../helpers/vhost.js';
 
 /** The queue's messages the broker holds unacknowledged and ready, from RabbitMQ itself. */
 async function queueCounts(vhost: string, queue: string): Promise<{ unacked: number; ready: number }> {
-  const { stdout } = await run('rabbitmqctl', [
-    '-q',
+  const { stdout } = await rabbitmqctl(
     'list_queues',
     '-p',
     vhost,
@@ -20,7 +15,7 @@ async function queueCounts(vhost: string, queue: string): Promise<{ unacked: num
     'name',
     'messages_unacknowledged',
     'messages_ready',
-  ]);
+  );
   const row = stdout
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
