@@ -1,8 +1,22 @@
 import type { Database } from 'better-sqlite3';
 import { migrationFiles } from '../migrations.js';
 
-/** Applies the migrations not yet recorded, each in its own transaction, in number order. */
+/**
+ * Applies the migrations not yet recorded, each in its own transaction, in number order. Foreign keys
+ * are off meanwhile, as SQLite asks for a table rebuilt (a table referring to itself cannot be dropped
+ * otherwise), and checked before each migration commits.
+ */
 export function migrateSqlite(db: Database): number[] {
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    return applyMigrations(db);
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
+}
+
+function applyMigrations(db: Database): number[] {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
   );
@@ -17,6 +31,8 @@ export function migrateSqlite(db: Database): number[] {
         migration.name,
         new Date().toISOString(),
       );
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length) throw new Error(`migration ${migration.name} broke ${broken.length} foreign key(s)`);
     })();
     ran.push(migration.version);
   }

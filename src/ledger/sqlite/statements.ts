@@ -1,6 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import { heldBehindAnother } from '../held-events-sql.js';
 
+/**
+ * The term of the unique index on (channel, message_id) (migration 006): a lookup by message id
+ * names it, or SQLite does not use that index.
+ */
+export const messageIdIndexed = (table?: string) => `${table ? `${table}.` : ''}channel <> 'mes.command'`;
+
 /** Every SQL statement of the SQLite ledger, prepared once. Table names are constants. */
 export function prepareStatements(db: Database) {
   return {
@@ -9,8 +15,8 @@ export function prepareStatements(db: Database) {
     insertMessage: db.prepare(`
       INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (channel, message_id) DO NOTHING`),
-    findMessage: db.prepare('SELECT * FROM messages WHERE channel = ? AND message_id = ?'),
+      ON CONFLICT (channel, message_id) WHERE ${messageIdIndexed()} DO NOTHING`),
+    findMessage: db.prepare(`SELECT * FROM messages WHERE channel = ? AND message_id = ? AND ${messageIdIndexed()}`),
     countDelivery: db.prepare('UPDATE messages SET deliveries = deliveries + 1, updated_at = ? WHERE id = ?'),
     setMessageState: db.prepare(
       'UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id',
@@ -60,13 +66,13 @@ export function prepareStatements(db: Database) {
     deadLetteredChannels: db.prepare(`
       SELECT channel FROM messages
       WHERE channel IN ('crm.command', 'mes.event', 'crm.fact') AND message_id IN (SELECT value FROM json_each(@ids))
-        AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+        AND ${messageIdIndexed()} AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
       UNION
       SELECT m.channel FROM json_each(@ids) AS id CROSS JOIN messages m
         ON m.channel IN ('crm.command', 'mes.event', 'crm.fact') AND m.message_id > id.value || '#refused-' AND m.message_id < id.value || '#refused.'
-      WHERE m.direction = 'in' AND m.state = 'dead_lettered'`),
+      WHERE ${messageIdIndexed('m')} AND m.direction = 'in' AND m.state = 'dead_lettered'`),
     releaseRefused: db.prepare(
-      `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND state = 'dead_lettered'`,
+      `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND ${messageIdIndexed()} AND state = 'dead_lettered'`,
     ),
     // Once per MES event: its states compared one by one, as an IN list of more than two values costs
     // a temporary b-tree at every run (migration 005).
