@@ -53,52 +53,62 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
   t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2, 3, 4, 5, 6]);
 });
 
-t.test('migration 006 keeps every message of an older ledger, and their ids unique where they were looked up', async (t) => {
-  const env = testConfig();
-  t.teardown(() => env.remove());
-  const older = new Database(env.ledgerPath);
-  older.pragma('foreign_keys = ON');
-  older.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  for (const migration of migrationFiles('sqlite').filter((m) => m.version <= 5)) {
-    older.exec(migration.sql);
-    older.prepare("INSERT INTO schema_migrations VALUES (?, ?, 'before')").run(migration.version, migration.name);
-  }
-  const insert = older.prepare(
-    `INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, payload, created_at, updated_at)
+t.test(
+  'migration 006 keeps every message of an older ledger, and their ids unique where they were looked up',
+  async (t) => {
+    const env = testConfig();
+    t.teardown(() => env.remove());
+    const older = new Database(env.ledgerPath);
+    older.pragma('foreign_keys = ON');
+    older.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    for (const migration of migrationFiles('sqlite').filter((m) => m.version <= 5)) {
+      older.exec(migration.sql);
+      older.prepare("INSERT INTO schema_migrations VALUES (?, ?, 'before')").run(migration.version, migration.name);
+    }
+    const insert = older.prepare(
+      `INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, payload, created_at, updated_at)
      VALUES (?, ?, 'order.create', ?, ?, 'A-1', ?, ?, 1, 1)`,
-  );
-  const command = Number(insert.run('in', 'crm.command', 'crm-1', null, 'forwarded', null).lastInsertRowid);
-  insert.run('out', 'mes.command', 'ob-1', command, 'published', '{"exact":"bytes"}');
-  const before = older.prepare('SELECT * FROM messages ORDER BY id').all();
-  older.close();
+    );
+    const command = Number(insert.run('in', 'crm.command', 'crm-1', null, 'forwarded', null).lastInsertRowid);
+    insert.run('out', 'mes.command', 'ob-1', command, 'published', '{"exact":"bytes"}');
+    const before = older.prepare('SELECT * FROM messages ORDER BY id').all();
+    older.close();
 
-  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(env.config) });
-  t.teardown(() => ledger.close());
-  const db = ledger.db;
-  t.same(db.prepare('SELECT * FROM messages ORDER BY id').all(), before, 'every column of every row kept');
-  t.same(db.pragma('foreign_key_check'), [], 'the MES command still refers to its CRM command');
-  t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys on again after the rebuild');
-  t.match(
-    db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages'").pluck().get(),
-    /cause_id\s+INTEGER REFERENCES messages \(id\)/,
-  );
-  const repeat = await ledger.recordCommand(
-    {
-      crmMessageId: 'crm-1',
-      type: 'order.create',
-      orderId: 'A-1',
-      partner: 'p',
-      sentAt: new Date(T0).toISOString(),
-      mes: { messageId: 'ob-1', routingKey: 'r', payload: '{}' },
-    },
-    T0,
-  );
-  t.equal(repeat.kind, 'already_forwarded', 'a CRM command id seen before is still found, not written twice');
-  t.throws(
-    () => db.prepare("INSERT INTO messages (direction, channel, type, message_id, state, created_at, updated_at) VALUES ('in', 'crm.command', 'x', 'crm-1', 'received', 2, 2)").run(),
-    /UNIQUE constraint failed/,
-  );
-});
+    const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(env.config) });
+    t.teardown(() => ledger.close());
+    const db = ledger.db;
+    t.same(db.prepare('SELECT * FROM messages ORDER BY id').all(), before, 'every column of every row kept');
+    t.same(db.pragma('foreign_key_check'), [], 'the MES command still refers to its CRM command');
+    t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys on again after the rebuild');
+    t.match(
+      db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages'").pluck().get(),
+      /cause_id\s+INTEGER REFERENCES messages \(id\)/,
+    );
+    const repeat = await ledger.recordCommand(
+      {
+        crmMessageId: 'crm-1',
+        type: 'order.create',
+        orderId: 'A-1',
+        partner: 'p',
+        sentAt: new Date(T0).toISOString(),
+        mes: { messageId: 'ob-1', routingKey: 'r', payload: '{}' },
+      },
+      T0,
+    );
+    t.equal(repeat.kind, 'already_forwarded', 'a CRM command id seen before is still found, not written twice');
+    t.throws(
+      () =>
+        db
+          .prepare(
+            "INSERT INTO messages (direction, channel, type, message_id, state, created_at, updated_at) VALUES ('in', 'crm.command', 'x', 'crm-1', 'received', 2, 2)",
+          )
+          .run(),
+      /UNIQUE constraint failed/,
+    );
+  },
+);
 
 /** Commands of new orders with random ids (as a CRM's are: each lands on its own index pages), forwarded. */
 async function forwardCommands(ledger: SqliteLedger, count: number, batch: number): Promise<void> {
