@@ -3,8 +3,13 @@
 // Beside it in the same run, the same with the group commit's savepoint per unit (how it committed
 // before 74d0faf: GroupCommit now runs units without one unless one fails), so the ratio says what
 // that costs. Medians of interleaved rounds; synchronous NORMAL (no fsync), so CPU is what shows.
-//   npm run -s bench:build && node dist-bench/bench/pipeline/ledger-units.js [--commands 20000] [--batch 256] [--rounds 5]
-import { mkdtempSync, rmSync } from 'node:fs';
+// Also the bytes the process wrote a command (the WAL's frames and the checkpoint's pages): each
+// page a commit touches is written whole, so a random index key costs a page, not its bytes.
+// --random-ids gives orders and CRM messages random ids, as a real CRM's are (the default's
+// sequential ones share index pages); pin to one core (taskset -c 1) for steadier figures.
+//   npm run -s bench:build && node dist-bench/bench/pipeline/ledger-units.js [--commands 20000] [--batch 256] [--rounds 5] [--random-ids]
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,11 +24,35 @@ const { values } = parseArgs({
     commands: { type: 'string', default: '20000' },
     batch: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '5' },
+    'random-ids': { type: 'boolean', default: false },
   },
 });
 const commands = positiveInt('--commands', values.commands);
 const batch = positiveInt('--batch', values.batch);
 const rounds = positiveInt('--rounds', values.rounds);
+const newOrderId = values['random-ids'] ? () => `O-${randomUUID()}` : (n: number) => `O-${n}`;
+// An MES command as the reference dialect writes one (~250 bytes): the row's size decides its pages.
+const payload = JSON.stringify({
+  header: { messageId: `ob-${'x'.repeat(27)}`, sentAt: new Date(0).toISOString(), kind: 'ORDER_CREATE' },
+  order: {
+    id: 'O-0000000000',
+    partner: 'bench',
+    lines: [
+      { sku: 'SKU-0001', qty: 3 },
+      { sku: 'SKU-0002', qty: 1 },
+    ],
+  },
+});
+
+/** Bytes this process has passed to write() so far (Linux), or undefined elsewhere. */
+function bytesWritten(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/io', 'utf8').match(/^wchar: (\d+)$/m);
+    return line ? Number(line[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type Units = { work: () => unknown }[];
 type Internals = {
@@ -49,14 +78,17 @@ const policy: LedgerPolicy = {
   deadlines: { stuckAfterMs: () => undefined },
 } as unknown as LedgerPolicy;
 
-async function round(side: Side): Promise<{ ms: number; cpuUsPerCommand: number }> {
+type Round = { ms: number; cpuUsPerCommand: number; kibPerCommand: number | undefined };
+
+async function round(side: Side): Promise<Round> {
   groupCommit.commitBatch = sides[side];
   const dir = mkdtempSync(join(tmpdir(), 'orderbridge-ledger-units-'));
   const ledger = openSqliteLedger({ path: join(dir, 'ledger.db'), synchronous: 'NORMAL', policy });
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const written = bytesWritten();
   for (let first = 0; first < commands; first += batch) {
-    const ids = Array.from({ length: Math.min(batch, commands - first) }, (_, i) => `O-${first + i}`);
+    const ids = Array.from({ length: Math.min(batch, commands - first) }, (_, i) => newOrderId(first + i));
     await Promise.all(
       ids.map(async (orderId) => {
         const result = await ledger.recordCommand(
@@ -66,7 +98,7 @@ async function round(side: Side): Promise<{ ms: number; cpuUsPerCommand: number 
             orderId,
             partner: 'bench',
             sentAt: new Date().toISOString(),
-            mes: { messageId: mesCommandId(`crm-${orderId}`), routingKey: 'order.create', payload: '{"bench":true}' },
+            mes: { messageId: mesCommandId(`crm-${orderId}`), routingKey: 'order.create', payload },
           },
           Date.now(),
         );
@@ -76,12 +108,15 @@ async function round(side: Side): Promise<{ ms: number; cpuUsPerCommand: number 
   }
   const used = process.cpuUsage(cpu);
   const ms = performance.now() - started;
+  const writtenNow = bytesWritten();
+  const kibPerCommand =
+    written !== undefined && writtenNow !== undefined ? (writtenNow - written) / 1024 / commands : undefined;
   await ledger.close();
   rmSync(dir, { recursive: true, force: true });
-  return { ms, cpuUsPerCommand: (used.user + used.system) / commands };
+  return { ms, cpuUsPerCommand: (used.user + used.system) / commands, kibPerCommand };
 }
 
-const results = new Map<Side, { ms: number; cpuUsPerCommand: number }[]>();
+const results = new Map<Side, Round[]>();
 const names = Object.keys(sides) as Side[];
 for (let r = 0; r < rounds; r++) {
   for (const side of r % 2 ? [...names].reverse() : names) {
@@ -91,13 +126,19 @@ for (let r = 0; r < rounds; r++) {
 groupCommit.commitBatch = withoutSavepoints;
 const figures = names.map((side) => {
   const runs = results.get(side)!;
-  return { side, ms: median(runs.map((r) => r.ms)), cpu: median(runs.map((r) => r.cpuUsPerCommand)) };
+  const kib = runs.map((r) => r.kibPerCommand).filter((k) => k !== undefined);
+  return {
+    side,
+    ms: median(runs.map((r) => r.ms)),
+    cpu: median(runs.map((r) => r.cpuUsPerCommand)),
+    kib: kib.length ? median(kib) : undefined,
+  };
 });
 console.log(
-  `SQLite ledger, in process: ${commands.toLocaleString('en-US')} commands recorded and marked forwarded, batches of ${batch}, median of ${rounds} interleaved rounds`,
+  `SQLite ledger, in process: ${commands.toLocaleString('en-US')} commands recorded and marked forwarded, batches of ${batch}, ${values['random-ids'] ? 'random' : 'sequential'} ids, median of ${rounds} interleaved rounds`,
 );
-for (const { side, ms, cpu } of figures)
+for (const { side, ms, cpu, kib } of figures)
   console.log(
-    `  ${side.padEnd(34)} ${cpu.toFixed(1).padStart(6)} µs CPU per command   ${ms.toFixed(0).padStart(6)} ms per round`,
+    `  ${side.padEnd(34)} ${cpu.toFixed(1).padStart(6)} µs CPU per command   ${kib === undefined ? '' : `${kib.toFixed(2).padStart(6)} KiB written per command   `}${ms.toFixed(0).padStart(6)} ms per round`,
   );
 console.log(`  ratio (CPU per command, now / before): ${(figures[0]!.cpu / figures[1]!.cpu).toFixed(2)}`);
