@@ -2,10 +2,10 @@ import type { Database } from 'better-sqlite3';
 import { heldBehindAnother } from '../held-events-sql.js';
 
 /**
- * The term of the unique index on (channel, message_id) (migration 006): a lookup by message id
- * names it, or SQLite does not use that index.
+ * The term two partial indexes of migration 006 share, messages_message_id (unique) and
+ * messages_unpublished: they leave MES commands out. A query names it, or SQLite does not use them.
  */
-export const messageIdIndexed = (table?: string) => `${table ? `${table}.` : ''}channel <> 'mes.command'`;
+export const notMesCommand = (table?: string) => `${table ? `${table}.` : ''}channel <> 'mes.command'`;
 
 /** Every SQL statement of the SQLite ledger, prepared once. Table names are constants. */
 export function prepareStatements(db: Database) {
@@ -15,8 +15,8 @@ export function prepareStatements(db: Database) {
     insertMessage: db.prepare(`
       INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, attempts, reason, trace_id, routing_key, payload, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (channel, message_id) WHERE ${messageIdIndexed()} DO NOTHING`),
-    findMessage: db.prepare(`SELECT * FROM messages WHERE channel = ? AND message_id = ? AND ${messageIdIndexed()}`),
+      ON CONFLICT (channel, message_id) WHERE ${notMesCommand()} DO NOTHING`),
+    findMessage: db.prepare(`SELECT * FROM messages WHERE channel = ? AND message_id = ? AND ${notMesCommand()}`),
     countDelivery: db.prepare('UPDATE messages SET deliveries = deliveries + 1, updated_at = ? WHERE id = ?'),
     setMessageState: db.prepare(
       'UPDATE messages SET state = @state, reason = @reason, order_id = COALESCE(@orderId, order_id), updated_at = @now WHERE id = @id',
@@ -66,13 +66,13 @@ export function prepareStatements(db: Database) {
     deadLetteredChannels: db.prepare(`
       SELECT channel FROM messages
       WHERE channel IN ('crm.command', 'mes.event', 'crm.fact') AND message_id IN (SELECT value FROM json_each(@ids))
-        AND ${messageIdIndexed()} AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
+        AND ${notMesCommand()} AND direction = 'in' AND state IN ('invalid', 'dead_lettered')
       UNION
       SELECT m.channel FROM json_each(@ids) AS id CROSS JOIN messages m
         ON m.channel IN ('crm.command', 'mes.event', 'crm.fact') AND m.message_id > id.value || '#refused-' AND m.message_id < id.value || '#refused.'
-      WHERE ${messageIdIndexed('m')} AND m.direction = 'in' AND m.state = 'dead_lettered'`),
+      WHERE ${notMesCommand('m')} AND m.direction = 'in' AND m.state = 'dead_lettered'`),
     releaseRefused: db.prepare(
-      `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND ${messageIdIndexed()} AND state = 'dead_lettered'`,
+      `UPDATE messages SET message_id = message_id || '#refused-' || id WHERE channel = @channel AND message_id = @messageId AND ${notMesCommand()} AND state = 'dead_lettered'`,
     ),
     // Once per MES event: its states compared one by one, as an IN list of more than two values costs
     // a temporary b-tree at every run (migration 005).
@@ -94,12 +94,12 @@ export function prepareStatements(db: Database) {
     ),
     // The watchdog runs this every tick. Left to itself SQLite walks the whole table in id order (to
     // skip a sort for ORDER BY … LIMIT): ~9 ms per tick on 30,000 rows, on the event loop, growing
-    // with the ledger. The partial index holds only the pending rows.
+    // with the ledger. The partial index holds only the pending rows, of the channels swept.
     // An order event held behind an earlier unconfirmed one of its order is not due: that one's
     // publisher releases it (queue-order-events.ts), and one released since the cutoff is in flight.
     unpublished: db.prepare(`
       SELECT * FROM messages m INDEXED BY messages_unpublished
-      WHERE state = 'pending' AND channel IN ('order.event', 'crm.request') AND created_at <= @cutoff AND updated_at <= @cutoff
+      WHERE state = 'pending' AND ${notMesCommand()} AND channel IN ('order.event', 'crm.request') AND created_at <= @cutoff AND updated_at <= @cutoff
         AND NOT (${heldBehindAnother('m')})
       ORDER BY id LIMIT @limit`),
 

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { GroupCommit } from './group-commit.js';
-import { messageIdIndexed } from './statements.js';
+import { notMesCommand } from './statements.js';
 import type {
   AttemptRecord,
   ClaimOptions,
@@ -64,7 +64,7 @@ function prepareWebhookStatements(db: Database) {
     // Linked to the order event's message row, so the timeline can tell which event an attempt carried.
     journal: db.prepare(`
       INSERT INTO journal (at, order_id, message_row, kind, detail)
-      VALUES (@now, @orderId, (SELECT id FROM messages WHERE channel = 'order.event' AND message_id = @eventId AND ${messageIdIndexed()}), @kind, @detail)`),
+      VALUES (@now, @orderId, (SELECT id FROM messages WHERE channel = 'order.event' AND message_id = @eventId AND ${notMesCommand()}), @kind, @detail)`),
   };
 }
 

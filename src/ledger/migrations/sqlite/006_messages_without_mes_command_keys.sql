@@ -1,11 +1,15 @@
--- messages again, without its table-wide UNIQUE (channel, message_id): the same uniqueness now
--- comes from a partial index that leaves out MES commands. An MES command's id is a hash of its CRM
--- command's id (src/app/forward-crm-command.ts), whose own entry is unique, and nothing looks a
--- command up by it; but as a random key it put one more random page of that index into every
--- commit: ~3.3 KiB more written to the WAL and its checkpoint a command, ~15 µs of CPU (bench/RESULTS.md,
--- 2026-12-07). The lookups by id name the index's term (messageIdIndexed in statements.ts).
--- SQLite cannot drop a table constraint, so the table is rebuilt (migrateSqlite runs this with
--- foreign keys off and checks them before it commits).
+-- messages again, its two indexes that no MES command needs leaving MES commands out: a command
+-- wrote an entry to each, and as every index touched is a page or more rewritten in each commit,
+-- that cost the pipeline ~10 µs of CPU a command and 3.5 KiB written to the WAL and its checkpoint
+-- (bench/RESULTS.md, 2026-12-07).
+-- - The table-wide UNIQUE (channel, message_id) becomes a partial unique index. An MES command's id
+--   is a hash of its CRM command's id (src/app/forward-crm-command.ts), whose own entry is unique,
+--   and nothing looks a command up by it; as a random key it was a random page in every commit.
+-- - messages_unpublished holds the pending rows the outbox sweep reads (order events, CRM requests),
+--   no longer the MES commands waiting for their confirm: a CRM redelivery sends those again.
+-- The queries name the two indexes' term (notMesCommand in src/ledger/sqlite/statements.ts). SQLite
+-- cannot drop a table constraint, so the table is rebuilt (migrateSqlite runs this with foreign keys
+-- off and checks them before it commits).
 CREATE TABLE messages_rebuilt (
   id          INTEGER PRIMARY KEY,
   direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
@@ -34,10 +38,10 @@ DROP TABLE messages;
 ALTER TABLE messages_rebuilt RENAME TO messages;
 
 CREATE UNIQUE INDEX messages_message_id ON messages (channel, message_id) WHERE channel <> 'mes.command';
--- The indexes migrations 001, 004 and 005 made, as they were.
+CREATE INDEX messages_unpublished ON messages (created_at) WHERE state = 'pending' AND channel <> 'mes.command';
+-- The other indexes migrations 001, 004 and 005 made, as they were.
 CREATE INDEX messages_order ON messages (order_id, id);
 CREATE INDEX messages_due ON messages (due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX messages_unpublished ON messages (created_at) WHERE state = 'pending';
 CREATE INDEX messages_created ON messages (created_at);
 CREATE INDEX messages_cause ON messages (cause_id) WHERE cause_id IS NOT NULL;
 CREATE INDEX messages_pending_events ON messages (order_id, id) WHERE channel = 'order.event' AND state = 'pending';
