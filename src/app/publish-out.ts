@@ -30,9 +30,11 @@ export async function publishOut(deps: AppDeps, out: OutMessage[], trace?: Recor
   const events = out.filter((m) => m.channel !== 'mes.command').map((m) => m.rowId);
   if (!events.length) return;
   // An order's events written meanwhile were held behind these (src/ledger/queue-order-events.ts):
-  // they go out now, in order, and are marked in turn.
+  // they go out now, in order, and are marked in turn, in the trace of the message that released
+  // them. Their own cause's trace context is gone by now, and the gateway makes no span active
+  // while it handles a message: without it each would start a trace of its own.
   const held = await ledger.markPublished(events, clock());
-  await publishOut(deps, held);
+  await publishOut(deps, held, trace);
 }
 
 /**
