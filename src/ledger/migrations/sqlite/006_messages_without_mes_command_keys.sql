@@ -1,6 +1,6 @@
 -- messages again, its two indexes that no MES command needs leaving MES commands out: a command
 -- wrote an entry to each, and as every index touched is a page or more rewritten in each commit,
--- that cost the pipeline ~10 µs of CPU a command and 3.5 KiB written to the WAL and its checkpoint
+-- that cost ~13 µs of CPU a command in process and 3.7 KiB written to the WAL and its checkpoint
 -- (bench/RESULTS.md, 2026-12-07).
 -- - The table-wide UNIQUE (channel, message_id) becomes a partial unique index. An MES command's id
 --   is a hash of its CRM command's id (src/app/forward-crm-command.ts), whose own entry is unique,
