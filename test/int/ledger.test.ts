@@ -4,9 +4,9 @@ import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/index.js';
 import type { CheckpointerOptions } from '../../src/ledger/sqlite/checkpointer.js';
+import { migrateSqlite } from '../../src/ledger/sqlite/migrate.js';
 import { prepareStatements } from '../../src/ledger/sqlite/statements.js';
 import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
-import { migrationFiles } from '../../src/ledger/migrations.js';
 import { createAndForward } from '../fixtures/mes-events.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -60,13 +60,7 @@ t.test(
     t.teardown(() => env.remove());
     const older = new Database(env.ledgerPath);
     older.pragma('foreign_keys = ON');
-    older.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-    );
-    for (const migration of migrationFiles('sqlite').filter((m) => m.version <= 5)) {
-      older.exec(migration.sql);
-      older.prepare("INSERT INTO schema_migrations VALUES (?, ?, 'before')").run(migration.version, migration.name);
-    }
+    migrateSqlite(older, 5);
     const insert = older.prepare(
       `INSERT INTO messages (direction, channel, type, message_id, cause_id, order_id, state, payload, created_at, updated_at)
      VALUES (?, ?, 'order.create', ?, ?, 'A-1', ?, ?, 1, 1)`,
