@@ -36,7 +36,10 @@ export class SqliteContext {
     return () => this.orderChangeListeners.delete(listener);
   }
 
-  /** The new row's id, or undefined when (channel, message id) is already there. */
+  /**
+   * The new row's id, or undefined when (channel, message id) is already there. An MES command is not
+   * looked for (migration 006): its id derives from its CRM command's, which is.
+   */
   insertMessage(m: NewMessage, now: number): number | undefined {
     // updated_at: the same time again (better-sqlite3 binds no parameter twice).
     const { changes, lastInsertRowid } = this.sql.insertMessage.run(...newMessageValues(m, now), now);
