@@ -11,8 +11,10 @@ const event = (rowId: number): OutMessage => ({
   payload: JSON.stringify({ id: `event-${rowId}`, type: 'dev.orderbridge.order.status_changed' }),
 });
 
+type Sent = { messageId: string; headers: PublishOptions['headers'] }[];
+
 /** Order events 1 → 2 → 3, each held behind the one before until the broker confirms it. */
-function depsReleasingInTurn(sent: { messageId: string; headers: PublishOptions['headers'] }[]): AppDeps {
+function depsReleasingInTurn(sent: Sent): AppDeps {
   return {
     publisher: {
       publish: async (_exchange: string, _routingKey: string, _content: Buffer, options: PublishOptions) => {
@@ -30,7 +32,7 @@ function depsReleasingInTurn(sent: { messageId: string; headers: PublishOptions[
 t.test(
   'order events held behind an unconfirmed one go out in the trace of the message that released them',
   async (t) => {
-    const sent: { messageId: string; headers: PublishOptions['headers'] }[] = [];
+    const sent: Sent = [];
     const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
     await publishOut(depsReleasingInTurn(sent), [event(1)], trace);
     t.same(
@@ -47,7 +49,7 @@ t.test(
 );
 
 t.test('what the gateway sends of its own accord carries no trace headers: the active context goes on', async (t) => {
-  const sent: { messageId: string; headers: PublishOptions['headers'] }[] = [];
+  const sent: Sent = [];
   await publishOut(depsReleasingInTurn(sent), [event(2)]);
   t.same(
     sent.map((m) => [m.messageId, m.headers]),
