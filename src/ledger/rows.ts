@@ -76,6 +76,8 @@ export interface OrderRow {
   created_at: number;
   updated_at: number;
   version: number;
+  /** The sentAt of the command that created the order: its first status change (receivedJournalRow). */
+  received_at: string | null;
 }
 
 export function toOut(row: MessageRow): OutMessage {
@@ -112,6 +114,32 @@ export interface JournalRow {
   at: number;
   kind: string;
   detail: string | null;
+}
+
+/** What an order row says of the order's creation. */
+export type OrderCreation = Pick<OrderRow, 'created_at' | 'received_at'>;
+
+/**
+ * The order's first status change, "received" from the command or request that created it, as the
+ * journal entry it was written as until the order row kept it instead (received_at: migrations
+ * sqlite/007 and postgres/008). None for an order whose entry was pruned before that.
+ */
+export function receivedJournalRow(order: OrderCreation): (JournalRow & { detail: string }) | undefined {
+  if (order.received_at === null) return undefined;
+  return {
+    at: order.created_at,
+    kind: 'status_changed',
+    detail: JSON.stringify({ to: 'received', source: 'crm', occurredAt: order.received_at }),
+  };
+}
+
+/** An order's journal entries with its first status change in front (receivedJournalRow). */
+export function withReceived<R extends { detail: string | null }>(
+  order: OrderCreation | undefined,
+  journal: R[],
+): (R | (JournalRow & { detail: string }))[] {
+  const received = order && receivedJournalRow(order);
+  return received ? [received, ...journal] : journal;
 }
 
 /** A status_changed journal entry as the order's status history tells it. */

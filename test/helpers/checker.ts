@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DialectConfig } from '../../src/contracts/generated/config/dialect.js';
 import type { CrmReport } from '../../sim/crm/report.js';
 import type { MesStats } from '../../sim/mes/stats.js';
+import { type OrderCreation, withReceived } from '../../src/ledger/rows.js';
 
 export interface CheckResult {
   sent: number;
@@ -100,8 +101,8 @@ export function checkRun(
 }
 
 /**
- * Orders whose history does not hold together, each with what is wrong: every status change in the
- * journal starts where the one before it ended (none lost, none applied on a stale status), the last
+ * Orders whose history does not hold together, each with what is wrong: every status change (the
+ * order row's first, then the journal's) starts where the one before it ended (none lost, none applied on a stale status), the last
  * one ends at the order's status, and each change after the first went out as exactly one order
  * event (`order.status.<to>`), in the same order.
  */
@@ -114,17 +115,20 @@ export function statusChainBreaks(ledger: Database.Database): string[] {
       `SELECT order_id, routing_key FROM messages WHERE channel = 'order.event' AND type = 'status_changed' ORDER BY id`,
     )
     .all() as { order_id: string; routing_key: string }[];
-  const chains = groupBy(changes, (row) => JSON.parse(row.detail) as { from?: string; to: string });
+  const journalled = groupBy(changes, (row) => row);
   const events = groupBy(published, (row) => row.routing_key);
-  const statuses = new Map(
-    (ledger.prepare('SELECT order_id, status FROM orders').all() as { order_id: string; status: string }[]).map((o) => [
-      o.order_id,
-      o.status,
-    ]),
-  );
+  const orders = ledger
+    .prepare('SELECT order_id, status, created_at, received_at FROM orders')
+    .all() as (OrderCreation & {
+    order_id: string;
+    status: string;
+  })[];
   const breaks: string[] = [];
-  for (const [orderId, status] of statuses) {
-    const chain = chains.get(orderId) ?? [];
+  for (const { order_id: orderId, status, ...creation } of orders) {
+    // The first change, to "received", is the order row's own (receivedJournalRow).
+    const chain = withReceived(creation, journalled.get(orderId) ?? []).map(
+      (row) => JSON.parse(row.detail) as { from?: string; to: string },
+    );
     chain.forEach((change, i) => {
       if (i > 0 && change.from !== chain[i - 1]!.to)
         breaks.push(`${orderId}: change ${i} from ${change.from}, but the one before ended at ${chain[i - 1]!.to}`);

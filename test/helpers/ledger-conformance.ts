@@ -381,6 +381,23 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     },
   );
 
+  t.test("a new order's status history begins at its creating command's time, then its changes", async (t) => {
+    const { ledger, event } = await setup(t);
+    await ledger.recordCommand(create('H-1'), T0 + 5);
+    t.same(await ledger.statusHistory('H-1', 10), [
+      { status: 'received', at: new Date(T0).toISOString(), source: 'crm' },
+    ]);
+    await ledger.recordMesEvent(
+      event('ACCEPTED', { eventId: 'h1', orderId: 'H-1', correlationId: mesCommandId('crm-H-1') }),
+      T0 + 1000,
+    );
+    t.same(
+      (await ledger.statusHistory('H-1', 10)).map((entry) => entry.status),
+      ['received', 'accepted'],
+    );
+    t.same(await ledger.statusHistory('NOPE-1', 10), [], 'an unknown order has none');
+  });
+
   t.test('the order timeline lists messages and changes in time order', async (t) => {
     const { ledger, event } = await setup(t);
     const fwd = await ledger.recordCommand(create('A-8'), T0);

@@ -77,6 +77,8 @@ t.test('gateways make partitions ahead together; rows written while their day ha
   const ahead = (dayOf(Date.now()) + 30) * dayMs;
   // Nobody made the partitions of that day yet: the write lands in the DEFAULT partition.
   await createAndForward(ledger, 'EARLY-1', ahead + HOUR);
+  // A second copy of the command: journalled as a duplicate delivery.
+  await ledger.recordCommand(createCommandInput('EARLY-1', ahead), ahead + HOUR);
   t.equal(await partitionOf(ledger, 'crm.command', 'crm-EARLY-1'), 'messages_default');
   const made = await Promise.all(
     [ledger, ...others.map((o) => o.ledger)].map((l) => l.retention.createPartitionsAhead(ahead)),
@@ -91,7 +93,7 @@ t.test('gateways make partitions ahead together; rows written while their day ha
   t.equal(
     made.reduce((n, m) => n + m.moved, 0),
     3,
-    'the two messages and the journal entry written early moved into it',
+    'the two messages and the journal entry (the duplicate) written early moved into it',
   );
   t.equal(await partitionOf(ledger, 'crm.command', 'crm-EARLY-1'), partitionName('messages', dayOf(ahead)));
   t.equal(await count('SELECT COUNT(*)::int AS n FROM messages_default'), 0, 'the DEFAULT partition is empty again');

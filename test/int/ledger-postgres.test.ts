@@ -10,6 +10,8 @@ import { migrationFiles } from '../../src/ledger/migrations.js';
 import { dayPartitions } from '../../src/ledger/postgres/partitions.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
 import { freshDatabase, onServer } from '../helpers/postgres.js';
+import { checkReceivedMoved, olderLedgerRows } from '../helpers/received-migration.js';
+import { migratePostgres } from '../../src/ledger/postgres/migrate.js';
 
 async function setup(t: Test, gateway: DeepPartial<GatewayConfig> = {}, url?: string) {
   const env = testConfig({ gateway });
@@ -47,6 +49,20 @@ t.test('replicas opening a fresh database together migrate it once', async (t) =
     'and make the day partitions of today and the next two days once, side by side',
   );
   t.match(await ledgers[4]!.recordCommand(create('M-1'), T0), { kind: 'forward' }, 'every one of them works');
+});
+
+t.test("migration 008 moves each order's first status change from the journal to the order row", async (t) => {
+  const url = await freshDatabase(t);
+  const older = new pg.Client({ connectionString: url });
+  await older.connect();
+  try {
+    await migratePostgres(older, 7);
+    await older.query(olderLedgerRows);
+  } finally {
+    await older.end();
+  }
+  const { ledger } = await setup(t, {}, url);
+  await checkReceivedMoved(t, ledger, async (query) => (await ledger.pool.query(query)).rows);
 });
 
 t.test(

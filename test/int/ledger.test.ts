@@ -11,6 +11,7 @@ import { createAndForward } from '../fixtures/mes-events.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { create, ledgerConformance, T0 } from '../helpers/ledger-conformance.js';
+import { checkReceivedMoved, olderLedgerRows } from '../helpers/received-migration.js';
 
 function setup(t: Test, gateway = {}, checkpoints?: CheckpointerOptions) {
   const env = testConfig({ gateway });
@@ -50,7 +51,7 @@ t.test('the schema is migrated once; WAL, with the WAL fsynced off the event loo
     env.remove();
   });
   t.notOk(normal.commits.durable, 'configured NORMAL: they do not');
-  t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2, 3, 4, 5, 6]);
+  t.same(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [1, 2, 3, 4, 5, 6, 7]);
 });
 
 t.test(
@@ -103,6 +104,18 @@ t.test(
     );
   },
 );
+
+t.test("migration 007 moves each order's first status change from the journal to the order row", async (t) => {
+  const env = testConfig();
+  t.teardown(() => env.remove());
+  const older = new Database(env.ledgerPath);
+  migrateSqlite(older, 6);
+  older.exec(olderLedgerRows);
+  older.close();
+  const ledger = openSqliteLedger({ path: env.ledgerPath, synchronous: 'NORMAL', policy: ledgerPolicy(env.config) });
+  t.teardown(() => ledger.close());
+  await checkReceivedMoved(t, ledger, async (query) => ledger.db.prepare(query).all());
+});
 
 /** Commands of new orders with random ids (as a CRM's are: each lands on its own index pages), forwarded. */
 async function forwardCommands(ledger: SqliteLedger, count: number, batch: number): Promise<void> {

@@ -54,11 +54,9 @@ export class PgContext {
       JSON.stringify(state.lastFactAt),
       stuckAfter === undefined ? null : now + stuckAfter,
       now,
+      input.sentAt,
     ]);
-    this.journal(tx, now, input.orderId, null, {
-      kind: 'status_changed',
-      detail: { to: 'received', source: 'crm', occurredAt: input.sentAt },
-    });
+    tx.orderChanged(input.orderId);
   }
 
   async updateOrder(tx: Tx, order: OrderRecord, update: OrderUpdate, now: number): Promise<void> {

@@ -7,9 +7,10 @@ export const migrationLockKey = 0x6f72646572627264n;
 /**
  * Applies the migrations not yet recorded, each in its own transaction, in number order. Replicas
  * starting together queue on one session advisory lock, and each reads what is applied only once
- * it holds it: the first migrates, the others find nothing left to do.
+ * it holds it: the first migrates, the others find nothing left to do. `through` stops at that
+ * version (a test building an older ledger).
  */
-export async function migratePostgres(client: ClientBase): Promise<number[]> {
+export async function migratePostgres(client: ClientBase, through = Number.POSITIVE_INFINITY): Promise<number[]> {
   await client.query('SELECT pg_advisory_lock($1)', [migrationLockKey.toString()]);
   try {
     await client.query(
@@ -19,6 +20,7 @@ export async function migratePostgres(client: ClientBase): Promise<number[]> {
     const applied = new Set(rows.map((row) => row.version));
     const ran: number[] = [];
     for (const migration of migrationFiles('postgres')) {
+      if (migration.version > through) break;
       if (applied.has(migration.version)) continue;
       await client.query('BEGIN');
       try {

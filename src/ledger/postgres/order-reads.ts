@@ -2,11 +2,13 @@ import type { OrderQuery, OrderRecord, StatusHistoryEntry } from '../model.js';
 import {
   type JournalRow,
   type MessageRow,
+  type OrderCreation,
   type OrderRow,
   toLedgerStats,
   toOrderRecord,
   toStatusHistoryEntry,
   toTimeline,
+  withReceived,
 } from '../rows.js';
 import type { LedgerStats, TimelineEntry } from '../store.js';
 import type { PgContext } from './context.js';
@@ -21,14 +23,14 @@ export class PgOrderReads {
   }
 
   async statusHistory(orderId: string, limit: number): Promise<StatusHistoryEntry[]> {
-    const order = (await this.ctx.rows<{ created_at: number }>(sql.orderCreatedAt, [orderId]))[0];
+    const order = await this.orderCreation(orderId);
     if (!order) return [];
-    const rows = await this.ctx.rows<{ at: number; detail: string }>(sql.statusHistory, [
+    const changes = await this.ctx.rows<{ at: number; detail: string }>(sql.statusHistory, [
       orderId,
       limit,
       order.created_at,
     ]);
-    return rows.map(toStatusHistoryEntry);
+    return withReceived(order, changes).slice(0, limit).map(toStatusHistoryEntry);
   }
 
   async listOrders({ partner, status, updatedSince, after, limit }: OrderQuery): Promise<OrderRecord[]> {
@@ -44,11 +46,16 @@ export class PgOrderReads {
   }
 
   async timeline(orderId: string): Promise<TimelineEntry[]> {
-    const [messageRows, journalRows] = await Promise.all([
+    const [messageRows, journalRows, order] = await Promise.all([
       this.ctx.rows<MessageRow>(sql.timelineMessages, [orderId]),
       this.ctx.rows<JournalRow>(sql.timelineJournal, [orderId]),
+      this.orderCreation(orderId),
     ]);
-    return toTimeline(messageRows, journalRows);
+    return toTimeline(messageRows, withReceived(order, journalRows));
+  }
+
+  private async orderCreation(orderId: string): Promise<OrderCreation | undefined> {
+    return (await this.ctx.rows<OrderCreation>(sql.orderCreation, [orderId]))[0];
   }
 
   async stats(): Promise<LedgerStats> {

@@ -136,10 +136,10 @@ export const sql = prepared({
     RETURNING m.*`,
 
   selectOrder: 'SELECT * FROM orders WHERE order_id = $1',
-  // $1 order, $2 partner, $3 status, $4 status since, $5 last fact at, $6 stuck at, $7 now
+  // $1 order, $2 partner, $3 status, $4 status since, $5 last fact at, $6 stuck at, $7 now, $8 received at
   insertOrder: `
-    INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $7, $5, $6, $7, $7)`,
+    INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, received_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $7, $5, $6, $8, $7, $7)`,
   // Compare-and-set on version: a concurrent writer (another replica) makes this update miss.
   // $1 order, $2 version, $3 status, $4 status since, $5 status entered at, $6 last fact at,
   // $7 attention, $8 attention since, $9 attention reason, $10 stuck at, $11 now
@@ -154,7 +154,7 @@ export const sql = prepared({
     SELECT at, detail FROM journal
     WHERE order_id = $1 AND kind = 'status_changed' AND at >= $3::bigint - ${dayMs}
     ORDER BY id LIMIT $2`,
-  orderCreatedAt: 'SELECT created_at FROM orders WHERE order_id = $1',
+  orderCreation: 'SELECT created_at, received_at FROM orders WHERE order_id = $1',
   // $1 partner, $2 status, $3 updated since, $4 after updated at, $5 after order id, $6 limit
   listOrders: `
     SELECT * FROM orders

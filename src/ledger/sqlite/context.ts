@@ -61,13 +61,10 @@ export class SqliteContext {
       statusSince: state.statusSince,
       lastFactAt: JSON.stringify(state.lastFactAt),
       stuckAt: stuckAfter === undefined ? null : now + stuckAfter,
+      receivedAt: input.sentAt,
       now,
     });
     this.orderChanged(input.orderId);
-    this.journal(now, input.orderId, null, {
-      kind: 'status_changed',
-      detail: { to: 'received', source: 'crm', occurredAt: input.sentAt },
-    });
   }
 
   updateOrder(order: OrderRecord, update: OrderUpdate, now: number): void {

@@ -2,10 +2,12 @@ import type { OrderQuery, OrderRecord, StatusHistoryEntry } from '../model.js';
 import {
   type JournalRow,
   type MessageRow,
+  type OrderCreation,
   type OrderRow,
   toLedgerStats,
   toStatusHistoryEntry,
   toTimeline,
+  withReceived,
 } from '../rows.js';
 import type { LedgerStats, TimelineEntry } from '../store.js';
 import { toOrderRecord, type SqliteContext } from './context.js';
@@ -19,9 +21,8 @@ export class SqliteOrderReads {
   }
 
   async statusHistory(orderId: string, limit: number): Promise<StatusHistoryEntry[]> {
-    return (this.ctx.sql.statusHistory.all(orderId, limit) as { at: number; detail: string }[]).map(
-      toStatusHistoryEntry,
-    );
+    const changes = this.ctx.sql.statusHistory.all(orderId, limit) as { at: number; detail: string }[];
+    return withReceived(this.orderCreation(orderId), changes).slice(0, limit).map(toStatusHistoryEntry);
   }
 
   async listOrders({ partner, status, updatedSince, after, limit }: OrderQuery): Promise<OrderRecord[]> {
@@ -39,8 +40,12 @@ export class SqliteOrderReads {
   async timeline(orderId: string): Promise<TimelineEntry[]> {
     return toTimeline(
       this.ctx.sql.timelineMessages.all(orderId) as MessageRow[],
-      this.ctx.sql.timelineJournal.all(orderId) as JournalRow[],
+      withReceived(this.orderCreation(orderId), this.ctx.sql.timelineJournal.all(orderId) as JournalRow[]),
     );
+  }
+
+  private orderCreation(orderId: string): OrderCreation | undefined {
+    return this.ctx.sql.orderCreation.get(orderId) as OrderCreation | undefined;
   }
 
   async stats(): Promise<LedgerStats> {

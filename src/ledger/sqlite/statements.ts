@@ -105,14 +105,15 @@ export function prepareStatements(db: Database) {
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
     insertOrder: db.prepare(`
-      INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, created_at, updated_at)
-      VALUES (@orderId, @partner, @status, @statusSince, @now, @lastFactAt, @stuckAt, @now, @now)`),
+      INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, received_at, created_at, updated_at)
+      VALUES (@orderId, @partner, @status, @statusSince, @now, @lastFactAt, @stuckAt, @receivedAt, @now, @now)`),
     // Compare-and-set on version: a concurrent writer (another replica) makes this update miss.
     updateOrder: db.prepare(`
       UPDATE orders SET status = @status, status_since = @statusSince, status_entered_at = @statusEnteredAt, last_fact_at = @lastFactAt,
         attention = @attention, attention_since = @attentionSince, attention_reason = @attentionReason, stuck_at = @stuckAt,
         updated_at = @now, version = version + 1
       WHERE order_id = @orderId AND version = @version`),
+    orderCreation: db.prepare('SELECT created_at, received_at FROM orders WHERE order_id = ?'),
     statusHistory: db.prepare(
       `SELECT at, detail FROM journal WHERE order_id = ? AND kind = 'status_changed' ORDER BY id LIMIT ?`,
     ),
