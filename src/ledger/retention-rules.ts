@@ -10,6 +10,15 @@ export const terminalStatuses = orderStatuses
   .map((s) => `'${s}'`)
   .join(', ');
 
+/**
+ * An order in a final status and not flagged, as SQLite's partial index orders_final states it
+ * (migration 008): retention's query names this very term, or SQLite cannot use the index.
+ */
+export const finalUnflaggedOrder = `attention IS NULL AND (${orderStatuses
+  .filter(isTerminal)
+  .map((s) => `status = '${s}'`)
+  .join(' OR ')})`;
+
 /** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
 export const ofFlaggedOrder = (alias: string) =>
   `EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${alias}.order_id AND o.attention IS NOT NULL)`;

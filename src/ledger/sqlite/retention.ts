@@ -1,10 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { ofFlaggedOrder, openMessageStates, terminalStatuses } from '../retention-rules.js';
+import { finalUnflaggedOrder, ofFlaggedOrder, openMessageStates } from '../retention-rules.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Pruned, RetentionPort } from '../store.js';
 
 const open = openMessageStates;
-const terminal = terminalStatuses;
 
 /**
  * Removes ledger rows older than the retention in small batches, each batch its own group-commit
@@ -30,8 +29,10 @@ export class RetentionPruner implements RetentionPort {
       journal: db.prepare(
         `DELETE FROM journal WHERE id IN (SELECT j.id FROM journal j WHERE j.at < @cutoff AND NOT ${ofFlaggedOrder('j')} ORDER BY j.at LIMIT @batch)`,
       ),
+      // INDEXED BY: a status model (contracts/) whose final statuses left migration 008's behind fails
+      // here, at open ("no query solution"), in every ledger test.
       orders: db.prepare(`DELETE FROM orders WHERE order_id IN (
-        SELECT order_id FROM orders WHERE updated_at < @cutoff AND status IN (${terminal}) AND attention IS NULL ORDER BY updated_at LIMIT @batch)`),
+        SELECT order_id FROM orders INDEXED BY orders_final WHERE updated_at < @cutoff AND ${finalUnflaggedOrder} ORDER BY updated_at LIMIT @batch)`),
       webhookDeliveries: db.prepare(
         "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE updated_at < @cutoff AND state <> 'pending' LIMIT @batch)",
       ),
