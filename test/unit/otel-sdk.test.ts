@@ -1,10 +1,10 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { metrics, trace } from '@opentelemetry/api';
+import { metrics, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
-import { createTracingSdk } from '../../src/telemetry/otel-sdk.js';
+import { core, metrics as sdkMetrics } from '@opentelemetry/sdk-node';
+import { createTracingSdk, ExportWithoutContextManager } from '../../src/telemetry/otel-sdk.js';
 
 // With tracing asked for by an OTLP endpoint, NodeSDK on its own also starts an OTLP exporter for
 // metrics and one for logs: the gateway has neither kind of telemetry to send through OpenTelemetry
@@ -36,4 +36,34 @@ t.test('with an OTLP endpoint set, the tracing SDK exports traces and nothing el
   await sdk.shutdown();
 
   t.same([...new Set(paths)], ['/v1/traces'], 'only traces reached the collector');
+});
+
+t.test("the batch processor's export enters no context; every other context is entered", async (t) => {
+  const manager = new ExportWithoutContextManager().enable();
+  t.teardown(() => manager.disable());
+  const exportContext = core.suppressTracing(ROOT_CONTEXT);
+  t.equal(
+    manager.with(exportContext, () => manager.active()),
+    ROOT_CONTEXT,
+    'a context that only suppresses tracing, entered where none is active: run as it is',
+  );
+
+  const span = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });
+  for (const [name, context] of [
+    ['a span', trace.setSpan(ROOT_CONTEXT, span)],
+    ['a span with tracing suppressed', core.suppressTracing(trace.setSpan(ROOT_CONTEXT, span))],
+  ] as const) {
+    const seen = await manager.with(context, async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return manager.active();
+    });
+    t.equal(seen, context, `${name}: active, and still after an await`);
+  }
+  const outer = trace.setSpan(ROOT_CONTEXT, span);
+  const inner = core.suppressTracing(outer);
+  t.equal(
+    manager.with(outer, () => manager.with(inner, () => manager.active())),
+    inner,
+    'suppressed inside an active context (an export from a span ended in a request): entered',
+  );
 });
