@@ -10,7 +10,8 @@
  *   npm run -s bench:pipeline -- --ledger postgres [--replicas 1,2,3] [--postgres postgres://postgres@127.0.0.1:5432]
  *
  * --diagnose times the gateway's group commits (units vs BEGIN/COMMIT); --cpu-prof writes V8 CPU
- * profiles of the child processes; --skip-tracing runs only the raw and the gateway sides (for A/B
+ * profiles of the child processes, and the part of each that was measured (bench/shared/profile-shares.ts
+ * prints where the busy time went); --skip-tracing runs only the raw and the gateway sides (for A/B
  * comparisons of the untraced pipeline, in half the time). --ledger postgres runs, instead of the traced gateway, the gateway
  * on PostgreSQL (a fresh database per run, dropped after) with each number of replicas consuming the
  * same queues, and reports the gateways' and PostgreSQL's CPU per command (bench/pipeline/postgres.ts).
@@ -421,7 +422,10 @@ async function main(): Promise<void> {
   const summary = summarise(runs, machine(loadAtStart));
   const mapping = mappingCosts();
   process.stdout.write(`\n${report(summary)}\n\n${describeMappingCosts(mapping).join('\n')}\n`);
-  if (options.cpuProfDir) process.stdout.write(`\nCPU profiles of the child processes: ${options.cpuProfDir}\n`);
+  if (options.cpuProfDir)
+    process.stdout.write(
+      `\nCPU profiles of the child processes: ${options.cpuProfDir}\n(shares by part: node dist-bench/bench/shared/profile-shares.js ${options.cpuProfDir}/CPU.*.0.001.cpuprofile)\n`,
+    );
   if (options.json) process.stdout.write(`${JSON.stringify({ ...summary, mapping })}\n`);
 }
 

@@ -31,6 +31,7 @@ export async function startSut(options: SutOptions, readyTimeoutMs = 60_000): Pr
   const args = ['--mode', options.mode, '--url', options.url];
   if (options.ledger) args.push('--ledger', options.ledger);
   if (options.diagnose) args.push('--diagnose');
+  if (options.cpuProfDir) args.push('--profile-window-dir', options.cpuProfDir);
   const child = startIpcChild<FromSut, ToSut>(options.mode, sutScript, args, {
     nodeFlags: [
       ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),

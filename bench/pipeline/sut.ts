@@ -2,13 +2,15 @@
  * The system under test of bench/pipeline/main.ts, in its own process so that it never shares an event
  * loop with the load generator and the collector. Started by the parent with an IPC channel:
  *
- *   sut.ts --mode gateway --url AMQP_URL --ledger PATH|postgres://… [--diagnose]
- *   sut.ts --mode raw     --url AMQP_URL
+ *   sut.ts --mode gateway --url AMQP_URL --ledger PATH|postgres://… [--diagnose] [--profile-window-dir DIR]
+ *   sut.ts --mode raw     --url AMQP_URL [--profile-window-dir DIR]
  *
  * Both modes connect and declare the topology, report `ready`, and start consuming only on `go`,
  * so connection set-up is never part of a measurement.
  */
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     ledger: { type: 'string' },
     diagnose: { type: 'boolean', default: false },
+    'profile-window-dir': { type: 'string' },
   },
 });
 
@@ -47,7 +50,12 @@ let eluAtStart = performance.eventLoopUtilization();
 let stop: () => Promise<void> = async () => undefined;
 let statsOf: () => Pick<SutStats, 'commits' | 'flush'> = () => ({});
 
+/** On V8's profile clock (µs, monotonic): a CPU profile's samples between go and stats are the measured ones. */
+const profileClockUs = () => Number(process.hrtime.bigint() / 1000n);
+let windowStartUs = 0;
+
 function markStart(): void {
+  windowStartUs = profileClockUs();
   startedAt = performance.now();
   cpuAtStart = process.cpuUsage();
   eluAtStart = performance.eventLoopUtilization();
@@ -63,6 +71,16 @@ function measure(): SutStats {
   };
 }
 
+/** For bench/shared/profile-shares.ts: which part of this process's --cpu-prof profile was measured. */
+function writeProfileWindow(): void {
+  const dir = args['profile-window-dir'];
+  if (dir)
+    writeFileSync(
+      join(dir, `window.${process.pid}.json`),
+      JSON.stringify({ startUs: windowStartUs, endUs: profileClockUs() }),
+    );
+}
+
 process.on('message', (message: ToSut) => {
   switch (message.kind) {
     case 'go':
@@ -71,6 +89,7 @@ process.on('message', (message: ToSut) => {
       return;
     case 'stats':
       send({ kind: 'stats', stats: measure() });
+      writeProfileWindow();
       return;
     case 'stop':
       stopAndExit(stop);
@@ -174,7 +193,9 @@ async function runRaw(config: Config, url: string): Promise<void> {
 async function main(): Promise<void> {
   const { mode, url, ledger } = args;
   if (!url || (mode !== 'raw' && mode !== 'gateway') || (mode === 'gateway' && !ledger)) {
-    throw new Error('usage: sut.ts --mode raw|gateway --url AMQP_URL [--ledger PATH|postgres://…] [--diagnose]');
+    throw new Error(
+      'usage: sut.ts --mode raw|gateway --url AMQP_URL [--ledger PATH|postgres://…] [--diagnose] [--profile-window-dir DIR]',
+    );
   }
   // Only where to connect, where the ledger goes, ephemeral HTTP and metrics ports (the gateway's API is
   // not under test, and a fixed port could be taken) and the acknowledgement deadline differ from
