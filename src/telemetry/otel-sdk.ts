@@ -4,7 +4,7 @@ import { api, core, NodeSDK, resources, type NodeSDKConfiguration } from '@opent
 
 /**
  * NodeSDK's default context manager (AsyncLocalStorage), but for a context that only suppresses
- * tracing, entered where none is active: the batch span processor's export from its timer. Entering
+ * tracing, entered where none is active: the batch span processor's export on the message path. Entering
  * it is what turned AsyncLocalStorage's promise hooks on for good in a gateway that only handles
  * messages (whose trace context travels explicitly, src/telemetry/tracing.ts), and the hooks then
  * cost every promise of the message path (bench/RESULTS.md). Suppressing tracing is for

@@ -102,9 +102,9 @@ export function checkRun(
 
 /**
  * Orders whose history does not hold together, each with what is wrong: every status change (the
- * order row's first, then the journal's) starts where the one before it ended (none lost, none applied on a stale status), the last
- * one ends at the order's status, and each change after the first went out as exactly one order
- * event (`order.status.<to>`), in the same order.
+ * order row's first, then the journal's) starts where the one before it ended (none lost, none
+ * applied on a stale status), the last one ends at the order's status, and each change after the
+ * first went out as exactly one order event (`order.status.<to>`), in the same order.
  */
 export function statusChainBreaks(ledger: Database.Database): string[] {
   const changes = ledger
