@@ -4,20 +4,17 @@ import { isTerminal, orderStatuses } from '../mapping/index.js';
 /** Message states that still wait for something: a command for the MES, an event for the broker. */
 export const openMessageStates = "('received', 'forwarded', 'redelivered', 'pending')";
 
-/** The order statuses after which nothing more happens to an order, as an SQL list. */
-export const terminalStatuses = orderStatuses
-  .filter(isTerminal)
-  .map((s) => `'${s}'`)
-  .join(', ');
+/** The order statuses after which nothing more happens to an order. */
+const finalStatuses = orderStatuses.filter(isTerminal);
+
+/** Those statuses as an SQL list. */
+export const terminalStatuses = finalStatuses.map((s) => `'${s}'`).join(', ');
 
 /**
  * An order in a final status and not flagged, as SQLite's partial index orders_final states it
  * (migration 008): retention's query names this very term, or SQLite cannot use the index.
  */
-export const finalUnflaggedOrder = `attention IS NULL AND (${orderStatuses
-  .filter(isTerminal)
-  .map((s) => `status = '${s}'`)
-  .join(' OR ')})`;
+export const finalUnflaggedOrder = `attention IS NULL AND (${finalStatuses.map((s) => `status = '${s}'`).join(' OR ')})`;
 
 /** The order of `alias`'s row is flagged lost or stuck: its evidence stays until the flag clears. */
 export const ofFlaggedOrder = (alias: string) =>

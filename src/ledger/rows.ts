@@ -124,7 +124,7 @@ export type OrderCreation = Pick<OrderRow, 'created_at' | 'received_at'>;
  * journal entry it was written as until the order row kept it instead (received_at: migrations
  * sqlite/007 and postgres/008). None for an order whose entry was pruned before that.
  */
-export function receivedJournalRow(order: OrderCreation): (JournalRow & { detail: string }) | undefined {
+function receivedJournalRow(order: OrderCreation): (JournalRow & { detail: string }) | undefined {
   if (order.received_at === null) return undefined;
   return {
     at: order.created_at,
