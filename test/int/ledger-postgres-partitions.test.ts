@@ -5,7 +5,7 @@ import pg from 'pg';
 import t, { type Test } from 'tap';
 import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
 import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/index.js';
-import { migrationFiles } from '../../src/ledger/migrations.js';
+import { migratePostgres } from '../../src/ledger/postgres/migrate.js';
 import { dayMs, dayPartitions, partitionName, rowIdsWithin } from '../../src/ledger/postgres/partitions.js';
 import { applyMesEvent, createAndForward, createCommandInput, mesEventInput } from '../fixtures/mes-events.js';
 import { testConfig } from '../helpers/gateway-config.js';
@@ -312,13 +312,7 @@ t.test('an unpartitioned ledger migrates without losing a row, its references re
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   t.teardown(() => client.end());
-  await client.query(
-    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)',
-  );
-  for (const migration of migrationFiles('postgres').filter((m) => m.version < 3)) {
-    await client.query(migration.sql);
-    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
-  }
+  await migratePostgres(client, 2);
   // An old ledger's rows over three days: each CRM command caused an MES command; journal entries
   // point at messages.
   for (let i = 0; i < 30; i++) {
