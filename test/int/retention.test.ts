@@ -21,12 +21,16 @@ testEachDriver(
     // 40 days ago: 1,200 orders, half rejected by the MES (a final status), half shipped (not final:
     // delivery is still to be reported); one accepted, one whose command the MES never answered
     // (open), one whose order events the broker never confirmed.
+    // The orders side by side, each one's steps in turn: the group commit takes them in batches, as
+    // the pipeline's consumers give it theirs (one at a time, a PostgreSQL ledger commits each alone).
     const old = NOW - 40 * DAY;
-    for (let i = 0; i < 1200; i++) {
-      await createAndForward(ledger, `OLD-${i}`, old);
-      for (const state of i % 2 ? ['REJECTED'] : ['ACCEPTED', 'DISPATCHED'])
-        await applyMesEvent(ledger, config.dialect, state, `OLD-${i}`, old + 1000);
-    }
+    await Promise.all(
+      Array.from({ length: 1200 }, async (_, i) => {
+        await createAndForward(ledger, `OLD-${i}`, old);
+        for (const state of i % 2 ? ['REJECTED'] : ['ACCEPTED', 'DISPATCHED'])
+          await applyMesEvent(ledger, config.dialect, state, `OLD-${i}`, old + 1000);
+      }),
+    );
     await createAndForward(ledger, 'OLD-ACTIVE', old);
     await applyMesEvent(ledger, config.dialect, 'ACCEPTED', 'OLD-ACTIVE', old + 1000);
     await createAndForward(ledger, 'OLD-OPEN', old);
