@@ -8,6 +8,7 @@ import { type OrderEventRows, queueOrderEvents } from './queue-order-events.js';
 import { type MessageRow, type NewMessage, toOut } from './rows.js';
 import type {
   CommandInput,
+  CommandOut,
   OutMessage,
   CommandResult,
   CrmFactInput,
@@ -37,8 +38,11 @@ export interface IntakeRows extends OrderEventRows {
   /** Closes a CRM command the MES answered. */
   closeCommand(commandRowId: number, state: string, reason: string | undefined, now: number): void;
   clearDue(rowId: number, now: number): void;
-  /** The MES command and its CRM command forwarded; the MES command's acknowledgement due at dueAt. */
-  markForwarded(outRowId: number, now: number, dueAt: number): void;
+  /**
+   * The MES command and its CRM command forwarded; the MES command's acknowledgement due at dueAt,
+   * unless an answer overtook the mark (the CRM command is no longer received or forwarded).
+   */
+  markForwarded(commandRowId: number, outRowId: number, now: number, dueAt: number): void;
   /** Out messages confirmed published; returns the orders whose pending order events these were. */
   markPublished(rowIds: number[], now: number): Answer<string[]>;
   /** The pending order events of these orders, in the order they were written. */
@@ -98,6 +102,7 @@ export function* recordCommand(rows: IntakeRows, input: CommandInput, now: numbe
     redelivery: false,
     out: {
       rowId: outId,
+      commandRowId: inserted,
       channel: 'mes.command',
       messageId: input.mes.messageId,
       routingKey: input.mes.routingKey,
@@ -125,12 +130,12 @@ function* repeatedCommand(
   if (row.state === 'dead_lettered') return { kind: 'refused', reason: row.reason ?? 'refused before' };
   if (row.state !== 'received' || !redelivered) return { kind: 'already_forwarded' };
   const out = yield* answer(rows.outOfCommand(row.id));
-  return { kind: 'forward', redelivery: true, out: toOut(out) };
+  return { kind: 'forward', redelivery: true, out: { ...toOut(out), commandRowId: row.id } };
 }
 
 /** The broker confirmed the MES command: it and its CRM command are forwarded, its acknowledgement due. */
-export function markForwarded(rows: IntakeRows, outRowId: number, now: number, policy: LedgerPolicy): void {
-  rows.markForwarded(outRowId, now, ackDueAt(now, 1, policy.ack));
+export function markForwarded(rows: IntakeRows, out: CommandOut, now: number, policy: LedgerPolicy): void {
+  rows.markForwarded(out.commandRowId, out.rowId, now, ackDueAt(now, 1, policy.ack));
 }
 
 /**

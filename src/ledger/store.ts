@@ -27,8 +27,13 @@ export interface CommandInput {
   redelivered?: boolean;
 }
 
+/** An MES command to forward, with the row of the CRM command it came from. */
+export interface CommandOut extends OutMessage {
+  commandRowId: number;
+}
+
 export type CommandResult =
-  | { kind: 'forward'; out: OutMessage; redelivery: boolean }
+  | { kind: 'forward'; out: CommandOut; redelivery: boolean }
   | { kind: 'already_forwarded' }
   | { kind: 'refused'; reason: string };
 
@@ -125,7 +130,7 @@ export interface LedgerPolicy {
  */
 export interface LedgerStore {
   recordCommand(input: CommandInput, now: number): Promise<CommandResult>;
-  markForwarded(out: OutMessage, now: number): Promise<void>;
+  markForwarded(out: CommandOut, now: number): Promise<void>;
   recordMesEvent(input: MesEventInput, now: number): Promise<EventResult>;
   recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult>;
   recordInvalid(input: InvalidInput, now: number): Promise<void>;

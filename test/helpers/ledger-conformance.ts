@@ -261,6 +261,36 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     },
   );
 
+  t.test(
+    'a mark sets the acknowledgement deadline, again when a redelivery marks twice, never after the answer',
+    async (t) => {
+      const { ledger, event } = await setup(t, {
+        acknowledgement: { deadline: '1s', maxAttempts: 3, backoff: 2, evidenceLookup: false },
+      });
+      const first = await ledger.recordCommand(create('A-10'), T0);
+      const again = await ledger.recordCommand({ ...create('A-10'), redelivered: true }, T0 + 10);
+      if (first.kind !== 'forward' || again.kind !== 'forward') throw new Error('expected forward twice');
+      await ledger.markForwarded(first.out, T0 + 20);
+      await ledger.markForwarded(again.out, T0 + 30);
+      t.same(await ledger.overdueCommands(T0 + 1029, 10), [], 'due from the later mark');
+      t.match(await ledger.overdueCommands(T0 + 1030, 10), [{ orderId: 'A-10', attempts: 1 }]);
+
+      const overtaken = await ledger.recordCommand(create('A-11'), T0);
+      if (overtaken.kind !== 'forward') throw new Error('expected forward');
+      await ledger.recordMesEvent(
+        event('ACCEPTED', { eventId: 'e11', orderId: 'A-11', correlationId: mesCommandId('crm-A-11') }),
+        T0 + 5,
+      );
+      await ledger.markForwarded(overtaken.out, T0 + 10);
+      t.same(
+        (await ledger.overdueCommands(T0 + 60_000, 10)).map((due) => due.orderId),
+        ['A-10'],
+        'the answered command has no deadline',
+      );
+      t.same((await ledger.stats()).commandsByState, { acknowledged: 1, forwarded: 1 });
+    },
+  );
+
   t.test('evidence from the MES API acknowledges instead of flagging lost', async (t) => {
     const { ledger } = await setup(t, {
       acknowledgement: { deadline: '1s', maxAttempts: 1, backoff: 2, evidenceLookup: true },

@@ -9,6 +9,7 @@ import {
 import { runAwaiting } from '../plan.js';
 import type {
   CommandInput,
+  CommandOut,
   CommandResult,
   CrmFactInput,
   EventResult,
@@ -31,9 +32,9 @@ export class PgIntake {
     );
   }
 
-  markForwarded(out: OutMessage, now: number): Promise<void> {
+  markForwarded(out: CommandOut, now: number): Promise<void> {
     return this.ctx.commits.run({ messageRows: [out.rowId] }, async (tx) =>
-      markForwarded(this.rows(tx), out.rowId, now, this.ctx.policy),
+      markForwarded(this.rows(tx), out, now, this.ctx.policy),
     );
   }
 

@@ -29,7 +29,8 @@ export function pgRows(ctx: PgContext, tx: Tx): LedgerRows {
     closeCommand: (commandRowId, state, reason, now) =>
       tx.send(sql.closeCommand, [commandRowId, state, reason ?? null, now]),
     clearDue: (rowId, now) => tx.send(sql.clearDue, [now, rowId]),
-    markForwarded: (outRowId, now, dueAt) => tx.send(sql.markForwarded, [outRowId, now, dueAt]),
+    markForwarded: (commandRowId, outRowId, now, dueAt) =>
+      tx.send(sql.markForwarded, [outRowId, now, dueAt, commandRowId]),
     markPublished: async (rowIds, now) => {
       const marked = await tx.query<{ order_id: string | null }>(sql.markPublished, [now, rowIds]);
       return [...new Set(marked.rows.flatMap((row) => (row.order_id === null ? [] : [row.order_id])))];

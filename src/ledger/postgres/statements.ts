@@ -42,16 +42,15 @@ export const sql = prepared({
   outOfCommand: `SELECT * FROM messages WHERE cause_id = $1 AND ${rowIdsOfDayOf('id', '$1')} AND channel = 'mes.command'`,
   // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
   // An MES command and its CRM command are written in one unit, so in one day: naming that day lets
-  // PostgreSQL plan one partition instead of all. $1 out row, $2 now, $3 due at
+  // PostgreSQL plan one partition instead of all. $1 out row, $2 now, $3 due at, $4 CRM command row
   markForwarded: `
-    WITH out AS (SELECT cause_id FROM messages WHERE id = $1),
-    command AS (
+    WITH command AS (
       UPDATE messages SET state = 'forwarded', updated_at = $2
-      WHERE id = (SELECT cause_id FROM out) AND ${rowIdsOfDayOf('id', '$1')} AND state = 'received'
+      WHERE id = $4 AND ${rowIdsOfDayOf('id', '$1')} AND state = 'received'
       RETURNING id)
     UPDATE messages SET state = 'published', attempts = GREATEST(attempts, 1), updated_at = $2,
       due_at = CASE WHEN EXISTS (SELECT 1 FROM command)
-        OR (SELECT state FROM messages c WHERE c.id = (SELECT cause_id FROM out) AND ${rowIdsOfDayOf('c.id', '$1')}) IN ('received', 'forwarded') THEN $3::bigint ELSE NULL END
+        OR (SELECT state FROM messages c WHERE c.id = $4 AND ${rowIdsOfDayOf('c.id', '$1')}) IN ('received', 'forwarded') THEN $3::bigint ELSE NULL END
     WHERE id = $1`,
   // $1 now, $2 rows. Returns the orders whose pending order events these were.
   markPublished: `

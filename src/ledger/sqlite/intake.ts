@@ -9,6 +9,7 @@ import {
 } from '../record-intake.js';
 import type {
   CommandInput,
+  CommandOut,
   CommandResult,
   CrmFactInput,
   EventResult,
@@ -26,8 +27,8 @@ export class SqliteIntake {
     return this.ctx.commits.run(() => runNow(recordCommand(this.ctx.rows, input, now)));
   }
 
-  markForwarded(out: OutMessage, now: number): Promise<void> {
-    return this.ctx.commits.run(() => markForwarded(this.ctx.rows, out.rowId, now, this.ctx.policy));
+  markForwarded(out: CommandOut, now: number): Promise<void> {
+    return this.ctx.commits.run(() => markForwarded(this.ctx.rows, out, now, this.ctx.policy));
   }
 
   recordMesEvent(input: MesEventInput, now: number): Promise<EventResult> {

@@ -35,9 +35,10 @@ export function sqliteRows(ctx: SqliteContext): LedgerRows {
     clearDue: (rowId, now) => {
       sql.clearDue.run(now, rowId);
     },
-    markForwarded: (outRowId, now, dueAt) => {
-      sql.markCommandForwarded.run({ id: outRowId, now });
-      sql.markOutForwarded.run({ id: outRowId, now, dueAt });
+    markForwarded: (commandRowId, outRowId, now, dueAt) => {
+      const forwardedNow = sql.markCommandForwarded.run(now, commandRowId).changes === 1;
+      const due = forwardedNow || sql.commandAwaitsAnswer.get(commandRowId) !== undefined;
+      sql.markOutForwarded.run(now, due ? dueAt : null, outRowId);
     },
     markPublished: (rowIds, now) => {
       const orders = new Set<string>();

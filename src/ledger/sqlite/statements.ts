@@ -28,15 +28,14 @@ export function prepareStatements(db: Database) {
       ORDER BY id`),
     outOfCommand: db.prepare(`SELECT * FROM messages WHERE cause_id = ? AND channel = 'mes.command'`),
     // Forwarded only if nothing answered in between: an acknowledgement may overtake this mark.
-    // Both by the MES command's row (@id); its CRM command is its cause.
-    markCommandForwarded: db.prepare(`
-      UPDATE messages SET state = 'forwarded', updated_at = @now
-      WHERE id = (SELECT cause_id FROM messages WHERE id = @id) AND state = 'received'`),
-    markOutForwarded: db.prepare(`
-      UPDATE messages SET state = 'published', attempts = MAX(attempts, 1), updated_at = @now,
-        due_at = CASE WHEN (SELECT c.state FROM messages o JOIN messages c ON c.id = o.cause_id WHERE o.id = @id)
-          IN ('received', 'forwarded') THEN @dueAt ELSE NULL END
-      WHERE id = @id`),
+    // The CRM command's row; its MES command's acknowledgement is due only while it awaits one.
+    markCommandForwarded: db.prepare(
+      `UPDATE messages SET state = 'forwarded', updated_at = ? WHERE id = ? AND state = 'received'`,
+    ),
+    commandAwaitsAnswer: db.prepare(`SELECT 1 FROM messages WHERE id = ? AND state IN ('received', 'forwarded')`),
+    markOutForwarded: db.prepare(
+      `UPDATE messages SET state = 'published', attempts = MAX(attempts, 1), updated_at = ?, due_at = ? WHERE id = ?`,
+    ),
     markPublished: db.prepare(
       `UPDATE messages SET state = 'published', updated_at = ? WHERE id = ? AND state = 'pending' RETURNING channel, order_id`,
     ),
