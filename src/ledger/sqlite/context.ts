@@ -54,16 +54,19 @@ export class SqliteContext {
   insertOrder(input: { orderId: string; partner?: string; sentAt: string }, now: number): void {
     const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
     const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
-    this.sql.insertOrder.run({
-      orderId: input.orderId,
-      partner: input.partner ?? 'unknown',
-      status: state.status,
-      statusSince: state.statusSince,
-      lastFactAt: JSON.stringify(state.lastFactAt),
-      stuckAt: stuckAfter === undefined ? null : now + stuckAfter,
-      receivedAt: input.sentAt,
+    this.sql.insertOrder.run(
+      input.orderId,
+      input.partner ?? 'unknown',
+      state.status,
+      state.statusSince,
+      JSON.stringify(state.lastFactAt),
+      stuckAfter === undefined ? null : now + stuckAfter,
+      input.sentAt,
+      // status_entered_at, created_at and updated_at: better-sqlite3 binds no parameter twice.
       now,
-    });
+      now,
+      now,
+    );
     this.orderChanged(input.orderId);
   }
 

@@ -103,9 +103,10 @@ export function prepareStatements(db: Database) {
       ORDER BY id LIMIT @limit`),
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
+    // Positional, as insertMessage: once for every new order.
     insertOrder: db.prepare(`
-      INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, received_at, created_at, updated_at)
-      VALUES (@orderId, @partner, @status, @statusSince, @now, @lastFactAt, @stuckAt, @receivedAt, @now, @now)`),
+      INSERT INTO orders (order_id, partner, status, status_since, last_fact_at, stuck_at, received_at, status_entered_at, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Compare-and-set on version: a concurrent writer (another replica) makes this update miss.
     updateOrder: db.prepare(`
       UPDATE orders SET status = @status, status_since = @statusSince, status_entered_at = @statusEnteredAt, last_fact_at = @lastFactAt,
