@@ -12,6 +12,18 @@ interface KnownPartner {
   key?: Buffer;
 }
 
+/** The digest and the constant-time comparison of keys (a test counts them). */
+export interface KeyCrypto {
+  sha256(bytes: Buffer): Buffer;
+  sameBytes(a: Buffer, b: Buffer): boolean;
+}
+
+const nodeCrypto: KeyCrypto = {
+  // The one-shot hash: createHash() costs several times more per call.
+  sha256: (bytes) => hash('sha256', bytes, 'buffer'),
+  sameBytes: timingSafeEqual,
+};
+
 /**
  * Bearer API key → partner. Keys are configured as SHA-256 only. A presented key is compared with
  * every partner's in constant time, so neither timing nor order reveals a match: first with the
@@ -19,7 +31,10 @@ interface KnownPartner {
  * digest (OpenSSL per request) took about a tenth of a cached read's throughput
  * (bench/RESULTS-proxy.md); a key is hashed once per process, and an unknown key every time.
  */
-export function partnerAuthenticator(partners: readonly Partner[]): (authorization: string | undefined) => Partner {
+export function partnerAuthenticator(
+  partners: readonly Partner[],
+  { sha256, sameBytes }: KeyCrypto = nodeCrypto,
+): (authorization: string | undefined) => Partner {
   const known: KnownPartner[] = partners.map((partner) => ({
     partner,
     digest: Buffer.from(partner.apiKeySha256, 'hex'),
@@ -28,14 +43,13 @@ export function partnerAuthenticator(partners: readonly Partner[]): (authorizati
     let found: KnownPartner | undefined;
     // Lengths are not secret: a wrong length cannot be this key whatever its bytes.
     for (const candidate of known)
-      if (candidate.key?.length === presented.length && timingSafeEqual(candidate.key, presented)) found = candidate;
+      if (candidate.key?.length === presented.length && sameBytes(candidate.key, presented)) found = candidate;
     return found;
   };
   const byDigest = (presented: Buffer) => {
-    // The one-shot hash: createHash() costs several times more per call.
-    const digest = hash('sha256', presented, 'buffer');
+    const digest = sha256(presented);
     let found: KnownPartner | undefined;
-    for (const candidate of known) if (timingSafeEqual(candidate.digest, digest)) found = candidate;
+    for (const candidate of known) if (sameBytes(candidate.digest, digest)) found = candidate;
     if (found) found.key = presented;
     return found;
   };
