@@ -6,6 +6,7 @@ import { Watchdog } from '../../src/app/watchdog.js';
 import { crmCreateCommand, mesEvent } from '../fixtures/mes-events.js';
 import { Crash, type CrashPoint, crashPoints, crashScene, StepLog } from '../helpers/crash-points.js';
 import { ledgerPolicy } from '../../src/ledger/ledger-policy.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite/open.js';
 import { createVhost } from '../helpers/vhost.js';
 
 // Every boundary between a handler's steps, one case each: the pipeline stops there for good (as a
@@ -209,15 +210,7 @@ for (const at of ['after ledger write', 'after publish sent', 'after confirm', '
 t.test('no step follows a ledger write before the fsync that makes it durable has finished', async (t) => {
   const scene = await crashScene(t, vhost);
   const log = new StepLog();
-  const { openSqliteLedger } = await t.mockImport<typeof import('../../src/ledger/sqlite/open.js')>(
-    '../../src/ledger/sqlite/open.js',
-    {
-      'node:fs/promises': {
-        ...fsp,
-        open: async (...args: Parameters<typeof fsp.open>) => syncNoted(await fsp.open(...args), log),
-      },
-    },
-  );
+  await noteFsyncs(t, log);
   const ledger = openSqliteLedger({
     path: scene.config.gateway.ledger.path,
     synchronous: 'FULL',
@@ -241,18 +234,21 @@ t.test('no step follows a ledger write before the fsync that makes it durable ha
   ]);
 });
 
-/** The file handle, with each fsync noted when it starts and when it is done. */
-function syncNoted(handle: fsp.FileHandle, log: StepLog): fsp.FileHandle {
-  const sync = async () => {
+/**
+ * Notes each fsync of a file handle (the ledger syncs its WAL through one) in `log`, until the
+ * test ends: FileHandle.prototype.sync, reached through a handle of this very file.
+ */
+async function noteFsyncs(t: Test, log: StepLog): Promise<void> {
+  const probe = await fsp.open(new URL(import.meta.url), 'r');
+  const prototype = Object.getPrototypeOf(probe) as fsp.FileHandle;
+  await probe.close();
+  const sync = prototype.sync;
+  prototype.sync = async function (this: fsp.FileHandle) {
     log.note('fsync started');
-    await handle.sync();
+    await sync.call(this);
     log.note('fsync done');
   };
-  return new Proxy(handle, {
-    get(target, property) {
-      if (property === 'sync') return sync;
-      const value = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  t.teardown(() => {
+    prototype.sync = sync;
   });
 }
