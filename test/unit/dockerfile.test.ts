@@ -1,8 +1,8 @@
 import t from 'tap';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { freePort } from '../../src/cli/free-port.js';
 import { emulateStages, parseDockerfile, StageFailed, type StageRun } from '../helpers/dockerfile.js';
 
@@ -59,14 +59,46 @@ t.test(
   },
 );
 
+/** A Node to run the stages with, and its better-sqlite3 build when the checkout's is for another. */
+interface StageNode {
+  execPath: string;
+  version: string;
+  /** A prebuild tarball of better-sqlite3 for this Node, as prebuild-install names one. */
+  prebuild?: string;
+}
+
+/**
+ * The image's Node (the Dockerfile's pinned version) when it runs this test (scripts/test-node.sh)
+ * or when scripts/test-node.sh --prepare has put it and its better-sqlite3 build in the cache, as
+ * .ci/run does before npm test; else the Node running this test, named in a comment. .ci/run's
+ * second pass leaves this file out when its first ran the stages on the image's Node.
+ */
+function stageNode(): StageNode {
+  const pinned = /^node:(\d+\.\d+\.\d+)/.exec(stages.at(-1)?.image ?? '')?.[1];
+  const running = { execPath: process.execPath, version: process.version };
+  if (!pinned || process.version === `v${pinned}`) return running;
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'orderbridge');
+  const execPath = join(cache, `node-v${pinned}-linux-x64/bin/node`);
+  if (!existsSync(execPath)) return running;
+  const abi = execFileSync(execPath, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
+  const prebuild = join(cache, 'prebuilds', prebuildName(abi));
+  return existsSync(prebuild) ? { execPath, version: `v${pinned}`, prebuild } : running;
+}
+
+/** prebuild-install's name for a better-sqlite3 build of the checkout's version for a Node ABI. */
+function prebuildName(abi: string): string {
+  const module = join(root, 'node_modules/better-sqlite3');
+  const { version } = JSON.parse(readFileSync(join(module, 'package.json'), 'utf8')) as { version: string };
+  return `better-sqlite3-v${version}-node-v${abi}-${process.platform}-${process.arch}.tar.gz`;
+}
+
 /** The environment a stage's commands run in: this machine's, without what `npm test` set for this checkout. */
-function buildEnv(): NodeJS.ProcessEnv {
+function buildEnv(node: StageNode): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(npm_|INIT_CWD$|TAP)/i.test(name)));
-  const nodeDir = dirname(dirname(process.execPath));
+  const nodeDir = dirname(dirname(node.execPath));
   return {
     ...env,
-    // The Node running this test: in the second pass of .ci/run (scripts/test-node.sh), the image's.
-    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+    PATH: `${dirname(node.execPath)}:${process.env.PATH ?? ''}`,
     npm_config_prefer_offline: 'true',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
@@ -78,17 +110,22 @@ function buildEnv(): NodeJS.ProcessEnv {
 
 /**
  * better-sqlite3's install script (prebuild-install) first looks in a local prebuilds folder, named
- * by a .prebuild-installrc it finds above the package: give it the binary this checkout already
- * built for this Node, so the stages install it as `npm ci` does a downloaded prebuild, instead of
- * compiling SQLite twice more (a minute or two each).
+ * by a .prebuild-installrc it finds above the package: give it a binary already built for the
+ * stages' Node (the cache's, or the one this checkout built), so the stages install it as `npm ci`
+ * does a downloaded prebuild, instead of compiling SQLite twice more (a minute or two each).
  */
-function primePrebuild(scratch: string): void {
-  const module = join(root, 'node_modules/better-sqlite3');
-  const { version } = JSON.parse(readFileSync(join(module, 'package.json'), 'utf8')) as { version: string };
+function primePrebuild(scratch: string, node: StageNode): void {
   const prebuilds = join(scratch, 'prebuilds');
   mkdirSync(prebuilds, { recursive: true });
-  const tarball = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  execFileSync('tar', ['-czf', join(prebuilds, tarball), '-C', module, 'build/Release/better_sqlite3.node']);
+  if (node.prebuild) copyFileSync(node.prebuild, join(prebuilds, basename(node.prebuild)));
+  else
+    execFileSync('tar', [
+      '-czf',
+      join(prebuilds, prebuildName(process.versions.modules)),
+      '-C',
+      join(root, 'node_modules/better-sqlite3'),
+      'build/Release/better_sqlite3.node',
+    ]);
   writeFileSync(join(scratch, '.prebuild-installrc'), JSON.stringify({ 'local-prebuilds': prebuilds }));
 }
 
@@ -97,8 +134,9 @@ t.test(
   async (t) => {
     const scratch = mkdtempSync(join(tmpdir(), 'orderbridge-dockerfile-'));
     t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
-    primePrebuild(scratch);
-    const env = buildEnv();
+    const node = stageNode();
+    primePrebuild(scratch, node);
+    const env = buildEnv(node);
     const started = Date.now();
     let runs: StageRun[];
     try {
@@ -117,7 +155,7 @@ t.test(
       .filter((run) => existsSync(join(run.dir, 'node_modules/better-sqlite3/build/Release/obj.target')))
       .map((run) => run.stage.name);
     t.comment(
-      `every stage in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${process.version}; better-sqlite3 ${compiled.length ? `compiled in ${compiled.join(', ')}` : 'from the prebuild'}`,
+      `every stage in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${node.version}; better-sqlite3 ${compiled.length ? `compiled in ${compiled.join(', ')}` : 'from the prebuild'}`,
     );
 
     const image = runs.at(-1)!;
@@ -125,7 +163,7 @@ t.test(
     t.ok(entrypoint.length && cmd.length && healthcheck, 'ENTRYPOINT, CMD and HEALTHCHECK');
     for (const absent of ['src', 'sim', 'test', 'tsconfig.json'])
       t.notOk(existsSync(join(image.dir, absent)), `the image holds no ${absent}`);
-    const program = (words: string[]) => (words[0] === 'node' ? [process.execPath, ...words.slice(1)] : words);
+    const program = (words: string[]) => (words[0] === 'node' ? [node.execPath, ...words.slice(1)] : words);
     const runtimeEnv = { ...env, ...image.stage.env };
 
     // The config and the dialect it ships are whole: check-config, as the ENTRYPOINT runs it.
