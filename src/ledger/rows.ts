@@ -1,5 +1,5 @@
 // Ledger rows as both drivers read them (snake_case columns, times as epoch ms), and the records made of them.
-import type { OrderStatus } from '../mapping/index.js';
+import { initialOrderState, type OrderStatus } from '../mapping/index.js';
 import type { OrderRecord, StatusHistoryEntry } from './model.js';
 import type { LedgerStats, OutMessage, TimelineEntry } from './store.js';
 
@@ -38,6 +38,29 @@ export function newMessageValues(m: NewMessage, now: number): unknown[] {
     m.traceId ?? null,
     m.routingKey ?? null,
     m.payload ?? null,
+    now,
+  ];
+}
+
+/**
+ * A new order's values in the order both drivers' insertOrder statements take them: order_id,
+ * partner, status, status_since, last_fact_at, stuck_at, received_at, then the time it was written
+ * (status_entered_at, created_at and updated_at). Its status is "received", since the command's sentAt.
+ */
+export function newOrderValues(
+  input: { orderId: string; partner?: string; sentAt: string },
+  stuckAfterMs: number | undefined,
+  now: number,
+): unknown[] {
+  const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
+  return [
+    input.orderId,
+    input.partner ?? 'unknown',
+    state.status,
+    state.statusSince,
+    JSON.stringify(state.lastFactAt),
+    stuckAfterMs === undefined ? null : now + stuckAfterMs,
+    input.sentAt,
     now,
   ];
 }

@@ -1,7 +1,13 @@
 import type { Pool, QueryResultRow } from 'pg';
-import { initialOrderState } from '../../mapping/index.js';
 import type { JournalEntry, OrderRecord, OrderUpdate } from '../model.js';
-import { type MessageRow, type NewMessage, newMessageValues, type OrderRow, toOrderRecord } from '../rows.js';
+import {
+  type MessageRow,
+  type NewMessage,
+  newMessageValues,
+  newOrderValues,
+  type OrderRow,
+  toOrderRecord,
+} from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { LedgerPolicy } from '../store.js';
 import type { PgGroupCommit, Tx } from './group-commit.js';
@@ -44,18 +50,7 @@ export class PgContext {
   }
 
   insertOrder(tx: Tx, input: { orderId: string; partner?: string; sentAt: string }, now: number): void {
-    const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
-    const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
-    tx.send(sql.insertOrder, [
-      input.orderId,
-      input.partner ?? 'unknown',
-      state.status,
-      state.statusSince,
-      JSON.stringify(state.lastFactAt),
-      stuckAfter === undefined ? null : now + stuckAfter,
-      now,
-      input.sentAt,
-    ]);
+    tx.send(sql.insertOrder, newOrderValues(input, this.policy.deadlines.stuckAfterMs('received'), now));
     tx.orderChanged(input.orderId);
   }
 

@@ -135,10 +135,10 @@ export const sql = prepared({
     RETURNING m.*`,
 
   selectOrder: 'SELECT * FROM orders WHERE order_id = $1',
-  // $1 order, $2 partner, $3 status, $4 status since, $5 last fact at, $6 stuck at, $7 now, $8 received at
+  // newOrderValues: $1 order, $2 partner, $3 status, $4 status since, $5 last fact at, $6 stuck at, $7 received at, $8 now
   insertOrder: `
     INSERT INTO orders (order_id, partner, status, status_since, status_entered_at, last_fact_at, stuck_at, received_at, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $7, $5, $6, $8, $7, $7)`,
+    VALUES ($1, $2, $3, $4, $8, $5, $6, $7, $8, $8)`,
   // Compare-and-set on version: a concurrent writer (another replica) makes this update miss.
   // $1 order, $2 version, $3 status, $4 status since, $5 status entered at, $6 last fact at,
   // $7 attention, $8 attention since, $9 attention reason, $10 stuck at, $11 now

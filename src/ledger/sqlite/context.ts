@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
-import { initialOrderState } from '../../mapping/index.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JournalEntry, OrderRecord, OrderUpdate } from '../model.js';
 import type { Statements } from './statements.js';
-import { type NewMessage, newMessageValues, type OrderRow, toOrderRecord, toOut } from '../rows.js';
+import { type NewMessage, newMessageValues, newOrderValues, type OrderRow, toOrderRecord, toOut } from '../rows.js';
 import type { OrderEventDeliveries } from '../webhook-store.js';
 import type { SqliteWebhookStore } from './webhooks.js';
 import type { LedgerPolicy } from '../store.js';
@@ -52,21 +51,9 @@ export class SqliteContext {
   }
 
   insertOrder(input: { orderId: string; partner?: string; sentAt: string }, now: number): void {
-    const state = initialOrderState({ status: 'received', source: 'crm', occurredAt: input.sentAt });
-    const stuckAfter = this.policy.deadlines.stuckAfterMs('received');
-    this.sql.insertOrder.run(
-      input.orderId,
-      input.partner ?? 'unknown',
-      state.status,
-      state.statusSince,
-      JSON.stringify(state.lastFactAt),
-      stuckAfter === undefined ? null : now + stuckAfter,
-      input.sentAt,
-      // status_entered_at, created_at and updated_at: better-sqlite3 binds no parameter twice.
-      now,
-      now,
-      now,
-    );
+    const values = newOrderValues(input, this.policy.deadlines.stuckAfterMs('received'), now);
+    // created_at and updated_at: the same time again (better-sqlite3 binds no parameter twice).
+    this.sql.insertOrder.run(...values, now, now);
     this.orderChanged(input.orderId);
   }
 

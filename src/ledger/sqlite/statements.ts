@@ -103,7 +103,7 @@ export function prepareStatements(db: Database) {
       ORDER BY id LIMIT @limit`),
 
     selectOrder: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
-    // Positional, as insertMessage: once for every new order.
+    // Positional (newOrderValues, then created_at and updated_at), as insertMessage: once for every new order.
     insertOrder: db.prepare(`
       INSERT INTO orders (order_id, partner, status, status_since, last_fact_at, stuck_at, received_at, status_entered_at, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
