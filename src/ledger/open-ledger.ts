@@ -71,6 +71,7 @@ export async function openLedger(
     synchronous: target.synchronous,
     policy,
     mustExist: access === 'write',
+    reportThread: access === 'serve',
     ...hooks,
   });
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ledgerPolicy, openLedger } from '../../src/ledger/index.js';
 import { readNeedsActionRows } from '../../src/ledger/sqlite/needs-action.js';
 import { readReportRows } from '../../src/ledger/sqlite/report.js';
 import { withLongestStall } from '../helpers/event-loop-stall.js';
@@ -46,5 +47,19 @@ t.test("a report's reads of the gateway's SQLite ledger keep off its event loop,
   t.ok(
     inItsThread.stallMs < inThisThread.stallMs / 3,
     `read in the ledger's thread, the longest stall was ${inItsThread.stallMs.toFixed(1)} ms (in this thread: ${inThisThread.stallMs.toFixed(1)} ms)`,
+  );
+
+  // An ops command (orderbridge report) serves no one meanwhile: it reads in its own thread, and
+  // starts no worker (a start-up of its own, for nothing).
+  const ops = await openLedger(
+    { driver: 'sqlite', path: env.config.gateway.ledger.path, synchronous: 'NORMAL' },
+    { policy: ledgerPolicy(env.config), access: 'write' },
+  );
+  t.teardown(() => ops.close());
+  const inOpsCommand = await withLongestStall(() => ops.reportRows(from, to, to));
+  t.same(inOpsCommand.value, inThisThread.value, "an ops command's ledger reads the same rows");
+  t.ok(
+    inOpsCommand.stallMs >= inThisThread.stallMs / 3,
+    `an ops command's ledger reads in its own thread: its longest stall was ${inOpsCommand.stallMs.toFixed(1)} ms`,
   );
 });

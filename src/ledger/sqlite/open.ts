@@ -26,6 +26,11 @@ export interface SqliteLedgerOptions {
   orderEventDeliveries?: OrderEventDeliveries;
   /** How the ledger file's checkpoint thread works (src/ledger/sqlite/checkpointer.ts); its defaults otherwise. */
   checkpoints?: CheckpointerOptions;
+  /**
+   * Read reports on a worker thread (the default): a gateway's event loop serves partners and the
+   * pipeline meanwhile. An ops command has nothing else to do, and a thread costs it a start-up.
+   */
+  reportThread?: boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export function openSqliteLedger({
   onCommit,
   orderEventDeliveries,
   checkpoints = {},
+  reportThread = true,
 }: SqliteLedgerOptions): SqliteLedger {
   if (path !== ':memory:' && !mustExist) mkdirSync(dirname(path), { recursive: true });
   const db = mustExist ? openExistingLedger(path, false) : new Database(path);
@@ -63,7 +69,7 @@ export function openSqliteLedger({
   const wal = synchronous === 'FULL' && path !== ':memory:' ? walFsync(`${path}-wal`) : undefined;
   return new SqliteLedger(db, policy, {
     ...(wal ? { wal } : {}),
-    ...(path !== ':memory:' && !reportOnLoopForBench ? { reportThread: new ReportThread(path) } : {}),
+    ...(path !== ':memory:' && reportThread && !reportOnLoopForBench ? { reportThread: new ReportThread(path) } : {}),
     ...(path !== ':memory:' ? { checkpoints } : {}),
     ...(onCommit ? { onCommit } : {}),
     ...(orderEventDeliveries ? { orderEventDeliveries } : {}),
