@@ -24,7 +24,7 @@
 import { connect } from '../../src/adapters/rabbitmq/amqp.js';
 import type { ChannelModel } from 'amqplib';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -92,11 +92,18 @@ const options = {
   json: values.json,
   diagnose: values.diagnose,
   skipTracing: values['skip-tracing'],
-  cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
+  cpuProfDir: values['cpu-prof'] ? profileDir(values['cpu-prof']) : undefined,
   ledger: ledgerOption(values.ledger),
   replicas: values.replicas.split(',').map((count) => positiveInt('replicas', count)),
   postgres: values.postgres,
 };
+/** The children write which part of their profile was measured before V8 writes (and would create) the directory. */
+function profileDir(path: string): string {
+  const dir = resolve(path);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 if (options.ledger === 'sqlite' && values.replicas !== '1')
   throw new Error('--replicas needs --ledger postgres: gateways share one ledger only on PostgreSQL');
 /** With --ledger postgres the tracing sides give way to the gateway on PostgreSQL, once per replica count. */
