@@ -31,6 +31,9 @@ export class GroupCommit {
   private readonly savepoint: Statement;
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
+  // Made once: better-sqlite3 builds four wrapper functions at every db.transaction() call (~7 µs).
+  private readonly runAll: (batch: Job[]) => UnitResult[];
+  private readonly runEachInSavepoint: (batch: Job[]) => UnitResult[];
   batches = 0;
   units = 0;
   /** Batches run again with a savepoint per unit, because a unit failed. */
@@ -49,6 +52,8 @@ export class GroupCommit {
     this.savepoint = db.prepare('SAVEPOINT unit');
     this.release = db.prepare('RELEASE unit');
     this.rollbackTo = db.prepare('ROLLBACK TO unit');
+    this.runAll = db.transaction((batch: Job[]) => batch.map((job): UnitResult => ({ ok: true, value: job.work() })));
+    this.runEachInSavepoint = db.transaction((batch: Job[]) => batch.map((job) => this.runUnit(job.work)));
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -137,15 +142,11 @@ export class GroupCommit {
    */
   private commitBatch(batch: Job[]): UnitResult[] {
     try {
-      return this.db.transaction(() => batch.map((job): UnitResult => ({ ok: true, value: job.work() })))();
+      return this.runAll(batch);
     } catch {
       this.retriedBatches++;
     }
-    const settled: UnitResult[] = [];
-    this.db.transaction(() => {
-      for (const job of batch) settled.push(this.runUnit(job.work));
-    })();
-    return settled;
+    return this.runEachInSavepoint(batch);
   }
 
   private runUnit(work: () => unknown): UnitResult {
