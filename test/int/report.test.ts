@@ -382,6 +382,30 @@ t.test(
   },
 );
 
+t.test("an MES that cannot be reached is said to be so, not to have answered the proxy's 502", async (t) => {
+  // Nothing listens on port 1: every look-up fails to connect, and the proxy answers 502 itself.
+  const { ledger, config } = await seeded(t, 'http://127.0.0.1:1');
+  const now = T0 + 31 * 86_400_000;
+  const { report } = await produceReport({
+    config,
+    ledger,
+    from: T0 - 1000,
+    to: now,
+    now,
+    lang: 'en',
+    mes: mesReader(t, config),
+  });
+  const asked = [...report.discrepancies, ...report.needsAction.items].filter((item) => item.mes?.asked);
+  t.ok(asked.length > 0, `the MES was asked about ${asked.length} orders`);
+  t.match(asked[0]!.mes, { error: 'the MES API could not be reached' }, 'the first look-up found no MES');
+  // After enough failures the breaker stops calling it, and says so.
+  const why =
+    /^the MES API (could not be reached|has been failing, so the gateway is not calling it for now \(circuit open\))$/;
+  for (const item of asked) t.match(item.mes, { error: why }, item.orderId);
+  t.match(report.reconciliation, { answered: 0 }, 'none answered');
+  t.notMatch(reportText(report, 'en'), /answered 502/, "the text report does not blame the MES for the proxy's status");
+});
+
 t.test(
   'flagged orders the MES says it does not have are listed first, and the report says how to ask about those not asked',
   async (t) => {

@@ -7,6 +7,11 @@ export interface ProxyAnswer {
   status: number;
   body: Buffer;
   headers: Record<string, string>;
+  /**
+   * Why the MES could not be asked, when the proxy answers for it (its status is then the proxy's
+   * own, not the MES's): for the gateway's own callers, never sent to a client.
+   */
+  unanswered?: string;
 }
 
 /** An MES answer as the cache holds it. */
@@ -74,17 +79,43 @@ export function failureDetail(failure: MesFailure): string {
 
 /** The answer when the MES could not be asked and nothing usable is cached. */
 export function failureAnswer(failure: MesFailure, status: CacheStatus, timeoutMs: number): ProxyAnswer {
-  return problemAnswer(failureProblem(failure, timeoutMs), status);
+  return {
+    ...problemAnswer(failureProblem(failure, timeoutMs), status),
+    unanswered: failureReason(failure, timeoutMs),
+  };
 }
 
+/** Why no answer could be had from the MES, as a clause: "the MES API could not be reached". */
+export function failureReason(failure: MesFailure, timeoutMs: number): string {
+  switch (failure.kind) {
+    case 'breaker-open':
+      return 'the MES API has been failing, so the gateway is not calling it for now (circuit open)';
+    case 'overloaded':
+      return 'every MES call slot is busy and the line for one is full';
+    case 'timeout':
+      return `the MES API did not answer within ${timeoutMs} ms`;
+    case 'unreachable':
+      return 'the MES API could not be reached';
+    case 'mes-error':
+      return `the MES API answered ${failure.status}`;
+    case 'too-large':
+      return 'the MES answer is larger than mesApi.maxBodyBytes allows';
+    default:
+      return unreachable(failure);
+  }
+}
+
+const sentence = (clause: string) => `${clause[0]!.toUpperCase()}${clause.slice(1)}`;
+
 function failureProblem(failure: MesFailure, timeoutMs: number): HttpProblem {
+  const reason = sentence(failureReason(failure, timeoutMs));
   switch (failure.kind) {
     case 'breaker-open':
       return new HttpProblem(
         503,
         'mes-unavailable',
         'MES unavailable',
-        `The MES API has been failing, so the gateway is not calling it for now (circuit open) and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.`,
+        `${reason} and holds no copy of this answer. Retry after ${failure.retryAfterSeconds} s.`,
         {},
         { 'retry-after': String(failure.retryAfterSeconds) },
       );
@@ -93,38 +124,23 @@ function failureProblem(failure: MesFailure, timeoutMs: number): HttpProblem {
         503,
         'mes-busy',
         'MES busy',
-        'Every MES call slot is busy and the line for one is full; nothing is cached for this request. Retry shortly.',
+        `${reason}; nothing is cached for this request. Retry shortly.`,
         {},
         { 'retry-after': '1' },
       );
     case 'timeout':
-      return new HttpProblem(
-        504,
-        'mes-timeout',
-        'MES timed out',
-        `The MES API did not answer within ${timeoutMs} ms and nothing is cached for this request.`,
-      );
+      return new HttpProblem(504, 'mes-timeout', 'MES timed out', `${reason} and nothing is cached for this request.`);
     case 'unreachable':
       return new HttpProblem(
         502,
         'mes-unreachable',
         'MES unreachable',
-        'The MES API could not be reached and nothing is cached for this request.',
+        `${reason} and nothing is cached for this request.`,
       );
     case 'mes-error':
-      return new HttpProblem(
-        502,
-        'mes-error',
-        'MES error',
-        `The MES API answered ${failure.status} and nothing is cached for this request.`,
-      );
+      return new HttpProblem(502, 'mes-error', 'MES error', `${reason} and nothing is cached for this request.`);
     case 'too-large':
-      return new HttpProblem(
-        502,
-        'mes-answer-too-large',
-        'MES answer too large',
-        'The MES answer is larger than mesApi.maxBodyBytes allows.',
-      );
+      return new HttpProblem(502, 'mes-answer-too-large', 'MES answer too large', `${reason}.`);
     default:
       return unreachable(failure);
   }

@@ -5,7 +5,7 @@ import type { Config } from '../../config/index.js';
 import { errorMessage } from '../../shared/error-message.js';
 import { ThreadCalls } from '../../shared/thread-calls.js';
 import type { LedgerTarget, OpsLedger } from '../../ledger/index.js';
-import type { MesOrderReader } from './produce-report.js';
+import type { MesOrderAnswer, MesOrderReader } from './produce-report.js';
 import type { ReportFormat } from './report-page.js';
 import type { Lang } from './texts.js';
 
@@ -21,7 +21,7 @@ export interface PageRequest {
 /** What the gateway sends its page thread. */
 export type ToPageThread =
   | ({ kind: 'render'; id: number } & PageRequest)
-  | { kind: 'mesAnswer'; id: number; status: number; body: Uint8Array }
+  | { kind: 'mesAnswer'; id: number; answer: MesOrderAnswer }
   | { kind: 'mesFailed'; id: number; message: string };
 
 /** What the page thread sends the gateway. */
@@ -86,7 +86,12 @@ export class ReportPageThread {
     switch (message.kind) {
       case 'readOrder':
         void this.ports.mes!.readOrder(message.orderId).then(
-          ({ status, body }) => send({ kind: 'mesAnswer', id: message.id, status, body }),
+          ({ status, body, unanswered }) =>
+            send({
+              kind: 'mesAnswer',
+              id: message.id,
+              answer: { status, body, ...(unanswered ? { unanswered } : {}) },
+            }),
           (error: unknown) => send({ kind: 'mesFailed', id: message.id, message: errorMessage(error) }),
         );
         return;

@@ -55,7 +55,7 @@ port.on('message', (message: ToPageThread) => {
   }
   const lookup = lookups.get(message.id);
   lookups.delete(message.id);
-  if (message.kind === 'mesAnswer') lookup?.resolve({ status: message.status, body: message.body });
+  if (message.kind === 'mesAnswer') lookup?.resolve(message.answer);
   else lookup?.reject(new Error(message.message));
 });
 

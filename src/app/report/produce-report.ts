@@ -7,8 +7,15 @@ import { buildReport, type MesAnswer, type ReconciliationReport } from './report
 import type { Lang } from './texts.js';
 
 /** What the report asks the MES about an order: its answer as the MES read proxy gives it (breaker and cache included). */
+/** The read proxy's answer about one order; `unanswered` says why when the MES could not be asked. */
+export interface MesOrderAnswer {
+  status: number;
+  body: Uint8Array;
+  unanswered?: string;
+}
+
 export interface MesOrderReader {
-  readOrder(orderId: string): Promise<{ status: number; body: Uint8Array }>;
+  readOrder(orderId: string): Promise<MesOrderAnswer>;
 }
 
 /** The share of a CPU a report takes while reading the ledger next to a running gateway. */
@@ -114,6 +121,8 @@ async function askMes(
   stateRule: TextRule | undefined,
 ): Promise<MesAnswer> {
   const answer = await proxy.readOrder(orderId);
+  // The proxy's own 502/503/504, not the MES's: its status would read as the MES's answer.
+  if (answer.unanswered) return { error: answer.unanswered };
   const read = readOrderAnswer(
     lookup,
     answer.status,
