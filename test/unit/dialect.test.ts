@@ -181,6 +181,27 @@ t.test('several state changes in one message, numeric codes, epoch milliseconds,
 t.test('times: ISO needs an offset; epoch seconds and milliseconds', async (t) => {
   t.same(readTime('2026-12-06T10:15:00+01:00'), { ok: true, iso: '2026-12-06T10:15:00+01:00' });
   t.match(readTime('2026-12-06T10:15:00'), { ok: false, problem: /with an offset/ }, 'a local time names no instant');
+  t.same(
+    ['2026-12-06 10:15+01', '2026-12-06t10:15:00.5z', '2026-12-06T10:15:00-0530', '2024-02-29T00:00:00Z'].map((time) =>
+      readTime(time),
+    ),
+    [
+      { ok: true, iso: '2026-12-06T10:15:00+01:00' },
+      { ok: true, iso: '2026-12-06T10:15:00.5Z' },
+      { ok: true, iso: '2026-12-06T10:15:00-05:30' },
+      { ok: true, iso: '2024-02-29T00:00:00Z' },
+    ],
+    'ISO 8601 forms are written as RFC 3339 (seconds, T, Z, ±hh:mm), in the MES offset',
+  );
+  for (const [time, why] of [
+    ['2026-11-31T10:00:00+01:00', /2026-11 has 30 days/],
+    ['2026-02-29T10:00:00Z', /2026-02 has 28 days/],
+    ['2026-13-01T10:00:00Z', /no month 13/],
+    ['2026-12-06T24:00:00Z', /hours go to 23/],
+    ['2026-12-06T10:15:60Z', /seconds to 59/],
+    ['2026-12-06T10:15:00+24:00', /offset is at most/],
+  ] as const)
+    t.match(readTime(time), { ok: false, problem: why }, `${time}: refused, not rolled over`);
   t.same(readTime(1_780_000_000, 'epochSeconds'), { ok: true, iso: new Date(1_780_000_000_000).toISOString() });
   t.same(
     readTime('1780000000123', 'epochMillis'),
