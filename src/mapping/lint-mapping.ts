@@ -1,8 +1,16 @@
 import type { DialectConfig } from '../contracts/generated/config/dialect.js';
+import { acknowledgedBy } from './acknowledgement.js';
+import { readText } from './coerce.js';
 import { canMove, orderStatuses } from './status-model.js';
 
 export interface LintFinding {
-  code: 'unmapped_state' | 'unreachable_status' | 'forbidden_move' | 'no_acceptance';
+  code:
+    | 'unmapped_state'
+    | 'unreachable_status'
+    | 'forbidden_move'
+    | 'no_acceptance'
+    | 'unmatchable_state'
+    | 'uncorrelated_command';
   /** JSON Pointer into the dialect file. */
   path: string;
   message: string;
@@ -16,6 +24,8 @@ export function lintMapping(mapping: DialectConfig): LintFinding[] {
     ...unreachableStatuses(mapping),
     ...forbiddenMoves(mapping),
     ...missingAcceptance(mapping),
+    ...unmatchableStates(mapping),
+    ...uncorrelatedCommands(mapping),
   ];
 }
 
@@ -76,4 +86,48 @@ function missingAcceptance({ states }: DialectConfig): LintFinding[] {
       fix: 'set ack: accepted on the state the MES enters when it takes an order over',
     },
   ];
+}
+
+/** States no event can name: events.values.state turns every state read into another text first. */
+function unmatchableStates({ states, events }: DialectConfig): LintFinding[] {
+  const rule = events.values?.state;
+  return Object.keys(states).flatMap((name) => {
+    const read = readText(name, rule);
+    if (read === name) return [];
+    return [
+      {
+        code: 'unmatchable_state' as const,
+        path: `/states/${name}`,
+        message: `MES state ${name} can never match: events.values.state (${JSON.stringify(rule)}) reads it as ${read}, so its events would be quarantined`,
+        fix: `write it as ${read}`,
+      },
+    ];
+  });
+}
+
+/**
+ * Commands no answer can name: the dialect matches answers by correlation id, and a command that
+ * does not carry the gateway's message id (which the MES echoes) could never be acknowledged.
+ */
+function uncorrelatedCommands(mapping: DialectConfig): LintFinding[] {
+  if (acknowledgedBy(mapping) !== 'correlationId') return [];
+  const { schema: _schema, ...commands } = mapping.commands;
+  return Object.entries(commands).flatMap(([type, command]) =>
+    writesGatewayMessageId(command.message)
+      ? []
+      : [
+          {
+            code: 'uncorrelated_command' as const,
+            path: `/commands/${type}/message`,
+            message: `answers are matched by correlation id (${mapping.events.paths.correlationId ?? 'acknowledgement.by'}), but ${type} never carries the gateway's message id: no answer could match it, so every ${type} would be sent again and flagged lost`,
+            fix: 'write { gateway: messageId } where the MES takes the id it echoes back, or set acknowledgement.by: state',
+          },
+        ],
+  );
+}
+
+function writesGatewayMessageId(template: unknown): boolean {
+  if (template === null || typeof template !== 'object') return false;
+  if ((template as { gateway?: unknown }).gateway === 'messageId') return true;
+  return Object.values(template).some(writesGatewayMessageId);
 }

@@ -45,3 +45,39 @@ t.test('no state acknowledges acceptance', async (t) => {
   const findings = lintMapping(edit((m) => delete m.states.ACCEPTED!.ack));
   t.match(findings, [{ code: 'no_acceptance' }]);
 });
+
+t.test('a state no event can name, because events.values.state reads every state as another text', async (t) => {
+  const findings = lintMapping(
+    edit((m) => {
+      m.events.values = { ...m.events.values, state: { case: 'upper' } };
+      m.states.versendet = { description: 'shipped, as the MES writes it', status: 'shipped' };
+    }),
+  );
+  t.match(findings, [{ code: 'unmatchable_state', path: '/states/versendet', fix: 'write it as VERSENDET' }]);
+  t.same(
+    lintMapping(edit((m) => (m.events.values = { ...m.events.values, state: { case: 'upper', trim: true } }))),
+    [],
+    'upper-case states under an upper-casing rule match',
+  );
+});
+
+t.test('a command without the message id its answers echo, when answers are matched by correlation id', async (t) => {
+  const withoutId = edit((m) => {
+    const header = m.commands['order.update'].message as { header: Record<string, unknown> };
+    header.header.messageId = { from: '/orderId' };
+  });
+  t.match(lintMapping(withoutId), [
+    {
+      code: 'uncorrelated_command',
+      path: '/commands/order.update/message',
+      message: /never carries the gateway's message id/,
+    },
+  ]);
+  const byState = structuredClone(withoutId);
+  byState.acknowledgement = { by: 'state' };
+  t.same(
+    lintMapping(byState).filter((f) => f.code === 'uncorrelated_command'),
+    [],
+    'matched by state, a command needs no id',
+  );
+});
