@@ -135,7 +135,7 @@ t.test(
         .replace('    next: [MACHINING, PAUSED, CANCELLED, ERROR]', '    next: [10, 20]')
         .replace('    next: [REWORK, CANCELLED]', '    next:\n      - REWORK\n      - 08')
         .replace('    description: Packed, waiting for the carrier', '    description: null')
-        .replace('  WELDING:\n', '  WEL DING:\n')
+        .replace('  WELDING:\n', '  WEL$DING:\n')
         .replace('    description: Packing for dispatch\n', ''),
     );
     config.edit('gateway.yaml', (s) =>
@@ -177,8 +177,8 @@ t.test(
       fix: 'quote it: "null"',
     });
     t.match(
-      at('/states/WEL DING'),
-      { line: lineOf('mapping', '  WEL DING:'), column: 3, message: '"WEL DING" does not have the expected form' },
+      at('/states/WEL$DING'),
+      { line: lineOf('mapping', '  WEL$DING:'), column: 3, message: '"WEL$DING" does not have the expected form' },
       'a bad state name: its own line, not the states: line',
     );
     t.match(

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { lintMapping } from '../../src/mapping/index.js';
 import type { DialectConfig } from '../../src/contracts/generated/config/dialect.js';
+import { validatorFor } from '../../src/contracts/validate.js';
 
 const { dialect } = loadConfig({ dir: resolve(import.meta.dirname, '../../config'), env: {} });
 const edit = (change: (m: DialectConfig) => void): DialectConfig => {
@@ -80,4 +81,14 @@ t.test('a command without the message id its answers echo, when answers are matc
     [],
     'matched by state, a command needs no id',
   );
+});
+
+t.test('MES states may be written in any script, with inner spaces, as a real MES names them', async (t) => {
+  const validDialect = validatorFor<DialectConfig>('dialectConfig');
+  const named = (name: string) =>
+    validDialect(edit((m) => (m.states[name] = { description: `${name}, as the MES writes it`, status: 'on_hold' })));
+  for (const name of ['STÖRUNG', 'IN ARBEIT', 'ПРИОСТАНОВЛЕН', '730', 'Q/A:2'])
+    t.ok(named(name).ok, `${name}: a state the dialect can map`);
+  for (const name of [' LEADING', 'TRAILING ', '', 'A'.repeat(65), 'NEW\nLINE', 'TAB\tX'])
+    t.notOk(named(name).ok, `${JSON.stringify(name)}: refused`);
 });

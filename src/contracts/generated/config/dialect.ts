@@ -18,6 +18,9 @@ export type OrderStatus =
   | 'delivered'
   | 'rejected'
   | 'cancelled';
+/**
+ * An MES state as its events name it: letters of any script, digits, _ . : / - and inner spaces, at most 64 characters (e.g. ACCEPTED, 730, STÖRUNG, IN ARBEIT).
+ */
 export type MesState = string;
 /**
  * A template: a constant (text, number, boolean, null); an object of fields (each a template; a field whose value is absent is left out); an array of templates; or one of {from}, {fill}, {gateway}, {each}, {index}, {const}, {fields}. A field named like one of these keywords is written inside {fields: {...}}.
