@@ -13,7 +13,14 @@ export interface NeedsActionRows {
   /** Messages of an order dead-lettered in the window and not replayed since. */
   deadLettered: { orderId: string; at: number; reason: string }[];
   /** Commands the MES rejected or failed in the window that no later CRM message of the order answered. */
-  unanswered: { orderId: string; at: number; outcome: 'rejected' | 'failed'; reason: string | null }[];
+  unanswered: {
+    orderId: string;
+    at: number;
+    outcome: 'rejected' | 'failed';
+    reason: string | null;
+    /** The CRM command's type (order.create, order.cancel, …). */
+    command: string;
+  }[];
   /** Each order named above that the ledger holds: its external status and the last MES state it heard. */
   orders: { orderId: string; status: string; mesState: string | null }[];
 }
@@ -30,7 +37,7 @@ export interface OrderNeedingAction {
   mesState: string | null;
   deadLetterReason?: string;
   quarantined?: { mesState: string; reason: string };
-  outcome?: { kind: 'rejected' | 'failed'; reason: string | null };
+  outcome?: { kind: 'rejected' | 'failed'; reason: string | null; command: string };
 }
 
 const reasonRank: Record<ActionReason, number> = {
@@ -57,7 +64,9 @@ export function ordersNeedingAction(rows: NeedsActionRows): OrderNeedingAction[]
   for (const letter of rows.deadLettered)
     note(letter.orderId, 'dead_lettered', letter.at, { deadLetterReason: letter.reason });
   for (const answer of rows.unanswered)
-    note(answer.orderId, answer.outcome, answer.at, { outcome: { kind: answer.outcome, reason: answer.reason } });
+    note(answer.orderId, answer.outcome, answer.at, {
+      outcome: { kind: answer.outcome, reason: answer.reason, command: answer.command },
+    });
   const orders = new Map(rows.orders.map((order) => [order.orderId, order]));
   return [...found.values()].map((order) => {
     const known = orders.get(order.orderId);

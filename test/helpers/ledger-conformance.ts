@@ -178,6 +178,21 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     },
   );
 
+  t.test("a rejected command no CRM message answered needs a person, and names the command's type", async (t) => {
+    const { ledger, event } = await setup(t);
+    const fwd = await ledger.recordCommand(create('A-REJ'), T0);
+    if (fwd.kind !== 'forward') throw new Error('expected forward');
+    await ledger.markForwarded(fwd.out, T0);
+    const correlationId = mesCommandId('crm-A-REJ');
+    const at = '2026-11-25T10:00:01Z';
+    await ledger.recordMesEvent(
+      event('REJECTED', { eventId: 'e-rej', orderId: 'A-REJ', correlationId, at }),
+      T0 + 1000,
+    );
+    const rows = await ledger.needsActionRows(T0 - 1000, T0 + 60_000);
+    t.match(rows.unanswered, [{ orderId: 'A-REJ', outcome: 'rejected', command: 'order.create' }]);
+  });
+
   t.test(
     'a state change without correlation is evidence of acceptance; late and unknown events are recorded, not applied',
     async (t) => {

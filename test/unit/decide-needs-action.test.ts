@@ -1,5 +1,6 @@
 import t from 'tap';
 import { byUrgency, ordersNeedingAction, type NeedsActionRows } from '../../src/ledger/index.js';
+import { buildActionList } from '../../src/app/report/needs-action.js';
 
 const none: NeedsActionRows = { flagged: [], quarantined: [], deadLettered: [], unanswered: [], orders: [] };
 
@@ -46,7 +47,7 @@ t.test('urgency: the MES does not know the order, then lost, then stuck by age, 
       { orderId: 'stuck-old', attention: 'stuck', since: 100 },
     ],
     deadLettered: [{ orderId: 'dead', at: 50, reason: 'r' }],
-    unanswered: [{ orderId: 'rejected', at: 10, outcome: 'rejected', reason: null }],
+    unanswered: [{ orderId: 'rejected', at: 10, outcome: 'rejected', reason: null, command: 'order.create' }],
   });
   const mesKnows: Record<string, boolean> = { 'stuck-gone': false, lost: true, 'stuck-old': true };
   const ranked = orders
@@ -55,3 +56,31 @@ t.test('urgency: the MES does not know the order, then lost, then stuck by age, 
     .map(({ order }) => order.orderId);
   t.same(ranked, ['stuck-gone', 'lost', 'stuck-old', 'stuck-new', 'dead', 'rejected']);
 });
+
+t.test(
+  'a rejected create is answered to the customer; a refused cancel or update leaves the order as it was',
+  async (t) => {
+    const list = buildActionList({
+      rows: {
+        ...none,
+        unanswered: [
+          { orderId: 'create', at: 10, outcome: 'rejected', reason: 'unknown material', command: 'order.create' },
+          { orderId: 'cancel', at: 20, outcome: 'rejected', reason: 'already shipped', command: 'order.cancel' },
+        ],
+        orders: [
+          { orderId: 'create', status: 'rejected', mesState: 'REJECTED' },
+          { orderId: 'cancel', status: 'shipped', mesState: 'DISPATCHED' },
+        ],
+      },
+      now: 100,
+      lang: 'en',
+      answers: new Map(),
+      notAskedBecause: () => 'reconciliation_off',
+      statusOfMesState: () => undefined,
+    });
+    t.match(list.items, [
+      { orderId: 'create', suggestion: 'answer_rejection', action: /The MES rejected the order/ },
+      { orderId: 'cancel', status: 'shipped', suggestion: 'answer_refused_change', action: /refused the change/ },
+    ]);
+  },
+);

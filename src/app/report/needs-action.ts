@@ -104,7 +104,8 @@ function suggest(order: OrderNeedingAction, answer: MesAnswer | undefined, input
     case 'dead_lettered':
       return 'replay_dead_letter';
     case 'rejected':
-      return 'answer_rejection';
+      // A refused cancel or update leaves the order as it was: the order itself was not rejected.
+      return order.outcome?.command === 'order.create' ? 'answer_rejection' : 'answer_refused_change';
     case 'failed':
       return 'answer_failure';
     default: {

@@ -119,6 +119,8 @@ const en: Texts = {
         'orderbridge dead-letters lists the message with its error: fix the sender, the mapping or the config, then orderbridge replay --id ID.',
       answer_rejection:
         'The MES rejected the order: tell the customer, or correct the order and re-send it from the CRM.',
+      answer_refused_change:
+        'The MES refused the change (a cancel or an update) and the order goes on as it was: tell the customer, or send the change again from the CRM once the MES can take it.',
       answer_failure:
         'The MES reported an error on the order and it has not recovered: fix the cause in the MES, or cancel or re-send it from the CRM.',
     },
@@ -286,6 +288,8 @@ const ru: Texts = {
       replay_dead_letter:
         'orderbridge dead-letters покажет сообщение и ошибку: исправьте отправителя, сопоставление или конфигурацию, затем orderbridge replay --id ID.',
       answer_rejection: 'MES отклонила заказ: сообщите клиенту или исправьте заказ и отправьте его из CRM повторно.',
+      answer_refused_change:
+        'MES отказалась от изменения (отмены или правки), заказ идёт как прежде: сообщите клиенту или отправьте изменение из CRM повторно, когда MES сможет его принять.',
       answer_failure:
         'MES сообщила об ошибке по заказу, и он не восстановился: устраните причину в MES или отмените либо отправьте заказ из CRM повторно.',
     },

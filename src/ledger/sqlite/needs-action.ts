@@ -27,7 +27,8 @@ export function readNeedsActionRows(db: Database, from: number, to: number): Nee
       AND order_id IS NOT NULL AND message_id NOT LIKE '%#refused-%' ORDER BY id`);
   // A failure the MES recovered from (the order left failed) needs nobody; a rejection is final.
   const unanswered = all<NeedsActionRows['unanswered'][number]>(`
-    SELECT m.order_id AS orderId, m.updated_at AS at, m.state AS outcome, m.reason AS reason FROM messages m INDEXED BY messages_needs_action
+    SELECT m.order_id AS orderId, m.updated_at AS at, m.state AS outcome, m.reason AS reason, m.type AS command
+    FROM messages m INDEXED BY messages_needs_action
     WHERE m.created_at >= @from AND m.created_at < @to AND m.channel = 'crm.command' AND m.state IN ('rejected', 'failed') AND ${needsActionState('m')}
       AND (m.state = 'rejected' OR EXISTS (SELECT 1 FROM orders o WHERE o.order_id = m.order_id AND o.status = 'failed'))
       AND NOT EXISTS (SELECT 1 FROM messages a WHERE a.order_id = m.order_id AND a.id > m.id

@@ -227,6 +227,7 @@ export interface ActionItem {
     | 'check_unknown_order'
     | 'replay_dead_letter'
     | 'answer_rejection'
+    | 'answer_refused_change'
     | 'answer_failure';
   action: string;
 }
