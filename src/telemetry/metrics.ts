@@ -141,7 +141,7 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     messagesPublished: new Counter({
       name: 'orderbridge_messages_published_total',
-      help: 'Messages published to RabbitMQ, by exchange and outcome (confirmed, unroutable, nacked, not_connected).',
+      help: 'Messages published to RabbitMQ, by exchange and outcome (confirmed, unroutable, nacked, not_connected, unencodable).',
       labelNames: ['exchange', 'outcome'] as const,
       registers,
     }),

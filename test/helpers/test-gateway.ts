@@ -46,7 +46,7 @@ export async function startTestGateway(
     await vhost.remove();
     env.remove();
   });
-  return { gateway, peer, env, amqp: config.gateway.amqp };
+  return { gateway, peer, env, vhost, amqp: config.gateway.amqp };
 }
 
 /**

@@ -66,3 +66,27 @@ export async function createVhost(prefix = 'ob-test'): Promise<Vhost> {
     },
   };
 }
+
+/**
+ * Publishes through the management API: a message amqplib could not send (its properties encode
+ * in 64 KiB; RabbitMQ takes larger ones). Throws unless it was routed.
+ */
+export async function publishViaManagement(
+  vhost: string,
+  exchange: string,
+  routingKey: string,
+  body: string,
+  properties: Record<string, unknown>,
+): Promise<void> {
+  const response = await fetch(
+    `${managementApi}/exchanges/${encodeURIComponent(vhost)}/${encodeURIComponent(exchange)}/publish`,
+    {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa('guest:guest')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ routing_key: routingKey, payload: body, payload_encoding: 'string', properties }),
+      signal: AbortSignal.timeout(10_000),
+    },
+  );
+  const answer = (await response.json().catch(() => ({}))) as { routed?: boolean };
+  if (!response.ok || !answer.routed) throw new Error(`not routed by the management API (${response.status})`);
+}

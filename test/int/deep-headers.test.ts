@@ -5,10 +5,13 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { brokerUrls } from '../../src/config/index.js';
 import { undecodableHeaders } from '../../src/adapters/rabbitmq/inbound.js';
+import { invalidMessageId } from '../../src/adapters/rabbitmq/decode-delivery.js';
 import { deadLetterHeaders, senderHeaders } from '../../src/app/dead-letter-headers.js';
 import { nestedDeeperThan } from '../../src/contracts/parse-json.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
+import { publishViaManagement } from '../helpers/vhost.js';
+import { isInfrastructureFault } from '../../src/app/ports.js';
 
 const require = createRequire(import.meta.url);
 const codec = require(join(dirname(require.resolve('amqplib')), 'lib/codec.js')) as {
@@ -47,8 +50,8 @@ t.test('a header nested deeper than the limit is measured without recursion and 
   t.equal(nestedDeeperThan({ a: { b: [1, 2, { c: 3 }] } }, 64), false);
   t.equal(nestedDeeperThan(Buffer.alloc(10), 0), false, 'a byte array is a value, not nesting');
   t.same(
-    Object.keys(senderHeaders({ deep, flat: 'x', traceparent: 'y' })),
-    ['flat', 'traceparent'],
+    senderHeaders({ deep, flat: 'x', traceparent: 'y' }),
+    { flat: 'x', traceparent: 'y', [deadLetterHeaders.droppedHeaders]: 'deep' },
     'a deep header is left out of a dead letter or replay',
   );
 });
@@ -105,5 +108,80 @@ t.test(
       .prepare(`SELECT MAX(deliveries) AS deliveries, COUNT(*) AS n FROM messages WHERE state = 'invalid'`)
       .get() as { deliveries: number; n: number };
     t.match(rows, { n: 6, deliveries: 1 }, 'each recorded once, never redelivered');
+  },
+);
+
+t.test("a sender's headers past what a dead letter can carry are left out, by name", async (t) => {
+  const big = 'b'.repeat(70_000);
+  t.same(
+    senderHeaders({ small: 'x', big, other: 'y' }),
+    { small: 'x', other: 'y', [deadLetterHeaders.droppedHeaders]: 'big' },
+    'one header over the budget',
+  );
+  const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`h${i}`, 'v'.repeat(1000)]));
+  const kept = senderHeaders(many);
+  t.ok(Object.keys(kept).length < 40, `40 headers of 1 KB: ${Object.keys(kept).length - 1} kept, the rest named`);
+  t.match(kept[deadLetterHeaders.droppedHeaders], /^h\d+(, h\d+)*$/);
+});
+
+t.test(
+  'headers larger than a publish can carry: an invalid message is dead-lettered once; a valid one goes on without them',
+  async (t) => {
+    const { gateway, peer, amqp, env, vhost } = await startTestGateway(t, { vhost: 'ob-big-headers' });
+    const { exchanges, queues } = amqp;
+    const deadLetters = await peer.collect(queues.deadLetter);
+    const toMes = await peer.collect(queues.mesCommands);
+    const huge = 'b'.repeat(70_000);
+    await publishViaManagement(vhost.name, exchanges.crmCommands, 'order.create', '{"type":"nope"}', {
+      message_id: 'crm-BIG-0',
+      headers: { big: huge },
+    });
+    await waitFor(() => deadLetters.length === 1, 10_000, 'the invalid message dead-lettered');
+    t.match(deadLetters[0]!.message.properties.headers, {
+      [deadLetterHeaders.reason]: 'invalid',
+      [deadLetterHeaders.droppedHeaders]: 'big',
+    });
+
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const create = {
+      messageId: 'crm-BIG-1',
+      type: 'order.create',
+      sentAt: new Date().toISOString(),
+      orderId: 'BIG-1',
+      partner: 'shop',
+      customer: { id: 'C', name: 'C' },
+      lines: [{ sku: 'S', quantity: 1 }],
+    };
+    await publishViaManagement(vhost.name, exchanges.crmCommands, 'order.create', JSON.stringify(create), {
+      message_id: create.messageId,
+      headers: { traceparent, tracestate: `a=${huge}`, baggage: `k=${huge}` },
+    });
+    await waitFor(() => toMes.length === 1, 10_000, 'the valid command forwarded');
+    const sent = toMes[0]!.message.properties.headers ?? {};
+    t.equal(sent.traceparent, traceparent, 'its trace context goes on');
+    t.notOk('tracestate' in sent || 'baggage' in sent, 'without the tracestate and baggage past W3C limits');
+
+    // Whatever else cannot be encoded is the message's fault: dead-lettered by its handler, not requeued.
+    const unencodable = await gateway.broker
+      .publish(exchanges.mesCommands, 'x', Buffer.from('{}'), { messageId: 'm', headers: { big: huge } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    t.match(unencodable, { message: /RabbitMQ cannot carry this message/ });
+    t.notOk(isInfrastructureFault(unencodable), 'not a broker outage');
+
+    const ledger = new Database(env.ledgerPath, { readonly: true });
+    t.teardown(() => ledger.close());
+    t.same(
+      ledger
+        .prepare('SELECT message_id, state, deliveries FROM messages WHERE channel = ? ORDER BY id')
+        .all('crm.command'),
+      [
+        { message_id: invalidMessageId(Buffer.from('{"type":"nope"}')), state: 'invalid', deliveries: 1 },
+        { message_id: 'crm-BIG-1', state: 'forwarded', deliveries: 1 },
+      ],
+      'each delivered once: nothing requeued',
+    );
   },
 );

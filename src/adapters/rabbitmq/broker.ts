@@ -348,7 +348,7 @@ export class Broker {
     content: Buffer,
     options: Options.Publish & { messageId: string },
   ): Promise<void> {
-    const counted = (outcome: 'confirmed' | 'unroutable' | 'nacked' | 'not_connected') =>
+    const counted = (outcome: 'confirmed' | 'unroutable' | 'nacked' | 'not_connected' | 'unencodable') =>
       this.options.metrics?.messagesPublished.inc({ exchange, outcome });
     const channel = this.publisher;
     if (!channel || !this.connected) {
@@ -378,7 +378,15 @@ export class Broker {
           },
         );
       } catch (error) {
-        fail('not_connected', errorMessage(error));
+        if (!(error instanceof RangeError || error instanceof TypeError)) fail('not_connected', errorMessage(error));
+        else {
+          // amqplib could not encode it (properties over 64 KiB, a value AMQP has no type for): the
+          // message's fault, so the caller dead-letters it instead of waiting for the broker.
+          counted('unencodable');
+          reject(
+            new Error(`RabbitMQ cannot carry this message: ${errorMessage(error)} (headers or properties too large?)`),
+          );
+        }
       }
     });
   }

@@ -4,10 +4,7 @@ import type { InboundMessage } from './inbound.js';
 
 /** What a use case is told of a delivery: its body, its W3C trace (id and headers to carry on), and whether the broker redelivered it. */
 export function deliveryOf(message: InboundMessage): Delivery {
-  const headers = message.properties.headers ?? {};
-  const trace: Record<string, string> = {};
-  for (const key of ['traceparent', 'tracestate', 'baggage'])
-    if (typeof headers[key] === 'string') trace[key] = headers[key];
+  const trace = traceContextOf(message.properties.headers ?? {});
   const traceId = traceIdOf(trace.traceparent);
   return {
     redelivered: message.fields.redelivered,
@@ -15,4 +12,22 @@ export function deliveryOf(message: InboundMessage): Delivery {
     body: message.content,
     ...(traceId ? { traceId } : {}),
   };
+}
+
+// What W3C lets a hop cut to (tracestate: 512 characters; baggage: 8,192 bytes). A sender's header
+// passed on whole could be larger than the gateway's next publish can carry (amqplib encodes a
+// message's properties in 64 KiB), and that message would then never go out.
+const maxTraceHeaderLength = 512;
+const maxBaggageBytes = 8192;
+
+/** The trace context a message carries on: a valid traceparent with its tracestate, and baggage, each within W3C's limits. */
+function traceContextOf(headers: Record<string, unknown>): Record<string, string> {
+  const { traceparent, tracestate, baggage } = headers;
+  const trace: Record<string, string> = {};
+  if (typeof traceparent === 'string' && traceparent.length <= maxTraceHeaderLength && traceIdOf(traceparent)) {
+    trace.traceparent = traceparent;
+    if (typeof tracestate === 'string' && tracestate.length <= maxTraceHeaderLength) trace.tracestate = tracestate;
+  }
+  if (typeof baggage === 'string' && Buffer.byteLength(baggage) <= maxBaggageBytes) trace.baggage = baggage;
+  return trace;
 }
