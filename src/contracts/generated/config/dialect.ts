@@ -19,7 +19,7 @@ export type OrderStatus =
   | 'rejected'
   | 'cancelled';
 /**
- * An MES state as its events name it: letters of any script, digits, _ . : / - and inner spaces, at most 64 characters (e.g. ACCEPTED, 730, STÖRUNG, IN ARBEIT).
+ * An MES state as its events name it: letters of any script, digits, _ . : / - and inner spaces, at most 64 characters (e.g. 730, FREIGEGEBEN, STÖRUNG, IN ARBEIT).
  */
 export type MesState = string;
 /**
