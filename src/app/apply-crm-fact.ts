@@ -24,6 +24,7 @@ export function applyCrmFact(deps: AppDeps) {
       deps.clock(),
     );
     if (result.kind === 'refused') return { kind: 'refused', reason: result.reason };
+    if (result.kind === 'id_reused') return { kind: 'invalid', reason: result.reason };
     await publishOut(deps, result.publish, delivery.trace);
     return done;
   };

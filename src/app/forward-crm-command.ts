@@ -59,6 +59,8 @@ export function forwardCrmCommand(deps: AppDeps) {
         return done;
       case 'refused':
         return { kind: 'refused', reason: result.reason };
+      case 'id_reused':
+        return { kind: 'invalid', reason: result.reason };
       case 'forward':
         // Mark forwarded only after the broker confirmed: a crash before this line must redeliver.
         await deps.publisher.publish(exchanges.mesCommands, result.out.routingKey, Buffer.from(result.out.payload), {

@@ -13,6 +13,7 @@ import type {
   CommandResult,
   CrmFactInput,
   EventResult,
+  IdReused,
   InvalidInput,
   LedgerPolicy,
   MesEventInput,
@@ -118,10 +119,12 @@ export function* recordCommand(rows: IntakeRows, input: CommandInput, now: numbe
  */
 function* repeatedCommand(
   rows: IntakeRows,
-  { crmMessageId, redelivered }: CommandInput,
+  { crmMessageId, redelivered, type, orderId }: CommandInput,
   now: number,
 ): Plan<CommandResult> {
   const row = yield* answer(rows.findMessage('crm.command', crmMessageId));
+  const reused = reusedId(row, type, orderId);
+  if (reused) return reused;
   rows.countDelivery(row.id, now);
   rows.journal(now, row.order_id, row.id, {
     kind: 'duplicate_delivery',
@@ -180,7 +183,8 @@ export function* recordMesEvent(
     traceId,
     ...(body !== undefined ? { payload: body } : {}),
   });
-  if (rowId === undefined) return yield* repeatedEvent(rows, 'mes.event', fields.eventId, redelivered, now);
+  if (rowId === undefined)
+    return yield* repeatedEvent(rows, yield* answer(rows.findMessage('mes.event', fields.eventId)), redelivered, now);
   const intake = decideMesEventIntake(translation, yield* answer(rows.loadOrder(fields.orderId)));
   if (intake.kind === 'quarantined') {
     rows.setMessageState(rowId, 'quarantined', intake.reason, now);
@@ -212,7 +216,7 @@ export function* recordCrmFact(
   input: CrmFactInput,
   now: number,
   policy: LedgerPolicy,
-): Plan<EventResult> {
+): Plan<EventResult | IdReused> {
   const rowId = yield* receive(rows, now, {
     channel: 'crm.fact',
     type: input.type,
@@ -220,7 +224,10 @@ export function* recordCrmFact(
     orderId: input.orderId,
     traceId: input.traceId,
   });
-  if (rowId === undefined) return yield* repeatedEvent(rows, 'crm.fact', input.messageId, input.redelivered, now);
+  if (rowId === undefined) {
+    const row = yield* answer(rows.findMessage('crm.fact', input.messageId));
+    return reusedId(row, input.type, input.orderId) ?? (yield* repeatedEvent(rows, row, input.redelivered, now));
+  }
   const intake = decideFactIntake(input.orderId, yield* answer(rows.loadOrder(input.orderId)));
   if (intake.kind === 'refused') {
     rows.setMessageState(rowId, 'dead_lettered', intake.reason, now);
@@ -247,21 +254,31 @@ export function* recordCrmFact(
  */
 function* repeatedEvent(
   rows: IntakeRows,
-  channel: 'mes.event' | 'crm.fact',
-  messageId: string,
+  row: MessageRow,
   redelivered: boolean | undefined,
   now: number,
 ): Plan<EventResult> {
-  const row = yield* answer(rows.findMessage(channel, messageId));
   rows.countDelivery(row.id, now);
   rows.journal(now, row.order_id, row.id, {
     kind: 'duplicate_delivery',
-    detail: { messageId, redelivered: redelivered ?? false },
+    detail: { messageId: row.message_id, redelivered: redelivered ?? false },
   });
   if (row.state === 'dead_lettered') return { kind: 'refused', reason: row.reason ?? 'refused before' };
   return {
     kind: 'duplicate',
     publish: redelivered ? (yield* answer(rows.unpublishedCausedBy(row.id))).map(toOut) : [],
+  };
+}
+
+/**
+ * Whether a message with a known id is another message: the id's first message was of another type
+ * or order (a sender reusing ids). A repeat of it would be dropped as a duplicate; this one must not be.
+ */
+function reusedId(row: MessageRow, type: string, orderId: string): IdReused | undefined {
+  if (row.type === type && row.order_id === orderId) return undefined;
+  return {
+    kind: 'id_reused',
+    reason: `message id ${row.message_id} was used before, for ${row.type} of order ${row.order_id ?? '(none)'}: give this ${type} of order ${orderId} an id of its own`,
   };
 }
 

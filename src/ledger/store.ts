@@ -35,7 +35,14 @@ export interface CommandOut extends OutMessage {
 export type CommandResult =
   | { kind: 'forward'; out: CommandOut; redelivery: boolean }
   | { kind: 'already_forwarded' }
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: string }
+  | IdReused;
+
+/** A message whose id an earlier, different message of the channel has: not a repeat, and not recorded. */
+export interface IdReused {
+  kind: 'id_reused';
+  reason: string;
+}
 
 export interface MesEventInput {
   fields: MesEventFields;
@@ -132,7 +139,7 @@ export interface LedgerStore {
   recordCommand(input: CommandInput, now: number): Promise<CommandResult>;
   markForwarded(out: CommandOut, now: number): Promise<void>;
   recordMesEvent(input: MesEventInput, now: number): Promise<EventResult>;
-  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult>;
+  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult | IdReused>;
   recordInvalid(input: InvalidInput, now: number): Promise<void>;
   /** Idempotency check, the order (received) and the message for the CRM, in one transaction. */
   submitPartnerOrder(input: PartnerOrderInput, now: number): Promise<PartnerOrderResult>;

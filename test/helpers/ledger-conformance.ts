@@ -178,6 +178,37 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
     },
   );
 
+  t.test('an id its sender used before for another message is refused as such, not dropped as a repeat', async (t) => {
+    const { ledger } = await setup(t);
+    const fwd = await ledger.recordCommand(create('A-ID1', 'crm-M-1'), T0);
+    if (fwd.kind !== 'forward') throw new Error('expected forward');
+    await ledger.markForwarded(fwd.out, T0);
+    const cancel = { ...create('A-ID1', 'crm-M-1'), type: 'order.cancel' as const };
+    t.match(await ledger.recordCommand(cancel, T0 + 1000), {
+      kind: 'id_reused',
+      reason:
+        /crm-M-1 was used before, for order.create of order A-ID1: give this order.cancel of order A-ID1 an id of its own/,
+    });
+    t.match(await ledger.recordCommand(create('A-ID2', 'crm-M-1'), T0 + 2000), { kind: 'id_reused' }, 'another order');
+    t.match(
+      await ledger.recordCommand(create('A-ID1', 'crm-M-1'), T0 + 3000),
+      { kind: 'already_forwarded' },
+      'a repeat',
+    );
+    t.notOk(await ledger.getOrder('A-ID2'), 'no order made of the reused id');
+
+    const fact = { messageId: 'crm-F-1', type: 'order.delivered', orderId: 'A-ID1', status: 'delivered' as const };
+    const at = new Date(T0 + 4000).toISOString();
+    await ledger.recordCrmFact({ ...fact, occurredAt: at }, T0 + 4000);
+    t.match(
+      await ledger.recordCrmFact({ ...fact, type: 'order.cancelled', status: 'cancelled', occurredAt: at }, T0 + 5000),
+      { kind: 'id_reused', reason: /crm-F-1 was used before, for order.delivered of order A-ID1/ },
+    );
+    t.match(await ledger.recordCrmFact({ ...fact, occurredAt: at }, T0 + 6000), { kind: 'duplicate' }, 'a repeat');
+    const deliveries = (await ledger.timeline('A-ID1')).filter((e) => e.kind === 'duplicate_delivery');
+    t.equal(deliveries.length, 2, 'only the two repeats count as deliveries of the first messages');
+  });
+
   t.test("a rejected command no CRM message answered needs a person, and names the command's type", async (t) => {
     const { ledger, event } = await setup(t);
     const fwd = await ledger.recordCommand(create('A-REJ'), T0);

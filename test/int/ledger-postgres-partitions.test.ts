@@ -169,7 +169,7 @@ t.test(
       },
       day(-34) + HOUR,
     );
-    if (cancelled.kind !== 'refused')
+    if (cancelled.kind === 'recorded' || cancelled.kind === 'duplicate')
       await ledger.markPublished(
         cancelled.publish.map((p) => p.rowId),
         day(-34) + HOUR,

@@ -115,6 +115,28 @@ t.test(
 );
 
 t.test(
+  'a command whose id another command already has is dead-lettered as invalid, never dropped as a repeat',
+  async (t) => {
+    const { gateway, peer, exchanges, toMes, deadLetters } = await setup(t);
+    await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-R1', 'crm-reused'));
+    await waitFor(() => toMes.length === 1, 5000, 'the first command forwarded');
+    await peer.publish(exchanges.crmCommands, 'order.create', crmCreateCommand('P-R2', 'crm-reused'));
+    await waitFor(() => deadLetters.length === 1, 5000, 'the second dead-lettered');
+    t.match(deadLetters[0]!.message.properties.headers, {
+      [deadLetterHeaders.reason]: 'invalid',
+      [deadLetterHeaders.error]: /crm-reused was used before, for order.create of order P-R1/,
+    });
+    t.equal(toMes.length, 1, 'nothing forwarded for it');
+    const timeline = await gateway.ledger.timeline('P-R2');
+    t.match(
+      timeline,
+      [{ channel: 'crm.command', state: 'invalid' }],
+      'kept in the ledger under its own order, for the action list',
+    );
+  },
+);
+
+t.test(
   'a command the MES never acknowledges is re-forwarded with the same id, then flagged lost to the CRM',
   async (t) => {
     const { peer, exchanges, toMes, toCrm } = await setup(t, {

@@ -57,7 +57,7 @@ testEachDriver(
       },
       old + 4 * HOUR,
     );
-    if (cancelled.kind !== 'refused')
+    if (cancelled.kind === 'recorded' || cancelled.kind === 'duplicate')
       await ledger.markPublished(
         cancelled.publish.map((p) => p.rowId),
         old + 4 * HOUR,

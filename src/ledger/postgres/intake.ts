@@ -13,6 +13,7 @@ import type {
   CommandResult,
   CrmFactInput,
   EventResult,
+  IdReused,
   InvalidInput,
   MesEventInput,
   OutMessage,
@@ -44,7 +45,7 @@ export class PgIntake {
     );
   }
 
-  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult> {
+  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult | IdReused> {
     return this.ctx.commits.run({ orders: [input.orderId] }, (tx) =>
       runAwaiting(recordCrmFact(this.rows(tx), input, now, this.ctx.policy)),
     );

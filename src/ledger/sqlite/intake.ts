@@ -13,6 +13,7 @@ import type {
   CommandResult,
   CrmFactInput,
   EventResult,
+  IdReused,
   InvalidInput,
   MesEventInput,
   OutMessage,
@@ -35,7 +36,7 @@ export class SqliteIntake {
     return this.ctx.commits.run(() => runNow(recordMesEvent(this.ctx.rows, input, now, this.ctx.policy)));
   }
 
-  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult> {
+  recordCrmFact(input: CrmFactInput, now: number): Promise<EventResult | IdReused> {
     return this.ctx.commits.run(() => runNow(recordCrmFact(this.ctx.rows, input, now, this.ctx.policy)));
   }
 
