@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import type { GatewayConfig } from '../../src/contracts/generated/config/gateway.js';
 import { type Gateway, startGateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { silentLogger, type Logger } from '../../src/telemetry/logger.js';
 import { amqpPeer } from './amqp-peer.js';
 import type { DeepPartial } from '../../src/config/index.js';
 import { testConfig } from './gateway-config.js';
@@ -21,6 +21,8 @@ export async function startTestGateway(
     gateway?: DeepPartial<GatewayConfig>;
     secrets?: Record<string, string>;
     clock?: () => number;
+    /** The gateway's logger (silent by default). */
+    logger?: Logger;
     beforeStart?: (vhostUrl: string, amqp: GatewayConfig['amqp']) => Promise<void>;
   } = {},
 ) {
@@ -36,7 +38,7 @@ export async function startTestGateway(
   await options.beforeStart?.(vhost.url, config.gateway.amqp);
   const gateway = await startGateway({
     config,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const peer = await amqpPeer(vhost.url);

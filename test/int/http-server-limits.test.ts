@@ -1,4 +1,6 @@
 import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
+import { pino } from 'pino';
 import { connect, type Socket } from 'node:net';
 import { Hono } from 'hono';
 import { startHttpServer } from '../../src/adapters/http/server.js';
@@ -188,5 +190,49 @@ t.test(
     const other = await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/v1/orders`);
     t.equal(other.status, 404, 'the metrics listener serves nothing else');
     t.match(await other.json(), { type: /no-route/, detail: /GET \/metrics only/ });
+  },
+);
+
+t.test(
+  "a partner that closes the connection mid-body is counted as the client's doing, not a server error",
+  async (t) => {
+    const key = 'partner-key-abort-0123456789abcdef';
+    const logs: string[] = [];
+    const { gateway } = await startTestGateway(t, {
+      gateway: {
+        partners: [{ id: 'alpha', name: 'Alpha', apiKeySha256: createHash('sha256').update(key).digest('hex') }],
+      },
+      logger: pino({ level: 'debug' }, { write: (line: string) => logs.push(line) }),
+    });
+    const socket = connect(gateway.http.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n` +
+        'Idempotency-Key: abort-1\r\nContent-Length: 1000\r\n\r\n{"ref',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    const count = async (status: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.metricsHttp.port}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('orderbridge_http_requests_total') &&
+            l.includes('"/v1/orders"') &&
+            l.includes(`status="${status}"`),
+        );
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    await waitFor(async () => (await count('499')) === 1, 5000, 'the request counted as closed by its client');
+    t.equal(await count('500'), 0, 'not as a server error');
+    t.notOk(
+      logs.some((line) => line.includes('unhandled error')),
+      'nothing logged as an error',
+    );
+    t.ok(
+      logs.some((line) => line.includes('closed the connection before its request arrived')),
+      'a debug line says what happened',
+    );
   },
 );

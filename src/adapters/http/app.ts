@@ -11,7 +11,15 @@ import { orderSubmissionRoutes } from './order-submission.js';
 import { orderResources, type OrderResources } from './order-resources.js';
 import { ordersRoutes } from './orders-routes.js';
 import { partnerGuard, type PartnerEnv } from './partner-guard.js';
-import { HttpProblem, InternalError, MethodNotAllowed, NoRoute, PayloadTooLarge, problemResponse } from './problems.js';
+import {
+  ClientClosedRequest,
+  HttpProblem,
+  InternalError,
+  MethodNotAllowed,
+  NoRoute,
+  PayloadTooLarge,
+  problemResponse,
+} from './problems.js';
 import { instrumentRequests, RouteRecorder } from './request-telemetry.js';
 import { answerTraceId } from '../../telemetry/tracing.js';
 
@@ -76,8 +84,17 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   });
   app.onError((error, c) => {
     if (error instanceof HttpProblem) return problemResponse(error);
+    if (clientClosed(error)) {
+      logger.debug({ path: c.req.path }, 'the client closed the connection before its request arrived');
+      return problemResponse(new ClientClosedRequest());
+    }
     logger.error({ err: error, path: c.req.path }, 'unhandled error in HTTP route');
     return problemResponse(new InternalError(answerTraceId(c.req.header('traceparent'))));
   });
   return app;
+}
+
+/** Whether reading the request failed because its client went away (Node's 'aborted', ECONNRESET). */
+function clientClosed(error: Error): boolean {
+  return (error as { code?: unknown }).code === 'ECONNRESET' || error.message === 'aborted';
 }

@@ -100,6 +100,16 @@ export class RateLimited extends HttpProblem {
   }
 }
 
+/**
+ * The client closed the connection before its request arrived whole: nobody gets this answer, but
+ * the request is counted as the client's doing (nginx's 499), not as a server error.
+ */
+export class ClientClosedRequest extends HttpProblem {
+  constructor() {
+    super(499, 'client-closed-request', 'Client closed the request', 'The connection closed before the body arrived.');
+  }
+}
+
 export class PayloadTooLarge extends HttpProblem {
   constructor(limit: number) {
     // The rest of the body is never read: close, so that the client does not send its next
