@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { schemas, type SchemaName } from './schemas.js';
 import { explainErrors, type SchemaProblem } from './explain-errors.js';
 import { getOrCreate } from '../shared/get-or-create.js';
@@ -18,9 +19,23 @@ function createAjv(): Ajv2020 {
     allowUnionTypes: true,
   });
   addFormats.default(ajv);
+  ajv.addFormat('date-time', realDateTime);
   for (const schema of Object.values(schemas)) ajv.addSchema(schema);
   return ajv;
 }
+
+const rfc3339DateTime = fullFormats['date-time'] as { validate: (text: string) => boolean; compare: never };
+
+/**
+ * RFC 3339's date-time, as an instant JavaScript can hold: RFC 3339 allows a leap second
+ * (23:59:60), which Date.parse cannot read, so every time after it (ordering, deadlines, the
+ * partner API) would be NaN. The contracts promise times the gateway can compute with.
+ */
+const realDateTime = {
+  type: 'string' as const,
+  validate: (text: string) => rfc3339DateTime.validate(text) && Number.isFinite(Date.parse(text)),
+  compare: rfc3339DateTime.compare,
+};
 
 let shared: Ajv2020 | undefined;
 const compiled = new Map<SchemaName, ValidateFunction>();

@@ -49,6 +49,12 @@ t.test('reference messages validate; server-owned or unknown fields are refused'
   t.ok(validatorFor('crmCommand')(create).ok, 'the command union accepts it');
   const withStatus = validatorFor('crmOrderCreate')({ ...create, status: 'shipped' });
   t.match(withStatus, { ok: false, problems: [{ pointer: '/status', message: 'unknown field "status"' }] });
+  for (const sentAt of ['2026-12-31T23:59:60Z', '2026-02-29T10:00:00Z'])
+    t.match(
+      validatorFor('crmOrderCreate')({ ...create, sentAt }),
+      { ok: false, problems: [{ pointer: '/sentAt', message: /is not a valid date-time/ }] },
+      `${sentAt}: RFC 3339 allows it, no clock or calendar has it`,
+    );
   const badLine = validatorFor('crmOrderCreate')({ ...create, lines: [{ sku: 'X', quantity: 0 }] });
   t.match(badLine, { ok: false, problems: [{ pointer: '/lines/0/quantity' }] });
   const cancel = {
