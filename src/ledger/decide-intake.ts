@@ -30,22 +30,40 @@ export function decideCommandIntake(
 export function decideMesEventIntake(
   translation: Translation | Quarantine,
   order: OrderRecord | undefined,
+  now: number,
 ):
   | { kind: 'quarantined'; reason: string; journal: JournalEntry }
   | { kind: 'apply'; order: OrderRecord; translation: Translation } {
   const { event } = translation;
-  if (translation.kind === 'translated' && order) return { kind: 'apply', order, translation };
+  const ahead = aheadOfClock(event.occurredAt, now, 'the MES');
+  if (translation.kind === 'translated' && order && !ahead) return { kind: 'apply', order, translation };
   const reason =
     translation.kind === 'quarantine'
       ? translation.reason
-      : `unknown order ${event.orderId}: it never came through the gateway`;
+      : (ahead ?? `unknown order ${event.orderId}: it never came through the gateway`);
   return { kind: 'quarantined', reason, journal: { kind: 'quarantined', detail: { mesState: event.state, reason } } };
 }
 
 /** A CRM fact about an order the gateway does not know is refused: there is nothing it could move. */
 export function decideFactIntake(
-  orderId: string,
+  fact: { orderId: string; occurredAt: string },
   order: OrderRecord | undefined,
+  now: number,
 ): { kind: 'refused'; reason: string } | { kind: 'apply'; order: OrderRecord } {
-  return order ? { kind: 'apply', order } : { kind: 'refused', reason: `unknown order ${orderId}` };
+  if (!order) return { kind: 'refused', reason: `unknown order ${fact.orderId}` };
+  const ahead = aheadOfClock(fact.occurredAt, now, 'the CRM');
+  return ahead ? { kind: 'refused', reason: ahead } : { kind: 'apply', order };
+}
+
+/**
+ * How far ahead of the gateway's clock a sender's time may be (clocks drift). A fact dated later
+ * would be the order's newest until then: every real fact before it would be refused as out of order.
+ */
+export const maxClockAheadMs = 5 * 60_000;
+
+function aheadOfClock(occurredAt: string, now: number, sender: string): string | undefined {
+  const aheadMs = Date.parse(occurredAt) - now;
+  if (!(aheadMs > maxClockAheadMs)) return undefined;
+  const minutes = Math.round(aheadMs / 60_000);
+  return `dated ${occurredAt}, ${minutes} min ahead of the gateway's clock (at most ${maxClockAheadMs / 60_000} min): check ${sender}'s clock`;
 }

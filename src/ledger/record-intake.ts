@@ -185,7 +185,7 @@ export function* recordMesEvent(
   });
   if (rowId === undefined)
     return yield* repeatedEvent(rows, yield* answer(rows.findMessage('mes.event', fields.eventId)), redelivered, now);
-  const intake = decideMesEventIntake(translation, yield* answer(rows.loadOrder(fields.orderId)));
+  const intake = decideMesEventIntake(translation, yield* answer(rows.loadOrder(fields.orderId)), now);
   if (intake.kind === 'quarantined') {
     rows.setMessageState(rowId, 'quarantined', intake.reason, now);
     rows.journal(now, fields.orderId, rowId, intake.journal);
@@ -228,7 +228,7 @@ export function* recordCrmFact(
     const row = yield* answer(rows.findMessage('crm.fact', input.messageId));
     return reusedId(row, input.type, input.orderId) ?? (yield* repeatedEvent(rows, row, input.redelivered, now));
   }
-  const intake = decideFactIntake(input.orderId, yield* answer(rows.loadOrder(input.orderId)));
+  const intake = decideFactIntake(input, yield* answer(rows.loadOrder(input.orderId)), now);
   if (intake.kind === 'refused') {
     rows.setMessageState(rowId, 'dead_lettered', intake.reason, now);
     return intake;

@@ -49,22 +49,49 @@ t.test('an MES event in an unknown state, or about an unknown order, is quaranti
     event,
     reason: 'unknown MES state "CUTTING": add it to the dialect\'s states',
   };
-  t.same(decideMesEventIntake(translated, order), { kind: 'apply', order, translation: translated });
-  t.same(decideMesEventIntake(unknownState, order), {
+  t.same(decideMesEventIntake(translated, order, T0), { kind: 'apply', order, translation: translated });
+  t.same(decideMesEventIntake(unknownState, order, T0), {
     kind: 'quarantined',
     reason: unknownState.reason,
     journal: { kind: 'quarantined', detail: { mesState: 'CUTTING', reason: unknownState.reason } },
   });
-  t.match(decideMesEventIntake(translated, undefined), {
+  t.match(decideMesEventIntake(translated, undefined, T0), {
     kind: 'quarantined',
     reason: 'unknown order O-1: it never came through the gateway',
   });
 });
 
 t.test('a CRM fact about an unknown order is refused', async (t) => {
-  t.same(decideFactIntake('O-1', order), { kind: 'apply', order });
-  t.same(decideFactIntake('O-9', undefined), { kind: 'refused', reason: 'unknown order O-9' });
+  const fact = { orderId: 'O-1', occurredAt: '2026-11-25T10:00:05Z' };
+  t.same(decideFactIntake(fact, order, T0), { kind: 'apply', order });
+  t.same(decideFactIntake({ ...fact, orderId: 'O-9' }, undefined, T0), {
+    kind: 'refused',
+    reason: 'unknown order O-9',
+  });
 });
+
+t.test(
+  "a fact dated past the clocks' drift is held back: it would make every real fact after it out of order",
+  async (t) => {
+    const future = { ...event, occurredAt: '2999-01-01T00:00:00Z' };
+    const translated: Translation = { kind: 'translated', event: future, status: 'in_production' };
+    t.match(decideMesEventIntake(translated, order, T0), {
+      kind: 'quarantined',
+      reason:
+        /^dated 2999-01-01T00:00:00Z, \d+ min ahead of the gateway's clock \(at most 5 min\): check the MES's clock$/,
+    });
+    const fourMinutes = { ...event, occurredAt: new Date(T0 + 4 * 60_000).toISOString() };
+    t.match(
+      decideMesEventIntake({ kind: 'translated', event: fourMinutes, status: 'in_production' }, order, T0),
+      { kind: 'apply' },
+      'a clock a few minutes ahead is drift, not an error',
+    );
+    t.match(decideFactIntake({ orderId: 'O-1', occurredAt: '2999-01-01T00:00:00Z' }, order, T0), {
+      kind: 'refused',
+      reason: /check the CRM's clock/,
+    });
+  },
+);
 
 t.test(
   'after the last forward, an order the MES API knows is accepted by that evidence, not flagged lost',
