@@ -3,7 +3,7 @@ import type { CrmCommand } from '../contracts/generated/crm/command.js';
 import type { CrmFact } from '../contracts/generated/crm/fact.js';
 import type { SchemaProblem } from '../contracts/explain-errors.js';
 import { validatorFor, validatorForSchema, type Validator } from '../contracts/validate.js';
-import { mesEventReader, type MesChange } from '../mapping/index.js';
+import { describe, mesEventReader, type MesChange } from '../mapping/index.js';
 import { stringField } from './message-input.js';
 
 /** A message's body read into a use case's input, or what is wrong with it (the field and the fix). */
@@ -29,12 +29,15 @@ const crmCommandReaders: Record<CrmCommand['type'], (body: unknown) => ReadResul
 
 /** A CRM command (parsed JSON), checked against the contract of its type. */
 export function readCrmCommand(body: unknown): ReadResult<CrmCommand> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { ok: false, error: `/: ${describe(body)} is not a CRM command (fix: send a JSON object)` };
   const type = stringField(body, 'type');
   if (type !== undefined && Object.hasOwn(crmCommandReaders, type))
     return crmCommandReaders[type as CrmCommand['type']](body);
+  const given = (body as { type?: unknown }).type;
   return {
     ok: false,
-    error: `/type: ${JSON.stringify(type ?? null)} is not a CRM command (fix: use order.create, order.cancel or order.update)`,
+    error: `/type: ${given === undefined ? 'nothing' : describe(given)} is not a CRM command type (fix: use order.create, order.cancel or order.update)`,
   };
 }
 

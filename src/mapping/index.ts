@@ -9,7 +9,7 @@ export {
   type OrderStatus,
 } from './status-model.js';
 export { readPointer, pointerReader } from './json-pointer.js';
-export { readText, readTime } from './coerce.js';
+export { describe, readText, readTime } from './coerce.js';
 export {
   mesEventReader,
   readMesEvent,

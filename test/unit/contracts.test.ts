@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validatorFor } from '../../src/contracts/validate.js';
+import { readCrmCommand } from '../../src/app/read-messages.js';
 import statusModel from '../../contracts/external/status-model.json' with { type: 'json' };
 
 const root = resolve(import.meta.dirname, '../..');
@@ -107,4 +108,19 @@ t.test('every schema is JSON Schema 2020-12 with an $id that mirrors its path', 
     t.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema', file);
     t.equal(schema.$id, `https://orderbridge.dev/${file.slice(root.length + 1)}`, file);
   }
+});
+
+t.test('a CRM command that is no object, or has no known type, says what it is and the fix', async (t) => {
+  const errors = [null, [1, 2], 'hello', { type: 5 }, {}, { type: 'order.delete' }].map((body) => {
+    const read = readCrmCommand(body);
+    return read.ok ? 'ok' : read.error;
+  });
+  t.same(errors, [
+    '/: null is not a CRM command (fix: send a JSON object)',
+    '/: an array is not a CRM command (fix: send a JSON object)',
+    '/: "hello" is not a CRM command (fix: send a JSON object)',
+    '/type: 5 is not a CRM command type (fix: use order.create, order.cancel or order.update)',
+    '/type: nothing is not a CRM command type (fix: use order.create, order.cancel or order.update)',
+    '/type: "order.delete" is not a CRM command type (fix: use order.create, order.cancel or order.update)',
+  ]);
 });
