@@ -64,6 +64,20 @@ t.test(
     const [bad, ...rest] = problemsOf(config.dir, { AMQP_URL: 'amqp://c:5672,http://d' });
     t.same(rest, []);
     t.match(bad, { source: 'environment variable AMQP_URL', pointer: '/amqp/urls/1', message: /http:\/\/d/ });
+    // URLs the broker client cannot read: refused here, not found out by a gateway that half-starts.
+    for (const url of ['amqp://u:p@mq:5672/%zz', 'amqp://u:p@mq:notaport/vh', 'amqp://u:p@mq:5672/a b'])
+      t.match(
+        problemsOf(config.dir, { AMQP_URL: url }),
+        [{ source: 'environment variable AMQP_URL', fix: /percent-encoded/ }],
+        `${url}: refused, with the form to write`,
+      );
+    t.same(
+      brokerUrls(
+        loadConfig({ dir: config.dir, env: { AMQP_URL: 'amqps://u:p%40ss@[::1]:5671/%2F?heartbeat=5' } }).gateway.amqp,
+      ),
+      ['amqps://u:p%40ss@[::1]:5671/%2F?heartbeat=5'],
+      'every part of a URL, percent-encoded',
+    );
 
     config.edit('gateway.yaml', (s) => s.replace('  urls:', '  url: amqp://a:5672\n  urls:'));
     t.match(

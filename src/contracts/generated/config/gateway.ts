@@ -1,5 +1,8 @@
 /* Generated from contracts/config/gateway.schema.json by npm run contracts. Do not edit: change the schema. */
 
+/**
+ * amqp[s]://[user[:password]@]host[:port][/vhost][?options], percent-encoded (a vhost / is %2F).
+ */
 export type AmqpUrl = string;
 export type AmqpName = string;
 /**
