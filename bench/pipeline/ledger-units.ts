@@ -57,18 +57,13 @@ function bytesWritten(): number | undefined {
 type Units = { work: () => unknown }[];
 type Internals = {
   commitBatch(batch: Units): unknown[];
-  runUnit(work: () => unknown): unknown;
-  db: { transaction(fn: () => void): () => void };
+  runEachInSavepoint(batch: Units): unknown[];
 };
 const groupCommit = GroupCommit.prototype as unknown as Internals;
 const withoutSavepoints = groupCommit.commitBatch;
-/** The group commit as it was: a savepoint per unit, always. */
+/** The group commit as it was: a savepoint per unit, always (now only its retry after a failed unit). */
 function savepointPerUnit(this: Internals, units: Units): unknown[] {
-  const settled: unknown[] = [];
-  this.db.transaction(() => {
-    for (const unit of units) settled.push(this.runUnit(unit.work));
-  })();
-  return settled;
+  return this.runEachInSavepoint(units);
 }
 const sides = { 'no savepoint unless a unit fails': withoutSavepoints, 'savepoint per unit': savepointPerUnit };
 type Side = keyof typeof sides;

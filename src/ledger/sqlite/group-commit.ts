@@ -44,7 +44,7 @@ export class GroupCommit {
 
   /** `onCommit` is told how long each commit took (units and fsync), and whether it failed as a whole. */
   constructor(
-    private readonly db: Database,
+    db: Database,
     durability?: Durability,
     private readonly onCommit?: (seconds: number, ok: boolean) => void,
   ) {
