@@ -399,14 +399,14 @@ export function ledgerConformance(t: Test, driver: LedgerDriver): void {
         T0 + 1000,
       );
       t.same(routingKeys(accepted), ['order.ack.accepted', 'order.status.accepted']);
-      const cuttingAt = '2026-11-25T10:05:00Z';
+      const cuttingAt = '2026-11-25T10:02:00Z';
       t.same(
         await published('CUTTING', { eventId: 'c10', orderId: 'A-10', at: cuttingAt }, T0 + 2000),
         [],
         'held: the accepted events are unconfirmed',
       );
       t.same(
-        await published('PAUSED', { eventId: 'p10', orderId: 'A-10', at: '2026-11-25T10:06:00Z' }, T0 + 2500),
+        await published('PAUSED', { eventId: 'p10', orderId: 'A-10', at: '2026-11-25T10:03:00Z' }, T0 + 2500),
         [],
         'and the next change too',
       );
