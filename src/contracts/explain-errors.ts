@@ -12,7 +12,8 @@ export interface SchemaProblem {
   expected?: string[];
 }
 
-export function explainErrors(errors: ErrorObject[], maxProblems = Infinity): SchemaProblem[] {
+/** `partOfInput`: the errors are those of a cut copy of the input, so there may be more than counted. */
+export function explainErrors(errors: ErrorObject[], maxProblems = Infinity, partOfInput = false): SchemaProblem[] {
   const grouped = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   // Branch errors under an anyOf/oneOf are noise once the group itself is explained.
   const visible = errors
@@ -26,7 +27,7 @@ export function explainErrors(errors: ErrorObject[], maxProblems = Infinity): Sc
         {
           pointer: '',
           anchor: 'parent',
-          message: `and ${more} more problem${more === 1 ? '' : 's'} not listed`,
+          message: `and ${partOfInput ? 'at least ' : ''}${more} more problem${more === 1 ? '' : 's'} not listed`,
           fix: 'fix the ones listed and validate again',
         },
       ]

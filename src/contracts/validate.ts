@@ -9,11 +9,14 @@ export type Validation<T> = { ok: true; value: T } | { ok: false; problems: Sche
 
 export type Validator<T> = (value: unknown) => Validation<T>;
 
-function createAjv(): Ajv2020 {
-  // allErrors: a user fixing a file wants every problem at once, not one per run.
+/**
+ * `find`: stop at the first problem (whether an input is valid: every input, once). `explain`: every
+ * problem, with the data (for the problems of an input found invalid, and of a config file).
+ */
+function createAjv(mode: 'find' | 'explain' = 'explain'): Ajv2020 {
   const ajv = new Ajv2020({
-    allErrors: true,
-    verbose: true,
+    allErrors: mode === 'explain',
+    verbose: mode === 'explain',
     strict: true,
     strictRequired: false,
     allowUnionTypes: true,
@@ -37,13 +40,21 @@ const realDateTime = {
   compare: rfc3339DateTime.compare,
 };
 
-let shared: Ajv2020 | undefined;
-const compiled = new Map<SchemaName, ValidateFunction>();
+/** One schema compiled twice: to find whether an input is valid, and to explain why it is not. */
+interface Compiled {
+  find: ValidateFunction;
+  explain: () => ValidateFunction;
+}
 
-function compile(name: SchemaName): ValidateFunction {
-  shared ??= createAjv();
-  const ajv = shared;
-  return getOrCreate(compiled, name, () => ajv.getSchema(schemas[name].$id) as ValidateFunction);
+const shared: { find?: Ajv2020; explain?: Ajv2020 } = {};
+const compiled = new Map<SchemaName, Compiled>();
+
+function compile(name: SchemaName): Compiled {
+  const compiledBy = (mode: 'find' | 'explain') => {
+    shared[mode] ??= createAjv(mode);
+    return shared[mode].getSchema(schemas[name].$id) as ValidateFunction;
+  };
+  return getOrCreate(compiled, name, () => ({ find: compiledBy('find'), explain: () => compiledBy('explain') }));
 }
 
 /**
@@ -61,11 +72,8 @@ export function validatorFor<T>(
   name: SchemaName,
   { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {},
 ): Validator<T> {
-  const validate = compile(name);
-  return (value) =>
-    validate(value)
-      ? { ok: true, value: value as T }
-      : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) };
+  const { find, explain } = compile(name);
+  return (value) => (find(value) ? { ok: true, value: value as T } : explained(find, explain(), value, maxProblems));
 }
 
 /**
@@ -76,11 +84,61 @@ export function validatorForSchema<T>(
   schema: object,
   { maxProblems = defaultMaxProblems }: { maxProblems?: number } = {},
 ): Validator<T> {
-  const validate = createAjv().compile(schema);
-  return (value) =>
-    validate(value)
-      ? { ok: true, value: value as T }
-      : { ok: false, problems: explainErrors(validate.errors as ErrorObject[], maxProblems) };
+  const find = createAjv('find').compile(schema);
+  let explain: ValidateFunction | undefined;
+  return (value) => {
+    if (find(value)) return { ok: true, value: value as T };
+    explain ??= createAjv().compile(schema);
+    return explained(find, explain, value, maxProblems);
+  };
+}
+
+/**
+ * Every problem explains an input only up to a point: an array (or object) of 25,000 bad items
+ * held the event loop ~30–100 ms while each was checked, though 50 are described. So with a bound
+ * on the problems, they are found in a copy cut to `keptItems` items and keys (more than any
+ * contract allows, so a size limit still shows) down to `cutDepth` levels; should the cut hide
+ * every problem, the first one found is told.
+ */
+function explained(
+  find: ValidateFunction,
+  explain: ValidateFunction,
+  value: unknown,
+  maxProblems: number,
+): { ok: false; problems: SchemaProblem[] } {
+  const dropped = { items: false };
+  const examined = Number.isFinite(maxProblems) ? cut(value, cutDepth, dropped) : value;
+  const errors = (explain(examined) ? find.errors : explain.errors) as ErrorObject[];
+  // A size is the input's, not the cut copy's.
+  if (dropped.items)
+    for (const error of errors)
+      if (error.keyword === 'maxItems' || error.keyword === 'maxProperties') error.data = at(value, error.instancePath);
+  return { ok: false, problems: explainErrors(errors, maxProblems, dropped.items) };
+}
+
+/** The value at a JSON Pointer of `value` (ajv's instancePath). */
+function at(value: unknown, pointer: string): unknown {
+  let found = value;
+  for (const token of pointer.split('/').slice(1))
+    found = (found as Record<string, unknown> | undefined)?.[token.replaceAll('~1', '/').replaceAll('~0', '~')];
+  return found;
+}
+
+const keptItems = 1001;
+const cutDepth = 64;
+
+function cut(value: unknown, depth: number, dropped: { items: boolean }): unknown {
+  if (depth === 0 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  const entries = Array.isArray(value) ? value.entries() : Object.entries(value);
+  const kept: [unknown, unknown][] = [];
+  for (const [key, item] of entries) {
+    if (kept.length === keptItems) {
+      dropped.items = true;
+      break;
+    }
+    kept.push([key, cut(item, depth - 1, dropped)]);
+  }
+  return Array.isArray(value) ? kept.map(([, item]) => item) : Object.fromEntries(kept);
 }
 
 /** Why a schema cannot be compiled (unknown keywords, broken $ref), or undefined when it can. */

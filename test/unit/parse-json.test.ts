@@ -111,9 +111,36 @@ t.test(
     t.equal(result.ok, false);
     if (result.ok) return;
     t.equal(result.problems.length, 51, '50 problems, then one line for the rest');
-    t.match(result.problems.at(-1), { message: /and \d+ more problems not listed/, fix: /validate again/ });
+    t.match(result.problems.at(-1), { message: /and at least \d+ more problems not listed/, fix: /validate again/ });
     t.comment(`described in ${elapsedMs.toFixed(1)} ms (186 ms when every problem was described)`);
     const all = validatorFor('crmOrderCreate', { maxProblems: Infinity })(body);
     t.ok(!all.ok && all.problems.length > 18_000, 'a config file still gets every problem');
+  },
+);
+
+t.test(
+  'an input of 25,000 bad items is explained from its first thousand: its size, and the first problems',
+  async (t) => {
+    const create = {
+      messageId: 'm',
+      type: 'order.create',
+      sentAt: '2026-12-07T10:00:00Z',
+      orderId: 'O-1',
+      partner: 'shop',
+      customer: { id: 'C', name: 'C' },
+      lines: Array.from({ length: 25_000 }, () => ({ sku: '', quantity: -1 })),
+    };
+    const result = validatorFor('crmOrderCreate')(create);
+    t.equal(result.ok, false);
+    if (result.ok) return;
+    t.ok(
+      result.problems.some(
+        (p) => p.pointer === '/lines' && /more than 500 items, found an array of 25000/.test(p.message),
+      ),
+      'the size limit is among the problems, with the size sent',
+    );
+    t.match(result.problems.at(-1), { message: /^and at least \d+ more problems not listed$/ });
+    const fewer = validatorFor('crmOrderCreate')({ ...create, lines: [{ sku: 'S', quantity: 1 }] });
+    t.ok(fewer.ok, 'the same order with one good line is valid');
   },
 );
