@@ -44,8 +44,9 @@ export function parseJsonBounded(content: Uint8Array, limits: JsonLimits): Parse
       fix: `nest objects and arrays at most ${limits.maxDepth} levels deep`,
     };
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
     return {
       ok: false,
@@ -54,6 +55,39 @@ export function parseJsonBounded(content: Uint8Array, limits: JsonLimits): Parse
       fix: 'send one JSON document',
     };
   }
+  // Only a \u escape can make a lone surrogate out of valid UTF-8: look only when there is one.
+  const broken = text.includes('\\u') ? loneSurrogateAt(value) : undefined;
+  if (broken !== undefined)
+    return {
+      ok: false,
+      reason: 'undecodable',
+      error: `${escapeLoneSurrogates(broken) || '/'}: a string holds half of a UTF-16 surrogate pair (a \\ud800–\\udfff escape alone): not text`,
+      fix: 'escape characters outside the BMP as both halves of their pair, or send them as UTF-8',
+    };
+  return { ok: true, value };
+}
+
+// A high surrogate not followed by a low one, or a low one not after a high one (String#isWellFormed, ES2024).
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const escapeLoneSurrogates = (text: string) =>
+  text.replace(new RegExp(loneSurrogate, 'g'), (half) => `\\u${half.charCodeAt(0).toString(16)}`);
+
+/** The JSON Pointer of the first string (or key) holding a lone surrogate, without recursion; undefined when none. */
+function loneSurrogateAt(value: unknown): string | undefined {
+  const pending: [unknown, string][] = [[value, '']];
+  while (pending.length) {
+    const [current, pointer] = pending.pop()!;
+    if (typeof current === 'string') {
+      if (loneSurrogate.test(current)) return pointer;
+    } else if (current !== null && typeof current === 'object')
+      for (const [key, child] of Object.entries(current)) {
+        const at = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+        if (loneSurrogate.test(key)) return at;
+        pending.push([child, at]);
+      }
+  }
+  return undefined;
 }
 
 const quote = 0x22;

@@ -144,3 +144,10 @@ t.test(
     t.ok(fewer.ok, 'the same order with one good line is valid');
   },
 );
+
+t.test('half a surrogate pair, escaped, is refused as no text; whole pairs and UTF-8 pass', async (t) => {
+  t.match(parse('{"notes":"\\ud800"}'), { ok: false, reason: 'undecodable', error: /^\/notes: a string holds half/ });
+  t.match(parse('{"lines":[{"sku":"\\udfff"}]}'), { ok: false, error: /^\/lines\/0\/sku: / });
+  t.match(parse('{"\\udc00":1}'), { ok: false, error: /^\/\\udc00: / }, 'in a key too, escaped where it is named');
+  t.same(parse('{"a":"\\ud83d\\ude00","b":"😀"}'), { ok: true, value: { a: '😀', b: '😀' } });
+});
