@@ -11,6 +11,7 @@ import { nestedDeeperThan } from '../../src/contracts/parse-json.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
 import { publishViaManagement } from '../helpers/vhost.js';
+import { crmCreateCommand } from '../fixtures/mes-events.js';
 import { isInfrastructureFault } from '../../src/app/ports.js';
 
 const require = createRequire(import.meta.url);
@@ -143,15 +144,7 @@ t.test(
     });
 
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const create = {
-      messageId: 'crm-BIG-1',
-      type: 'order.create',
-      sentAt: new Date().toISOString(),
-      orderId: 'BIG-1',
-      partner: 'shop',
-      customer: { id: 'C', name: 'C' },
-      lines: [{ sku: 'S', quantity: 1 }],
-    };
+    const create = crmCreateCommand('BIG-1');
     await publishViaManagement(vhost.name, exchanges.crmCommands, 'order.create', JSON.stringify(create), {
       message_id: create.messageId,
       headers: { traceparent, tracestate: `a=${huge}`, baggage: `k=${huge}` },

@@ -1,11 +1,12 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { withGatewayOverrides } from '../../src/config/index.js';
-import { produceReport } from '../../src/app/report/produce-report.js';
+import { produceReport, type ReportLedger } from '../../src/app/report/produce-report.js';
+import type { Config } from '../../src/config/index.js';
 import { reportCsv, reportText } from '../../src/app/report/report-formats.js';
 import { reportHtml } from '../../src/app/report/report-html.js';
 import type { ReconciliationReport } from '../../src/app/report/report.js';
@@ -23,6 +24,22 @@ import { testEachDriver } from '../helpers/ledger-drivers.js';
 import { fakeMes, mesReader, seededReportLedger as seeded, T0 } from '../helpers/report-ledger.js';
 
 const validReport = validatorFor<ReconciliationReport>('report');
+
+/** A month after T0: the window the seeded ledger's reports cover. */
+const monthEnd = T0 + 31 * 86_400_000;
+
+/** The seeded month's report, asking the MES the config names. */
+function monthReport(t: Test, { ledger, config }: { ledger: ReportLedger; config: Config }, lang: 'en' | 'ru' = 'en') {
+  return produceReport({
+    config,
+    ledger,
+    from: T0 - 1000,
+    to: monthEnd,
+    now: monthEnd,
+    lang,
+    mes: mesReader(t, config),
+  });
+}
 
 const everyKind = 'each kind of discrepancy, produced on purpose, is found and classified; counts match the ledger';
 testEachDriver(t, everyKind, async (t, driver) => {
@@ -384,17 +401,7 @@ t.test(
 
 t.test("an MES that cannot be reached is said to be so, not to have answered the proxy's 502", async (t) => {
   // Nothing listens on port 1: every look-up fails to connect, and the proxy answers 502 itself.
-  const { ledger, config } = await seeded(t, 'http://127.0.0.1:1');
-  const now = T0 + 31 * 86_400_000;
-  const { report } = await produceReport({
-    config,
-    ledger,
-    from: T0 - 1000,
-    to: now,
-    now,
-    lang: 'en',
-    mes: mesReader(t, config),
-  });
+  const { report } = await monthReport(t, await seeded(t, 'http://127.0.0.1:1'));
   const asked = [...report.discrepancies, ...report.needsAction.items].filter((item) => item.mes?.asked);
   t.ok(asked.length > 0, `the MES was asked about ${asked.length} orders`);
   t.match(asked[0]!.mes, { error: 'the MES API could not be reached' }, 'the first look-up found no MES');
@@ -411,17 +418,8 @@ t.test(
   async (t) => {
     // The MES lost A-DUP, A-UNKNOWN, A-UNCONF and A-EVID: all four are stuck in the gateway.
     const mes = await fakeMes(t, { 'A-ACKLOST': 'ACCEPTED', 'A-STUCK': 'CUTTING', 'A-OK': 'ACCEPTED' });
-    const { ledger, config } = await seeded(t, mes.url);
-    const now = T0 + 31 * 86_400_000;
-    const { report } = await produceReport({
-      config,
-      ledger,
-      from: T0 - 1000,
-      to: now,
-      now,
-      lang: 'en',
-      mes: mesReader(t, config),
-    });
+    const seededLedger = await seeded(t, mes.url);
+    const { report } = await monthReport(t, seededLedger);
     t.ok(validReport(report).ok, 'valid against contracts/ops/report.schema.json');
     const missing = ['A-DUP', 'A-EVID', 'A-UNCONF', 'A-UNKNOWN'];
     t.same(
@@ -447,15 +445,7 @@ t.test(
         d.orderId,
       );
     }
-    const ru = await produceReport({
-      config,
-      ledger,
-      from: T0 - 1000,
-      to: now,
-      now,
-      lang: 'ru',
-      mes: mesReader(t, config),
-    });
+    const ru = await monthReport(t, seededLedger, 'ru');
     t.match(ru.report.discrepancies[0], {
       kind: 'missing_in_mes',
       detail: /Помечен как зависший в статусе .*, а API MES отвечает, что такого заказа нет/,
@@ -465,7 +455,7 @@ t.test(
     const io = (lines: string[]) => ({
       out: (line: string) => lines.push(line),
       err: () => undefined,
-      env: { ORDERBRIDGE_LEDGER_PATH: config.gateway.ledger.path, MES_API_URL: mes.url },
+      env: { ORDERBRIDGE_LEDGER_PATH: seededLedger.config.gateway.ledger.path, MES_API_URL: mes.url },
       cwd: process.cwd(),
     });
     const limited: string[] = [];
@@ -476,7 +466,7 @@ t.test(
           '--from',
           new Date(T0 - 1000).toISOString(),
           '--to',
-          new Date(now).toISOString(),
+          new Date(monthEnd).toISOString(),
           '--max-lookups',
           '3',
         ],
@@ -497,7 +487,7 @@ t.test(
           '--from',
           new Date(T0 - 1000).toISOString(),
           '--to',
-          new Date(now).toISOString(),
+          new Date(monthEnd).toISOString(),
           '--max-lookups',
           '8',
           '--format',
