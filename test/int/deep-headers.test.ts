@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { brokerUrls } from '../../src/config/index.js';
 import { undecodableHeaders } from '../../src/adapters/rabbitmq/inbound.js';
-import { invalidMessageId } from '../../src/adapters/rabbitmq/decode-delivery.js';
+import { decodeDelivery, invalidMessageId } from '../../src/adapters/rabbitmq/decode-delivery.js';
 import { deadLetterHeaders, senderHeaders } from '../../src/app/dead-letter-headers.js';
 import { nestedDeeperThan } from '../../src/contracts/parse-json.js';
 import { waitFor } from '../helpers/amqp-peer.js';
@@ -178,3 +178,19 @@ t.test(
     );
   },
 );
+
+t.test('a body in a content encoding the gateway does not read is refused, saying which', async (t) => {
+  const limits = { maxBytes: 262_144, maxDepth: 64 };
+  const delivery = (contentEncoding?: string) => ({
+    content: Buffer.from('{"a":1}'),
+    fields: { exchange: 'x', routingKey: 'r', redelivered: false },
+    properties: { headers: {}, ...(contentEncoding === undefined ? {} : { contentEncoding }) },
+  });
+  t.match(decodeDelivery(delivery('gzip'), limits), {
+    ok: false,
+    reason: 'undecodable',
+    error: /content encoding "gzip" is not read here; fix: send the JSON as it is/,
+  });
+  for (const encoding of [undefined, 'identity', 'UTF-8'])
+    t.match(decodeDelivery(delivery(encoding), limits), { ok: true }, `${encoding ?? 'none'}: read as it is`);
+});

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { validatorFor } from '../../src/contracts/validate.js';
 import { waitFor } from '../helpers/amqp-peer.js';
 import { startTestGateway } from '../helpers/test-gateway.js';
@@ -228,6 +229,18 @@ t.test('a POST body must be application/json (charset utf-8 or none): anything e
   t.match(await json(none), { detail: /no Content-Type/ });
   for (const contentType of ['application/json', 'Application/JSON; charset=UTF-8', 'application/json;charset="utf-8"'])
     t.equal((await send(contentType)).status, 202, contentType);
+  const gzipped = await fetch(`http://127.0.0.1:${gateway.http.port}/v1/orders`, {
+    method: 'POST',
+    body: gzipSync(JSON.stringify(order)),
+    headers: {
+      authorization: `Bearer ${keys.alpha}`,
+      'idempotency-key': randomUUID(),
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    },
+  });
+  t.equal(gzipped.status, 415, 'a compressed body');
+  t.match(await json(gzipped), { detail: /Content-Encoding "gzip" is not read here: send the JSON uncompressed/ });
   t.equal(await allToCrm(), 3, 'only the accepted ones reached the CRM');
 });
 

@@ -28,6 +28,11 @@ export function jsonMediaTypeProblem(contentType: string | undefined): string | 
 export async function readJsonBody(c: Context, limits: JsonLimits): Promise<unknown> {
   const mediaTypeProblem = jsonMediaTypeProblem(c.req.header('content-type'));
   if (mediaTypeProblem) throw new UnsupportedMediaType(mediaTypeProblem);
+  const encoding = c.req.header('content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
+    throw new UnsupportedMediaType(
+      `Content-Encoding ${JSON.stringify(encoding.slice(0, 64))} is not read here: send the JSON uncompressed`,
+    );
   const parsed = parseJsonBounded(new Uint8Array(await c.req.arrayBuffer()), limits);
   if (parsed.ok) return parsed.value;
   if (parsed.reason === 'too_large') throw new PayloadTooLarge(limits.maxBytes);

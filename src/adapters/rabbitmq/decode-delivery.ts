@@ -24,8 +24,18 @@ export function decodeDelivery(message: InboundMessage, limits: JsonLimits): Dec
       reason: 'too_deep',
       error: `message header ${JSON.stringify(deep.slice(0, 64))} nested deeper than ${limits.maxDepth} levels (input.maxJsonDepth); fix: send headers as a flat table of strings and numbers`,
     };
+  const encoding = message.properties.contentEncoding;
+  if (typeof encoding === 'string' && !identityEncodings.has(encoding.toLowerCase()))
+    return {
+      ok: false,
+      reason: 'undecodable',
+      error: `content encoding ${JSON.stringify(encoding.slice(0, 64))} is not read here; fix: send the JSON as it is (UTF-8, no content encoding)`,
+    };
   return decodeJson(message.content, limits);
 }
+
+/** What content_encoding may say of a body the gateway reads as it is. */
+const identityEncodings = new Set(['', 'identity', 'utf-8', 'utf8']);
 
 /** Ledger id of an invalid message: its content hash, so a redelivery of the same bytes finds its row. */
 export function invalidMessageId(content: Buffer): string {

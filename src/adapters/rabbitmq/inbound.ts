@@ -2,7 +2,11 @@
 export interface InboundMessage {
   content: Buffer;
   fields: { exchange: string; routingKey: string; redelivered: boolean };
-  properties: { headers?: Record<string, unknown> | undefined; contentType?: string | undefined };
+  properties: {
+    headers?: Record<string, unknown> | undefined;
+    contentType?: string | undefined;
+    contentEncoding?: string | undefined;
+  };
 }
 
 /** What to do with a consumed message once its handler finished. */
