@@ -236,3 +236,24 @@ t.test(
     );
   },
 );
+
+t.test(
+  'a target that is no path is a 400 problem, an Expect other than 100-continue a 417, CONNECT a 405',
+  async (t) => {
+    const port = await server(t);
+    for (const target of ['*', '/a\\b']) {
+      const answer = await exchange(port, `OPTIONS ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      t.equal(answer.status, 400, target);
+      t.match(problemOf(t, answer), { type: /malformed-request/, detail: /send a path such as \/v1\/orders/ });
+    }
+    const expectation = await exchange(
+      port,
+      'GET /ping HTTP/1.1\r\nHost: x\r\nExpect: 999-foo\r\nConnection: close\r\n\r\n',
+    );
+    t.equal(expectation.status, 417);
+    t.match(problemOf(t, expectation), { type: /expectation-failed/, detail: /100-continue/ });
+    const tunnel = await exchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    t.equal(tunnel.status, 405, 'answered, not dropped');
+    t.match(problemOf(t, tunnel), { detail: /CONNECT is not served/ });
+  },
+);

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HttpProblem, problemJson } from './problems.js';
 import type { HttpServerLimits } from './server-limits.js';
@@ -92,4 +92,27 @@ export function clientErrorAnswerer(limits: HttpServerLimits): (error: ClientErr
     if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.write(answerFor(error));
     socket.destroy();
   };
+}
+
+const unsupportedExpectation = new HttpProblem(
+  417,
+  'expectation-failed',
+  'Expectation failed',
+  'The only expectation this server meets is Expect: 100-continue.',
+);
+
+/** The 'checkExpectation' listener: an Expect other than 100-continue, answered as problem+json (Node's is bare). */
+export function answerUnsupportedExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(unsupportedExpectation.toJSON());
+  response.writeHead(417, { 'content-type': problemJson, 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+const connectRefused = rawResponse(
+  new HttpProblem(405, 'method-not-allowed', 'Method not allowed', 'This server is no proxy: CONNECT is not served.'),
+);
+
+/** The 'connect' listener: a CONNECT request, refused as problem+json (without one, Node drops the connection unanswered). */
+export function refuseConnect(_request: IncomingMessage, socket: Duplex): void {
+  if (socket.writable) socket.write(connectRefused);
+  socket.destroy();
 }
