@@ -56,14 +56,16 @@ export function decideFactIntake(
 }
 
 /**
- * How far ahead of the gateway's clock a sender's time may be (clocks drift). A fact dated later
- * would be the order's newest until then: every real fact before it would be refused as out of order.
+ * How far ahead of the gateway's clock a sender's time may be. A fact dated later would be the
+ * order's newest until then: every real fact before it would be refused as out of order. A day,
+ * not minutes: an MES that writes its local time with a Z (UTC+3 in Moscow) is hours ahead in
+ * every event, consistently, and must keep working; a date years on is no drift.
  */
-export const maxClockAheadMs = 5 * 60_000;
+export const maxClockAheadMs = 24 * 3_600_000;
 
 function aheadOfClock(occurredAt: string, now: number, sender: string): string | undefined {
   const aheadMs = Date.parse(occurredAt) - now;
   if (!(aheadMs > maxClockAheadMs)) return undefined;
-  const minutes = Math.round(aheadMs / 60_000);
-  return `dated ${occurredAt}, ${minutes} min ahead of the gateway's clock (at most ${maxClockAheadMs / 60_000} min): check ${sender}'s clock`;
+  const hours = Math.round(aheadMs / 3_600_000);
+  return `dated ${occurredAt}, ${hours} h ahead of the gateway's clock (more than a day): check ${sender}'s clock and time zone`;
 }
