@@ -56,6 +56,22 @@ export function decideFactIntake(
 }
 
 /**
+ * Whether a message whose id is already recorded is a repeat of it, or another message under the
+ * same id (a sender reusing ids): a repeat has the first one's type and order. A repeat is dropped
+ * as a duplicate; another message must not be, so it is refused as invalid, with the reason.
+ */
+export function decideRepeat(
+  first: { message_id: string; type: string; order_id: string | null },
+  repeat: { type: string; orderId: string },
+): { kind: 'id_reused'; reason: string } | undefined {
+  if (first.type === repeat.type && first.order_id === repeat.orderId) return undefined;
+  return {
+    kind: 'id_reused',
+    reason: `message id ${first.message_id} was used before, for ${first.type} of order ${first.order_id ?? '(none)'}: give this ${repeat.type} of order ${repeat.orderId} an id of its own`,
+  };
+}
+
+/**
  * How far ahead of the gateway's clock a sender's time may be. A fact dated later would be the
  * order's newest until then: every real fact before it would be refused as out of order. A day,
  * not minutes: an MES that writes its local time with a Z (UTC+3 in Moscow) is hours ahead in

@@ -1,4 +1,4 @@
-import { decideCommandIntake, decideFactIntake, decideMesEventIntake } from './decide-intake.js';
+import { decideCommandIntake, decideFactIntake, decideMesEventIntake, decideRepeat } from './decide-intake.js';
 import { decideMesEvent } from './decide-mes-event.js';
 import { decideStatusFact } from './decide-status.js';
 import { ackDueAt } from './decide-watchdog.js';
@@ -123,7 +123,7 @@ function* repeatedCommand(
   now: number,
 ): Plan<CommandResult> {
   const row = yield* answer(rows.findMessage('crm.command', crmMessageId));
-  const reused = reusedId(row, type, orderId);
+  const reused = decideRepeat(row, { type, orderId });
   if (reused) return reused;
   rows.countDelivery(row.id, now);
   rows.journal(now, row.order_id, row.id, {
@@ -226,7 +226,7 @@ export function* recordCrmFact(
   });
   if (rowId === undefined) {
     const row = yield* answer(rows.findMessage('crm.fact', input.messageId));
-    return reusedId(row, input.type, input.orderId) ?? (yield* repeatedEvent(rows, row, input.redelivered, now));
+    return decideRepeat(row, input) ?? (yield* repeatedEvent(rows, row, input.redelivered, now));
   }
   const intake = decideFactIntake(input, yield* answer(rows.loadOrder(input.orderId)), now);
   if (intake.kind === 'refused') {
@@ -267,18 +267,6 @@ function* repeatedEvent(
   return {
     kind: 'duplicate',
     publish: redelivered ? (yield* answer(rows.unpublishedCausedBy(row.id))).map(toOut) : [],
-  };
-}
-
-/**
- * Whether a message with a known id is another message: the id's first message was of another type
- * or order (a sender reusing ids). A repeat of it would be dropped as a duplicate; this one must not be.
- */
-function reusedId(row: MessageRow, type: string, orderId: string): IdReused | undefined {
-  if (row.type === type && row.order_id === orderId) return undefined;
-  return {
-    kind: 'id_reused',
-    reason: `message id ${row.message_id} was used before, for ${row.type} of order ${row.order_id ?? '(none)'}: give this ${type} of order ${orderId} an id of its own`,
   };
 }
 
