@@ -9,6 +9,16 @@ export interface JsonLimits {
 export type ParseRefusal = 'too_large' | 'too_deep' | 'undecodable';
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: ParseRefusal; error: string; fix: string };
 
+/**
+ * Whether a body in this content encoding (HTTP Content-Encoding, AMQP content_encoding) is read as
+ * it is: none, identity, or a charset some clients put there. A compressed body is not read.
+ */
+export function readsAsIs(encoding: string | undefined): boolean {
+  return encoding === undefined || identityEncodings.has(encoding.trim().toLowerCase());
+}
+
+const identityEncodings = new Set(['', 'identity', 'utf-8', 'utf8']);
+
 /** Default for `input.maxJsonDepth`: far deeper than any contract, far below what recursion survives. */
 export const defaultMaxJsonDepth = 64;
 

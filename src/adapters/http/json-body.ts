@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { parseJsonBounded, type JsonLimits } from '../../contracts/parse-json.js';
+import { parseJsonBounded, readsAsIs, type JsonLimits } from '../../contracts/parse-json.js';
 import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './problems.js';
 
 /**
@@ -29,7 +29,7 @@ export async function readJsonBody(c: Context, limits: JsonLimits): Promise<unkn
   const mediaTypeProblem = jsonMediaTypeProblem(c.req.header('content-type'));
   if (mediaTypeProblem) throw new UnsupportedMediaType(mediaTypeProblem);
   const encoding = c.req.header('content-encoding');
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
+  if (encoding !== undefined && !readsAsIs(encoding))
     throw new UnsupportedMediaType(
       `Content-Encoding ${JSON.stringify(encoding.slice(0, 64))} is not read here: send the JSON uncompressed`,
     );

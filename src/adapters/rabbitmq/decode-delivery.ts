@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../../contracts/generated/config/gateway.js';
-import { maxJsonDepth, nestedDeeperThan, type JsonLimits } from '../../contracts/parse-json.js';
+import { maxJsonDepth, nestedDeeperThan, readsAsIs, type JsonLimits } from '../../contracts/parse-json.js';
 import { decodeJson, type Decoded } from '../../app/message-input.js';
 import { undecodableHeaders, type InboundMessage } from './inbound.js';
 
@@ -25,7 +25,7 @@ export function decodeDelivery(message: InboundMessage, limits: JsonLimits): Dec
       error: `message header ${JSON.stringify(deep.slice(0, 64))} nested deeper than ${limits.maxDepth} levels (input.maxJsonDepth); fix: send headers as a flat table of strings and numbers`,
     };
   const encoding = message.properties.contentEncoding;
-  if (typeof encoding === 'string' && !identityEncodings.has(encoding.toLowerCase()))
+  if (encoding !== undefined && !readsAsIs(encoding))
     return {
       ok: false,
       reason: 'undecodable',
@@ -33,9 +33,6 @@ export function decodeDelivery(message: InboundMessage, limits: JsonLimits): Dec
     };
   return decodeJson(message.content, limits);
 }
-
-/** What content_encoding may say of a body the gateway reads as it is. */
-const identityEncodings = new Set(['', 'identity', 'utf-8', 'utf8']);
 
 /** Ledger id of an invalid message: its content hash, so a redelivery of the same bytes finds its row. */
 export function invalidMessageId(content: Buffer): string {
