@@ -4,8 +4,7 @@ import type { InboundMessage } from './inbound.js';
 
 /** What a use case is told of a delivery: its body, its W3C trace (id and headers to carry on), and whether the broker redelivered it. */
 export function deliveryOf(message: InboundMessage): Delivery {
-  const trace = traceContextOf(message.properties.headers ?? {});
-  const traceId = traceIdOf(trace.traceparent);
+  const { trace, traceId } = traceContextOf(message.properties.headers ?? {});
   return {
     redelivered: message.fields.redelivered,
     trace,
@@ -20,14 +19,19 @@ export function deliveryOf(message: InboundMessage): Delivery {
 const maxTraceHeaderLength = 512;
 const maxBaggageBytes = 8192;
 
-/** The trace context a message carries on: a valid traceparent with its tracestate, and baggage, each within W3C's limits. */
-function traceContextOf(headers: Record<string, unknown>): Record<string, string> {
+/**
+ * The trace context a message carries on (a valid traceparent with its tracestate, and baggage,
+ * each within W3C's limits) and its trace id, the traceparent read once.
+ */
+function traceContextOf(headers: Record<string, unknown>): { trace: Record<string, string>; traceId?: string } {
   const { traceparent, tracestate, baggage } = headers;
   const trace: Record<string, string> = {};
-  if (typeof traceparent === 'string' && traceparent.length <= maxTraceHeaderLength && traceIdOf(traceparent)) {
-    trace.traceparent = traceparent;
+  const traceId =
+    typeof traceparent === 'string' && traceparent.length <= maxTraceHeaderLength ? traceIdOf(traceparent) : undefined;
+  if (traceId) {
+    trace.traceparent = traceparent as string;
     if (typeof tracestate === 'string' && tracestate.length <= maxTraceHeaderLength) trace.tracestate = tracestate;
   }
   if (typeof baggage === 'string' && Buffer.byteLength(baggage) <= maxBaggageBytes) trace.baggage = baggage;
-  return trace;
+  return traceId ? { trace, traceId } : { trace };
 }
