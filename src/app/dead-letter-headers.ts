@@ -14,7 +14,7 @@ export const deadLetterHeaders = {
  * How much of a dead letter's headers its sender's may take: amqplib encodes a message's properties
  * in 64 KiB, and a dead letter that cannot be published would be requeued, not set aside.
  */
-export const maxSenderHeaderBytes = 16_384;
+const maxSenderHeaderBytes = 16_384;
 
 /**
  * A message's headers without the gateway's own (x-orderbridge-*) and the broker's (x-death): what

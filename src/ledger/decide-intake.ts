@@ -77,7 +77,7 @@ export function decideRepeat(
  * not minutes: an MES that writes its local time with a Z (UTC+3 in Moscow) is hours ahead in
  * every event, consistently, and must keep working; a date years on is no drift.
  */
-export const maxClockAheadMs = 24 * 3_600_000;
+const maxClockAheadMs = 24 * 3_600_000;
 
 function aheadOfClock(occurredAt: string, now: number, sender: string): string | undefined {
   const aheadMs = Date.parse(occurredAt) - now;

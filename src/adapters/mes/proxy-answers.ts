@@ -86,7 +86,7 @@ export function failureAnswer(failure: MesFailure, status: CacheStatus, timeoutM
 }
 
 /** Why no answer could be had from the MES, as a clause: "the MES API could not be reached". */
-export function failureReason(failure: MesFailure, timeoutMs: number): string {
+function failureReason(failure: MesFailure, timeoutMs: number): string {
   switch (failure.kind) {
     case 'breaker-open':
       return 'the MES API has been failing, so the gateway is not calling it for now (circuit open)';
